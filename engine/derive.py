@@ -1,0 +1,206 @@
+"""Derive a cadre's facts as of a date: the one place records become rule inputs.
+
+The input is a canonical cadre document (the import format, with ``datetime.date``
+values) and the units by id. The output is a *scope*: a dict of Python values by
+fact name (records as dicts, durations encoded as months * 32 + days, ratios as
+``Ratio``), holding only records dated on or before the evaluation date.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from . import model as m
+from . import periods
+from . import types as t
+from .kleene import Evaluator, Ratio, lookup
+
+NEXT_RANK = {rank: t.RANKS[i + 1] for i, rank in enumerate(t.RANKS[:-1])}
+
+
+def _unit(units: dict, unit_id):
+    unit = units.get(unit_id)
+    if unit is None:
+        return {"id": unit_id} if unit_id else None
+    return unit
+
+
+def _posts(doc: dict, units: dict, as_of: date) -> list[dict]:
+    posts = []
+    highest = -1
+    previous_unit = None
+    for raw in doc.get("posts", ()):
+        if raw["start"] > as_of:
+            continue
+        post = dict(raw)
+        rank = t.RANKS.index(post["rank"]) if post.get("rank") in t.RANKS else -1
+        post["promotion"] = highest >= 0 and rank > highest
+        if previous_unit is not None:
+            post["previous_unit"] = previous_unit
+        highest = max(highest, rank)
+        previous_unit = raw.get("unit")
+        post["unit"] = _unit(units, raw.get("unit"))
+        if post.get("end") is not None and post["end"] > as_of:
+            post["end"] = None          # still held on the evaluation date
+        post.pop("end", None) if post.get("end") is None else None
+        posts.append(post)
+    return posts
+
+
+def _dated(records, kind: str, as_of: date) -> list[dict]:
+    field = t.RECORD_DATE[kind]
+    return [r for r in records if r.get(field) is not None and r[field] <= as_of]
+
+
+def base_scope(doc: dict, units: dict, as_of: date) -> dict:
+    """The built-in facts and the record lists of one cadre on ``as_of``."""
+    cadre = {k: v for k, v in doc.items() if not isinstance(v, (list, dict))}
+    if doc.get("birth_date"):
+        cadre["age"] = periods.completed_years(doc["birth_date"], as_of)
+    scope: dict = {"cadre": cadre, "as_of": as_of}
+    recruitment = doc.get("recruitment")
+    if recruitment and recruitment.get("date") and recruitment["date"] <= as_of:
+        scope["recruitment"] = dict(recruitment, unit=_unit(units, recruitment.get("unit")))
+    scope["posts"] = _posts(doc, units, as_of)
+    scope["appraisals"] = [
+        dict(a, date=a.get("date") or date(a["year"], 12, 31)) for a in doc.get("appraisals", ())
+        if (a.get("date") or date(a["year"], 12, 31)) <= as_of]
+    reviews = []
+    for review in _dated(doc.get("reviews", ()), "review", as_of):
+        reviews.append(dict(review, rectification=_dated(review.get("rectification", ()), "rectification", as_of)))
+    scope["reviews"] = reviews
+    for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment")):
+        scope[name] = _dated(doc.get(name, ()), kind, as_of)
+    scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")))
+                            for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
+    current = _current(scope["posts"], as_of)
+    open_nominations = [n for n in scope["nominations"] if current is None or n["date"] >= current["start"]]
+    promotion = {"nominated": bool(open_nominations)}
+    if open_nominations:
+        nomination = open_nominations[-1]
+        scope["nomination"] = nomination
+        promotion["target_rank"] = nomination.get("target_rank")
+        if nomination.get("target_unit"):
+            promotion["target_unit"] = nomination["target_unit"]
+    elif current is not None and current.get("rank") in NEXT_RANK:
+        promotion["target_rank"] = NEXT_RANK[current["rank"]]
+    scope["promotion"] = {k: v for k, v in promotion.items() if v is not None}
+    return scope
+
+
+def _current(posts: list[dict], as_of: date) -> dict | None:
+    held = [p for p in posts if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
+    if not held:
+        return None
+    return max(held, key=lambda p: (t.RANKS.index(p["rank"]) if p.get("rank") in t.RANKS else -1, p["start"]))
+
+
+def _merged_duration(posts: list[dict], on: date) -> int:
+    """Cumulative time in posts, overlaps counted once, laid end to end from the first start."""
+    ranges = sorted((p["start"], min(p.get("end") or on, on)) for p in posts if p["start"] <= on)
+    ranges = [(s, e) for s, e in ranges if e > s]
+    if not ranges:
+        return 0
+    total = 0
+    cur_start, cur_end = ranges[0]
+    for start, end in ranges[1:]:
+        if start <= cur_end:
+            cur_end = max(cur_end, end)
+        else:
+            total += (cur_end - cur_start).days
+            cur_start, cur_end = start, end
+    total += (cur_end - cur_start).days
+    first = ranges[0][0]
+    return periods.encode_duration(first, first + timedelta(days=total))
+
+
+class Deriver:
+    """Computes the derived quantities of a compiled policy set for one cadre."""
+
+    def __init__(self, specs: list[m.Derived], catalogue, params: dict, param_specs: dict, as_of: date):
+        self.specs = specs
+        self.catalogue = catalogue
+        self.as_of = as_of
+        self.params = params
+        self.param_specs = param_specs
+        self._field_evaluators = {}
+        for spec in specs:
+            if spec.where is not None:
+                fields = catalogue.record_fields(spec.source) or {}
+                self._field_evaluators[spec.name] = Evaluator(
+                    lambda path, fields=fields: _field_type(fields, path), params, as_of, param_specs=param_specs)
+
+    def scope(self, doc: dict, units: dict) -> dict:
+        """Every fact of one cadre on the evaluation date, derived quantities included."""
+        scope = base_scope(doc, units, self.as_of)
+        for spec in self.specs:
+            value = self._derive(spec, scope)
+            if value is not None:
+                scope[spec.name] = value
+        return scope
+
+    def _records(self, spec: m.Derived, scope: dict) -> list | None:
+        records = lookup(scope, spec.source) if spec.source not in scope else scope[spec.source]
+        if records is None:
+            return None
+        if spec.where is None:
+            return list(records)
+        evaluator = self._field_evaluators[spec.name]
+        # a record whose filter is unknown (a field missing) is not counted as matching
+        return [r for r in records if evaluator.holds(spec.where, r) is True]
+
+    def _derive(self, spec: m.Derived, scope: dict):
+        form = spec.form
+        if form in ("latest", "current", "count", "duration"):
+            records = self._records(spec, scope)
+            if records is None:
+                return None
+            if form == "latest":
+                kind = (self.catalogue.resolve(spec.source).record if self.catalogue.resolve(spec.source) else "")
+                field = t.RECORD_DATE.get(kind, "date")
+                dated = [r for r in records if r.get(field) is not None]
+                return max(dated, key=lambda r: r[field]) if dated else None
+            if form == "current":
+                return _current(records, self.as_of)
+            if form == "duration":
+                on = lookup(scope, spec.on) if spec.on else self.as_of
+                if on is None or not scope.get("posts"):
+                    return None
+                return _merged_duration(records, min(on, self.as_of))
+            return self._count(spec, scope, records)
+        if form == "elapsed":
+            start = lookup(scope, spec.source)
+            return periods.encode_duration(start, self.as_of) if start and start <= self.as_of else None
+        if form == "age":
+            start = lookup(scope, spec.source)
+            return periods.completed_years(start, self.as_of) if start and start <= self.as_of else None
+        if form == "ratio":
+            n, d = (lookup(scope, p) for p in spec.source)
+            return Ratio(n, d) if n is not None and d else None
+        raise ValueError(form)
+
+    def _count(self, spec: m.Derived, scope: dict, records: list) -> int | None:
+        kind = self.catalogue.resolve(spec.source)
+        field = t.RECORD_DATE.get(kind.record if kind else "", "date")
+        if spec.within is not None:
+            amount = spec.within.amount
+            months = self.params.get(next((n for n in amount.candidates() if n in self.params), ""), 0) \
+                if isinstance(amount, m.ParamRef) else amount.raw
+            months = months * 12 if spec.within.unit == "years" else months
+            start = periods.window_start(self.as_of, months)
+            records = [r for r in records if r.get(field) is not None and r[field] >= start]
+        if spec.since:
+            since = lookup(scope, spec.since)
+            if since is None:
+                return None
+            records = [r for r in records if r.get(field) is not None and r[field] >= since]
+        if spec.distinct:
+            return len({r.get(spec.distinct) for r in records if r.get(spec.distinct) is not None})
+        return len(records)
+
+
+def _field_type(fields: dict, path: str):
+    head, *rest = path.split(".")
+    kind = fields.get(head)
+    for part in rest:
+        kind = kind.fields.get(part) if kind is not None and kind.name == "record" else None
+    return kind

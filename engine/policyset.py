@@ -1,0 +1,40 @@
+"""Loading and checking a policy set in one call: what every command does first."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .checker import check_policy_set
+from .diagnostics import Diagnostic, PolicyError
+from .loader import load_policy_set
+from .model import PolicySet
+
+DEFAULT_POLICIES = Path(__file__).resolve().parent.parent / "policies"
+
+
+def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
+    """Every diagnostic of a policy set, sorted by place."""
+    policy_set, diagnostics = load_policy_set(directory)
+    if policy_set is not None:
+        diagnostics = diagnostics + check_policy_set(policy_set)
+    if policy_set is not None and not any(d.severity == "error" for d in diagnostics):
+        from .compiler import compile_policy_set   # strata: a cycle through 'not' is an error
+        from .periods import from_day_number
+        try:
+            compile_policy_set(policy_set, from_day_number(0), name="lint")
+        except PolicyError as error:
+            diagnostics = diagnostics + error.diagnostics
+        except Exception:   # parameters not yet in force in 1970: not a lint matter
+            pass
+    return policy_set, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def load(directory) -> PolicySet:
+    """A checked policy set.
+
+    Raises:
+        PolicyError: with every error (warnings do not stop it).
+    """
+    policy_set, diagnostics = lint(directory)
+    if policy_set is None or any(d.severity == "error" for d in diagnostics):
+        raise PolicyError(diagnostics)
+    return policy_set

@@ -1,0 +1,106 @@
+"""The types of facts a rule can use, and the vocabularies of the import format."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RANKS = ("clerk", "deputy_section", "section", "deputy_county", "county", "deputy_prefecture", "prefecture")
+EDUCATION = ("secondary", "college", "bachelor", "master", "doctor")
+GRADES = ("excellent", "competent", "basically_competent", "incompetent")
+UNIT_KINDS = ("party_committee", "government", "department", "court", "procuratorate", "public_security",
+              "discipline", "organisation", "township", "village", "enterprise", "institution",
+              "industrial_park", "other")
+LEVELS = ("province", "city", "county", "township", "village")
+DEPARTMENTS = ("family_planning", "discipline", "procuratorate", "mass_work", "work_safety")
+
+
+@dataclass(frozen=True)
+class Type:
+    """A fact type. ``values`` lists an enum's members (in order, for ordered ones)."""
+
+    name: str                 # integer boolean text date duration fraction enum rank flags record
+    values: tuple = ()
+    ordered: bool = False
+    fields: dict = field(default_factory=dict, compare=False, hash=False)   # record fields
+    record: str = ""          # a record type's kind (post, review, ...)
+
+    def __str__(self) -> str:
+        if self.name == "record":
+            return f"record({self.record})"
+        if self.name in ("enum", "rank") and self.values:
+            return f"{self.name}({' | '.join(self.values)})"
+        return self.name
+
+    @property
+    def comparable_order(self) -> bool:
+        """Whether <, > make sense for this type."""
+        return self.name in ("integer", "date", "duration", "fraction", "rank") or self.ordered
+
+
+INTEGER = Type("integer")
+BOOLEAN = Type("boolean")
+TEXT = Type("text")
+DATE = Type("date")
+DURATION = Type("duration")
+FRACTION = Type("fraction")
+FLAGS = Type("flags")
+RANK = Type("rank", RANKS, ordered=True)
+
+
+def enum(*values: str, ordered: bool = False) -> Type:
+    return Type("enum", tuple(values), ordered=ordered)
+
+
+def record(kind: str, fields: dict) -> Type:
+    return Type("record", fields=fields, record=kind)
+
+
+def records(kind: str, fields: dict) -> Type:
+    """A list of records (only derived quantities range over lists)."""
+    return Type("records", fields=fields, record=kind)
+
+
+UNIT = record("unit", {
+    "id": TEXT, "name": TEXT, "kind": enum(*UNIT_KINDS), "level": enum(*LEVELS),
+    "region": TEXT, "parent": TEXT, "flags": FLAGS,
+})
+POST = record("post", {
+    "unit": UNIT, "title": TEXT, "rank": RANK, "principal": BOOLEAN, "leadership": BOOLEAN,
+    "middle_level": BOOLEAN, "grassroots": BOOLEAN, "start": DATE, "end": DATE,
+    "promotion": BOOLEAN, "previous_unit": TEXT,
+})
+APPRAISAL = record("appraisal", {"year": INTEGER, "grade": enum(*GRADES), "date": DATE})
+RECTIFICATION = record("rectification", {
+    "stage": enum("three_month", "six_month"), "date": DATE, "result": enum("effective", "ineffective"),
+})
+REVIEW = record("review", {
+    "date": DATE, "total": INTEGER, "dissatisfied": INTEGER,
+    "rectification": records("rectification", RECTIFICATION.fields),
+})
+NOMINATION = record("nomination", {"date": DATE, "target_rank": RANK, "target_unit": UNIT})
+POLL = record("poll", {"date": DATE, "approve": INTEGER, "total": INTEGER})
+OPINION = record("opinion", {"department": enum(*DEPARTMENTS), "date": DATE, "adverse": BOOLEAN})
+ASSESSMENT = record("assessment", {"date": DATE, "kind": enum("special", "annual"), "prominent_problems": BOOLEAN})
+CADRE = record("cadre", {
+    "id": TEXT, "name": TEXT, "gender": enum("male", "female"), "birth_date": DATE, "age": INTEGER,
+    "party": enum("cpc", "non_cpc"), "ethnicity": TEXT, "education": enum(*EDUCATION, ordered=True),
+    "native_region": TEXT, "management": enum("county", "city"), "reserve": enum("none", "section", "county"),
+})
+RECRUITMENT = record("recruitment", {"date": DATE, "fresh_graduate": BOOLEAN, "unit": UNIT})
+PROMOTION = record("promotion", {"target_rank": RANK, "target_unit": UNIT, "nominated": BOOLEAN})
+
+# The record lists of a cadre document, and the field that dates each record.
+RECORD_LISTS = {
+    "posts": POST, "appraisals": APPRAISAL, "reviews": REVIEW, "nominations": NOMINATION,
+    "polls": POLL, "opinions": OPINION, "assessments": ASSESSMENT,
+}
+RECORD_DATE = {"post": "start", "appraisal": "date", "review": "date", "rectification": "date",
+               "nomination": "date", "poll": "date", "opinion": "date", "assessment": "date"}
+
+# Facts every rule can use without declaring them.
+BUILTIN_FACTS = {
+    "cadre": CADRE,
+    "recruitment": RECRUITMENT,
+    "nomination": NOMINATION,
+    "promotion": PROMOTION,
+    "as_of": DATE,
+}

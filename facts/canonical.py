@@ -1,0 +1,117 @@
+"""The canonical form of unit and cadre documents.
+
+The canonical document is the import format as Python values: dates are
+``datetime.date``, optional fields that were not given are absent, a current
+post has no ``end`` key, every record list is present (possibly empty) and sorted,
+and an appraisal without a ``date`` gets 31 December of its ``year``. The store
+returns documents in this form, the rule engine consumes it, and the importer
+compares it to decide whether a record changed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+UNIT_OPTIONAL = ("region", "parent")
+CADRE_OPTIONAL = ("ethnicity", "education", "native_region", "management", "reserve")
+
+#: Record lists of a cadre, in document key order, with the key they are sorted by.
+RECORD_LISTS: tuple[tuple[str, str], ...] = (
+    ("posts", "start"),
+    ("appraisals", "year"),
+    ("reviews", "date"),
+    ("nominations", "date"),
+    ("polls", "date"),
+    ("opinions", "date"),
+    ("assessments", "date"),
+)
+
+_STAGE_ORDER = {"three_month": 0, "six_month": 1}
+
+
+def to_date(value: Any) -> dt.date:
+    """Return ``value`` as a date; accepts a date or an ISO ``YYYY-MM-DD`` string."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def _copy(src: dict, keys: tuple[str, ...], dst: dict) -> None:
+    for key in keys:
+        if src.get(key) is not None:
+            dst[key] = src[key]
+
+
+def canonical_unit(raw: dict) -> dict:
+    """Return the canonical form of a (valid) unit document."""
+    doc = {"id": raw["id"], "name": raw["name"], "kind": raw["kind"], "level": raw["level"]}
+    _copy(raw, UNIT_OPTIONAL, doc)
+    if raw.get("flags"):
+        doc["flags"] = list(raw["flags"])
+    return doc
+
+
+def _post(raw: dict) -> dict:
+    post = {key: raw[key] for key in ("unit", "title", "rank", "principal", "leadership")}
+    _copy(raw, ("middle_level", "grassroots"), post)
+    post["start"] = to_date(raw["start"])
+    if raw.get("end") is not None:
+        post["end"] = to_date(raw["end"])
+    return post
+
+
+def _appraisal(raw: dict) -> dict:
+    year = raw["year"]
+    date = to_date(raw["date"]) if raw.get("date") is not None else dt.date(year, 12, 31)
+    return {"year": year, "grade": raw["grade"], "date": date}
+
+
+def _review(raw: dict) -> dict:
+    review = {"date": to_date(raw["date"]), "total": raw["total"], "dissatisfied": raw["dissatisfied"]}
+    checks = [{"stage": r["stage"], "date": to_date(r["date"]), "result": r["result"]}
+              for r in raw.get("rectification") or ()]
+    if checks:
+        checks.sort(key=lambda r: (r["date"], _STAGE_ORDER.get(r["stage"], 9)))
+        review["rectification"] = checks
+    return review
+
+
+def _dated(keys: tuple[str, ...]):
+    def build(raw: dict) -> dict:
+        return {key: (to_date(raw[key]) if key == "date" else raw[key]) for key in keys}
+    return build
+
+
+_BUILDERS = {
+    "posts": _post,
+    "appraisals": _appraisal,
+    "reviews": _review,
+    "nominations": _dated(("date", "target_rank", "target_unit")),
+    "polls": _dated(("date", "approve", "total")),
+    "opinions": _dated(("department", "date", "adverse")),
+    "assessments": _dated(("date", "kind", "prominent_problems")),
+}
+
+
+def canonical_cadre(raw: dict) -> dict:
+    """Return the canonical form of a (valid) cadre document.
+
+    Args:
+        raw: A cadre as read from an import file (dates as strings or dates).
+
+    Returns:
+        A new dict in canonical key order with sorted record lists.
+    """
+    doc = {"id": raw["id"], "name": raw["name"], "gender": raw["gender"],
+           "birth_date": to_date(raw["birth_date"]), "party": raw["party"]}
+    _copy(raw, CADRE_OPTIONAL, doc)
+    rec = raw.get("recruitment")
+    if rec is not None:
+        recruitment = {"date": to_date(rec["date"])}
+        _copy(rec, ("fresh_graduate", "unit"), recruitment)
+        doc["recruitment"] = recruitment
+    for key, sort_key in RECORD_LISTS:
+        records = [_BUILDERS[key](r) for r in raw.get(key) or ()]
+        records.sort(key=lambda r: r[sort_key])  # stable: ties keep the file's order
+        doc[key] = records
+    return doc

@@ -1,0 +1,441 @@
+"""Synthetic cadre populations in the import format, for tests and benchmarks.
+
+``generate(cadres, seed)`` returns the units of a fictional province-like tree
+(cities, counties, townships, departments, industrial parks, sized to the number
+of cadres) and a lazy iterator over cadre documents, so a million cadres can be
+written or bulk-loaded without holding them in memory. Everything is drawn from
+one ``random.Random(seed)``: the same seed gives the same population.
+
+Documents are canonical-ish plain Python values (dates are ``datetime.date``):
+they validate against ``facts/schema.json`` once dates are turned into ISO text.
+
+>>> units, cadres = generate(5, seed=1)
+>>> [c["id"] for c in cadres]
+['C0000001', 'C0000002', 'C0000003', 'C0000004', 'C0000005']
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from bisect import bisect
+from itertools import accumulate
+from typing import IO, Iterable, Iterator
+
+import yaml
+
+AS_OF = dt.date(2017, 6, 30)
+
+RANKS = ("clerk", "deputy_section", "section", "deputy_county", "county",
+         "deputy_prefecture", "prefecture")
+#: Share of cadres whose current rank is each of RANKS (most are section level or below).
+RANK_WEIGHTS = (0.30, 0.28, 0.27, 0.11, 0.035, 0.004, 0.001)
+#: Youngest plausible age for each rank (completed years).
+RANK_MIN_AGE = (21, 25, 28, 32, 36, 42, 46)
+
+GRADES = ("excellent", "competent", "basically_competent", "incompetent")
+GRADE_WEIGHTS = (0.15, 0.78, 0.05, 0.02)
+DEPARTMENTS = ("family_planning", "discipline", "procuratorate", "mass_work", "work_safety")
+EDUCATION = ("secondary", "college", "bachelor", "master", "doctor")
+EDUCATION_WEIGHTS = (0.03, 0.22, 0.55, 0.18, 0.02)
+
+#: Largest population written as YAML (the YAML writer builds the document in memory).
+YAML_MAX = 20_000
+COUNTIES_PER_CITY = 8
+CADRES_PER_COUNTY = 3000
+
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+             "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎")
+_GIVEN = ("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红鹏飞斌浩宇建国志海波辉林燕"
+          "雪梅琳婷慧文俊峰亮晨欣然东坤凯锋军宁亚晶新春华荣德福云龙")
+_PLACE = ("清江白河东湖西陵长阳龙泉石门花溪马鞍青山鸣凤金沙松林桃源云梦柳河枫桥凤凰莲花"
+          "安乐永和宝庆兴隆太平富民南漳玉泉望城双溪岳阳临湘平江华容")
+
+
+# --- units ---------------------------------------------------------------------------------------
+
+def _place(rng: random.Random) -> str:
+    return rng.choice(_PLACE[::2]) + rng.choice(_PLACE[1::2])
+
+
+def _region(rng: random.Random, used: set, suffixes: str) -> str:
+    """A region name not used before: regions key the structure aggregates."""
+    while True:
+        name = _place(rng) + rng.choice(suffixes)
+        if name not in used:
+            used.add(name)
+            return name
+
+
+def _unit(uid, name, kind, level, region, parent=None, flags=None) -> dict:
+    u = {"id": uid, "name": name, "kind": kind, "level": level, "region": region}
+    if parent:
+        u["parent"] = parent
+    if flags:
+        u["flags"] = flags
+    return u
+
+
+_CITY_DEPTS = (("FIN", "财政局"), ("EDU", "教育局"), ("HR", "人力资源和社会保障局"),
+               ("DRC", "发展和改革委员会"), ("TRANS", "交通运输局"), ("AGR", "农业局"),
+               ("CIV", "民政局"), ("ENV", "环境保护局"), ("LAND", "国土资源局"),
+               ("HLTH", "卫生和计划生育委员会"), ("COM", "商务局"), ("AUD", "审计局"))
+_CITY_INSTS = (("ARCH", "档案馆"), ("PARTY", "党校"))
+_COUNTY_ORGANS = (("PC", "中共{}委", "party_committee"), ("GOV", "{}人民政府", "government"),
+                  ("COURT", "{}人民法院", "court"), ("PROC", "{}人民检察院", "procuratorate"),
+                  ("PSB", "{}公安局", "public_security"), ("DISC", "中共{}纪律检查委员会", "discipline"),
+                  ("ORG", "中共{}委组织部", "organisation"), ("EDU", "{}教育局", "department"),
+                  ("FIN", "{}财政局", "department"), ("AGR", "{}农业局", "department"),
+                  ("CIV", "{}民政局", "department"))
+
+
+def _city_units(rng: random.Random, ci: int, used: set) -> list[dict]:
+    cid = f"S{ci:02d}"
+    region = _region(rng, used, "市")
+    units = [_unit(f"{cid}-PC", f"中共{region}委", "party_committee", "city", region),
+             _unit(f"{cid}-GOV", f"{region}人民政府", "government", "city", region, f"{cid}-PC"),
+             _unit(f"{cid}-ORG", f"中共{region}委组织部", "organisation", "city", region, f"{cid}-PC")]
+    for code, name in _CITY_DEPTS:
+        # a few departments ranked near the bottom of the provincial assessment
+        flags = ["provincial_bottom_ranked"] if rng.random() < 0.08 else None
+        units.append(_unit(f"{cid}-{code}", region + name, "department", "city", region,
+                           f"{cid}-GOV", flags))
+    for code, name in _CITY_INSTS:
+        units.append(_unit(f"{cid}-{code}", region + name, "institution", "city", region, f"{cid}-PC"))
+    units.append(_unit(f"{cid}-PARK", f"{region}经济技术开发区管理委员会", "industrial_park", "city",
+                       region, f"{cid}-GOV"))
+    return units
+
+
+def _county_units(rng: random.Random, cid: str, ki: int, townships: int, used: set) -> list[dict]:
+    kid = f"{cid}-K{ki:02d}"
+    region = _region(rng, used, "县县县区")
+    units = [_unit(f"{kid}-{code}", fmt.format(region), kind, "county", region,
+                   None if code == "PC" else f"{kid}-PC")
+             for code, fmt, kind in _COUNTY_ORGANS]
+    units[0]["parent"] = f"{cid}-PC"
+    for ti in range(1, townships + 1):
+        units.append(_unit(f"{kid}-T{ti:02d}", region + _place(rng) + rng.choice(("镇", "镇", "镇", "乡", "街道")),
+                           "township", "township", region, f"{kid}-PC"))
+    units.append(_unit(f"{kid}-PARK", f"{region}工业园区管理委员会", "industrial_park", "county",
+                       region, f"{kid}-GOV"))
+    return units
+
+
+def build_units(cadres: int, rng: random.Random) -> list[dict]:
+    """Return the unit tree for a population of ``cadres``: at least one city of 3 counties.
+
+    Args:
+        cadres: Population size; about one county per 3,000 cadres, eight counties a city.
+        rng: The generator's random source.
+    """
+    counties = max(3, -(-cadres // CADRES_PER_COUNTY))
+    units: list[dict] = []
+    used: set = set()
+    for ci in range(1, -(-counties // COUNTIES_PER_CITY) + 1):
+        units += _city_units(rng, ci, used)
+        for ki in range(1, min(COUNTIES_PER_CITY, counties - (ci - 1) * COUNTIES_PER_CITY) + 1):
+            units += _county_units(rng, f"S{ci:02d}", ki, rng.randint(6, 14), used)
+    return units
+
+
+# --- placement tables ---------------------------------------------------------------------------
+
+class _Pools:
+    """Units grouped by where cadres of a rank tier work, with cumulative weights for drawing."""
+
+    def __init__(self, units: list[dict]):
+        by_id = {u["id"]: u for u in units}
+        self.by_id = by_id
+        # (units, cumulative weights) per tier: section and below, county level, prefecture level
+        low, county, pref = [], [], []
+        for u in units:
+            lvl, kind = u["level"], u["kind"]
+            if lvl == "township":
+                low.append((u, 6.0))
+            elif lvl == "county":
+                low.append((u, 4.0 if kind in ("department", "industrial_park") else 3.0))
+                county.append((u, 3.0 if kind in ("party_committee", "government") else 1.0))
+            else:
+                low.append((u, 2.0))
+                if kind in ("party_committee", "government"):
+                    pref.append((u, 1.0))
+                else:
+                    county.append((u, 1.5))
+        self.tiers = [self._table(low), self._table(county), self._table(pref)]
+        self.regions = sorted({u["region"] for u in units if u["level"] == "county"})
+        self.parks = [u for u in units if u["kind"] == "industrial_park"]
+
+    @staticmethod
+    def _table(pairs):
+        return [u for u, _ in pairs], list(accumulate(w for _, w in pairs))
+
+    def draw(self, rng: random.Random, rank: int) -> dict:
+        units, cum = self.tiers[0 if rank <= 2 else 1 if rank <= 4 else 2]
+        return units[bisect(cum, rng.random() * cum[-1])]
+
+
+# --- cadres -------------------------------------------------------------------------------------
+
+_TITLES = {
+    # (kind, principal) -> title per rank index; fallbacks below
+    "township": ("科员", "副镇长", "镇党委书记", "镇党委书记", "镇党委书记", "", ""),
+    "department": ("科员", "副科长", "科长", "副局长", "局长", "", ""),
+    "party_committee": ("科员", "副主任", "办公室主任", "常委", "书记", "副书记", "书记"),
+    "government": ("科员", "副主任", "办公室主任", "副县长", "县长", "副市长", "市长"),
+    "industrial_park": ("科员", "副科长", "管委会副主任", "管委会主任", "党工委书记", "", ""),
+}
+
+
+def _title(unit: dict, rank: int, principal: bool) -> str:
+    kind = unit["kind"]
+    if kind == "township" and rank == 2 and not principal:
+        return "镇党委副书记"
+    if kind == "government" and unit["level"] == "city" and rank == 3:
+        return "副市长"
+    names = _TITLES.get(kind, _TITLES["department"])
+    return names[rank] or ("正职" if principal else "班子成员")
+
+
+def _name(rng: random.Random) -> str:
+    given = rng.choice(_GIVEN)
+    if rng.random() < 0.7:
+        given += rng.choice(_GIVEN)
+    return rng.choice(_SURNAMES) + given
+
+
+class _CadreFactory:
+    """Draws one cadre document at a time; holds the lookup tables, never the cadres."""
+
+    def __init__(self, units: list[dict], rng: random.Random, as_of: dt.date):
+        self.rng = rng
+        self.pools = _Pools(units)
+        self.as_of = as_of.toordinal()
+        self.rank_cum = list(accumulate(RANK_WEIGHTS))
+        self.grade_cum = list(accumulate(GRADE_WEIGHTS))
+        self.edu_cum = list(accumulate(EDUCATION_WEIGHTS))
+
+    def cadre(self, n: int) -> dict:
+        rng, as_of = self.rng, self.as_of
+        age = 22 + int(38 * rng.random() ** 0.9)          # 22..59, slightly younger-skewed
+        birth = as_of - age * 365 - age // 4 - rng.randrange(365)
+        rank = min(bisect(self.rank_cum, rng.random() * self.rank_cum[-1]), len(RANKS) - 1)
+        while rank and age < RANK_MIN_AGE[rank]:
+            rank -= 1
+        unit = self.pools.draw(rng, rank)
+        female = rng.random() < 0.34
+        doc = {"id": f"C{n:07d}", "name": _name(rng), "gender": "female" if female else "male",
+               "birth_date": dt.date.fromordinal(birth),
+               "party": "non_cpc" if rng.random() < 0.07 else "cpc", "ethnicity": "汉族"
+               if rng.random() < 0.92 else rng.choice(("土家族", "苗族", "回族", "壮族", "侗族")),
+               "education": EDUCATION[bisect(self.edu_cum, rng.random() * self.edu_cum[-1])],
+               "native_region": unit["region"] if rng.random() < 0.6 else rng.choice(self.pools.regions)}
+        start = birth + (22 + rng.randrange(4)) * 365 + rng.randrange(200)
+        start = min(start, as_of - 30)
+        posts, principal = self._posts(unit, rank, start)
+        doc["posts"] = posts
+        if rank >= 3:
+            doc["management"] = "city"
+        elif principal and unit["level"] != "city":
+            doc["management"] = "county"
+        if age <= 40 and rank >= 1 and rng.random() < 0.12:
+            doc["reserve"] = "county" if rank >= 2 else "section"
+        if rng.random() < 0.8:
+            first = posts[0]
+            doc["recruitment"] = {"date": first["start"], "fresh_graduate": start - birth < 25 * 365,
+                                  "unit": first["unit"]}
+        doc["appraisals"] = self._appraisals(start)
+        doc["reviews"] = self._reviews(posts[-1]) if doc.get("management") == "county" else []
+        self._nomination(doc, rank, unit)
+        doc["assessments"] = self._assessments() if principal and rng.random() < 0.06 else []
+        return doc
+
+    def _posts(self, unit: dict, rank: int, start: int) -> tuple[list[dict], bool]:
+        """Career of 1-4 posts ending in ``unit`` at ``rank``; ranks climb, dates chain."""
+        rng, as_of = self.rng, self.as_of
+        span = as_of - start
+        k = 1 + min(rank, rng.randrange(4)) if span > 8 else 1
+        cuts = sorted(start + rng.randrange(1, span) for _ in range(k - 1))
+        starts = [start] + cuts
+        ranks = sorted(max(0, rank - rng.randrange(3)) for _ in range(k - 1)) + [rank]
+        posts, principal = [], False
+        for i, (s, r) in enumerate(zip(starts, ranks)):
+            u = unit if i == k - 1 else (unit if rng.random() < 0.4 else self.pools.draw(rng, r))
+            principal = r >= 2 and rng.random() < (0.45 if u["level"] != "city" else 0.25)
+            middle = u["level"] == "city" and 1 <= r <= 2 and not principal and rng.random() < 0.7
+            p = {"unit": u["id"], "title": _title(u, r, principal), "rank": RANKS[r],
+                 "principal": principal, "leadership": (principal or r >= 1) and not middle,
+                 "middle_level": middle}
+            if rng.random() < 0.05:
+                # explicit overrides: secondments that do or do not count as grassroots work
+                p["grassroots"] = u["level"] != "city" and rng.random() < 0.5
+            p["start"] = dt.date.fromordinal(s)
+            if i < k - 1:
+                p["end"] = dt.date.fromordinal(starts[i + 1])
+            posts.append(p)
+        return posts, principal
+
+    def _appraisals(self, start: int) -> list[dict]:
+        rng, as_of = self.rng, self.as_of
+        out = []
+        last = dt.date.fromordinal(as_of).year - 1
+        first_year = dt.date.fromordinal(start).year
+        for year in range(last - rng.randrange(2, 7) + 1, last + 1):
+            if year < first_year:
+                continue
+            date = dt.date(year + 1, 1, 10 + rng.randrange(20))
+            if date.toordinal() > as_of:
+                break
+            grade = GRADES[bisect(self.grade_cum, rng.random() * self.grade_cum[-1])]
+            out.append({"year": year, "grade": grade, "date": date})
+        return out
+
+    def _reviews(self, post: dict) -> list[dict]:
+        """Supervision reviews of a county-managed principal, ratios spread around 1/3 and 1/2."""
+        rng, as_of = self.rng, self.as_of
+        if rng.random() < 0.35:
+            return []
+        begin = post["start"].toordinal()
+        out = []
+        for _ in range(1 + (rng.random() < 0.3)):
+            date = as_of - rng.randrange(7 * 365)
+            if date < begin:
+                continue
+            total = rng.randint(30, 60)
+            x = rng.random()
+            ratio = (rng.uniform(0.0, 0.25) if x < 0.6 else rng.uniform(0.28, 0.40) if x < 0.85
+                     else rng.uniform(0.44, 0.58))
+            review = {"date": dt.date.fromordinal(date), "total": total,
+                      "dissatisfied": min(total, round(total * ratio)), "rectification": []}
+            if ratio > 0.2:
+                for stage, days in (("three_month", 91), ("six_month", 183)):
+                    if date + days > as_of:
+                        break
+                    bad = rng.random() < (0.3 if stage == "three_month" else 0.5)
+                    review["rectification"].append({"stage": stage, "date": dt.date.fromordinal(date + days),
+                                                    "result": "ineffective" if bad else "effective"})
+                    if not bad:
+                        break
+            out.append(review)
+        out.sort(key=lambda r: r["date"])
+        return out
+
+    def _nomination(self, doc: dict, rank: int, unit: dict) -> None:
+        """A few percent are nominated for the next rank, with a poll and, for parks, opinions."""
+        rng, as_of = self.rng, self.as_of
+        doc["nominations"], doc["polls"], doc["opinions"] = [], [], []
+        if rank >= 4 or rng.random() >= 0.04:
+            return
+        date = as_of - rng.randrange(30, 180)
+        park = rng.random() < 0.25
+        target = rng.choice(self.pools.parks) if park else unit
+        doc["nominations"].append({"date": dt.date.fromordinal(date), "target_rank": RANKS[rank + 1],
+                                   "target_unit": target["id"]})
+        if rng.random() < 0.85:
+            total = rng.randint(30, 60)
+            approve = min(total, round(total * rng.uniform(0.55, 0.97)))
+            doc["polls"].append({"date": dt.date.fromordinal(min(as_of, date + rng.randrange(5, 25))),
+                                 "approve": approve, "total": total})
+        if park:
+            for dept in DEPARTMENTS:
+                if rng.random() < 0.93:
+                    doc["opinions"].append({"department": dept, "adverse": rng.random() < 0.05,
+                                            "date": dt.date.fromordinal(min(as_of, date + rng.randrange(3, 20)))})
+            doc["opinions"].sort(key=lambda o: o["date"])
+
+    def _assessments(self) -> list[dict]:
+        rng, as_of = self.rng, self.as_of
+        return [{"date": dt.date.fromordinal(as_of - rng.randrange(2 * 365)),
+                 "kind": "special" if rng.random() < 0.5 else "annual",
+                 "prominent_problems": rng.random() < 0.4}]
+
+
+def generate(cadres: int, seed: int, as_of: dt.date = AS_OF) -> tuple[list[dict], Iterator[dict]]:
+    """Return the units and a lazy iterator over ``cadres`` synthetic cadre documents.
+
+    Args:
+        cadres: How many cadres to generate.
+        seed: Seed of the single ``random.Random`` used; same seed, same population.
+        as_of: No record is dated after this day (default 2017-06-30).
+
+    Returns:
+        ``(units, cadre_iterator)``. The units are built at once; cadres are made one at
+        a time as the iterator is consumed (consume it only once).
+    """
+    if cadres < 0:
+        raise ValueError("cadres must be >= 0")
+    rng = random.Random(seed)
+    units = build_units(cadres, rng)
+    factory = _CadreFactory(units, rng, as_of)
+    return units, (factory.cadre(n) for n in range(1, cadres + 1))
+
+
+# --- writers ------------------------------------------------------------------------------------
+
+def _iso(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_iso, separators=(",", ":"))
+
+
+class JsonWriter:
+    """Streams one import-format JSON document: units first, then cadres one per line.
+
+    Use ``add`` as a sink (e.g. through :func:`tee` while bulk-loading) and ``close`` at
+    the end; small writes are batched because one ``write`` per cadre is slow.
+    """
+
+    def __init__(self, out: IO[str], units: list[dict]):
+        self.out = out
+        self.count = 0
+        self._buf: list[str] = []
+        self._written = False
+        out.write('{"units":[\n')
+        out.write(",\n".join(_ENCODER.encode(u) for u in units))
+        out.write('\n],\n"cadres":[\n')
+
+    def add(self, doc: dict) -> None:
+        """Append one cadre document."""
+        self._buf.append(_ENCODER.encode(doc))
+        self.count += 1
+        if len(self._buf) >= 1000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buf:
+            # the separator goes before a batch, so the last batch needs no look-ahead
+            self.out.write((",\n" if self._written else "") + ",\n".join(self._buf))
+            self._written = True
+            self._buf = []
+
+    def close(self) -> None:
+        """Write what is buffered and finish the document."""
+        self._flush()
+        self.out.write("\n]}\n")
+
+
+def write_json(out: IO[str], units: list[dict], cadres: Iterable[dict]) -> int:
+    """Stream one import-format JSON document to ``out``; return the number of cadres."""
+    writer = JsonWriter(out, units)
+    for doc in cadres:
+        writer.add(doc)
+    writer.close()
+    return writer.count
+
+
+def write_yaml(out: IO[str], units: list[dict], cadres: Iterable[dict]) -> int:
+    """Write one import-format YAML document (builds it in memory: small populations only)."""
+    docs = list(cadres)
+    yaml.safe_dump({"units": units, "cadres": docs}, out, allow_unicode=True, sort_keys=False,
+                   default_flow_style=None, width=120)
+    return len(docs)
+
+
+def tee(cadres: Iterable[dict], sink) -> Iterator[dict]:
+    """Yield each cadre after passing it to ``sink`` (write a file while bulk-loading)."""
+    for doc in cadres:
+        sink(doc)
+        yield doc

@@ -1,0 +1,201 @@
+"""SQLAlchemy ORM models of the fact store: units, cadres and their records.
+
+One row per record; record tables are keyed by ``(cadre_id, seq)`` where ``seq``
+is the record's position in the canonical (sorted) list, so reading them back in
+``seq`` order gives the canonical document without sorting again.
+
+Strings are sized VARCHARs so that MariaDB can index them; identifiers compare
+bytewise on every backend (collation ``C`` on PostgreSQL, ``utf8mb4_bin`` on
+MariaDB) so that "id order" and uniqueness mean the same thing everywhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Bump when the tables change; a database with another value is refused.
+SCHEMA_VERSION = 1
+
+ID_LEN = 64
+
+
+def _id_type() -> String:
+    """An identifier column type that sorts and compares bytewise on every backend."""
+    return (String(ID_LEN)
+            .with_variant(String(ID_LEN, collation="C"), "postgresql")
+            .with_variant(mysql.VARCHAR(ID_LEN, charset="utf8mb4", collation="utf8mb4_bin"),
+                          "mysql", "mariadb"))
+
+
+def _text(length: int) -> String:
+    return String(length)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; every table is utf8mb4 on MariaDB so Chinese survives."""
+
+    __table_args__ = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
+class SchemaMeta(Base):
+    """Key/value facts about the database itself (the schema version)."""
+
+    __tablename__ = "schema_meta"
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+
+
+class Unit(Base):
+    """An organisational unit (党委, 政府, 部门, 乡镇 …)."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(_id_type(), primary_key=True)
+    name: Mapped[str] = mapped_column(_text(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str | None] = mapped_column(_text(100))
+    parent: Mapped[str | None] = mapped_column(_id_type())
+
+
+class UnitFlag(Base):
+    """An assessment flag of a unit, e.g. ``provincial_bottom_ranked``."""
+
+    __tablename__ = "unit_flags"
+    unit_id: Mapped[str] = mapped_column(_id_type(), ForeignKey("units.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    flag: Mapped[str] = mapped_column(String(64))
+
+
+class Cadre(Base):
+    """A cadre (干部) with the scalar fields of the import format."""
+
+    __tablename__ = "cadres"
+    id: Mapped[str] = mapped_column(_id_type(), primary_key=True)
+    name: Mapped[str] = mapped_column(_text(100))
+    gender: Mapped[str] = mapped_column(String(16))
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    party: Mapped[str] = mapped_column(String(16))
+    ethnicity: Mapped[str | None] = mapped_column(_text(50))
+    education: Mapped[str | None] = mapped_column(String(16))
+    native_region: Mapped[str | None] = mapped_column(_text(100))
+    management: Mapped[str | None] = mapped_column(String(16))
+    reserve: Mapped[str | None] = mapped_column(String(16))
+    # recruitment is present exactly when recruitment_date is not null
+    recruitment_date: Mapped[dt.date | None] = mapped_column(Date)
+    recruitment_fresh_graduate: Mapped[bool | None] = mapped_column(Boolean)
+    recruitment_unit: Mapped[str | None] = mapped_column(_id_type())
+
+
+def _cadre_fk():
+    return mapped_column(_id_type(), ForeignKey("cadres.id", ondelete="CASCADE"), primary_key=True)
+
+
+def _seq():
+    return mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class Post(Base):
+    """A post held by a cadre; ``end_date`` null means the post is current."""
+
+    __tablename__ = "posts"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    unit_id: Mapped[str] = mapped_column(_id_type())
+    title: Mapped[str] = mapped_column(_text(200))
+    rank: Mapped[str] = mapped_column(String(32))
+    principal: Mapped[bool] = mapped_column(Boolean)
+    leadership: Mapped[bool] = mapped_column(Boolean)
+    middle_level: Mapped[bool | None] = mapped_column(Boolean)
+    grassroots: Mapped[bool | None] = mapped_column(Boolean)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    # serves `list --unit` and `iter_cadre_chunks(unit=...)`
+    __table_args__ = (Index("ix_posts_unit_current", "unit_id", "end_date", "cadre_id"),
+                      Base.__table_args__)
+
+
+class Appraisal(Base):
+    """An annual appraisal (年度考核) grade."""
+
+    __tablename__ = "appraisals"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    year: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(32))
+    date: Mapped[dt.date] = mapped_column(Date)
+
+
+class Review(Base):
+    """A supervision review (监督评议) with its vote counts."""
+
+    __tablename__ = "reviews"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    date: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[int] = mapped_column(Integer)
+    dissatisfied: Mapped[int] = mapped_column(Integer)
+
+
+class Rectification(Base):
+    """A rectification check (整改) after a review; ``review_seq`` names the review."""
+
+    __tablename__ = "rectifications"
+    cadre_id: Mapped[str] = _cadre_fk()
+    review_seq: Mapped[int] = _seq()
+    seq: Mapped[int] = _seq()
+    stage: Mapped[str] = mapped_column(String(16))
+    date: Mapped[dt.date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(16))
+
+
+class Nomination(Base):
+    """A proposed promotion (拟提拔)."""
+
+    __tablename__ = "nominations"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    date: Mapped[dt.date] = mapped_column(Date)
+    target_rank: Mapped[str] = mapped_column(String(32))
+    target_unit: Mapped[str] = mapped_column(_id_type())
+
+
+class Poll(Base):
+    """An opinion poll (民意征询)."""
+
+    __tablename__ = "polls"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    date: Mapped[dt.date] = mapped_column(Date)
+    approve: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+
+
+class Opinion(Base):
+    """A department's opinion (部门意见) on a cadre."""
+
+    __tablename__ = "opinions"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    department: Mapped[str] = mapped_column(String(32))
+    date: Mapped[dt.date] = mapped_column(Date)
+    adverse: Mapped[bool] = mapped_column(Boolean)
+
+
+class Assessment(Base):
+    """A special or annual assessment marked as having prominent problems (or not)."""
+
+    __tablename__ = "assessments"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    prominent_problems: Mapped[bool] = mapped_column(Boolean)
+
+
+#: Tables owned by the fact store (drop_all/create_all touch only these).
+TABLES = Base.metadata

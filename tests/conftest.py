@@ -1,0 +1,108 @@
+"""Shared fixtures: a fact-store URL on every configured backend, and one CLI helper.
+
+``store_url`` runs a test on SQLite (a temporary file), on PostgreSQL when
+``POLICY_TEST_PG_URL`` is set and on MariaDB when ``POLICY_TEST_MYSQL_URL`` is set;
+otherwise those variants are skipped with the reason shown in the summary. Each
+test session works in its own PostgreSQL schema / MariaDB database, so runs on a
+shared server do not collide, and every test drops its tables afterwards.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = Path(__file__).with_name("test_import_fixture.yaml")
+SAMPLE = ROOT / "facts" / "sample" / "city.yaml"
+
+_SERVERS = {
+    "postgresql": ("POLICY_TEST_PG_URL", "PostgreSQL"),
+    "mariadb": ("POLICY_TEST_MYSQL_URL", "MariaDB"),
+}
+
+
+def _namespaced(backend: str, url: str):
+    """Create a private schema (PostgreSQL) or database (MariaDB); return (url, drop)."""
+    name = f"policy_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if backend == "postgresql":
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+            private = make_url(url).update_query_dict({"options": f"-csearch_path={name}"})
+            drop = f'DROP SCHEMA IF EXISTS "{name}" CASCADE'
+        else:
+            conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"))
+            private = make_url(url).set(database=name)
+            drop = f"DROP DATABASE IF EXISTS `{name}`"
+
+    def cleanup():
+        with admin.connect() as conn:
+            conn.execute(text(drop))
+        admin.dispose()
+    return private.render_as_string(hide_password=False), cleanup
+
+
+@pytest.fixture(scope="session")
+def server_urls():
+    """Per-session private URLs of the configured servers (None when not configured)."""
+    urls, cleanups = {}, []
+    for backend, (var, _) in _SERVERS.items():
+        url = os.environ.get(var)
+        if url:
+            urls[backend], cleanup = _namespaced(backend, url)
+            cleanups.append(cleanup)
+        else:
+            urls[backend] = None
+    yield urls
+    for cleanup in cleanups:
+        cleanup()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def store_url(request, tmp_path):
+    """A database URL for the fact store on each backend; tables are dropped afterwards."""
+    backend = request.param
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'facts.db'}"
+        return
+    var, label = _SERVERS[backend]
+    if not os.environ.get(var):
+        pytest.skip(f"{label} not configured: set {var}")
+    url = request.getfixturevalue("server_urls")[backend]
+    yield url
+    from facts.models import Base
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A fresh SQLite fact-store URL (for tests that do not depend on the backend)."""
+    return f"sqlite:///{tmp_path / 'facts.db'}"
+
+
+@pytest.fixture
+def store(store_url):
+    """An open FactStore on ``store_url``."""
+    from facts.store import FactStore
+    with FactStore(store_url) as opened:
+        yield opened
+
+
+def invoke(db_url: str, *args: str):
+    """Run ``policy --db DB_URL ARGS...`` in-process; return click's Result (stdout/stderr apart)."""
+    import cli
+    return CliRunner().invoke(cli.main, ["--db", db_url, *map(str, args)], catch_exceptions=False)
+
+
+@pytest.fixture
+def run_cli():
+    """The :func:`invoke` helper, as a fixture."""
+    return invoke
