@@ -242,6 +242,9 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
         derived=tuple(builder.derived(k, v, ("derived", k)) for k, v in data.get("derived", {}).items()),
         rules=tuple(builder.rule(r, ("rules", i), order_start + i) for i, r in enumerate(data.get("rules", []))),
         boundary=data.get("boundary", "民法典"),
+        groups=data.get("groups", {}),
+        structure=tuple(data.get("structure", ())),
+        positions=positions,
     )
     return policy, diagnostics, text
 
