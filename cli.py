@@ -279,6 +279,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
             return
         if unit_id is not None and unit_id not in units:
             raise PolicyError(f"unknown unit id: {unit_id}")
+        unit_targets = _unit_structure(policy_set, store, day, unit_id) if unit_id else None
         from collections import Counter
         counts, eligibility, total = Counter(), Counter(), 0
         for chunk in store.iter_cadre_chunks(unit=unit_id):
@@ -289,13 +290,84 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
                 if "promotion" in result.determinations:
                     eligibility[result.determinations["promotion"]["eligibility"]] += 1
                 if fmt == "json":
-                    click.echo(json.dumps(to_json(result, policy_set), ensure_ascii=False))
+                    out = to_json(result, policy_set)
+                    if unit_targets is not None:
+                        out["structure"] = unit_targets[1]      # the unit's missed team targets
+                    click.echo(json.dumps(out, ensure_ascii=False))
                 else:
-                    console.print(summary_line(result, policy_set))
+                    line = summary_line(result, policy_set)
+                    if unit_targets:
+                        line.append(unit_targets[0])
+                    console.print(line)
         if fmt == "text":
             console.print(f"\n{total} cadres on {day.isoformat()}; findings: " +
                           (", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none") +
                           "; promotion: " + ", ".join(f"{k} {v}" for k, v in sorted(eligibility.items())))
+
+
+# --- structure: team and population targets (issue 6) ----------------------------------------
+
+def _structure_errors():
+    """Structure problems the user can act on: one line, exit 2."""
+    from engine.compiler import EvaluationError
+    from engine.structure import StructureError
+    return (EvaluationError, StructureError)
+
+
+def _unit_structure(policy_set, store, day, unit_id):
+    """(text suffix, JSON list) of the targets missed by the instances a unit falls in."""
+    from rich.text import Text
+    from engine.structure import unit_structure
+    try:
+        missed = unit_structure(policy_set, store, day, unit_id)
+    except _structure_errors() as exc:
+        raise PolicyError(str(exc)) from None
+    text = Text()
+    if missed:
+        text.append("  班子结构: " + "; ".join(f"{r.finding} {r.label} {r.figure} (目标 {r.target})" for r in missed),
+                    style="magenta")
+    return text, [{"rule": r.rule.id, "finding": r.finding, "instance": r.key, "label": r.label,
+                   "figure": r.figure, "target": r.target, "status": r.status} for r in missed]
+
+
+@main.command()
+@click.option("--region", metavar="R", help="Only the teams and targets of this region (county) or city.")
+@as_of_option
+@policies_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--members", "members_limit", type=click.IntRange(0), default=50, show_default=True,
+              help="Members listed per team or population (0: all); counts are never limited.")
+@click.pass_context
+def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
+    """Team and population targets: figure, target, met or not, and the members counted."""
+    import json
+    from rich.console import Console
+    from engine.structure import evaluate_structure
+    from engine.structure.render import render_html, render_text, to_json
+    policy_set = load_policies(policies_dir)
+    day = _as_of(as_of)
+    store = open_store(ctx)
+    with user_errors():
+        try:
+            report = evaluate_structure(policy_set, store, day, region, members_limit=members_limit or None)
+        except _structure_errors() as exc:
+            raise PolicyError(str(exc)) from None
+    try:
+        out = open(output, "w", encoding="utf-8", newline="\n") if output else sys.stdout
+    except OSError as exc:
+        raise PolicyError(f"cannot write {output}: {exc.strerror or exc}") from None
+    try:
+        if fmt == "json":
+            out.write(json.dumps(to_json(report, policy_set), ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "html":
+            out.write(render_html(report, policy_set) + "\n")
+        else:
+            render_text(report, policy_set, Console(file=out, highlight=False, soft_wrap=True,
+                                                    no_color=output is not None))
+    finally:
+        if output:
+            out.close()
 
 
 @main.command("test")
@@ -305,12 +377,12 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
 @click.option("--coverage", is_flag=True, help="List the rules no case makes fire.")
 def test_command(paths, policies_dir, engine, coverage):
     """Run the policy test cases (*.tests.yaml). Exit 1 when any fails."""
-    from engine.testing import CaseRunner, load_cases, test_files, uncovered_rules
+    from engine.testing import CaseRunner, load_cases, case_files, uncovered_rules
     directory = _policy_dir(policies_dir)
     policy_set = load_policies(directory)
     runner = CaseRunner(policy_set, engine)
     results, problems = [], []
-    for path in test_files(paths or [directory]):
+    for path in case_files(paths or [directory]):
         cases, found = load_cases(path)
         problems += found
         for case in cases:

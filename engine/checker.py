@@ -29,8 +29,7 @@ class Checker:
     # ---- entry point -------------------------------------------------------------------
     def check(self) -> list[Diagnostic]:
         self._duplicates()
-        for name in self.catalogue.cycles:
-            self.error("E403", f"derived quantity '{name}' depends on itself", self.ps.derived[name].loc)
+        self._derived_cycles()
         for param in self.parameters.values():
             self._parameter(param)
         for derived in self.ps.derived.values():
@@ -38,6 +37,7 @@ class Checker:
         rule_ids = {r.id for r in self.ps.rules}
         for rule in self.ps.rules:
             self._rule(rule, rule_ids)
+        self._strata()
         for name, param in self.parameters.items():
             if name not in self.used_parameters:
                 self.error("W501", f"parameter '{name}' is not used by any rule", param.loc)
@@ -58,6 +58,31 @@ class Checker:
                 self.error("E205", f"derived quantity '{d.name}' hides the built-in fact of that name", d.loc)
 
     # ---- declarations ----------------------------------------------------------------
+    def _derived_cycles(self):
+        specs = self.ps.derived
+
+        def refs(spec):
+            paths = list(spec.source) if spec.form == "ratio" else [spec.source]
+            return {p.split(".")[0] for p in paths + [spec.at, spec.since] if p} & set(specs)
+
+        state: dict[str, int] = {}   # 1 visiting, 2 done
+
+        def visit(name, trail):
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = trail[trail.index(name):] + [name]
+                self.error("E403", f"derived quantities depend on each other in a cycle: {' -> '.join(cycle)}",
+                           specs[name].loc)
+                return
+            state[name] = 1
+            for ref in sorted(refs(specs[name])):
+                visit(ref, trail + [name])
+            state[name] = 2
+
+        for name in specs:
+            visit(name, [])
+
     def _parameter(self, param: m.Parameter):
         for start, raw in param.values:
             try:
@@ -79,7 +104,7 @@ class Checker:
                 self.error("E201", f"unknown field '{d.distinct}' of {d.source}", d.loc, suggest(d.distinct, fields))
         if d.form in ("elapsed", "age"):
             self._expect_fact(d.source, "date", d.loc)
-        for ref in (d.on, d.since):
+        for ref in (d.at, d.since):
             if ref:
                 self._expect_fact(ref, "date", d.loc)
         if d.form == "ratio":
@@ -151,6 +176,29 @@ class Checker:
     def _period(self, period: m.Period):
         if isinstance(period.amount, m.ParamRef):
             self._param_of(period.amount, (period.unit,))
+
+    def _strata(self):
+        """Order the rules so that 'not' over a conclusion reads it only once it is final."""
+        producers: dict[str, list[str]] = {}
+        for rule in self.ps.rules:
+            if rule.kind != "requirement":
+                producers.setdefault(f"{'derived' if rule.kind == 'derive' else 'finding'}:{rule.code}", []).append(rule.id)
+        uses = {rule.id: list(_rule_atoms(rule)) for rule in self.ps.rules}
+        level = dict.fromkeys(uses, 0)
+        for _ in range(len(level) + 1):
+            changed = False
+            for rule_id, atoms in uses.items():
+                for key, negative in atoms:
+                    for producer in producers.get(key, ()):
+                        need = level[producer] + negative
+                        if need > level[rule_id]:
+                            level[rule_id], changed = need, True
+            if not changed:
+                return
+        by_id = {rule.id: rule for rule in self.ps.rules}
+        for rule_id in sorted(r for r, v in level.items() if v > len(level)):
+            self.error("E402", f"rule '{rule_id}' depends on its own conclusion through 'not': "
+                               "the rules cannot be ordered", by_id[rule_id].loc)
 
     # ---- conditions ------------------------------------------------------------------------
     def _condition(self, cond, fields: dict | None = None):
@@ -293,3 +341,26 @@ def check_policy_set(policy_set: m.PolicySet) -> list[Diagnostic]:
 def outcome_counts(policy_set: m.PolicySet) -> Counter:
     """How many rules conclude each outcome code."""
     return Counter(rule.code for rule in policy_set.rules)
+
+
+def _atoms(cond, negative: bool):
+    """Asserted facts a condition reads, with whether it reads their absence."""
+    if isinstance(cond, (m.All, m.Any)):
+        for item in cond.items:
+            yield from _atoms(item, negative)
+    elif isinstance(cond, m.Not):
+        yield from _atoms(cond.item, not negative)
+    elif isinstance(cond, m.Asserted):
+        yield f"{cond.kind}:{cond.name}", negative
+
+
+def _rule_atoms(rule: m.Rule):
+    if rule.kind != "requirement":
+        yield from _atoms(rule.when, False)
+        return
+    # a requirement is decided both ways (met and unmet), so it reads each fact's presence and absence
+    for cond in (rule.applies, rule.met, rule.unmet):
+        if cond is not None:
+            for key, _ in _atoms(cond, False):
+                yield key, False
+                yield key, True

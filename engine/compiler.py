@@ -304,7 +304,7 @@ def _derived_order(policy_set: m.PolicySet, catalogue: Catalogue, fields: dict, 
             return
         seen.add(name)
         spec = specs[name]
-        refs = [spec.on, spec.since]
+        refs = [spec.at, spec.since]
         refs += list(spec.source) if spec.form == "ratio" else [spec.source]
         for ref in refs:
             if ref:

@@ -162,7 +162,7 @@ class Deriver:
             if form == "current":
                 return _current(records, self.as_of)
             if form == "duration":
-                on = lookup(scope, spec.on) if spec.on else self.as_of
+                on = lookup(scope, spec.at) if spec.at else self.as_of
                 if on is None or not scope.get("posts"):
                     return None
                 return _merged_duration(records, min(on, self.as_of))

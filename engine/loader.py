@@ -177,7 +177,7 @@ class _Builder:
     def parameter(self, name, raw, path) -> m.Parameter:
         values = tuple(sorted((date.fromisoformat(k), v) for k, v in raw["values"].items()))
         return m.Parameter(f"{self.policy_id}.{name}", raw["kind"], raw["title"], values,
-                           raw.get("note", ""), raw.get("open", False), self.loc(path))
+                           raw.get("note", ""), raw.get("open", False), self.pos.at(path, key=True))
 
     def derived(self, name, raw, path) -> m.Derived:
         forms = [f for f in ("latest", "current", "duration", "count", "elapsed", "ratio", "age") if f in raw]
@@ -190,8 +190,8 @@ class _Builder:
         source = tuple(raw[form]) if form == "ratio" else raw.get(form)
         where = self.condition(raw["where"], path + ("where",), record=True) if "where" in raw else None
         within = self.period(raw["within"], path + ("within",)) if "within" in raw else None
-        return m.Derived(name, raw["title"], form, source, where, raw.get("on"), raw.get("since"), within,
-                         raw.get("distinct"), raw.get("note", ""), self.policy_id, self.loc(path))
+        return m.Derived(name, raw["title"], form, source, where, raw.get("at"), raw.get("since"), within,
+                         raw.get("distinct"), raw.get("note", ""), self.policy_id, self.pos.at(path, key=True))
 
     def rule(self, raw, path, order) -> m.Rule:
         kind = next(k for k in ("finding", "requirement", "derive") if k in raw)

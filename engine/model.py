@@ -142,7 +142,7 @@ class Derived:
     form: str                    # latest current duration count elapsed ratio age
     source: object               # records path, date-fact path, or (num, den) paths
     where: object = None         # a condition over record fields
-    on: str | None = None
+    at: str | None = None
     since: str | None = None
     within: Period | None = None
     distinct: str | None = None

@@ -16,15 +16,8 @@ def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
     policy_set, diagnostics = load_policy_set(directory)
     if policy_set is not None:
         diagnostics = diagnostics + check_policy_set(policy_set)
-    if policy_set is not None and not any(d.severity == "error" for d in diagnostics):
-        from .compiler import compile_policy_set   # strata: a cycle through 'not' is an error
-        from .periods import from_day_number
-        try:
-            compile_policy_set(policy_set, from_day_number(0), name="lint")
-        except PolicyError as error:
-            diagnostics = diagnostics + error.diagnostics
-        except Exception:   # parameters not yet in force in 1970: not a lint matter
-            pass
+        from .structure import structure_diagnostics   # groups and aggregate rules (issue 6)
+        diagnostics = structure_diagnostics(policy_set, diagnostics)
     return policy_set, sorted(diagnostics, key=Diagnostic.sort_key)
 
 

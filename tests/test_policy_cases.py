@@ -1,0 +1,37 @@
+"""Every policy test case (policies/*.tests.yaml) runs on both engines under pytest."""
+from pathlib import Path
+
+import pytest
+
+from engine.policyset import load
+from engine.testing import CaseRunner, load_cases, case_files
+
+POLICIES = Path(__file__).resolve().parent.parent / "policies"
+CASES = [case for path in case_files([POLICIES]) for case in load_cases(path)[0]]
+RUNNERS = {}
+
+
+def runner(engine: str) -> CaseRunner:
+    if engine not in RUNNERS:
+        RUNNERS[engine] = CaseRunner(load(POLICIES), engine)
+    return RUNNERS[engine]
+
+
+def test_case_files_load_without_problems():
+    for path in case_files([POLICIES]):
+        assert load_cases(path)[1] == [], path
+
+
+@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("case", CASES, ids=[f"{Path(c.file).name}:{c.line}:{c.name}" for c in CASES])
+def test_policy_case(case, engine):
+    result = runner(engine).run(case)
+    assert result.passed, f"{case.file}:{case.line}: {case.name}\n  " + "\n  ".join(result.differences)
+
+
+def test_engines_agree_on_every_case_including_traces():
+    durable, python = runner("durable"), runner("python")
+    for case in CASES:
+        a = durable.engine_for(case.as_of).evaluate(case.cadre, case.units)
+        b = python.engine_for(case.as_of).evaluate(case.cadre, case.units)
+        assert a.signature() == b.signature(), f"{case.file}:{case.line}: {case.name}"
