@@ -251,8 +251,11 @@ def lint(paths):
 @policies_option
 @engine_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
+@click.option("--margin", type=click.IntRange(0), metavar="N",
+              help="With --near: only thresholds at most N units away (votes, years, months, days).")
 @click.pass_context
-def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
+def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, near, margin):
     """Which provisions apply to a cadre on a date, what follows, and why."""
     import json
     from rich.console import Console
@@ -272,10 +275,20 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt):
             if doc is None:
                 raise PolicyError(f"unknown cadre id: {cadre_id}")
             result = evaluator.evaluate(doc, units)
+            misses = None
+            if near:
+                from engine.near import near_misses
+                misses = near_misses(evaluator, result, margin)
             if fmt == "json":
-                click.echo(json.dumps(to_json(result, policy_set), ensure_ascii=False, indent=2))
+                out = to_json(result, policy_set)
+                if misses is not None:
+                    out["near_misses"] = [miss.as_dict() for miss in misses]
+                click.echo(json.dumps(out, ensure_ascii=False, indent=2))
             else:
                 render_text(result, policy_set, console)
+                if misses is not None:
+                    from engine.report import render_near
+                    render_near(misses, console)
             return
         if unit_id is not None and unit_id not in units:
             raise PolicyError(f"unknown unit id: {unit_id}")
@@ -416,6 +429,36 @@ def show(rule_id, as_of, policies_dir):
         hint = suggest(rule_id, [r.id for r in policy_set.rules])
         raise PolicyError(f"unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""))
     click.echo(rule_sentence(policy_set, rule, _as_of(as_of)))
+
+
+@main.command()
+@click.option("--draft", "draft_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="A draft regulation (YAML overlay on the policy set in force).")
+@click.option("--set", "sets", multiple=True, metavar="NAME=VALUE",
+              help="Change a parameter in the draft, e.g. supervision.admonish_ratio=3/10 (repeatable).")
+@as_of_option
+@click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a current post in this unit.")
+@policies_option
+@engine_option
+@click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
+@click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
+              help="Cadres read and evaluated per task.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--limit", type=click.IntRange(0), default=200, show_default=True,
+              help="Text format: changed cadres listed (json/csv/html list all).")
+@click.option("--near", "near_margin", metavar="MARGIN",
+              help="Also count cadres within MARGIN of a threshold (needs engine/near.py).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, chunk_size, fmt, output,
+           limit, near_margin, quiet):
+    """Compare a draft with the policy set in force over the whole population: who changes, and why."""
+    from engine.whatif_cli import run_whatif_command
+    run_whatif_command(ctx, draft_file=draft_file, sets=sets, as_of=as_of, unit_id=unit_id,
+                       policies_dir=policies_dir, engine=engine, workers=workers, chunk_size=chunk_size,
+                       fmt=fmt, output=output, limit=limit, near_margin=near_margin, quiet=quiet)
 
 
 @facts.command("fields")

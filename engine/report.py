@@ -11,6 +11,33 @@ from .evaluate import CadreResult
 from .explain import because_text
 from .model import PolicySet, Rule
 
+FACT_HEADS = {"cadre": "", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
+EXTRA_FIELDS = {"age": "年龄", "promotion": "属提拔", "previous_unit": "前一职务单位", "nominated": "已被提名"}
+
+
+def fact_label(policy_set: PolicySet):
+    """A function giving the Chinese words for a fact path: latest_review.dissatisfied → 最近一次监督评议·不满意票."""
+    def label(path: str) -> str:
+        if ":" in path:
+            kind, name = path.split(":", 1)
+            return policy_set.outcomes.findings.get(name, {}).get("title", name) if kind == "finding" else name
+        if "/" in path:
+            return "/".join(label(p) for p in path.split("/"))
+        head, *rest = path.split(".")
+        words = [policy_set.derived[head].title if head in policy_set.derived else FACT_HEADS.get(head, head)]
+        words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
+        return "·".join(w for w in words if w)
+    return label
+
+
+def value_label(path: str, value: str) -> str:
+    """Chinese for an enumerated value of a fact: grade competent → 称职, rank section → 正科."""
+    field = path.rsplit(".", 1)[-1]
+    kind = {"kind": "unit_kind", "target_rank": "rank"}.get(field, field)
+    if value in ("true", "false"):
+        return "是" if value == "true" else "否"
+    return labels.value(kind, value)
+
 RESULT_MARK = {"met": ("✓", "green"), "unmet": ("✗", "red"), "unknown": ("?", "yellow")}
 ELIGIBILITY = {"eligible": ("符合", "green"), "ineligible": ("不符合", "red"), "pending": ("待定（资料不全）", "yellow")}
 
@@ -88,9 +115,10 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append(f"  至 {f.until.isoformat()}")
         line.append(f"  [{f.rule.id} · {f.rule.provision}]", style="dim")
         console.print(line)
+        label = fact_label(policy_set)
         for entry in f.because:
-            if entry["holds"]:
-                console.print(Text(f"      因为 {because_text(entry)}"))
+            if entry["holds"] is not None and entry["holds"] != bool(entry.get("negated")):
+                console.print(Text(f"      因为 {because_text(entry, label, value_label)}"))
         src = source_of(policy_set, f.rule)
         console.print(Text(f"      依据 《{src['document']}》{src['section']}：“{src['quote']}”", style="dim"))
     for name, det in result.determinations.items():
@@ -112,7 +140,7 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append(f"  [{req.rule.provision}]", style="dim")
             console.print(line)
             for entry in req.because:
-                console.print(Text(f"      {because_text(entry)}", style="dim"))
+                console.print(Text(f"      {because_text(entry, fact_label(policy_set), value_label)}", style="dim"))
 
 
 def summary_line(result: CadreResult, policy_set: PolicySet) -> Text:
@@ -125,3 +153,14 @@ def summary_line(result: CadreResult, policy_set: PolicySet) -> Text:
         word, style = ELIGIBILITY[promotion["eligibility"]]
         text.append(f"  提拔:{promotion['eligibility']}", style=style)
     return text
+
+
+def render_near(misses, console: Console) -> None:
+    """The near misses of `policy check --near`."""
+    console.print(Text(f"临界情况 Near misses: {len(misses)} 项", style="bold underline"))
+    for miss in misses:
+        line = Text(f"  {miss.rule}", style="cyan")
+        line.append(f"（{miss.outcome}，现在 {miss.now}）", style="dim")
+        line.append(f" {miss.fact} {miss.value} {miss.op} {miss.threshold}：")
+        line.append(miss.text, style="bold")
+        console.print(line)

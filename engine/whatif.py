@@ -415,6 +415,7 @@ class WhatIfResult:
     workers: int = 1
     engine: str = "durable"
     shared_facts: bool = False
+    changed_by_unit: Counter = field(default_factory=Counter)
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
@@ -464,6 +465,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     near = Counter() if job.near is not None else None
     fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
     changed = n = 0
+    changed_by_unit: Counter = Counter()
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         for chunk in run_tasks(tasks, Comparer, (job,), workers):
             n += chunk["n"]
@@ -478,7 +480,8 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
             for change in chunk["changes"]:
                 out.write(json.dumps(change, ensure_ascii=False) + "\n")
                 changed += 1
+                changed_by_unit[change["unit"]] += 1
             if progress is not None:
                 progress(chunk["n"], total)
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
-                        time.perf_counter() - started, workers, job.engine, shared)
+                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit)

@@ -128,6 +128,12 @@ class StructureReport:
                 for rule, key in sorted(set(mine) | set(theirs))
                 if mine.get((rule, key)) != theirs.get((rule, key))]
 
+    def status_changes(self, other: "StructureReport") -> list[tuple]:
+        """``(rule id, key, this status, other's status)`` for the instances whose status differs."""
+        return [(rule, key, mine[2] if mine else None, theirs[2] if theirs else None)
+                for rule, key, mine, theirs in self.changes(other)
+                if (mine[2] if mine else None) != (theirs[2] if theirs else None)]
+
     def counts(self) -> dict:
         """How many instances have each status."""
         out: dict = {}
