@@ -1,0 +1,129 @@
+"""`policy check`, `policy test`, `policy show`, `policy facts fields` through the CLI."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SAMPLE
+
+AS_OF = "2017-06-30"
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    from conftest import invoke
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'facts.db'}"
+    assert invoke(url, "facts", "import", SAMPLE).exit_code == 0
+    return url
+
+
+def test_check_json_is_the_documented_contract(run_cli, sample_db):
+    result = run_cli(sample_db, "check", "C0001", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out) >= {"cadre", "as_of", "policy_set", "findings", "promotion"}
+    assert out["cadre"] == "C0001" and out["as_of"] == AS_OF
+    assert out["policy_set"]["digest"].startswith("sha256:")
+    for finding in out["findings"]:
+        assert set(finding) >= {"code", "status", "rule", "provision", "title", "because", "source"}
+        assert finding["status"] in ("active", "superseded")
+        assert finding["source"]["quote"]
+    promotion = out["promotion"]
+    assert promotion["eligibility"] in ("eligible", "ineligible", "pending")
+    for requirement in promotion["requirements"]:
+        assert requirement["result"] in ("met", "unmet", "unknown")
+        assert requirement["provision"].startswith("P")
+
+
+def test_check_text_names_values_thresholds_and_source(run_cli, sample_db):
+    # the sample's 16/45 review: admonishment with the vote share against 1/3, and the quote
+    ids = json.loads(run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()[0])
+    assert ids["cadre"]
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    admonished = next(json.loads(line) for line in lines
+                      if any(f["code"] == "admonishment_talk" and f["status"] == "active"
+                             and f["rule"] == "supervision.admonish" for f in json.loads(line)["findings"]))
+    text = run_cli(sample_db, "check", admonished["cadre"], "--as-of", AS_OF).stdout
+    assert "诫勉谈话" in text and "超过 1/3" in text and "对测评" in text and "\x1b[" not in text
+
+
+def test_superseded_finding_is_reported_not_dropped(run_cli, sample_db):
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    results = [json.loads(line) for line in lines]
+    demoted = [r for r in results if any(f["code"] == "demotion_or_removal" for f in r["findings"])]
+    assert demoted
+    assert any(f["status"] == "superseded" and f["superseded_by"] == "supervision.demote"
+               for r in demoted for f in r["findings"])
+
+
+def test_check_all_summary(run_cli, sample_db):
+    result = run_cli(sample_db, "check", "--all", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "cadres on 2017-06-30" in result.stdout and "admonishment_talk" in result.stdout
+
+
+def test_every_individual_finding_code_fires_on_the_sample(run_cli, sample_db):
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    codes = {f["code"] for line in lines for f in json.loads(line)["findings"]}
+    assert codes >= {"admonishment_talk", "demotion_or_removal", "removal_from_leadership", "promotion_barred",
+                     "promotion_vetoed", "grassroots_experience_insufficient", "grassroots_development_needed",
+                     "supervision_review_due", "exchange_required", "exchange_recommended", "rotation_due",
+                     "position_adjustment", "recruitment_exception"}
+
+
+def test_both_engines_give_the_same_json(run_cli, sample_db):
+    for cadre in ("C0001", "C0010", "C0020", "C0030"):
+        a = run_cli(sample_db, "check", cadre, "--as-of", AS_OF, "--format", "json", "--engine", "durable").stdout
+        b = run_cli(sample_db, "check", cadre, "--as-of", AS_OF, "--format", "json", "--engine", "python").stdout
+        assert a == b
+
+
+def test_near_misses(run_cli, sample_db):
+    out = json.loads(run_cli(sample_db, "check", "C0001", "--as-of", AS_OF, "--format", "json", "--near").stdout)
+    assert "near_misses" in out
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["check", "C9999", "--as-of", AS_OF], "unknown cadre id: C9999"),
+    (["check", "C0001", "--as-of", "2017-13-01"], "2017-13-01"),
+    (["check", "C0001", "--policies", "/nonexistent"], "policy"),
+    (["check"], "CADRE_ID"),
+    (["show", "supervision.admonsh"], "did you mean 'supervision.admonish'"),
+])
+def test_bad_input_exits_2_without_traceback(run_cli, sample_db, args, needle):
+    result = run_cli(sample_db, *args)
+    assert result.exit_code == 2, result.output
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_policy_test_passes_on_the_library_and_reports_a_failure(run_cli, tmp_path, sample_db):
+    result = run_cli(sample_db, "test", "--coverage")
+    assert result.exit_code == 0, result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("PASS: ")
+    assert "UNCOVERED" not in result.stdout
+    broken = tmp_path / "broken.tests.yaml"
+    text = (ROOT / "policies" / "supervision.tests.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("units: test_units.yaml", f"units: {ROOT / 'policies' / 'test_units.yaml'}")
+                      .replace("findings: [admonishment_talk]", "findings: [demotion_or_removal]", 1),
+                      encoding="utf-8")
+    failed = run_cli(sample_db, "test", str(broken))
+    assert failed.exit_code == 1
+    assert f"FAIL {broken}:" in failed.stdout
+    assert "missing demotion_or_removal" in failed.stdout and "unexpected admonishment_talk" in failed.stdout
+
+
+def test_show_prints_a_chinese_sentence_with_parameters_in_force(run_cli, sample_db):
+    result = run_cli(sample_db, "show", "supervision.admonish", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "如果" in result.stdout and "超过 1/3" in result.stdout and "P004-5" in result.stdout
+    assert "原文" in result.stdout
+
+
+def test_facts_fields_catalogue(run_cli, sample_db):
+    result = run_cli(sample_db, "facts", "fields")
+    assert result.exit_code == 0
+    for name in ("cadre.age", "latest_review.dissatisfied", "grassroots_experience", "promotion.target_rank"):
+        assert name in result.stdout
