@@ -12,6 +12,7 @@ from .diagnostics import Diagnostic, PolicyError
 from .values import parse_fraction, parse_parameter
 
 MAX_STRATA = 64
+MAX_FACT_FIELDS = 240   # durable_rules: about 253 properties per fact, nested ones included
 
 
 class EvaluationError(Exception):
@@ -264,6 +265,10 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
         for key in closure:
             fields[ir.closure_path(key)] = (key, "closure", None)
         strata.append(ir.Stratum(tuple(level_tests), tuple(sorted(closure))))
+    if len(fields) > MAX_FACT_FIELDS:
+        raise PolicyError([Diagnostic(
+            "E404", f"the rules in force on {as_of} read {len(fields)} fields of the cadre fact; durable_rules "
+                    f"handles at most about 250 properties per fact: split the policy set", rules[0].loc)])
     return ir.CompiledSet(name, as_of, strata, fields, _derived_order(policy_set, catalogue, fields, rules),
                           {r.id: r for r in rules}, params, policy_set)
 

@@ -320,27 +320,36 @@ def _pair(entries_b, entries_d) -> list[str]:
 
 
 def _near_hook(margin):
-    """Near misses (engine/near.py, the lead's part): a counter of cadres within ``margin``.
+    """Near misses (engine/near.py): which outcomes each cadre is within ``margin`` of, on each side.
 
-    Returns None when no margin was asked for. When engine.near is not there yet the
-    command refuses --near before any work starts (see ``near_available``).
+    Returns None when no margin was asked for; else a function giving the keys to count
+    for one cadre: ``baseline:CODE`` / ``draft:CODE`` for each outcome with a deciding
+    threshold at most ``margin`` units away (votes, years, months, days), and
+    ``baseline:*`` / ``draft:*`` once for a cadre with any. It needs the full results,
+    so --near costs an assembly of every cadre on both sides.
     """
     if margin is None:
         return None
-    from . import near  # noqa: F401  (checked by near_available in the parent)
-    counter = getattr(near, "whatif_counts", None)
-    if counter is None:
-        return None
-    return lambda comparer, doc, side_b, side_d: counter(comparer, doc, side_b, side_d, margin)
+    from .near import near_misses
+
+    def keys(comparer, doc, side_b, side_d):
+        out = []
+        for label, pe, (scope, fact, firings) in (("baseline", comparer.base, side_b),
+                                                  ("draft", comparer.draft, side_d)):
+            misses = near_misses(pe, pe.assemble(doc, scope, fact, firings), margin)
+            codes = {miss.outcome for miss in misses}
+            out += [f"{label}:{code}" for code in codes] + ([f"{label}:*"] if codes else [])
+        return out
+    return keys
 
 
 def near_available() -> bool:
-    """True when engine.near provides the what-if hook ``whatif_counts``."""
+    """True when the near-miss module (engine/near.py) is there."""
     try:
-        from . import near
+        from .near import near_misses  # noqa: F401
     except ImportError:
         return False
-    return hasattr(near, "whatif_counts")
+    return True
 
 
 # ---- reading chunks ---------------------------------------------------------------------------
@@ -416,6 +425,7 @@ class WhatIfResult:
     engine: str = "durable"
     shared_facts: bool = False
     changed_by_unit: Counter = field(default_factory=Counter)
+    near_margin: object = None
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
@@ -484,4 +494,4 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
             if progress is not None:
                 progress(chunk["n"], total)
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
-                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit)
+                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near)

@@ -62,6 +62,12 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
     if raws:
         import dataclasses
         draft = dataclasses.replace(draft, sets=raws)
+    if near_margin is not None:
+        try:
+            near_margin = int(near_margin)
+        except ValueError:
+            raise cli.PolicyError(f"--near needs a whole number of units (votes, years, months, days), "
+                                  f"not '{near_margin}'") from None
     if near_margin is not None and not near_available():
         raise cli.PolicyError("--near needs the near-miss module (engine/near.py, `policy check --near`), "
                               "which this version does not have yet")

@@ -132,8 +132,14 @@ def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
                   f'<td class="n">{base}</td><td class="n">{draft_n}</td>{_diff(diff)}</tr>')
     out.write("</tbody></table>")
     if result.near is not None:
-        out.write('<p id="near">Near misses: ' + escape(", ".join(f"{k} {v}" for k, v in sorted(result.near.items())))
-                  + "</p>")
+        from .whatif_report import near_rows
+        out.write(f'<h2>Near misses (within {result.near_margin})</h2><table id="near"><thead><tr><th>结果 Outcome'
+                  '</th><th>code</th><th>baseline</th><th>draft</th><th>difference</th></tr></thead><tbody>')
+        for row in near_rows(result, policy_set):
+            out.write(f"<tr><td>{escape(row['title'])}</td><td><code>{escape(row['code'])}</code></td>"
+                      f'<td class="n">{row["baseline"]}</td><td class="n">{row["draft"]}</td>'
+                      f'{_diff(row["difference"])}</tr>')
+        out.write("</tbody></table>")
     out.write('<h2>Changes by outcome</h2><div class="legend"><span style="background:#9aa5b1"></span>baseline'
               '<span style="background:#3b6fb6"></span>draft</div>')
     out.write(_bars(changed_rows, "chart-outcomes", "changes by outcome"))

@@ -40,10 +40,11 @@ def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
     doc = header(result, draft)
     doc["summary"] = [_row(r, policy_set) for r in result.summary_rows()]
     doc["units"] = [{"unit": unit, "name": result.unit_names.get(unit, unit),
-                     "summary": [_row(r, policy_set) for r in result.summary_rows(counts) if r[3]]}
+                     "changed": result.changed_by_unit.get(unit, 0),
+                     "summary": [_row(r, policy_set) for r in result.summary_rows(counts)]}
                     for unit, counts in sorted(result.units.items())]
     if result.near is not None:
-        doc["near"] = dict(result.near)
+        doc["near"] = near_rows(result, policy_set)
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     out.write(text[:-2] + ',\n "changes": [')
     for i, change in enumerate(result.changes()):
@@ -54,6 +55,18 @@ def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
 def _row(row, policy_set) -> dict:
     key, base, draft, diff = row
     return {"key": key, "title": key_title(key, policy_set), "baseline": base, "draft": draft, "difference": diff}
+
+
+def near_rows(result: WhatIfResult, policy_set: PolicySet) -> list[dict]:
+    """Cadres within the --near margin of each outcome's threshold, on each side ('*': any outcome)."""
+    codes = sorted({k.split(":", 1)[1] for k in result.near}, key=lambda c: (c != "*", c))
+    rows = []
+    for code in codes:
+        base, draft = result.near.get(f"baseline:{code}", 0), result.near.get(f"draft:{code}", 0)
+        title = "任一结果 any outcome" if code == "*" else policy_set.outcomes.findings.get(
+            code, policy_set.outcomes.requirements.get(code, {})).get("title", code)
+        rows.append({"code": code, "title": title, "baseline": base, "draft": draft, "difference": draft - base})
+    return rows
 
 
 CSV_FIELDS = ["cadre", "name", "unit", "unit_name", "kind", "item", "baseline", "draft", "rule", "provision",
@@ -116,7 +129,14 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
     console.print()
     console.print(summary_table(result, policy_set, title="Summary: cadres per outcome"))
     if result.near is not None:
-        console.print(Text("Near misses: " + ", ".join(f"{k} {v}" for k, v in sorted(result.near.items())) or "none"))
+        table = Table(title=f"Near misses: cadres within {result.near_margin} unit(s) of a deciding threshold",
+                      show_edge=False, pad_edge=False)
+        for name in ("结果 Outcome", "code", "baseline", "draft", "difference"):
+            table.add_column(name, justify="left" if name in ("结果 Outcome", "code") else "right")
+        for row in near_rows(result, policy_set):
+            table.add_row(row["title"], row["code"], str(row["baseline"]), str(row["draft"]),
+                          _diff_text(row["difference"]))
+        console.print(table)
     changed_units = [(u, c) for u, c in sorted(result.units.items()) if c[0] != c[1]]
     if changed_units:
         console.print()

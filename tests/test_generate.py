@@ -124,9 +124,16 @@ def test_distributions_are_plausible():
 
 
 def test_cadres_are_made_lazily():
-    units, cadres = generate(10**9, seed=1)   # a billion: only feasible if nothing is built up front
-    first = list(islice(cadres, 3))
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        units, cadres = generate(2_000_000, seed=1)   # units are sized to N; cadres are not built
+        first = list(islice(cadres, 3))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
     assert [c["id"] for c in first] == ["C0000001", "C0000002", "C0000003"]
+    assert peak < 40 * 2**20, f"peak {peak / 2**20:.0f} MiB"
 
 
 def test_json_stream_is_one_valid_document():

@@ -266,7 +266,9 @@ def test_cli_json_and_csv(population):
     assert doc["cadres"] == N and doc["as_of"] == "2017-06-30"
     row = next(r for r in doc["summary"] if r["key"] == "finding:admonishment_talk")
     assert row["difference"] == len(doc["changes"]) == doc["changed"] > 0
-    assert doc["units"] and all(u["summary"] for u in doc["units"])
+    assert sum(u["changed"] for u in doc["units"]) == doc["changed"]
+    moved = {u["unit"] for u in doc["units"] if any(r["difference"] for r in u["summary"])}
+    assert moved == {c["unit"] for c in doc["changes"]}
     result = run(url, "--draft", draft, "--format", "csv", "--workers", "1")
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(result.stdout)))

@@ -19,6 +19,7 @@ from . import Firings, closure_values
 # One fact may match at most 64 alpha branches (error 303); stay well below.
 MAX_RULES_PER_RULESET = 48
 _OPS = {"!=": "$neq", "<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
+KEEP_STATE = "keep_state"
 _ruleset_names = itertools.count(1)
 _sids = itertools.count(1)
 
@@ -94,6 +95,10 @@ class _Ruleset:
         for rule_name, test, rule_json in entries:
             definition[rule_name] = rule_json
             self.tests[rule_name] = test
+        # Deleting a state in which no action ran corrupts durable_rules' heap (free(): invalid
+        # pointer, or a segfault later). This rule fires once for every cadre, so every state is
+        # drained through at least one action before it is deleted.
+        definition[KEEP_STATE] = {"all": [{"c": {"t": "cadre"}}]}
         try:
             self.handle = dre.create_ruleset(name, json.dumps(definition, ensure_ascii=False))
         except Exception as error:  # the C module raises plain exceptions with a code
@@ -147,6 +152,9 @@ class DurableEngine:
             message = started[1] if started else None
             while message:
                 rule_name = next(iter(json.loads(message)))
+                if rule_name == KEEP_STATE:
+                    message = dre.complete_and_start_action(handle, state_offset)
+                    continue
                 test = ruleset.tests[rule_name]
                 fired.add(test.key)
                 if test.asserts and test.asserts not in asserted:
