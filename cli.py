@@ -450,15 +450,18 @@ def show(rule_id, as_of, policies_dir):
               help="Text format: changed cadres listed (json/csv/html list all).")
 @click.option("--near", "near_margin", metavar="MARGIN",
               help="Also count cadres within MARGIN of a threshold (needs engine/near.py).")
+@click.option("--no-shortcut", is_flag=True,
+              help="Run the draft's engine for every cadre, even where it provably fires as the baseline.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, chunk_size, fmt, output,
-           limit, near_margin, quiet):
+           limit, near_margin, no_shortcut, quiet):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from engine.whatif_cli import run_whatif_command
     run_whatif_command(ctx, draft_file=draft_file, sets=sets, as_of=as_of, unit_id=unit_id,
                        policies_dir=policies_dir, engine=engine, workers=workers, chunk_size=chunk_size,
-                       fmt=fmt, output=output, limit=limit, near_margin=near_margin, quiet=quiet)
+                       fmt=fmt, output=output, limit=limit, near_margin=near_margin, quiet=quiet,
+                       shortcut=not no_shortcut)
 
 
 @facts.command("fields")

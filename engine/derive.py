@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from . import model as m
 from . import periods
 from . import types as t
-from .kleene import Evaluator, Ratio, lookup
+from .kleene import Evaluator, Ratio, compile_predicate, lookup
 
 NEXT_RANK = {rank: t.RANKS[i + 1] for i, rank in enumerate(t.RANKS[:-1])}
 
@@ -122,12 +122,23 @@ class Deriver:
         self.as_of = as_of
         self.params = params
         self.param_specs = param_specs
-        self._field_evaluators = {}
+        self._filters = {}
+        self._date_field = {}      # the field that dates each spec's records
+        self._window_start = {}    # the first day of each spec's `within` window
         for spec in specs:
+            source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
+            self._date_field[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
+            if spec.within is not None:
+                amount = spec.within.amount
+                months = params.get(next((n for n in amount.candidates() if n in params), ""), 0) \
+                    if isinstance(amount, m.ParamRef) else amount.raw
+                months = months * 12 if spec.within.unit == "years" else months
+                self._window_start[spec.name] = periods.window_start(as_of, months)
             if spec.where is not None:
                 fields = catalogue.record_fields(spec.source) or {}
-                self._field_evaluators[spec.name] = Evaluator(
-                    lambda path, fields=fields: _field_type(fields, path), params, as_of, param_specs=param_specs)
+                evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,
+                                      param_specs=param_specs)
+                self._filters[spec.name] = compile_predicate(spec.where, evaluator)
 
     def scope(self, doc: dict, units: dict) -> dict:
         """Every fact of one cadre on the evaluation date, derived quantities included."""
@@ -144,9 +155,9 @@ class Deriver:
             return None
         if spec.where is None:
             return list(records)
-        evaluator = self._field_evaluators[spec.name]
+        matches = self._filters[spec.name]
         # a record whose filter is unknown (a field missing) is not counted as matching
-        return [r for r in records if evaluator.holds(spec.where, r) is True]
+        return [r for r in records if matches(r) is True]
 
     def _derive(self, spec: m.Derived, scope: dict):
         form = spec.form
@@ -155,8 +166,7 @@ class Deriver:
             if records is None:
                 return None
             if form == "latest":
-                kind = (self.catalogue.resolve(spec.source).record if self.catalogue.resolve(spec.source) else "")
-                field = t.RECORD_DATE.get(kind, "date")
+                field = self._date_field[spec.name]
                 dated = [r for r in records if r.get(field) is not None]
                 return max(dated, key=lambda r: r[field]) if dated else None
             if form == "current":
@@ -179,14 +189,9 @@ class Deriver:
         raise ValueError(form)
 
     def _count(self, spec: m.Derived, scope: dict, records: list) -> int | None:
-        kind = self.catalogue.resolve(spec.source)
-        field = t.RECORD_DATE.get(kind.record if kind else "", "date")
+        field = self._date_field[spec.name]
         if spec.within is not None:
-            amount = spec.within.amount
-            months = self.params.get(next((n for n in amount.candidates() if n in self.params), ""), 0) \
-                if isinstance(amount, m.ParamRef) else amount.raw
-            months = months * 12 if spec.within.unit == "years" else months
-            start = periods.window_start(self.as_of, months)
+            start = self._window_start[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
         if spec.since:
             since = lookup(scope, spec.since)

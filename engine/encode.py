@@ -11,7 +11,7 @@ from datetime import date
 
 from . import periods
 from . import types as t
-from .kleene import Ratio, lookup
+from .kleene import Ratio
 
 
 def _lower(value, kind):
@@ -37,8 +37,19 @@ class Encoder:
     def encode(self, scope: dict) -> dict:
         """The engine fact of one cadre (without ``t``/``sid``/``id``)."""
         fact: dict = {}
+        found: dict = {}     # source path -> value: fields share long prefixes (current_post.unit...)
+
+        def value_at(path):
+            if path in found:
+                return found[path]
+            parent, _, last = path.rpartition(".")
+            holder = value_at(parent) if parent else scope
+            value = holder.get(last) if isinstance(holder, dict) else None
+            found[path] = value
+            return value
+
         for parts, source, mode, extra in self.plan:
-            value = lookup(scope, source)
+            value = value_at(source)
             if value is None:
                 continue
             if mode == "marker":

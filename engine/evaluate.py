@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property, partial
+from typing import Callable
 
 from . import ir
 from . import model as m
@@ -21,9 +23,14 @@ class Finding:
     code: str
     status: str                      # active | superseded
     rule: m.Rule
-    because: list
+    explain: Callable = field(repr=False, compare=False)   # computes `because` when it is read
     until: date | None = None
     superseded_by: str | None = None
+
+    @cached_property
+    def because(self) -> list:
+        """Each comparison of the rule's condition with its values (see engine.explain)."""
+        return self.explain()
 
 
 @dataclass
@@ -31,7 +38,11 @@ class Requirement:
     code: str
     result: str                      # met | unmet | unknown
     rule: m.Rule
-    because: list
+    explain: Callable = field(repr=False, compare=False)
+
+    @cached_property
+    def because(self) -> list:
+        return self.explain()
 
 
 @dataclass
@@ -41,8 +52,13 @@ class CadreResult:
     as_of: date
     findings: list
     determinations: dict             # name -> {"target_rank", "eligibility", "requirements"}
-    trace: list
+    make_trace: Callable = field(repr=False, compare=False)
     scope: dict = field(repr=False, default_factory=dict)
+
+    @cached_property
+    def trace(self) -> list:
+        """Every rule test that fired: (rule, test, matched fields and values, matched facts, asserted)."""
+        return self.make_trace()
 
     def active_codes(self) -> list[str]:
         return sorted({f.code for f in self.findings if f.status == "active"})
@@ -108,10 +124,10 @@ class PolicyEngine:
                 continue
             by = superseded_by.get(rule.id) if superseded_by.get(rule.id) in fired_rules else None
             findings.append(Finding(rule.code, "superseded" if by else "active", rule,
-                                    because(rule.when, scope, evaluator), self._until(rule, scope), by))
+                                    partial(because, rule.when, scope, evaluator), self._until(rule, scope), by))
         determinations = self._determinations(rules, firings, scope, evaluator)
         return CadreResult(doc.get("id", ""), doc.get("name", ""), self.as_of, findings, determinations,
-                           self._trace(firings, fact), scope)
+                           partial(self._trace, firings, fact), scope)
 
     def _until(self, rule: m.Rule, scope: dict) -> date | None:
         if rule.until is None:
@@ -148,7 +164,7 @@ class PolicyEngine:
             cond = rule.met if status != "unknown" or "applies" in fired else (rule.applies or rule.met)
             determination = outcomes.requirements.get(rule.code, {}).get("determination", "promotion")
             entry = result.setdefault(determination, {"requirements": []})
-            entry["requirements"].append(Requirement(rule.code, status, rule, because(cond, scope, evaluator)))
+            entry["requirements"].append(Requirement(rule.code, status, rule, partial(because, cond, scope, evaluator)))
         for name, entry in result.items():
             statuses = {r.result for r in entry["requirements"]}
             entry["eligibility"] = "ineligible" if "unmet" in statuses else (

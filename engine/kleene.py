@@ -156,3 +156,47 @@ class Evaluator:
         if left is None or right is None:
             return None
         return compare(cond.op, left, right)
+
+
+def compile_predicate(cond, evaluator: Evaluator):
+    """A fast three-valued test of one record, equivalent to ``evaluator.holds(cond, record)``.
+
+    Derived quantities filter every record of every cadre, so their ``where`` conditions
+    are turned into closures once, with constants resolved and typed in advance.
+    """
+    if isinstance(cond, (m.All, m.Any)):
+        parts = [compile_predicate(c, evaluator) for c in cond.items]
+        stop = False if isinstance(cond, m.All) else True
+
+        def combined(record):
+            unknown = False
+            for part in parts:
+                result = part(record)
+                if result is stop:
+                    return stop
+                unknown = unknown or result is None
+            return None if unknown else not stop
+        return combined
+    if isinstance(cond, m.Not):
+        inner = compile_predicate(cond.item, evaluator)
+        return lambda record: (lambda r: None if r is None else not r)(inner(record))
+    if isinstance(cond, m.Present):
+        path, present = cond.subject, cond.present
+        return lambda record: (lookup(record, path) is not None) == present
+    if isinstance(cond, m.Compare) and not cond.ratio_of and not isinstance(cond.value, m.FactRef):
+        kind = evaluator.resolve_type(cond.subject)
+        right = evaluator.value_of(cond, {}, kind)
+        field, op = cond.subject, cond.op
+        plain = kind is None or kind.name in ("boolean", "integer", "text", "date") or \
+            (kind.name == "enum" and not kind.ordered)
+
+        nested = "." in field
+
+        def compare_field(record):
+            value = lookup(record, field) if nested else record.get(field)
+            if value is None:
+                return None
+            left = value if plain else sort_key(value, kind)
+            return None if left is None else compare(op, left, right)
+        return compare_field
+    return lambda record: evaluator.holds(cond, record)

@@ -25,7 +25,10 @@ from . import types as t
 from .evaluate import PolicyEngine, normalise_units
 from .explain import because
 from .kleene import Evaluator
+from .backends import closure_values
+from .backends.python import holds
 from .parallel import default_workers, run_tasks
+from . import ir
 
 ELIGIBILITY_VALUES = ("eligible", "pending", "ineligible")
 NO_UNIT = "—"
@@ -42,6 +45,7 @@ class Job:
     draft_overrides: dict = field(default_factory=dict)
     unit: str | None = None
     near: object = None            # a margin for near misses (engine.near), or None
+    shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
 
 
 # ---- outcomes straight from the firings --------------------------------------------------
@@ -116,6 +120,41 @@ def derivation_key(pe: PolicyEngine) -> tuple:
     return tuple(pe.compiled.derived), params
 
 
+def _has_fact(formula) -> bool:
+    if isinstance(formula, ir.Fact):
+        return True
+    return isinstance(formula, (ir.And, ir.Or)) and any(_has_fact(f) for f in formula.items)
+
+
+def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
+    """The tests whose formulas differ between two aligned compiled sets, or None when not aligned.
+
+    Aligned: the same strata, the same tests in the same order asserting the same facts,
+    and every differing formula reads only the cadre fact (no asserted-fact atom). Then,
+    for a cadre whose encoded fact is the same on both sides, the draft's firings are the
+    baseline's exactly when each differing test has the same truth value under both
+    formulas (with the closure of what earlier strata asserted): the two engines' rule
+    operators are then identical for that cadre, stratum by stratum, so they reach the
+    same fixed point. The what-if shortcut checks that with the plain-Python evaluator
+    of the intermediate form (the oracle both engines are tested against) instead of
+    running the draft's rulesets.
+    """
+    if len(base.strata) != len(draft.strata):
+        return None
+    diffs = []
+    for sb, sd in zip(base.strata, draft.strata):
+        if sb.closure != sd.closure or len(sb.tests) != len(sd.tests):
+            return None
+        for tb, td in zip(sb.tests, sd.tests):
+            if tb.key != td.key or tb.asserts != td.asserts:
+                return None
+            if tb.formula != td.formula:
+                if _has_fact(tb.formula) or _has_fact(td.formula):
+                    return None
+                diffs.append((sb, tb.formula, td.formula))
+    return diffs
+
+
 def current_unit(doc: dict, as_of: date) -> str | None:
     """The unit of the post held on ``as_of`` (highest rank, then latest start), as derive does."""
     held = [p for p in doc.get("posts", ()) if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
@@ -136,6 +175,8 @@ class Comparer:
         self.share_scope = derivation_key(self.base) == derivation_key(self.draft)
         self.share_fact = self.share_scope and self.base.compiled.fields == self.draft.compiled.fields
         self.plans = (OutcomePlan(self.base), OutcomePlan(self.draft))
+        self.diffs = differing_tests(self.base.compiled, self.draft.compiled) \
+            if job.shortcut and self.share_fact else None
         self._store = store
         self._units = None
         self.near = _near_hook(job.near)
@@ -164,6 +205,7 @@ class Comparer:
         by_unit: dict = {}
         changes = []
         near = Counter()
+        skipped = 0
         for doc in docs:
             scope_b, fact_b = base.facts(doc, units)
             if self.share_fact:
@@ -173,7 +215,11 @@ class Comparer:
             else:
                 scope_d, fact_d = draft.facts(doc, units)
             firings_b = base.engine.run(fact_b)
-            firings_d = draft.engine.run(fact_d)
+            if self.diffs is not None and self._same_firings(fact_b, firings_b):
+                firings_d = firings_b
+                skipped += 1
+            else:
+                firings_d = draft.engine.run(fact_d)
             out_b, out_d = plan_b.outcome(firings_b), plan_d.outcome(firings_d)
             unit = current_unit(doc, self.job.as_of) or NO_UNIT
             ucounts = by_unit.get(unit)
@@ -189,7 +235,17 @@ class Comparer:
             if out_b != out_d:
                 changes.append(self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b),
                                             (scope_d, fact_d, firings_d, out_d)))
-        return {"n": len(docs), "counts": counts, "units": by_unit, "changes": changes, "near": near}
+        return {"n": len(docs), "counts": counts, "units": by_unit, "changes": changes, "near": near,
+                "skipped": skipped}
+
+    def _same_firings(self, fact: dict, firings) -> bool:
+        """True when every differing test has the same value under both formulas (see differing_tests)."""
+        asserted = firings.asserted
+        for stratum, formula_b, formula_d in self.diffs:
+            view = dict(fact, **{ir.CLOSURE: closure_values(stratum, asserted)}) if stratum.closure else fact
+            if holds(formula_b, view, asserted) != holds(formula_d, view, asserted):
+                return False
+        return True
 
     # ---- reasons for one changed cadre ---------------------------------------------------
     def explain(self, doc, unit, units, side_b, side_d) -> dict:
@@ -426,6 +482,7 @@ class WhatIfResult:
     shared_facts: bool = False
     changed_by_unit: Counter = field(default_factory=Counter)
     near_margin: object = None
+    skipped: int = 0                   # draft engine runs skipped by the proven shortcut
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
@@ -474,11 +531,12 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     units: dict = {}
     near = Counter() if job.near is not None else None
     fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
-    changed = n = 0
+    changed = n = skipped = 0
     changed_by_unit: Counter = Counter()
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         for chunk in run_tasks(tasks, Comparer, (job,), workers):
             n += chunk["n"]
+            skipped += chunk["skipped"]
             counts[0].update(chunk["counts"][0])
             counts[1].update(chunk["counts"][1])
             for unit, (cb, cd) in chunk["units"].items():
@@ -494,4 +552,4 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
             if progress is not None:
                 progress(chunk["n"], total)
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
-                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near)
+                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)

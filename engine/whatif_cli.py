@@ -28,7 +28,7 @@ def _progress_bar(enabled: bool):
 
 
 def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, chunk_size, fmt,
-                       output, limit, near_margin, quiet):
+                       output, limit, near_margin, quiet, shortcut=True):
     import cli
     from engine.compiler import EvaluationError
     from engine.diagnostics import PolicyError as PolicyFileError
@@ -75,7 +75,8 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
     with cli.user_errors():
         if unit_id is not None and unit_id not in store.units():
             raise cli.PolicyError(f"unknown unit id: {unit_id}")
-        job = Job(ctx.find_root().obj["db_url"], day, engine, baseline, draft_set, overrides, unit_id, near_margin)
+        job = Job(ctx.find_root().obj["db_url"], day, engine, baseline, draft_set, overrides, unit_id, near_margin,
+                  shortcut)
         show = not quiet and sys.stderr.isatty()
         try:
             with _progress_bar(show) as progress:

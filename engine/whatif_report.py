@@ -32,7 +32,8 @@ def header(result: WhatIfResult, draft: Draft) -> dict:
                       "in_force": draft.in_force.start.isoformat() if draft.in_force else None,
                       "changes": draft.describe()},
             "as_of": result.as_of.isoformat(), "cadres": result.cadres, "changed": result.changed,
-            "engine": result.engine, "workers": result.workers, "seconds": round(result.seconds, 2)}
+            "engine": result.engine, "workers": result.workers, "seconds": round(result.seconds, 2),
+            "shared_facts": result.shared_facts, "draft_runs_skipped": result.skipped}
 
 
 def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> None:
@@ -125,7 +126,9 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
     console.print(Text(f"What-if: {draft.title}", style="bold"))
     console.print(Text(f"  draft {draft.id} ({draft.file}); " + "; ".join(draft.describe()), style="dim"))
     console.print(Text(f"  {result.cadres} cadres on {result.as_of.isoformat()}, {result.changed} changed; "
-                       f"engine {result.engine}, {result.workers} worker(s), {result.seconds:.1f} s", style="dim"))
+                       f"engine {result.engine}, {result.workers} worker(s), {result.seconds:.1f} s"
+                       + (f"; draft run skipped for {result.skipped} (provably as baseline)" if result.skipped else ""),
+                       style="dim"))
     console.print()
     console.print(summary_table(result, policy_set, title="Summary: cadres per outcome"))
     if result.near is not None:

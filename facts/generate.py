@@ -81,6 +81,7 @@ _CITY_DEPTS = (("FIN", "财政局"), ("EDU", "教育局"), ("HR", "人力资源�
                ("CIV", "民政局"), ("ENV", "环境保护局"), ("LAND", "国土资源局"),
                ("HLTH", "卫生和计划生育委员会"), ("COM", "商务局"), ("AUD", "审计局"))
 _CITY_INSTS = (("ARCH", "档案馆"), ("PARTY", "党校"))
+_TOWNSHIP_SUFFIXES = ("镇", "镇", "镇", "乡", "街道")
 _COUNTY_ORGANS = (("PC", "中共{}委", "party_committee"), ("GOV", "{}人民政府", "government"),
                   ("COURT", "{}人民法院", "court"), ("PROC", "{}人民检察院", "procuratorate"),
                   ("PSB", "{}公安局", "public_security"), ("DISC", "中共{}纪律检查委员会", "discipline"),
@@ -115,8 +116,8 @@ def _county_units(rng: random.Random, cid: str, ki: int, townships: int, used: s
              for code, fmt, kind in _COUNTY_ORGANS]
     units[0]["parent"] = f"{cid}-PC"
     for ti in range(1, townships + 1):
-        units.append(_unit(f"{kid}-T{ti:02d}", region + _place(rng) + rng.choice(("镇", "镇", "镇", "乡", "街道")),
-                           "township", "township", region, f"{kid}-PC"))
+        name = region + _place(rng) + rng.choice(_TOWNSHIP_SUFFIXES)
+        units.append(_unit(f"{kid}-T{ti:02d}", name, "township", "township", region, f"{kid}-PC"))
     units.append(_unit(f"{kid}-PARK", f"{region}工业园区管理委员会", "industrial_park", "county",
                        region, f"{kid}-GOV"))
     return units
@@ -338,9 +339,10 @@ class _CadreFactory:
                                  "approve": approve, "total": total})
         if park:
             for dept in DEPARTMENTS:
-                if rng.random() < 0.93:
-                    doc["opinions"].append({"department": dept, "adverse": rng.random() < 0.05,
-                                            "date": dt.date.fromordinal(min(as_of, date + rng.randrange(3, 20)))})
+                if rng.random() < 0.93:   # a missing opinion leaves the requirement pending
+                    day = min(as_of, date + rng.randrange(3, 20))
+                    doc["opinions"].append({"department": dept, "date": dt.date.fromordinal(day),
+                                            "adverse": rng.random() < 0.05})
             doc["opinions"].sort(key=lambda o: o["date"])
 
     def _assessments(self) -> list[dict]:

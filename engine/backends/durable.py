@@ -105,6 +105,26 @@ class _Ruleset:
             raise EngineError(f"durable_rules refused ruleset {name}: {error}") from error
 
 
+_last_fact: list = [None, ""]
+
+
+def _cadre_json(fact: dict) -> str:
+    """The cadre fact as JSON, serialised once per fact object: a what-if run hands the same
+    encoded fact to the baseline and the draft engine (DURABLE_RULES.md: serialise once, reuse)."""
+    if _last_fact[0] is not fact:
+        _last_fact[0], _last_fact[1] = fact, json.dumps(dict(fact, t="cadre"), ensure_ascii=False)
+    return _last_fact[1]
+
+
+def _rule_name(message: str) -> str:
+    """The rule name of an action message ``{"r12": {...matched facts...}}`` without parsing the facts."""
+    if message.startswith('{"'):
+        end = message.find('"', 2)
+        if end > 2:
+            return message[2:end]
+    return next(iter(json.loads(message)))
+
+
 class DurableEngine:
     """Evaluates compiled rules with durable_rules, one fresh state per cadre and ruleset."""
 
@@ -127,11 +147,12 @@ class DurableEngine:
     def run(self, fact: dict) -> Firings:
         fired: set = set()
         asserted: set = set()
+        base_json = _cadre_json(fact)
         for stratum, rulesets in zip(self.compiled.strata, self.strata):
-            cadre = dict(fact, t="cadre")
-            if stratum.closure:
-                cadre[ir.CLOSURE] = closure_values(stratum, asserted)
-            cadre_json = json.dumps(cadre, ensure_ascii=False)
+            cadre_json = base_json
+            if stratum.closure:   # the closure is the last key: splice it in rather than serialise again
+                cadre_json = (f'{base_json[:-1]}, "{ir.CLOSURE}": '
+                              f'{json.dumps(closure_values(stratum, asserted))}}}')
             while True:   # several rulesets in a stratum: repeat until nothing new is asserted
                 before = len(asserted)
                 for ruleset in rulesets:
@@ -151,7 +172,7 @@ class DurableEngine:
             started = dre.start_action_for_state(handle, state_offset)
             message = started[1] if started else None
             while message:
-                rule_name = next(iter(json.loads(message)))
+                rule_name = _rule_name(message)
                 if rule_name == KEEP_STATE:
                     message = dre.complete_and_start_action(handle, state_offset)
                     continue

@@ -1,0 +1,126 @@
+"""Shared by the benchmark scripts: cached populations, timed subprocesses with the peak memory
+of the whole process tree, and the bare-engine rate on already-derived facts."""
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICY = str(Path(sys.executable).with_name("policy"))
+AS_OF = "2017-06-30"
+
+
+def cache_dir(path: str | None) -> Path:
+    directory = Path(path or os.environ.get("BENCH_CACHE") or Path(tempfile.gettempdir()) / "cadre-policy-bench")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def population(directory: Path, size: int, seed: int) -> Path:
+    """A SQLite store of ``size`` generated cadres, made once and kept in ``directory``."""
+    db = directory / f"pop_{size}_s{seed}.db"
+    if not db.exists():
+        part = db.with_suffix(".db.part")
+        part.unlink(missing_ok=True)
+        print(f"generating {size:,} cadres into {db} ...", file=sys.stderr, flush=True)
+        subprocess.run([POLICY, "--db", f"sqlite:///{part}", "facts", "generate", "--cadres", str(size),
+                        "--seed", str(seed), "--as-of", AS_OF, "--load"], check=True)
+        part.rename(db)
+    return db
+
+
+def _tree_rss_kb(root_pid: int) -> int:
+    """Resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry}/statm") as f:
+                pages = int(f.read().split()[1])
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def timed(cmd: list[str], **kwargs) -> dict:
+    """Run a command; wall seconds, peak RSS of its process tree (sampled from /proc every 0.2 s)
+    and the largest single process's peak (getrusage of the children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, **kwargs)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            done.wait(0.2)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err}")
+    single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"wall": wall, "tree_peak_mb": peak[0] / 1024, "max_process_mb": max(single, before) / 1024,
+            "stdout": out, "stderr": err}
+
+
+def derived_facts(db: Path, draft: Path, count: int, engine: str):
+    """Baseline and draft PolicyEngines and the first ``count`` cadres' encoded facts on both sides."""
+    from datetime import date
+    from engine.draft import load_draft
+    from engine.evaluate import PolicyEngine, normalise_units
+    from engine.policyset import load
+    from facts.store import FactStore
+    baseline = load(ROOT / "policies")
+    draft_set, _, diagnostics = load_draft(draft, baseline)
+    assert draft_set is not None, [str(d) for d in diagnostics]
+    day = date.fromisoformat(AS_OF)
+    base = PolicyEngine(baseline, day, engine, name=f"bare_base_{engine}")
+    other = PolicyEngine(draft_set, day, engine, name=f"bare_draft_{engine}")
+    pairs = []
+    with FactStore(f"sqlite:///{db}") as store:
+        units = normalise_units(store.units())
+        for chunk in store.iter_cadre_chunks(chunk_size=2000):
+            for doc in chunk:
+                pairs.append((base.facts(doc, units)[1], other.facts(doc, units)[1]))
+            if len(pairs) >= count:
+                break
+    return base, other, pairs[:count]
+
+
+def bare_rate(db: Path, draft: Path, count: int, engine: str) -> float:
+    """Evaluations per second of the bare engine (baseline and draft rulesets, one process) on
+    already-derived, already-encoded facts."""
+    base, other, pairs = derived_facts(db, draft, count, engine)
+    run_b, run_d = base.engine.run, other.engine.run
+    start = time.perf_counter()
+    for fact_b, fact_d in pairs:
+        run_b(fact_b)
+        run_d(fact_d)
+    return 2 * len(pairs) / (time.perf_counter() - start)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""What-if end to end: generated populations in SQLite, `policy whatif` timed as a subprocess.
+
+For each size: evaluations per second end to end (cadres x 2 scenarios / wall time of
+the whole command), the peak memory of its process tree, and in the same run the rate
+of the bare engine (the same compiled baseline and draft rulesets, one process, on
+already-derived facts of the same population) for durable_rules and the plain-Python
+engine. Populations are generated once and cached (--cache, default
+$TMPDIR/cadre-policy-bench).
+
+    python benchmarks/whatif_bench.py                       # 10k, 100k, 1M
+    python benchmarks/whatif_bench.py --sizes 10000 --engines durable
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import POLICY, ROOT, bare_rate, cache_dir, load_average, population, timed  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated population sizes")
+    parser.add_argument("--draft", default=str(ROOT / "drafts" / "admonish_30pct.yaml"))
+    parser.add_argument("--engines", default="durable,python")
+    parser.add_argument("--workers", type=int, help="passed to policy whatif (default: all cores)")
+    parser.add_argument("--modes", default="shortcut,full",
+                        help="shortcut: as shipped; full: --no-shortcut (the draft's engine runs for every cadre)")
+    parser.add_argument("--bare-sample", type=int, default=20000,
+                        help="cadres of each population the bare-engine rate is measured on")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", help="where the generated databases are kept")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+    directory = cache_dir(args.cache)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    engines = [e for e in args.engines.split(",") if e]
+    modes = [m for m in args.modes.split(",") if m]
+    draft = Path(args.draft)
+    results = []
+    print(f"cores {os.cpu_count()}, load {load_average()}, draft {draft.name}", file=sys.stderr)
+    for size in sizes:
+        db = population(directory, size, args.seed)
+        for engine in engines:
+            sample = min(size, args.bare_sample)
+            bare = bare_rate(db, draft, sample, engine)
+            for mode in (modes if engine == "durable" else modes[:1]):
+                cmd = [POLICY, "--db", f"sqlite:///{db}", "whatif", "--draft", str(draft), "--engine", engine,
+                       "--format", "json", "--output", os.devnull, "--quiet"]
+                if args.workers:
+                    cmd += ["--workers", str(args.workers)]
+                if mode == "full":
+                    cmd.append("--no-shortcut")
+                load_before = load_average()
+                run = timed(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                row = {"cadres": size, "engine": engine, "mode": mode, "wall_s": round(run["wall"], 1),
+                       "evals_per_s": round(2 * size / run["wall"]),
+                       "bare_evals_per_s": round(bare), "bare_sample": sample,
+                       "ratio_to_bare": round(2 * size / run["wall"] / bare, 2),
+                       "tree_peak_mb": round(run["tree_peak_mb"]), "max_process_mb": round(run["max_process_mb"]),
+                       "load_before": load_before}
+                results.append(row)
+                print(json.dumps(row), file=sys.stderr, flush=True)
+    print("| cadres | engine | mode | wall (s) | eval/s end to end | bare eval/s (1 process) | ratio "
+          "| peak MB (tree) | peak MB (largest process) |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['cadres']:,} | {r['engine']} | {r['mode']} | {r['wall_s']} | {r['evals_per_s']:,} | "
+              f"{r['bare_evals_per_s']:,} | {r['ratio_to_bare']} | {r['tree_peak_mb']} | {r['max_process_mb']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
