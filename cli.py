@@ -230,6 +230,13 @@ def lint(paths):
     targets = [Path(p) for p in paths] or [Path(_policy_dir(None))]
     errors = 0
     shown = 0
+    from engine.draft import is_draft_file, lint_drafts
+    drafts = [p for p in targets if p.is_file() and is_draft_file(p)]
+    targets = [p for p in targets if p not in drafts]
+    for diagnostic in lint_drafts(drafts, _policy_dir(None)):   # drafts: checked against the set in force
+        click.echo(str(diagnostic))
+        shown += 1
+        errors += diagnostic.severity == "error"
     for directory in sorted({p if p.is_dir() else p.parent for p in targets}):
         only = {str(p) for p in targets if not p.is_dir()}
         _, diagnostics = lint_set(directory)

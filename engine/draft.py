@@ -279,6 +279,21 @@ def _put(items: list, new, same) -> None:
     items.append(new)
 
 
+def lint_drafts(paths, policies_dir) -> list[Diagnostic]:
+    """Every diagnostic of some draft files, against the policy set in ``policies_dir``."""
+    if not paths:
+        return []
+    from .policyset import lint as lint_set
+    baseline, diagnostics = lint_set(policies_dir)
+    if baseline is None or any(d.severity == "error" for d in diagnostics):
+        return [Diagnostic("E003", f"the policy set {policies_dir} has errors; lint it first", Location(str(p)))
+                for p in paths]
+    out = []
+    for path in paths:
+        out += load_draft(path, baseline)[2]
+    return out
+
+
 def load_checked_draft(path, baseline: m.PolicySet):
     """(draft set, Draft, warnings); raises PolicyError with every diagnostic on errors."""
     draft_set, draft, diagnostics = load_draft(path, baseline)

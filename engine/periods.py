@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 EPOCH = date(1970, 1, 1)
-DAYS_PER_MONTH_SLOT = 32
-_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)   # a duration is encoded as months * 32 + remaining days (< 31)
+DAYS_PER_MONTH_SLOT = 32   # a duration is encoded as months * 32 + remaining days (< 31)
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def add_months(day: date, months: int) -> date:

@@ -180,3 +180,14 @@ def test_set_errors_are_one_line(baseline, text, message):
     with pytest.raises(DraftError) as error:
         parse_set(baseline, text, AS_OF)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_policy_lint_accepts_a_draft_file(tmp_path):
+    from click.testing import CliRunner
+    from cli import main
+    good = CliRunner().invoke(main, ["lint", str(ROOT / "drafts" / "admonish_30pct.yaml")])
+    assert good.exit_code == 0, good.output
+    path = draft(tmp_path, "id: d5\ntitle: 坏\ndisable: [supervision.duee]\n")
+    bad = CliRunner().invoke(main, ["lint", str(path)])
+    assert bad.exit_code == 1
+    assert f"{path}:4:11: E204 unknown rule id 'supervision.duee'" in bad.output

@@ -332,3 +332,14 @@ def test_unit_filter_counts_only_that_unit(population):
                          "--format", "json", "--workers", "1").stdout)
     in_unit = [d for d in docs if any(p["unit"] == unit and p.get("end") is None for p in d["posts"])]
     assert doc["cadres"] == len(in_unit)
+
+
+def test_near_counts_cadres_within_the_margin(population):
+    url, docs, _ = population
+    unit = current_post(docs[0])["unit"]
+    doc = json.loads(run(url, "--draft", str(ROOT / "drafts" / "admonish_30pct.yaml"), "--unit", unit,
+                         "--near", "600", "--format", "json", "--workers", "1").stdout)
+    rows = {r["code"]: r for r in doc["near"]}
+    assert rows["*"]["baseline"] <= doc["cadres"] and rows["*"]["draft"] <= doc["cadres"]
+    assert all(r["baseline"] <= rows["*"]["baseline"] for r in rows.values())
+    assert run(url, "--set", "supervision.admonish_ratio=3/10", "--near", "x").exit_code == 2
