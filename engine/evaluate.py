@@ -10,6 +10,7 @@ from . import ir
 from . import model as m
 from . import periods
 from .backends import Firings, make_engine
+from .backends.python import field_value
 from .catalog import Catalogue
 from .compiler import compile_policy_set
 from .derive import Deriver
@@ -178,20 +179,11 @@ class PolicyEngine:
         order = {r.id: r.order for r in self.compiled.rules.values()}
         for rule_id, test in sorted(firings.fired, key=lambda k: (order.get(k[0], 0), k[1])):
             rule_test = self._formulas[(rule_id, test)]
-            matched = tuple(sorted((path, _get(fact, path)) for path in _paths(rule_test.formula)
-                                   if _get(fact, path) is not None))
+            values = {path: field_value(fact, path) for path in _paths(rule_test.formula)}
+            matched = tuple(sorted((path, value) for path, value in values.items() if value is not None))
             facts = tuple(sorted(k for k in _facts(rule_test.formula) if k in firings.asserted))
             trace.append((rule_id, test, matched, facts, rule_test.asserts or ""))
         return trace
-
-
-def _get(fact, path):
-    value = fact
-    for part in path.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return None
-        value = value[part]
-    return value
 
 
 def _paths(formula):

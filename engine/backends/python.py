@@ -10,7 +10,8 @@ OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
        ">=": operator.ge}
 
 
-def _get(fact: dict, path: str):
+def field_value(fact: dict, path: str):
+    """The value at a dotted path of an encoded fact, or None."""
     value = fact
     for part in path.split("."):
         if not isinstance(value, dict) or part not in value:
@@ -28,7 +29,7 @@ def _same_kind(a, b) -> bool:
 def holds(formula, fact: dict, asserted: set) -> bool:
     """Evaluate a positive formula of the intermediate form."""
     if isinstance(formula, ir.Test):
-        value = _get(fact, formula.path)
+        value = field_value(fact, formula.path)
         return value is not None and _same_kind(value, formula.const) and OPS[formula.op](value, formula.const)
     if isinstance(formula, ir.And):
         return all(holds(f, fact, asserted) for f in formula.items)
@@ -37,12 +38,12 @@ def holds(formula, fact: dict, asserted: set) -> bool:
     if isinstance(formula, ir.Fact):
         return formula.key in asserted
     if isinstance(formula, ir.Exists):
-        return (_get(fact, formula.path) is not None) == formula.present
+        return (field_value(fact, formula.path) is not None) == formula.present
     if isinstance(formula, ir.Linear):
-        a, b = _get(fact, formula.a), _get(fact, formula.b)
+        a, b = field_value(fact, formula.a), field_value(fact, formula.b)
         return a is not None and b is not None and OPS[formula.op](a * formula.q, b * formula.p)
     if isinstance(formula, ir.TestField):
-        a, b = _get(fact, formula.path), _get(fact, formula.other)
+        a, b = field_value(fact, formula.path), field_value(fact, formula.other)
         return a is not None and b is not None and _same_kind(a, b) and OPS[formula.op](a, b)
     if isinstance(formula, ir.Const):
         return formula.value
