@@ -266,7 +266,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     """Which provisions apply to a cadre on a date, what follows, and why."""
     import json
     from rich.console import Console
-    from engine.evaluate import normalise_units
+    from engine.checking import check_all, units_for
     from engine.report import render_text, summary_line, to_json
     if not cadre_id and not all_cadres:
         raise PolicyError("give a CADRE_ID, or --all")
@@ -276,7 +276,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     store = open_store(ctx)
     console = Console(highlight=False, soft_wrap=True)
     with user_errors():
-        units = normalise_units(store.units())
+        units = units_for(evaluator, store)
         if not all_cadres:
             doc = store.cadre(cadre_id)
             if doc is None:
@@ -302,23 +302,21 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         unit_targets = _unit_structure(policy_set, store, day, unit_id) if unit_id else None
         from collections import Counter
         counts, eligibility, total = Counter(), Counter(), 0
-        for chunk in store.iter_cadre_chunks(unit=unit_id):
-            for doc in chunk:
-                result = evaluator.evaluate(doc, units)
-                total += 1
-                counts.update(result.active_codes())
-                if "promotion" in result.determinations:
-                    eligibility[result.determinations["promotion"]["eligibility"]] += 1
-                if fmt == "json":
-                    out = to_json(result, policy_set)
-                    if unit_targets is not None:
-                        out["structure"] = unit_targets[1]      # the unit's missed team targets
-                    click.echo(json.dumps(out, ensure_ascii=False))
-                else:
-                    line = summary_line(result, policy_set)
-                    if unit_targets:
-                        line.append(unit_targets[0])
-                    console.print(line)
+        for result in check_all(evaluator, store, units, unit_id):
+            total += 1
+            counts.update(result.active_codes())
+            if "promotion" in result.determinations:
+                eligibility[result.determinations["promotion"]["eligibility"]] += 1
+            if fmt == "json":
+                out = to_json(result, policy_set)
+                if unit_targets is not None:
+                    out["structure"] = unit_targets[1]      # the unit's missed team targets
+                click.echo(json.dumps(out, ensure_ascii=False))
+            else:
+                line = summary_line(result, policy_set)
+                if unit_targets:
+                    line.append(unit_targets[0])
+                console.print(line)
         if fmt == "text":
             console.print(f"\n{total} cadres on {day.isoformat()}; findings: " +
                           (", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none") +

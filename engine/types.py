@@ -62,6 +62,7 @@ def records(kind: str, fields: dict) -> Type:
 UNIT = record("unit", {
     "id": TEXT, "name": TEXT, "kind": enum(*UNIT_KINDS), "level": enum(*LEVELS),
     "region": TEXT, "parent": TEXT, "flags": FLAGS,
+    "structure": FLAGS,          # structure findings of the group instances the unit falls in
 })
 POST = record("post", {
     "unit": UNIT, "title": TEXT, "rank": RANK, "principal": BOOLEAN, "leadership": BOOLEAN,

@@ -24,7 +24,7 @@ from .partition import Scope
 from .results import InstanceResult, StructureReport
 
 __all__ = ["StructureSet", "StructureReport", "InstanceResult", "StructureError", "load_structure",
-           "structure_diagnostics", "evaluate_structure", "unit_structure"]
+           "structure_diagnostics", "evaluate_structure", "unit_structure", "with_structure_findings"]
 
 
 @dataclass(frozen=True)
@@ -102,3 +102,25 @@ def unit_structure(policy_set: m.PolicySet, store, as_of: date, unit: str) -> li
     """The targets missed by the instances a unit falls in (for ``policy check --unit``)."""
     report = evaluate_structure(policy_set, store, as_of, unit=unit, members_limit=0)
     return report.findings()
+
+
+def with_structure_findings(units: dict, report: StructureReport, policy_set: m.PolicySet) -> dict:
+    """Units carrying the structure findings of every group instance they fall in.
+
+    Group results are facts for individual rules: a rule can read
+    ``{fact: current_post.unit.structure, has: rotation_share_below_target}``. A unit's
+    list holds the codes its own team misses, and those its region and its city miss.
+    """
+    from .partition import instance_key, places
+    per = {g.name: g.per for g in load_structure(policy_set).groups}
+    missed: dict[tuple, set] = {}
+    for result in report.findings():
+        missed.setdefault((per[result.rule.group], result.key), set()).add(result.rule.finding)
+    out = {}
+    where = places(units)
+    for uid, unit in units.items():
+        codes = set()
+        for partition in ("unit", "region", "city", "all"):
+            codes |= missed.get((partition, instance_key(where[uid], partition)), set())
+        out[uid] = dict(unit, structure=sorted(codes))
+    return out
