@@ -15,15 +15,13 @@ class Catalogue:
         self.derived = derived
         self.types: dict[str, t.Type] = dict(t.BUILTIN_FACTS)
         self._resolving: set[str] = set()
-        self.cycles: list[str] = []
         for name in derived:
             self._derived_type(name)
 
     def _derived_type(self, name: str) -> t.Type | None:
         if name in self.types:
             return self.types[name]
-        if name in self._resolving:
-            self.cycles.append(name)
+        if name in self._resolving:    # a cycle: the checker reports it (E403)
             return None
         self._resolving.add(name)
         spec = self.derived[name]

@@ -1,8 +1,6 @@
 """Name and type checks of a loaded policy set (E2xx references, E3xx types, E4xx semantics)."""
 from __future__ import annotations
 
-from collections import Counter
-
 from . import model as m
 from . import types as t
 from .catalog import Catalogue
@@ -337,10 +335,6 @@ def check_policy_set(policy_set: m.PolicySet) -> list[Diagnostic]:
     """All name, type and semantic diagnostics of a loaded policy set."""
     return Checker(policy_set).check()
 
-
-def outcome_counts(policy_set: m.PolicySet) -> Counter:
-    """How many rules conclude each outcome code."""
-    return Counter(rule.code for rule in policy_set.rules)
 
 
 def _atoms(cond, negative: bool):

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from . import model as m
 from . import periods
-from .kleene import Evaluator, Ratio
+from .kleene import Evaluator, Ratio, lookup
 
 WORD = {"==": "eq", "!=": "ne"}
 SYMBOLS = {"eq": "=", "ne": "≠", "in": "属于", "not_in": "不属于", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
@@ -35,7 +35,7 @@ def display(value, kind=None) -> str | None:
 def _threshold(cond, evaluator: Evaluator, scope: dict):
     value = cond.value if isinstance(cond, m.Compare) else cond.period
     if isinstance(value, m.FactRef):
-        return f"{value.path} = {display(_lookup(scope, value.path))}"
+        return f"{value.path} = {display(lookup(scope, value.path))}"
     if isinstance(value, m.Period):
         amount = evaluator.param(value.amount) if isinstance(value.amount, m.ParamRef) else value.amount.raw
         return f"{amount}{'年' if value.unit == 'years' else '个月'}"
@@ -45,11 +45,6 @@ def _threshold(cond, evaluator: Evaluator, scope: dict):
         suffix = {"years": "年", "months": "个月"}.get(kind, "")
         return f"{display(raw)}{suffix}"
     return display(value.raw)
-
-
-def _lookup(scope, path):
-    from .kleene import lookup
-    return lookup(scope, path)
 
 
 def because(cond, scope: dict, evaluator: Evaluator) -> list[dict]:

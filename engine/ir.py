@@ -8,7 +8,7 @@ facts are missing is neither met nor unmet. Both engines run this form.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 MIRROR = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
@@ -134,4 +134,3 @@ class CompiledSet:
     rules: dict                      # rule id -> model.Rule (in force)
     parameters: dict                 # qualified name -> value in force
     policy_set: object = None
-    meta: dict = field(default_factory=dict)

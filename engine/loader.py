@@ -13,11 +13,10 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
-import yaml
 from jsonschema.exceptions import best_match
 
 from . import model as m
-from .diagnostics import Diagnostic, Location, PolicyError, suggest
+from .diagnostics import Diagnostic, Location, suggest
 from .yamlpos import Positions, load_yaml
 
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
@@ -306,9 +305,3 @@ def load_policy_set(directory, overlay_files: list | None = None) -> tuple[m.Pol
         return None, diagnostics
     policy_set = m.PolicySet(str(directory), "sha256:" + digest.hexdigest(), tuple(policies), outcomes, register)
     return policy_set, diagnostics
-
-
-def raise_on_errors(diagnostics: list[Diagnostic]) -> None:
-    """Raise PolicyError when any diagnostic is an error."""
-    if any(d.severity == "error" for d in diagnostics):
-        raise PolicyError(diagnostics)

@@ -1,5 +1,4 @@
 """Group results are facts for individual rules: a team's missed target reaches its members."""
-from datetime import date
 from pathlib import Path
 
 from conftest import SAMPLE, invoke
