@@ -175,6 +175,7 @@ class Comparer:
         self.share_scope = derivation_key(self.base) == derivation_key(self.draft)
         self.share_fact = self.share_scope and self.base.compiled.fields == self.draft.compiled.fields
         self.plans = (OutcomePlan(self.base), OutcomePlan(self.draft))
+        self.same_plans = vars(self.plans[0]) == vars(self.plans[1])
         self.diffs = differing_tests(self.base.compiled, self.draft.compiled) \
             if job.shortcut and self.share_fact else None
         self._store = store
@@ -220,12 +221,14 @@ class Comparer:
                 skipped += 1
             else:
                 firings_d = draft.engine.run(fact_d)
-            out_b, out_d = plan_b.outcome(firings_b), plan_d.outcome(firings_d)
+            out_b = plan_b.outcome(firings_b)
+            out_d = out_b if firings_d is firings_b and self.same_plans else plan_d.outcome(firings_d)
             unit = current_unit(doc, self.job.as_of) or NO_UNIT
             ucounts = by_unit.get(unit)
             if ucounts is None:
                 ucounts = by_unit[unit] = (Counter(), Counter())
-            keys_b, keys_d = outcome_keys(out_b), outcome_keys(out_d)
+            keys_b = outcome_keys(out_b)
+            keys_d = keys_b if out_d is out_b else outcome_keys(out_d)
             counts[0].update(keys_b)
             counts[1].update(keys_d)
             ucounts[0].update(keys_b)
