@@ -8,6 +8,7 @@ fact name (records as dicts, durations encoded as months * 32 + days, ratios as
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 from . import model as m
 from . import periods
@@ -15,6 +16,7 @@ from . import types as t
 from .kleene import Evaluator, Ratio, compile_predicate, lookup
 
 NEXT_RANK = {rank: t.RANKS[i + 1] for i, rank in enumerate(t.RANKS[:-1])}
+RANK_INDEX = {rank: i for i, rank in enumerate(t.RANKS)}
 
 
 def _unit(units: dict, unit_id):
@@ -32,7 +34,7 @@ def _posts(doc: dict, units: dict, as_of: date) -> list[dict]:
         if raw["start"] > as_of:
             continue
         post = dict(raw)
-        rank = t.RANKS.index(post["rank"]) if post.get("rank") in t.RANKS else -1
+        rank = RANK_INDEX.get(post.get("rank"), -1)
         post["promotion"] = highest >= 0 and rank > highest
         if previous_unit is not None:
             post["previous_unit"] = previous_unit
@@ -61,12 +63,15 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
     if recruitment and recruitment.get("date") and recruitment["date"] <= as_of:
         scope["recruitment"] = dict(recruitment, unit=_unit(units, recruitment.get("unit")))
     scope["posts"] = _posts(doc, units, as_of)
-    scope["appraisals"] = [
-        dict(a, date=a.get("date") or date(a["year"], 12, 31)) for a in doc.get("appraisals", ())
-        if (a.get("date") or date(a["year"], 12, 31)) <= as_of]
+    appraisals = [a if a.get("date") else dict(a, date=date(a["year"], 12, 31)) for a in doc.get("appraisals", ())]
+    scope["appraisals"] = [a for a in appraisals if a["date"] <= as_of]
     reviews = []
     for review in _dated(doc.get("reviews", ()), "review", as_of):
-        reviews.append(dict(review, rectification=_dated(review.get("rectification", ()), "rectification", as_of)))
+        checks = review.get("rectification", ())
+        dated = _dated(checks, "rectification", as_of)
+        # copy a review only when the evaluation date hides some of its checks
+        reviews.append(review if len(dated) == len(checks) and "rectification" in review
+                       else dict(review, rectification=dated))
     scope["reviews"] = reviews
     for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment")):
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
@@ -91,7 +96,7 @@ def _current(posts: list[dict], as_of: date) -> dict | None:
     held = [p for p in posts if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
     if not held:
         return None
-    return max(held, key=lambda p: (t.RANKS.index(p["rank"]) if p.get("rank") in t.RANKS else -1, p["start"]))
+    return max(held, key=lambda p: (RANK_INDEX.get(p.get("rank"), -1), p["start"]))
 
 
 def _merged_duration(posts: list[dict], on: date) -> int:
@@ -140,56 +145,77 @@ class Deriver:
                                       param_specs=param_specs)
                 self._filters[spec.name] = compile_predicate(spec.where, evaluator)
 
+        self._steps = [(spec.name, self._step(spec)) for spec in specs]
+
     def scope(self, doc: dict, units: dict) -> dict:
         """Every fact of one cadre on the evaluation date, derived quantities included."""
         scope = base_scope(doc, units, self.as_of)
-        for spec in self.specs:
-            value = self._derive(spec, scope)
+        for name, step in self._steps:
+            value = step(scope)
             if value is not None:
-                scope[spec.name] = value
+                scope[name] = value
         return scope
 
-    def _records(self, spec: m.Derived, scope: dict) -> list | None:
-        records = lookup(scope, spec.source) if spec.source not in scope else scope[spec.source]
+    def _step(self, spec: m.Derived):
+        """A function computing one derived quantity from the scope, prepared once per compiled set."""
+        as_of, form = self.as_of, spec.form
+        if form in ("elapsed", "age"):
+            measure = periods.encode_duration if form == "elapsed" else periods.completed_years
+            source = spec.source
+
+            def since_date(scope):
+                start = lookup(scope, source)
+                return measure(start, as_of) if start and start <= as_of else None
+            return since_date
+        if form == "ratio":
+            numerator, denominator = spec.source
+
+            def ratio(scope):
+                n, d = lookup(scope, numerator), lookup(scope, denominator)
+                return Ratio(n, d) if n is not None and d else None
+            return ratio
+        records_of = self._records_of(spec)
+        field = self._date_field[spec.name]
+        if form == "latest":
+            def latest(scope):
+                best = None
+                for record in records_of(scope) or ():
+                    day = record.get(field)
+                    if day is not None and (best is None or day >= best[field]):
+                        best = record
+                return best
+            return latest
+        if form == "current":
+            return lambda scope: (lambda records: None if records is None else _current(records, as_of))(
+                records_of(scope))
+        if form == "duration":
+            at = spec.at
+
+            def duration(scope):
+                records = records_of(scope)
+                on = lookup(scope, at) if at else as_of
+                if records is None or on is None or not scope.get("posts"):
+                    return None
+                return _merged_duration(records, min(on, as_of))
+            return duration
+        return partial(self._count, spec, records_of, field)
+
+    def _records_of(self, spec: m.Derived):
+        source = spec.source
+        matches = self._filters.get(spec.name)
+
+        def records_of(scope):
+            records = scope[source] if source in scope else lookup(scope, source)
+            if records is None or matches is None:
+                return records
+            # a record whose filter is unknown (a field missing) is not counted as matching
+            return [r for r in records if matches(r) is True]
+        return records_of
+
+    def _count(self, spec: m.Derived, records_of, field: str, scope: dict) -> int | None:
+        records = records_of(scope)
         if records is None:
             return None
-        if spec.where is None:
-            return list(records)
-        matches = self._filters[spec.name]
-        # a record whose filter is unknown (a field missing) is not counted as matching
-        return [r for r in records if matches(r) is True]
-
-    def _derive(self, spec: m.Derived, scope: dict):
-        form = spec.form
-        if form in ("latest", "current", "count", "duration"):
-            records = self._records(spec, scope)
-            if records is None:
-                return None
-            if form == "latest":
-                field = self._date_field[spec.name]
-                dated = [r for r in records if r.get(field) is not None]
-                return max(dated, key=lambda r: r[field]) if dated else None
-            if form == "current":
-                return _current(records, self.as_of)
-            if form == "duration":
-                on = lookup(scope, spec.at) if spec.at else self.as_of
-                if on is None or not scope.get("posts"):
-                    return None
-                return _merged_duration(records, min(on, self.as_of))
-            return self._count(spec, scope, records)
-        if form == "elapsed":
-            start = lookup(scope, spec.source)
-            return periods.encode_duration(start, self.as_of) if start and start <= self.as_of else None
-        if form == "age":
-            start = lookup(scope, spec.source)
-            return periods.completed_years(start, self.as_of) if start and start <= self.as_of else None
-        if form == "ratio":
-            n, d = (lookup(scope, p) for p in spec.source)
-            return Ratio(n, d) if n is not None and d else None
-        raise ValueError(form)
-
-    def _count(self, spec: m.Derived, scope: dict, records: list) -> int | None:
-        field = self._date_field[spec.name]
         if spec.within is not None:
             start = self._window_start[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
