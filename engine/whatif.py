@@ -402,15 +402,6 @@ def _near_hook(margin):
     return keys
 
 
-def near_available() -> bool:
-    """True when the near-miss module (engine/near.py) is there."""
-    try:
-        from .near import near_misses  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # ---- reading chunks ---------------------------------------------------------------------------
 def id_ranges(store, unit: str | None, chunk_size: int):
     """Tasks covering the population in id order: ("range", first, last) or ("ids", [...]) with a unit.
@@ -441,30 +432,20 @@ def id_ranges(store, unit: str | None, chunk_size: int):
 
 
 def _unit_ids(store, unit, chunk_size):
-    query = store._ids_query(unit)
-    with store.engine.connect() as conn:
-        ids = list(conn.execute(query).scalars())   # one unit: small
+    ids = store.cadre_ids(unit)   # one unit: small
     for i in range(0, len(ids), chunk_size):
         yield ids[i:i + chunk_size]
 
 
 def read_chunk(store, task) -> list[dict]:
     """The canonical documents of one task, in one query per table."""
-    from sqlalchemy import and_
-    with store.engine.connect() as conn:
-        if task[0] == "range":
-            first, last = task[1], task[2]
-            return store._documents(conn, lambda col: and_(col >= first, col <= last))
-        ids = task[1]
-        return store._documents(conn, lambda col: col.in_(ids))
+    if task[0] == "range":
+        return store.documents_in_range(task[1], task[2])
+    return list(store.documents(task[1]))
 
 
 def count_cadres(store, unit: str | None) -> int:
-    if unit is None:
-        return store.count_cadres()
-    from sqlalchemy import func
-    with store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(store._ids_query(unit).subquery())).scalar_one()
+    return store.count_cadres() if unit is None else len(store.cadre_ids(unit))
 
 
 # ---- the run ------------------------------------------------------------------------------------

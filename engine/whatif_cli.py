@@ -33,7 +33,7 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
     from engine.compiler import EvaluationError
     from engine.diagnostics import PolicyError as PolicyFileError
     from engine.draft import Draft, DraftError, load_draft, parse_sets
-    from engine.whatif import Job, near_available, run_whatif
+    from engine.whatif import Job, run_whatif
 
     if not draft_file and not sets:
         raise cli.PolicyError("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)")
@@ -68,9 +68,6 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
         except ValueError:
             raise cli.PolicyError(f"--near needs a whole number of units (votes, years, months, days), "
                                   f"not '{near_margin}'") from None
-    if near_margin is not None and not near_available():
-        raise cli.PolicyError("--near needs the near-miss module (engine/near.py, `policy check --near`), "
-                              "which this version does not have yet")
     store = cli.open_store(ctx)
     with cli.user_errors():
         if unit_id is not None and unit_id not in store.units():

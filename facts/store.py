@@ -332,6 +332,11 @@ class FactStore:
                 part = ids[i:i + chunk_size]
                 yield from self._documents(conn, lambda col: col.in_(part))
 
+    def documents_in_range(self, first: str, last: str) -> list[dict]:
+        """The canonical documents of the cadres whose ids lie in [first, last], one query per table."""
+        with self.engine.connect() as conn:
+            return self._documents(conn, lambda col: and_(col >= first, col <= last))
+
     def cadre_ids(self, unit: str | None = None) -> list[str]:
         """Return cadre ids in id order; with ``unit``, only cadres with a current post there."""
         with self.engine.connect() as conn:
