@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date
 
 from . import periods
-from . import types as t
 from .kleene import Ratio
 
 
