@@ -25,10 +25,9 @@ from pathlib import Path
 from . import model as m
 from .checker import check_policy_set
 from .diagnostics import Diagnostic, Location, PolicyError, suggest
-from .loader import _Builder, _in_force, policy_schema, read_yaml_file, schema_diagnostics
+from .loader import _Builder, _in_force, policy_schema, read_checked
 from .values import format_value, parse_parameter
 
-DRAFT_SCHEMA_LINE = "# yaml-language-server: $schema="
 _POLICY_REF = "policy.schema.json#/$defs/"
 EARLIEST = date(1900, 1, 1)
 
@@ -118,20 +117,10 @@ def load_draft(path, baseline: m.PolicySet, display: str | None = None):
     """
     path = Path(path)
     display = display or str(path)
-    data, positions, problems, text = read_yaml_file(path, display)
-    if problems or data is None:
-        if data is None and not problems:
-            problems = [Diagnostic("E003", "the file is empty", Location(display, 1, 1))]
-        return None, None, problems
-    if not isinstance(data, dict):
-        return None, None, [Diagnostic("E101", "a draft is a mapping (id, title, parameters, replace, add, "
-                                               "disable, derived)", Location(display, 1, 1))]
-    diagnostics = schema_diagnostics(data, positions, draft_schema())
-    if not text.startswith(DRAFT_SCHEMA_LINE):
-        diagnostics.append(Diagnostic("W503", f"the first line should be '{DRAFT_SCHEMA_LINE}"
-                                              "../engine/draft.schema.json' so editors complete and check the file",
-                                      Location(display, 1, 1)))
-    if any(d.severity == "error" for d in diagnostics):
+    data, positions, diagnostics, text = read_checked(
+        path, display, draft_schema(),
+        "a draft is a mapping (id, title, parameters, replace, add, disable, derived)", "draft.schema.json")
+    if data is None or any(d.severity == "error" for d in diagnostics):
         return None, None, diagnostics
     draft_set, draft = _apply(data, positions, display, baseline, diagnostics, text)
     if any(d.severity == "error" for d in diagnostics):

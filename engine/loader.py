@@ -213,22 +213,33 @@ def _in_force(raw) -> m.InForce:
     return m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
 
 
-def load_policy(path: Path, order_start: int = 0, display: str | None = None):
-    """Load one policy file: (Policy or None, diagnostics, source text)."""
-    display = display or str(path)
+def read_checked(path: Path, display: str, schema: dict, what: str, schema_file: str):
+    """Read a YAML mapping and check it against ``schema``: (data, positions, diagnostics, text).
+
+    ``data`` is None when the file could not be read or is not a mapping; ``what`` names the
+    expected content in that message; a missing schema line is warning W503.
+    """
     data, positions, problems, text = read_yaml_file(path, display)
     if problems or data is None:
         if data is None and not problems:
             problems = [Diagnostic("E003", "the file is empty", Location(display, 1, 1))]
-        return None, problems, text
+        return None, positions, problems, text
     if not isinstance(data, dict):
-        return None, [Diagnostic("E101", "a policy file is a mapping (id, title, source, in_force, rules)",
-                                 Location(display, 1, 1))], text
-    diagnostics = schema_diagnostics(data, positions)
+        return None, positions, [Diagnostic("E101", f"{what}", Location(display, 1, 1))], text
+    diagnostics = schema_diagnostics(data, positions, schema)
     if not text.startswith(SCHEMA_LINE):
-        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../engine/policy.schema.json' "
+        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../engine/{schema_file}' "
                                               "so editors complete and check the file", Location(display, 1, 1)))
-    if any(d.severity == "error" for d in diagnostics):
+    return data, positions, diagnostics, text
+
+
+def load_policy(path: Path, order_start: int = 0, display: str | None = None):
+    """Load one policy file: (Policy or None, diagnostics, source text)."""
+    display = display or str(path)
+    data, positions, diagnostics, text = read_checked(
+        path, display, policy_schema(), "a policy file is a mapping (id, title, source, in_force, rules)",
+        "policy.schema.json")
+    if data is None or any(d.severity == "error" for d in diagnostics):
         return None, diagnostics, text
     builder = _Builder(data["id"], positions, diagnostics)
     src = data["source"]
