@@ -395,16 +395,10 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
 @click.option("--coverage", is_flag=True, help="List the rules no case makes fire.")
 def test_command(paths, policies_dir, engine, coverage):
     """Run the policy test cases (*.tests.yaml). Exit 1 when any fails."""
-    from engine.testing import CaseRunner, load_cases, case_files, uncovered_rules
+    from engine.testing import run_files, uncovered
     directory = _policy_dir(policies_dir)
     policy_set = load_policies(directory)
-    runner = CaseRunner(policy_set, engine)
-    results, problems = [], []
-    for path in case_files(paths or [directory]):
-        cases, found = load_cases(path)
-        problems += found
-        for case in cases:
-            results.append(runner.run(case))
+    results, problems = run_files(policy_set, paths or [directory], engine)
     for problem in problems:
         click.echo(str(problem), err=True)
     for result in results:
@@ -414,8 +408,8 @@ def test_command(paths, policies_dir, engine, coverage):
                 click.echo(f"    {difference}")
     passed = sum(r.passed for r in results)
     if coverage:
-        for rule in uncovered_rules(policy_set, results):
-            click.echo(f"UNCOVERED {rule.loc}: {rule.id} ({rule.provision}) no case makes it fire")
+        for location, rule_id, provision in uncovered(policy_set, results):
+            click.echo(f"UNCOVERED {location}: {rule_id} ({provision}) no case exercises it")
     click.echo(f"PASS: {passed}/{len(results)}")
     sys.exit(EXIT_OK if passed == len(results) and not problems else EXIT_FINDINGS)
 

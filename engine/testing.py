@@ -143,3 +143,48 @@ def uncovered_rules(policy_set: PolicySet, results: list[CaseResult]) -> list:
     """Rules no case made fire (or, for a requirement, gave a result other than unknown)."""
     fired = set().union(*(r.fired for r in results)) if results else set()
     return [rule for rule in policy_set.rules if rule.id not in fired]
+
+
+def _is_structure_file(path: Path) -> bool:
+    data, _, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    return isinstance(data, dict) and data.get("kind") == "structure"
+
+
+def run_files(policy_set: PolicySet, paths, engine: str = "durable") -> tuple[list, list[Diagnostic]]:
+    """Run every case of the tests files under ``paths``: individual cases on ``engine``, and
+    aggregate-rule cases (``kind: structure``) each in a fresh SQLite store of their own.
+
+    Returns:
+        The outcomes (each with ``case``, ``passed``, ``differences``) and the problems
+        reading the files.
+    """
+    import tempfile
+
+    from facts.store import FactStore
+
+    from .structure.cases import load_structure_cases, run_case
+    runner = CaseRunner(policy_set, engine)
+    outcomes, problems = [], []
+    for path in case_files(paths):
+        if _is_structure_file(path):
+            cases, found = load_structure_cases(path)
+            problems += found
+            for case in cases:
+                with tempfile.TemporaryDirectory() as tmp, FactStore(f"sqlite:///{tmp}/case.db") as store:
+                    outcomes.append(run_case(policy_set, case, store))
+            continue
+        cases, found = load_cases(path)
+        problems += found
+        outcomes += [runner.run(case) for case in cases]
+    return outcomes, problems
+
+
+def uncovered(policy_set: PolicySet, outcomes: list) -> list[tuple[str, str, str]]:
+    """(location, rule id, provision) of every rule, individual or aggregate, no case exercises."""
+    from .structure import load_structure
+    out = [(str(rule.loc), rule.id, rule.provision)
+           for rule in uncovered_rules(policy_set, [o for o in outcomes if isinstance(o, CaseResult)])]
+    named = {o.case.rule for o in outcomes if not isinstance(o, CaseResult)}
+    out += [(str(rule.loc), rule.id, rule.provision) for rule in load_structure(policy_set).rules
+            if rule.id not in named]
+    return out
