@@ -467,6 +467,7 @@ class WhatIfResult:
     changed_by_unit: Counter = field(default_factory=Counter)
     near_margin: object = None
     skipped: int = 0                   # draft engine runs skipped by the proven shortcut
+    structure: list | None = None      # team and population targets whose status changes (see structure_changes)
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
@@ -537,3 +538,26 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
                 progress(chunk["n"], total)
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
                         time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)
+
+
+def structure_changes(baseline: m.PolicySet, draft: m.PolicySet, store, as_of: date, overrides: dict,
+                      unit: str | None = None) -> list[dict] | None:
+    """The group instances whose target status differs between baseline and draft (None: no targets).
+
+    Aggregates are grouped queries in the store's database, run once per side.
+    """
+    from .structure import evaluate_structure, load_structure
+    if not load_structure(baseline).rules and not load_structure(draft).rules:
+        return None
+    base = evaluate_structure(baseline, store, as_of, unit=unit, members_limit=0)
+    new = evaluate_structure(draft, store, as_of, unit=unit, overrides=overrides, members_limit=0)
+    labels = {(r.rule.id, r.key): (r.rule.title, r.label, r.rule.finding) for r in base.results + new.results}
+    out = []
+    for rule_id, key, mine, theirs in base.changes(new):
+        if (mine[2] if mine else None) == (theirs[2] if theirs else None):
+            continue   # same status: a figure or target text changed but not the outcome
+        title, label, finding = labels[(rule_id, key)]
+        out.append({"rule": rule_id, "title": title, "instance": key, "label": label, "finding": finding,
+                    "baseline": dict(zip(("figure", "target", "status"), mine)) if mine else None,
+                    "draft": dict(zip(("figure", "target", "status"), theirs)) if theirs else None})
+    return out

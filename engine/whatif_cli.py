@@ -33,7 +33,7 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
     from engine.compiler import EvaluationError
     from engine.diagnostics import PolicyError as PolicyFileError
     from engine.draft import Draft, DraftError, load_draft, parse_sets
-    from engine.whatif import Job, run_whatif
+    from engine.whatif import Job, run_whatif, structure_changes
 
     if not draft_file and not sets:
         raise cli.PolicyError("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)")
@@ -78,6 +78,7 @@ def run_whatif_command(ctx, *, draft_file, sets, as_of, unit_id, policies_dir, e
         try:
             with _progress_bar(show) as progress:
                 result = run_whatif(job, store, workers, chunk_size, progress)
+            result.structure = structure_changes(baseline, draft_set, store, day, overrides, unit_id)
         except EvaluationError as error:
             raise cli.PolicyError(str(error)) from None
         except PolicyFileError as error:

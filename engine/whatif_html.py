@@ -131,6 +131,12 @@ def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
         out.write(f"<tr><td>{escape(key_title(key, policy_set))}</td><td><code>{escape(key)}</code></td>"
                   f'<td class="n">{base}</td><td class="n">{draft_n}</td>{_diff(diff)}</tr>')
     out.write("</tbody></table>")
+    if result.structure is not None:
+        from .whatif_report import structure_line
+        out.write(f'<h2>Structure targets that change status ({len(result.structure)})</h2><ul id="structure">')
+        for change in result.structure:
+            out.write(f"<li>{escape(structure_line(change))}</li>")
+        out.write("</ul>")
     if result.near is not None:
         from .whatif_report import near_rows
         out.write(f'<h2>Near misses (within {result.near_margin})</h2><table id="near"><thead><tr><th>结果 Outcome'

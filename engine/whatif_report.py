@@ -46,6 +46,8 @@ def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
                     for unit, counts in sorted(result.units.items())]
     if result.near is not None:
         doc["near"] = near_rows(result, policy_set)
+    if result.structure is not None:
+        doc["structure"] = result.structure
     text = json.dumps(doc, ensure_ascii=False, indent=1)
     out.write(text[:-2] + ',\n "changes": [')
     for i, change in enumerate(result.changes()):
@@ -140,6 +142,8 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
             table.add_row(row["title"], row["code"], str(row["baseline"]), str(row["draft"]),
                           _diff_text(row["difference"]))
         console.print(table)
+    if result.structure is not None:
+        render_structure(result.structure, console)
     changed_units = [(u, c) for u, c in sorted(result.units.items()) if c[0] != c[1]]
     if changed_units:
         console.print()
@@ -177,3 +181,18 @@ def change_lines(change: dict) -> list[Text]:
             for reason in rule["reasons"]:
                 lines.append(Text(f"        因为 {reason}"))
     return lines
+
+
+def structure_line(change: dict) -> str:
+    """One structure target whose status changes: 清江县 … 3/5 ≥ 60% met → 3/5 ≥ 80% not_met."""
+    def side(values):
+        return "—" if values is None else f"{values['figure']} {values['target']} {values['status']}"
+    return f"{change['label']}  {change['title']}  [{change['rule']}]: {side(change['baseline'])} → {side(change['draft'])}"
+
+
+def render_structure(changes: list[dict], console: Console) -> None:
+    """The team and population targets whose status changes under the draft."""
+    console.print()
+    console.print(Text(f"Structure targets that change status: {len(changes)}", style="bold underline"))
+    for change in changes:
+        console.print(Text(f"  {structure_line(change)}"))
