@@ -188,7 +188,8 @@ def _lower(formula, stratum_of_key: dict, stratum: int, closure: set):
     return formula
 
 
-def _asserted_atoms(formula, negative=False):
+def _asserted_atoms(formula):
+    """(fact key, whether the formula reads its absence) for every asserted fact a formula reads."""
     if isinstance(formula, (ir.And, ir.Or)):
         for f in formula.items:
             yield from _asserted_atoms(f)
