@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import time
+
+from cadre_policy import data
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,10 +22,10 @@ from common import AS_OF, POLICY, ROOT, cache_dir, load_average, population, tim
 
 def bare_check_rate(db: Path, engine: str, count: int) -> float:
     from datetime import date
-    from engine.evaluate import PolicyEngine, normalise_units
-    from engine.policyset import load
-    from facts.store import FactStore
-    pe = PolicyEngine(load(ROOT / "policies"), date.fromisoformat(AS_OF), engine, name=f"bare_check_{engine}")
+    from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+    from cadre_policy.load.policyset import load
+    from cadre_policy.facts.store import FactStore
+    pe = PolicyRunner(load(ROOT / "policies"), date.fromisoformat(AS_OF), engine, name=f"bare_check_{engine}")
     facts = []
     with FactStore(f"sqlite:///{db}") as store:
         units = normalise_units(store.units())
@@ -42,8 +44,8 @@ def sample_db(directory: Path) -> tuple[Path, int]:
     db = directory / "sample_city.db"
     if not db.exists():
         subprocess.run([POLICY, "--db", f"sqlite:///{db}", "facts", "import",
-                        str(ROOT / "facts" / "sample" / "city.yaml")], check=True, capture_output=True)
-    from facts.store import FactStore
+                        str(data.SAMPLE / "city.yaml")], check=True, capture_output=True)
+    from cadre_policy.facts.store import FactStore
     with FactStore(f"sqlite:///{db}") as store:
         return db, store.count_cadres()
 

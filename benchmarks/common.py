@@ -89,16 +89,16 @@ def timed(cmd: list[str], **kwargs) -> dict:
 def derived_facts(db: Path, draft: Path, count: int, engine: str):
     """Baseline and draft PolicyEngines and the first ``count`` cadres' encoded facts on both sides."""
     from datetime import date
-    from engine.draft import load_draft
-    from engine.evaluate import PolicyEngine, normalise_units
-    from engine.policyset import load
-    from facts.store import FactStore
+    from cadre_policy.load.drafts import load_draft
+    from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+    from cadre_policy.load.policyset import load
+    from cadre_policy.facts.store import FactStore
     baseline = load(ROOT / "policies")
     draft_set, _, diagnostics = load_draft(draft, baseline)
     assert draft_set is not None, [str(d) for d in diagnostics]
     day = date.fromisoformat(AS_OF)
-    base = PolicyEngine(baseline, day, engine, name=f"bare_base_{engine}")
-    other = PolicyEngine(draft_set, day, engine, name=f"bare_draft_{engine}")
+    base = PolicyRunner(baseline, day, engine, name=f"bare_base_{engine}")
+    other = PolicyRunner(draft_set, day, engine, name=f"bare_draft_{engine}")
     pairs = []
     with FactStore(f"sqlite:///{db}") as store:
         units = normalise_units(store.units())

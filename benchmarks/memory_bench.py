@@ -11,9 +11,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from engine.evaluate import PolicyEngine, normalise_units
-from engine.policyset import load
-from facts.generate import generate
+from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+from cadre_policy.load.policyset import load
+from cadre_policy.facts.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     as_of = date(2017, 6, 30)
-    evaluator = PolicyEngine(load(ROOT / "policies"), as_of, args.engine)
+    evaluator = PolicyRunner(load(ROOT / "policies"), as_of, args.engine)
     units, cadres = generate(args.cadres, args.seed, as_of)
     units = normalise_units({u["id"]: u for u in units})
     start = time.perf_counter()

@@ -13,13 +13,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+
+from cadre_policy import data
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).with_name("test_import_fixture.yaml")
-SAMPLE = ROOT / "facts" / "sample" / "city.yaml"
+SAMPLE = data.SAMPLE / "city.yaml"
 
 _SERVERS = {
     "postgresql": ("POLICY_TEST_PG_URL", "PostgreSQL"),
@@ -76,7 +78,7 @@ def store_url(request, tmp_path):
         pytest.skip(f"{label} not configured: set {var}")
     url = request.getfixturevalue("server_urls")[backend]
     yield url
-    from facts.models import Base
+    from cadre_policy.facts.models import Base
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     engine.dispose()
@@ -91,14 +93,14 @@ def sqlite_url(tmp_path):
 @pytest.fixture
 def store(store_url):
     """An open FactStore on ``store_url``."""
-    from facts.store import FactStore
+    from cadre_policy.facts.store import FactStore
     with FactStore(store_url) as opened:
         yield opened
 
 
 def invoke(db_url: str, *args: str):
     """Run ``policy --db DB_URL ARGS...`` in-process; return click's Result (stdout/stderr apart)."""
-    import cli
+    from cadre_policy import cli
     return CliRunner().invoke(cli.main, ["--db", db_url, *map(str, args)], catch_exceptions=False)
 
 

@@ -17,7 +17,7 @@ requirements:
 """
 
 HEADER = """\
-# yaml-language-server: $schema=../engine/policy.schema.json
+# yaml-language-server: $schema=../schemas/policy.schema.json
 id: {id}
 title: 测试政策
 source: {{document: 测试文件, file: 004_24644f68cfafa6d1.txt}}

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from engine.draft import DraftError, draft_schema, load_draft, parse_set
-from engine.evaluate import PolicyEngine, normalise_units
-from engine.policyset import load
-from facts.generate import generate
+from cadre_policy.load.drafts import DraftError, draft_schema, load_draft, parse_set
+from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+from cadre_policy.load.policyset import load
+from cadre_policy.facts.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 AS_OF = date(2017, 6, 30)
-HEAD = "# yaml-language-server: $schema=../engine/draft.schema.json\n"
+HEAD = "# yaml-language-server: $schema=../schemas/draft.schema.json\n"
 
 
 @pytest.fixture(scope="module")
@@ -147,15 +147,15 @@ def test_baseline_draft_baseline_in_one_process_gives_identical_baseline_results
     units, cadres = generate(400, 5, AS_OF)
     units = normalise_units({u["id"]: u for u in units})
     docs = list(cadres)
-    first = PolicyEngine(baseline, AS_OF, "durable", name="b1")
+    first = PolicyRunner(baseline, AS_OF, "durable", name="b1")
     results = [first.evaluate(d, units).signature() for d in docs]
     draft_set, _, diagnostics = load_draft(ROOT / "drafts" / "replace_and_disable.yaml", baseline)
     assert draft_set is not None, lines(diagnostics)
-    drafted = PolicyEngine(draft_set, AS_OF, "durable", name="d1",
+    drafted = PolicyRunner(draft_set, AS_OF, "durable", name="d1",
                            overrides={"supervision.admonish_ratio": Fraction(1, 10)})
     draft_results = [drafted.evaluate(d, units).signature() for d in docs]
     assert draft_results != results
-    again = PolicyEngine(baseline, AS_OF, "durable", name="b2")
+    again = PolicyRunner(baseline, AS_OF, "durable", name="b2")
     assert [again.evaluate(d, units).signature() for d in docs] == results
     assert [first.evaluate(d, units).signature() for d in docs] == results
 
@@ -184,7 +184,7 @@ def test_set_errors_are_one_line(baseline, text, message):
 
 def test_policy_lint_accepts_a_draft_file(tmp_path):
     from click.testing import CliRunner
-    from cli import main
+    from cadre_policy.cli import main
     good = CliRunner().invoke(main, ["lint", str(ROOT / "drafts" / "admonish_30pct.yaml")])
     assert good.exit_code == 0, good.output
     path = draft(tmp_path, "id: d5\ntitle: 坏\ndisable: [supervision.duee]\n")

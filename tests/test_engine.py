@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.evaluate import PolicyEngine, normalise_units
-from engine.policyset import load
-from facts.generate import generate
+from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+from cadre_policy.load.policyset import load
+from cadre_policy.facts.generate import generate
 from policy_builder import write_set
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -70,7 +70,7 @@ def cadre(**records):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_forward_chaining_over_three_steps_then_stratified_negation(tmp_path, engine):
     policy_set = load(chain_set(tmp_path, [0, 1, 2, 3]))
-    evaluator = PolicyEngine(policy_set, AS_OF, engine)
+    evaluator = PolicyRunner(policy_set, AS_OF, engine)
     result = evaluator.evaluate(cadre(appraisals=[{"year": 2016, "grade": "basically_competent",
                                                    "date": date(2016, 7, 1)}]), {})
     assert result.active_codes() == ["promotion_barred"]
@@ -81,7 +81,7 @@ def test_forward_chaining_over_three_steps_then_stratified_negation(tmp_path, en
     assert len(evaluator.compiled.strata) == 2   # the negation reads the bar after it is final
 
     # one day later the year is complete: the chain stops at the last step
-    later = PolicyEngine(policy_set, date(2017, 7, 1), engine).evaluate(
+    later = PolicyRunner(policy_set, date(2017, 7, 1), engine).evaluate(
         cadre(appraisals=[{"year": 2016, "grade": "basically_competent", "date": date(2016, 7, 1)}]), {})
     assert later.active_codes() == []
     assert later.determinations["promotion"]["requirements"][0].result == "met"
@@ -93,7 +93,7 @@ def test_rule_order_does_not_change_results(tmp_path, engine):
     results = []
     orders = [[0, 1, 2, 3], [3, 2, 1, 0]] + [random.Random(seed).sample(range(4), 4) for seed in range(4)]
     for n, order in enumerate(orders):
-        result = PolicyEngine(load(chain_set(tmp_path / f"o{n}", order)), AS_OF, engine).evaluate(doc, {})
+        result = PolicyRunner(load(chain_set(tmp_path / f"o{n}", order)), AS_OF, engine).evaluate(doc, {})
         findings, reqs, elig, trace = result.signature()
         results.append((findings, reqs, elig, sorted(trace)))
     assert all(r == results[0] for r in results)
@@ -107,8 +107,8 @@ def test_two_policy_sets_in_one_process_do_not_touch_each_other():
                         "leadership": True, "start": date(2012, 1, 1)}])
     units = normalise_units({"DS-T1": {"id": "DS-T1", "name": "镇", "kind": "township", "level": "township",
                                        "region": "东山县"}})
-    baseline = PolicyEngine(policy_set, AS_OF, "durable", name="baseline")
-    draft = PolicyEngine(policy_set, AS_OF, "durable", name="draft",
+    baseline = PolicyRunner(policy_set, AS_OF, "durable", name="baseline")
+    draft = PolicyRunner(policy_set, AS_OF, "durable", name="draft",
                          overrides={"supervision.admonish_ratio": Fraction(3, 10)})
     first = baseline.evaluate(doc, units).signature()
     assert "admonishment_talk" in draft.evaluate(doc, units).active_codes()   # 14/45 > 3/10
@@ -119,7 +119,7 @@ def test_two_policy_sets_in_one_process_do_not_touch_each_other():
 def test_states_are_deleted_after_each_evaluation():
     # durable_rules allows 1024 live states per ruleset: 3,000 evaluations prove none is left behind
     policy_set = load(POLICIES)
-    evaluator = PolicyEngine(policy_set, AS_OF, "durable", name="leak")
+    evaluator = PolicyRunner(policy_set, AS_OF, "durable", name="leak")
     units, cadres = generate(3000, 7, AS_OF)
     units = normalise_units({u["id"]: u for u in units})
     assert sum(1 for doc in cadres if evaluator.evaluate(doc, units)) == 3000
@@ -129,14 +129,14 @@ def test_states_are_deleted_after_each_evaluation():
 def test_one_third_is_exclusive(dissatisfied, expected):
     doc = cadre(reviews=[{"date": date(2017, 3, 1), "total": 45, "dissatisfied": dissatisfied}])
     for engine in ENGINES:
-        result = PolicyEngine(load(POLICIES), AS_OF, engine).evaluate(doc, {})
+        result = PolicyRunner(load(POLICIES), AS_OF, engine).evaluate(doc, {})
         assert result.active_codes() == expected
 
 
 def test_engines_agree_on_a_seeded_population_of_10000():
     policy_set = load(POLICIES)
-    durable = PolicyEngine(policy_set, AS_OF, "durable", name="agree_d")
-    python = PolicyEngine(policy_set, AS_OF, "python", name="agree_p")
+    durable = PolicyRunner(policy_set, AS_OF, "durable", name="agree_d")
+    python = PolicyRunner(policy_set, AS_OF, "python", name="agree_p")
     units, cadres = generate(10000, 20261122, AS_OF)
     units = normalise_units({u["id"]: u for u in units})
     fired_codes = set()
@@ -152,8 +152,8 @@ def test_engines_agree_on_a_seeded_population_of_10000():
 def test_rulesets_split_across_partitions_still_chain(monkeypatch):
     # durable_rules allows 64 alpha branches per fact; a stratum with more rules is split into
     # several rulesets run to a fixed point. Force tiny partitions and compare with the oracle.
-    from engine.backends import durable
-    from engine.testing import CaseRunner, case_files, load_cases
+    from cadre_policy.run.backends import durable
+    from cadre_policy.testing.cases import CaseRunner, case_files, load_cases
     monkeypatch.setattr(durable, "MAX_RULES_PER_RULESET", 3)
     policy_set = load(POLICIES)
     split, oracle = CaseRunner(policy_set, "durable"), CaseRunner(policy_set, "python")

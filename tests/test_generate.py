@@ -11,10 +11,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cli
-from facts.generate import RANKS, generate, write_json
+from cadre_policy import cli, data
+from cadre_policy.cli.common import EXIT_USAGE
+from cadre_policy.facts.generate import RANKS, generate, write_json
 
-SCHEMA = json.loads((Path(__file__).parents[1] / "facts" / "schema.json").read_text(encoding="utf-8"))
+SCHEMA = data.schema("facts")
 AS_OF = dt.date(2017, 6, 30)
 
 
@@ -179,6 +180,6 @@ def test_cli_load_matches_the_written_file(tmp_path):
 def test_cli_refuses_yaml_for_large_populations(tmp_path):
     result = CliRunner().invoke(cli.main, ["facts", "generate", "--cadres", "1000000",
                                            "--output", str(tmp_path / "big.yaml")])
-    assert result.exit_code == cli.EXIT_USAGE
+    assert result.exit_code == EXIT_USAGE
     assert "use a .json file" in result.output
     assert not (tmp_path / "big.yaml").exists()

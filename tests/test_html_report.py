@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from facts.generate import generate
-from facts.store import FactStore
+from cadre_policy.cli import main
+from cadre_policy.facts.generate import generate
+from cadre_policy.facts.store import FactStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

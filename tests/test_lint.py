@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
-from engine.policyset import lint
+from cadre_policy.cli import main
+from cadre_policy.load.policyset import lint
 from policy_builder import HEADER, write_set
 
 GOOD_RULE = """\

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.policyset import load
-from engine.testing import CaseRunner, load_cases, case_files
+from cadre_policy.load.policyset import load
+from cadre_policy.testing.cases import CaseRunner, load_cases, case_files
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 CASES = [case for path in case_files([POLICIES]) for case in load_cases(path)[0]]

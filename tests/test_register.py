@@ -20,7 +20,7 @@ SEEDS = SHARED / "seeds"
 
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 KINDS = {"I", "T", "P", "N", "I+T"}
-SCHEMA_LINE = "# yaml-language-server: $schema=../engine/policy.schema.json"
+SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 
 # The outcome vocabulary is a contract (issue 5): reports and other tools depend on it.
 FINDING_CODES = {

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import event, text, update
 
 from conftest import FIXTURE, SAMPLE
-from facts.errors import ImportRejected, SchemaVersionError
-from facts.exporter import export_store
-from facts.importer import import_files
-from facts.models import SchemaMeta
-from facts.store import FactStore
+from cadre_policy.facts.errors import ImportRejected, SchemaVersionError
+from cadre_policy.facts.exporter import export_store
+from cadre_policy.facts.importer import import_files
+from cadre_policy.facts.models import SchemaMeta
+from cadre_policy.facts.store import FactStore
 
 D = dt.date
 

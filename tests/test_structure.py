@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.policyset import lint, load
-from engine.structure import evaluate_structure, load_structure
-from engine.structure import candidates, partition, results, sql
-from engine.structure.cases import load_structure_cases, run_case
-from facts.store import FactStore
+from cadre_policy.load.policyset import lint, load
+from cadre_policy.aggregate import evaluate_structure, load_structure
+from cadre_policy.aggregate import candidates, partition, results, sql
+from cadre_policy.testing.aggregate import load_structure_cases, run_case
+from cadre_policy.facts.store import FactStore
 
 from conftest import SAMPLE, invoke
 
@@ -62,7 +62,7 @@ def test_structure_case_sqlite(case, policy_set, tmp_path):
 
 def test_structure_cases_on_each_backend(store_url, policy_set):
     """Every case on SQLite, PostgreSQL and MariaDB (servers when configured), one store emptied between cases."""
-    from facts.models import Base
+    from cadre_policy.facts.models import Base
     failures = []
     with FactStore(store_url) as store:
         for case in CASES:
@@ -78,7 +78,7 @@ def test_structure_cases_on_each_backend(store_url, policy_set):
 
 def test_sample_on_each_backend(store_url, policy_set):
     """The sample city gives the same comparable report on every backend."""
-    from facts.importer import import_files
+    from cadre_policy.facts.importer import import_files
     with FactStore(store_url) as store:
         import_files(store, [str(SAMPLE)])
         report = evaluate_structure(policy_set, store, date(2017, 6, 30))

@@ -16,18 +16,18 @@ import pytest
 from click.testing import CliRunner
 from dateutil.relativedelta import relativedelta
 
-from cli import main
-from engine.draft import load_draft
-from engine.policyset import load
-from engine.whatif import Comparer, Job, run_whatif
-from facts.generate import generate
-from facts.store import FactStore
+from cadre_policy.cli import main
+from cadre_policy.load.drafts import load_draft
+from cadre_policy.load.policyset import load
+from cadre_policy.whatif.run import Comparer, Job, run_whatif
+from cadre_policy.facts.generate import generate
+from cadre_policy.facts.store import FactStore
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 AS_OF = date(2017, 6, 30)
 N = 1500
-HEAD = "# yaml-language-server: $schema=../engine/draft.schema.json\n"
+HEAD = "# yaml-language-server: $schema=../schemas/draft.schema.json\n"
 
 
 @pytest.fixture(scope="module")
@@ -253,7 +253,7 @@ def test_the_shortcut_gives_what_running_the_draft_gives(population, baseline, n
 def test_comparer_outcomes_agree_with_full_assembly(population, baseline):
     """The cheap outcome from firings is what assemble() reports, on every cadre."""
     url, docs, units = population
-    from engine.evaluate import normalise_units
+    from cadre_policy.run.evaluate import normalise_units
     comparer = Comparer(Job(url, AS_OF, "python", baseline, baseline))
     units = normalise_units(units)
     for doc in docs[:600]:

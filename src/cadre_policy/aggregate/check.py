@@ -1,0 +1,172 @@
+"""Name and type checks of groups and aggregate rules (E2xx names, E3xx types)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from cadre_policy.language import model as m
+from cadre_policy.language import types as t
+from cadre_policy.diagnostics import Diagnostic, suggest
+from cadre_policy.language.values import literal_type, parse_fraction
+from cadre_policy.aggregate.model import AggregateRule, Band, CadreTest, Group, Held, PostTest
+
+#: What a member condition can read: the cadre record, and the member's (or the held) post.
+CADRE_FIELDS = {k: v for k, v in t.CADRE.fields.items() if k not in ("id", "name")}
+POST_FIELDS = {**{k: v for k, v in t.POST.fields.items() if k not in ("unit", "end", "promotion", "previous_unit")},
+               **{f"unit.{k}": v for k, v in t.UNIT.fields.items() if k not in ("flags", "name", "parent")}}
+_ORDER = {">=", ">", "<=", "<", "band"}
+
+
+class StructureChecker:
+    """Checks the references and types of the structure part of a policy set."""
+
+    def __init__(self, policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]):
+        self.ps = policy_set
+        self.groups = groups
+        self.rules = rules
+        self.parameters = policy_set.parameters
+        self.used_parameters: set[str] = set()
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, code, message, loc, suggestion=None):
+        self.diagnostics.append(Diagnostic(code, message, loc, suggestion))
+
+    def check(self) -> list[Diagnostic]:
+        self._duplicates()
+        for group in self.groups:
+            self._condition(group.members)
+        by_name = {g.name: g for g in self.groups}
+        for rule in self.rules:
+            self._rule(rule, by_name)
+        return self.diagnostics
+
+    def _duplicates(self):
+        seen = {}
+        for group in self.groups:
+            if group.name in seen:
+                self.error("E205", f"duplicate group '{group.name}' (first at {seen[group.name]})", group.loc)
+            seen.setdefault(group.name, group.loc)
+        seen = {r.id: r.loc for r in self.ps.rules}
+        for rule in self.rules:
+            if rule.id in seen:
+                self.error("E205", f"duplicate rule id '{rule.id}' (first at {seen[rule.id]})", rule.loc)
+            seen.setdefault(rule.id, rule.loc)
+
+    def _rule(self, rule: AggregateRule, groups: dict):
+        group = groups.get(rule.group)
+        if group is None:
+            self.error("E208", f"unknown group '{rule.group}'", rule.loc, suggest(rule.group, groups))
+        if rule.finding not in self.ps.outcomes.findings:
+            self.error("E203", f"unknown finding code '{rule.finding}'", rule.loc,
+                       suggest(rule.finding, self.ps.outcomes.findings))
+        if self.ps.provisions and rule.provision not in self.ps.provisions:
+            self.error("E207", f"unknown provision '{rule.provision}' (not in provisions.yaml)", rule.loc,
+                       suggest(rule.provision, self.ps.provisions))
+        if rule.condition is not None:
+            self._condition(rule.condition)
+        if rule.measure == "share_of_teams":
+            if group is not None and group.per != "unit":
+                self.error("E301", f"share_of_teams counts teams: group '{group.name}' must be 'per: unit'", rule.loc)
+            if rule.per not in ("region", "city", "all"):
+                self.error("E101", "share_of_teams needs 'per: region | city | all' (how teams are rolled up)",
+                           rule.loc)
+        if rule.target is not None:
+            kind = t.INTEGER if rule.measure == "count" else t.FRACTION
+            for value in (rule.target.low, rule.target.high) if isinstance(rule.target, Band) else (rule.target,):
+                self._value(value, kind, f"the {rule.measure} target")
+
+    # ---- conditions -------------------------------------------------------------------
+    def _condition(self, cond):
+        if isinstance(cond, (m.All, m.Any)):
+            for item in cond.items:
+                self._condition(item)
+        elif isinstance(cond, m.Not):
+            self._condition(cond.item)
+        elif isinstance(cond, Held):
+            self._condition(cond.condition)
+        elif isinstance(cond, (CadreTest, PostTest)):
+            self._test(cond)
+
+    def _test(self, test):
+        fields = CADRE_FIELDS if isinstance(test, CadreTest) else POST_FIELDS
+        label = f"cadre.{test.field}" if isinstance(test, CadreTest) else test.field
+        kind = fields.get(test.field)
+        if kind is None:
+            names = [f"cadre.{k}" for k in fields] if isinstance(test, CadreTest) else list(fields)
+            self.error("E201", f"unknown {'fact' if isinstance(test, CadreTest) else 'post field'} '{label}'",
+                       test.loc, suggest(label, names))
+            return
+        if test.op == "within":
+            if kind.name != "date":
+                self.error("E301", f"'within' needs a date; '{label}' is {kind}", test.loc)
+            amount = test.value.amount
+            if isinstance(amount, m.ParamRef):
+                self._param(amount, (test.value.unit,))
+            elif not isinstance(amount.raw, int) or isinstance(amount.raw, bool):
+                self.error("E301", f"a period is a whole number of {test.value.unit}", test.loc)
+            return
+        if test.op in _ORDER and not kind.comparable_order:
+            self.error("E304", f"'{test.word}' orders values, but '{label}' is {kind}", test.loc)
+            return
+        if test.op == "band":
+            for value in (test.value.low, test.value.high):
+                self._value(value, kind, label)
+        elif test.op in ("in", "not_in"):
+            value = test.value
+            if isinstance(value, m.ParamRef):
+                self._param(value, ("enum",) if kind.name == "enum" else ("rank",) if kind.name == "rank" else ())
+                param = self._lookup(value, quiet=True)
+                if param is not None and kind.values:
+                    for _, raw in param.values:
+                        for item in raw if isinstance(raw, list) else [raw]:
+                            self._member(item, kind, label, param.loc)
+            elif not isinstance(value.raw, list):
+                self.error("E301", f"'{test.word}' needs a list of values", test.loc)
+            else:
+                for item in value.raw:
+                    self._value(m.Literal(item, value.loc), kind, label)
+        else:
+            self._value(test.value, kind, label)
+
+    def _value(self, value, kind: t.Type, label: str):
+        if isinstance(value, m.ParamRef):
+            wanted = {"integer": ("count", "years"), "fraction": ("ratio",), "date": ("date",),
+                      "rank": ("rank",), "enum": ("enum",), "text": ("enum",)}.get(kind.name, ())
+            self._param(value, wanted)
+            return
+        raw = value.raw
+        if kind.name in ("enum", "rank"):
+            self._member(raw, kind, label, value.loc)
+            return
+        natural = literal_type(raw)
+        if kind.name == "fraction":
+            ok = natural in ("fraction", "integer")
+            if ok and not 0 <= parse_fraction(raw) <= Fraction(1):
+                self.error("E303", f"a share is between 0 and 1; {raw!r} is not", value.loc)
+        else:
+            ok = natural == {"integer": "integer", "boolean": "boolean", "date": "date"}.get(kind.name, "text")
+        if not ok:
+            self.error("E301", f"cannot compare {label} ({kind}) with {raw!r} ({natural})", value.loc)
+
+    def _member(self, raw, kind, label, loc):
+        if raw not in kind.values:
+            self.error("E302", f"'{raw}' is not a value of '{label}' ({' | '.join(kind.values)})", loc,
+                       suggest(str(raw), kind.values))
+
+    def _lookup(self, ref: m.ParamRef, quiet=False):
+        for name in ref.candidates():
+            if name in self.parameters:
+                self.used_parameters.add(name)
+                return self.parameters[name]
+        if not quiet:
+            self.error("E202", f"unknown parameter '{ref.name}'", ref.loc,
+                       suggest(ref.name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters]))
+        return None
+
+    def _param(self, ref: m.ParamRef, kinds):
+        param = self._lookup(ref)
+        if param is not None and kinds and param.kind not in kinds:
+            self.error("E301", f"parameter '{param.name}' is a {param.kind}; {' or '.join(kinds)} is needed here",
+                       ref.loc)
+        return param
+
+

@@ -1,0 +1,93 @@
+"""What every command shares: exit codes, the error boundary, the store, the policy set, options."""
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import click
+
+from cadre_policy.errors import UserError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+class Failure(click.ClickException):
+    """A user mistake or an unusable environment: one line on stderr, exit status 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class Group(click.Group):
+    """A click group that is the CLI's one error boundary.
+
+    Any :class:`UserError` raised below it (a policy file with errors, an import
+    rejected, an unknown id, a bad option) prints its detail lines and one summary line
+    on stderr and exits 2; a database fault becomes ``database error: …``. No traceback
+    reaches the user for either.
+    """
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import SQLAlchemyError
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            for line in exc.details():
+                click.echo(line, err=True)
+            raise Failure(str(exc)) from None
+        except SQLAlchemyError as exc:
+            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+            raise Failure(f"database error: {detail[0]}") from None
+
+
+def open_store(ctx: click.Context):
+    """Open the fact store named by ``--db``/``$POLICY_DB``; it is closed when the command ends.
+
+    Bad URLs, missing drivers, unreachable servers and schema-version mismatches are
+    :class:`UserError` (exit 2).
+    """
+    from cadre_policy.facts.store import FactStore
+    root = ctx.find_root()
+    store = FactStore(root.obj["db_url"])
+    root.call_on_close(store.close)
+    return store
+
+
+def policy_dir(path: str | None) -> str:
+    """The policy set to use: the option, else ./policies when present, else the shipped library."""
+    from cadre_policy import data
+    if path:
+        return path
+    return "policies" if os.path.isdir("policies") else str(data.POLICIES)
+
+
+def load_policies(path: str | None):
+    """The checked policy set; a set with errors is a :class:`UserError` listing every diagnostic."""
+    from cadre_policy.diagnostics import PolicyRejected
+    from cadre_policy.load.policyset import load
+    directory = policy_dir(path)
+    try:
+        return load(directory)
+    except PolicyRejected as exc:
+        raise PolicyRejected(exc.diagnostics, f"the policy set {directory} has errors; run `policy lint`") from None
+
+
+def evaluation_day(value) -> date:
+    """The ``--as-of`` date, today when not given."""
+    return value.date() if value else date.today()
+
+
+def make_runner(policy_set, as_of: date, engine: str, **kwargs):
+    """The policy set compiled for a date on the chosen engine."""
+    from cadre_policy.run.evaluate import PolicyRunner
+    return PolicyRunner(policy_set, as_of, engine, **kwargs)
+
+
+policies_option = click.option("--policies", "policies_dir", metavar="DIR", envvar="POLICY_DIR",
+                               help="The policy set (default: ./policies).")
+as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                            help="Evaluation date (default: today).")
+engine_option = click.option("--engine", type=click.Choice(["durable", "python"]), default="durable",
+                             show_default=True, help="Which engine evaluates the compiled rules.")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

@@ -1,0 +1,115 @@
+"""`policy facts …`: the cadre fact store (import, export, show, list, generate, fields)."""
+from __future__ import annotations
+
+
+import click
+
+from cadre_policy.cli.common import Failure, load_policies, open_store, output_option, policies_option
+from cadre_policy.cli.output import open_output
+
+
+@click.group()
+def facts():
+    """The cadre fact store: import, export, show, list, generate, fields."""
+
+
+@facts.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def facts_import(ctx, files):
+    """Validate import files (YAML or JSON) completely, then upsert them in one transaction."""
+    from cadre_policy.facts.importer import import_files
+    result = import_files(open_store(ctx), list(files))
+    for kind, counts in (("units", result.units), ("cadres", result.cadres)):
+        click.echo(f"{kind}: {counts.added} added, {counts.updated} updated, "
+                   f"{counts.unchanged} unchanged")
+
+
+@facts.command("export")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@output_option
+@click.pass_context
+def facts_export(ctx, fmt, output):
+    """Write the whole store in the import format."""
+    from cadre_policy.facts.exporter import export_store
+    store = open_store(ctx)
+    with open_output(output) as out:
+        export_store(store, out, fmt)
+
+
+@facts.command("show")
+@click.argument("cadre_id")
+@click.pass_context
+def facts_show(ctx, cadre_id):
+    """Show one cadre's record with Chinese labels."""
+    from rich.console import Console
+    from cadre_policy.render.facts import cadre_lines, emit
+    store = open_store(ctx)
+    doc = store.cadre(cadre_id)
+    if doc is None:
+        raise Failure(f"unknown cadre id: {cadre_id}")
+    emit(Console(highlight=False), cadre_lines(doc, store.units()))
+
+
+@facts.command("list")
+@click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a current post in this unit.")
+@click.pass_context
+def facts_list(ctx, unit_id):
+    """One line per cadre: id, name, current post, unit, rank."""
+    from rich.console import Console
+    from cadre_policy.render.facts import emit, list_line
+    store = open_store(ctx)
+    units = store.units()
+    if unit_id is not None and unit_id not in units:
+        raise Failure(f"unknown unit id: {unit_id}")
+    console = Console(highlight=False)
+    for chunk in store.iter_cadre_chunks(unit=unit_id):
+        emit(console, (list_line(doc, units, unit_id) for doc in chunk))
+
+
+@facts.command("generate")
+@click.option("--cadres", "n", type=click.IntRange(0), required=True, help="How many cadres.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default="2017-06-30",
+              show_default=True, help="No record is dated after this day.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="Write the import format here (.json streamed; .yaml for small N only).")
+@click.option("--load", is_flag=True, help="Bulk-load into the store at --db (ids must be new).")
+@click.pass_context
+def facts_generate(ctx, n, seed, as_of, output, load):
+    """Generate a synthetic population; without --output or --load, JSON goes to stdout."""
+    import time
+    from contextlib import nullcontext
+    from cadre_policy.facts.generate import YAML_MAX, JsonWriter, generate, tee, write_yaml
+    t0 = time.perf_counter()
+    units, cadres = generate(n, seed, as_of.date())
+    yaml_out = output is not None and output.endswith((".yaml", ".yml"))
+    if yaml_out and (load or n > YAML_MAX):
+        raise Failure(f"YAML output is for small populations without --load "
+                      f"(at most {YAML_MAX} cadres); use a .json file")
+    to_stdout = output is None and not load
+    with (open_output(output) if output or to_stdout else nullcontext(None)) as out:
+        if yaml_out:
+            count = write_yaml(out, units, cadres)
+        else:
+            writer = JsonWriter(out, units) if out else None
+            stream = tee(cadres, writer.add) if writer else cadres
+            count = open_store(ctx).bulk_load(units, stream) if load else sum(1 for _ in stream)
+            if writer:
+                writer.close()
+    secs = time.perf_counter() - t0
+    where = ", ".join(filter(None, [output and f"written to {output}", load and "loaded into the store"]))
+    click.echo(f"{count} cadres, {len(units)} units in {secs:.1f} s ({count / max(secs, 1e-9):,.0f} "
+               f"cadres/s){', ' + where if where else ''}", err=to_stdout)
+
+
+@facts.command("fields")
+@policies_option
+def facts_fields(policies_dir):
+    """Every fact and derived quantity a rule can use, with its type."""
+    from cadre_policy.language.catalog import Catalogue
+    policy_set = load_policies(policies_dir)
+    catalogue = Catalogue(policy_set.derived)
+    for path, kind in catalogue.paths(include_records=True):
+        title = policy_set.derived[path].title if path in policy_set.derived else ""
+        click.echo(f"{path:<48} {str(kind):<40} {title}".rstrip())

@@ -1,0 +1,37 @@
+"""`policy structure`: team and population targets."""
+from __future__ import annotations
+
+import json
+
+import click
+
+from cadre_policy.cli.common import as_of_option, evaluation_day, load_policies, open_store, output_option, \
+    policies_option
+from cadre_policy.cli.output import open_output
+
+
+@click.command()
+@click.option("--region", metavar="R", help="Only the teams and targets of this region (county) or city.")
+@as_of_option
+@policies_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@output_option
+@click.option("--members", "members_limit", type=click.IntRange(0), default=50, show_default=True,
+              help="Members listed per team or population (0: all); counts are never limited.")
+@click.pass_context
+def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
+    """Team and population targets: figure, target, met or not, and the members counted."""
+    from rich.console import Console
+    from cadre_policy.aggregate import evaluate_structure
+    from cadre_policy.render.structure import render_html, render_text, to_json
+    policy_set = load_policies(policies_dir)
+    day = evaluation_day(as_of)
+    report = evaluate_structure(policy_set, open_store(ctx), day, region, members_limit=members_limit or None)
+    with open_output(output) as out:
+        if fmt == "json":
+            out.write(json.dumps(to_json(report, policy_set), ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "html":
+            out.write(render_html(report, policy_set) + "\n")
+        else:
+            render_text(report, policy_set, Console(file=out, highlight=False, soft_wrap=True,
+                                                    no_color=output is not None))

@@ -1,0 +1,327 @@
+"""Compile a checked policy set, for one evaluation date, into the intermediate form."""
+from __future__ import annotations
+
+from datetime import date
+
+from cadre_policy.compile import ir
+from cadre_policy.language import model as m
+from cadre_policy.language import periods
+from cadre_policy.language import types as t
+from cadre_policy.errors import UserError
+from cadre_policy.language.catalog import Catalogue
+from cadre_policy.diagnostics import Diagnostic, PolicyRejected
+from cadre_policy.language.values import parse_fraction, parse_parameter
+
+MAX_STRATA = 64
+MAX_FACT_FIELDS = 240   # durable_rules: about 253 properties per fact, nested ones included
+
+
+class EvaluationError(UserError):
+    """A problem with what the user asked for (not with a policy file)."""
+
+
+class _Conditions:
+    """Translates model conditions into (true-formula, false-formula) pairs."""
+
+    def __init__(self, catalogue: Catalogue, params: dict, param_specs: dict, as_of: date, rule: m.Rule | None):
+        self.catalogue = catalogue
+        self.param_specs = param_specs
+        self.params = params
+        self.as_of = as_of
+        self.rule = rule
+        self.fields: dict[str, tuple] = {}
+
+    # ---- fields the encoder must emit ------------------------------------------------
+    def use(self, path: str, kind: t.Type) -> str:
+        """Register a source path; returns its encoded path."""
+        self._markers(path)
+        if kind.name == "fraction":
+            self.fields[f"{path}.n"] = (path, "num", kind)
+            self.fields[f"{path}.d"] = (path, "den", kind)
+            return path
+        if kind.name == "record":
+            self.fields[f"{path}._"] = (path, "marker", kind)
+            return f"{path}._"
+        self.fields[path] = (path, "value", kind)
+        return path
+
+    def _markers(self, path: str):
+        parts = path.split(".")
+        for i in range(1, len(parts)):
+            prefix = ".".join(parts[:i])
+            kind = self.catalogue.resolve(prefix)
+            if kind is not None and kind.name == "record":
+                self.fields[f"{prefix}._"] = (prefix, "marker", kind)
+
+    # ---- values ------------------------------------------------------------------------
+    def param(self, ref: m.ParamRef):
+        for name in ref.candidates():
+            if name in self.params:
+                value = self.params[name]
+                if value is None:
+                    raise EvaluationError(
+                        f"The parameter '{name}' requested by rule '{self.rule.id if self.rule else '?'}' has no "
+                        f"value on {self.as_of}; give it a dated value from that day or earlier")
+                return value
+        raise EvaluationError(f"unknown parameter '{ref.name}'")
+
+    def months(self, period: m.Period) -> int:
+        amount = self.param(period.amount) if isinstance(period.amount, m.ParamRef) else period.amount.raw
+        return amount * 12 if period.unit == "years" else amount
+
+    def encode_const(self, raw, kind: t.Type):
+        if kind.name == "date":
+            return periods.day_number(raw if isinstance(raw, date) else date.fromisoformat(str(raw)))
+        if kind.name == "rank":
+            return t.RANKS.index(raw)
+        if kind.name == "enum" and kind.ordered:
+            return kind.values.index(raw)
+        if kind.name == "duration":
+            return periods.threshold(raw)
+        return raw
+
+    # ---- conditions -----------------------------------------------------------------------
+    def pair(self, cond) -> tuple[object, object]:
+        """(formula true when the condition holds, formula true when it fails)."""
+        if isinstance(cond, m.All):
+            pairs = [self.pair(c) for c in cond.items]
+            return ir.conj(p[0] for p in pairs), ir.disj(p[1] for p in pairs)
+        if isinstance(cond, m.Any):
+            pairs = [self.pair(c) for c in cond.items]
+            return ir.disj(p[0] for p in pairs), ir.conj(p[1] for p in pairs)
+        if isinstance(cond, m.Not):
+            yes, no = self.pair(cond.item)
+            return no, yes
+        if isinstance(cond, m.Asserted):
+            return ir.Fact(f"{cond.kind}:{cond.name}"), _NotAsserted(f"{cond.kind}:{cond.name}")
+        kind = self.catalogue.resolve(cond.subject) if not getattr(cond, "ratio_of", ()) else t.FRACTION
+        if isinstance(cond, m.Present):
+            path = self.use(cond.subject, kind)
+            yes, no = ir.Exists(path, True), ir.Exists(path, False)
+            return (yes, no) if cond.present else (no, yes)
+        if isinstance(cond, m.Has):
+            marker = f"{cond.subject}._"
+            self.fields[marker] = (cond.subject, "marker", kind)
+            flag = f"{cond.subject}.{cond.flag}"
+            self.fields[flag] = (cond.subject, "flag", cond.flag)
+            self._markers(cond.subject)
+            return ir.Test(flag, "==", True), ir.conj([ir.Exists(marker), ir.Exists(flag, False)])
+        if isinstance(cond, m.Within):
+            path = self.use(cond.subject, kind)
+            start = periods.day_number(periods.window_start(self.as_of, self.months(cond.period)))
+            today = periods.day_number(self.as_of)
+            return (ir.conj([ir.Test(path, ">=", start), ir.Test(path, "<=", today)]),
+                    ir.disj([ir.Test(path, "<", start), ir.Test(path, ">", today)]))
+        return self.compare(cond, kind)
+
+    def compare(self, cond: m.Compare, kind: t.Type):
+        if cond.ratio_of or kind.name == "fraction":
+            return self.fraction(cond, kind)
+        path = self.use(cond.subject, kind)
+        value = cond.value
+        if isinstance(value, m.FactRef):
+            other_kind = self.catalogue.resolve(value.path)
+            other = self.use(value.path, other_kind)
+            guard = [ir.Exists(path), ir.Exists(other)]
+            return (ir.conj(guard + [ir.TestField(path, cond.op, other)]),
+                    ir.conj(guard + [ir.TestField(path, ir.NEGATE[cond.op], other)]))
+        if isinstance(value, m.Period):
+            raw = self.months(value)
+        elif isinstance(value, m.ParamRef):
+            raw = self.param(value)
+            if kind.name == "duration":
+                raw = raw * 12 if self._param_kind(value) == "years" else raw
+        else:
+            raw = value.raw
+        if cond.op in ("in", "not_in"):
+            items = [self.encode_const(x, kind) for x in (raw if isinstance(raw, (list, tuple)) else [raw])]
+            member = ir.disj(ir.Test(path, "==", x) for x in items)
+            absent = ir.conj(ir.Test(path, "!=", x) for x in items)
+            if not items:       # membership of an empty list: known to be false, when the fact is known
+                member, absent = ir.FALSE, ir.Exists(path)
+            return (member, absent) if cond.op == "in" else (absent, member)
+        const = self.encode_const(raw, kind)
+        return ir.Test(path, cond.op, const), ir.Test(path, ir.NEGATE[cond.op], const)
+
+    def _param_kind(self, ref: m.ParamRef) -> str:
+        for name in ref.candidates():
+            if name in self.param_specs:
+                return self.param_specs[name].kind
+        return ""
+
+    def fraction(self, cond: m.Compare, kind: t.Type):
+        value = cond.value
+        raw = self.param(value) if isinstance(value, m.ParamRef) else parse_fraction(value.raw)
+        frac = raw if not isinstance(raw, int) else parse_fraction(raw)
+        if cond.ratio_of:
+            a, b = (self.use(p, self.catalogue.resolve(p)) for p in cond.ratio_of)
+            guard = [ir.Exists(a), ir.Exists(b), ir.Test(b, ">", 0)]
+        else:
+            self.use(cond.subject, kind)
+            a, b = f"{cond.subject}.n", f"{cond.subject}.d"
+            guard = [ir.Exists(a), ir.Exists(b)]
+        p, q = frac.numerator, frac.denominator
+        return (ir.conj(guard + [ir.Linear(a, q, b, p, cond.op)]),
+                ir.conj(guard + [ir.Linear(a, q, b, p, ir.NEGATE[cond.op])]))
+
+
+class _NotAsserted(ir.Fact):
+    """Placeholder for 'not asserted' until strata are known."""
+
+
+def _lower(formula, stratum_of_key: dict, stratum: int, closure: set):
+    """Replace asserted-fact atoms: a join in the same stratum, a closure test for earlier ones."""
+    if isinstance(formula, (ir.And, ir.Or)):
+        items = [_lower(f, stratum_of_key, stratum, closure) for f in formula.items]
+        return ir.conj(items) if isinstance(formula, ir.And) else ir.disj(items)
+    if isinstance(formula, _NotAsserted):
+        if formula.key not in stratum_of_key:
+            return ir.TRUE
+        closure.add(formula.key)
+        return ir.Test(ir.closure_path(formula.key), "==", 0)
+    if isinstance(formula, ir.Fact):
+        if formula.key not in stratum_of_key:
+            return ir.FALSE
+        if stratum_of_key[formula.key] < stratum:
+            closure.add(formula.key)
+            return ir.Test(ir.closure_path(formula.key), "==", 1)
+        return formula
+    return formula
+
+
+def _asserted_atoms(formula):
+    """(fact key, whether the formula reads its absence) for every asserted fact a formula reads."""
+    if isinstance(formula, (ir.And, ir.Or)):
+        for f in formula.items:
+            yield from _asserted_atoms(f)
+    elif isinstance(formula, _NotAsserted):
+        yield formula.key, True
+    elif isinstance(formula, ir.Fact):
+        yield formula.key, False
+
+
+def parameters_on(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None) -> dict:
+    """Every parameter's value in force on ``as_of`` (None before its first date)."""
+    values = {}
+    for name, param in policy_set.parameters.items():
+        raw = param.raw_on(as_of)
+        values[name] = parse_parameter(param.kind, raw)
+    for name, value in (overrides or {}).items():
+        values[name] = value
+    return values
+
+
+def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None,
+                       name: str = "policy") -> ir.CompiledSet:
+    """Compile the rules in force on ``as_of`` into the intermediate form.
+
+    Args:
+        policy_set: a loaded and checked policy set.
+        as_of: the evaluation date; parameters take the value in force that day.
+        overrides: parameter values replacing those of the files (``--set``).
+        name: a name for the compiled set (ruleset names derive from it).
+
+    Raises:
+        PolicyRejected: a cycle through negation (E402).
+        EvaluationError: a parameter has no value on ``as_of``.
+    """
+    catalogue = Catalogue(policy_set.derived)
+    params = parameters_on(policy_set, as_of, overrides)
+    rules = [r for r in policy_set.rules
+             if policy_set.policy_of(r).in_force.holds(as_of) and (r.in_force is None or r.in_force.holds(as_of))]
+    fields: dict = {}
+    compiled: list[tuple[m.Rule, list[tuple[str, object, str | None]]]] = []
+    for rule in rules:
+        conds = _Conditions(catalogue, params, policy_set.parameters, as_of, rule)
+        tests = []
+        if rule.kind in ("finding", "derive"):
+            key = f"{'finding' if rule.kind == 'finding' else 'derived'}:{rule.code}"
+            tests.append(("fire", conds.pair(rule.when)[0], key))
+        else:
+            applies_yes, applies_no = conds.pair(rule.applies) if rule.applies is not None else (ir.TRUE, ir.FALSE)
+            met_yes, met_no = conds.pair(rule.met)
+            unmet_yes = conds.pair(rule.unmet)[0] if rule.unmet is not None else met_no
+            tests += [("applies", applies_yes, None), ("not_applies", applies_no, None),
+                      ("met", met_yes, None), ("unmet", unmet_yes, None)]
+        if rule.until is not None:
+            conds.use(rule.until.fact, catalogue.resolve(rule.until.fact))
+        fields.update(conds.fields)
+        compiled.append((rule, tests))
+    strata_of_rule = _stratify(compiled)
+    producers: dict[str, int] = {}
+    for rule, tests in compiled:
+        for _, _, key in tests:
+            if key:
+                producers[key] = max(producers.get(key, 0), strata_of_rule[rule.id])
+    depth = max(strata_of_rule.values(), default=0) + 1
+    strata = []
+    for level in range(depth):
+        closure: set = set()
+        level_tests = []
+        for rule, tests in compiled:
+            if strata_of_rule[rule.id] != level:
+                continue
+            for test, formula, key in tests:
+                lowered = _lower(formula, producers, level, closure)
+                level_tests.append(ir.RuleTest(rule.id, test, lowered, key))
+        for key in closure:
+            fields[ir.closure_path(key)] = (key, "closure", None)
+        strata.append(ir.Stratum(tuple(level_tests), tuple(sorted(closure))))
+    if len(fields) > MAX_FACT_FIELDS:
+        raise PolicyRejected([Diagnostic(
+            "E404", f"the rules in force on {as_of} read {len(fields)} fields of the cadre fact; durable_rules "
+                    f"handles at most about 250 properties per fact: split the policy set", rules[0].loc)])
+    return ir.CompiledSet(name, as_of, strata, fields, _derived_order(policy_set, catalogue, fields, rules),
+                          {r.id: r for r in rules}, params, policy_set)
+
+
+def _stratify(compiled) -> dict[str, int]:
+    producers: dict[str, list[str]] = {}
+    for rule, tests in compiled:
+        for _, _, key in tests:
+            if key:
+                producers.setdefault(key, []).append(rule.id)
+    deps = {rule.id: [(k, neg) for _, formula, _ in tests for k, neg in _asserted_atoms(formula)]
+            for rule, tests in compiled}
+    level = {rule.id: 0 for rule, _ in compiled}
+    for _ in range(MAX_STRATA):
+        changed = False
+        for rule_id, atoms in deps.items():
+            for key, negative in atoms:
+                for producer in producers.get(key, ()):
+                    need = level[producer] + (1 if negative else 0)
+                    if need > level[rule_id]:
+                        level[rule_id], changed = need, True
+        if not changed:
+            return level
+    stuck = sorted(r for r, v in level.items() if v >= MAX_STRATA - 1)
+    by_id = {rule.id: rule for rule, _ in compiled}
+    raise PolicyRejected([Diagnostic("E402", f"rule '{r}' depends on its own conclusion through 'not'; "
+                                          "the rules cannot be ordered", by_id[r].loc) for r in stuck[:5]])
+
+
+def _derived_order(policy_set: m.PolicySet, catalogue: Catalogue, fields: dict, rules) -> list[m.Derived]:
+    """The derived quantities the encoded fields need, each after those it depends on."""
+    specs = policy_set.derived
+    needed: list[m.Derived] = []
+    seen: set[str] = set()
+
+    def visit(name):
+        if name in seen or name not in specs:
+            return
+        seen.add(name)
+        spec = specs[name]
+        refs = [spec.at, spec.since]
+        refs += list(spec.source) if spec.form == "ratio" else [spec.source]
+        for ref in refs:
+            if ref:
+                visit(ref.split(".")[0])
+        needed.append(spec)
+
+    for source, *_ in fields.values():
+        if source:
+            visit(str(source).split(".")[0])
+    for rule in rules:
+        if rule.until is not None:
+            visit(rule.until.fact.split(".")[0])
+    return needed

@@ -1,0 +1,114 @@
+"""Why a rule concluded what it did: each comparison with its values, as data."""
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+from cadre_policy.language import model as m
+from cadre_policy.language import periods
+from cadre_policy.language.kleene import Evaluator, Ratio, lookup
+
+WORD = {"==": "eq", "!=": "ne"}
+SYMBOLS = {"eq": "=", "ne": "≠", "in": "属于", "not_in": "不属于", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+           "within": "以内", "has": "含", "on_or_after": "≥", "on_or_before": "≤", "after": ">", "before": "<"}
+
+
+def display(value, kind=None) -> str | None:
+    """A value as an officer reads it (durations in years, months and days)."""
+    if value is None:
+        return None
+    if kind is not None and kind.name == "duration" and isinstance(value, int):
+        return periods.describe_duration(value)
+    if isinstance(value, (Ratio, Fraction)):
+        return str(value) if isinstance(value, Ratio) else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return value.get("id") or value.get("title") or "…"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(display(v)) for v in value)
+    return str(value)
+
+
+def _threshold(cond, evaluator: Evaluator, scope: dict):
+    value = cond.value if isinstance(cond, m.Compare) else cond.period
+    if isinstance(value, m.FactRef):
+        return f"{value.path} = {display(lookup(scope, value.path))}"
+    if isinstance(value, m.Period):
+        amount = evaluator.param(value.amount) if isinstance(value.amount, m.ParamRef) else value.amount.raw
+        return f"{amount}{'年' if value.unit == 'years' else '个月'}"
+    if isinstance(value, m.ParamRef):
+        raw = evaluator.param(value)
+        kind = evaluator.param_kind(value)
+        suffix = {"years": "年", "months": "个月"}.get(kind, "")
+        return f"{display(raw)}{suffix}"
+    return display(value.raw)
+
+
+def because(cond, scope: dict, evaluator: Evaluator) -> list[dict]:
+    """The leaves of a condition with their values and whether each held (None: unknown)."""
+    out: list[dict] = []
+    if cond is None:
+        return out
+
+    def walk(node, negated=False):
+        if isinstance(node, (m.All, m.Any)):
+            for item in node.items:
+                walk(item, negated)
+            return
+        if isinstance(node, m.Not):
+            walk(node.item, not negated)
+            return
+        entry: dict = {}
+        holds = evaluator.holds(node, scope)
+        if isinstance(node, m.Asserted):
+            entry = {"fact": f"{node.kind}:{node.name}", "op": "asserted"}
+        elif isinstance(node, m.Present):
+            value, kind = evaluator.subject(node, scope)
+            entry = {"fact": node.subject, "op": "present" if node.present else "absent",
+                     "value": display(value, kind)}
+        else:
+            value, kind = evaluator.subject(node, scope)
+            if isinstance(node, m.Has):
+                entry = {"fact": node.subject, "op": "has", "value": display(value), "threshold": node.flag}
+            elif isinstance(node, m.Within):
+                entry = {"fact": node.subject, "op": "within", "value": display(value),
+                         "threshold": _threshold(node, evaluator, scope)}
+            else:
+                entry = {"fact": node.subject, "op": WORD.get(node.word, node.word) if node.word else node.op,
+                         "value": display(value, kind), "threshold": _threshold(node, evaluator, scope)}
+        entry["holds"] = holds
+        if negated:
+            entry["negated"] = True
+        out.append(entry)
+
+    walk(cond)
+    return out
+
+
+def because_text(entry: dict, label=None, value_label=None) -> str:
+    """One line of a 'because' list: 最近一次监督评议·不满意票/总票数 16/45 超过 1/3 ✓.
+
+    Args:
+        entry: one item of a ``because`` list.
+        label: turns a fact path into words an officer reads (default: the path itself).
+        value_label: turns (fact path, value text) into words (default: the value itself).
+    """
+    label = label or (lambda path: path)
+    value_label = value_label or (lambda path, value: value)
+    op = entry["op"]
+    mark = {True: "✓", False: "✗", None: "?"}[entry["holds"] if entry["holds"] is None
+                                               else entry["holds"] != bool(entry.get("negated"))]
+    if op == "asserted":
+        return f"{'已' if entry['holds'] else '未'}认定 {label(entry['fact'])} {mark}"
+    fact = label(entry["fact"])
+    if op in ("present", "absent"):
+        return f"{fact} {'有记录' if entry.get('value') is not None else '无记录'} {mark}"
+    value = "（无记录）" if entry.get("value") is None else value_label(entry["fact"], entry["value"])
+    threshold = entry.get("threshold", "")
+    if op in ("eq", "ne", "in", "not_in"):
+        threshold = "、".join(value_label(entry["fact"], part) for part in str(threshold).split(", "))
+    prefix = "并非：" if entry.get("negated") else ""
+    return f"{prefix}{fact} {value} {SYMBOLS.get(op, op)} {threshold} {mark}"

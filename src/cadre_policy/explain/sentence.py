@@ -1,0 +1,129 @@
+"""A rule as a Chinese sentence a policy officer can check against the document."""
+from __future__ import annotations
+
+from datetime import date
+
+from cadre_policy.explain import labels
+
+from cadre_policy.language import model as m
+from cadre_policy.compile.compiler import parameters_on
+from cadre_policy.explain.reasons import display
+
+HEADS = {"cadre": "干部", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
+OP_WORDS = {"==": "等于", "!=": "不等于", ">": "超过", ">=": "达到（含本数）", "<": "低于", "<=": "不超过（含本数）",
+            "in": "属于", "not_in": "不属于"}
+ENGLISH = {"gt", "gte", "lt", "lte", "eq", "ne", "in", "not_in", "on_or_after", "on_or_before", "after", "before"}
+EXTRA_FIELDS = {"age": "年龄（周岁）", "promotion": "属提拔", "previous_unit": "前一职务单位",
+                "target_rank": "拟任职务层次", "nominated": "已被提名"}
+
+
+class _Sentence:
+    def __init__(self, policy_set: m.PolicySet, as_of: date):
+        self.ps = policy_set
+        self.as_of = as_of
+        self.params = parameters_on(policy_set, as_of)
+
+    def fact(self, path: str) -> str:
+        head, *rest = path.split(".")
+        words = [self.ps.derived[head].title if head in self.ps.derived else HEADS.get(head, head)]
+        words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
+        return "的".join(words) + f"〔{path}〕"
+
+    def param(self, ref: m.ParamRef) -> str:
+        name = next((n for n in ref.candidates() if n in self.params), ref.name)
+        spec = self.ps.parameters.get(name)
+        value = self.params.get(name)
+        unit = {"years": "年", "months": "个月"}.get(spec.kind if spec else "", "")
+        shown = display(value)
+        open_note = "，原文未明确，为默认值" if spec is not None and spec.open else ""
+        return f"{shown}{unit}（参数 {name}，{self.as_of.isoformat()} 时的取值{open_note}）"
+
+    def value(self, value, subject: str = "") -> str:
+        if isinstance(value, m.ParamRef):
+            return self.param(value)
+        if isinstance(value, m.FactRef):
+            return self.fact(value.path)
+        if isinstance(value, m.Period):
+            amount = self.param(value.amount) if isinstance(value.amount, m.ParamRef) else value.amount.raw
+            return f"{amount}{'年' if value.unit == 'years' else '个月'}"
+        raw = value.raw
+        field = subject.split(".")[-1]
+        kind = {"target_rank": "rank"}.get(field, field)
+        if isinstance(raw, list):
+            return "、".join(labels.value(kind, x) if isinstance(x, str) else str(x) for x in raw)
+        return labels.value(kind, raw) if isinstance(raw, (str, bool)) else str(raw)
+
+    def condition(self, cond, indent: int) -> list[str]:
+        pad = "  " * indent
+        if isinstance(cond, m.All):
+            return [f"{pad}以下各项均成立："] + [line for c in cond.items for line in self.condition(c, indent + 1)]
+        if isinstance(cond, m.Any):
+            return [f"{pad}以下任一项成立："] + [line for c in cond.items for line in self.condition(c, indent + 1)]
+        if isinstance(cond, m.Not):
+            return [f"{pad}并非："] + self.condition(cond.item, indent + 1)
+        return [f"{pad}· {self.leaf(cond)}"]
+
+    def leaf(self, cond) -> str:
+        if isinstance(cond, m.Asserted):
+            if cond.kind == "finding":
+                title = self.ps.outcomes.findings.get(cond.name, {}).get("title", cond.name)
+                return f"已认定“{title}”〔finding: {cond.name}〕"
+            return f"已推定“{cond.name}”〔derived: {cond.name}〕"
+        if isinstance(cond, m.Present):
+            return f"{self.fact(cond.subject)}{'有' if cond.present else '没有'}记录"
+        if isinstance(cond, m.Has):
+            return f"{self.fact(cond.subject)}含“{labels.value('flags', cond.flag)}”"
+        if isinstance(cond, m.Within):
+            return f"评估日期在{self.fact(cond.subject)}之后{self.value(cond.period)}以内（自该日起算，届满之日不再在内）"
+        subject = (f"{self.fact(cond.ratio_of[0])}与{self.fact(cond.ratio_of[1])}之比" if cond.ratio_of
+                   else self.fact(cond.subject))
+        word = OP_WORDS[cond.op] if cond.word in ENGLISH else cond.word
+        boundary = ""
+        if cond.word not in ENGLISH and cond.op in (">", "<"):
+            boundary = "（不含本数）"
+        elif cond.word not in ENGLISH and cond.op in (">=", "<="):
+            boundary = "（含本数）"
+        return f"{subject} {word} {self.value(cond.value, cond.subject)}{boundary}"
+
+
+def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
+    """The rule in Chinese: condition, consequence, citation, with parameter values on ``as_of``."""
+    s = _Sentence(policy_set, as_of)
+    policy = policy_set.policy_of(rule)
+    lines = [f"{rule.id} — {rule.title}", ""]
+    if rule.kind in ("finding", "derive"):
+        lines.append("如果")
+        lines += s.condition(rule.when, 1)
+        if rule.kind == "finding":
+            outcome = policy_set.outcomes.findings.get(rule.code, {})
+            lines.append(f"则 认定：{outcome.get('title', rule.code)}（{rule.code}，{outcome.get('kind', '')}）")
+        else:
+            lines.append(f"则 推定：{rule.code}（供其他规则引用）")
+        if rule.until is not None:
+            plus = s.param(rule.until.plus) if isinstance(rule.until.plus, m.ParamRef) else s.value(rule.until.plus)
+            lines.append(f"   期限：至{s.fact(rule.until.fact)}起{plus}届满之日")
+        for target in rule.supersedes:
+            lines.append(f"   同时成立时，取代规则 {target} 的结论（记为“已被取代”，不删除）")
+    else:
+        title = policy_set.outcomes.requirements.get(rule.code, {}).get("title", rule.code)
+        lines.append(f"提拔任用条件“{title}”（{rule.code}）")
+        if rule.applies is not None:
+            lines.append("适用于")
+            lines += s.condition(rule.applies, 1)
+        lines.append("符合，当")
+        lines += s.condition(rule.met, 1)
+        if rule.unmet is not None:
+            lines.append("不符合，当")
+            lines += s.condition(rule.unmet, 1)
+        else:
+            lines.append("不符合，当上述条件确定不成立；资料不全时为“待定”")
+    src = policy.source
+    lines += ["", f"依据：《{src.document}》（{src.issuer}{'，' + src.date if src.date else ''}）{rule.section}",
+              f"原文：“{rule.quote}”", f"条款：{rule.provision}；文件 {src.file or '—'}；"
+              f"有效期 {policy.in_force.start} 起{'至 ' + str(policy.in_force.end) if policy.in_force.end else ''}"]
+    if rule.note:
+        lines.append(f"说明：{rule.note}")
+    in_force = policy.in_force.holds(as_of) and (rule.in_force is None or rule.in_force.holds(as_of))
+    if not in_force:
+        lines.append(f"注意：{as_of.isoformat()} 时本规则不在有效期内。")
+    return "\n".join(lines)

@@ -1,0 +1,70 @@
+"""Exceptions of the fact store and the importer.
+
+Every exception here stands for a user mistake or an environment problem, so the
+CLI prints it in one line (``str(exc)``) and exits with status 2.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cadre_policy.errors import UserError
+
+
+class FactsError(UserError):
+    """Base class: a problem the user can fix, reported in one line."""
+
+
+class SchemaVersionError(FactsError):
+    """The database was made by another version of the fact-store schema."""
+
+
+class StoreUnavailableError(FactsError):
+    """The database URL is malformed, its driver is missing, or it does not answer."""
+
+
+class UnknownIdError(FactsError):
+    """A cadre or unit id asked for is not in the store."""
+
+    def __init__(self, kind: str, ident: str):
+        self.kind = kind
+        self.ident = ident
+        super().__init__(f"unknown {kind} id: {ident}")
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in an import file, with its place.
+
+    Attributes:
+        file: The file name as given on the command line.
+        line: 1-based line, or 0 when unknown.
+        column: 1-based column, or 0 when unknown.
+        path: JSON path of the offending value, e.g. ``$.cadres[3].posts[0].end``.
+        message: What is wrong.
+    """
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        place = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{place}: {self.path}: {self.message}"
+
+
+class ImportRejected(FactsError):
+    """An import was refused; nothing was written.
+
+    Attributes:
+        issues: Every problem found, in file order then position.
+    """
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = list(issues)
+        n = len(self.issues)
+        super().__init__(f"import rejected: {n} error{'s' if n != 1 else ''}, nothing written")
+
+    def details(self) -> list[str]:
+        return [str(issue) for issue in self.issues]

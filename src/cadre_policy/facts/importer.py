@@ -1,0 +1,230 @@
+"""``policy facts import``: validate import files completely, then upsert in one transaction.
+
+Validation happens in two passes over every file before anything is written:
+the JSON Schema (``facts/schema.json``, Draft 2020-12), then cross-record checks
+that a schema cannot express (unknown unit ids, dates out of order, counts above
+their totals, duplicate ids). Any problem rejects the whole import.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+from typing import Iterable
+
+from jsonschema import Draft202012Validator
+
+from cadre_policy import data
+from jsonschema.exceptions import best_match
+
+from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
+from cadre_policy.facts.document import Document, read_document
+from cadre_policy.facts.errors import ImportRejected, Issue
+from cadre_policy.facts.store import FactStore, UpsertResult
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    """Return the import-format validator (with date format checking on)."""
+    schema = data.schema("facts")
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_issues(doc: Document) -> list[Issue]:
+    """Return one issue per JSON Schema violation in ``doc``."""
+    out = []
+    for error in validator().iter_errors(doc.data):
+        if error.context:  # anyOf/oneOf: report the most relevant branch
+            error = best_match(error.context)
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = error.schema.get("properties", {})
+            for key in error.instance:
+                if key not in allowed:
+                    out.append(doc.issue(path, f"unknown field '{key}'", key=str(key)))
+            continue
+        out.append(doc.issue(path, error.message))
+    return out
+
+
+def _items(container, key: str) -> list[tuple[int, dict]]:
+    """(index, item) of the mappings in ``container[key]``; tolerant of schema-invalid input."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Checker:
+    """Cross-record checks over all files of one import.
+
+    They run on schema-invalid input too (every value is type-checked before use),
+    so one import run reports every problem at once.
+    """
+
+    def __init__(self, store_units: Iterable[str]):
+        self.store_units = set(store_units)
+        self.units: dict[str, tuple[Document, int]] = {}
+        self.cadres: dict[str, tuple[Document, int]] = {}
+        self.issues: list[Issue] = []
+
+    def _where(self, seen: tuple[Document, int], kind: str) -> str:
+        doc, index = seen
+        line, _ = doc.position([kind, index])
+        return f"{doc.file}:{line}" if line else f"{doc.file} {kind}[{index}]"
+
+    def _unit_known(self, doc: Document, path: list, record: dict, key: str) -> None:
+        unit_id = _str(record.get(key))
+        if unit_id is not None and unit_id not in self.units and unit_id not in self.store_units:
+            self.issues.append(doc.issue(path + [key], f"unknown unit id '{unit_id}'"))
+
+    def collect_ids(self, doc: Document) -> None:
+        """First pass: register unit and cadre ids, reporting duplicates."""
+        for kind, table in (("units", self.units), ("cadres", self.cadres)):
+            for i, item in _items(doc.data, kind):
+                ident = _str(item.get("id"))
+                if ident is None:
+                    continue
+                if ident in table:
+                    self.issues.append(doc.issue(
+                        [kind, i, "id"], f"duplicate {kind[:-1]} id '{ident}' "
+                                         f"(first at {self._where(table[ident], kind)})"))
+                else:
+                    table[ident] = (doc, i)
+
+    def check_units(self, doc: Document) -> None:
+        """Parents must exist and must not form a cycle."""
+        for i, unit in _items(doc.data, "units"):
+            self._unit_known(doc, ["units", i], unit, "parent")
+            ident = _str(unit.get("id"))
+            if ident is None or self.units.get(ident) != (doc, i):
+                continue
+            seen, cur = {ident}, _str(unit.get("parent"))
+            while cur is not None and cur in self.units:
+                if cur in seen:
+                    self.issues.append(doc.issue(["units", i, "parent"],
+                                                 f"unit '{ident}' is its own ancestor (parent cycle)"))
+                    break
+                seen.add(cur)
+                pdoc, pi = self.units[cur]
+                cur = _str(pdoc.data["units"][pi].get("parent"))
+
+    def check_cadres(self, doc: Document) -> None:
+        """Checks inside each cadre: references, date order, counts against totals."""
+        add = self.issues.append
+        for i, c in _items(doc.data, "cadres"):
+            base = ["cadres", i]
+            birth = _date(c.get("birth_date"))
+            if isinstance(c.get("recruitment"), dict):
+                self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
+            for j, p in _items(c, "posts"):
+                path = base + ["posts", j]
+                self._unit_known(doc, path, p, "unit")
+                start, end = _date(p.get("start")), _date(p.get("end"))
+                if start and end and end < start:
+                    add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
+                if start and birth and start < birth:
+                    add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
+            years: dict[int, int] = {}
+            for j, a in _items(c, "appraisals"):
+                path = base + ["appraisals", j]
+                year, date = _int(a.get("year")), _date(a.get("date"))
+                if year is None:
+                    continue
+                if year in years:
+                    add(doc.issue(path + ["year"], f"duplicate appraisal year {year} "
+                                                   f"(also appraisals[{years[year]}])"))
+                years.setdefault(year, j)
+                if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
+                    add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
+            for j, r in _items(c, "reviews"):
+                path = base + ["reviews", j]
+                total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
+                if total is not None and dissatisfied is not None and dissatisfied > total:
+                    add(doc.issue(path + ["dissatisfied"],
+                                  f"dissatisfied {dissatisfied} is greater than total {total}"))
+                stages: dict[str, int] = {}
+                review_date = _date(r.get("date"))
+                for k, rc in _items(r, "rectification"):
+                    rpath = path + ["rectification", k]
+                    stage = _str(rc.get("stage"))
+                    if stage in stages:
+                        add(doc.issue(rpath + ["stage"], f"duplicate rectification stage '{stage}' "
+                                                         f"(also rectification[{stages[stage]}])"))
+                    elif stage is not None:
+                        stages[stage] = k
+                    date = _date(rc.get("date"))
+                    if date and review_date and date < review_date:
+                        add(doc.issue(rpath + ["date"],
+                                      f"date {date} is before the review date {review_date}"))
+            for j, n in _items(c, "nominations"):
+                self._unit_known(doc, base + ["nominations", j], n, "target_unit")
+            for j, p in _items(c, "polls"):
+                approve, total = _int(p.get("approve")), _int(p.get("total"))
+                if approve is not None and total is not None and approve > total:
+                    add(doc.issue(base + ["polls", j, "approve"],
+                                  f"approve {approve} is greater than total {total}"))
+
+
+def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
+    """Return every schema and cross-record issue of the parsed documents."""
+    issues: list[Issue] = []
+    checker = _Checker(store_units)
+    for doc in docs:
+        issues.extend(schema_issues(doc))
+        checker.collect_ids(doc)
+    for doc in docs:
+        checker.check_units(doc)
+        checker.check_cadres(doc)
+    return issues + checker.issues
+
+
+def read_files(files: list[str]) -> tuple[list[Document], list[Issue]]:
+    """Parse every file; return the documents and the reading issues."""
+    docs, issues = [], []
+    for file in files:
+        doc, found = read_document(file)
+        issues.extend(found)
+        if doc is not None:
+            docs.append(doc)
+    return docs, issues
+
+
+def import_files(store: FactStore, files: list[str]) -> UpsertResult:
+    """Validate all ``files`` and, only if everything is valid, upsert them in one transaction.
+
+    Args:
+        store: The fact store to write to.
+        files: YAML or JSON import files.
+
+    Returns:
+        Counts of units and cadres added, updated and unchanged.
+
+    Raises:
+        ImportRejected: With every issue found, in file order then position; the
+            store is left untouched.
+    """
+    docs, issues = read_files(files)
+    issues += validate(docs, store.units().keys())
+    if issues:
+        order = {f: n for n, f in enumerate(files)}
+        issues.sort(key=lambda x: (order.get(x.file, len(order)), x.line, x.column, x.path))
+        raise ImportRejected(issues)
+    units = [canonical_unit(u) for d in docs for u in d.data.get("units") or ()]
+    cadres = [canonical_cadre(c) for d in docs for c in d.data.get("cadres") or ()]
+    return store.upsert(units, cadres)

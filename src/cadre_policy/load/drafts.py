@@ -1,0 +1,343 @@
+"""Drafts: a YAML overlay on the policy set in force, and quick ``--set`` changes.
+
+A draft changes parameter values, replaces rules by id, adds rules, disables rules
+and adds or replaces derived quantities. Applying it builds a *new* PolicySet (the
+model objects are frozen; the baseline is never touched) which then goes through the
+same checker as a policy set, so a bad draft gets the same diagnostic codes, with
+positions in the draft file.
+
+The draft schema (``engine/draft.schema.json``) refers to the rule, derived and
+parameter definitions of ``engine/policy.schema.json``; at load time the policy
+schema's ``$defs`` are embedded so both files stay the single source of truth.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from cadre_policy import data
+from cadre_policy.errors import UserError
+from cadre_policy.language import model as m
+from cadre_policy.check.policy import check_policy_set
+from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest
+from cadre_policy.load.policies import _Builder, _in_force, policy_schema, read_checked
+from cadre_policy.language.values import format_value, parse_parameter
+
+_POLICY_REF = "policy.schema.json#/$defs/"
+EARLIEST = date(1900, 1, 1)
+
+
+class DraftError(UserError):
+    """A quick change (``--set``) that cannot be applied: one line for the user."""
+
+
+@lru_cache(maxsize=1)
+def draft_schema() -> dict:
+    """The draft schema with the policy schema's ``$defs`` embedded (refs made local)."""
+    raw = data.schema("draft")
+
+    def localise(node):
+        if isinstance(node, dict):
+            return {k: (("#/$defs/" + v[len(_POLICY_REF):]) if k == "$ref" and isinstance(v, str)
+                        and v.startswith(_POLICY_REF) else localise(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [localise(v) for v in node]
+        return node
+
+    schema = localise(raw)
+    defs = copy.deepcopy(policy_schema()["$defs"])
+    clash = set(defs) & set(schema.get("$defs", {}))
+    if clash:   # a programming error, not a user's: the two schemas must not define the same name
+        raise RuntimeError(f"draft.schema.json redefines policy.schema.json $defs: {sorted(clash)}")
+    defs.update(schema.get("$defs", {}))
+    schema["$defs"] = defs
+    return schema
+
+
+def is_draft_file(path) -> bool:
+    """True when a YAML file is a draft (its schema line names draft.schema.json, or it has draft keys)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    first = text.split("\n", 1)[0]
+    if "draft.schema.json" in first:
+        return True
+    return any(line.startswith(("replace:", "disable:", "add:")) for line in text.splitlines())
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a draft file says, kept for reports."""
+    id: str
+    title: str
+    file: str
+    in_force: m.InForce | None
+    note: str = ""
+    parameters: tuple = ()        # qualified names changed
+    replaced: tuple = ()          # rule ids
+    added: tuple = ()             # rule ids
+    disabled: tuple = ()          # rule ids
+    derived: tuple = ()           # derived names added or replaced
+    sets: dict = field(default_factory=dict)   # --set NAME -> raw text
+
+    def describe(self) -> list[str]:
+        """One line per change, for report headers."""
+        lines = []
+        for what, items in (("parameters", self.parameters), ("replaced rules", self.replaced),
+                            ("added rules", self.added), ("disabled rules", self.disabled),
+                            ("derived quantities", self.derived)):
+            if items:
+                lines.append(f"{what}: {', '.join(items)}")
+        for name, raw in self.sets.items():
+            lines.append(f"--set {name}={raw}")
+        return lines
+
+
+def _param_value_diags(kind, raw, name, loc) -> list[Diagnostic]:
+    try:
+        parse_parameter(kind, raw)
+    except ValueError as error:
+        return [Diagnostic("E303", f"parameter '{name}': {error}", loc)]
+    return []
+
+
+def load_draft(path, baseline: m.PolicySet, display: str | None = None):
+    """Apply a draft file to a checked baseline.
+
+    Returns:
+        (draft policy set or None, Draft or None, diagnostics). Diagnostics are those
+        the draft causes: its own reading and schema problems, and the checker's
+        diagnostics of the new set that the baseline does not have.
+    """
+    path = Path(path)
+    display = display or str(path)
+    data, positions, diagnostics, text = read_checked(
+        path, display, draft_schema(),
+        "a draft is a mapping (id, title, parameters, replace, add, disable, derived)", "draft.schema.json")
+    if data is None or any(d.severity == "error" for d in diagnostics):
+        return None, None, diagnostics
+    draft_set, draft = _apply(data, positions, display, baseline, diagnostics, text)
+    if any(d.severity == "error" for d in diagnostics):
+        return None, None, sorted(diagnostics, key=Diagnostic.sort_key)
+    known = {str(d) for d in check_policy_set(baseline)}
+    diagnostics += [d for d in check_policy_set(draft_set) if str(d) not in known]
+    diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+    if any(d.severity == "error" for d in diagnostics):
+        return None, draft, diagnostics
+    return draft_set, draft, diagnostics
+
+
+def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnostics: list, text: str):
+    draft_id = data["id"]
+    in_force = _in_force(data["in_force"]) if "in_force" in data else None
+    policies = {p.id: p for p in baseline.policies}
+    order = {p.id: i for i, p in enumerate(baseline.policies)}
+    changes = {p.id: {"parameters": list(p.parameters), "derived": list(p.derived), "rules": list(p.rules)}
+               for p in baseline.policies}
+    src = data.get("source", {})
+    own = m.Policy(id=draft_id, title=data["title"],
+                   source=m.Source(src.get("document", data["title"]), src.get("issuer", ""), src.get("date"),
+                                   src.get("file", display), src.get("note", data.get("note", ""))),
+                   in_force=in_force or m.InForce(EARLIEST), file=display, positions=positions)
+    if draft_id in policies:
+        diagnostics.append(Diagnostic("E205", f"the draft id '{draft_id}' is the id of a policy of the set; "
+                                              "give the draft its own id", positions.at(("id",))))
+    changes.setdefault(draft_id, {"parameters": [], "derived": [], "rules": []})
+    params = baseline.parameters
+    rules = {r.id: r for r in baseline.rules}
+    derived = baseline.derived
+    next_order = max((r.order for r in baseline.rules), default=0) + 1
+
+    # ---- parameters ------------------------------------------------------------------
+    changed_params = []
+    for name, raw in (data.get("parameters") or {}).items():
+        path = ("parameters", name)
+        loc = positions.at(path, key=True)
+        declaration = isinstance(raw, dict) and "values" in raw and "kind" in raw
+        if name not in params and not declaration:
+            diagnostics.append(Diagnostic("E202", f"unknown parameter '{name}' (a draft names parameters "
+                                                  "as policy.name)", loc, suggest(name, params)))
+            continue
+        if declaration:
+            owner, _, short = name.rpartition(".")
+            if not owner or owner not in changes:
+                diagnostics.append(Diagnostic("E209", f"unknown policy '{owner}' for parameter '{name}'", loc,
+                                              suggest(owner, changes)))
+                continue
+            new = _Builder(owner, positions, diagnostics).parameter(short, raw, path)
+            for start, value in new.values:
+                diagnostics.extend(_param_value_diags(new.kind, value, name, loc))
+            _put(changes[owner]["parameters"], new, lambda p: p.name == name)
+            changed_params.append(name)
+            continue
+        old = params[name]
+        if isinstance(raw, dict):
+            dated = {date.fromisoformat(k): v for k, v in raw.items()}
+        else:
+            start = in_force.start if in_force else (old.values[0][0] if old.values else EARLIEST)
+            dated = {start: raw}
+            dated.update({d: v for d, v in old.values if d < start})
+        for value in dated.values():
+            diagnostics.extend(_param_value_diags(old.kind, value, name, positions.at(path)))
+        if not isinstance(raw, dict):
+            values = tuple(sorted(dated.items()))
+        else:
+            merged = dict(old.values)
+            merged.update(dated)
+            values = tuple(sorted(merged.items()))
+        owner = name.rsplit(".", 1)[0]
+        _put(changes[owner]["parameters"], dataclasses.replace(old, values=values), lambda p: p.name == name)
+        changed_params.append(name)
+
+    # ---- derived quantities ------------------------------------------------------------
+    changed_derived = []
+    for name, raw in (data.get("derived") or {}).items():
+        owner = derived[name].policy if name in derived else draft_id
+        new = _Builder(owner, positions, diagnostics).derived(name, raw, ("derived", name))
+        _put(changes[owner]["derived"], new, lambda d: d.name == name)
+        changed_derived.append(name)
+
+    # ---- rules -------------------------------------------------------------------------
+    replaced = []
+    for i, raw in enumerate(data.get("replace") or []):
+        path = ("replace", i)
+        old = rules.get(raw["id"])
+        if old is None:
+            diagnostics.append(Diagnostic("E204", f"unknown rule id '{raw['id']}' in replace (to add a rule, "
+                                                  "use add:)", positions.at(path + ("id",)), suggest(raw["id"], rules)))
+            continue
+        new = _Builder(old.policy, positions, diagnostics).rule(raw, path, old.order)
+        _put(changes[old.policy]["rules"], new, lambda r: r.id == old.id)
+        replaced.append(old.id)
+    added = []
+    add = data.get("add") or []
+    groups = [(draft_id, ("add",), add)] if isinstance(add, list) else \
+        [(pid, ("add", pid), items) for pid, items in add.items()]
+    for owner, base_path, items in groups:
+        if owner not in changes:
+            diagnostics.append(Diagnostic("E209", f"unknown policy '{owner}' in add", positions.at(base_path, key=True),
+                                          suggest(owner, changes)))
+            continue
+        for i, raw in enumerate(items):
+            path = base_path + (i,)
+            if raw["id"] in rules:
+                diagnostics.append(Diagnostic("E205", f"rule '{raw['id']}' already exists (first at "
+                                                      f"{rules[raw['id']].loc}); use replace: to change it",
+                                              positions.at(path + ("id",))))
+                continue
+            new = _Builder(owner, positions, diagnostics).rule(raw, path, next_order)
+            next_order += 1
+            changes[owner]["rules"].append(new)
+            added.append(new.id)
+    disabled = []
+    for i, rule_id in enumerate(data.get("disable") or []):
+        if rule_id not in rules:
+            diagnostics.append(Diagnostic("E204", f"unknown rule id '{rule_id}' in disable",
+                                          positions.at(("disable", i)), suggest(rule_id, rules)))
+            continue
+        owner = rules[rule_id].policy
+        changes[owner]["rules"] = [r for r in changes[owner]["rules"] if r.id != rule_id]
+        disabled.append(rule_id)
+
+    new_policies = []
+    for pid, parts in changes.items():
+        base = policies.get(pid, own)
+        if pid == draft_id and not any(parts.values()):
+            continue
+        new_policies.append(dataclasses.replace(base, parameters=tuple(parts["parameters"]),
+                                                derived=tuple(parts["derived"]), rules=tuple(parts["rules"])))
+    new_policies.sort(key=lambda p: order.get(p.id, len(order)))
+    digest = hashlib.sha256((baseline.digest + "\0" + text).encode("utf-8")).hexdigest()
+    draft_set = dataclasses.replace(baseline, policies=tuple(new_policies), digest="sha256:" + digest)
+    draft = Draft(draft_id, data["title"], display, in_force, data.get("note", ""), tuple(changed_params),
+                  tuple(replaced), tuple(added), tuple(disabled), tuple(changed_derived))
+    return draft_set, draft
+
+
+def _put(items: list, new, same) -> None:
+    for i, item in enumerate(items):
+        if same(item):
+            items[i] = new
+            return
+    items.append(new)
+
+
+def lint_drafts(paths, policies_dir) -> list[Diagnostic]:
+    """Every diagnostic of some draft files, against the policy set in ``policies_dir``."""
+    if not paths:
+        return []
+    from cadre_policy.load.policyset import lint as lint_set
+    baseline, diagnostics = lint_set(policies_dir)
+    if baseline is None or any(d.severity == "error" for d in diagnostics):
+        return [Diagnostic("E003", f"the policy set {policies_dir} has errors; lint it first", Location(str(p)))
+                for p in paths]
+    out = []
+    for path in paths:
+        out += load_draft(path, baseline)[2]
+    return out
+
+
+def load_checked_draft(path, baseline: m.PolicySet):
+    """(draft set, Draft, warnings); raises PolicyRejected with every diagnostic on errors."""
+    draft_set, draft, diagnostics = load_draft(path, baseline)
+    if draft_set is None:
+        raise PolicyRejected(diagnostics)
+    return draft_set, draft, diagnostics
+
+
+# ---- quick changes: --set NAME=VALUE ------------------------------------------------------
+def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, object]:
+    """``supervision.admonish_ratio=3/10`` -> (qualified name, value parsed by the parameter's kind).
+
+    Raises:
+        DraftError: no '=', an unknown name (with a did-you-mean), or a value that does
+        not fit the parameter's kind.
+    """
+    name, sep, raw = text.partition("=")
+    name, raw = name.strip(), raw.strip()
+    if not sep or not name:
+        raise DraftError(f"--set needs NAME=VALUE, e.g. supervision.admonish_ratio=3/10 (got '{text}')")
+    params = policy_set.parameters
+    if name not in params:
+        short = {p.split(".", 1)[1]: p for p in params}
+        if name in short:
+            name = short[name] if list(short.values()).count(short[name]) == 1 else name
+        if name not in params:
+            hint = suggest(name, list(params) + list(short))
+            hint = short.get(hint, hint) if hint else None
+            raise DraftError(f"unknown parameter '{name}' in --set" + (f" (did you mean '{hint}'?)" if hint else ""))
+    param = params[name]
+    value: object = raw
+    if param.kind in ("years", "months", "count"):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise DraftError(f"--set {name}: '{raw}' is not a whole number of {param.kind}") from None
+    elif param.kind == "enum" and isinstance(param.raw_on(as_of), list):
+        value = [v.strip() for v in raw.split(",") if v.strip()]
+    try:
+        parsed = parse_parameter(param.kind, value)
+    except ValueError as error:
+        raise DraftError(f"--set {name} ({param.kind}): {error}") from None
+    return name, parsed
+
+
+def parse_sets(policy_set: m.PolicySet, texts, as_of: date) -> tuple[dict, dict]:
+    """(overrides by qualified name, raw text by name) of several ``--set`` options."""
+    overrides, raws = {}, {}
+    for text in texts or ():
+        name, value = parse_set(policy_set, text, as_of)
+        overrides[name] = value
+        raws[name] = text.partition("=")[2].strip()
+    return overrides, raws
+
+
+def describe_value(value) -> str:
+    return format_value(value)

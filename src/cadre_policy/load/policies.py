@@ -1,0 +1,319 @@
+"""Reading policy files: strict YAML, the JSON Schema, and the model.
+
+The loader reports reading (E0xx) and schema (E1xx) problems with their positions;
+name and type checks are the checker's (``engine.checker``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+
+from cadre_policy import data
+from jsonschema.exceptions import best_match
+
+from cadre_policy.language import model as m
+from cadre_policy.diagnostics import Diagnostic, Location, suggest
+from cadre_policy.load.positioned import Positions, load_yaml
+
+DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
+SCHEMA_LINE = "# yaml-language-server: $schema="
+
+
+@lru_cache(maxsize=1)
+def policy_schema() -> dict:
+    """The JSON Schema of a policy file (``engine/policy.schema.json``)."""
+    return data.schema("policy")
+
+
+def policy_files(directory: Path) -> list[Path]:
+    """The policy files of a policy-set directory, in name order."""
+    return sorted(p for p in directory.glob("*.yaml")
+                  if p.name not in DATA_FILES and not p.name.endswith(".tests.yaml"))
+
+
+def _isoformat_dates(value):
+    """YAML reads 2008-01-01 as a date; the schema and the model read strings."""
+    if isinstance(value, dict):
+        return {k: _isoformat_dates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_isoformat_dates(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def read_yaml_file(path: Path, display: str | None = None):
+    """Read one YAML file strictly: (data, positions, diagnostics, text)."""
+    display = display or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, Positions(display), [Diagnostic("E003", f"cannot read file: {error}", Location(display))], ""
+    data, positions, problems = load_yaml(text, display)
+    return _isoformat_dates(data), positions, problems, text
+
+
+def schema_diagnostics(data, positions: Positions, schema: dict | None = None) -> list[Diagnostic]:
+    """Validate ``data`` against the policy schema; one diagnostic per problem, with position."""
+    schema = schema or policy_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    found = []
+    for error in validator.iter_errors(data):
+        found.extend(_explain(error, positions))
+    unique = {(d.location, d.message): d for d in found}
+    return list(unique.values())
+
+
+def _explain(error, positions: Positions) -> list[Diagnostic]:
+    path = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = set(error.schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key not in allowed:
+                out.append(Diagnostic("E102", f"unknown key '{key}'", positions.at(path + (key,), key=True),
+                                      suggest(str(key), allowed)))
+        return out
+    if error.validator == "oneOf" and path and len(path) >= 2 and path[-2] == "rules":
+        return [Diagnostic("E101", "a rule concludes exactly one of: 'finding' (with 'when'), "
+                                   "'requirement' (with 'met'), 'derive' (with 'when')", positions.at(path))]
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        deepest = best_match(error.context)
+        if deepest is not None and deepest.validator != error.validator:
+            return _explain(deepest, positions)
+    if error.validator == "required":
+        return [Diagnostic("E101", error.message.replace("is a required property", "is required"),
+                           positions.at(path))]
+    where = "/".join(str(p) for p in path) or "(top)"
+    return [Diagnostic("E101", f"{where}: {error.message}", positions.at(path))]
+
+
+# ---- building the model ---------------------------------------------------------------
+class _Builder:
+    """Turns one validated policy document into model objects."""
+
+    def __init__(self, policy_id: str, positions: Positions, diagnostics: list):
+        self.policy_id = policy_id
+        self.pos = positions
+        self.diagnostics = diagnostics
+
+    def loc(self, path) -> Location:
+        return self.pos.at(path)
+
+    def value(self, raw, path):
+        loc = self.loc(path)
+        if isinstance(raw, dict):
+            if "param" in raw:
+                return m.ParamRef(raw["param"], loc, self.policy_id)
+            if "fact" in raw:
+                return m.FactRef(raw["fact"], loc)
+            return self.period(raw, path)
+        return m.Literal(raw, loc)
+
+    def period(self, raw, path) -> m.Period:
+        unit = next(iter(raw))
+        amount = raw[unit]
+        amount = m.ParamRef(amount["param"], self.loc(path + (unit,)), self.policy_id) if isinstance(amount, dict) \
+            else m.Literal(amount, self.loc(path + (unit,)))
+        return m.Period(unit, amount, self.loc(path))
+
+    def condition(self, raw, path, record: bool = False):
+        loc = self.loc(path)
+        if isinstance(raw, list):
+            return m.All(tuple(self.condition(c, path + (i,), record) for i, c in enumerate(raw)), loc)
+        if record and not ({"field", "all", "any", "not", "present", "absent"} & set(raw)):
+            # `where: {grassroots: true}` is short for equality on each field
+            return m.All(tuple(m.Compare(k, "==", "eq", m.Literal(v, self.loc(path + (k,))), self.loc(path + (k,)))
+                               for k, v in raw.items()), loc)
+        for key, cls in (("all", m.All), ("any", m.Any)):
+            if key in raw:
+                self._only(raw, {key}, path)
+                return cls(tuple(self.condition(c, path + (key, i), record) for i, c in enumerate(raw[key])), loc)
+        if "not" in raw:
+            self._only(raw, {"not"}, path)
+            return m.Not(self.condition(raw["not"], path + ("not",), record), loc)
+        for key in ("present", "absent"):
+            if key in raw:
+                self._only(raw, {key}, path)
+                return m.Present(raw[key], key == "present", loc)
+        for key in ("finding", "derived"):
+            if key in raw:
+                self._only(raw, {key}, path)
+                return m.Asserted(key, raw[key], loc)
+        subjects = [k for k in ("fact", "field", "ratio") if k in raw]
+        operators = [k for k in raw if k in m.OPERATORS or k in ("within", "has")]
+        if len(subjects) != 1 or len(operators) != 1:
+            self.diagnostics.append(Diagnostic(
+                "E103", "a comparison needs one subject (fact, field or ratio) and one operator "
+                        f"(以上, 超过, eq, within, ...); found {sorted(raw)}", loc))
+            return m.All((), loc)
+        subject_key, word = subjects[0], operators[0]
+        if record != (subject_key != "fact") and subject_key != "ratio":
+            wanted = "field" if record else "fact"
+            self.diagnostics.append(Diagnostic("E103", f"use '{wanted}:' here, not '{subject_key}:'", loc))
+        subject = raw[subject_key]
+        ratio_of = ()
+        if subject_key == "ratio":
+            ratio_of = tuple(subject)
+            subject = f"{subject[0]}/{subject[1]}"
+        if word == "within":
+            return m.Within(subject, self.period(raw["within"], path + ("within",)), loc)
+        if word == "has":
+            return m.Has(subject, raw["has"], loc)
+        return m.Compare(subject, m.OPERATORS[word], word, self.value(raw[word], path + (word,)), loc, ratio_of)
+
+    def _only(self, raw, keys, path):
+        extra = set(raw) - keys
+        if extra:
+            self.diagnostics.append(Diagnostic(
+                "E103", f"'{next(iter(keys))}' stands alone in its condition; move {sorted(extra)} into a list",
+                self.loc(path)))
+
+    def parameter(self, name, raw, path) -> m.Parameter:
+        values = tuple(sorted((date.fromisoformat(k), v) for k, v in raw["values"].items()))
+        return m.Parameter(f"{self.policy_id}.{name}", raw["kind"], raw["title"], values,
+                           raw.get("note", ""), raw.get("open", False), self.pos.at(path, key=True))
+
+    def derived(self, name, raw, path) -> m.Derived:
+        forms = [f for f in ("latest", "current", "duration", "count", "elapsed", "ratio", "age") if f in raw]
+        if len(forms) != 1:
+            self.diagnostics.append(Diagnostic(
+                "E101", f"derived quantity '{name}' needs exactly one of latest, current, duration, count, "
+                        f"elapsed, ratio, age; found {forms or 'none'}", self.loc(path)))
+            forms = forms or ["latest"]
+        form = forms[0]
+        source = tuple(raw[form]) if form == "ratio" else raw.get(form)
+        where = self.condition(raw["where"], path + ("where",), record=True) if "where" in raw else None
+        within = self.period(raw["within"], path + ("within",)) if "within" in raw else None
+        return m.Derived(name, raw["title"], form, source, where, raw.get("at"), raw.get("since"), within,
+                         raw.get("distinct"), raw.get("note", ""), self.policy_id, self.pos.at(path, key=True))
+
+    def rule(self, raw, path, order) -> m.Rule:
+        kind = next(k for k in ("finding", "requirement", "derive") if k in raw)
+        cond = {k: self.condition(raw[k], path + (k,)) for k in ("when", "applies", "met", "unmet") if k in raw}
+        until = None
+        if "until" in raw:
+            plus = raw["until"]["plus"]
+            plus_path = path + ("until", "plus")
+            plus = m.ParamRef(plus["param"], self.loc(plus_path), self.policy_id) if "param" in plus else self.period(plus, plus_path)
+            until = m.Until(raw["until"]["fact"], plus, self.loc(path + ("until",)))
+        in_force = _in_force(raw["in_force"]) if "in_force" in raw else None
+        return m.Rule(raw["id"], raw["title"], raw["provision"], raw["quote"], kind, raw[kind], self.policy_id,
+                      raw.get("section", ""), raw.get("note", ""), cond.get("when"), cond.get("applies"),
+                      cond.get("met"), cond.get("unmet"), until, tuple(raw.get("supersedes", ())), in_force,
+                      order, self.loc(path))
+
+
+def _in_force(raw) -> m.InForce:
+    end = raw.get("to")
+    return m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
+
+
+def read_checked(path: Path, display: str, schema: dict, what: str, schema_file: str):
+    """Read a YAML mapping and check it against ``schema``: (data, positions, diagnostics, text).
+
+    ``data`` is None when the file could not be read or is not a mapping; ``what`` names the
+    expected content in that message; a missing schema line is warning W503.
+    """
+    data, positions, problems, text = read_yaml_file(path, display)
+    if problems or data is None:
+        if data is None and not problems:
+            problems = [Diagnostic("E003", "the file is empty", Location(display, 1, 1))]
+        return None, positions, problems, text
+    if not isinstance(data, dict):
+        return None, positions, [Diagnostic("E101", f"{what}", Location(display, 1, 1))], text
+    diagnostics = schema_diagnostics(data, positions, schema)
+    if not text.startswith(SCHEMA_LINE):
+        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../engine/{schema_file}' "
+                                              "so editors complete and check the file", Location(display, 1, 1)))
+    return data, positions, diagnostics, text
+
+
+def load_policy(path: Path, order_start: int = 0, display: str | None = None):
+    """Load one policy file: (Policy or None, diagnostics, source text)."""
+    display = display or str(path)
+    data, positions, diagnostics, text = read_checked(
+        path, display, policy_schema(), "a policy file is a mapping (id, title, source, in_force, rules)",
+        "policy.schema.json")
+    if data is None or any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics, text
+    builder = _Builder(data["id"], positions, diagnostics)
+    src = data["source"]
+    policy = m.Policy(
+        id=data["id"], title=data["title"],
+        source=m.Source(src["document"], src.get("issuer", ""), src.get("date"), src.get("file", ""),
+                        src.get("note", "")),
+        in_force=_in_force(data["in_force"]), file=display,
+        parameters=tuple(builder.parameter(k, v, ("parameters", k)) for k, v in data.get("parameters", {}).items()),
+        derived=tuple(builder.derived(k, v, ("derived", k)) for k, v in data.get("derived", {}).items()),
+        rules=tuple(builder.rule(r, ("rules", i), order_start + i) for i, r in enumerate(data.get("rules", []))),
+        boundary=data.get("boundary", "民法典"),
+        groups=data.get("groups", {}),
+        structure=tuple(data.get("structure", ())),
+        positions=positions,
+    )
+    return policy, diagnostics, text
+
+
+def load_outcomes(path: Path) -> tuple[m.Outcomes, list[Diagnostic]]:
+    """Read ``outcomes.yaml``: the finding codes, requirement codes and determinations."""
+    if not path.exists():
+        return m.Outcomes({}, {}, {}), [Diagnostic("E003", "no outcomes.yaml in the policy set", Location(str(path)))]
+    data, positions, problems, _ = read_yaml_file(path)
+    data = data if isinstance(data, dict) else {}
+    return m.Outcomes(data.get("findings") or {}, data.get("requirements") or {},
+                      data.get("determinations") or {}), problems
+
+
+def load_register(path: Path) -> tuple[dict, list[Diagnostic]]:
+    """Read ``provisions.yaml``: the provision register, by id."""
+    if not path.exists():
+        return {}, []
+    data, positions, problems, _ = read_yaml_file(path)
+    entries = data.get("provisions", data) if isinstance(data, dict) else data
+    register = {}
+    for entry in entries or []:
+        if isinstance(entry, dict) and "id" in entry:
+            register[entry["id"]] = entry
+    return register, problems
+
+
+def load_policy_set(directory, overlay_files: list | None = None) -> tuple[m.PolicySet | None, list[Diagnostic]]:
+    """Load every policy file of a directory, without the name and type checks.
+
+    Returns:
+        The policy set (None when a file could not be read) and the diagnostics.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None, [Diagnostic("E003", "no such policy directory", Location(str(directory)))]
+    diagnostics: list[Diagnostic] = []
+    policies = []
+    digest = hashlib.sha256()
+    order = 0
+    files = policy_files(directory)
+    if not files:
+        diagnostics.append(Diagnostic("E004", "no policy files (*.yaml) in the directory", Location(str(directory))))
+    for path in files:
+        policy, problems, text = load_policy(path, order)
+        diagnostics.extend(problems)
+        digest.update(path.name.encode() + b"\0" + text.encode("utf-8") + b"\0")
+        if policy is not None:
+            policies.append(policy)
+            order += len(policy.rules)
+    outcomes, problems = load_outcomes(directory / "outcomes.yaml")
+    diagnostics.extend(problems)
+    register, problems = load_register(directory / "provisions.yaml")
+    diagnostics.extend(problems)
+    for extra in ("outcomes.yaml", "provisions.yaml"):
+        if (directory / extra).exists():
+            digest.update((directory / extra).read_bytes())
+    if any(d.severity == "error" for d in diagnostics):
+        return None, diagnostics
+    policy_set = m.PolicySet(str(directory), "sha256:" + digest.hexdigest(), tuple(policies), outcomes, register)
+    return policy_set, diagnostics

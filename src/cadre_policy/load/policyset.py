@@ -1,0 +1,34 @@
+"""Loading and checking a policy set in one call: what every command does first."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cadre_policy import data
+from cadre_policy.check.policy import check_policy_set
+from cadre_policy.diagnostics import Diagnostic, PolicyRejected
+from cadre_policy.load.policies import load_policy_set
+from cadre_policy.language.model import PolicySet
+
+DEFAULT_POLICIES = data.POLICIES
+
+
+def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
+    """Every diagnostic of a policy set, sorted by place."""
+    policy_set, diagnostics = load_policy_set(directory)
+    if policy_set is not None:
+        diagnostics = diagnostics + check_policy_set(policy_set)
+        from cadre_policy.aggregate import structure_diagnostics   # groups and aggregate rules (issue 6)
+        diagnostics = structure_diagnostics(policy_set, diagnostics)
+    return policy_set, sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def load(directory) -> PolicySet:
+    """A checked policy set.
+
+    Raises:
+        PolicyRejected: with every error (warnings do not stop it).
+    """
+    policy_set, diagnostics = lint(directory)
+    if policy_set is None or any(d.severity == "error" for d in diagnostics):
+        raise PolicyRejected(diagnostics)
+    return policy_set

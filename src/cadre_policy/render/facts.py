@@ -1,0 +1,129 @@
+"""Text output of ``policy facts show`` and ``policy facts list``.
+
+Lines are built as (text, style) segments; on a terminal they are printed with
+``rich`` in colour, otherwise written plain so that piped output has no escapes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterable
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+from cadre_policy.explain.labels import field, value
+
+Line = list[tuple[str, str | None]]
+_RANK_ORDER = ("clerk", "deputy_section", "section", "deputy_county", "county",
+               "deputy_prefecture", "prefecture")
+
+
+def emit(console: Console, lines: Iterable[Line]) -> None:
+    """Print lines in colour on a terminal, plain text otherwise."""
+    if console.is_terminal:
+        for line in lines:
+            console.print(Text.assemble(*line), soft_wrap=True)
+    else:
+        out = console.file
+        for line in lines:
+            out.write("".join(text for text, _ in line) + "\n")
+
+
+def _unit(units: dict, unit_id: str | None) -> str:
+    if unit_id is None:
+        return "—"
+    unit = units.get(unit_id)
+    return f"{unit['name']}({unit_id})" if unit else unit_id
+
+
+def _d(date: dt.date | None) -> str:
+    return date.isoformat() if date else "至今"
+
+
+def _flags(rec: dict, keys: tuple[str, ...]) -> str:
+    return " ".join(field(k) for k in keys if rec.get(k))
+
+
+def _record_lines(doc: dict, units: dict) -> dict[str, list[str]]:
+    posts = [f"{_d(p['start'])} {'至 ' + _d(p['end']) if p.get('end') else '至今'}  {p['title']}  {_unit(units, p['unit'])}  "
+             f"{value('rank', p['rank'])}  "
+             f"{_flags(p, ('principal', 'leadership', 'middle_level', 'grassroots'))}".rstrip()
+             for p in doc["posts"]]
+    appraisals = [f"{a['year']}年度  {value('grade', a['grade'])}  (确定于 {_d(a['date'])})"
+                  for a in doc["appraisals"]]
+    reviews = []
+    for r in doc["reviews"]:
+        text = f"{_d(r['date'])}  不满意 {r['dissatisfied']}/{r['total']}"
+        checks = [f"{value('stage', c['stage'])} {_d(c['date'])} {value('result', c['result'])}"
+                  for c in r.get("rectification", ())]
+        reviews.append(text + ("；整改：" + "，".join(checks) if checks else ""))
+    return {
+        "posts": posts,
+        "appraisals": appraisals,
+        "reviews": reviews,
+        "nominations": [f"{_d(n['date'])}  拟任 {value('rank', n['target_rank'])}  "
+                        f"{_unit(units, n['target_unit'])}" for n in doc["nominations"]],
+        "polls": [f"{_d(p['date'])}  同意 {p['approve']}/{p['total']}" for p in doc["polls"]],
+        "opinions": [f"{_d(o['date'])}  {value('department', o['department'])}  "
+                     f"{'否定意见' if o['adverse'] else '无否定意见'}" for o in doc["opinions"]],
+        "assessments": [f"{_d(a['date'])}  {value('assessment_kind', a['kind'])}  "
+                        f"{'问题突出' if a['prominent_problems'] else '无突出问题'}"
+                        for a in doc["assessments"]],
+    }
+
+
+def cadre_lines(doc: dict, units: dict) -> list[Line]:
+    """Lines of ``policy facts show`` for one canonical cadre document."""
+    lines: list[Line] = [[(f"{doc['name']}", "bold"), (f"  {doc['id']}", "dim")]]
+
+    def row(key: str, text: str) -> None:
+        lines.append([(f"  {field(key)}：", "cyan"), (text, None)])
+
+    row("id", doc["id"])
+    row("name", doc["name"])
+    row("gender", value("gender", doc["gender"]))
+    row("birth_date", doc["birth_date"].isoformat())
+    row("party", value("party", doc["party"]))
+    for key in ("ethnicity", "native_region"):
+        if key in doc:
+            row(key, doc[key])
+    for key in ("education", "management", "reserve"):
+        if key in doc:
+            row(key, value(key, doc[key]))
+    if "recruitment" in doc:
+        rec = doc["recruitment"]
+        text = rec["date"].isoformat()
+        if "unit" in rec:
+            text += "  " + _unit(units, rec["unit"])
+        if rec.get("fresh_graduate"):
+            text += "  应届毕业生"
+        row("recruitment", text)
+    for key, items in _record_lines(doc, units).items():
+        lines.append([(f"{field(key)}", "bold magenta")])
+        lines.extend([[("  ", None), (item, None)] for item in items] or [[("  （无）", "dim")]])
+    return lines
+
+
+def current_post(doc: dict, unit: str | None = None) -> dict | None:
+    """The cadre's current post (in ``unit`` if given): highest rank, then latest start."""
+    posts = [p for p in doc["posts"] if p.get("end") is None and (unit is None or p["unit"] == unit)]
+    if not posts:
+        return None
+    return max(posts, key=lambda p: (_RANK_ORDER.index(p["rank"]) if p["rank"] in _RANK_ORDER else -1,
+                                     p["start"]))
+
+
+def _pad(text: str, cells: int) -> str:
+    return text + " " * max(0, cells - cell_len(text))
+
+
+def list_line(doc: dict, units: dict, unit: str | None = None) -> Line:
+    """One line of ``policy facts list``: id, name, current post, unit, rank."""
+    post = current_post(doc, unit)
+    title = post["title"] if post else "（无现职）"
+    where = _unit(units, post["unit"]) if post else "—"
+    rank = value("rank", post["rank"]) if post else "—"
+    return [(_pad(doc["id"], 10), "dim"), ("  ", None), (_pad(doc["name"], 8), "bold"), ("  ", None),
+            (_pad(title, 16), None), ("  ", None), (_pad(where, 24), "cyan"), ("  ", None),
+            (rank, None)]

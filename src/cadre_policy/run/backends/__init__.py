@@ -1,0 +1,33 @@
+"""Two engines for the same compiled rules: durable_rules (the default) and plain Python.
+
+Both take a compiled set and one encoded cadre fact and return the same ``Firings``:
+which rule tests fired and which facts were asserted. Firings are sets, so the order
+in which an engine happened to fire rules cannot change a result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cadre_policy.compile import ir
+
+
+@dataclass(frozen=True)
+class Firings:
+    fired: frozenset          # {(rule id, test)}
+    asserted: frozenset       # {"finding:code", "derived:name"}
+
+
+def closure_values(stratum: ir.Stratum, asserted: set) -> dict:
+    """The ``_k`` part of the cadre fact: which facts earlier strata asserted (1) or not (0)."""
+    return {key.replace(":", "__"): int(key in asserted) for key in stratum.closure}
+
+
+def make_engine(name: str, compiled: ir.CompiledSet):
+    """The engine called ``name`` (durable | python) for a compiled set."""
+    if name == "python":
+        from cadre_policy.run.backends.python import PythonEngine
+        return PythonEngine(compiled)
+    if name == "durable":
+        from cadre_policy.run.backends.durable import DurableEngine
+        return DurableEngine(compiled)
+    raise ValueError(f"unknown engine '{name}' (durable | python)")

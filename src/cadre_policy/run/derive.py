@@ -1,0 +1,237 @@
+"""Derive a cadre's facts as of a date: the one place records become rule inputs.
+
+The input is a canonical cadre document (the import format, with ``datetime.date``
+values) and the units by id. The output is a *scope*: a dict of Python values by
+fact name (records as dicts, durations encoded as months * 32 + days, ratios as
+``Ratio``), holding only records dated on or before the evaluation date.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+
+from cadre_policy.language import model as m
+from cadre_policy.language import periods
+from cadre_policy.language import types as t
+from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup
+
+NEXT_RANK = {rank: t.RANKS[i + 1] for i, rank in enumerate(t.RANKS[:-1])}
+RANK_INDEX = {rank: i for i, rank in enumerate(t.RANKS)}
+
+
+def _unit(units: dict, unit_id):
+    unit = units.get(unit_id)
+    if unit is None:
+        return {"id": unit_id} if unit_id else None
+    return unit
+
+
+def _posts(doc: dict, units: dict, as_of: date) -> list[dict]:
+    posts = []
+    highest = -1
+    previous_unit = None
+    for raw in doc.get("posts", ()):
+        if raw["start"] > as_of:
+            continue
+        post = dict(raw)
+        rank = RANK_INDEX.get(post.get("rank"), -1)
+        post["promotion"] = highest >= 0 and rank > highest
+        if previous_unit is not None:
+            post["previous_unit"] = previous_unit
+        highest = max(highest, rank)
+        previous_unit = raw.get("unit")
+        post["unit"] = _unit(units, raw.get("unit"))
+        if post.get("end") is not None and post["end"] > as_of:
+            post["end"] = None          # still held on the evaluation date
+        post.pop("end", None) if post.get("end") is None else None
+        posts.append(post)
+    return posts
+
+
+def _dated(records, kind: str, as_of: date) -> list[dict]:
+    field = t.RECORD_DATE[kind]
+    return [r for r in records if r.get(field) is not None and r[field] <= as_of]
+
+
+def base_scope(doc: dict, units: dict, as_of: date) -> dict:
+    """The built-in facts and the record lists of one cadre on ``as_of``."""
+    cadre = {k: v for k, v in doc.items() if not isinstance(v, (list, dict))}
+    if doc.get("birth_date"):
+        cadre["age"] = periods.completed_years(doc["birth_date"], as_of)
+    scope: dict = {"cadre": cadre, "as_of": as_of}
+    recruitment = doc.get("recruitment")
+    if recruitment and recruitment.get("date") and recruitment["date"] <= as_of:
+        scope["recruitment"] = dict(recruitment, unit=_unit(units, recruitment.get("unit")))
+    scope["posts"] = _posts(doc, units, as_of)
+    appraisals = [a if a.get("date") else dict(a, date=date(a["year"], 12, 31)) for a in doc.get("appraisals", ())]
+    scope["appraisals"] = [a for a in appraisals if a["date"] <= as_of]
+    reviews = []
+    for review in _dated(doc.get("reviews", ()), "review", as_of):
+        checks = review.get("rectification", ())
+        dated = _dated(checks, "rectification", as_of)
+        # copy a review only when the evaluation date hides some of its checks
+        reviews.append(review if len(dated) == len(checks) and "rectification" in review
+                       else dict(review, rectification=dated))
+    scope["reviews"] = reviews
+    for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment")):
+        scope[name] = _dated(doc.get(name, ()), kind, as_of)
+    scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")))
+                            for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
+    current = _current(scope["posts"], as_of)
+    open_nominations = [n for n in scope["nominations"] if current is None or n["date"] >= current["start"]]
+    promotion = {"nominated": bool(open_nominations)}
+    if open_nominations:
+        nomination = open_nominations[-1]
+        scope["nomination"] = nomination
+        promotion["target_rank"] = nomination.get("target_rank")
+        if nomination.get("target_unit"):
+            promotion["target_unit"] = nomination["target_unit"]
+    elif current is not None and current.get("rank") in NEXT_RANK:
+        promotion["target_rank"] = NEXT_RANK[current["rank"]]
+    scope["promotion"] = {k: v for k, v in promotion.items() if v is not None}
+    return scope
+
+
+def _current(posts: list[dict], as_of: date) -> dict | None:
+    held = [p for p in posts if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
+    if not held:
+        return None
+    return max(held, key=lambda p: (RANK_INDEX.get(p.get("rank"), -1), p["start"]))
+
+
+def _merged_duration(posts: list[dict], on: date) -> int:
+    """Cumulative time in posts, overlaps counted once, laid end to end from the first start."""
+    ranges = sorted((p["start"], min(p.get("end") or on, on)) for p in posts if p["start"] <= on)
+    ranges = [(s, e) for s, e in ranges if e > s]
+    if not ranges:
+        return 0
+    total = 0
+    cur_start, cur_end = ranges[0]
+    for start, end in ranges[1:]:
+        if start <= cur_end:
+            cur_end = max(cur_end, end)
+        else:
+            total += (cur_end - cur_start).days
+            cur_start, cur_end = start, end
+    total += (cur_end - cur_start).days
+    first = ranges[0][0]
+    return periods.encode_duration(first, first + timedelta(days=total))
+
+
+class Deriver:
+    """Computes the derived quantities of a compiled policy set for one cadre."""
+
+    def __init__(self, specs: list[m.Derived], catalogue, params: dict, param_specs: dict, as_of: date):
+        self.specs = specs
+        self.catalogue = catalogue
+        self.as_of = as_of
+        self.params = params
+        self.param_specs = param_specs
+        self._filters = {}
+        self._date_field = {}      # the field that dates each spec's records
+        self._window_start = {}    # the first day of each spec's `within` window
+        for spec in specs:
+            source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
+            self._date_field[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
+            if spec.within is not None:
+                amount = spec.within.amount
+                months = params.get(next((n for n in amount.candidates() if n in params), ""), 0) \
+                    if isinstance(amount, m.ParamRef) else amount.raw
+                months = months * 12 if spec.within.unit == "years" else months
+                self._window_start[spec.name] = periods.window_start(as_of, months)
+            if spec.where is not None:
+                fields = catalogue.record_fields(spec.source) or {}
+                evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,
+                                      param_specs=param_specs)
+                self._filters[spec.name] = compile_predicate(spec.where, evaluator)
+
+        self._steps = [(spec.name, self._step(spec)) for spec in specs]
+
+    def scope(self, doc: dict, units: dict) -> dict:
+        """Every fact of one cadre on the evaluation date, derived quantities included."""
+        scope = base_scope(doc, units, self.as_of)
+        for name, step in self._steps:
+            value = step(scope)
+            if value is not None:
+                scope[name] = value
+        return scope
+
+    def _step(self, spec: m.Derived):
+        """A function computing one derived quantity from the scope, prepared once per compiled set."""
+        as_of, form = self.as_of, spec.form
+        if form in ("elapsed", "age"):
+            measure = periods.encode_duration if form == "elapsed" else periods.completed_years
+            source = spec.source
+
+            def since_date(scope):
+                start = lookup(scope, source)
+                return measure(start, as_of) if start and start <= as_of else None
+            return since_date
+        if form == "ratio":
+            numerator, denominator = spec.source
+
+            def ratio(scope):
+                n, d = lookup(scope, numerator), lookup(scope, denominator)
+                return Ratio(n, d) if n is not None and d else None
+            return ratio
+        records_of = self._records_of(spec)
+        field = self._date_field[spec.name]
+        if form == "latest":
+            def latest(scope):
+                best = None
+                for record in records_of(scope) or ():
+                    day = record.get(field)
+                    if day is not None and (best is None or day >= best[field]):
+                        best = record
+                return best
+            return latest
+        if form == "current":
+            return lambda scope: (lambda records: None if records is None else _current(records, as_of))(
+                records_of(scope))
+        if form == "duration":
+            at = spec.at
+
+            def duration(scope):
+                records = records_of(scope)
+                on = lookup(scope, at) if at else as_of
+                if records is None or on is None or not scope.get("posts"):
+                    return None
+                return _merged_duration(records, min(on, as_of))
+            return duration
+        return partial(self._count, spec, records_of, field)
+
+    def _records_of(self, spec: m.Derived):
+        source = spec.source
+        matches = self._filters.get(spec.name)
+
+        def records_of(scope):
+            records = scope[source] if source in scope else lookup(scope, source)
+            if records is None or matches is None:
+                return records
+            # a record whose filter is unknown (a field missing) is not counted as matching
+            return [r for r in records if matches(r) is True]
+        return records_of
+
+    def _count(self, spec: m.Derived, records_of, field: str, scope: dict) -> int | None:
+        records = records_of(scope)
+        if records is None:
+            return None
+        if spec.within is not None:
+            start = self._window_start[spec.name]
+            records = [r for r in records if r.get(field) is not None and r[field] >= start]
+        if spec.since:
+            since = lookup(scope, spec.since)
+            if since is None:
+                return None
+            records = [r for r in records if r.get(field) is not None and r[field] >= since]
+        if spec.distinct:
+            return len({r.get(spec.distinct) for r in records if r.get(spec.distinct) is not None})
+        return len(records)
+
+
+def _field_type(fields: dict, path: str):
+    head, *rest = path.split(".")
+    kind = fields.get(head)
+    for part in rest:
+        kind = kind.fields.get(part) if kind is not None and kind.name == "record" else None
+    return kind

@@ -1,0 +1,208 @@
+"""Evaluate one cadre: derive facts, run an engine, and assemble findings and requirements."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property, partial
+from typing import Callable
+
+from cadre_policy.compile import ir
+from cadre_policy.language import model as m
+from cadre_policy.language import periods
+from cadre_policy.run.backends import Firings, make_engine
+from cadre_policy.run.backends.python import field_value
+from cadre_policy.language.catalog import Catalogue
+from cadre_policy.compile.compiler import compile_policy_set
+from cadre_policy.run.derive import Deriver
+from cadre_policy.run.encode import Encoder
+from cadre_policy.language.kleene import Evaluator, lookup
+from cadre_policy.explain.reasons import because
+
+
+@dataclass
+class Finding:
+    code: str
+    status: str                      # active | superseded
+    rule: m.Rule
+    explain: Callable = field(repr=False, compare=False)   # computes `because` when it is read
+    until: date | None = None
+    superseded_by: str | None = None
+
+    @cached_property
+    def because(self) -> list:
+        """Each comparison of the rule's condition with its values (see engine.explain)."""
+        return self.explain()
+
+
+@dataclass
+class Requirement:
+    code: str
+    result: str                      # met | unmet | unknown
+    rule: m.Rule
+    explain: Callable = field(repr=False, compare=False)
+
+    @cached_property
+    def because(self) -> list:
+        return self.explain()
+
+
+@dataclass
+class CadreResult:
+    cadre_id: str
+    name: str
+    as_of: date
+    findings: list
+    determinations: dict             # name -> {"target_rank", "eligibility", "requirements"}
+    make_trace: Callable = field(repr=False, compare=False)
+    scope: dict = field(repr=False, default_factory=dict)
+
+    @cached_property
+    def trace(self) -> list:
+        """Every rule test that fired: (rule, test, matched fields and values, matched facts, asserted)."""
+        return self.make_trace()
+
+    def active_codes(self) -> list[str]:
+        return sorted({f.code for f in self.findings if f.status == "active"})
+
+    def superseded_codes(self) -> list[str]:
+        return sorted({f.code for f in self.findings if f.status == "superseded"})
+
+    def signature(self) -> tuple:
+        """What two engines must agree on: findings, requirements and the trace."""
+        findings = tuple(sorted((f.rule.id, f.code, f.status, f.superseded_by or "") for f in self.findings))
+        reqs = tuple(sorted((d, r.rule.id, r.result) for d, det in self.determinations.items()
+                            for r in det["requirements"]))
+        elig = tuple(sorted((d, det["eligibility"]) for d, det in self.determinations.items()))
+        return findings, reqs, elig, tuple(self.trace)
+
+
+def normalise_units(units: dict) -> dict:
+    """Units as the rules see them: a unit with no flags has an empty list of flags."""
+    return {uid: (u if "flags" in u else dict(u, flags=[])) for uid, u in units.items()}
+
+
+class PolicyRunner:
+    """A policy set compiled for one evaluation date, with the engine that runs it."""
+
+    def __init__(self, policy_set: m.PolicySet, as_of: date, engine: str = "durable",
+                 overrides: dict | None = None, name: str = "policy"):
+        self.policy_set = policy_set
+        self.as_of = as_of
+        self.compiled = compile_policy_set(policy_set, as_of, overrides, name)
+        self.catalogue = Catalogue(policy_set.derived)
+        self.deriver = Deriver(self.compiled.derived, self.catalogue, self.compiled.parameters,
+                               policy_set.parameters, as_of)
+        self.encoder = Encoder(self.compiled.fields)
+        self.engine = make_engine(engine, self.compiled)
+        self.engine_name = engine
+        self._formulas = {t.key: t for s in self.compiled.strata for t in s.tests}
+
+    def facts(self, doc: dict, units: dict) -> tuple[dict, dict]:
+        """(scope of Python values, encoded engine fact) of one cadre."""
+        scope = self.deriver.scope(doc, units)
+        return scope, self.encoder.encode(scope)
+
+    def evaluate(self, doc: dict, units: dict) -> CadreResult:
+        """Evaluate one cadre document against the compiled rules."""
+        scope, fact = self.facts(doc, units)
+        firings = self.engine.run(fact)
+        return self.assemble(doc, scope, fact, firings)
+
+    # ---- assembling results ---------------------------------------------------------------
+    def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings) -> CadreResult:
+        evaluator = Evaluator(self.catalogue.resolve, self.compiled.parameters, self.as_of, firings.asserted,
+                              self.policy_set.parameters)
+        rules = sorted(self.compiled.rules.values(), key=lambda r: r.order)
+        fired_rules = {rule_id for rule_id, test in firings.fired if test == "fire"}
+        superseded_by = {}
+        for rule in rules:
+            if rule.id in fired_rules:
+                for target in rule.supersedes:
+                    superseded_by.setdefault(target, rule.id)
+        findings = []
+        for rule in rules:
+            if rule.kind != "finding" or rule.id not in fired_rules:
+                continue
+            by = superseded_by.get(rule.id) if superseded_by.get(rule.id) in fired_rules else None
+            findings.append(Finding(rule.code, "superseded" if by else "active", rule,
+                                    partial(because, rule.when, scope, evaluator), self._until(rule, scope), by))
+        determinations = self._determinations(rules, firings, scope, evaluator)
+        return CadreResult(doc.get("id", ""), doc.get("name", ""), self.as_of, findings, determinations,
+                           partial(self._trace, firings, fact), scope)
+
+    def _until(self, rule: m.Rule, scope: dict) -> date | None:
+        if rule.until is None:
+            return None
+        start = lookup(scope, rule.until.fact)
+        if start is None:
+            return None
+        plus = rule.until.plus
+        if isinstance(plus, m.ParamRef):
+            name = next(n for n in plus.candidates() if n in self.compiled.parameters)
+            months = self.compiled.parameters[name] * (12 if self.policy_set.parameters[name].kind == "years" else 1)
+        else:
+            amount = plus.amount
+            raw = self.compiled.parameters[next(n for n in amount.candidates() if n in self.compiled.parameters)] \
+                if isinstance(amount, m.ParamRef) else amount.raw
+            months = raw * 12 if plus.unit == "years" else raw
+        return periods.add_months(start, months)
+
+    def _determinations(self, rules, firings: Firings, scope, evaluator) -> dict:
+        outcomes = self.policy_set.outcomes
+        result: dict = {}
+        for rule in rules:
+            if rule.kind != "requirement":
+                continue
+            fired = {test for rule_id, test in firings.fired if rule_id == rule.id}
+            if "not_applies" in fired and "applies" not in fired:
+                continue
+            if "applies" in fired and "unmet" in fired:
+                status = "unmet"
+            elif "applies" in fired and "met" in fired:
+                status = "met"
+            else:
+                status = "unknown"
+            cond = rule.met if status != "unknown" or "applies" in fired else (rule.applies or rule.met)
+            determination = outcomes.requirements.get(rule.code, {}).get("determination", "promotion")
+            entry = result.setdefault(determination, {"requirements": []})
+            entry["requirements"].append(Requirement(rule.code, status, rule, partial(because, cond, scope, evaluator)))
+        for name, entry in result.items():
+            statuses = {r.result for r in entry["requirements"]}
+            entry["eligibility"] = "ineligible" if "unmet" in statuses else (
+                "pending" if "unknown" in statuses else "eligible")
+            if name == "promotion":
+                entry["target_rank"] = lookup(scope, "promotion.target_rank")
+        return result
+
+    def _trace(self, firings: Firings, fact: dict) -> list:
+        trace = []
+        order = {r.id: r.order for r in self.compiled.rules.values()}
+        for rule_id, test in sorted(firings.fired, key=lambda k: (order.get(k[0], 0), k[1])):
+            rule_test = self._formulas[(rule_id, test)]
+            values = {path: field_value(fact, path) for path in _paths(rule_test.formula)}
+            matched = tuple(sorted((path, value) for path, value in values.items() if value is not None))
+            facts = tuple(sorted(k for k in _facts(rule_test.formula) if k in firings.asserted))
+            trace.append((rule_id, test, matched, facts, rule_test.asserts or ""))
+        return trace
+
+
+def _paths(formula):
+    if isinstance(formula, (ir.And, ir.Or)):
+        for f in formula.items:
+            yield from _paths(f)
+    elif isinstance(formula, (ir.Test, ir.Exists)):
+        yield formula.path
+    elif isinstance(formula, ir.TestField):
+        yield formula.path
+        yield formula.other
+    elif isinstance(formula, ir.Linear):
+        yield formula.a
+        yield formula.b
+
+
+def _facts(formula):
+    if isinstance(formula, (ir.And, ir.Or)):
+        for f in formula.items:
+            yield from _facts(f)
+    elif isinstance(formula, ir.Fact):
+        yield formula.key

@@ -1,0 +1,28 @@
+"""Checking cadres from the fact store: the units as rules see them, and the batch loop."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from cadre_policy.run.evaluate import CadreResult, PolicyRunner, normalise_units
+
+
+def reads_structure(evaluator: PolicyRunner) -> bool:
+    """Whether any rule in force reads a unit's structure findings (group results)."""
+    return any(str(source).endswith(".structure") for source, *_ in evaluator.compiled.fields.values())
+
+
+def units_for(evaluator: PolicyRunner, store) -> dict:
+    """The store's units as the rules see them; with structure findings when a rule reads them."""
+    units = normalise_units(store.units())
+    if reads_structure(evaluator):
+        from cadre_policy.aggregate import evaluate_structure, with_structure_findings
+        report = evaluate_structure(evaluator.policy_set, store, evaluator.as_of, members_limit=0)
+        units = with_structure_findings(units, report, evaluator.policy_set)
+    return units
+
+
+def check_all(evaluator: PolicyRunner, store, units: dict, unit: str | None = None) -> Iterator[CadreResult]:
+    """Every cadre of the store (or with a current post in ``unit``), read in bulk chunks."""
+    for chunk in store.iter_cadre_chunks(unit=unit):
+        for doc in chunk:
+            yield evaluator.evaluate(doc, units)

@@ -1,0 +1,563 @@
+"""What-if: evaluate a draft against the whole population beside the policy set in force.
+
+The parent process cuts the store into ranges of cadre ids and streams them to worker
+processes (``engine.parallel``). Each worker compiles both policy sets once, reads its
+chunks in bulk, derives and encodes each cadre once per scenario (once for both when
+the draft changes nothing derivation or encoding depends on), runs both engines and
+compares outcomes cheaply from the firings. Only for a cadre whose findings or
+eligibility differ does it assemble the full results and the reasons on both sides.
+Only counts and those differences come back to the parent, which spools them to a
+temporary file: memory is bounded by the chunk size, not the population.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from cadre_policy.language import model as m
+from cadre_policy.language import types as t
+from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+from cadre_policy.explain.reasons import because
+from cadre_policy.language.kleene import Evaluator
+from cadre_policy.run.backends import closure_values
+from cadre_policy.run.backends.python import holds
+from cadre_policy.whatif.parallel import default_workers, run_tasks
+from cadre_policy.compile import ir
+
+ELIGIBILITY_VALUES = ("eligible", "pending", "ineligible")
+NO_UNIT = "—"
+
+
+@dataclass
+class Job:
+    """Everything a worker needs; built in the parent, handed to workers at fork."""
+    db_url: str
+    as_of: date
+    engine: str
+    baseline: m.PolicySet
+    draft: m.PolicySet
+    draft_overrides: dict = field(default_factory=dict)
+    unit: str | None = None
+    near: object = None            # a margin for near misses (engine.near), or None
+    shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
+
+
+# ---- outcomes straight from the firings --------------------------------------------------
+class OutcomePlan:
+    """A cadre's active finding codes and eligibilities from the engine firings alone.
+
+    The same decisions as ``PolicyRunner.assemble`` (supersession, met / unmet /
+    unknown, eligible / pending / ineligible) without building results or reasons:
+    cheap enough to run for every cadre on both sides.
+    """
+
+    def __init__(self, pe: PolicyRunner):
+        rules = sorted(pe.compiled.rules.values(), key=lambda r: r.order)
+        self.findings = [(r.id, r.code, r.supersedes) for r in rules if r.kind == "finding"]
+        requirements = pe.policy_set.outcomes.requirements
+        self.requirements = [(r.id, requirements.get(r.code, {}).get("determination", "promotion"))
+                             for r in rules if r.kind == "requirement"]
+
+    def outcome(self, firings) -> tuple[frozenset, tuple]:
+        fired = firings.fired
+        fired_rules = {rule_id for rule_id, test in fired if test == "fire"}
+        superseded = {target for rule_id, _, targets in self.findings if rule_id in fired_rules for target in targets}
+        codes = frozenset(code for rule_id, code, _ in self.findings
+                          if rule_id in fired_rules and rule_id not in superseded)
+        statuses: dict = {}
+        for rule_id, determination in self.requirements:
+            applies = (rule_id, "applies") in fired
+            if (rule_id, "not_applies") in fired and not applies:
+                continue
+            if applies and (rule_id, "unmet") in fired:
+                status = "unmet"
+            elif applies and (rule_id, "met") in fired:
+                status = "met"
+            else:
+                status = "unknown"
+            statuses.setdefault(determination, set()).add(status)
+        eligibility = tuple(sorted(
+            (d, "ineligible" if "unmet" in s else "pending" if "unknown" in s else "eligible")
+            for d, s in statuses.items()))
+        return codes, eligibility
+
+
+def outcome_keys(outcome) -> list[str]:
+    """Summary keys of one outcome: ``finding:CODE`` and ``promotion:ELIGIBILITY``."""
+    codes, eligibility = outcome
+    return [f"finding:{c}" for c in codes] + [f"{d}:{e}" for d, e in eligibility]
+
+
+def derivation_key(pe: PolicyRunner) -> tuple:
+    """What a cadre's derived scope depends on: the derived specs and the parameters they read."""
+    names = set()
+
+    def walk(node):
+        if isinstance(node, m.ParamRef):
+            names.update(node.candidates())
+        elif isinstance(node, (m.All, m.Any)):
+            for item in node.items:
+                walk(item)
+        elif isinstance(node, m.Not):
+            walk(node.item)
+        elif isinstance(node, m.Compare):
+            walk(node.value)
+        elif isinstance(node, (m.Within,)):
+            walk(node.period)
+        elif isinstance(node, m.Period):
+            walk(node.amount)
+
+    for spec in pe.compiled.derived:
+        walk(spec.where)
+        walk(spec.within)
+    params = tuple(sorted((n, repr(pe.compiled.parameters.get(n))) for n in names if n in pe.compiled.parameters))
+    return tuple(pe.compiled.derived), params
+
+
+def _has_fact(formula) -> bool:
+    if isinstance(formula, ir.Fact):
+        return True
+    return isinstance(formula, (ir.And, ir.Or)) and any(_has_fact(f) for f in formula.items)
+
+
+def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
+    """The tests whose formulas differ between two aligned compiled sets, or None when not aligned.
+
+    Aligned: the same strata, the same tests in the same order asserting the same facts,
+    and every differing formula reads only the cadre fact (no asserted-fact atom). Then,
+    for a cadre whose encoded fact is the same on both sides, the draft's firings are the
+    baseline's exactly when each differing test has the same truth value under both
+    formulas (with the closure of what earlier strata asserted): the two engines' rule
+    operators are then identical for that cadre, stratum by stratum, so they reach the
+    same fixed point. The what-if shortcut checks that with the plain-Python evaluator
+    of the intermediate form (the oracle both engines are tested against) instead of
+    running the draft's rulesets.
+    """
+    if len(base.strata) != len(draft.strata):
+        return None
+    diffs = []
+    for sb, sd in zip(base.strata, draft.strata):
+        if sb.closure != sd.closure or len(sb.tests) != len(sd.tests):
+            return None
+        for tb, td in zip(sb.tests, sd.tests):
+            if tb.key != td.key or tb.asserts != td.asserts:
+                return None
+            if tb.formula != td.formula:
+                if _has_fact(tb.formula) or _has_fact(td.formula):
+                    return None
+                diffs.append((sb, tb.formula, td.formula))
+    return diffs
+
+
+def current_unit(doc: dict, as_of: date) -> str | None:
+    """The unit of the post held on ``as_of`` (highest rank, then latest start), as derive does."""
+    held = [p for p in doc.get("posts", ()) if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
+    if not held:
+        return None
+    best = max(held, key=lambda p: (t.RANKS.index(p["rank"]) if p.get("rank") in t.RANKS else -1, p["start"]))
+    return best.get("unit")
+
+
+# ---- the worker ----------------------------------------------------------------------------
+class Comparer:
+    """Compiles baseline and draft once; compares chunks of cadres."""
+
+    def __init__(self, job: Job, store=None):
+        self.job = job
+        self.base = PolicyRunner(job.baseline, job.as_of, job.engine, name="baseline")
+        self.draft = PolicyRunner(job.draft, job.as_of, job.engine, overrides=job.draft_overrides, name="draft")
+        self.share_scope = derivation_key(self.base) == derivation_key(self.draft)
+        self.share_fact = self.share_scope and self.base.compiled.fields == self.draft.compiled.fields
+        self.plans = (OutcomePlan(self.base), OutcomePlan(self.draft))
+        self.same_plans = vars(self.plans[0]) == vars(self.plans[1])
+        self.diffs = differing_tests(self.base.compiled, self.draft.compiled) \
+            if job.shortcut and self.share_fact else None
+        self._store = store
+        self._units = None
+        self.near = _near_hook(job.near)
+
+    @property
+    def store(self):
+        if self._store is None:
+            from cadre_policy.facts.store import FactStore
+            self._store = FactStore(self.job.db_url)
+        return self._store
+
+    @property
+    def units(self) -> dict:
+        if self._units is None:
+            self._units = normalise_units(self.store.units())
+        return self._units
+
+    def run(self, task) -> dict:
+        """Task: ("range", first, last) or ("ids", [ids]) of cadres; returns counts and differences."""
+        return self.compare(read_chunk(self.store, task), self.units)
+
+    def compare(self, docs: list[dict], units: dict) -> dict:
+        base, draft = self.base, self.draft
+        plan_b, plan_d = self.plans
+        counts = (Counter(), Counter())
+        by_unit: dict = {}
+        changes = []
+        near = Counter()
+        skipped = 0
+        for doc in docs:
+            scope_b, fact_b = base.facts(doc, units)
+            if self.share_fact:
+                scope_d, fact_d = scope_b, fact_b
+            elif self.share_scope:
+                scope_d, fact_d = scope_b, draft.encoder.encode(scope_b)
+            else:
+                scope_d, fact_d = draft.facts(doc, units)
+            firings_b = base.engine.run(fact_b)
+            if self.diffs is not None and self._same_firings(fact_b, firings_b):
+                firings_d = firings_b
+                skipped += 1
+            else:
+                firings_d = draft.engine.run(fact_d)
+            out_b = plan_b.outcome(firings_b)
+            out_d = out_b if firings_d is firings_b and self.same_plans else plan_d.outcome(firings_d)
+            unit = current_unit(doc, self.job.as_of) or NO_UNIT
+            ucounts = by_unit.get(unit)
+            if ucounts is None:
+                ucounts = by_unit[unit] = (Counter(), Counter())
+            keys_b = outcome_keys(out_b)
+            keys_d = keys_b if out_d is out_b else outcome_keys(out_d)
+            counts[0].update(keys_b)
+            counts[1].update(keys_d)
+            ucounts[0].update(keys_b)
+            ucounts[1].update(keys_d)
+            if self.near is not None:
+                near.update(self.near(self, doc, (scope_b, fact_b, firings_b), (scope_d, fact_d, firings_d)))
+            if out_b != out_d:
+                changes.append(self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b),
+                                            (scope_d, fact_d, firings_d, out_d)))
+        return {"n": len(docs), "counts": counts, "units": by_unit, "changes": changes, "near": near,
+                "skipped": skipped}
+
+    def _same_firings(self, fact: dict, firings) -> bool:
+        """True when every differing test has the same value under both formulas (see differing_tests)."""
+        asserted = firings.asserted
+        for stratum, formula_b, formula_d in self.diffs:
+            view = dict(fact, **{ir.CLOSURE: closure_values(stratum, asserted)}) if stratum.closure else fact
+            if holds(formula_b, view, asserted) != holds(formula_d, view, asserted):
+                return False
+        return True
+
+    # ---- reasons for one changed cadre ---------------------------------------------------
+    def explain(self, doc, unit, units, side_b, side_d) -> dict:
+        (scope_b, fact_b, firings_b, out_b), (scope_d, fact_d, firings_d, out_d) = side_b, side_d
+        res_b = self.base.assemble(doc, scope_b, fact_b, firings_b)
+        res_d = self.draft.assemble(doc, scope_d, fact_d, firings_d)
+        ev_b = _evaluator(self.base, firings_b)
+        ev_d = _evaluator(self.draft, firings_d)
+        status_b = {f.rule.id: ("active" if f.status == "active" else f"superseded by {f.superseded_by}")
+                    for f in res_b.findings}
+        status_d = {f.rule.id: ("active" if f.status == "active" else f"superseded by {f.superseded_by}")
+                    for f in res_d.findings}
+        outcomes = self.draft.policy_set.outcomes
+        items = []
+        codes_b, codes_d = out_b[0], out_d[0]
+        for code in sorted(codes_b ^ codes_d):
+            rules = []
+            ids = [r.id for r in sorted(self.base.compiled.rules.values(), key=lambda r: r.order)
+                   if r.kind == "finding" and r.code == code]
+            ids += [r.id for r in sorted(self.draft.compiled.rules.values(), key=lambda r: r.order)
+                    if r.kind == "finding" and r.code == code and r.id not in ids]
+            for rule_id in ids:
+                rb, rd = self.base.compiled.rules.get(rule_id), self.draft.compiled.rules.get(rule_id)
+                sb = status_b.get(rule_id, "not fired") if rb else "not in force"
+                sd = status_d.get(rule_id, "not fired") if rd else "not in force"
+                if sb == sd and (rb is None or rd is None or rb == rd):
+                    continue
+                reasons = _pair(because(rb.when, scope_b, ev_b) if rb else None,
+                                because(rd.when, scope_d, ev_d) if rd else None)
+                for label, status in (("baseline", sb), ("draft", sd)):
+                    if status.startswith("superseded"):
+                        reasons.append(f"{status} under {label}")
+                rule = rd or rb
+                rules.append({"rule": rule.id, "provision": rule.provision, "title": rule.title,
+                              "baseline": sb, "draft": sd, "reasons": reasons})
+            items.append({"kind": "finding", "code": code,
+                          "title": outcomes.findings.get(code, {}).get("title", code),
+                          "change": "added" if code in codes_d else "removed", "rules": rules})
+        elig_b, elig_d = dict(out_b[1]), dict(out_d[1])
+        for det in sorted(set(elig_b) | set(elig_d)):
+            if elig_b.get(det) == elig_d.get(det):
+                continue
+            reqs_b = {r.rule.id: r for r in res_b.determinations.get(det, {}).get("requirements", [])}
+            reqs_d = {r.rule.id: r for r in res_d.determinations.get(det, {}).get("requirements", [])}
+            rules = []
+            for rule_id in list(reqs_b) + [r for r in reqs_d if r not in reqs_b]:
+                qb, qd = reqs_b.get(rule_id), reqs_d.get(rule_id)
+                rb, rd = self.base.compiled.rules.get(rule_id), self.draft.compiled.rules.get(rule_id)
+                sb = qb.result if qb else ("not applicable" if rb else "not in force")
+                sd = qd.result if qd else ("not applicable" if rd else "not in force")
+                if sb == sd:
+                    continue
+                reasons = []
+                for part in ("applies", "met"):
+                    cb = getattr(rb, part) if rb else None
+                    cd = getattr(rd, part) if rd else None
+                    if cb is None and cd is None:
+                        continue
+                    reasons += _pair(because(cb, scope_b, ev_b) if rb else None,
+                                     because(cd, scope_d, ev_d) if rd else None)
+                rule = rd or rb
+                rules.append({"rule": rule.id, "provision": rule.provision, "title": rule.title,
+                              "requirement": rule.code, "baseline": sb, "draft": sd, "reasons": reasons})
+            items.append({"kind": "eligibility", "determination": det,
+                          "title": outcomes.determinations.get(det, {}).get("title", det),
+                          "baseline": elig_b.get(det, "none"), "draft": elig_d.get(det, "none"), "rules": rules})
+        return {"cadre": doc.get("id", ""), "name": doc.get("name", ""), "unit": unit,
+                "unit_name": (units.get(unit) or {}).get("name", unit),
+                "baseline": {"findings": sorted(codes_b), **dict(out_b[1])},
+                "draft": {"findings": sorted(codes_d), **dict(out_d[1])},
+                "changes": items}
+
+
+def _evaluator(pe: PolicyRunner, firings) -> Evaluator:
+    return Evaluator(pe.catalogue.resolve, pe.compiled.parameters, pe.as_of, firings.asserted,
+                     pe.policy_set.parameters)
+
+
+def _holds_word(entry: dict) -> str:
+    holds = entry.get("holds")
+    if entry.get("negated") and holds is not None:
+        holds = not holds
+    op = entry["op"]
+    threshold = entry.get("threshold")
+    if op in ("present", "absent", "asserted"):
+        text = {"present": "on record", "absent": "not on record", "asserted": "asserted"}[op]
+    else:
+        text = f"{op} {threshold}" if threshold is not None else op
+    if entry.get("negated"):
+        text = f"not ({text})"
+    if holds is None:
+        return f"unknown whether {text}"
+    return text if entry.get("holds") else f"not {text}"
+
+
+def _value(entry: dict) -> str:
+    value = entry.get("value")
+    return "（无记录）" if value is None else str(value)
+
+
+def _pair(entries_b, entries_d) -> list[str]:
+    """Reason lines: each comparison whose value, threshold or result differs between the sides."""
+    if entries_b is None and entries_d is None:
+        return []
+    if entries_b is None or entries_d is None:
+        side, entries = ("draft", entries_d) if entries_b is None else ("baseline", entries_b)
+        lines = [f"rule only in force under {side}"]
+        for e in entries:
+            lines.append(f"{e['fact']} {_value(e)}: {_holds_word(e)} under {side}")
+        return lines
+    lines = []
+    same_shape = [(e["fact"], e["op"]) for e in entries_b] == [(e["fact"], e["op"]) for e in entries_d]
+    if not same_shape:
+        lines += [f"{e['fact']} {_value(e)}: {_holds_word(e)} under baseline" for e in entries_b]
+        lines += [f"{e['fact']} {_value(e)}: {_holds_word(e)} under draft" for e in entries_d]
+        return lines
+    for eb, ed in zip(entries_b, entries_d):
+        if (eb.get("value"), eb.get("threshold"), eb.get("holds")) == \
+                (ed.get("value"), ed.get("threshold"), ed.get("holds")):
+            continue
+        if eb.get("value") == ed.get("value"):
+            lines.append(f"{eb['fact']} {_value(eb)}: {_holds_word(eb)} under baseline, "
+                         f"{_holds_word(ed)} under draft")
+        else:
+            lines.append(f"{eb['fact']}: {_value(eb)}, {_holds_word(eb)} under baseline; "
+                         f"{_value(ed)}, {_holds_word(ed)} under draft")
+    return lines
+
+
+def _near_hook(margin):
+    """Near misses (engine/near.py): which outcomes each cadre is within ``margin`` of, on each side.
+
+    Returns None when no margin was asked for; else a function giving the keys to count
+    for one cadre: ``baseline:CODE`` / ``draft:CODE`` for each outcome with a deciding
+    threshold at most ``margin`` units away (votes, years, months, days), and
+    ``baseline:*`` / ``draft:*`` once for a cadre with any. It needs the full results,
+    so --near costs an assembly of every cadre on both sides.
+    """
+    if margin is None:
+        return None
+    from cadre_policy.explain.near import near_misses
+
+    def keys(comparer, doc, side_b, side_d):
+        out = []
+        for label, pe, (scope, fact, firings) in (("baseline", comparer.base, side_b),
+                                                  ("draft", comparer.draft, side_d)):
+            misses = near_misses(pe, pe.assemble(doc, scope, fact, firings), margin)
+            codes = {miss.outcome for miss in misses}
+            out += [f"{label}:{code}" for code in codes] + ([f"{label}:*"] if codes else [])
+        return out
+    return keys
+
+
+# ---- reading chunks ---------------------------------------------------------------------------
+def id_ranges(store, unit: str | None, chunk_size: int):
+    """Tasks covering the population in id order: ("range", first, last) or ("ids", [...]) with a unit.
+
+    Keyset queries on the primary key: two small queries per chunk, nothing held but
+    the current boundary.
+    """
+    from cadre_policy.facts.models import Cadre
+    cadres = Cadre.__table__
+    if unit is not None:
+        for chunk_ids in _unit_ids(store, unit, chunk_size):
+            yield ("ids", chunk_ids)
+        return
+    last = None
+    while True:
+        with store.engine.connect() as conn:
+            query = select(cadres.c.id).order_by(cadres.c.id)
+            if last is not None:
+                query = query.where(cadres.c.id > last)
+            first = conn.execute(query.limit(1)).scalar()
+            if first is None:
+                return
+            end = conn.execute(query.offset(chunk_size - 1).limit(1)).scalar()
+            if end is None:
+                end = conn.execute(select(cadres.c.id).order_by(cadres.c.id.desc()).limit(1)).scalar()
+        yield ("range", first, end)
+        last = end
+
+
+def _unit_ids(store, unit, chunk_size):
+    ids = store.cadre_ids(unit)   # one unit: small
+    for i in range(0, len(ids), chunk_size):
+        yield ids[i:i + chunk_size]
+
+
+def read_chunk(store, task) -> list[dict]:
+    """The canonical documents of one task, in one query per table."""
+    if task[0] == "range":
+        return store.documents_in_range(task[1], task[2])
+    return list(store.documents(task[1]))
+
+
+def count_cadres(store, unit: str | None) -> int:
+    return store.count_cadres() if unit is None else len(store.cadre_ids(unit))
+
+
+# ---- the run ------------------------------------------------------------------------------------
+@dataclass
+class WhatIfResult:
+    """Counts and the spooled differences of one what-if run."""
+    as_of: date
+    cadres: int
+    counts: tuple                      # (baseline Counter, draft Counter) of summary keys
+    units: dict                        # unit id -> (Counter, Counter)
+    unit_names: dict
+    spool: str                         # path of a JSON-lines file of changed cadres
+    changed: int
+    near: Counter | None = None
+    seconds: float = 0.0
+    workers: int = 1
+    engine: str = "durable"
+    shared_facts: bool = False
+    changed_by_unit: Counter = field(default_factory=Counter)
+    near_margin: object = None
+    skipped: int = 0                   # draft engine runs skipped by the proven shortcut
+    structure: list | None = None      # team and population targets whose status changes (see structure_changes)
+
+    def changes(self):
+        """Iterate the changed cadres (from the spool file)."""
+        with open(self.spool, encoding="utf-8") as spool:
+            for line in spool:
+                yield json.loads(line)
+
+    def close(self) -> None:
+        try:
+            os.remove(self.spool)
+        except OSError:
+            pass
+
+    def summary_rows(self, counts: tuple | None = None) -> list[tuple[str, int, int, int]]:
+        """(key, baseline, draft, difference) for every finding code and eligibility value seen."""
+        base, draft = counts or self.counts
+        keys = sorted(set(base) | set(draft), key=_key_order)
+        return [(k, base.get(k, 0), draft.get(k, 0), draft.get(k, 0) - base.get(k, 0)) for k in keys]
+
+
+def _key_order(key: str):
+    kind, _, value = key.partition(":")
+    if kind == "finding":
+        return (0, value)
+    return (1, kind, ELIGIBILITY_VALUES.index(value) if value in ELIGIBILITY_VALUES else 9, value)
+
+
+def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 1000,
+               progress=None) -> WhatIfResult:
+    """Evaluate baseline and draft over the store; counts in memory, differences spooled."""
+    import time
+    started = time.perf_counter()
+    workers = workers or default_workers()
+    # compiled here with the python engine only to validate and to report whether facts are shared;
+    # durable_rules rulesets are made in the workers
+    base = PolicyRunner(job.baseline, job.as_of, "python", name="baseline")
+    draft = PolicyRunner(job.draft, job.as_of, "python", overrides=job.draft_overrides, name="draft")
+    shared = derivation_key(base) == derivation_key(draft) and base.compiled.fields == draft.compiled.fields
+    total = count_cadres(store, job.unit)
+    unit_names = {uid: u.get("name", uid) for uid, u in store.units().items()}
+    tasks = list(id_ranges(store, job.unit, chunk_size)) if total <= chunk_size * 4 else \
+        id_ranges(store, job.unit, chunk_size)
+    if workers > 1:
+        store.engine.dispose()          # no pooled connection crosses the fork
+    counts = (Counter(), Counter())
+    units: dict = {}
+    near = Counter() if job.near is not None else None
+    fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
+    changed = n = skipped = 0
+    changed_by_unit: Counter = Counter()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        for chunk in run_tasks(tasks, Comparer, (job,), workers):
+            n += chunk["n"]
+            skipped += chunk["skipped"]
+            counts[0].update(chunk["counts"][0])
+            counts[1].update(chunk["counts"][1])
+            for unit, (cb, cd) in chunk["units"].items():
+                mine = units.setdefault(unit, (Counter(), Counter()))
+                mine[0].update(cb)
+                mine[1].update(cd)
+            if near is not None:
+                near.update(chunk["near"])
+            for change in chunk["changes"]:
+                out.write(json.dumps(change, ensure_ascii=False) + "\n")
+                changed += 1
+                changed_by_unit[change["unit"]] += 1
+            if progress is not None:
+                progress(chunk["n"], total)
+    return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
+                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)
+
+
+def structure_changes(baseline: m.PolicySet, draft: m.PolicySet, store, as_of: date, overrides: dict,
+                      unit: str | None = None) -> list[dict] | None:
+    """The group instances whose target status differs between baseline and draft (None: no targets).
+
+    Aggregates are grouped queries in the store's database, run once per side.
+    """
+    from cadre_policy.aggregate import evaluate_structure, load_structure
+    if not load_structure(baseline).rules and not load_structure(draft).rules:
+        return None
+    base = evaluate_structure(baseline, store, as_of, unit=unit, members_limit=0)
+    new = evaluate_structure(draft, store, as_of, unit=unit, overrides=overrides, members_limit=0)
+    labels = {(r.rule.id, r.key): (r.rule.title, r.label, r.rule.finding) for r in base.results + new.results}
+    out = []
+    for rule_id, key, mine, theirs in base.changes(new):
+        if (mine[2] if mine else None) == (theirs[2] if theirs else None):
+            continue   # same status: a figure or target text changed but not the outcome
+        title, label, finding = labels[(rule_id, key)]
+        out.append({"rule": rule_id, "title": title, "instance": key, "label": label, "finding": finding,
+                    "baseline": dict(zip(("figure", "target", "status"), mine)) if mine else None,
+                    "draft": dict(zip(("figure", "target", "status"), theirs)) if theirs else None})
+    return out
