@@ -19,7 +19,7 @@ from dateutil.relativedelta import relativedelta
 from cadre_policy.cli import main
 from cadre_policy.load.drafts import load_draft
 from cadre_policy.load.policyset import load
-from cadre_policy.whatif.run import Comparer, Job, run_whatif
+from cadre_policy.whatif.run import Job, run_whatif
 from cadre_policy.facts.generate import generate
 from cadre_policy.facts.store import FactStore
 
@@ -248,21 +248,6 @@ def test_the_shortcut_gives_what_running_the_draft_gives(population, baseline, n
     if name != "replace_and_disable":      # a replaced rule reading asserted facts: not aligned, no shortcut
         assert fast.skipped > N * 0.9
     assert fast_changes == full_changes and fast.counts == full.counts and fast.units == full.units
-
-
-def test_comparer_outcomes_agree_with_full_assembly(population, baseline):
-    """The cheap outcome from firings is what assemble() reports, on every cadre."""
-    url, docs, units = population
-    from cadre_policy.run.evaluate import normalise_units
-    comparer = Comparer(Job(url, AS_OF, "python", baseline, baseline))
-    units = normalise_units(units)
-    for doc in docs[:600]:
-        scope, fact = comparer.base.facts(doc, units)
-        firings = comparer.base.engine.run(fact)
-        codes, eligibility = comparer.plans[0].outcome(firings)
-        full = comparer.base.assemble(doc, scope, fact, firings)
-        assert sorted(codes) == full.active_codes()
-        assert dict(eligibility) == {k: v["eligibility"] for k, v in full.determinations.items()}
 
 
 # ---- the command -----------------------------------------------------------------------------

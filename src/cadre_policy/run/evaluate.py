@@ -15,6 +15,7 @@ from cadre_policy.language.catalog import Catalogue
 from cadre_policy.compile.compiler import compile_policy_set
 from cadre_policy.run.derive import Deriver
 from cadre_policy.run.encode import Encoder
+from cadre_policy.run.outcome import UNKNOWN, Decider
 from cadre_policy.language.kleene import Evaluator, lookup
 from cadre_policy.explain.reasons import because
 
@@ -94,7 +95,7 @@ class PolicyRunner:
                                policy_set.parameters, as_of)
         self.encoder = Encoder(self.compiled.fields)
         self.engine = make_engine(engine, self.compiled)
-        self.engine_name = engine
+        self.decider = Decider.of(self.compiled, policy_set.outcomes)
         self._formulas = {t.key: t for s in self.compiled.strata for t in s.tests}
 
     def facts(self, doc: dict, units: dict) -> tuple[dict, dict]:
@@ -110,23 +111,27 @@ class PolicyRunner:
 
     # ---- assembling results ---------------------------------------------------------------
     def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings) -> CadreResult:
+        """The full result of one cadre (with reasons computed when read) from its firings."""
         evaluator = Evaluator(self.catalogue.resolve, self.compiled.parameters, self.as_of, firings.asserted,
                               self.policy_set.parameters)
-        rules = sorted(self.compiled.rules.values(), key=lambda r: r.order)
-        fired_rules = {rule_id for rule_id, test in firings.fired if test == "fire"}
-        superseded_by = {}
-        for rule in rules:
-            if rule.id in fired_rules:
-                for target in rule.supersedes:
-                    superseded_by.setdefault(target, rule.id)
+        outcome = self.decider.decide(firings.fired)
+        rules = self.compiled.rules
         findings = []
-        for rule in rules:
-            if rule.kind != "finding" or rule.id not in fired_rules:
-                continue
-            by = superseded_by.get(rule.id) if superseded_by.get(rule.id) in fired_rules else None
-            findings.append(Finding(rule.code, "superseded" if by else "active", rule,
+        for rule_id, code, by in outcome.findings:
+            rule = rules[rule_id]
+            findings.append(Finding(code, "superseded" if by else "active", rule,
                                     partial(because, rule.when, scope, evaluator), self._until(rule, scope), by))
-        determinations = self._determinations(rules, firings, scope, evaluator)
+        determinations: dict = {}
+        for name, rule_id, code, result in outcome.requirements:
+            rule = rules[rule_id]
+            applies = (rule_id, "applies") in firings.fired
+            cond = rule.met if result != UNKNOWN or applies else (rule.applies or rule.met)
+            determinations.setdefault(name, {"requirements": []})["requirements"].append(
+                Requirement(code, result, rule, partial(because, cond, scope, evaluator)))
+        for name, value in outcome.eligibility:
+            determinations[name]["eligibility"] = value
+            if name == "promotion":
+                determinations[name]["target_rank"] = lookup(scope, "promotion.target_rank")
         return CadreResult(doc.get("id", ""), doc.get("name", ""), self.as_of, findings, determinations,
                            partial(self._trace, firings, fact), scope)
 
@@ -146,33 +151,6 @@ class PolicyRunner:
                 if isinstance(amount, m.ParamRef) else amount.raw
             months = raw * 12 if plus.unit == "years" else raw
         return periods.add_months(start, months)
-
-    def _determinations(self, rules, firings: Firings, scope, evaluator) -> dict:
-        outcomes = self.policy_set.outcomes
-        result: dict = {}
-        for rule in rules:
-            if rule.kind != "requirement":
-                continue
-            fired = {test for rule_id, test in firings.fired if rule_id == rule.id}
-            if "not_applies" in fired and "applies" not in fired:
-                continue
-            if "applies" in fired and "unmet" in fired:
-                status = "unmet"
-            elif "applies" in fired and "met" in fired:
-                status = "met"
-            else:
-                status = "unknown"
-            cond = rule.met if status != "unknown" or "applies" in fired else (rule.applies or rule.met)
-            determination = outcomes.requirements.get(rule.code, {}).get("determination", "promotion")
-            entry = result.setdefault(determination, {"requirements": []})
-            entry["requirements"].append(Requirement(rule.code, status, rule, partial(because, cond, scope, evaluator)))
-        for name, entry in result.items():
-            statuses = {r.result for r in entry["requirements"]}
-            entry["eligibility"] = "ineligible" if "unmet" in statuses else (
-                "pending" if "unknown" in statuses else "eligible")
-            if name == "promotion":
-                entry["target_rank"] = lookup(scope, "promotion.target_rank")
-        return result
 
     def _trace(self, firings: Firings, fact: dict) -> list:
         trace = []

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+from cadre_policy.run.outcome import ELIGIBILITY_VALUES
 from cadre_policy.explain.reasons import because
 from cadre_policy.language.kleene import Evaluator
 from cadre_policy.run.backends import closure_values
@@ -30,7 +31,6 @@ from cadre_policy.run.backends.python import holds
 from cadre_policy.whatif.parallel import default_workers, run_tasks
 from cadre_policy.compile import ir
 
-ELIGIBILITY_VALUES = ("eligible", "pending", "ineligible")
 NO_UNIT = "—"
 
 
@@ -48,48 +48,8 @@ class Job:
     shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
 
 
-# ---- outcomes straight from the firings --------------------------------------------------
-class OutcomePlan:
-    """A cadre's active finding codes and eligibilities from the engine firings alone.
-
-    The same decisions as ``PolicyRunner.assemble`` (supersession, met / unmet /
-    unknown, eligible / pending / ineligible) without building results or reasons:
-    cheap enough to run for every cadre on both sides.
-    """
-
-    def __init__(self, pe: PolicyRunner):
-        rules = sorted(pe.compiled.rules.values(), key=lambda r: r.order)
-        self.findings = [(r.id, r.code, r.supersedes) for r in rules if r.kind == "finding"]
-        requirements = pe.policy_set.outcomes.requirements
-        self.requirements = [(r.id, requirements.get(r.code, {}).get("determination", "promotion"))
-                             for r in rules if r.kind == "requirement"]
-
-    def outcome(self, firings) -> tuple[frozenset, tuple]:
-        fired = firings.fired
-        fired_rules = {rule_id for rule_id, test in fired if test == "fire"}
-        superseded = {target for rule_id, _, targets in self.findings if rule_id in fired_rules for target in targets}
-        codes = frozenset(code for rule_id, code, _ in self.findings
-                          if rule_id in fired_rules and rule_id not in superseded)
-        statuses: dict = {}
-        for rule_id, determination in self.requirements:
-            applies = (rule_id, "applies") in fired
-            if (rule_id, "not_applies") in fired and not applies:
-                continue
-            if applies and (rule_id, "unmet") in fired:
-                status = "unmet"
-            elif applies and (rule_id, "met") in fired:
-                status = "met"
-            else:
-                status = "unknown"
-            statuses.setdefault(determination, set()).add(status)
-        eligibility = tuple(sorted(
-            (d, "ineligible" if "unmet" in s else "pending" if "unknown" in s else "eligible")
-            for d, s in statuses.items()))
-        return codes, eligibility
-
-
 def outcome_keys(outcome) -> list[str]:
-    """Summary keys of one outcome: ``finding:CODE`` and ``promotion:ELIGIBILITY``."""
+    """Summary keys of one outcome summary: ``finding:CODE`` and ``promotion:ELIGIBILITY``."""
     codes, eligibility = outcome
     return [f"finding:{c}" for c in codes] + [f"{d}:{e}" for d, e in eligibility]
 
@@ -174,8 +134,7 @@ class Comparer:
         self.draft = PolicyRunner(job.draft, job.as_of, job.engine, overrides=job.draft_overrides, name="draft")
         self.share_scope = derivation_key(self.base) == derivation_key(self.draft)
         self.share_fact = self.share_scope and self.base.compiled.fields == self.draft.compiled.fields
-        self.plans = (OutcomePlan(self.base), OutcomePlan(self.draft))
-        self.same_plans = vars(self.plans[0]) == vars(self.plans[1])
+        self.same_decider = self.base.decider == self.draft.decider
         self.diffs = differing_tests(self.base.compiled, self.draft.compiled) \
             if job.shortcut and self.share_fact else None
         self._store = store
@@ -201,7 +160,6 @@ class Comparer:
 
     def compare(self, docs: list[dict], units: dict) -> dict:
         base, draft = self.base, self.draft
-        plan_b, plan_d = self.plans
         counts = (Counter(), Counter())
         by_unit: dict = {}
         changes = []
@@ -221,8 +179,9 @@ class Comparer:
                 skipped += 1
             else:
                 firings_d = draft.engine.run(fact_d)
-            out_b = plan_b.outcome(firings_b)
-            out_d = out_b if firings_d is firings_b and self.same_plans else plan_d.outcome(firings_d)
+            out_b = base.decider.decide(firings_b.fired).summary
+            out_d = out_b if firings_d is firings_b and self.same_decider else \
+                draft.decider.decide(firings_d.fired).summary
             unit = current_unit(doc, self.job.as_of) or NO_UNIT
             ucounts = by_unit.get(unit)
             if ucounts is None:
