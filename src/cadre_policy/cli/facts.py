@@ -1,4 +1,4 @@
-"""`policy facts …`: the cadre fact store (import, export, show, list, generate, fields)."""
+"""`policy facts …`: the cadre fact store (import, export, template, show, list, generate, fields)."""
 from __future__ import annotations
 
 
@@ -10,31 +10,75 @@ from cadre_policy.cli.output import open_output
 
 @click.group()
 def facts():
-    """The cadre fact store: import, export, show, list, generate, fields."""
+    """The cadre fact store: import, export, template, show, list, generate, fields."""
 
 
 @facts.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.pass_context
 def facts_import(ctx, files):
-    """Validate import files (YAML or JSON) completely, then upsert them in one transaction."""
+    """Validate import files completely, then upsert them in one transaction.
+
+    FILES are YAML or JSON import files, XLSX workbooks, CSV files (one per sheet, named
+    by the sheet: 干部.csv, 任职.csv …) or folders of such CSV files.
+    """
+    from cadre_policy.facts.sheets import import_paths, is_sheet_path
     from cadre_policy.facts.importer import import_files
-    result = import_files(open_store(ctx), list(files))
+    files = list(files)
+    if any(is_sheet_path(f) for f in files):
+        report = import_paths(open_store(ctx), files)
+        result = report.result
+    else:
+        report, result = None, import_files(open_store(ctx), files)
     for kind, counts in (("units", result.units), ("cadres", result.cadres)):
         click.echo(f"{kind}: {counts.added} added, {counts.updated} updated, "
                    f"{counts.unchanged} unchanged")
+    if report and report.year_month_births:
+        click.echo(f"出生年月只有年月（按当月1日计）: {report.year_month_births} 名干部")
+    if report and report.blank_rows:
+        click.echo(f"空行已跳过: {report.blank_rows} 行")
+
+
+def _binary_output(output: str | None) -> None:
+    """XLSX goes to a file, or to standard output only when that is not a terminal."""
+    import sys
+    if output is None and sys.stdout.isatty():
+        raise Failure("XLSX is not written to a terminal; give -o FILE.xlsx")
 
 
 @facts.command("export")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "xlsx", "csv"]), default="yaml",
+              show_default=True, help="xlsx: one workbook; csv: a folder (-o) with one file per sheet.")
 @output_option
 @click.pass_context
 def facts_export(ctx, fmt, output):
-    """Write the whole store in the import format."""
-    from cadre_policy.facts.exporter import export_store
+    """Write the whole store in the import format, or as spreadsheets in the template's layout."""
     store = open_store(ctx)
-    with open_output(output) as out:
-        export_store(store, out, fmt)
+    if fmt in ("yaml", "json"):
+        from cadre_policy.facts.exporter import export_store
+        with open_output(output) as out:
+            export_store(store, out, fmt)
+        return
+    from cadre_policy.facts.sheets.writer import rows, write_csv_folder, write_xlsx
+    data = rows(store.units().values(), store.iter_cadre_chunks())
+    if fmt == "csv":
+        if output is None:
+            raise Failure("CSV export writes a folder; give -o FOLDER")
+        write_csv_folder(output, data, lambda path: open_output(path, newline=""))
+        return
+    _binary_output(output)
+    with open_output(output, binary=True) as out:
+        write_xlsx(out, data)
+
+
+@facts.command("template")
+@output_option
+def facts_template(output):
+    """Write an empty workbook to fill in: every sheet, drop-downs, date columns, a 说明 sheet."""
+    from cadre_policy.facts.sheets.writer import write_xlsx
+    _binary_output(output)
+    with open_output(output, binary=True) as out:
+        write_xlsx(out, ())
 
 
 @facts.command("show")

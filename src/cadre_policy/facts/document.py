@@ -48,6 +48,11 @@ class Document:
         shown = path + [key] if key is not None else path
         return Issue(self.file, line, col, json_path(shown), message)
 
+    def where(self, path: list) -> str:
+        """``file:line`` of the value at ``path`` (for "first at …" in messages)."""
+        line, _ = self.position(path)
+        return f"{self.file}:{line}" if line else f"{self.file} {json_path(path)}"
+
     def position(self, path: list, key: str | None = None) -> tuple[int, int]:
         """Return the 1-based (line, column) of the value at ``path``, or (0, 0).
 

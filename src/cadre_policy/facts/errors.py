@@ -39,8 +39,10 @@ class Issue:
         file: The file name as given on the command line.
         line: 1-based line, or 0 when unknown.
         column: 1-based column, or 0 when unknown.
-        path: JSON path of the offending value, e.g. ``$.cadres[3].posts[0].end``.
+        path: JSON path of the offending value, e.g. ``$.cadres[3].posts[0].end``; in a
+            spreadsheet, the field name of the column (empty for a sheet's structure).
         message: What is wrong.
+        cell: In a spreadsheet, ``SHEET!CELL`` (``任职!D12``) or ``SHEET!ROW``; else empty.
     """
 
     file: str
@@ -48,8 +50,12 @@ class Issue:
     column: int
     path: str
     message: str
+    cell: str = ""
 
     def __str__(self) -> str:
+        if self.cell:
+            place = f"{self.file}:{self.cell}"
+            return f"{place}: {self.path}: {self.message}" if self.path else f"{place}: {self.message}"
         place = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
         return f"{place}: {self.path}: {self.message}"
 

@@ -85,8 +85,7 @@ class _Checker:
 
     def _where(self, seen: tuple[Document, int], kind: str) -> str:
         doc, index = seen
-        line, _ = doc.position([kind, index])
-        return f"{doc.file}:{line}" if line else f"{doc.file} {kind}[{index}]"
+        return doc.where([kind, index])
 
     def _unit_known(self, doc: Document, path: list, record: dict, key: str) -> None:
         unit_id = _str(record.get(key))
@@ -182,7 +181,13 @@ class _Checker:
 
 
 def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
-    """Return every schema and cross-record issue of the parsed documents."""
+    """Return every schema and cross-record issue of the parsed documents.
+
+    A document is anything with ``file``, ``data`` (the import format, dates as ISO
+    text), ``issue(path, message, key=None)`` and ``where(path)``: a YAML/JSON
+    :class:`Document`, or a workbook read by :mod:`cadre_policy.facts.sheets`, whose
+    issues name the sheet and cell of the value.
+    """
     issues: list[Issue] = []
     checker = _Checker(store_units)
     for doc in docs:
@@ -220,10 +225,34 @@ def import_files(store: FactStore, files: list[str]) -> UpsertResult:
             store is left untouched.
     """
     docs, issues = read_files(files)
-    issues += validate(docs, store.units().keys())
+    order = {f: n for n, f in enumerate(files)}
+    return import_documents(store, docs, issues,
+                            key=lambda x: (order.get(x.file, len(order)), x.line, x.column, x.path))
+
+
+def import_documents(store: FactStore, docs: list, issues: list[Issue], key=None,
+                     keep=None) -> UpsertResult:
+    """Validate parsed documents and, only if there is no issue at all, upsert them in one transaction.
+
+    Args:
+        store: The fact store to write to.
+        docs: Parsed documents (see :func:`validate`).
+        issues: Problems already found while reading them.
+        key: Sort key of the issues in the report (their order as found when None).
+        keep: Which validation issues to report (all when None); a reader drops those
+            that repeat a problem it already reported at the same place.
+
+    Returns:
+        Counts of units and cadres added, updated and unchanged.
+
+    Raises:
+        ImportRejected: With every issue; the store is left untouched.
+    """
+    found = validate(docs, store.units().keys())
+    issues = list(issues) + (found if keep is None else [x for x in found if keep(x)])
     if issues:
-        order = {f: n for n, f in enumerate(files)}
-        issues.sort(key=lambda x: (order.get(x.file, len(order)), x.line, x.column, x.path))
+        if key is not None:
+            issues.sort(key=key)
         raise ImportRejected(issues)
     units = [canonical_unit(u) for d in docs for u in d.data.get("units") or ()]
     cadres = [canonical_cadre(c) for d in docs for c in d.data.get("cadres") or ()]
