@@ -12,7 +12,7 @@ from policy_builder import write_set
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 AS_OF = date(2017, 6, 30)
-ENGINES = ["durable", "python"]
+ENGINES = ["durable", "python", "columnar"]
 
 CHAIN_RULES = [
     """\

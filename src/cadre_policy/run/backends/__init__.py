@@ -1,6 +1,7 @@
-"""Two engines for the same compiled rules: durable_rules (the default) and plain Python.
+"""Three engines for the same compiled rules: durable_rules (the default), plain Python and
+columnar (run/columnar: whole populations at once; one cadre here).
 
-Both take a compiled set and one encoded cadre fact and return the same ``Firings``:
+All take a compiled set and one encoded cadre fact and return the same ``Firings``:
 which rule tests fired and which facts were asserted. Firings are sets, so the order
 in which an engine happened to fire rules cannot change a result.
 """
@@ -23,11 +24,14 @@ def closure_values(stratum: ir.Stratum, asserted: set) -> dict:
 
 
 def make_engine(name: str, compiled: ir.CompiledSet):
-    """The engine called ``name`` (durable | python) for a compiled set."""
+    """The engine called ``name`` (durable | python | columnar) for a compiled set."""
     if name == "python":
         from cadre_policy.run.backends.python import PythonEngine
         return PythonEngine(compiled)
     if name == "durable":
         from cadre_policy.run.backends.durable import DurableEngine
         return DurableEngine(compiled)
-    raise ValueError(f"unknown engine '{name}' (durable | python)")
+    if name == "columnar":
+        from cadre_policy.run.columnar import ColumnarEngine
+        return ColumnarEngine(compiled)
+    raise ValueError(f"unknown engine '{name}' (durable | python | columnar)")
