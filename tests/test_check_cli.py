@@ -79,6 +79,13 @@ def test_both_engines_give_the_same_json(run_cli, sample_db):
         assert a == b
 
 
+def test_check_all_is_the_same_on_the_three_engines(run_cli, sample_db):
+    outputs = {engine: run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json",
+                               "--engine", engine).stdout for engine in ("durable", "python", "columnar")}
+    assert outputs["durable"] == outputs["python"] == outputs["columnar"]
+    assert run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout == outputs["columnar"]
+
+
 def test_near_misses(run_cli, sample_db):
     out = json.loads(run_cli(sample_db, "check", "C0001", "--as-of", AS_OF, "--format", "json", "--near").stdout)
     assert "near_misses" in out

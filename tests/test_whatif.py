@@ -238,6 +238,17 @@ def test_the_same_run_on_the_python_engine_gives_the_same_changes(tmp_path, popu
     assert changes_d, "counting secondments should change someone"
 
 
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "drafts").glob("*.yaml")))
+def test_the_columnar_run_gives_what_durable_rules_gives(population, baseline, name):
+    """Columns find who changes; durable_rules re-evaluates those and writes the same reasons."""
+    url, _, _ = population
+    path = ROOT / "drafts" / f"{name}.yaml"
+    rete, rete_changes = whatif(url, baseline, path, workers=1)
+    columnar, columnar_changes = whatif(url, baseline, path, workers=2, engine="columnar")
+    assert columnar_changes == rete_changes
+    assert columnar.counts == rete.counts and columnar.units == rete.units
+
+
 @pytest.mark.parametrize("name", ["admonish_30pct", "grassroots_3y", "replace_and_disable"])
 def test_the_shortcut_gives_what_running_the_draft_gives(population, baseline, name):
     url, _, _ = population

@@ -5,8 +5,8 @@ import json
 
 import click
 
-from cadre_policy.cli.common import (Failure, as_of_option, engine_option, evaluation_day, load_policies,
-                                     make_runner, open_store, policies_option)
+from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_option, evaluation_day,
+                                     load_policies, make_runner, open_store, policies_option)
 
 
 @click.command()
@@ -30,7 +30,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         raise Failure("give a CADRE_ID, or --all")
     policy_set = load_policies(policies_dir)
     day = evaluation_day(as_of)
-    runner = make_runner(policy_set, day, engine)
+    runner = make_runner(policy_set, day, engine_for(engine, all_cadres))
     store = open_store(ctx)
     console = Console(highlight=False, soft_wrap=True)
     units = units_for(runner, store)

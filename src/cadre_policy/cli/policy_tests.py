@@ -5,8 +5,8 @@ import sys
 
 import click
 
-from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_option, evaluation_day,
-                                     load_policies, policies_option, policy_dir)
+from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_for, engine_option,
+                                     evaluation_day, load_policies, policies_option, policy_dir)
 
 
 @click.command("test")
@@ -19,7 +19,7 @@ def test_command(paths, policies_dir, engine, coverage):
     from cadre_policy.testing.cases import run_files, uncovered
     directory = policy_dir(policies_dir)
     policy_set = load_policies(directory)
-    results, problems = run_files(policy_set, paths or [directory], engine)
+    results, problems = run_files(policy_set, paths or [directory], engine_for(engine, False))
     for problem in problems:
         click.echo(str(problem), err=True)
     for result in results:

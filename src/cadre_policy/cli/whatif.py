@@ -9,7 +9,7 @@ from datetime import date
 
 import click
 
-from cadre_policy.cli.common import (Failure, as_of_option, engine_option, load_policies, open_store,
+from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_option, load_policies, open_store,
                                      output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
@@ -94,8 +94,8 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     store = open_store(ctx)
     if unit_id is not None and unit_id not in store.units():
         raise Failure(f"unknown unit id: {unit_id}")
-    job = Job(ctx.find_root().obj["db_url"], day, engine, baseline, draft_set, overrides, unit_id, near_margin,
-              shortcut=not no_shortcut)
+    job = Job(ctx.find_root().obj["db_url"], day, engine_for(engine, True), baseline, draft_set, overrides, unit_id,
+              near_margin, shortcut=not no_shortcut)
     show = not quiet and sys.stderr.isatty()
     try:
         with _progress_bar(show) as progress:

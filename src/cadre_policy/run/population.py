@@ -22,7 +22,17 @@ def units_for(evaluator: PolicyRunner, store) -> dict:
 
 
 def check_all(evaluator: PolicyRunner, store, units: dict, unit: str | None = None) -> Iterator[CadreResult]:
-    """Every cadre of the store (or with a current post in ``unit``), read in bulk chunks."""
+    """Every cadre of the store (or with a current post in ``unit``), read in bulk chunks.
+
+    On the columnar engine each chunk is evaluated at once, then each result assembled.
+    """
+    batch = getattr(evaluator.engine, "run_facts", None)
     for chunk in store.iter_cadre_chunks(unit=unit):
-        for doc in chunk:
-            yield evaluator.evaluate(doc, units)
+        if batch is None:
+            for doc in chunk:
+                yield evaluator.evaluate(doc, units)
+            continue
+        sides = [evaluator.facts(doc, units) for doc in chunk]
+        matrix = batch([fact for _, fact in sides])
+        for row, (doc, (scope, fact)) in enumerate(zip(chunk, sides)):
+            yield evaluator.assemble(doc, scope, fact, matrix.firings(row))

@@ -477,8 +477,11 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
     changed = n = skipped = 0
     changed_by_unit: Counter = Counter()
+    comparer = Comparer
+    if job.engine == "columnar":
+        from cadre_policy.whatif.columnar import ColumnarComparer as comparer
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        for chunk in run_tasks(tasks, Comparer, (job,), workers):
+        for chunk in run_tasks(tasks, comparer, (job,), workers):
             n += chunk["n"]
             skipped += chunk["skipped"]
             counts[0].update(chunk["counts"][0])
