@@ -114,12 +114,39 @@ def bare_rate(db: Path, draft: Path, count: int, engine: str) -> float:
     """Evaluations per second of the bare engine (baseline and draft rulesets, one process) on
     already-derived, already-encoded facts."""
     base, other, pairs = derived_facts(db, draft, count, engine)
+    if engine == "columnar":            # a whole chunk at a time, as the what-if runs it
+        start = time.perf_counter()
+        for i in range(0, len(pairs), 1000):
+            base.engine.run_facts([b for b, _ in pairs[i:i + 1000]])
+            other.engine.run_facts([d for _, d in pairs[i:i + 1000]])
+        return 2 * len(pairs) / (time.perf_counter() - start)
     run_b, run_d = base.engine.run, other.engine.run
     start = time.perf_counter()
     for fact_b, fact_d in pairs:
         run_b(fact_b)
         run_d(fact_d)
     return 2 * len(pairs) / (time.perf_counter() - start)
+
+
+def read_in_columns(db: Path) -> tuple[float, int]:
+    """(seconds, rows) to read every row of the cadre tables into columns (SQLAlchemy Core, no
+    documents built): the floor an end-to-end run is compared with."""
+    from sqlalchemy import select
+    from cadre_policy.facts import models
+    from cadre_policy.facts.store import FactStore
+    tables = [m.__table__ for m in (models.Cadre, models.Post, models.Appraisal, models.Review,
+                                    models.Rectification, models.Nomination, models.Poll, models.Opinion,
+                                    models.Assessment)]
+    rows = 0
+    with FactStore(f"sqlite:///{db}") as store:
+        start = time.perf_counter()
+        with store.engine.connect() as conn:
+            for table in tables:
+                result = conn.execute(select(table)).fetchall()
+                columns = list(zip(*result))
+                rows += len(result)
+                del columns, result
+        return time.perf_counter() - start, rows
 
 
 def load_average() -> str:

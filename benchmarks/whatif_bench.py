@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """What-if end to end: generated populations in SQLite, `policy whatif` timed as a subprocess.
 
-For each size: evaluations per second end to end (cadres x 2 scenarios / wall time of
-the whole command), the peak memory of its process tree, and in the same run the rate
-of the bare engine (the same compiled baseline and draft rulesets, one process, on
-already-derived facts of the same population) for durable_rules and the plain-Python
-engine. Populations are generated once and cached (--cache, default
-$TMPDIR/cadre-policy-bench).
+For each size and draft (by default drafts/admonish_30pct, grassroots_3y and
+replace_and_disable): wall time, µs per cadre end to end next to the µs per cadre of
+merely reading the same rows from the store into columns (SQLAlchemy Core, no documents),
+evaluations per second (cadres x 2 scenarios / wall time of the whole command), the peak
+memory of its process tree, and in the same run the rate of the bare engine (the same
+compiled baseline and draft, one process, on already-derived facts of the same population;
+the columnar engine a chunk of 1,000 at a time). Populations are generated once and cached
+(--cache, default $TMPDIR/cadre-policy-bench).
 
     python benchmarks/whatif_bench.py                       # 10k, 100k, 1M
-    python benchmarks/whatif_bench.py --sizes 10000 --engines durable
+    python benchmarks/whatif_bench.py --sizes 100000 --engines columnar,durable
 """
 from __future__ import annotations
 
@@ -21,14 +23,16 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import POLICY, ROOT, bare_rate, cache_dir, load_average, population, timed  # noqa: E402
+from common import (POLICY, ROOT, bare_rate, cache_dir, load_average, population, read_in_columns,  # noqa: E402
+                    timed)
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated population sizes")
-    parser.add_argument("--draft", default=str(ROOT / "drafts" / "admonish_30pct.yaml"))
-    parser.add_argument("--engines", default="durable,python")
+    parser.add_argument("--drafts", default=",".join(str(ROOT / "drafts" / f"{n}.yaml") for n in
+                                                     ("admonish_30pct", "grassroots_3y", "replace_and_disable")))
+    parser.add_argument("--engines", default="columnar,durable")
     parser.add_argument("--workers", type=int, help="passed to policy whatif (default: all cores)")
     parser.add_argument("--modes", default="shortcut,full",
                         help="shortcut: as shipped; full: --no-shortcut (the draft's engine runs for every cadre)")
@@ -42,11 +46,11 @@ def main(argv=None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     engines = [e for e in args.engines.split(",") if e]
     modes = [m for m in args.modes.split(",") if m]
-    draft = Path(args.draft)
     results = []
-    print(f"cores {os.cpu_count()}, load {load_average()}, draft {draft.name}", file=sys.stderr)
-    for size in sizes:
+    print(f"cores {os.cpu_count()}, load {load_average()}", file=sys.stderr)
+    for size, draft in ((size, Path(d)) for size in sizes for d in args.drafts.split(",")):
         db = population(directory, size, args.seed)
+        read_s, rows = read_in_columns(db)
         for engine in engines:
             sample = min(size, args.bare_sample)
             bare = bare_rate(db, draft, sample, engine)
@@ -59,7 +63,10 @@ def main(argv=None) -> int:
                     cmd.append("--no-shortcut")
                 load_before = load_average()
                 run = timed(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                row = {"cadres": size, "engine": engine, "mode": mode, "wall_s": round(run["wall"], 1),
+                row = {"cadres": size, "draft": draft.stem, "engine": engine, "mode": mode,
+                       "wall_s": round(run["wall"], 1),
+                       "us_per_cadre": round(run["wall"] / size * 1e6), "read_us_per_cadre": round(read_s / size * 1e6),
+                       "rows": rows,
                        "evals_per_s": round(2 * size / run["wall"]),
                        "bare_evals_per_s": round(bare), "bare_sample": sample,
                        "ratio_to_bare": round(2 * size / run["wall"] / bare, 2),
@@ -67,12 +74,13 @@ def main(argv=None) -> int:
                        "load_before": load_before}
                 results.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
-    print("| cadres | engine | mode | wall (s) | eval/s end to end | bare eval/s (1 process) | ratio "
-          "| peak MB (tree) | peak MB (largest process) |")
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| cadres | draft | engine | mode | wall (s) | µs/cadre end to end | µs/cadre reading the rows in columns "
+          "| eval/s end to end | bare eval/s (1 process) | peak MB (tree) | peak MB (largest process) |")
+    print("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['cadres']:,} | {r['engine']} | {r['mode']} | {r['wall_s']} | {r['evals_per_s']:,} | "
-              f"{r['bare_evals_per_s']:,} | {r['ratio_to_bare']} | {r['tree_peak_mb']} | {r['max_process_mb']} |")
+        print(f"| {r['cadres']:,} | {r['draft']} | {r['engine']} | {r['mode']} | {r['wall_s']} | {r['us_per_cadre']} | "
+              f"{r['read_us_per_cadre']} | {r['evals_per_s']:,} | {r['bare_evals_per_s']:,} | {r['tree_peak_mb']} | "
+              f"{r['max_process_mb']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

@@ -98,6 +98,12 @@ def store(store_url):
         yield opened
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _policy_cache(tmp_path_factory):
+    """The start-up cache of this test session, away from the user's own."""
+    os.environ["POLICY_CACHE_DIR"] = str(tmp_path_factory.mktemp("policy-cache"))
+
+
 def invoke(db_url: str, *args: str):
     """Run ``policy --db DB_URL ARGS...`` in-process; return click's Result (stdout/stderr apart)."""
     from cadre_policy import cli

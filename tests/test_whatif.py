@@ -53,12 +53,12 @@ def write_draft(tmp_path, name, body) -> Path:
     return path
 
 
-def whatif(url, baseline, draft_path, workers=1, engine="durable", shortcut=True):
+def whatif(url, baseline, draft_path, workers=1, engine="durable", shortcut=True, cluster=None):
     draft_set, draft, diagnostics = load_draft(draft_path, baseline)
     assert draft_set is not None, [str(d) for d in diagnostics]
     with FactStore(url) as store:
         job = Job(url, AS_OF, engine, baseline, draft_set, shortcut=shortcut)
-        result = run_whatif(job, store, workers=workers, chunk_size=400)
+        result = run_whatif(job, store, workers=workers, chunk_size=400, cluster=cluster)
     changes = list(result.changes())
     result.close()
     return result, changes
@@ -247,6 +247,18 @@ def test_the_columnar_run_gives_what_durable_rules_gives(population, baseline, n
     columnar, columnar_changes = whatif(url, baseline, path, workers=2, engine="columnar")
     assert columnar_changes == rete_changes
     assert columnar.counts == rete.counts and columnar.units == rete.units
+
+
+def test_a_run_on_a_dask_local_cluster_gives_the_local_run(population, baseline):
+    """Id-range partitions on two Dask worker processes, each reading the store itself."""
+    pytest.importorskip("distributed")
+    url, _, _ = population
+    path = ROOT / "drafts" / "grassroots_3y.yaml"
+    local, local_changes = whatif(url, baseline, path, engine="columnar")
+    dask, dask_changes = whatif(url, baseline, path, workers=2, engine="columnar", cluster="local")
+    assert dask.workers == 2 and dask.cadres == local.cadres == N
+    assert dask_changes == local_changes and dask_changes
+    assert dask.counts == local.counts and dask.units == local.units
 
 
 @pytest.mark.parametrize("name", ["admonish_30pct", "grassroots_3y", "replace_and_disable"])

@@ -41,7 +41,11 @@ def _progress_bar(enabled: bool):
 @click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a current post in this unit.")
 @policies_option
 @engine_option
-@click.option("--workers", type=click.IntRange(1), help="Worker processes (default: all cores).")
+@click.option("--workers", type=click.IntRange(1),
+              help="Worker processes (default: all cores; with --cluster local: the LocalCluster's, default 2).")
+@click.option("--cluster", metavar="ADDRESS",
+              help="Run the partitions on a Dask cluster: a scheduler address (tcp://host:8786), "
+                   "or 'local' for a LocalCluster on this machine. Workers read the same --db.")
 @click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
               help="Cadres read and evaluated per task.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
@@ -55,7 +59,7 @@ def _progress_bar(enabled: bool):
               help="Run the draft's engine for every cadre, even where it provably fires as the baseline.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
-def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, chunk_size, fmt, output,
+def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
            limit, near_margin, no_shortcut, quiet):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.diagnostics import PolicyRejected
@@ -99,7 +103,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     show = not quiet and sys.stderr.isatty()
     try:
         with _progress_bar(show) as progress:
-            result = run_whatif(job, store, workers, chunk_size, progress)
+            result = run_whatif(job, store, workers, chunk_size, progress, cluster)
         result.structure = structure_changes(baseline, draft_set, store, day, overrides, unit_id)
     except PolicyRejected as error:
         raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None

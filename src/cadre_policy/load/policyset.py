@@ -4,16 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from cadre_policy import data
-from cadre_policy.check.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
-from cadre_policy.load.policies import load_policy_set
 from cadre_policy.language.model import PolicySet
+from cadre_policy.load.cache import cached
 
 DEFAULT_POLICIES = data.POLICIES
 
 
 def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
     """Every diagnostic of a policy set, sorted by place."""
+    from cadre_policy.check.policy import check_policy_set     # imported only when not cached
+    from cadre_policy.load.policies import load_policy_set
     policy_set, diagnostics = load_policy_set(directory)
     if policy_set is not None:
         diagnostics = diagnostics + check_policy_set(policy_set)
@@ -23,11 +24,15 @@ def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
 
 
 def load(directory) -> PolicySet:
-    """A checked policy set.
+    """A checked policy set, from the start-up cache when nothing it came from changed (load/cache).
 
     Raises:
         PolicyRejected: with every error (warnings do not stop it).
     """
+    return cached(directory, lambda: _load(directory))
+
+
+def _load(directory) -> PolicySet:
     policy_set, diagnostics = lint(directory)
     if policy_set is None or any(d.severity == "error" for d in diagnostics):
         raise PolicyRejected(diagnostics)

@@ -455,8 +455,12 @@ def _key_order(key: str):
 
 
 def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 1000,
-               progress=None) -> WhatIfResult:
-    """Evaluate baseline and draft over the store; counts in memory, differences spooled."""
+               progress=None, cluster: str | None = None) -> WhatIfResult:
+    """Evaluate baseline and draft over the store; counts in memory, differences spooled.
+
+    With ``cluster`` (a Dask scheduler address, or ``local`` for a LocalCluster of ``workers``
+    processes) the partitions run on Dask (whatif/cluster.py); the result is the same.
+    """
     import time
     started = time.perf_counter()
     workers = workers or default_workers()
@@ -480,8 +484,14 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     comparer = Comparer
     if job.engine == "columnar":
         from cadre_policy.whatif.columnar import ColumnarComparer as comparer
+    if cluster:
+        from cadre_policy.whatif.cluster import ClusterRunner
+        runner = ClusterRunner(cluster, workers)
+        chunks = runner.run(tasks, comparer, (job,))
+    else:
+        runner, chunks = None, run_tasks(tasks, comparer, (job,), workers)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        for chunk in run_tasks(tasks, comparer, (job,), workers):
+        for chunk in chunks:
             n += chunk["n"]
             skipped += chunk["skipped"]
             counts[0].update(chunk["counts"][0])
@@ -498,6 +508,8 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
                 changed_by_unit[change["unit"]] += 1
             if progress is not None:
                 progress(chunk["n"], total)
+    if runner is not None:
+        workers = runner.workers
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
                         time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)
 

@@ -27,12 +27,10 @@ class Column:
     def text_codes(self):
         """(sorted distinct strings, code of each row): codes keep the strings' order."""
         if self._sorted is None:
-            values = np.array(sorted(set(self.text[self.text_mask])), dtype=object)
+            rows = np.flatnonzero(self.text_mask)
             codes = np.full(len(self.text), -1, dtype=np.int64)
-            if len(values):
-                index = {v: i for i, v in enumerate(values)}
-                rows = np.flatnonzero(self.text_mask)
-                codes[rows] = [index[v] for v in self.text[rows]]
+            values, inverse = np.unique(self.text[rows], return_inverse=True)
+            codes[rows] = inverse.ravel()
             self._sorted = (values, codes)
         return self._sorted
 
@@ -90,3 +88,22 @@ class FactTable:
 
     def column(self, path: str) -> Column | None:
         return self.columns.get(path)
+
+
+def from_arrays(arrays: dict) -> FactTable:
+    """A table from columns already in arrays: path -> (values, present mask).
+
+    Integer arrays become numeric columns; object arrays of strings become text columns.
+    """
+    n = len(next(iter(arrays.values()))[0]) if arrays else 0
+    columns = {}
+    for path, (values, mask) in arrays.items():
+        column = Column(n)
+        column.present = np.asarray(mask, dtype=bool)
+        if values.dtype == object:
+            column.text, column.text_mask = values, column.present
+            column.text_codes()
+        else:
+            column.num, column.num_mask = values.astype(np.int64), column.present
+        columns[path] = column
+    return FactTable(n, columns)
