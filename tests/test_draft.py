@@ -73,8 +73,8 @@ replace:
     draft_set, _, diagnostics = load_draft(path, baseline)
     assert draft_set is None
     found = lines(diagnostics)
-    assert f"{path}:5:3: E202 unknown parameter 'supervision.admonish_ratoi' (a draft names parameters as " \
-           f"policy.name) (did you mean 'supervision.admonish_ratio'?)" in found
+    assert f"{path}:5:3: E202 unknown parameter 'supervision.admonish_ratoi': a draft names parameters as " \
+           f"policy.name (did you mean 'supervision.admonish_ratio'?)" in found
     assert any(line.startswith(f"{path}:6:29: E303") for line in found), found
     assert f"{path}:7:11: E204 unknown rule id 'supervision.duee' in disable (did you mean 'supervision.due'?)" \
         in found

@@ -1,37 +1,35 @@
-"""`policy lint`: every diagnostic of policy files and drafts, one line each."""
+"""`policy lint`: every diagnostic of policy files, drafts, test files and the set's data files."""
 from __future__ import annotations
 
+import json
 import sys
-from pathlib import Path
 
 import click
 
-from cadre_policy.cli.common import EXIT_FINDINGS, EXIT_OK, policy_dir
+from cadre_policy.cli.common import EXIT_FINDINGS, EXIT_OK, policies_option, policy_dir
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-def lint(paths):
-    """Check policy files: YAML, schema, names, types, strata. Exit 1 on errors."""
-    from cadre_policy.load.drafts import is_draft_file, lint_drafts
-    from cadre_policy.load.policyset import lint as lint_set
-    targets = [Path(p) for p in paths] or [Path(policy_dir(None))]
-    errors = 0
-    shown = 0
-    drafts = [p for p in targets if p.is_file() and is_draft_file(p)]
-    targets = [p for p in targets if p not in drafts]
-    for diagnostic in lint_drafts(drafts, policy_dir(None)):   # drafts: checked against the set in force
-        click.echo(str(diagnostic))
-        shown += 1
-        errors += diagnostic.severity == "error"
-    for directory in sorted({p if p.is_dir() else p.parent for p in targets}):
-        only = {str(p) for p in targets if not p.is_dir()}
-        _, diagnostics = lint_set(directory)
+@policies_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif"]), default="text", show_default=True,
+              help="text: one line per diagnostic; json: a document; sarif: SARIF 2.1.0 for editors and code review.")
+def lint(paths, policies_dir, fmt):
+    """Check policy files, drafts, test files, outcomes.yaml and provisions.yaml.
+
+    PATHS are files or directories (default: the policy set). Exit 1 on errors, 2 when a
+    path does not exist or holds no policy file.
+    """
+    from cadre_policy.check.lint import lint_paths
+    from cadre_policy.render.diagnostics import to_json, to_sarif
+    diagnostics = lint_paths(paths, policy_dir(policies_dir))
+    errors = sum(d.severity == "error" for d in diagnostics)
+    if fmt == "json":
+        click.echo(json.dumps(to_json(diagnostics), ensure_ascii=False, indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(to_sarif(diagnostics), ensure_ascii=False, indent=2))
+    else:
         for diagnostic in diagnostics:
-            if only and diagnostic.location.file not in only:
-                continue
             click.echo(str(diagnostic))
-            shown += 1
-            errors += diagnostic.severity == "error"
-    click.echo(f"{errors} error(s), {shown - errors} warning(s)", err=True)
+        click.echo(f"{errors} error(s), {len(diagnostics) - errors} warning(s)", err=True)
     sys.exit(EXIT_FINDINGS if errors else EXIT_OK)

@@ -1,7 +1,9 @@
 """`policy test` and `policy show`: authoring feedback on the policy set."""
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -13,26 +15,48 @@ from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_opti
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @policies_option
 @engine_option
-@click.option("--coverage", is_flag=True, help="List the rules no case makes fire.")
-def test_command(paths, policies_dir, engine, coverage):
-    """Run the policy test cases (*.tests.yaml). Exit 1 when any fails."""
-    from cadre_policy.testing.cases import run_files, uncovered
+@click.option("--coverage", is_flag=True,
+              help="Also list the rules no case exercises (of the policies whose tests are given).")
+@click.option("-k", "select", metavar="EXPR",
+              help="Only the cases whose name matches: names joined by and, or, not, e.g. -k '诫勉 and not 恰为'.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
+              help="text: failures and a summary; json: every case; junit: JUnit XML for CI.")
+def test_command(paths, policies_dir, engine, coverage, select, fmt):
+    """Run the policy test cases (*.tests.yaml). Exit 1 when any fails, 2 when a test file has errors."""
+    from cadre_policy.check.cases import lint_cases_file
+    from cadre_policy.check.lint import file_kind
+    from cadre_policy.diagnostics import PolicyRejected
+    from cadre_policy.testing.cases import case_files, coverage_scope, run_files, uncovered
+    from cadre_policy.testing.select import matcher
     directory = policy_dir(policies_dir)
     policy_set = load_policies(directory)
-    results, problems = run_files(policy_set, paths or [directory], engine_for(engine, False))
-    for problem in problems:
-        click.echo(str(problem), err=True)
-    for result in results:
-        if not result.passed:
-            click.echo(f"FAIL {result.case.file}:{result.case.line}: {result.case.name}")
-            for difference in result.differences:
-                click.echo(f"    {difference}")
+    targets = paths or [directory]
+    predicate = matcher(select) if select is not None else None
+    problems = [d for f in case_files(targets) if file_kind(Path(f)) == "tests"
+                for d in lint_cases_file(Path(f), policy_set)]
+    if any(d.severity == "error" for d in problems):
+        raise PolicyRejected(problems, "the test files have errors; run `policy lint`")
+    results, _ = run_files(policy_set, targets, engine_for(engine, False), predicate)
+    if predicate is not None and not results:
+        raise Failure(f"no case matches -k '{select}'")
+    missing = uncovered(policy_set, results, coverage_scope(policy_set, targets)) if coverage else None
     passed = sum(r.passed for r in results)
-    if coverage:
-        for location, rule_id, provision in uncovered(policy_set, results):
+    if fmt == "json":
+        from cadre_policy.render.tests import to_json
+        click.echo(json.dumps(to_json(results, missing), ensure_ascii=False, indent=2))
+    elif fmt == "junit":
+        from cadre_policy.render.tests import to_junit
+        click.echo(to_junit(results), nl=False)
+    else:
+        for result in results:
+            if not result.passed:
+                click.echo(f"FAIL {result.case.file}:{result.case.line}: {result.case.name}")
+                for difference in result.differences:
+                    click.echo(f"    {difference}")
+        for location, rule_id, provision in missing or ():
             click.echo(f"UNCOVERED {location}: {rule_id} ({provision}) no case exercises it")
-    click.echo(f"PASS: {passed}/{len(results)}")
-    sys.exit(EXIT_OK if passed == len(results) and not problems else EXIT_FINDINGS)
+        click.echo(f"PASS: {passed}/{len(results)}")
+    sys.exit(EXIT_OK if passed == len(results) else EXIT_FINDINGS)
 
 
 @click.command()
@@ -41,11 +65,19 @@ def test_command(paths, policies_dir, engine, coverage):
 @policies_option
 def show(rule_id, as_of, policies_dir):
     """A rule as a Chinese sentence, with the parameter values in force on --as-of."""
+    from cadre_policy.aggregate import load_structure
     from cadre_policy.diagnostics import suggest
-    from cadre_policy.explain.sentence import rule_sentence
+    from cadre_policy.explain.sentence import aggregate_sentence, rule_sentence
     policy_set = load_policies(policies_dir)
+    day = evaluation_day(as_of)
     rule = policy_set.rule(rule_id)
-    if rule is None:
-        hint = suggest(rule_id, [r.id for r in policy_set.rules])
+    if rule is not None:
+        click.echo(rule_sentence(policy_set, rule, day))
+        return
+    structure = load_structure(policy_set)
+    aggregate = next((r for r in structure.rules if r.id == rule_id), None)
+    if aggregate is None:
+        hint = suggest(rule_id, [r.id for r in policy_set.rules] + [r.id for r in structure.rules])
         raise Failure(f"unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""))
-    click.echo(rule_sentence(policy_set, rule, evaluation_day(as_of)))
+    group = next((g for g in structure.groups if g.name == aggregate.group), None)
+    click.echo(aggregate_sentence(policy_set, aggregate, group, day))

@@ -30,13 +30,13 @@ class _Sentence:
         return "的".join(words) + f"〔{path}〕"
 
     def param(self, ref: m.ParamRef) -> str:
-        name = next((n for n in ref.candidates() if n in self.params), ref.name)
+        name = next((n for n in ref.candidates() if n in self.ps.parameters), ref.name)
         spec = self.ps.parameters.get(name)
-        value = self.params.get(name)
+        if self.params.get(name) is None:
+            return f"〔参数 {name}：{self.as_of.isoformat()} 时尚无取值〕"
         unit = {"years": "年", "months": "个月"}.get(spec.kind if spec else "", "")
-        shown = display(value)
         open_note = "，原文未明确，为默认值" if spec is not None and spec.open else ""
-        return f"{shown}{unit}（参数 {name}，{self.as_of.isoformat()} 时的取值{open_note}）"
+        return f"{display(self.params[name])}{unit}（参数 {name}，{self.as_of.isoformat()} 时的取值{open_note}）"
 
     def value(self, value, subject: str = "") -> str:
         if isinstance(value, m.ParamRef):
@@ -44,8 +44,9 @@ class _Sentence:
         if isinstance(value, m.FactRef):
             return self.fact(value.path)
         if isinstance(value, m.Period):
-            amount = self.param(value.amount) if isinstance(value.amount, m.ParamRef) else value.amount.raw
-            return f"{amount}{'年' if value.unit == 'years' else '个月'}"
+            if isinstance(value.amount, m.ParamRef):
+                return self.param(value.amount)        # the parameter's value carries its unit
+            return f"{value.amount.raw}{'年' if value.unit == 'years' else '个月'}"
         raw = value.raw
         field = subject.split(".")[-1]
         kind = {"target_rank": "rank"}.get(field, field)
@@ -117,8 +118,12 @@ def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
             lines += s.condition(rule.unmet, 1)
         else:
             lines.append("不符合，当上述条件确定不成立；资料不全时为“待定”")
+    return "\n".join(lines + _citation(policy, rule, as_of))
+
+
+def _citation(policy: m.Policy, rule, as_of: date) -> list[str]:
     src = policy.source
-    lines += ["", f"依据：《{src.document}》（{src.issuer}{'，' + src.date if src.date else ''}）{rule.section}",
+    lines = ["", f"依据：《{src.document}》（{src.issuer}{'，' + src.date if src.date else ''}）{rule.section}",
               f"原文：“{rule.quote}”", f"条款：{rule.provision}；文件 {src.file or '—'}；"
               f"有效期 {policy.in_force.start} 起{'至 ' + str(policy.in_force.end) if policy.in_force.end else ''}"]
     if rule.note:
@@ -126,4 +131,28 @@ def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
     in_force = policy.in_force.holds(as_of) and (rule.in_force is None or rule.in_force.holds(as_of))
     if not in_force:
         lines.append(f"注意：{as_of.isoformat()} 时本规则不在有效期内。")
-    return "\n".join(lines)
+    return lines
+
+
+MEASURE_WORDS = {"count": "符合条件的人数", "share": "符合条件者所占比例", "exists": "至少一人符合条件",
+                 "share_of_teams": "符合条件的班子所占比例"}
+
+
+def aggregate_sentence(policy_set: m.PolicySet, rule, group, as_of: date) -> str:
+    """A structure (aggregate) rule in Chinese: over which group, what is measured against what target."""
+    s = _Sentence(policy_set, as_of)
+    if rule.target is None:
+        target = ""
+    elif hasattr(rule.target, "low"):
+        target = f" {rule.word} {s.value(rule.target.low)}至{s.value(rule.target.high)}"
+    else:
+        target = f" {rule.word} {s.value(rule.target)}"
+    finding = policy_set.outcomes.findings.get(rule.finding, {})
+    per = {"unit": "每个班子", "region": "每个县市区", "city": "全市", "all": "全部"}.get(group.per, group.per) \
+        if group is not None else ""
+    lines = [f"{rule.id} — {rule.title}", "",
+             f"范围：{group.title if group else rule.group}（{per}为一个统计单位）",
+             f"衡量：{MEASURE_WORDS.get(rule.measure, rule.measure)}{target}",
+             f"未达到时 认定：{finding.get('title', rule.finding)}（{rule.finding}，{finding.get('kind', '')}）"]
+    policy = next(p for p in policy_set.policies if p.id == rule.policy)
+    return "\n".join(lines + _citation(policy, rule, as_of))

@@ -25,8 +25,8 @@ from cadre_policy import data
 from cadre_policy.errors import UserError
 from cadre_policy.language import model as m
 from cadre_policy.check.policy import check_policy_set
-from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest
-from cadre_policy.load.policies import _Builder, _in_force, policy_schema, read_checked
+from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest, suggest_qualified
+from cadre_policy.load.policies import _Builder, policy_schema, read_checked
 from cadre_policy.language.values import format_value, parse_parameter
 
 _POLICY_REF = "policy.schema.json#/$defs/"
@@ -136,7 +136,8 @@ def load_draft(path, baseline: m.PolicySet, display: str | None = None):
 
 def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnostics: list, text: str):
     draft_id = data["id"]
-    in_force = _in_force(data["in_force"]) if "in_force" in data else None
+    in_force = _Builder(draft_id, positions, diagnostics).in_force(data["in_force"], ("in_force",)) \
+        if "in_force" in data else None
     policies = {p.id: p for p in baseline.policies}
     order = {p.id: i for i, p in enumerate(baseline.policies)}
     changes = {p.id: {"parameters": list(p.parameters), "derived": list(p.derived), "rules": list(p.rules)}
@@ -162,8 +163,8 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         loc = positions.at(path, key=True)
         declaration = isinstance(raw, dict) and "values" in raw and "kind" in raw
         if name not in params and not declaration:
-            diagnostics.append(Diagnostic("E202", f"unknown parameter '{name}' (a draft names parameters "
-                                                  "as policy.name)", loc, suggest(name, params)))
+            diagnostics.append(Diagnostic("E202", f"unknown parameter '{name}': a draft names parameters "
+                                                  "as policy.name", loc, suggest_qualified(name, params)))
             continue
         if declaration:
             owner, _, short = name.rpartition(".")
@@ -310,8 +311,7 @@ def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, obj
         if name in short:
             name = short[name] if list(short.values()).count(short[name]) == 1 else name
         if name not in params:
-            hint = suggest(name, list(params) + list(short))
-            hint = short.get(hint, hint) if hint else None
+            hint = suggest_qualified(name, params)
             raise DraftError(f"unknown parameter '{name}' in --set" + (f" (did you mean '{hint}'?)" if hint else ""))
     param = params[name]
     value: object = raw

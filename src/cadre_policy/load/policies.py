@@ -58,15 +58,60 @@ def read_yaml_file(path: Path, display: str | None = None):
     return _isoformat_dates(data), positions, problems, text
 
 
-def schema_diagnostics(data, positions: Positions, schema: dict | None = None) -> list[Diagnostic]:
-    """Validate ``data`` against the policy schema; one diagnostic per problem, with position."""
+_DATES = jsonschema.FormatChecker(["date"])
+
+
+def schema_diagnostics(data, positions: Positions, schema=None) -> list[Diagnostic]:
+    """Validate ``data`` against a schema (a dict or a ready validator; the policy schema by
+    default); one diagnostic per problem, placed at the node it is about."""
     schema = schema or policy_schema()
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = schema if isinstance(schema, jsonschema.protocols.Validator) else \
+        jsonschema.Draft202012Validator(schema, format_checker=_DATES)
     found = []
     for error in validator.iter_errors(data):
         found.extend(_explain(error, positions))
     unique = {(d.location, d.message): d for d in found}
     return list(unique.values())
+
+
+# Words authors write for an operator the language spells otherwise (DOMAIN: boundary words).
+_OPERATOR_HINTS = {"大于": "超过", "多于": "超过", "高于": "超过", "小于": "低于", "少于": "不满", "不少于": "以上",
+                   "大于等于": "以上", "小于等于": "以下", "等于": "eq", "不等于": "ne", ">": "gt", ">=": "gte",
+                   "<": "lt", "<=": "lte", "==": "eq", "=": "eq", "!=": "ne"}
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+
+def _rule_form(rule: dict, path, positions: Positions) -> Diagnostic:
+    """Why a rule fits none of its three forms, said about what it has."""
+    kinds = [k for k in ("finding", "requirement", "derive") if k in rule]
+    if len(kinds) != 1:
+        found = f"; found {' and '.join(kinds)}" if kinds else ""
+        return Diagnostic("E101", "a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' "
+                                  f"(with 'met'), 'derive' (with 'when'){found}", positions.at(path))
+    if kinds == ["requirement"]:
+        if "when" in rule:
+            return Diagnostic("E101", "a requirement states its condition in 'met' (and where it applies in "
+                                      "'applies'), not 'when'", positions.at(path + ("when",), key=True), "met")
+        return Diagnostic("E101", "'met' is required with 'requirement'", positions.at(path))
+    return Diagnostic("E101", f"'when' is required with '{kinds[0]}'", positions.at(path))
+
+
+def _is_rule_schema(schema) -> bool:
+    props = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    return "finding" in props and "requirement" in props
+
+
+def _applicable(errors) -> list:
+    """The errors of the alternatives of an anyOf/oneOf whose type fits the instance.
+
+    An alternative that fails at its root on ``type`` (a list where a mapping is
+    wanted) says nothing about what the author meant; the others do.
+    """
+    branches: dict = {}
+    for error in errors:
+        branches.setdefault(error.relative_schema_path[0], []).append(error)
+    return [e for group in branches.values()
+            if not any(e.validator == "type" and not e.relative_path for e in group) for e in group]
 
 
 def _explain(error, positions: Positions) -> list[Diagnostic]:
@@ -76,21 +121,60 @@ def _explain(error, positions: Positions) -> list[Diagnostic]:
         out = []
         for key in error.instance:
             if key not in allowed:
-                out.append(Diagnostic("E102", f"unknown key '{key}'", positions.at(path + (key,), key=True),
-                                      suggest(str(key), allowed)))
+                hint = _OPERATOR_HINTS.get(str(key))
+                what = "operator" if hint in allowed else "key"
+                out.append(Diagnostic("E102", f"unknown {what} '{key}'", positions.at(path + (key,), key=True),
+                                      hint if hint in allowed else suggest(str(key), allowed)))
         return out
-    if error.validator == "oneOf" and path and len(path) >= 2 and path[-2] == "rules":
-        return [Diagnostic("E101", "a rule concludes exactly one of: 'finding' (with 'when'), "
-                                   "'requirement' (with 'met'), 'derive' (with 'when')", positions.at(path))]
+    if error.validator == "oneOf" and _is_rule_schema(error.schema) and isinstance(error.instance, dict):
+        if set(error.instance) - set(error.schema["properties"]):
+            return []   # a misspelt key explains why the rule fits no form: its E102 says so
+        return [_rule_form(error.instance, path, positions)]
     if error.validator in ("anyOf", "oneOf") and error.context:
-        deepest = best_match(error.context)
+        applicable = _applicable(error.context)
+        if applicable and len({e.relative_schema_path[0] for e in applicable}) == 1:
+            return [d for e in applicable for d in _explain(e, positions)]
+        deepest = best_match(applicable or error.context)
         if deepest is not None and deepest.validator != error.validator:
             return _explain(deepest, positions)
     if error.validator == "required":
         return [Diagnostic("E101", error.message.replace("is a required property", "is required"),
                            positions.at(path))]
+    if error.validator == "format" and error.validator_value == "date":
+        return [Diagnostic("E104", f"'{error.instance}' is not a calendar date", positions.at(path))]
+    if error.validator == "pattern" and error.validator_value == _DATE_PATTERN:
+        return [Diagnostic("E104", f"'{error.instance}' is not a date (YYYY-MM-DD)",
+                           positions.at(path + ((error.instance,) if error.instance in positions.keys(path) else ()),
+                                        key=error.instance in positions.keys(path)))]
+    if error.validator == "enum":
+        allowed = [str(v) for v in error.validator_value]
+        shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", …"
+        return [Diagnostic("E302", f"{_yaml_text(error.instance)} is not one of {shown}", positions.at(path),
+                           suggest(str(error.instance), allowed))]
     where = "/".join(str(p) for p in path) or "(top)"
-    return [Diagnostic("E101", f"{where}: {error.message}", positions.at(path))]
+    if error.validator == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return [Diagnostic("E101", f"{where}: {_KINDS.get(type(error.instance), 'a value')} where "
+                                   f"{' or '.join(_KINDS_BY_NAME.get(w, w) for w in wanted)} is expected",
+                           positions.at(path))]
+    message = error.message if len(error.message) <= 200 else f"{_yaml_text(error.instance)[:60]} … does not fit"
+    return [Diagnostic("E101", f"{where}: {message}", positions.at(path))]
+
+
+_KINDS = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
+          type(None): "null"}
+_KINDS_BY_NAME = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
+                  "number": "a number", "boolean": "true/false", "null": "null"}
+
+
+def _yaml_text(value) -> str:
+    """A value as the author wrote it in YAML (true, not True; quoted text)."""
+    if isinstance(value, bool):
+        return "true (YAML reads yes/no/on/off as true/false)" if value else \
+            "false (YAML reads yes/no/on/off as true/false)"
+    if value is None:
+        return "null"
+    return f"'{value}'" if isinstance(value, str) else str(value)
 
 
 # ---- building the model ---------------------------------------------------------------
@@ -202,16 +286,22 @@ class _Builder:
             plus_path = path + ("until", "plus")
             plus = m.ParamRef(plus["param"], self.loc(plus_path), self.policy_id) if "param" in plus else self.period(plus, plus_path)
             until = m.Until(raw["until"]["fact"], plus, self.loc(path + ("until",)))
-        in_force = _in_force(raw["in_force"]) if "in_force" in raw else None
+        in_force = self.in_force(raw["in_force"], path + ("in_force",)) if "in_force" in raw else None
         return m.Rule(raw["id"], raw["title"], raw["provision"], raw["quote"], kind, raw[kind], self.policy_id,
                       raw.get("section", ""), raw.get("note", ""), cond.get("when"), cond.get("applies"),
                       cond.get("met"), cond.get("unmet"), until, tuple(raw.get("supersedes", ())), in_force,
                       order, self.loc(path))
 
 
-def _in_force(raw) -> m.InForce:
-    end = raw.get("to")
-    return m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
+    def in_force(self, raw, path) -> m.InForce:
+        """An in-force period; one that ends before it starts is E404."""
+        end = raw.get("to")
+        period = m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
+        if period.end is not None and period.end < period.start:
+            self.diagnostics.append(Diagnostic(
+                "E405", f"in_force ends ({period.end}) before it starts ({period.start})",
+                self.loc(path + ("to",)), None))
+        return period
 
 
 def read_checked(path: Path, display: str, schema: dict, what: str, schema_file: str):
@@ -229,7 +319,7 @@ def read_checked(path: Path, display: str, schema: dict, what: str, schema_file:
         return None, positions, [Diagnostic("E101", f"{what}", Location(display, 1, 1))], text
     diagnostics = schema_diagnostics(data, positions, schema)
     if not text.startswith(SCHEMA_LINE):
-        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../engine/{schema_file}' "
+        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../schemas/{schema_file}' "
                                               "so editors complete and check the file", Location(display, 1, 1)))
     return data, positions, diagnostics, text
 
@@ -248,7 +338,7 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
         id=data["id"], title=data["title"],
         source=m.Source(src["document"], src.get("issuer", ""), src.get("date"), src.get("file", ""),
                         src.get("note", "")),
-        in_force=_in_force(data["in_force"]), file=display,
+        in_force=builder.in_force(data["in_force"], ("in_force",)), file=display,
         parameters=tuple(builder.parameter(k, v, ("parameters", k)) for k, v in data.get("parameters", {}).items()),
         derived=tuple(builder.derived(k, v, ("derived", k)) for k, v in data.get("derived", {}).items()),
         rules=tuple(builder.rule(r, ("rules", i), order_start + i) for i, r in enumerate(data.get("rules", []))),
@@ -260,12 +350,25 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
     return policy, diagnostics, text
 
 
+def read_data_file(path: Path, schema_name: str, display: str | None = None):
+    """Read a data file of the set (outcomes, register, test units) and check it against its
+    shipped schema: (data or None, positions, diagnostics)."""
+    from cadre_policy.load.schemas import validator
+    data, positions, problems, _ = read_yaml_file(path, display)
+    if problems:
+        return None, positions, problems
+    if not isinstance(data, dict):
+        return None, positions, [Diagnostic("E101", f"{path.name} is a mapping", Location(display or str(path), 1, 1))]
+    problems = schema_diagnostics(data, positions, validator(schema_name))
+    return (None if problems else data), positions, problems
+
+
 def load_outcomes(path: Path) -> tuple[m.Outcomes, list[Diagnostic]]:
     """Read ``outcomes.yaml``: the finding codes, requirement codes and determinations."""
     if not path.exists():
         return m.Outcomes({}, {}, {}), [Diagnostic("E003", "no outcomes.yaml in the policy set", Location(str(path)))]
-    data, positions, problems, _ = read_yaml_file(path)
-    data = data if isinstance(data, dict) else {}
+    data, _, problems = read_data_file(path, "outcomes")
+    data = data or {}
     return m.Outcomes(data.get("findings") or {}, data.get("requirements") or {},
                       data.get("determinations") or {}), problems
 
@@ -274,12 +377,13 @@ def load_register(path: Path) -> tuple[dict, list[Diagnostic]]:
     """Read ``provisions.yaml``: the provision register, by id."""
     if not path.exists():
         return {}, []
-    data, positions, problems, _ = read_yaml_file(path)
-    entries = data.get("provisions", data) if isinstance(data, dict) else data
+    data, positions, problems = read_data_file(path, "provisions")
     register = {}
-    for entry in entries or []:
-        if isinstance(entry, dict) and "id" in entry:
-            register[entry["id"]] = entry
+    for i, entry in enumerate((data or {}).get("provisions") or []):
+        if entry["id"] in register:
+            problems.append(Diagnostic("E205", f"duplicate provision id '{entry['id']}'",
+                                       positions.at(("provisions", i, "id"))))
+        register[entry["id"]] = entry
     return register, problems
 
 

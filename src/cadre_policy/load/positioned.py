@@ -30,6 +30,11 @@ class Positions:
             kmark = key_node.start_mark
             self._key_marks[path] = (kmark.line + 1, kmark.column + 1)
 
+    def keys(self, path) -> set:
+        """The keys of the mapping at ``path`` (empty when it is not one)."""
+        path = tuple(path)
+        return {p[-1] for p in self._key_marks if len(p) == len(path) + 1 and p[:-1] == path}
+
     def at(self, path, key: bool = False) -> Location:
         """The location of the value at ``path``, or of its nearest ancestor."""
         path = tuple(path)
@@ -45,7 +50,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, positions: 
         loader.flatten_mapping(node)
         result = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(loader, key_node, positions, problems)
             if isinstance(key, (date, datetime)):
                 key = key.isoformat()
             if key in result:
@@ -64,7 +69,20 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, positions: 
             positions.record(child, item)
             result.append(_construct(loader, item, child, positions, problems))
         return result
-    return loader.construct_object(node, deep=True)
+    return _scalar(loader, node, positions, problems)
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node, positions: Positions, problems: list):
+    """A scalar's value; a date the calendar does not have (2019-02-30) is E104 and stays text."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError:
+        if node.tag != "tag:yaml.org,2002:timestamp":
+            raise
+        mark = node.start_mark
+        problems.append(Diagnostic("E104", f"'{node.value}' is not a calendar date",
+                                   Location(positions.file, mark.line + 1, mark.column + 1)))
+        return node.value
 
 
 # libyaml's parser keeps every node's line and column and is several times faster; the pure-Python

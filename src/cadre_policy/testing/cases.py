@@ -19,6 +19,9 @@ from cadre_policy.language.model import PolicySet
 from cadre_policy.load.positioned import load_yaml
 
 DEFAULT_CADRE = {"id": "T0001", "name": "测试干部", "gender": "male", "birth_date": date(1975, 1, 1), "party": "cpc"}
+# What a case may write for a requirement's result: met, unmet, unknown, and "not applicable"
+# (the rule does not apply to the cadre; also spelt not_applicable, as structure statuses are).
+RESULT_SPELLINGS = {"not_applicable": "not applicable"}
 RECORD_LISTS = ("posts", "appraisals", "reviews", "nominations", "polls", "opinions", "assessments")
 
 
@@ -120,6 +123,7 @@ class CaseRunner:
             for req in det["requirements"]:
                 reqs[req.code] = req.result if req.code not in reqs or req.result == "unmet" else reqs[req.code]
         for code, wanted in (expect.get("requirements") or {}).items():
+            wanted = RESULT_SPELLINGS.get(wanted, wanted)
             got = reqs.get(code, "not applicable")
             if got != wanted:
                 diffs.append(f"requirement {code}: expected {wanted}, got {got}")
@@ -150,13 +154,13 @@ def _is_structure_file(path: Path) -> bool:
     return isinstance(data, dict) and data.get("kind") == "structure"
 
 
-def run_files(policy_set: PolicySet, paths, engine: str = "durable") -> tuple[list, list[Diagnostic]]:
+def run_files(policy_set: PolicySet, paths, engine: str = "durable", select=None) -> tuple[list, list[Diagnostic]]:
     """Run every case of the tests files under ``paths``: individual cases on ``engine``, and
     aggregate-rule cases (``kind: structure``) each in a fresh SQLite store of their own.
 
     Returns:
         The outcomes (each with ``case``, ``passed``, ``differences``) and the problems
-        reading the files.
+        reading the files. ``select`` (a predicate on case names) runs only some cases.
     """
     import tempfile
 
@@ -170,21 +174,47 @@ def run_files(policy_set: PolicySet, paths, engine: str = "durable") -> tuple[li
             cases, found = load_structure_cases(path)
             problems += found
             for case in cases:
+                if select is not None and not select(case.name):
+                    continue
                 with tempfile.TemporaryDirectory() as tmp, FactStore(f"sqlite:///{tmp}/case.db") as store:
                     outcomes.append(run_case(policy_set, case, store))
             continue
         cases, found = load_cases(path)
         problems += found
-        outcomes += [runner.run(case) for case in cases]
+        outcomes += [runner.run(case) for case in cases if select is None or select(case.name)]
     return outcomes, problems
 
 
-def uncovered(policy_set: PolicySet, outcomes: list) -> list[tuple[str, str, str]]:
-    """(location, rule id, provision) of every rule, individual or aggregate, no case exercises."""
+def uncovered(policy_set: PolicySet, outcomes: list, policies: set | None = None) -> list[tuple[str, str, str]]:
+    """(location, rule id, provision) of every rule, individual or aggregate, no case exercises.
+
+    Args:
+        policies: only the rules of these policy ids (None: every rule of the set).
+    """
     from cadre_policy.aggregate import load_structure
     out = [(str(rule.loc), rule.id, rule.provision)
-           for rule in uncovered_rules(policy_set, [o for o in outcomes if isinstance(o, CaseResult)])]
+           for rule in uncovered_rules(policy_set, [o for o in outcomes if isinstance(o, CaseResult)])
+           if policies is None or rule.policy in policies]
     named = {o.case.rule for o in outcomes if not isinstance(o, CaseResult)}
     out += [(str(rule.loc), rule.id, rule.provision) for rule in load_structure(policy_set).rules
-            if rule.id not in named]
+            if rule.id not in named and (policies is None or rule.policy in policies)]
     return out
+
+
+def coverage_scope(policy_set: PolicySet, paths) -> set | None:
+    """The policies whose coverage the given paths speak for: a directory, every policy (None);
+    a tests file, the policy it names (``policy:``, else its name: ``supervision.tests.yaml``);
+    a policy file, itself."""
+    by_file = {Path(p.file).resolve(): p.id for p in policy_set.policies}
+    scope = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            return None
+        if path.name.endswith(".tests.yaml"):
+            data, _, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+            named = data.get("policy") if isinstance(data, dict) else None
+            scope.add(named or path.name[:-len(".tests.yaml")])
+        elif path.resolve() in by_file:
+            scope.add(by_file[path.resolve()])
+    return scope
