@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cadre_policy.load.drafts import DraftError, draft_schema, load_draft, parse_set
+from cadre_policy import data
+from cadre_policy.load.drafts import DraftError, load_draft, parse_set
+from cadre_policy.load.schemas import validator
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.load.policyset import load
 from cadre_policy.facts.generate import generate
@@ -33,10 +35,11 @@ def lines(diagnostics):
     return [str(d) for d in diagnostics]
 
 
-def test_the_draft_schema_embeds_the_policy_definitions():
-    schema = draft_schema()
-    assert schema["properties"]["replace"]["items"] == {"$ref": "#/$defs/rule"}
-    assert {"rule", "derived", "parameter", "condition", "dated_values"} <= set(schema["$defs"])
+def test_the_draft_schema_refers_to_the_policy_definitions():
+    schema = data.schema("draft")
+    assert schema["properties"]["replace"]["items"] == {"$ref": "policy.schema.json#/$defs/rule"}
+    errors = list(validator("draft").iter_errors({"id": "d", "title": "t", "replace": [{"id": "x"}]}))
+    assert errors and errors[0].absolute_path[0] == "replace"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "drafts").glob("*.yaml")), ids=lambda p: p.name)

@@ -113,24 +113,24 @@ def test_a_path_with_nothing_to_lint_is_exit_2(tmp_path, path, message):
 
 # ---- test files -----------------------------------------------------------------------
 TESTS_CASES = [
-    ("syntax", "appraisal.tests.yaml", "cases:", "cases: [", "appraisal.tests.yaml:9:3: E001 yaml syntax: while "
+    ("syntax", "appraisal.tests.yaml", "cases:", "cases: [", "appraisal.tests.yaml:10:3: E001 yaml syntax: while "
      "parsing a flow node expected the node content, but found '-'"),
     ("mistyped finding", "supervision.tests.yaml", "findings: [admonishment_talk]", "findings: [admonishment_tlak]",
-     "supervision.tests.yaml:15:18: E203 unknown finding code 'admonishment_tlak' (did you mean 'admonishment_talk'?)"),
+     "supervision.tests.yaml:16:18: E203 unknown finding code 'admonishment_tlak' (did you mean 'admonishment_talk'?)"),
     ("unknown requirement", "opinion_poll.tests.yaml", "opinion_poll_passed: not applicable",
-     "opinion_pol_passed: not applicable", "opinion_poll.tests.yaml:58:22: E203 unknown requirement code "
+     "opinion_pol_passed: not applicable", "opinion_poll.tests.yaml:59:22: E203 unknown requirement code "
      "'opinion_pol_passed' (did you mean 'opinion_poll_passed'?)"),
     ("yes for a result", "opinion_poll.tests.yaml", "opinion_poll_passed: not applicable",
-     "opinion_poll_passed: yes", "opinion_poll.tests.yaml:58:43: E302 true (YAML reads yes/no/on/off as "
+     "opinion_poll_passed: yes", "opinion_poll.tests.yaml:59:43: E302 true (YAML reads yes/no/on/off as "
      "true/false) is not one of met, unmet, unknown, not applicable, not_applicable"),
     ("unknown cadre field", "supervision.tests.yaml", "birth_date: 1965-03-01", "birthdate: 1965-03-01",
-     "supervision.tests.yaml:10:7: E102 unknown key 'birthdate' (did you mean 'birth_date'?)"),
+     "supervision.tests.yaml:11:7: E102 unknown key 'birthdate' (did you mean 'birth_date'?)"),
     ("unknown unit", "supervision.tests.yaml", "unit: DS-T1", "unit: DS-T9",
-     "supervision.tests.yaml:12:22: E210 unknown unit 'DS-T9' (not among the file's units) (did you mean 'DS-T2'?)"),
+     "supervision.tests.yaml:13:22: E210 unknown unit 'DS-T9' (not among the file's units) (did you mean 'DS-T2'?)"),
     ("bad eligibility", "yichang_grassroots.tests.yaml", "eligibility: ineligible", "eligibility: not_eligible",
      None),
     ("unknown aggregate rule", "structure.tests.yaml", "rule: structure.middle_level_rotation",
-     "rule: structure.middle_level_rotaton", "structure.tests.yaml:38:11: E204 unknown aggregate rule id "
+     "rule: structure.middle_level_rotaton", "structure.tests.yaml:39:11: E204 unknown aggregate rule id "
      "'structure.middle_level_rotaton' (did you mean 'structure.middle_level_rotation'?)"),
 ]
 
@@ -145,8 +145,15 @@ def test_test_file_mistakes_have_one_exact_line(policy_copy, file, old, new, exp
                                  "(did you mean 'ineligible'?)" in out[0], out
     else:
         assert out == [f"{policy_copy}/{expected}"], out
-    code, _, err = run("test", "--policies", str(policy_copy))
-    assert code == 2 and "the test files have errors; run `policy lint`" in err
+
+
+def test_policy_test_refuses_test_files_with_errors(policy_copy):
+    edit(policy_copy / "supervision.tests.yaml", "findings: [admonishment_talk]", "findings: [admonishment_tlak]")
+    code, _, err = run("test", "--policies", str(policy_copy), str(policy_copy / "supervision.tests.yaml"))
+    assert code == 2
+    assert err.splitlines() == [f"{policy_copy}/supervision.tests.yaml:16:18: E203 unknown finding code "
+                                "'admonishment_tlak' (did you mean 'admonishment_talk'?)",
+                                "Error: the test files have errors; run `policy lint`"]
 
 
 def test_outcomes_and_register_are_checked(policy_copy):
@@ -154,9 +161,9 @@ def test_outcomes_and_register_are_checked(policy_copy):
     edit(policy_copy / "provisions.yaml", "    kind: I\n", "    knd: I\n")
     code, out, _ = run("lint", str(policy_copy))
     assert code == 1
-    assert f"{policy_copy}/outcomes.yaml:15:11: E302 'acton' is not one of action, bar, flag, target " \
+    assert f"{policy_copy}/outcomes.yaml:16:11: E302 'acton' is not one of action, bar, flag, target " \
            "(did you mean 'action'?)" in out
-    assert f"{policy_copy}/provisions.yaml:13:5: E102 unknown key 'knd' (did you mean 'kind'?)" in out
+    assert f"{policy_copy}/provisions.yaml:14:5: E102 unknown key 'knd' (did you mean 'kind'?)" in out
 
 
 def test_not_applicable_in_both_spellings_passes(policy_copy):

@@ -21,14 +21,15 @@ class LintPathError(UserError):
     """A path given to lint that does not exist or holds nothing to lint."""
 
 
-def file_kind(path: Path) -> str:
-    """``policy``, ``draft``, ``tests`` or ``data`` (outcomes, register, test units)."""
-    from cadre_policy.load.drafts import is_draft_file
+def file_kind(path: Path, text: str | None = None) -> str:
+    """``policy``, ``draft``, ``tests`` or ``data`` (outcomes, register, test units), by the
+    file's name and its text (read from ``path`` when not given)."""
+    from cadre_policy.load.drafts import is_draft_file, is_draft_text
     if path.name.endswith(".tests.yaml"):
         return "tests"
     if path.name in DATA_SCHEMAS:
         return "data"
-    return "draft" if is_draft_file(path) else "policy"
+    return "draft" if (is_draft_text(text) if text is not None else is_draft_file(path)) else "policy"
 
 
 def lint_paths(paths, policies_dir) -> list[Diagnostic]:

@@ -1,10 +1,12 @@
 """Name and type checks of a loaded policy set (E2xx references, E3xx types, E4xx semantics)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.language.catalog import Catalogue
-from cadre_policy.diagnostics import Diagnostic, Location, suggest
+from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
 from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_parameter
 
 ORDER_OPS = {">", ">=", "<", "<="}
@@ -36,10 +38,28 @@ class Checker:
         for rule in self.ps.rules:
             self._rule(rule, rule_ids)
         self._strata()
+        self._titles()
         for name, param in self.parameters.items():
             if name not in self.used_parameters:
                 self.error("W501", f"parameter '{name}' is not used by any rule", param.loc)
         return self.diagnostics
+
+    def _titles(self):
+        """Every ``{name}`` in a rule's title or note, or an outcome's title, names a parameter."""
+        from cadre_policy.explain.titles import placeholders, resolve
+        places = [(rule.policy, text, rule.loc) for rule in self.ps.rules for text in (rule.title, rule.note)]
+        catalogue = Location(str(Path(self.ps.path) / "outcomes.yaml"))
+        places += [("", entry.get("title", ""), catalogue)
+                   for table in (self.ps.outcomes.findings, self.ps.outcomes.requirements) for entry in table.values()]
+        for scope, text, loc in places:
+            for name in placeholders(text):
+                found = resolve(name, scope, self.parameters)
+                if found:
+                    self.used_parameters.add(found)
+                    continue
+                hint = suggest_qualified(name, self.parameters) if not scope else \
+                    suggest(name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters])
+                self.error("E211", f"unknown parameter '{name}' named in the text '{text}'", loc, hint)
 
     def _duplicates(self):
         for what, items in (("policy id", [(p.id, Location(p.file, 1, 1)) for p in self.ps.policies]),

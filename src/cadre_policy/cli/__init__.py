@@ -7,6 +7,7 @@ import click
 
 from cadre_policy.cli.check import check
 from cadre_policy.cli.common import Group
+from cadre_policy.cli.editor import lsp, schema
 from cadre_policy.cli.facts import facts
 from cadre_policy.cli.lint import lint
 from cadre_policy.cli.policy_tests import show, test_command
@@ -24,7 +25,7 @@ def main(ctx, db_url):
     ctx.obj["db_url"] = db_url
 
 
-for command in (facts, lint, check, structure, test_command, show, whatif):
+for command in (facts, lint, check, structure, test_command, show, whatif, schema, lsp):
     main.add_command(command)
 
 __all__ = ["main"]

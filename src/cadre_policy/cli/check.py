@@ -28,8 +28,9 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     from cadre_policy.render.check import render_text, summary_line, to_json
     if not cadre_id and not all_cadres:
         raise Failure("give a CADRE_ID, or --all")
-    policy_set = load_policies(policies_dir)
+    from cadre_policy.explain.titles import titled
     day = evaluation_day(as_of)
+    policy_set = titled(load_policies(policies_dir), day)
     runner = make_runner(policy_set, day, engine_for(engine, all_cadres))
     store = open_store(ctx)
     console = Console(highlight=False, soft_wrap=True)

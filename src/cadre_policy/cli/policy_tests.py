@@ -68,8 +68,9 @@ def show(rule_id, as_of, policies_dir):
     from cadre_policy.aggregate import load_structure
     from cadre_policy.diagnostics import suggest
     from cadre_policy.explain.sentence import aggregate_sentence, rule_sentence
-    policy_set = load_policies(policies_dir)
+    from cadre_policy.explain.titles import titled
     day = evaluation_day(as_of)
+    policy_set = titled(load_policies(policies_dir), day)
     rule = policy_set.rule(rule_id)
     if rule is not None:
         click.echo(rule_sentence(policy_set, rule, day))

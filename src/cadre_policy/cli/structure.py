@@ -24,8 +24,9 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
     from rich.console import Console
     from cadre_policy.aggregate import evaluate_structure
     from cadre_policy.render.structure import render_html, render_text, to_json
-    policy_set = load_policies(policies_dir)
+    from cadre_policy.explain.titles import titled
     day = evaluation_day(as_of)
+    policy_set = titled(load_policies(policies_dir), day)
     report = evaluate_structure(policy_set, open_store(ctx), day, region, members_limit=members_limit or None)
     with open_output(output) as out:
         if fmt == "json":

@@ -63,6 +63,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
            limit, near_margin, no_shortcut, quiet):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.diagnostics import PolicyRejected
+    from cadre_policy.explain.titles import titled
     from cadre_policy.load.drafts import Draft, load_draft, parse_sets
     from cadre_policy.whatif.run import Job, run_whatif, structure_changes
 
@@ -87,6 +88,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
                       f"{' to ' + str(draft.in_force.end) if draft.in_force.end else ''}; "
                       f"--as-of {day} is outside it")
     overrides, raws = parse_sets(draft_set, sets, day)
+    baseline, draft_set = titled(baseline, day), titled(draft_set, day, overrides)
     if raws:
         draft = dataclasses.replace(draft, sets=raws)
     if near_margin is not None:

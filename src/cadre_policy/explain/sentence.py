@@ -17,6 +17,14 @@ EXTRA_FIELDS = {"age": "年龄（周岁）", "promotion": "属提拔", "previous
                 "target_rank": "拟任职务层次", "nominated": "已被提名"}
 
 
+def fact_title(policy_set: m.PolicySet, path: str) -> str:
+    """A fact path in Chinese: ``latest_review.total`` -> 最近一次监督评议的总票数."""
+    head, *rest = path.split(".")
+    words = [policy_set.derived[head].title if head in policy_set.derived else HEADS.get(head, head)]
+    words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
+    return "的".join(words)
+
+
 class _Sentence:
     def __init__(self, policy_set: m.PolicySet, as_of: date):
         self.ps = policy_set
@@ -24,10 +32,7 @@ class _Sentence:
         self.params = parameters_on(policy_set, as_of)
 
     def fact(self, path: str) -> str:
-        head, *rest = path.split(".")
-        words = [self.ps.derived[head].title if head in self.ps.derived else HEADS.get(head, head)]
-        words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
-        return "的".join(words) + f"〔{path}〕"
+        return fact_title(self.ps, path) + f"〔{path}〕"
 
     def param(self, ref: m.ParamRef) -> str:
         name = next((n for n in ref.candidates() if n in self.ps.parameters), ref.name)

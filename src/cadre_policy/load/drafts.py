@@ -6,30 +6,26 @@ model objects are frozen; the baseline is never touched) which then goes through
 same checker as a policy set, so a bad draft gets the same diagnostic codes, with
 positions in the draft file.
 
-The draft schema (``engine/draft.schema.json``) refers to the rule, derived and
-parameter definitions of ``engine/policy.schema.json``; at load time the policy
-schema's ``$defs`` are embedded so both files stay the single source of truth.
+The draft schema (``schemas/draft.schema.json``) refers to the rule, derived and
+parameter definitions of ``schemas/policy.schema.json`` by relative ``$ref``s, which
+resolve locally (``load.schemas``), so both files stay the single source of truth.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
-from cadre_policy import data
 from cadre_policy.errors import UserError
 from cadre_policy.language import model as m
 from cadre_policy.check.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest, suggest_qualified
-from cadre_policy.load.policies import _Builder, policy_schema, read_checked
+from cadre_policy.load.policies import _Builder, read_checked
+from cadre_policy.load.schemas import validator
 from cadre_policy.language.values import format_value, parse_parameter
 
-_POLICY_REF = "policy.schema.json#/$defs/"
 EARLIEST = date(1900, 1, 1)
 
 
@@ -37,37 +33,17 @@ class DraftError(UserError):
     """A quick change (``--set``) that cannot be applied: one line for the user."""
 
 
-@lru_cache(maxsize=1)
-def draft_schema() -> dict:
-    """The draft schema with the policy schema's ``$defs`` embedded (refs made local)."""
-    raw = data.schema("draft")
-
-    def localise(node):
-        if isinstance(node, dict):
-            return {k: (("#/$defs/" + v[len(_POLICY_REF):]) if k == "$ref" and isinstance(v, str)
-                        and v.startswith(_POLICY_REF) else localise(v)) for k, v in node.items()}
-        if isinstance(node, list):
-            return [localise(v) for v in node]
-        return node
-
-    schema = localise(raw)
-    defs = copy.deepcopy(policy_schema()["$defs"])
-    clash = set(defs) & set(schema.get("$defs", {}))
-    if clash:   # a programming error, not a user's: the two schemas must not define the same name
-        raise RuntimeError(f"draft.schema.json redefines policy.schema.json $defs: {sorted(clash)}")
-    defs.update(schema.get("$defs", {}))
-    schema["$defs"] = defs
-    return schema
-
-
 def is_draft_file(path) -> bool:
-    """True when a YAML file is a draft (its schema line names draft.schema.json, or it has draft keys)."""
+    """True when a YAML file is a draft (see :func:`is_draft_text`)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return is_draft_text(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return False
-    first = text.split("\n", 1)[0]
-    if "draft.schema.json" in first:
+
+
+def is_draft_text(text: str) -> bool:
+    """True when YAML text is a draft: its schema line names draft.schema.json, or it has draft keys."""
+    if "draft.schema.json" in text.split("\n", 1)[0]:
         return True
     return any(line.startswith(("replace:", "disable:", "add:")) for line in text.splitlines())
 
@@ -119,7 +95,7 @@ def load_draft(path, baseline: m.PolicySet, display: str | None = None):
     path = Path(path)
     display = display or str(path)
     data, positions, diagnostics, text = read_checked(
-        path, display, draft_schema(),
+        path, display, validator("draft"),
         "a draft is a mapping (id, title, parameters, replace, add, disable, derived)", "draft.schema.json")
     if data is None or any(d.severity == "error" for d in diagnostics):
         return None, None, diagnostics

@@ -6,14 +6,11 @@ name and type checks are the checker's (``engine.checker``).
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
 
-from cadre_policy import data
 from jsonschema.exceptions import best_match
 
 from cadre_policy.language import model as m
@@ -24,10 +21,15 @@ DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
 
-@lru_cache(maxsize=1)
 def policy_schema() -> dict:
-    """The JSON Schema of a policy file (``engine/policy.schema.json``)."""
-    return data.schema("policy")
+    """The JSON Schema of a policy file (``schemas/policy.schema.json``, without generated enums)."""
+    from cadre_policy.load.schemas import structural
+    return structural("policy")
+
+
+def _policy_validator():
+    from cadre_policy.load.schemas import validator
+    return validator("policy")
 
 
 def policy_files(directory: Path) -> list[Path]:
@@ -328,7 +330,7 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
     """Load one policy file: (Policy or None, diagnostics, source text)."""
     display = display or str(path)
     data, positions, diagnostics, text = read_checked(
-        path, display, policy_schema(), "a policy file is a mapping (id, title, source, in_force, rules)",
+        path, display, _policy_validator(), "a policy file is a mapping (id, title, source, in_force, rules)",
         "policy.schema.json")
     if data is None or any(d.severity == "error" for d in diagnostics):
         return None, diagnostics, text

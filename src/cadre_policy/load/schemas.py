@@ -1,7 +1,14 @@
 """The shipped JSON Schemas as one registry, so a ``$ref`` to ``policy.schema.json#/…`` or
-``facts.schema.json#/…`` resolves locally, in the loader as in a plain validator."""
+``facts.schema.json#/…`` resolves locally, in the loader as in a plain validator.
+
+The shipped schemas carry, for editors, enums of the names a policy set defines (fact
+names, finding and requirement codes, provision ids, parameter names; written by
+``policy schema``). The loader reads them without those enums: a name is checked
+against the set being loaded, with a did-you-mean (E2xx), not against the shipped set.
+"""
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 import jsonschema
@@ -11,18 +18,29 @@ from referencing.jsonschema import DRAFT202012
 from cadre_policy import data
 
 NAMES = ("policy", "draft", "facts", "tests", "outcomes", "provisions")
+#: The $defs of policy.schema.json whose enum ``policy schema`` generates from a policy set.
+NAME_DEFS = ("fact_name", "finding_code", "requirement_code", "provision_id", "parameter_name")
+
+
+@cache
+def structural(name: str) -> dict:
+    """The shipped schema ``name`` without the generated enums of names."""
+    schema = copy.deepcopy(data.schema(name))
+    for key in NAME_DEFS:
+        schema.get("$defs", {}).get(key, {}).pop("enum", None)
+    return schema
 
 
 @cache
 def registry() -> Registry:
     """Every shipped schema, under its file name (the base its relative ``$ref``s resolve against)."""
     return Registry().with_resources(
-        (f"{name}.schema.json", Resource.from_contents(data.schema(name), default_specification=DRAFT202012))
+        (f"{name}.schema.json", Resource.from_contents(structural(name), default_specification=DRAFT202012))
         for name in NAMES)
 
 
 @cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """A validator of the shipped schema ``name`` that checks calendar dates."""
-    return jsonschema.Draft202012Validator(data.schema(name), registry=registry(),
+    return jsonschema.Draft202012Validator(structural(name), registry=registry(),
                                            format_checker=jsonschema.FormatChecker(["date"]))

@@ -1,0 +1,124 @@
+"""``policy schema``: the shipped schemas made ready for an editor, from a policy set.
+
+Two things are generated, never written by hand per property:
+
+* a Chinese description on every property, from ``schemas/descriptions.yaml`` (looked up
+  by ``FILE:DEF.key``, ``DEF.key``, then ``key``), followed by the Chinese labels of its
+  enumerated values (``explain.labels``);
+* the enums of the names a policy set defines, in the ``$defs`` of
+  :data:`~cadre_policy.load.schemas.NAME_DEFS`: the fact catalogue, the finding and
+  requirement codes of the outcome catalogue, the provision ids of the register, the
+  parameter names (short and qualified).
+
+The shipped schemas are this output for the shipped policy set (a test keeps them so).
+"""
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+
+import yaml
+
+from cadre_policy import data
+from cadre_policy.explain import labels
+from cadre_policy.language.catalog import Catalogue
+from cadre_policy.language.model import PolicySet
+from cadre_policy.load.schemas import NAMES, NAME_DEFS
+
+# Which label table names the values of a property, where the key alone does not say it.
+_VALUE_LABELS = {"facts:unit.kind": "unit_kind", "facts:assessment.kind": "assessment_kind"}
+
+
+@cache
+def descriptions() -> dict:
+    """The description table: ``{"keys": {...}, "contexts": {...}}``."""
+    return yaml.safe_load((data.SCHEMAS / "descriptions.yaml").read_text(encoding="utf-8"))
+
+
+def name_enums(policy_set: PolicySet) -> dict[str, list[str]]:
+    """The names of ``policy_set`` each $def of :data:`NAME_DEFS` enumerates, sorted."""
+    catalogue = Catalogue(policy_set.derived)
+    params = list(policy_set.parameters)
+    return {
+        "fact_name": sorted({path for path, _ in catalogue.paths()}),
+        "finding_code": sorted(policy_set.outcomes.findings),
+        "requirement_code": sorted(policy_set.outcomes.requirements),
+        "provision_id": sorted(policy_set.provisions),
+        "parameter_name": sorted(set(params) | {p.rpartition(".")[2] for p in params}),
+    }
+
+
+def editor_schemas(policy_set: PolicySet) -> dict[str, dict]:
+    """Every shipped schema by name, with Chinese descriptions and the set's name enums."""
+    enums = name_enums(policy_set)
+    out = {}
+    for name in NAMES:
+        schema = copy.deepcopy(data.schema(name))
+        _describe(schema, name, "(top)", schema)
+        for key in NAME_DEFS:
+            if key in schema.get("$defs", {}) and enums[key]:
+                schema["$defs"][key]["enum"] = enums[key]
+        out[name] = schema
+    return out
+
+
+def dump(schema: dict) -> str:
+    """A schema as the shipped files are written (2-space indent, Chinese unescaped)."""
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+def missing_descriptions(schema: dict) -> list[str]:
+    """The JSON pointers of properties with no Chinese description (none when complete)."""
+    found = []
+
+    def walk(node, pointer):
+        if isinstance(node, dict):
+            for key, sub in (node.get("properties") or {}).items():
+                text = sub.get("description", "") if isinstance(sub, dict) else ""
+                if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+                    found.append(f"{pointer}/properties/{key}")
+            for key, sub in node.items():
+                walk(sub, f"{pointer}/{key}")
+        elif isinstance(node, list):
+            for i, sub in enumerate(node):
+                walk(sub, f"{pointer}/{i}")
+    walk(schema, "#")
+    return found
+
+
+def _describe(node, file: str, context: str, root: dict) -> None:
+    if isinstance(node, list):
+        for sub in node:
+            _describe(sub, file, context, root)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, sub in (node.get("properties") or {}).items():
+        text = _lookup(file, context, key)
+        if text and isinstance(sub, dict):
+            sub["description"] = text + _value_labels(file, context, key, sub, root)
+    for key, sub in node.items():
+        if key == "$defs":
+            for name, definition in sub.items():
+                _describe(definition, file, name, root)
+        else:
+            _describe(sub, file, context, root)
+
+
+def _lookup(file: str, context: str, key: str) -> str | None:
+    table = descriptions()
+    return (table["contexts"].get(f"{file}:{context}.{key}") or table["contexts"].get(f"{context}.{key}")
+            or table["keys"].get(key))
+
+
+def _value_labels(file: str, context: str, key: str, sub: dict, root: dict) -> str:
+    """``（male 男、female 女）`` for a property whose values are enumerated and labelled."""
+    values = sub.get("enum")
+    ref = sub.get("$ref", "")
+    if values is None and ref.startswith("#/$defs/"):
+        values = root.get("$defs", {}).get(ref[len("#/$defs/"):], {}).get("enum")
+    table = labels.VALUES.get(_VALUE_LABELS.get(f"{file}:{context}.{key}", key), {})
+    if not values or not table:
+        return ""
+    return "（" + "、".join(f"{v} {table.get(v, v)}" for v in values) + "）"
