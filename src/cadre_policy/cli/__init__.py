@@ -15,9 +15,10 @@ from cadre_policy.cli.structure import structure
 from cadre_policy.cli.whatif import whatif
 
 
-@click.group(cls=Group)
-@click.option("--db", "db_url", envvar="POLICY_DB", default="sqlite:///policy.db", show_default=True,
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="POLICY_DB", default="sqlite:///policy.db", show_default=True, metavar="URL",
               help="Database URL of the fact store (else $POLICY_DB).")
+@click.version_option(package_name="cadre-policy", prog_name="policy", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx, db_url):
     """Rules as code for cadre personnel policy."""
@@ -25,7 +26,21 @@ def main(ctx, db_url):
     ctx.obj["db_url"] = db_url
 
 
+def _db_after_subcommand(ctx, _param, value):
+    if value is not None:
+        ctx.find_root().obj["db_url"] = value
+
+
+def _accept_global_options(command: click.Command) -> None:
+    """``--db`` after the subcommand too (``policy check C0007 --db URL``), as before it."""
+    command.params.append(click.Option(["--db"], metavar="URL", expose_value=False, callback=_db_after_subcommand,
+                                       help="Database URL of the fact store (as `policy --db`)."))
+    for sub in getattr(command, "commands", {}).values():
+        _accept_global_options(sub)
+
+
 for command in (facts, lint, check, structure, test_command, show, whatif, schema, lsp):
+    _accept_global_options(command)
     main.add_command(command)
 
 __all__ = ["main"]

@@ -16,7 +16,8 @@ from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_o
 @as_of_option
 @policies_option
 @engine_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: the report in Chinese; json: one document (with --all: one line per cadre).")
 @click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
 @click.option("--margin", type=click.IntRange(0), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
@@ -28,6 +29,12 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     from cadre_policy.render.check import render_text, summary_line, to_json
     if not cadre_id and not all_cadres:
         raise Failure("give a CADRE_ID, or --all")
+    if cadre_id and all_cadres:
+        raise Failure(f"give a CADRE_ID or --all, not both (got {cadre_id} and --all)")
+    if unit_id is not None and not all_cadres:
+        raise Failure("--unit selects cadres for --all; with one CADRE_ID leave it out")
+    if margin is not None and not near:
+        raise Failure("--margin limits --near; add --near, or leave --margin out")
     from cadre_policy.explain.titles import titled
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)

@@ -14,7 +14,8 @@ from cadre_policy.cli.output import open_output
 @click.option("--region", metavar="R", help="Only the teams and targets of this region (county) or city.")
 @as_of_option
 @policies_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="text: the report in Chinese; json: one document; html: a page to print.")
 @output_option
 @click.option("--members", "members_limit", type=click.IntRange(0), default=50, show_default=True,
               help="Members listed per team or population (0: all); counts are never limited.")

@@ -1,0 +1,105 @@
+"""The examples in README.md and docs/tutorial.md are real runs, and docs/language.md lists
+every lint code: this test runs every example again and compares.
+
+In a Markdown file, ``<!-- file: PATH -->`` before a fenced block writes the block to PATH;
+``<!-- example: policy ARGS [| mistype FILE OLD NEW] -->`` before a fenced block runs the
+command (after replacing OLD by NEW in FILE, restored afterwards) and the block is its
+standard output. ``UPDATE_EXAMPLES=1 pytest tests/test_docs.py`` rewrites the blocks.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cadre_policy.cli import main
+from cadre_policy.diagnostics import CODES
+from conftest import ROOT, SAMPLE
+
+MARK = re.compile(r"<!-- (file|example): (.+?) -->\n```[a-z]*\n(.*?)```\n", re.DOTALL)
+UPDATE = os.environ.get("UPDATE_EXAMPLES") == "1"
+
+
+def _run(command: str, db: str | None) -> str:
+    command, _, change = command.partition(" | mistype ")
+    args = shlex.split(command)
+    assert args[0] == "policy", command
+    restore = None
+    if change:
+        file, old, new = shlex.split(change)
+        text = Path(file).read_text(encoding="utf-8")
+        assert old in text, (file, old)
+        Path(file).write_text(text.replace(old, new, 1), encoding="utf-8")
+        restore = (file, text)
+    try:
+        result = CliRunner().invoke(main, (["--db", db] if db else []) + args[1:], prog_name="policy",
+                                    catch_exceptions=False)
+    finally:
+        if restore:
+            Path(restore[0]).write_text(restore[1], encoding="utf-8")
+    assert "Traceback" not in result.output
+    return result.stdout
+
+
+def _render(path: Path, db: str | None) -> str:
+    def replace(match):
+        kind, spec, body = match.groups()
+        if kind == "file":
+            Path(spec).parent.mkdir(parents=True, exist_ok=True)
+            Path(spec).write_text(body, encoding="utf-8")
+            return match.group(0)
+        output = _run(spec, db)
+        fence = match.group(0).split("\n", 2)[1]
+        return f"<!-- example: {spec} -->\n{fence}\n{output}```\n"
+    return MARK.sub(replace, path.read_text(encoding="utf-8"))
+
+
+def _compare(path: Path, rendered: str):
+    if UPDATE:
+        path.write_text(rendered, encoding="utf-8")
+    assert rendered == path.read_text(encoding="utf-8"), \
+        f"{path.name}: an example's output changed; run UPDATE_EXAMPLES=1 pytest tests/test_docs.py and review"
+
+
+def test_tutorial_runs_as_written(tmp_path, monkeypatch):
+    doc = ROOT / "docs" / "tutorial.md"
+    monkeypatch.chdir(tmp_path)
+    _compare(doc, _render(doc, None))
+
+
+def test_readme_examples_are_real_runs(tmp_path, monkeypatch):
+    """Run from a copy of the checkout's policies/ and drafts/, so a mistyped example touches no shipped file."""
+    db = f"sqlite:///{tmp_path}/sample.db"
+    assert CliRunner().invoke(main, ["--db", db, "facts", "import", str(SAMPLE)]).exit_code == 0
+    for folder in ("policies", "drafts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    monkeypatch.chdir(tmp_path)
+    doc = ROOT / "README.md"
+    _compare(doc, _render(doc, db))
+
+
+def test_language_doc_lists_every_lint_code():
+    doc = ROOT / "docs" / "language.md"
+    text = doc.read_text(encoding="utf-8")
+    table = "| code | meaning |\n|---|---|\n" + "".join(f"| {code} | {meaning} |\n" for code, meaning in CODES.items())
+    rendered = re.sub(r"(<!-- codes:[^\n]*-->\n).*?(<!-- /codes -->)", lambda m: m.group(1) + table + m.group(2),
+                      text, flags=re.DOTALL)
+    _compare(doc, rendered)
+
+
+def test_every_code_in_use_is_catalogued():
+    used = set()
+    for path in (ROOT / "src" / "cadre_policy").rglob("*.py"):
+        used |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
+    assert used - set(CODES) == set(), sorted(used - set(CODES))
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/language.md", "docs/tutorial.md"])
+def test_docs_need_nothing_a_user_lacks(doc):
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    assert not re.search(r"DOMAIN\.md|PROVISIONS\.md|shared/", text)
