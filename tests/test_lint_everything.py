@@ -102,13 +102,16 @@ def test_policy_file_dates_and_periods(policy_copy):
 @pytest.mark.parametrize("path,message", [
     ("polcies/", "polcies: no such file or directory"),
     ("{empty}", "{empty}: no policy file (*.yaml) in this directory"),
+    ("{data}", "{data}: no policy file in this directory (only outcomes.yaml)"),
 ])
 def test_a_path_with_nothing_to_lint_is_exit_2(tmp_path, path, message):
     (tmp_path / "empty").mkdir()
-    path = path.format(empty=tmp_path / "empty")
-    code, out, err = run("lint", path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "outcomes.yaml").write_text("findings: {}\n", encoding="utf-8")
+    places = {"empty": tmp_path / "empty", "data": tmp_path / "data"}
+    code, out, err = run("lint", path.format(**places))
     assert code == 2
-    assert err.strip() == "Error: " + message.format(empty=tmp_path / "empty")
+    assert err.strip() == "Error: " + message.format(**places)
 
 
 # ---- test files -----------------------------------------------------------------------

@@ -53,10 +53,14 @@ def lint_paths(paths, policies_dir) -> list[Diagnostic]:
             yamls = sorted(target.glob("*.yaml"))
             if not yamls:
                 raise LintPathError(f"{target}: no policy file (*.yaml) in this directory")
-            if all(file_kind(p) == "draft" for p in yamls):
+            kinds = {file_kind(p) for p in yamls}
+            if kinds == {"draft"}:
                 drafts += yamls
-            else:
+            elif "policy" in kinds:
                 groups[target] = None
+            else:
+                raise LintPathError(f"{target}: no policy file in this directory (only "
+                                    f"{', '.join(sorted(p.name for p in yamls))})")
             continue
         kind = file_kind(target)
         if kind == "draft":

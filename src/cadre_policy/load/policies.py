@@ -60,15 +60,13 @@ def read_yaml_file(path: Path, display: str | None = None):
     return _isoformat_dates(data), positions, problems, text
 
 
-_DATES = jsonschema.FormatChecker(["date"])
-
-
 def schema_diagnostics(data, positions: Positions, schema=None) -> list[Diagnostic]:
     """Validate ``data`` against a schema (a dict or a ready validator; the policy schema by
     default); one diagnostic per problem, placed at the node it is about."""
     schema = schema or policy_schema()
+    from cadre_policy.load.schemas import DATES
     validator = schema if isinstance(schema, jsonschema.protocols.Validator) else \
-        jsonschema.Draft202012Validator(schema, format_checker=_DATES)
+        jsonschema.Draft202012Validator(schema, format_checker=DATES)
     found = []
     for error in validator.iter_errors(data):
         found.extend(_explain(error, positions))
@@ -76,7 +74,7 @@ def schema_diagnostics(data, positions: Positions, schema=None) -> list[Diagnost
     return list(unique.values())
 
 
-# Words authors write for an operator the language spells otherwise (DOMAIN: boundary words).
+# Words authors write for an operator the language spells otherwise (docs/language.md, boundary words).
 _OPERATOR_HINTS = {"大于": "超过", "多于": "超过", "高于": "超过", "小于": "低于", "少于": "不满", "不少于": "以上",
                    "大于等于": "以上", "小于等于": "以下", "等于": "eq", "不等于": "ne", ">": "gt", ">=": "gte",
                    "<": "lt", "<=": "lte", "==": "eq", "=": "eq", "!=": "ne"}
@@ -296,13 +294,13 @@ class _Builder:
 
 
     def in_force(self, raw, path) -> m.InForce:
-        """An in-force period; one that ends before it starts is E404."""
+        """An in-force period; one that ends before it starts is E405."""
         end = raw.get("to")
         period = m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
         if period.end is not None and period.end < period.start:
             self.diagnostics.append(Diagnostic(
                 "E405", f"in_force ends ({period.end}) before it starts ({period.start})",
-                self.loc(path + ("to",)), None))
+                self.loc(path + ("to",))))
         return period
 
 

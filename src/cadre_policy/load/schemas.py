@@ -20,6 +20,8 @@ from cadre_policy import data
 NAMES = ("policy", "draft", "facts", "tests", "outcomes", "provisions")
 #: The $defs of policy.schema.json whose enum ``policy schema`` generates from a policy set.
 NAME_DEFS = ("fact_name", "finding_code", "requirement_code", "provision_id", "parameter_name")
+#: Dates are calendar dates (2019-02-30 is not one): the one format the schemas check.
+DATES = jsonschema.FormatChecker(["date"])
 
 
 @cache
@@ -42,5 +44,4 @@ def registry() -> Registry:
 @cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """A validator of the shipped schema ``name`` that checks calendar dates."""
-    return jsonschema.Draft202012Validator(structural(name), registry=registry(),
-                                           format_checker=jsonschema.FormatChecker(["date"]))
+    return jsonschema.Draft202012Validator(structural(name), registry=registry(), format_checker=DATES)
