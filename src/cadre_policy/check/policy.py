@@ -7,7 +7,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
-from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_parameter
+from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
 
 ORDER_OPS = {">", ">=", "<", "<="}
 
@@ -326,6 +326,12 @@ class Checker:
 
     def _literal(self, raw, subject: t.Type, cond: m.Compare):
         natural = literal_type(raw)
+        if natural == "fraction":
+            try:
+                parse_fraction(raw)
+            except ValueError as error:     # 1/0, or more digits than an exact comparison allows
+                self.error("E303", f"'{cond.subject}': {error}", cond.loc)
+                return
         if subject.name in ("enum", "rank"):
             if not isinstance(raw, str):
                 self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with {raw!r} ({natural})", cond.loc)

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_option, evaluation_day,
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, engine_option, evaluation_day,
                                      load_policies, make_runner, open_store, policies_option)
 
 
@@ -19,7 +19,7 @@ from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_o
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: the report in Chinese; json: one document (with --all: one line per cadre).")
 @click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
-@click.option("--margin", type=click.IntRange(0), metavar="N",
+@click.option("--margin", type=Whole(), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
 @click.pass_context
 def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, near, margin):

@@ -75,7 +75,7 @@ def load_policies(path: str | None):
 
 def evaluation_day(value) -> date:
     """The ``--as-of`` date, today when not given."""
-    return value.date() if value else date.today()
+    return value or date.today()
 
 
 def make_runner(policy_set, as_of: date, engine: str, **kwargs):
@@ -84,9 +84,45 @@ def make_runner(policy_set, as_of: date, engine: str, **kwargs):
     return PolicyRunner(policy_set, as_of, engine, **kwargs)
 
 
+class Day(click.ParamType):
+    """A ``YYYY-MM-DD`` option in ASCII digits, inside the range the program computes with."""
+
+    name = "date"
+
+    def convert(self, value, param, ctx):
+        from cadre_policy.language.values import parse_date
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_date(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class Whole(click.ParamType):
+    """A whole number of at least ``minimum``, in ASCII digits (``int()`` also takes '٣')."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 0):
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        from cadre_policy.language.values import parse_whole
+        if isinstance(value, int):
+            return value
+        try:
+            number = parse_whole(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        if number < self.minimum:
+            self.fail(f"{number} is less than {self.minimum}", param, ctx)
+        return number
+
+
 policies_option = click.option("--policies", "policies_dir", metavar="DIR", envvar="POLICY_DIR",
                                help="The policy set (default: ./policies).")
-as_of_option = click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+as_of_option = click.option("--as-of", "as_of", type=Day(), metavar="YYYY-MM-DD",
                             help="Evaluation date (default: today).")
 engine_option = click.option("--engine", type=click.Choice(["durable", "python", "columnar"]),
                              help="Which engine evaluates the compiled rules (default: columnar for the whole "

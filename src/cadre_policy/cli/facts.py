@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cadre_policy.cli.common import Failure, load_policies, open_store, output_option, policies_option
+from cadre_policy.cli.common import Day, Whole, Failure, load_policies, open_store, output_option, policies_option
 from cadre_policy.cli.output import open_output
 
 
@@ -112,9 +112,9 @@ def facts_list(ctx, unit_id):
 
 
 @facts.command("generate")
-@click.option("--cadres", "n", type=click.IntRange(0), required=True, help="How many cadres.")
+@click.option("--cadres", "n", type=Whole(), required=True, help="How many cadres.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same data).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default="2017-06-30",
+@click.option("--as-of", "as_of", type=Day(), default="2017-06-30",
               show_default=True, help="No record is dated after this day.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Write the import format here (.json streamed; .yaml for small N only).")
@@ -126,7 +126,7 @@ def facts_generate(ctx, n, seed, as_of, output, load):
     from contextlib import nullcontext
     from cadre_policy.facts.generate import YAML_MAX, JsonWriter, generate, tee, write_yaml
     t0 = time.perf_counter()
-    units, cadres = generate(n, seed, as_of.date())
+    units, cadres = generate(n, seed, as_of)
     yaml_out = output is not None and output.endswith((".yaml", ".yml"))
     if yaml_out and (load or n > YAML_MAX):
         raise Failure(f"YAML output is for small populations without --load "

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cadre_policy.cli.common import as_of_option, evaluation_day, load_policies, open_store, output_option, \
+from cadre_policy.cli.common import Whole, as_of_option, evaluation_day, load_policies, open_store, output_option, \
     policies_option
 from cadre_policy.cli.output import open_output
 
@@ -17,7 +17,7 @@ from cadre_policy.cli.output import open_output
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
               help="text: the report in Chinese; json: one document; html: a page to print.")
 @output_option
-@click.option("--members", "members_limit", type=click.IntRange(0), default=50, show_default=True,
+@click.option("--members", "members_limit", type=Whole(), default=50, show_default=True,
               help="Members listed per team or population (0: all); counts are never limited.")
 @click.pass_context
 def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):

@@ -9,8 +9,8 @@ from datetime import date
 
 import click
 
-from cadre_policy.cli.common import (Failure, as_of_option, engine_for, engine_option, load_policies, open_store,
-                                     output_option, policies_option)
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, engine_option, load_policies,
+                                     open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
 
@@ -41,20 +41,20 @@ def _progress_bar(enabled: bool):
 @click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a current post in this unit.")
 @policies_option
 @engine_option
-@click.option("--workers", type=click.IntRange(1),
+@click.option("--workers", type=Whole(1),
               help="Worker processes (default: all cores; with --cluster local: the LocalCluster's, default 2).")
 @click.option("--cluster", metavar="ADDRESS",
               help="Run the partitions on a Dask cluster: a scheduler address (tcp://host:8786), "
                    "or 'local' for a LocalCluster on this machine. Workers read the same --db.")
-@click.option("--chunk-size", type=click.IntRange(1), default=1000, show_default=True,
+@click.option("--chunk-size", type=Whole(1), default=1000, show_default=True,
               help="Cadres read and evaluated per task.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
               show_default=True, help="text: the report in Chinese; json: one document; csv: a table for "
                                       "spreadsheets; html: a page to print.")
 @output_option
-@click.option("--limit", type=click.IntRange(0), default=200, show_default=True,
+@click.option("--limit", type=Whole(), default=200, show_default=True,
               help="Text format: changed cadres listed (json/csv/html list all).")
-@click.option("--near", "near_margin", metavar="MARGIN",
+@click.option("--near", "near_margin", type=Whole(), metavar="MARGIN",
               help="Also count cadres within MARGIN of a threshold (votes, years, months, days).")
 @click.option("--no-shortcut", is_flag=True,
               help="Run the draft's engine for every cadre, even where it provably fires as the baseline.")
@@ -83,7 +83,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     else:
         draft_set = baseline
         draft = Draft("set", "参数调整 " + " ".join(sets), "(command line)", None)
-    day = as_of.date() if as_of else (draft.in_force.start if draft.in_force else date.today())
+    day = as_of if as_of else (draft.in_force.start if draft.in_force else date.today())
     if draft.in_force and not draft.in_force.holds(day):
         raise Failure(f"the draft is in force from {draft.in_force.start}"
                       f"{' to ' + str(draft.in_force.end) if draft.in_force.end else ''}; "
@@ -92,12 +92,6 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     baseline, draft_set = titled(baseline, day), titled(draft_set, day, overrides)
     if raws:
         draft = dataclasses.replace(draft, sets=raws)
-    if near_margin is not None:
-        try:
-            near_margin = int(near_margin)
-        except ValueError:
-            raise Failure(f"--near needs a whole number of units (votes, years, months, days), "
-                          f"not '{near_margin}'") from None
     store = open_store(ctx)
     if unit_id is not None and unit_id not in store.units():
         raise Failure(f"unknown unit id: {unit_id}")

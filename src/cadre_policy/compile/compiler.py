@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from fractions import Fraction
 
 from cadre_policy.compile import ir
 from cadre_policy.language import model as m
@@ -10,9 +11,8 @@ from cadre_policy.language import types as t
 from cadre_policy.errors import UserError
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
-from cadre_policy.language.values import parse_fraction, parse_parameter
+from cadre_policy.language.values import COUNT_MAX, parse_fraction, parse_parameter
 
-MAX_STRATA = 64
 MAX_FACT_FIELDS = 240   # durable_rules: about 253 properties per fact, nested ones included
 
 
@@ -160,9 +160,44 @@ class _Conditions:
             self.use(cond.subject, kind)
             a, b = f"{cond.subject}.n", f"{cond.subject}.d"
             guard = [ir.Exists(a), ir.Exists(b)]
-        p, q = frac.numerator, frac.denominator
-        return (ir.conj(guard + [ir.Linear(a, q, b, p, cond.op)]),
-                ir.conj(guard + [ir.Linear(a, q, b, p, ir.NEGATE[cond.op])]))
+        yes, no = _bounded_comparison(frac, cond.op)
+        return ir.conj(guard + [yes(a, b)]), ir.conj(guard + [no(a, b)])
+
+
+def _bounded_comparison(frac: Fraction, op: str):
+    """Builders of ``a/b op frac`` and its negation, exact for counts a, b up to COUNT_MAX.
+
+    Cross-multiplying by a huge fraction (1/10**19) overflows the C engine's 64-bit integers.
+    No fraction with denominator <= COUNT_MAX lies strictly between ``frac`` and ``low``, its
+    nearest lower neighbour of that order (Farey), so ``a/b > frac`` is ``a/b > low`` for every
+    count the store can hold, and every product stays below 2**62.
+    """
+    def linear(test_op, f=frac):
+        return lambda a, b: ir.Linear(a, f.denominator, b, f.numerator, test_op)
+
+    if frac.numerator <= COUNT_MAX and frac.denominator <= COUNT_MAX:
+        return linear(op), linear(ir.NEGATE[op])
+    low = _farey_floor(frac, COUNT_MAX)
+    above = linear(">", low)        # a/b > frac, also a/b >= frac (no count ratio equals it)
+    below = linear("<=", low)
+    table = {">": (above, below), ">=": (above, below), "<": (below, above), "<=": (below, above),
+             "==": (lambda a, b: ir.FALSE, lambda a, b: ir.TRUE),
+             "!=": (lambda a, b: ir.TRUE, lambda a, b: ir.FALSE)}
+    return table[op]
+
+
+def _farey_floor(frac: Fraction, order: int) -> Fraction:
+    """The largest fraction x/y <= ``frac`` with 0 < y <= ``order`` (``order`` itself above it)."""
+    if frac >= order:
+        return Fraction(order)
+    near = frac.limit_denominator(order)
+    if near <= frac:
+        return near
+    # the left neighbour x/y of near = u/v in the Farey sequence: u*y - v*x = 1, y as large as allowed
+    u, v = near.numerator, near.denominator
+    y = pow(u, -1, v) if v > 1 else order
+    y += (order - y) // v * v
+    return Fraction((u * y - 1) // v, y)
 
 
 class _NotAsserted(ir.Fact):
@@ -284,7 +319,9 @@ def _stratify(compiled) -> dict[str, int]:
     deps = {rule.id: [(k, neg) for _, formula, _ in tests for k, neg in _asserted_atoms(formula)]
             for rule, tests in compiled}
     level = {rule.id: 0 for rule, _ in compiled}
-    for _ in range(MAX_STRATA):
+    # without a cycle the levels settle within one pass per rule (a chain of n rules written in
+    # reverse order needs n passes); a fixed bound gave a false E402 on long chains
+    for _ in range(len(level) + 1):
         changed = False
         for rule_id, atoms in deps.items():
             for key, negative in atoms:
@@ -294,7 +331,7 @@ def _stratify(compiled) -> dict[str, int]:
                         level[rule_id], changed = need, True
         if not changed:
             return level
-    stuck = sorted(r for r, v in level.items() if v >= MAX_STRATA - 1)
+    stuck = sorted(r for r, v in level.items() if v >= len(level))
     by_id = {rule.id: rule for rule, _ in compiled}
     raise PolicyRejected([Diagnostic("E402", f"rule '{r}' depends on its own conclusion through 'not'; "
                                           "the rules cannot be ordered", by_id[r].loc) for r in stuck[:5]])

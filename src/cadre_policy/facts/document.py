@@ -1,6 +1,7 @@
 """Read one YAML or JSON import file, keeping the line and column of every value.
 
-YAML is read with ``SafeLoader`` only. The node tree from composing the text is
+YAML is read with ``SafeLoader`` only, within the bounds of :mod:`cadre_policy.load.limits`
+(no aliases, bounded nesting, YAML 1.2 booleans). The node tree from composing the text is
 kept so that a JSON path (from a schema or cross-record error) can be turned back
 into ``line:column``. JSON files are parsed with :mod:`json` for the values and,
 since JSON is valid YAML flow syntax, composed as YAML for the positions.
@@ -15,6 +16,7 @@ from typing import Any, Iterable
 import yaml
 
 from cadre_policy.facts.errors import Issue
+from cadre_policy.load.limits import MAX_DEPTH, ImportLoader, LimitError
 
 
 def json_path(path: Iterable) -> str:
@@ -109,7 +111,7 @@ def _duplicate_keys(doc: Document, node: yaml.Node, path: list) -> None:
             _duplicate_keys(doc, item, path + [i])
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(ImportLoader):
     """SafeLoader that keeps timestamps as text.
 
     YAML and JSON input then validate alike, and an impossible date such as
@@ -132,7 +134,7 @@ def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> Issue:
     mark = exc.problem_mark or exc.context_mark
     message = " ".join(x for x in (exc.context, exc.problem) if x) or "syntax error"
     line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-    return Issue(file, line, col, "$", f"YAML syntax error: {message}")
+    return Issue(file, line, col, "$", message if isinstance(exc, LimitError) else f"YAML syntax error: {message}")
 
 
 def read_document(file: str) -> tuple[Document | None, list[Issue]]:
@@ -157,8 +159,14 @@ def read_document(file: str) -> tuple[Document | None, list[Issue]]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             return None, [Issue(file, exc.lineno, exc.colno, "$", f"JSON syntax error: {exc.msg}")]
+        except RecursionError:
+            return None, [Issue(file, 0, 0, "$", f"nested deeper than {MAX_DEPTH} levels")]
+        except ValueError as exc:       # an integer of more than 4,300 digits
+            return None, [Issue(file, 0, 0, "$", f"JSON error: {exc}")]
         try:
             root = _compose(text)
+        except LimitError as exc:
+            return None, [_syntax_issue(file, exc)]
         except yaml.YAMLError:
             root = None  # positions unavailable; paths still identify the place
         doc = Document(file, data, root)

@@ -18,6 +18,10 @@ class SchemaVersionError(FactsError):
     """The database was made by another version of the fact-store schema."""
 
 
+class StoreCorruptError(FactsError):
+    """The database lacks tables or holds a row that does not read back as its column's type."""
+
+
 class StoreUnavailableError(FactsError):
     """The database URL is malformed, its driver is missing, or it does not answer."""
 

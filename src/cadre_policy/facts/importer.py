@@ -3,19 +3,25 @@
 Validation happens in two passes over every file before anything is written:
 the JSON Schema (``facts/schema.json``, Draft 2020-12), then cross-record checks
 that a schema cannot express (unknown unit ids, dates out of order, counts above
-their totals, duplicate ids). Any problem rejects the whole import.
+their totals, duplicate ids, control characters in text, dates outside the calendar range
+the program computes with). Any problem rejects the whole import.
+
+Decided on purpose: an integer field takes an integer only, so JSON ``16.0`` is refused
+(JSON Schema would accept it; a float where a count is due means the exporting program
+lost track of the type), and ``yes``/``no`` are text, not booleans (see ``load.limits``).
 """
 from __future__ import annotations
 
 import datetime as dt
-import json
+import re
 from functools import lru_cache
 from typing import Iterable
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import best_match
 
 from cadre_policy import data
-from jsonschema.exceptions import best_match
+from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
 from cadre_policy.facts.document import Document, read_document
@@ -23,11 +29,49 @@ from cadre_policy.facts.errors import ImportRejected, Issue
 from cadre_policy.facts.store import FactStore, UpsertResult
 
 
+def _is_integer(_checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+#: JSON Schema's "integer" also matches 16.0; ours does not.
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+
+#: C0 and C1 control characters and DEL; tab and line breaks included (no text field is
+#: multi-line). PostgreSQL refuses NUL while SQLite and MariaDB store it: refuse them all here.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 @lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
     """Return the import-format validator (with date format checking on)."""
     schema = data.schema("facts")
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def text_issues(doc: Document) -> list[Issue]:
+    """Control characters in any key or text value, and dates outside DATE_MIN..DATE_MAX."""
+    out: list[Issue] = []
+    low, high = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+    stack = [((), doc.data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and _CONTROL.search(key):
+                    out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} "
+                                               f"in a key"))
+                stack.append((path + (key,), item))
+        elif isinstance(value, list):
+            stack.extend((path + (i,), item) for i, item in enumerate(value))
+        elif isinstance(value, str):
+            found = _CONTROL.search(value)
+            if found:
+                out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
+            elif _date(value) and not low <= value <= high:
+                out.append(doc.issue(path, f"date {value} is outside {low}..{high}"))
+    return out
 
 
 def schema_issues(doc: Document) -> list[Issue]:
@@ -192,6 +236,7 @@ def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
     checker = _Checker(store_units)
     for doc in docs:
         issues.extend(schema_issues(doc))
+        issues.extend(text_issues(doc))
         checker.collect_ids(doc)
     for doc in docs:
         checker.check_units(doc)

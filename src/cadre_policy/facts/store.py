@@ -3,20 +3,30 @@
 Reads are bulk Core queries (one query per table per chunk of cadres), writes are
 Core executemany inside one transaction. Nothing here assumes SQLite: the same code
 runs on PostgreSQL (psycopg) and MariaDB (PyMySQL, utf8mb4).
+
+Faults are errors, never silent damage: server databases get a connect and a statement
+timeout (``$POLICY_DB_CONNECT_TIMEOUT``, ``$POLICY_DB_STATEMENT_TIMEOUT``, in seconds);
+MariaDB runs in a strict ``sql_mode`` (an out-of-range value is refused, not clipped); a
+database that lacks some of the tables is refused (only a new, empty one gets the schema);
+an SQLite file is integrity-checked before an import writes to it; and a stored row that
+does not read back as its column's type (a date written by another program) is an error
+naming the table, the row and the column.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import Connection, and_, create_engine, delete, func, insert, inspect, select
+from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, func,
+                        insert, inspect, select, type_coerce)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from cadre_policy.facts.canonical import RECORD_LISTS
-from cadre_policy.facts.errors import SchemaVersionError, StoreUnavailableError
+from cadre_policy.facts.errors import SchemaVersionError, StoreCorruptError, StoreUnavailableError
 from cadre_policy.facts.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
                           Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
 
@@ -238,6 +248,111 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(orig).__name__
 
 
+#: Refuse instead of clipping or zeroing: 3,000,000,000 in an INTEGER column is an error.
+MARIADB_SQL_MODE = ("STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+                    "NO_ENGINE_SUBSTITUTION")
+CONNECT_TIMEOUT = 10        # seconds, unless $POLICY_DB_CONNECT_TIMEOUT says otherwise
+STATEMENT_TIMEOUT = 900     # seconds per statement (the slowest query at 1M cadres is well below)
+
+
+def _seconds(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise StoreUnavailableError(f"${name} must be a whole number of seconds (at least 1), not '{raw}'")
+    return int(raw)
+
+
+def _timeouts() -> tuple[int, int]:
+    return (_seconds("POLICY_DB_CONNECT_TIMEOUT", CONNECT_TIMEOUT),
+            _seconds("POLICY_DB_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT))
+
+
+def _connect_args(backend: str, query) -> dict:
+    """Driver options that bound every wait on a server: connecting, then each statement."""
+    connect, statement = _timeouts()
+    if backend == "postgresql":
+        args = {"connect_timeout": connect, "options": f"-c statement_timeout={statement * 1000}"}
+    elif backend in ("mysql", "mariadb"):
+        # PyMySQL waits for the server's greeting with read_timeout: the connect timeout until
+        # connected (a server that accepts and never answers), the statement timeout after
+        args = {"connect_timeout": connect, "read_timeout": connect, "write_timeout": statement}
+    else:
+        return {}
+    return {k: v for k, v in args.items() if k not in query}     # the URL's own settings win
+
+
+def _mariadb_session(dbapi_connection, _record) -> None:
+    """Strict sql_mode and the statement timeout on every new MariaDB connection."""
+    _, statement = _timeouts()
+    if getattr(dbapi_connection, "_read_timeout", None) is not None:
+        dbapi_connection._read_timeout = statement      # PyMySQL: no public setter after connect
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"SET SESSION sql_mode = '{MARIADB_SQL_MODE}'")
+        cursor.execute("SELECT VERSION()")
+        if "mariadb" in str(cursor.fetchone()[0]).lower():
+            cursor.execute(f"SET SESSION max_statement_time = {statement}")
+    finally:
+        cursor.close()
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+def _bad_value(column, value) -> str | None:
+    """Why a raw stored value is not of its column's type, or None."""
+    if value is None:
+        return None if column.nullable else "NULL in a required column"
+    kind = column.type
+    if isinstance(kind, Date):
+        text = value.isoformat() if isinstance(value, dt.date) else value
+        try:
+            if not isinstance(text, str) or len(text) != 10:
+                raise ValueError
+            dt.date.fromisoformat(text)
+        except ValueError:
+            return f"{value!r} is not a date YYYY-MM-DD"
+    elif isinstance(kind, Boolean):
+        if value not in (0, 1) or isinstance(value, (str, float)):
+            return f"{value!r} is not a boolean"
+    elif isinstance(kind, Integer):
+        if type(value) is not int:
+            return f"{value!r} is not an integer"
+    elif isinstance(kind, String) and not isinstance(value, str):
+        return f"{value!r} is not text"
+    return None
+
+
+def _corrupt(url: str, conn: Connection, table, where) -> StoreCorruptError:
+    """Find the first stored row of ``table`` (matched by ``where``) that does not read back."""
+    raw = select(*[type_coerce(c, String()).label(c.name) if isinstance(c.type, Date) else c
+                   for c in table.columns])
+    if where is not None:
+        raw = raw.where(where)
+    keys = [c for c in table.primary_key.columns]
+    for row in conn.execute(raw.order_by(*keys)):
+        for column in table.columns:
+            problem = _bad_value(column, row._mapping[column.name])
+            if problem:
+                ident = ", ".join(f"{k.name}={row._mapping[k.name]}" for k in keys)
+                return StoreCorruptError(f"database {url} is damaged: table {table.name}, row {ident}, "
+                                         f"column {column.name}: {problem}")
+    return StoreCorruptError(f"database {url} is damaged: table {table.name} cannot be read back")
+
+
+def _checked_rows(table) -> Callable:
+    """A check of the integer columns SQLite hands back as stored (it does not enforce types)."""
+    names = [c.name for c in table.columns if isinstance(c.type, Integer) and not isinstance(c.type, Boolean)]
+
+    def check(row) -> bool:
+        for name in names:
+            if type(row._mapping[name]) is not int:
+                return False
+        return True
+    return check
+
+
 class FactStore:
     """Units and cadres stored in a SQL database.
 
@@ -258,8 +373,11 @@ class FactStore:
             if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
                 # without it PyMySQL talks latin1/utf8mb3 and Chinese outside the BMP breaks
                 parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-            self.engine = create_engine(parsed)
+            backend = parsed.get_backend_name()
+            self.engine = create_engine(parsed, connect_args=_connect_args(backend, parsed.query))
             self.dialect = self.engine.dialect.name
+            if self.dialect in ("mysql", "mariadb"):
+                event.listen(self.engine, "connect", _mariadb_session)
             self._ensure_schema()
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreUnavailableError(f"cannot use database URL {self.url}: {_first_line(exc)}") from None
@@ -281,7 +399,9 @@ class FactStore:
                         f"needs version {SCHEMA_VERSION}: export it with the matching version and "
                         f"import it into a new database")
                 if ours - present:
-                    Base.metadata.create_all(conn)
+                    raise StoreCorruptError(
+                        f"database {self.url} lacks the fact tables {', '.join(sorted(ours - present))}: "
+                        f"it was damaged; restore it from a backup (a new database gets every table)")
             elif present & ours:
                 raise SchemaVersionError(
                     f"database {self.url} holds fact tables ({', '.join(sorted(present & ours))}) "
@@ -396,18 +516,29 @@ class FactStore:
         """Build canonical documents for the cadres matched by ``where(id_column)``.
 
         One query per table; rows arrive ordered by (cadre, seq) so lists come out
-        in canonical order.
+        in canonical order. A row that does not read back as its columns' types is a
+        :class:`StoreCorruptError` naming it.
         """
+        def rows(table, query):
+            check = _checked_rows(table) if conn.dialect.name == "sqlite" else None
+            column = table.c.id if table is _cadres else table.c.cadre_id
+            try:
+                for r in conn.execute(query):
+                    if check is not None and not check(r):
+                        raise ValueError
+                    yield r
+            except (ValueError, TypeError):
+                raise _corrupt(_safe_url(conn.engine.url), conn, table, where(column)) from None
+
         docs = {r.id: _cadre_doc(r)
-                for r in conn.execute(select(_cadres).where(where(_cadres.c.id))
-                                      .order_by(_cadres.c.id))}
+                for r in rows(_cadres, select(_cadres).where(where(_cadres.c.id)).order_by(_cadres.c.id))}
         if not docs:
             return []
         reviews = {}
         for key, table, _, _, doc_fn in _RECORDS:
             query = (select(table).where(where(table.c.cadre_id))
                      .order_by(table.c.cadre_id, table.c.seq))
-            for r in conn.execute(query):
+            for r in rows(table, query):
                 doc = docs.get(r.cadre_id)
                 if doc is None:
                     continue
@@ -418,7 +549,7 @@ class FactStore:
         if reviews:
             query = (select(_rect).where(where(_rect.c.cadre_id))
                      .order_by(_rect.c.cadre_id, _rect.c.review_seq, _rect.c.seq))
-            for r in conn.execute(query):
+            for r in rows(_rect, query):
                 review = reviews.get((r.cadre_id, r.review_seq))
                 if review is not None:
                     review.setdefault("rectification", []).append(
@@ -457,6 +588,16 @@ class FactStore:
             _write(conn, buffers)
         return n
 
+    def _check_integrity(self, conn: Connection) -> None:
+        """Refuse to write into a damaged SQLite file (pages the write would not read may be bad)."""
+        if self.dialect != "sqlite":
+            return      # server databases check their own pages
+        problems = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            first = " ".join(problems[0].replace("*** in database main ***", "").split())
+            raise StoreCorruptError(f"database {self.url} is damaged ({first}); nothing written: "
+                                    f"restore it from a backup")
+
     @staticmethod
     def _insert_units(conn: Connection, units: list[dict]) -> None:
         if not units:
@@ -483,6 +624,7 @@ class FactStore:
         """
         result = UpsertResult(Counts(), Counts())
         with self.engine.begin() as conn:
+            self._check_integrity(conn)
             existing = self._units(conn)
             new_units, replaced = [], []
             for u in units:

@@ -7,8 +7,52 @@ from fractions import Fraction
 
 from cadre_policy.language import types as t
 
-FRACTION_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII digits only: `int()` and `\d` also take Arabic-Indic and full-width digits
+FRACTION_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$", re.ASCII)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+WHOLE_RE = re.compile(r"^[+-]?\d+$", re.ASCII)
+
+#: Every date the program computes with lies in this range (evaluation dates, record dates,
+#: parameter dates), so that date arithmetic with bounded periods never leaves the calendar.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2999, 12, 31)
+#: The largest whole number a record or a parameter may hold: it fits every database's INTEGER
+#: column, and the product of two stays inside the rules engine's 64-bit integers.
+COUNT_MAX = 2**31 - 1
+#: The largest period or count a parameter may hold; periods stay far inside DATE_MIN..DATE_MAX.
+PARAMETER_MAX = {"years": 200, "months": 2400, "count": COUNT_MAX}
+#: Numerator and denominator of a literal fraction: at most this many digits.
+FRACTION_DIGITS = 30
+
+
+def parse_date(raw) -> date:
+    """A calendar date from ``YYYY-MM-DD`` (ASCII digits) between DATE_MIN and DATE_MAX.
+
+    Python's ``date.fromisoformat`` also takes ``20170101`` and week dates; we do not.
+
+    Raises:
+        ValueError: with a message an officer can act on.
+    """
+    if isinstance(raw, date):
+        day = raw
+    else:
+        text = str(raw)
+        if not DATE_RE.match(text):
+            raise ValueError(f"'{raw}' is not a date written YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"'{raw}' is not a calendar date") from None
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"{day.isoformat()} is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}")
+    return day
+
+
+def parse_whole(raw: str) -> int:
+    """A whole number from text in ASCII digits (``int()`` also takes ``'٣'`` and ``'1_000'``)."""
+    if not WHOLE_RE.match(raw.strip()):
+        raise ValueError(f"'{raw}' is not a whole number")
+    return int(raw)
 
 
 def parse_fraction(raw) -> Fraction:
@@ -19,6 +63,8 @@ def parse_fraction(raw) -> Fraction:
     """
     if isinstance(raw, str):
         match = FRACTION_RE.match(raw)
+        if match and max(len(match.group(1)), len(match.group(2))) > FRACTION_DIGITS:
+            raise ValueError(f"'{raw}': numerator and denominator have at most {FRACTION_DIGITS} digits")
         if match and int(match.group(2)):
             return Fraction(int(match.group(1)), int(match.group(2)))
     if isinstance(raw, int) and not isinstance(raw, bool):
@@ -54,9 +100,11 @@ def parse_parameter(kind: str, raw):
     if kind in ("years", "months", "count"):
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
             raise ValueError(f"'{raw}' is not a whole number of {kind}")
+        if raw > PARAMETER_MAX[kind]:
+            raise ValueError(f"{raw} is more than {PARAMETER_MAX[kind]} {kind}")
         return raw
     if kind == "date":
-        return date.fromisoformat(str(raw))
+        return parse_date(raw)
     if kind == "rank":
         if raw not in t.RANKS:
             raise ValueError(f"'{raw}' is not a rank ({', '.join(t.RANKS)})")

@@ -24,7 +24,7 @@ from cadre_policy.check.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest, suggest_qualified
 from cadre_policy.load.policies import _Builder, read_checked
 from cadre_policy.load.schemas import validator
-from cadre_policy.language.values import format_value, parse_parameter
+from cadre_policy.language.values import format_value, parse_parameter, parse_whole
 
 EARLIEST = date(1900, 1, 1)
 
@@ -293,7 +293,7 @@ def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, obj
     value: object = raw
     if param.kind in ("years", "months", "count"):
         try:
-            value = int(raw)
+            value = parse_whole(raw)
         except ValueError:
             raise DraftError(f"--set {name}: '{raw}' is not a whole number of {param.kind}") from None
     elif param.kind == "enum" and isinstance(param.raw_on(as_of), list):

@@ -1,8 +1,9 @@
 """Strict YAML reading that keeps the position of every node.
 
 ``yaml.safe_load`` forgets where values came from; every later error must point back
-into the file, so we compose the node tree ourselves (SafeLoader only), reject
-duplicate keys, and keep a map from JSON path to line and column.
+into the file, so we compose the node tree ourselves (SafeLoader only, within the bounds
+of :mod:`cadre_policy.load.limits`), reject duplicate keys, and keep a map from JSON path
+to line and column.
 """
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from datetime import date, datetime
 import yaml
 
 from cadre_policy.diagnostics import Diagnostic, Location
+from cadre_policy.language.values import DATE_MAX, DATE_MIN
+from cadre_policy.load.limits import BoundedLoader, FastBoundedLoader, check_expansion, too_large
 
 Path = tuple  # a JSON path: keys and list indexes
 
@@ -73,21 +76,28 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, positions: 
 
 
 def _scalar(loader: yaml.SafeLoader, node: yaml.Node, positions: Positions, problems: list):
-    """A scalar's value; a date the calendar does not have (2019-02-30) is E104 and stays text."""
+    """A scalar's value; a date the calendar does not have (2019-02-30), or one outside
+    DATE_MIN..DATE_MAX, is E104 and stays text; another value that cannot be built (an integer
+    of 5,000 digits) is E001."""
+    mark = node.start_mark
+    where = Location(positions.file, mark.line + 1, mark.column + 1)
     try:
-        return loader.construct_object(node, deep=True)
-    except ValueError:
-        if node.tag != "tag:yaml.org,2002:timestamp":
-            raise
-        mark = node.start_mark
-        problems.append(Diagnostic("E104", f"'{node.value}' is not a calendar date",
-                                   Location(positions.file, mark.line + 1, mark.column + 1)))
+        value = loader.construct_object(node, deep=True)
+    except ValueError as error:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            problems.append(Diagnostic("E104", f"'{node.value}' is not a calendar date", where))
+            return node.value
+        problems.append(Diagnostic("E001", f"'{node.value[:40]}' cannot be read: {error}", where))
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime) and not DATE_MIN <= value <= DATE_MAX:
+        problems.append(Diagnostic("E104", f"{value} is outside {DATE_MIN}..{DATE_MAX}", where))
         return node.value
+    return value
 
 
 # libyaml's parser keeps every node's line and column and is several times faster; the pure-Python
 # one words syntax errors as the diagnostics always have, so a document libyaml refuses is read again
-_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+_FAST_LOADER = FastBoundedLoader
 
 
 def load_yaml(text: str, file: str) -> tuple[object, Positions, list[Diagnostic]]:
@@ -97,11 +107,14 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions, list[Diagnostic]
         The data (None when it could not be read), its positions, and the problems
         found (E001 syntax, E002 duplicate key).
     """
+    large = too_large(len(text.encode("utf-8")))
+    if large:
+        return None, Positions(file), [Diagnostic("E001", large, Location(file, 1, 1))]
     if _FAST_LOADER is not None:
         read = _load(_FAST_LOADER, text, file)
         if not any(problem.code == "E001" for problem in read[2]):
             return read
-    return _load(yaml.SafeLoader, text, file)
+    return _load(BoundedLoader, text, file)
 
 
 def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[Diagnostic]]:
@@ -111,6 +124,7 @@ def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[D
         node = loader.get_single_node()
         if node is None:
             return None, positions, []
+        check_expansion(node)
         positions.record((), node)
         problems: list[Diagnostic] = []
         data = _construct(loader, node, (), positions, problems)
