@@ -1,0 +1,97 @@
+"""What the durable engine cannot do is refused or rewritten at compile time; both engines agree."""
+from __future__ import annotations
+
+from datetime import date
+from fractions import Fraction
+
+import pytest
+
+from cadre_policy.load.policyset import load
+from cadre_policy.run.evaluate import PolicyRunner
+from policy_builder import write_set
+
+AS_OF = date(2017, 6, 30)
+ENGINES = ["durable", "python"]
+BIG = 2**31 - 1     # the largest count the store holds
+
+RATIO_SET = """\
+parameters:
+  threshold:
+    kind: ratio
+    title: 比例
+    values: {2008-01-01: 1/3}
+derived:
+  last_review: {title: 最近一次评议, latest: reviews}
+rules:
+  - id: r.param
+    title: 超过参数
+    provision: P004-5
+    quote: 原文
+    when: {ratio: [last_review.dissatisfied, last_review.total], 超过: {param: threshold}}
+    finding: admonishment_talk
+  - id: r.literal
+    title: 不低于字面值
+    provision: P004-5
+    quote: 原文
+    when: {ratio: [last_review.dissatisfied, last_review.total], 以上: %s}
+    finding: demotion_or_removal
+"""
+
+
+def _cadre(dissatisfied: int, total: int) -> dict:
+    doc = {"id": "X1", "name": "测试", "gender": "male", "birth_date": date(1975, 1, 1), "party": "cpc"}
+    for key in ("posts", "appraisals", "nominations", "polls", "opinions", "assessments"):
+        doc[key] = []
+    doc["reviews"] = [{"date": date(2017, 1, 1), "total": total, "dissatisfied": dissatisfied}]
+    return doc
+
+
+VOTES = [(0, 1), (1, 1), (1, 3), (2, 3), (1, BIG), (0, BIG), (BIG - 1, BIG), (BIG, BIG), (BIG // 2, BIG),
+         (BIG // 2 + 1, BIG), (1, 10), (7, 45)]
+FRACTIONS = [Fraction(1, 10**19), Fraction(10**19 - 1, 10**19), Fraction(1, 10**29), Fraction(BIG // 2, BIG),
+             Fraction(BIG - 1, BIG - 2), Fraction(10**20, 3), Fraction(1, 3), Fraction(BIG, BIG - 1)]
+
+
+@pytest.mark.parametrize("frac", FRACTIONS, ids=[f"{f.numerator}/{f.denominator}" for f in FRACTIONS])
+def test_huge_fractions_compare_exactly_on_every_engine(tmp_path, frac):
+    literal = f"{frac.numerator}/{frac.denominator}"
+    policy_set = load(write_set(tmp_path / "p", {"ratio": RATIO_SET % literal}))
+    runners = {engine: PolicyRunner(policy_set, AS_OF, engine, overrides={"ratio.threshold": frac})
+               for engine in ENGINES}
+    for dissatisfied, total in VOTES:
+        share = Fraction(dissatisfied, total)
+        expected = sorted([code for code, holds in (("admonishment_talk", share > frac),
+                                                    ("demotion_or_removal", share >= frac)) if holds])
+        for engine, runner in runners.items():
+            assert runner.evaluate(_cadre(dissatisfied, total), {}).active_codes() == expected, \
+                (engine, dissatisfied, total)
+
+
+CHAIN_LINK = """\
+  - id: s.{i}
+    title: 第{i}层
+    provision: P004-5
+    quote: 原文
+    when: {{{cond}}}
+    derive: d{i}
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_seventy_strata_in_reverse_order_are_no_cycle(tmp_path, engine):
+    # d0 holds; d_i holds when d_(i-1) does not: a chain of 70 negations, written last link first
+    links = [CHAIN_LINK.format(i=0, cond="fact: cadre.age, 以上: 0")]
+    links += [CHAIN_LINK.format(i=i, cond=f"not: {{derived: d{i - 1}}}") for i in range(1, 70)]
+    final = """\
+  - id: s.end
+    title: 结论
+    provision: P004-5
+    quote: 原文
+    when: {derived: d69}
+    finding: admonishment_talk
+"""
+    policy_set = load(write_set(tmp_path / "p", {"chain": "rules:\n" + final + "".join(reversed(links))}))
+    runner = PolicyRunner(policy_set, AS_OF, engine)
+    assert len(runner.compiled.strata) == 70
+    # d0, d2, d4 ... hold; d69 (odd) does not
+    assert runner.evaluate(_cadre(0, 1), {}).active_codes() == []
