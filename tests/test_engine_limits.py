@@ -95,3 +95,36 @@ def test_seventy_strata_in_reverse_order_are_no_cycle(tmp_path, engine):
     assert len(runner.compiled.strata) == 70
     # d0, d2, d4 ... hold; d69 (odd) does not
     assert runner.evaluate(_cadre(0, 1), {}).active_codes() == []
+
+
+def _rule(name: str, when: str, outcome: str) -> str:
+    return (f"  - id: r.{name}\n    title: 规则\n    provision: P004-5\n    quote: 原文\n"
+            f"    when: {when}\n    {outcome}\n")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("joined", [16, 64])
+def test_a_rule_joining_many_derived_facts_runs_on_every_engine(tmp_path, engine, joined):
+    # durable_rules refused the fact from 16 joined facts (SIGABRT at 63-64): the compiler moves
+    # such a rule one stratum later, where it reads the facts as flags
+    rules = [_rule(f"d{i}", "{fact: cadre.age, 以上: %d}" % i, f"derive: d{i}") for i in range(joined)]
+    rules.append(_rule("end", "{all: [%s]}" % ", ".join(f"{{derived: d{i}}}" for i in range(joined)),
+                       "finding: admonishment_talk"))
+    policy_set = load(write_set(tmp_path / "p", {"joins": "rules:\n" + "".join(rules)}))
+    runner = PolicyRunner(policy_set, AS_OF, engine)
+    assert len(runner.compiled.strata) == 2
+    young, old = _cadre(0, 1), dict(_cadre(0, 1), birth_date=date(1900, 1, 1))
+    assert runner.evaluate(old, {}).active_codes() == ["admonishment_talk"]       # aged 117: every d_i
+    assert runner.evaluate(young, {}).active_codes() == ([] if joined > 42 else ["admonishment_talk"])
+
+
+def test_a_condition_that_expands_beyond_the_engine_is_a_lint_error_with_its_place(tmp_path):
+    from cadre_policy.check.policy import MAX_DNF_TERMS
+    from cadre_policy.load.policyset import lint
+    pairs = ", ".join("{any: [{fact: cadre.age, 以上: %d}, {fact: cadre.age, 以下: %d}]}" % (i, 200 - i)
+                      for i in range(13))
+    write_set(tmp_path / "p", {"wide": "rules:\n" + _rule("wide", "{all: [%s]}" % pairs, "finding: admonishment_talk")})
+    _, diagnostics = lint(tmp_path / "p")
+    [error] = [d for d in diagnostics if d.code == "E405"]
+    assert (error.location.line, error.location.column) == (7, 5) and "8,192 alternatives" in error.message
+    assert f"at most {MAX_DNF_TERMS:,}" in error.message

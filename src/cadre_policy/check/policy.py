@@ -165,6 +165,11 @@ class Checker:
         for cond in (rule.when, rule.applies, rule.met, rule.unmet):
             if cond is not None:
                 self._condition(cond)
+                terms = max(dnf_terms(cond, False), dnf_terms(cond, True))
+                if terms > MAX_DNF_TERMS:
+                    self.error("E405", f"rule '{rule.id}': its condition (or its negation) expands to {terms:,} "
+                                       f"alternatives; the rules engine runs at most {MAX_DNF_TERMS:,}: "
+                                       "split the rule or derive parts of the condition first", rule.loc)
         if rule.until is not None:
             self._expect_fact(rule.until.fact, "date", rule.until.loc)
             if isinstance(rule.until.plus, m.ParamRef):
@@ -351,6 +356,33 @@ class Checker:
         if raw not in subject.values:
             self.error("E302", f"'{raw}' is not a value of '{path}' ({' | '.join(subject.values)})", loc,
                        suggest(str(raw), subject.values))
+
+
+#: Alternatives of one rule's condition in disjunctive normal form. durable_rules expands 'any'
+#: inside 'all' into one alpha path each: 8,192 ran, 16,384 made it refuse the ruleset
+#: (benchmarks/durable_limits.py); half the measured limit, checked for both engines alike.
+MAX_DNF_TERMS = 4096
+
+
+def dnf_terms(cond, negative: bool) -> int:
+    """How many alternatives ``cond`` (or its negation) has in disjunctive normal form.
+
+    A negated test counts two (absent, or the opposite test), as the compiler lowers it.
+    """
+    if isinstance(cond, (m.All, m.Any)):
+        counts = [dnf_terms(item, negative) for item in cond.items]
+        if isinstance(cond, m.All) != negative:
+            product = 1
+            for count in counts:
+                product *= count
+            return product
+        return sum(counts)
+    if isinstance(cond, m.Not):
+        return dnf_terms(cond.item, not negative)
+    if isinstance(cond, m.Compare) and cond.op == "in" and not negative and isinstance(
+            getattr(cond.value, "raw", None), list):
+        return max(1, len(cond.value.raw))
+    return 2 if negative else 1
 
 
 def _family(kind: t.Type) -> str:

@@ -14,6 +14,10 @@ from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.language.values import COUNT_MAX, parse_fraction, parse_parameter
 
 MAX_FACT_FIELDS = 240   # durable_rules: about 253 properties per fact, nested ones included
+#: A rule joining more asserted facts of its own stratum than this is moved one stratum later,
+#: where it reads them as closure flags on the cadre fact instead of joining them: durable_rules
+#: refuses the fact ("Could not assert fact") from 16 joined facts (benchmarks/durable_limits.py).
+MAX_JOINED_FACTS = 8
 
 
 class EvaluationError(UserError):
@@ -318,6 +322,8 @@ def _stratify(compiled) -> dict[str, int]:
                 producers.setdefault(key, []).append(rule.id)
     deps = {rule.id: [(k, neg) for _, formula, _ in tests for k, neg in _asserted_atoms(formula)]
             for rule, tests in compiled}
+    lifted = {rule_id for rule_id, atoms in deps.items()
+              if len({k for k, neg in atoms if not neg}) > MAX_JOINED_FACTS}
     level = {rule.id: 0 for rule, _ in compiled}
     # without a cycle the levels settle within one pass per rule (a chain of n rules written in
     # reverse order needs n passes); a fixed bound gave a false E402 on long chains
@@ -326,7 +332,7 @@ def _stratify(compiled) -> dict[str, int]:
         for rule_id, atoms in deps.items():
             for key, negative in atoms:
                 for producer in producers.get(key, ()):
-                    need = level[producer] + (1 if negative else 0)
+                    need = level[producer] + (1 if negative or rule_id in lifted else 0)
                     if need > level[rule_id]:
                         level[rule_id], changed = need, True
         if not changed:

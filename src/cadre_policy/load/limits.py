@@ -69,12 +69,13 @@ BoundedLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _BOOL, list("tTfF"
 #: libyaml's parser (when PyYAML was built with it) with the same booleans; it has no hook for
 #: nesting while composing (libyaml stops at 1,000 levels itself), so :func:`check_expansion`
 #: bounds the depth of what it composed.
-FastBoundedLoader = None
 if hasattr(yaml, "CSafeLoader"):
-    class FastBoundedLoader(yaml.CSafeLoader):       # noqa: F811 - only when libyaml is there
+    class FastBoundedLoader(yaml.CSafeLoader):
         """CSafeLoader with YAML 1.2 booleans."""
 
     FastBoundedLoader.yaml_implicit_resolvers = BoundedLoader.yaml_implicit_resolvers
+else:
+    FastBoundedLoader = None
 
 
 class ImportLoader(BoundedLoader):
