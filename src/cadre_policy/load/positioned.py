@@ -119,8 +119,9 @@ def load_yaml(text: str, file: str) -> tuple[object, Positions, list[Diagnostic]
 
 def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[Diagnostic]]:
     positions = Positions(file)
-    loader = loader_class(text)
+    loader = None
     try:
+        loader = loader_class(text)     # the reader refuses control characters here
         node = loader.get_single_node()
         if node is None:
             return None, positions, []
@@ -137,4 +138,5 @@ def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[D
     except yaml.YAMLError as error:  # e.g. a tag safe_load refuses
         return None, positions, [Diagnostic("E001", f"yaml: {error}", Location(file, 1, 1))]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
