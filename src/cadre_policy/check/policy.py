@@ -167,7 +167,7 @@ class Checker:
                 self._condition(cond)
                 terms = max(dnf_terms(cond, False), dnf_terms(cond, True))
                 if terms > MAX_DNF_TERMS:
-                    self.error("E405", f"rule '{rule.id}': its condition (or its negation) expands to {terms:,} "
+                    self.error("E406", f"rule '{rule.id}': its condition (or its negation) expands to {terms:,} "
                                        f"alternatives; the rules engine runs at most {MAX_DNF_TERMS:,}: "
                                        "split the rule or derive parts of the condition first", rule.loc)
         if rule.until is not None:
