@@ -47,6 +47,7 @@ CODES = {
     "E403": "derived quantities in a cycle",
     "E404": "beyond what durable_rules can run",
     "E405": "a period that ends before it starts",
+    "E406": "a condition with more alternatives than durable_rules runs (4,096)",
     "W501": "unused parameter",
     "W503": "no schema line for the editor",
     "W504": "duplicate test case name",
