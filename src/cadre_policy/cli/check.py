@@ -26,7 +26,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     """Which provisions apply to a cadre on a date, what follows, and why."""
     from rich.console import Console
     from cadre_policy.run.population import check_all, units_for
-    from cadre_policy.render.check import render_text, summary_line, to_json
+    from cadre_policy.render.check import render_text, to_json
     if not cadre_id and not all_cadres:
         raise Failure("give a CADRE_ID, or --all")
     if cadre_id and all_cadres:
@@ -67,25 +67,32 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     unit_targets = _unit_structure(policy_set, store, day, unit_id) if unit_id else None
     from collections import Counter
     counts, eligibility, total = Counter(), Counter(), 0
-    for result in check_all(runner, store, units, unit_id):
-        total += 1
-        counts.update(result.active_codes())
-        if "promotion" in result.determinations:
-            eligibility[result.determinations["promotion"]["eligibility"]] += 1
-        if fmt == "json":
-            out = to_json(result, policy_set)
-            if unit_targets is not None:
-                out["structure"] = unit_targets[1]      # the unit's missed team targets
-            click.echo(json.dumps(out, ensure_ascii=False))
-        else:
-            line = summary_line(result, policy_set)
-            if unit_targets:
-                line.append(unit_targets[0])
-            console.print(line)
+    with store.one_state():     # the lines above are void if an import committed meanwhile
+        for result in check_all(runner, store, units, unit_id):
+            _print_one(result, policy_set, fmt, unit_targets, console, counts, eligibility)
+            total += 1
     if fmt == "text":
         console.print(f"\n{total} cadres on {day.isoformat()}; findings: " +
                       (", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none") +
                       "; promotion: " + ", ".join(f"{k} {v}" for k, v in sorted(eligibility.items())))
+
+
+def _print_one(result, policy_set, fmt, unit_targets, console, counts, eligibility) -> None:
+    """One cadre's line of ``check --all``, counted into the summary."""
+    from cadre_policy.render.check import summary_line, to_json
+    counts.update(result.active_codes())
+    if "promotion" in result.determinations:
+        eligibility[result.determinations["promotion"]["eligibility"]] += 1
+    if fmt == "json":
+        out = to_json(result, policy_set)
+        if unit_targets is not None:
+            out["structure"] = unit_targets[1]      # the unit's missed team targets
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        line = summary_line(result, policy_set)
+        if unit_targets:
+            line.append(unit_targets[0])
+        console.print(line)
 
 
 def _unit_structure(policy_set, store, day, unit_id):

@@ -19,6 +19,20 @@ class Failure(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _sigterm_interrupts() -> None:
+    """SIGTERM ends a command like Ctrl-C: its clean-up runs (no spool or temporary file is left),
+    where the default action would end the process on the spot."""
+    import signal
+    try:
+        signal.signal(signal.SIGTERM, _interrupt)
+    except ValueError:      # not in the main thread (an embedding program): leave signals alone
+        pass
+
+
 class Group(click.Group):
     """A click group that is the CLI's one error boundary.
 
@@ -30,6 +44,7 @@ class Group(click.Group):
 
     def invoke(self, ctx):
         from sqlalchemy.exc import SQLAlchemyError
+        _sigterm_interrupts()
         try:
             return super().invoke(ctx)
         except UserError as exc:

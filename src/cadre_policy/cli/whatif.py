@@ -98,16 +98,18 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     job = Job(ctx.find_root().obj["db_url"], day, engine_for(engine, True), baseline, draft_set, overrides, unit_id,
               near_margin, shortcut=not no_shortcut)
     show = not quiet and sys.stderr.isatty()
+    result = None
     try:
-        with _progress_bar(show) as progress:
-            result = run_whatif(job, store, workers, chunk_size, progress, cluster)
-        result.structure = structure_changes(baseline, draft_set, store, day, overrides, unit_id)
+        with store.one_state():     # an import committing meanwhile: an error, never a torn mix
+            with _progress_bar(show) as progress:
+                result = run_whatif(job, store, workers, chunk_size, progress, cluster)
+            result.structure = structure_changes(baseline, draft_set, store, day, overrides, unit_id)
+        _write(result, draft, draft_set, fmt, output, limit)
     except PolicyRejected as error:
         raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
-    try:
-        _write(result, draft, draft_set, fmt, output, limit)
     finally:
-        result.close()
+        if result is not None:
+            result.close()
 
 
 def _write(result, draft, policy_set, fmt, output, limit):

@@ -22,6 +22,10 @@ class StoreCorruptError(FactsError):
     """The database lacks tables or holds a row that does not read back as its column's type."""
 
 
+class StoreChangedError(FactsError):
+    """The store was written while a population run read it: its figures would mix two states."""
+
+
 class StoreUnavailableError(FactsError):
     """The database URL is malformed, its driver is missing, or it does not answer."""
 

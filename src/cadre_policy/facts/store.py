@@ -11,22 +11,29 @@ database that lacks some of the tables is refused (only a new, empty one gets th
 an SQLite file is integrity-checked before an import writes to it; and a stored row that
 does not read back as its column's type (a date written by another program) is an error
 naming the table, the row and the column.
+
+Every write transaction also stamps a new *generation* (a random token in ``schema_meta``),
+so a population run that reads in many transactions can prove it saw one state of the
+store: the generation is the same before and after (see :meth:`FactStore.generation`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, func,
-                        insert, inspect, select, type_coerce)
+                        insert, inspect, select, type_coerce, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
 from cadre_policy.facts.canonical import RECORD_LISTS
-from cadre_policy.facts.errors import SchemaVersionError, StoreCorruptError, StoreUnavailableError
+from cadre_policy.facts.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
+                                      StoreUnavailableError)
 from cadre_policy.facts.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
                           Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
 
@@ -418,6 +425,32 @@ class FactStore:
         """Release the connection pool."""
         self.engine.dispose()
 
+    def generation(self) -> str:
+        """A token that changes with every committed write (import, bulk load)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_meta.c.value).where(_meta.c.key == "generation")).scalar() or ""
+
+    @contextmanager
+    def one_state(self) -> Iterator[None]:
+        """Around a run that reads in many transactions (chunks, worker processes): refuse its
+        result when a write committed meanwhile, rather than report a mix of two states.
+
+        Raises:
+            StoreChangedError: the generation changed during the block.
+        """
+        before = self.generation()
+        yield
+        if self.generation() != before:
+            raise StoreChangedError(f"database {self.url} was written while this run read it (an import "
+                                    f"committed): its figures would mix two states; run it again")
+
+    @staticmethod
+    def _stamp(conn: Connection) -> None:
+        """Give the store a new generation, inside the writing transaction."""
+        token = uuid.uuid4().hex
+        if conn.execute(update(_meta).where(_meta.c.key == "generation").values(value=token)).rowcount == 0:
+            conn.execute(insert(_meta), [{"key": "generation", "value": token}])
+
     def __enter__(self) -> "FactStore":
         return self
 
@@ -578,6 +611,7 @@ class FactStore:
                 # a bigger page cache keeps index inserts in memory; scoped to this connection
                 conn.exec_driver_sql("PRAGMA cache_size = -262144")
                 conn.exec_driver_sql("PRAGMA temp_store = MEMORY")
+            self._stamp(conn)
             self._insert_units(conn, units)
             buffers = _empty_buffers()
             for doc in cadres:
@@ -664,6 +698,8 @@ class FactStore:
                         col = table.c.id if table is _cadres else table.c.cadre_id
                         conn.execute(delete(table).where(col.in_(replaced)))
                 _write(conn, buffers)
+            if result.changed:
+                self._stamp(conn)
         return result
 
 

@@ -6,15 +6,29 @@ are small (a range of cadre ids); each worker reads its own chunk from the store
 reading, deriving and evaluating all run in parallel, and only results come back.
 At most ``in_flight`` tasks are outstanding, so memory is bounded by the chunk size,
 not by the population.
+
+A worker that dies (durable_rules aborts, the kernel kills it) ends the run with a
+one-line :class:`WorkerFailed` instead of a pool waiting forever for its task; Ctrl-C
+(and SIGTERM, which the CLI turns into KeyboardInterrupt) stops the workers and leaves
+the caller's clean-up to run; workers print no tracebacks of their own on the way out.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
+from cadre_policy.errors import UserError
+
 _state: dict = {}
+
+
+class WorkerFailed(UserError):
+    """A worker process of a population run died; nothing was reported."""
 
 
 def default_workers() -> int:
@@ -26,6 +40,9 @@ def default_workers() -> int:
 
 
 def _init(init: Callable, args: tuple) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the parent's terminate(): just end
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)     # the parent gone: end quietly, no BrokenPipe traceback
     _state["worker"] = init(*args)
 
 
@@ -47,20 +64,37 @@ def run_tasks(tasks: Iterable, init: Callable, args: tuple, workers: int,
             yield worker.run(task)
         return
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
     limit = in_flight or workers * 2
-    pool = ctx.Pool(processes=workers, initializer=_init, initargs=(init, args))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
+                               initializer=_init, initargs=(init, args))
     try:
         pending: deque = deque()
         for task in tasks:
-            pending.append(pool.apply_async(_work, (task,)))
+            pending.append(pool.submit(_work, task))
             while len(pending) >= limit:
-                yield pending.popleft().get()
+                yield _result(pending.popleft())
         while pending:
-            yield pending.popleft().get()
-        pool.close()
+            yield _result(pending.popleft())
     except BaseException:
-        pool.terminate()
+        _stop(pool)
         raise
-    finally:
-        pool.join()
+    pool.shutdown(wait=True)
+
+
+def _result(future):
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise WorkerFailed("a worker process died during the run (killed, or the rules engine aborted); "
+                           "nothing was reported") from None
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the workers now: cancel what is queued and terminate the processes."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)

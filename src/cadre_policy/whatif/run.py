@@ -478,7 +478,6 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     counts = (Counter(), Counter())
     units: dict = {}
     near = Counter() if job.near is not None else None
-    fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
     changed = n = skipped = 0
     changed_by_unit: Counter = Counter()
     comparer = Comparer
@@ -490,24 +489,29 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
         chunks = runner.run(tasks, comparer, (job,))
     else:
         runner, chunks = None, run_tasks(tasks, comparer, (job,), workers)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        for chunk in chunks:
-            n += chunk["n"]
-            skipped += chunk["skipped"]
-            counts[0].update(chunk["counts"][0])
-            counts[1].update(chunk["counts"][1])
-            for unit, (cb, cd) in chunk["units"].items():
-                mine = units.setdefault(unit, (Counter(), Counter()))
-                mine[0].update(cb)
-                mine[1].update(cd)
-            if near is not None:
-                near.update(chunk["near"])
-            for change in chunk["changes"]:
-                out.write(json.dumps(change, ensure_ascii=False) + "\n")
-                changed += 1
-                changed_by_unit[change["unit"]] += 1
-            if progress is not None:
-                progress(chunk["n"], total)
+    fd, spool = tempfile.mkstemp(prefix="whatif-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            for chunk in chunks:
+                n += chunk["n"]
+                skipped += chunk["skipped"]
+                counts[0].update(chunk["counts"][0])
+                counts[1].update(chunk["counts"][1])
+                for unit, (cb, cd) in chunk["units"].items():
+                    mine = units.setdefault(unit, (Counter(), Counter()))
+                    mine[0].update(cb)
+                    mine[1].update(cd)
+                if near is not None:
+                    near.update(chunk["near"])
+                for change in chunk["changes"]:
+                    out.write(json.dumps(change, ensure_ascii=False) + "\n")
+                    changed += 1
+                    changed_by_unit[change["unit"]] += 1
+                if progress is not None:
+                    progress(chunk["n"], total)
+    except BaseException:       # a worker failed, Ctrl-C, SIGTERM: no spool file survives the run
+        os.remove(spool)
+        raise
     if runner is not None:
         workers = runner.workers
     return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,

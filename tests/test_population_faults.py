@@ -1,0 +1,84 @@
+"""Population runs under faults: a dying worker, SIGTERM/SIGINT, an import committing mid-run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cadre_policy.whatif.parallel import WorkerFailed, run_tasks
+
+POLICY = [str(Path(sys.executable).with_name("policy"))]
+
+
+class _Aborting:
+    """A worker whose second task takes the process down the way a C engine abort does."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def run(self, task):
+        if task == 1:
+            import faulthandler
+            faulthandler.disable()      # pytest's, inherited by the fork: keep the report quiet
+            os.abort()
+        return task
+
+
+def test_a_worker_that_dies_ends_the_run_with_one_error(tmp_path):
+    started = time.monotonic()
+    with pytest.raises(WorkerFailed, match="a worker process died"):
+        list(run_tasks(range(6), _Aborting, (str(tmp_path),), workers=2))
+    assert time.monotonic() - started < 60      # no pool left waiting for the lost task
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("population")
+    url = f"sqlite:///{folder / 'facts.db'}"
+    subprocess.run(POLICY + ["--db", url, "facts", "generate", "--cadres", "3000", "--load"], check=True,
+                   capture_output=True)
+    return folder, url
+
+
+def _whatif(url: str, tmpdir: Path) -> subprocess.Popen:
+    env = dict(os.environ, TMPDIR=str(tmpdir))
+    return subprocess.Popen(POLICY + ["--db", url, "whatif", "-q", "--engine", "durable", "--no-shortcut",
+                                      "--workers", "2", "--chunk-size", "50",
+                                      "--set", "supervision.admonish_ratio=3/10", "--as-of", "2017-06-30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_leaves_no_spool_file_and_no_traceback(population, tmp_path, signum):
+    _, url = population
+    process = _whatif(url, tmp_path)
+    time.sleep(4)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_import_committing_during_a_whatif_is_refused_not_mixed(population, tmp_path):
+    folder, url = population
+    cadre = json.loads(subprocess.run(POLICY + ["--db", url, "facts", "export", "--format", "json"],
+                                      capture_output=True, text=True, check=True).stdout)["cadres"][0]
+    cadre["reviews"] = [{"date": "2017-01-01", "total": 10, "dissatisfied": 9}]
+    change = tmp_path / "change.json"
+    change.write_text(json.dumps({"cadres": [cadre]}, ensure_ascii=False), encoding="utf-8")
+    process = _whatif(url, tmp_path)
+    time.sleep(3)
+    imported = subprocess.run(POLICY + ["--db", url, "facts", "import", str(change)], capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 2, (stdout[-500:], stderr)
+    assert stderr.strip().splitlines()[-1].endswith("its figures would mix two states; run it again")
+    assert "Traceback" not in stderr
+    assert [n for n in os.listdir(tmp_path) if n.startswith("whatif-")] == []
