@@ -293,3 +293,23 @@ def test_mariadb_refuses_out_of_range_values_instead_of_clipping(store_url):
         with pytest.raises(DBAPIError, match="Out of range"):
             store.bulk_load([], [canonical_cadre(_cadre(reviews=[_review(3_000_000_000)]))])
         assert store.count_cadres() == 0
+
+
+# ---- output: spreadsheet cells ----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://evil.example","点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|",
+                                  "-2+3+cmd|' /C calc'!A0"], ids=["hyperlink", "plus_cmd", "at_sum", "minus"])
+def test_whatif_csv_cells_are_never_formulas(tmp_path, name):
+    import csv
+    url, _ = _sqlite_store(tmp_path)
+    args = ["whatif", "-q", "--workers", "1", "--set", "supervision.admonish_ratio=3/10", "--as-of", "2017-06-30",
+            "--format", "csv"]
+    first = next(csv.DictReader(invoke(url, *args).stdout.splitlines()))
+    doc = json.loads(invoke(url, "facts", "export", "--format", "json").stdout)
+    cadre = next(c for c in doc["cadres"] if c["id"] == first["cadre"])
+    renamed = tmp_path / "renamed.json"
+    renamed.write_text(json.dumps({"cadres": [dict(cadre, name=name)]}, ensure_ascii=False), encoding="utf-8")
+    assert invoke(url, "facts", "import", str(renamed)).exit_code == 0
+    rows = [row for row in csv.DictReader(invoke(url, *args).stdout.splitlines()) if row["cadre"] == first["cadre"]]
+    assert rows and all(row["name"] == "'" + name for row in rows)
+    assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cadre_policy.load.drafts import Draft
+from cadre_policy.render.spreadsheet import csv_text
 from cadre_policy.language.model import PolicySet
 from cadre_policy.whatif.run import WhatIfResult
 
@@ -99,7 +100,8 @@ def to_csv(result: WhatIfResult, out) -> None:
     writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
     writer.writeheader()
     for change in result.changes():
-        writer.writerows(change_rows(change))
+        writer.writerows({k: csv_text(v) if isinstance(v, str) else v for k, v in row.items()}
+                         for row in change_rows(change))
 
 
 def _diff_text(diff: int) -> Text:
