@@ -620,7 +620,27 @@ class FactStore:
                 if n % chunk_size == 0:
                     _write(conn, buffers)
             _write(conn, buffers)
+        self._analyze()
         return n
+
+    def _analyze(self) -> None:
+        """Refresh the planner's statistics after a write.
+
+        Right after a bulk load PostgreSQL has none (autovacuum comes later) and guesses one
+        row per filter: the structure query then probed posts by unit for every member
+        (83,119 index probes at 20,000 cadres: 22 s, 7.9 s after ANALYZE, as on SQLite).
+        """
+        tables = [t.name for t in (_units, _flags, _cadres) + _RECORD_TABLES]
+        if self.dialect == "postgresql":
+            statements = [f"ANALYZE {', '.join(tables)}"]
+        elif self.dialect in ("mysql", "mariadb"):
+            statements = [f"ANALYZE TABLE {', '.join(tables)}"]
+        else:
+            return
+        with self.engine.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement).close()
+            conn.commit()
 
     def _check_integrity(self, conn: Connection) -> None:
         """Refuse to write into a damaged SQLite file (pages the write would not read may be bad)."""
@@ -700,6 +720,8 @@ class FactStore:
                 _write(conn, buffers)
             if result.changed:
                 self._stamp(conn)
+        if result.changed:
+            self._analyze()
         return result
 
 
