@@ -230,3 +230,22 @@ def test_show_structure_rule_and_parameter_units():
     code, out, _ = run("show", "yichang_grassroots.two_years", "--as-of", "2000-01-01")
     assert "以上 〔参数 yichang_grassroots.grassroots_min：2000-01-01 时尚无取值〕" in "\n".join(out)
     assert "None" not in "\n".join(out)
+
+
+def test_reversed_periods_in_policy_files_and_rules(policy_copy):
+    path = policy_copy / "appraisal.yaml"
+    edit(path, "in_force: {from: 2008-01-01, to: null}", "in_force: {from: 2008-01-01, to: 2007-12-31}")
+    edit(path, "  - id: appraisal.excellent\n", "  - id: appraisal.excellent\n    in_force: {from: 2010-01-01, to: 2009-01-01}\n")
+    code, out, _ = run("lint", str(path))
+    assert code == 1
+    assert out == [f"{path}:9:34: E405 in_force ends (2007-12-31) before it starts (2008-01-01)",
+                   f"{path}:22:38: E405 in_force ends (2009-01-01) before it starts (2010-01-01)"]
+
+
+@pytest.mark.parametrize("name", ["cadre_policy.diagnostics", "cadre_policy.testing.select",
+                                  "cadre_policy.explain.titles", "cadre_policy.editor.server"])
+def test_doctests_of_the_authoring_modules(name):
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

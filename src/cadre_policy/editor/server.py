@@ -27,7 +27,24 @@ from cadre_policy.diagnostics import Diagnostic
 from cadre_policy.errors import UserError
 
 _WORD = re.compile(r"[\w.\-]+")
-_COMPLETES = re.compile(r"(?:^|[\s{,\[])(fact|finding|requirement|provision|param|derived)\s*:\s*([\w.]*)$")
+_COMPLETES = re.compile(r"(?:^|[\s{,\[])(fact|findings?|superseded|requirements?|provision|param|derived|rule)"
+                        r"\s*:\s*(?:[\[{](?:[\w.]+(?:\s*:\s*[\w ]+)?\s*,\s*)*)?([\w.]*)$")
+# which names complete after which key (test files list codes: findings: [a, b], requirements: {a: met, b})
+_NAME_KINDS = {"fact": "fact_name", "finding": "finding_code", "findings": "finding_code", "superseded": "finding_code",
+               "requirement": "requirement_code", "requirements": "requirement_code", "provision": "provision_id",
+               "param": "parameter_name"}
+
+
+def completion_key(prefix: str) -> str | None:
+    """The key whose names complete at the end of ``prefix`` (the line up to the cursor), or None.
+
+    >>> completion_key("    when: {fact: cadre.a"), completion_key("      findings: [admonishment_talk, "), completion_key("  title: 标题")
+    ('fact', 'findings', None)
+    >>> completion_key("      requirements: {opinion_poll_passed: met, ")
+    'requirements'
+    """
+    match = _COMPLETES.search(prefix)
+    return match.group(1) if match else None
 
 
 class PolicyLanguageServer(LanguageServer):
@@ -98,17 +115,17 @@ class PolicyLanguageServer(LanguageServer):
         from cadre_policy.editor.schema import name_enums
         document = self.workspace.get_text_document(uri)
         line = document.lines[position.line] if position.line < len(document.lines) else ""
-        match = _COMPLETES.search(line[:position.character])
+        key = completion_key(line[:position.character])
         policy_set = self.policy_set(self.set_directory(Path(to_fs_path(uri)), document.source))
-        if match is None or policy_set is None:
+        if key is None or policy_set is None:
             return []
-        key = match.group(1)
         if key == "derived":
             names = sorted({r.code for r in policy_set.rules if r.kind == "derive"})
+        elif key == "rule":
+            from cadre_policy.aggregate import load_structure
+            names = sorted(r.id for r in load_structure(policy_set).rules)
         else:
-            names = name_enums(policy_set)[{"fact": "fact_name", "finding": "finding_code",
-                                             "requirement": "requirement_code", "provision": "provision_id",
-                                             "param": "parameter_name"}[key]]
+            names = name_enums(policy_set)[_NAME_KINDS[key]]
         return [lsp.CompletionItem(label=name, kind=lsp.CompletionItemKind.Value,
                                    detail=_short_description(policy_set, name)) for name in names]
 
