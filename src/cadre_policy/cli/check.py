@@ -17,7 +17,7 @@ from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, e
 @policies_option
 @engine_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: the report in Chinese; json: one document (with --all: one line per cadre).")
+              help="text: the report to read; json: one document (with --all: one line per cadre).")
 @click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
 @click.option("--margin", type=Whole(), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")

@@ -15,7 +15,7 @@ from cadre_policy.cli.output import open_output
 @as_of_option
 @policies_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
-              help="text: the report in Chinese; json: one document; html: a page to print.")
+              help="text: the report to read; json: one document; html: a page to print.")
 @output_option
 @click.option("--members", "members_limit", type=Whole(), default=50, show_default=True,
               help="Members listed per team or population (0: all); counts are never limited.")

@@ -49,7 +49,7 @@ def _progress_bar(enabled: bool):
 @click.option("--chunk-size", type=Whole(1), default=1000, show_default=True,
               help="Cadres read and evaluated per task.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
-              show_default=True, help="text: the report in Chinese; json: one document; csv: a table for "
+              show_default=True, help="text: the report to read; json: one document; csv: a table for "
                                       "spreadsheets; html: a page to print.")
 @output_option
 @click.option("--limit", type=Whole(), default=200, show_default=True,
