@@ -49,8 +49,18 @@ def name_enums(policy_set: PolicySet) -> dict[str, list[str]]:
     }
 
 
+def outcome_values() -> dict[str, list[str]]:
+    """What a test case may expect of a requirement and of an eligibility: the values the
+    outcome decision gives (``run.outcome``), and "not applicable" / "not assessed"."""
+    from cadre_policy.run import outcome
+    from cadre_policy.testing.cases import NOT_ASSESSED, RESULT_SPELLINGS
+    return {"result": [outcome.MET, outcome.UNMET, outcome.UNKNOWN, *RESULT_SPELLINGS.values(), *RESULT_SPELLINGS],
+            "eligibility": [*outcome.ELIGIBILITY_VALUES, NOT_ASSESSED]}
+
+
 def editor_schemas(policy_set: PolicySet) -> dict[str, dict]:
-    """Every shipped schema by name, with Chinese descriptions and the set's name enums."""
+    """Every shipped schema by name, with Chinese descriptions, the set's name enums and the
+    outcome values of test cases."""
     enums = name_enums(policy_set)
     out = {}
     for name in NAMES:
@@ -59,6 +69,9 @@ def editor_schemas(policy_set: PolicySet) -> dict[str, dict]:
         for key in NAME_DEFS:
             if key in schema.get("$defs", {}) and enums[key]:
                 schema["$defs"][key]["enum"] = enums[key]
+        if name == "tests":
+            for key, values in outcome_values().items():
+                schema["$defs"][key]["enum"] = values
         out[name] = schema
     return out
 

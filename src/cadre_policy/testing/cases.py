@@ -22,6 +22,7 @@ DEFAULT_CADRE = {"id": "T0001", "name": "测试干部", "gender": "male", "birth
 # What a case may write for a requirement's result: met, unmet, unknown, and "not applicable"
 # (the rule does not apply to the cadre; also spelt not_applicable, as structure statuses are).
 RESULT_SPELLINGS = {"not_applicable": "not applicable"}
+NOT_ASSESSED = "not assessed"     # the eligibility of a case no determination speaks of
 RECORD_LISTS = ("posts", "appraisals", "reviews", "nominations", "polls", "opinions", "assessments")
 
 
@@ -128,7 +129,7 @@ class CaseRunner:
             if got != wanted:
                 diffs.append(f"requirement {code}: expected {wanted}, got {got}")
         if "eligibility" in expect:
-            got = result.determinations.get("promotion", {}).get("eligibility", "not assessed")
+            got = result.determinations.get("promotion", {}).get("eligibility", NOT_ASSESSED)
             if got != expect["eligibility"]:
                 diffs.append(f"eligibility: expected {expect['eligibility']}, got {got}")
         return outcome
