@@ -124,8 +124,8 @@ TESTS_CASES = [
      "opinion_pol_passed: not applicable", "opinion_poll.tests.yaml:59:22: E203 unknown requirement code "
      "'opinion_pol_passed' (did you mean 'opinion_poll_passed'?)"),
     ("yes for a result", "opinion_poll.tests.yaml", "opinion_poll_passed: not applicable",
-     "opinion_poll_passed: yes", "opinion_poll.tests.yaml:59:43: E302 true (YAML reads yes/no/on/off as "
-     "true/false) is not one of met, unmet, unknown, not applicable, not_applicable"),
+     "opinion_poll_passed: yes", "opinion_poll.tests.yaml:59:43: E302 'yes' is not one of met, unmet, unknown, "
+     "not applicable, not_applicable"),
     ("unknown cadre field", "supervision.tests.yaml", "birth_date: 1965-03-01", "birthdate: 1965-03-01",
      "supervision.tests.yaml:11:7: E102 unknown key 'birthdate' (did you mean 'birth_date'?)"),
     ("unknown unit", "supervision.tests.yaml", "unit: DS-T1", "unit: DS-T9",

@@ -170,8 +170,7 @@ _KINDS_BY_NAME = {"object": "a mapping", "array": "a list", "string": "text", "i
 def _yaml_text(value) -> str:
     """A value as the author wrote it in YAML (true, not True; quoted text)."""
     if isinstance(value, bool):
-        return "true (YAML reads yes/no/on/off as true/false)" if value else \
-            "false (YAML reads yes/no/on/off as true/false)"
+        return "true" if value else "false"
     if value is None:
         return "null"
     return f"'{value}'" if isinstance(value, str) else str(value)
