@@ -197,7 +197,7 @@ def test_chunks_are_bulk_reads_in_id_order(store):
     assert store.count_cadres() == 25
     ids = [f"B{i:05d}" for i in range(1, 26)]
     assert store.cadre_ids() == ids
-    assert store.cadre_ids(unit="U1") == [i for n, i in enumerate(ids, 1) if n % 2]
+    assert store.cadre_ids(unit="U1", as_of=ON) == [i for n, i in enumerate(ids, 1) if n % 2]
     spy = _Statements(store)
     try:
         chunks = list(store.iter_cadre_chunks(chunk_size=10))
@@ -207,22 +207,29 @@ def test_chunks_are_bulk_reads_in_id_order(store):
     assert [d["id"] for c in chunks for d in c] == ids
     # per chunk: one id query, one cadre query, one per record table (+ rectifications)
     assert len(spy.sql) <= 3 * 11
-    by_unit = [d["id"] for c in store.iter_cadre_chunks(unit="U2", chunk_size=4) for d in c]
-    assert by_unit == store.cadre_ids(unit="U2")
+    by_unit = [d["id"] for c in store.iter_cadre_chunks(unit="U2", chunk_size=4, as_of=ON) for d in c]
+    assert by_unit == store.cadre_ids(unit="U2", as_of=ON) and len(by_unit) == store.count_cadres("U2", ON) == 12
     doc = store.cadre("B00003")
     assert doc["appraisals"][0]["date"] == D(2015, 12, 31)  # defaulted by bulk_load
     assert [p["start"] for p in doc["posts"]] == sorted(p["start"] for p in doc["posts"])
     assert doc["reviews"][0]["rectification"][0]["stage"] == "three_month"
 
 
-def test_unit_filter_means_a_current_post(store):
+def test_unit_filter_means_a_post_covering_the_day(store):
     units = [{"id": "U1", "name": "甲", "kind": "other", "level": "county"},
              {"id": "U2", "name": "乙", "kind": "other", "level": "county"}]
-    doc = _synthetic(1, "U2")  # an ended post in U1, current in U2
+    doc = _synthetic(1, "U2")  # U1 from 2010-01-01, its end day 2011-12-31 no longer held; U2 from 2012-01-01
     store.bulk_load(units, [doc])
-    assert store.cadre_ids(unit="U2") == ["B00001"]
-    assert store.cadre_ids(unit="U1") == []
-    assert list(store.iter_cadre_chunks(unit="U1")) == []
+    assert store.cadre_ids(unit="U2", as_of=ON) == ["B00001"]
+    assert store.cadre_ids(unit="U1", as_of=ON) == []
+    assert list(store.iter_cadre_chunks(unit="U1", as_of=ON)) == []
+    assert store.cadre_ids(unit="U1", as_of=D(2011, 12, 30)) == ["B00001"]   # the day before the end
+    assert store.cadre_ids(unit="U1", as_of=D(2011, 12, 31)) == []           # the end day
+    assert store.cadre_ids(unit="U2", as_of=D(2011, 12, 31)) == []           # the day before the start
+    assert store.cadre_ids(unit="U2", as_of=D(2012, 1, 1)) == ["B00001"]     # the start day
+    assert store.count_cadres("U1", D(2010, 1, 1)) == 1 and store.count_cadres("U1", D(2009, 12, 31)) == 0
+    with pytest.raises(ValueError):
+        store.cadre_ids(unit="U1")
 
 
 def test_older_schema_version_is_refused(store_url):
@@ -247,6 +254,9 @@ def test_cli_on_backend(store_url, run_cli):
     assert "cadres: 2 added, 0 updated, 0 unchanged" in result.stdout
     shown = run_cli(store_url, "facts", "show", "C0001")
     assert shown.exit_code == 0 and "张伟" in shown.stdout
+
+
+ON = D(2017, 6, 30)
 
 
 def _synthetic(i: int, unit: str) -> dict:

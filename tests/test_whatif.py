@@ -26,6 +26,7 @@ from cadre_policy.facts.store import FactStore
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 AS_OF = date(2017, 6, 30)
+ONE = timedelta(days=1)
 N = 1500
 HEAD = "# yaml-language-server: $schema=../schemas/draft.schema.json\n"
 
@@ -338,7 +339,8 @@ def test_unit_filter_counts_only_that_unit(population):
     unit = current_post(docs[0])["unit"]
     doc = json.loads(run(url, "--set", "supervision.admonish_ratio=1/10", "--as-of", "2017-06-30", "--unit", unit,
                          "--format", "json", "--workers", "1").stdout)
-    in_unit = [d for d in docs if any(p["unit"] == unit and p.get("end") is None for p in d["posts"])]
+    in_unit = [d for d in docs if any(p["unit"] == unit and p["start"] <= AS_OF and p.get("end", AS_OF + ONE) > AS_OF
+                                      for p in d["posts"])]
     assert doc["cadres"] == len(in_unit)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cadre_policy.cli.common import Day, Whole, Failure, load_policies, open_store, output_option, policies_option
+from cadre_policy.cli.common import (Day, Whole, Failure, as_of_option, evaluation_day, load_policies, open_store,
+                                     output_option, policies_option)
 from cadre_policy.cli.output import open_output
 
 
@@ -96,9 +97,10 @@ def facts_show(ctx, cadre_id):
 
 
 @facts.command("list")
-@click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a current post in this unit.")
+@click.option("--unit", "unit_id", metavar="ID", help="Only cadres with a post in this unit on the --as-of day.")
+@as_of_option
 @click.pass_context
-def facts_list(ctx, unit_id):
+def facts_list(ctx, unit_id, as_of):
     """One line per cadre: id, name, current post, unit, rank."""
     from rich.console import Console
     from cadre_policy.render.facts import emit, list_line
@@ -106,9 +108,10 @@ def facts_list(ctx, unit_id):
     units = store.units()
     if unit_id is not None and unit_id not in units:
         raise Failure(f"unknown unit id: {unit_id}")
+    day = evaluation_day(as_of)
     console = Console(highlight=False)
-    for chunk in store.iter_cadre_chunks(unit=unit_id):
-        emit(console, (list_line(doc, units, unit_id) for doc in chunk))
+    for chunk in store.iter_cadre_chunks(unit=unit_id, as_of=day):
+        emit(console, (list_line(doc, units, day, unit_id) for doc in chunk))
 
 
 @facts.command("generate")

@@ -34,6 +34,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from cadre_policy.facts.canonical import RECORD_LISTS
 from cadre_policy.facts.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
+from cadre_policy.facts.queries import post_covers
 from cadre_policy.facts.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
                           Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
 
@@ -485,63 +486,85 @@ class FactStore:
                 part = ids[i:i + chunk_size]
                 yield from self._documents(conn, lambda col: col.in_(part))
 
-    def documents_in_range(self, first: str, last: str) -> list[dict]:
-        """The canonical documents of the cadres whose ids lie in [first, last], one query per table."""
+    def cadre_ids(self, unit: str | None = None, as_of: dt.date | None = None) -> list[str]:
+        """Return cadre ids in id order; with ``unit``, only cadres in it on ``as_of`` (see ``chunks``)."""
         with self.engine.connect() as conn:
-            return self._documents(conn, lambda col: and_(col >= first, col <= last))
+            return list(conn.execute(self._ids_query(unit, as_of)).scalars())
 
-    def cadre_ids(self, unit: str | None = None) -> list[str]:
-        """Return cadre ids in id order; with ``unit``, only cadres with a current post there."""
+    def count_cadres(self, unit: str | None = None, as_of: dt.date | None = None) -> int:
+        """Return the number of cadres in the store (with ``unit``: in it on ``as_of``)."""
         with self.engine.connect() as conn:
-            return list(conn.execute(self._ids_query(unit)).scalars())
-
-    def count_cadres(self) -> int:
-        """Return the number of cadres in the store."""
-        with self.engine.connect() as conn:
+            if unit is not None:
+                return conn.execute(select(func.count()).select_from(
+                    self._ids_query(unit, as_of).order_by(None).subquery())).scalar_one()
             return conn.execute(select(func.count()).select_from(_cadres)).scalar_one()
 
-    def iter_cadre_chunks(self, unit: str | None = None,
-                          chunk_size: int = 2000) -> Iterator[list[dict]]:
-        """Yield canonical cadre documents in id order, ``chunk_size`` at a time.
+    def chunks(self, unit: str | None = None, as_of: dt.date | None = None,
+               chunk_size: int = 2000) -> Iterator[tuple]:
+        """Describe the population in id order, ``chunk_size`` cadres a piece, for ``read``.
 
-        Each chunk costs one query per table (a keyset range on the id, or an
-        ``IN`` list of bound ids when filtering by unit), so memory stays bounded by
-        the chunk size however large the store is.
+        Keyset queries on the id, nothing held but the current boundary. A piece is
+        ``("range", first, last)`` (every cadre with an id in [first, last]) or, with
+        ``unit``, ``("ids", (id, ...))``: the cadres in that unit on ``as_of``, that is with
+        a post there that covers the day (``language.posts``). Pieces are small tuples, so
+        worker processes can be handed them and read them with their own store.
 
         Args:
-            unit: Only cadres with a current post (no end date) in this unit.
-            chunk_size: Documents per chunk.
+            unit: Only the cadres in this unit on ``as_of`` (required with it).
+            as_of: The day the unit filter is read on.
+            chunk_size: Cadres per piece.
         """
         last = None
         while True:
-            with self.engine.connect() as conn:
-                if unit is None:
-                    query = select(_cadres.c.id).order_by(_cadres.c.id).limit(chunk_size)
-                else:
-                    query = self._ids_query(unit).limit(chunk_size)
+            if unit is None:
+                query = select(_cadres.c.id).order_by(_cadres.c.id).limit(chunk_size)
                 if last is not None:
-                    query = query.where(_cadres.c.id > last if unit is None
-                                        else Post.__table__.c.cadre_id > last)
+                    query = query.where(_cadres.c.id > last)
+            else:
+                query = self._ids_query(unit, as_of).limit(chunk_size)
+                if last is not None:
+                    query = query.where(Post.__table__.c.cadre_id > last)
+            with self.engine.connect() as conn:
                 ids = list(conn.execute(query).scalars())
-                if not ids:
-                    return
-                if unit is None:
-                    first, end = ids[0], ids[-1]
-                    docs = self._documents(conn, lambda col: and_(col >= first, col <= end))
-                else:
-                    docs = self._documents(conn, lambda col: col.in_(ids))
-            last = ids[-1]
-            yield docs
+            if not ids:
+                return
+            yield ("range", ids[0], ids[-1]) if unit is None else ("ids", tuple(ids))
             if len(ids) < chunk_size:
                 return
+            last = ids[-1]
+
+    def read(self, chunk: tuple) -> list[dict]:
+        """The canonical documents of one piece from ``chunks``, one query per table."""
+        with self.engine.connect() as conn:
+            if chunk[0] == "range":
+                first, last = chunk[1], chunk[2]
+                return self._documents(conn, lambda col: and_(col >= first, col <= last))
+            return self._documents(conn, lambda col: col.in_(chunk[1]))
+
+    def iter_cadre_chunks(self, unit: str | None = None, chunk_size: int = 2000,
+                          as_of: dt.date | None = None) -> Iterator[list[dict]]:
+        """Yield canonical cadre documents in id order, ``chunk_size`` at a time.
+
+        Each chunk costs one query per table, so memory stays bounded by the chunk
+        size however large the store is.
+
+        Args:
+            unit: Only cadres in this unit on ``as_of`` (a post there covers the day).
+            chunk_size: Documents per chunk.
+            as_of: The day the unit filter is read on (required with ``unit``).
+        """
+        for chunk in self.chunks(unit, as_of, chunk_size):
+            yield self.read(chunk)
 
     @staticmethod
-    def _ids_query(unit: str | None):
+    def _ids_query(unit: str | None, as_of: dt.date | None):
         if unit is None:
             return select(_cadres.c.id).order_by(_cadres.c.id)
+        if as_of is None:
+            raise ValueError("a unit filter is read on a day: pass as_of")
         posts = Post.__table__
         return (select(posts.c.cadre_id).distinct()
-                .where(posts.c.unit_id == unit, posts.c.end_date.is_(None))
+                .where(posts.c.unit_id == unit, post_covers(posts, as_of))
                 .order_by(posts.c.cadre_id))
 
     @staticmethod

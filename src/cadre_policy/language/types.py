@@ -12,6 +12,14 @@ UNIT_KINDS = ("party_committee", "government", "department", "court", "procurato
 LEVELS = ("province", "city", "county", "township", "village")
 DEPARTMENTS = ("family_planning", "discipline", "procuratorate", "mass_work", "work_safety")
 
+RANK_INDEX = {rank: i for i, rank in enumerate(RANKS)}         # the ladder's rungs, lowest 0
+NEXT_RANK = dict(zip(RANKS, RANKS[1:]))                       # the rank one step above
+
+
+def rank_index(rank) -> int:
+    """A rank's rung on the ladder; -1 for no rank or an unknown one (below every rank)."""
+    return RANK_INDEX.get(rank, -1)
+
 
 @dataclass(frozen=True)
 class Type:

@@ -10,6 +10,7 @@ from cadre_policy.explain import labels
 from cadre_policy.run.evaluate import CadreResult
 from cadre_policy.explain.reasons import because_text
 from cadre_policy.language.model import PolicySet, Rule
+from cadre_policy.language.posts import current_post
 
 FACT_HEADS = {"cadre": "", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
 EXTRA_FIELDS = {"age": "年龄", "promotion": "属提拔", "previous_unit": "前一职务单位", "nominated": "已被提名"}
@@ -79,10 +80,7 @@ def to_json(result: CadreResult, policy_set: PolicySet) -> dict:
 
 def _header(result: CadreResult) -> Text:
     cadre = result.scope.get("cadre", {})
-    post = None
-    for p in result.scope.get("posts", []):
-        if p.get("end") is None:
-            post = p
+    post = current_post(result.scope.get("posts", []), result.as_of)
     text = Text()
     text.append(f"{result.cadre_id} {result.name}", style="bold")
     facts = [labels.value("gender", cadre.get("gender"))]

@@ -13,10 +13,9 @@ from rich.console import Console
 from rich.text import Text
 
 from cadre_policy.explain.labels import field, value
+from cadre_policy.language.posts import current_post
 
 Line = list[tuple[str, str | None]]
-_RANK_ORDER = ("clerk", "deputy_section", "section", "deputy_county", "county",
-               "deputy_prefecture", "prefecture")
 
 
 def emit(console: Console, lines: Iterable[Line]) -> None:
@@ -105,22 +104,13 @@ def cadre_lines(doc: dict, units: dict) -> list[Line]:
     return lines
 
 
-def current_post(doc: dict, unit: str | None = None) -> dict | None:
-    """The cadre's current post (in ``unit`` if given): highest rank, then latest start."""
-    posts = [p for p in doc["posts"] if p.get("end") is None and (unit is None or p["unit"] == unit)]
-    if not posts:
-        return None
-    return max(posts, key=lambda p: (_RANK_ORDER.index(p["rank"]) if p["rank"] in _RANK_ORDER else -1,
-                                     p["start"]))
-
-
 def _pad(text: str, cells: int) -> str:
     return text + " " * max(0, cells - cell_len(text))
 
 
-def list_line(doc: dict, units: dict, unit: str | None = None) -> Line:
-    """One line of ``policy facts list``: id, name, current post, unit, rank."""
-    post = current_post(doc, unit)
+def list_line(doc: dict, units: dict, day: dt.date, unit: str | None = None) -> Line:
+    """One line of ``policy facts list``: id, name, current post on ``day`` (in ``unit`` if given), unit, rank."""
+    post = current_post(doc["posts"], day, unit)
     title = post["title"] if post else "（无现职）"
     where = _unit(units, post["unit"]) if post else "—"
     rank = value("rank", post["rank"]) if post else "—"

@@ -14,9 +14,8 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup
+from cadre_policy.language.posts import covers, current_post
 
-NEXT_RANK = {rank: t.RANKS[i + 1] for i, rank in enumerate(t.RANKS[:-1])}
-RANK_INDEX = {rank: i for i, rank in enumerate(t.RANKS)}
 
 
 def _unit(units: dict, unit_id):
@@ -34,16 +33,15 @@ def _posts(doc: dict, units: dict, as_of: date) -> list[dict]:
         if raw["start"] > as_of:
             continue
         post = dict(raw)
-        rank = RANK_INDEX.get(post.get("rank"), -1)
+        rank = t.rank_index(post.get("rank"))
         post["promotion"] = highest >= 0 and rank > highest
         if previous_unit is not None:
             post["previous_unit"] = previous_unit
         highest = max(highest, rank)
         previous_unit = raw.get("unit")
         post["unit"] = _unit(units, raw.get("unit"))
-        if post.get("end") is not None and post["end"] > as_of:
-            post["end"] = None          # still held on the evaluation date
-        post.pop("end", None) if post.get("end") is None else None
+        if covers(raw, as_of):
+            post.pop("end", None)       # still held on the evaluation date
         posts.append(post)
     return posts
 
@@ -77,7 +75,7 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
     scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")))
                             for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
-    current = _current(scope["posts"], as_of)
+    current = current_post(scope["posts"], as_of)
     open_nominations = [n for n in scope["nominations"] if current is None or n["date"] >= current["start"]]
     promotion = {"nominated": bool(open_nominations)}
     if open_nominations:
@@ -86,17 +84,10 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
         promotion["target_rank"] = nomination.get("target_rank")
         if nomination.get("target_unit"):
             promotion["target_unit"] = nomination["target_unit"]
-    elif current is not None and current.get("rank") in NEXT_RANK:
-        promotion["target_rank"] = NEXT_RANK[current["rank"]]
+    elif current is not None and current.get("rank") in t.NEXT_RANK:
+        promotion["target_rank"] = t.NEXT_RANK[current["rank"]]
     scope["promotion"] = {k: v for k, v in promotion.items() if v is not None}
     return scope
-
-
-def _current(posts: list[dict], as_of: date) -> dict | None:
-    held = [p for p in posts if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
-    if not held:
-        return None
-    return max(held, key=lambda p: (RANK_INDEX.get(p.get("rank"), -1), p["start"]))
 
 
 def _merged_duration(posts: list[dict], on: date) -> int:
@@ -186,7 +177,7 @@ class Deriver:
                 return best
             return latest
         if form == "current":
-            return lambda scope: (lambda records: None if records is None else _current(records, as_of))(
+            return lambda scope: (lambda records: None if records is None else current_post(records, as_of))(
                 records_of(scope))
         if form == "duration":
             at = spec.at

@@ -22,12 +22,12 @@ def units_for(evaluator: PolicyRunner, store) -> dict:
 
 
 def check_all(evaluator: PolicyRunner, store, units: dict, unit: str | None = None) -> Iterator[CadreResult]:
-    """Every cadre of the store (or with a current post in ``unit``), read in bulk chunks.
+    """Every cadre of the store (or in ``unit`` on the evaluation date), read in bulk chunks.
 
     On the columnar engine each chunk is evaluated at once, then each result assembled.
     """
     batch = getattr(evaluator.engine, "run_facts", None)
-    for chunk in store.iter_cadre_chunks(unit=unit):
+    for chunk in store.iter_cadre_chunks(unit=unit, as_of=evaluator.as_of):
         if batch is None:
             for doc in chunk:
                 yield evaluator.evaluate(doc, units)

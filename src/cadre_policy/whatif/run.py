@@ -18,10 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
-
 from cadre_policy.language import model as m
-from cadre_policy.language import types as t
+from cadre_policy.language.posts import current_post
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.run.outcome import ELIGIBILITY_VALUES
 from cadre_policy.explain.reasons import because
@@ -116,12 +114,9 @@ def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
 
 
 def current_unit(doc: dict, as_of: date) -> str | None:
-    """The unit of the post held on ``as_of`` (highest rank, then latest start), as derive does."""
-    held = [p for p in doc.get("posts", ()) if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
-    if not held:
-        return None
-    best = max(held, key=lambda p: (t.RANKS.index(p["rank"]) if p.get("rank") in t.RANKS else -1, p["start"]))
-    return best.get("unit")
+    """The unit of the current post on ``as_of`` (language.posts), where the counts attribute a cadre."""
+    post = current_post(doc.get("posts", ()), as_of)
+    return post.get("unit") if post else None
 
 
 # ---- the worker ----------------------------------------------------------------------------
@@ -156,7 +151,7 @@ class Comparer:
 
     def run(self, task) -> dict:
         """Task: ("range", first, last) or ("ids", [ids]) of cadres; returns counts and differences."""
-        return self.compare(read_chunk(self.store, task), self.units)
+        return self.compare(self.store.read(task), self.units)
 
     def compare(self, docs: list[dict], units: dict) -> dict:
         base, draft = self.base, self.draft
@@ -361,52 +356,6 @@ def _near_hook(margin):
     return keys
 
 
-# ---- reading chunks ---------------------------------------------------------------------------
-def id_ranges(store, unit: str | None, chunk_size: int):
-    """Tasks covering the population in id order: ("range", first, last) or ("ids", [...]) with a unit.
-
-    Keyset queries on the primary key: two small queries per chunk, nothing held but
-    the current boundary.
-    """
-    from cadre_policy.facts.models import Cadre
-    cadres = Cadre.__table__
-    if unit is not None:
-        for chunk_ids in _unit_ids(store, unit, chunk_size):
-            yield ("ids", chunk_ids)
-        return
-    last = None
-    while True:
-        with store.engine.connect() as conn:
-            query = select(cadres.c.id).order_by(cadres.c.id)
-            if last is not None:
-                query = query.where(cadres.c.id > last)
-            first = conn.execute(query.limit(1)).scalar()
-            if first is None:
-                return
-            end = conn.execute(query.offset(chunk_size - 1).limit(1)).scalar()
-            if end is None:
-                end = conn.execute(select(cadres.c.id).order_by(cadres.c.id.desc()).limit(1)).scalar()
-        yield ("range", first, end)
-        last = end
-
-
-def _unit_ids(store, unit, chunk_size):
-    ids = store.cadre_ids(unit)   # one unit: small
-    for i in range(0, len(ids), chunk_size):
-        yield ids[i:i + chunk_size]
-
-
-def read_chunk(store, task) -> list[dict]:
-    """The canonical documents of one task, in one query per table."""
-    if task[0] == "range":
-        return store.documents_in_range(task[1], task[2])
-    return list(store.documents(task[1]))
-
-
-def count_cadres(store, unit: str | None) -> int:
-    return store.count_cadres() if unit is None else len(store.cadre_ids(unit))
-
-
 # ---- the run ------------------------------------------------------------------------------------
 @dataclass
 class WhatIfResult:
@@ -469,10 +418,11 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     base = PolicyRunner(job.baseline, job.as_of, "python", name="baseline")
     draft = PolicyRunner(job.draft, job.as_of, "python", overrides=job.draft_overrides, name="draft")
     shared = derivation_key(base) == derivation_key(draft) and base.compiled.fields == draft.compiled.fields
-    total = count_cadres(store, job.unit)
+    total = store.count_cadres(job.unit, job.as_of)
     unit_names = {uid: u.get("name", uid) for uid, u in store.units().items()}
-    tasks = list(id_ranges(store, job.unit, chunk_size)) if total <= chunk_size * 4 else \
-        id_ranges(store, job.unit, chunk_size)
+    tasks = store.chunks(job.unit, job.as_of, chunk_size)
+    if total <= chunk_size * 4:
+        tasks = list(tasks)
     if workers > 1:
         store.engine.dispose()          # no pooled connection crosses the fork
     counts = (Counter(), Counter())
