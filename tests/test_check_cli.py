@@ -86,9 +86,26 @@ def test_check_all_is_the_same_on_the_three_engines(run_cli, sample_db):
     assert run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout == outputs["columnar"]
 
 
+def _near(run_cli, sample_db, cadre, *args):
+    out = json.loads(run_cli(sample_db, "check", cadre, "--as-of", AS_OF, "--format", "json", "--near", *args).stdout)
+    return [(m["rule"], m["now"], m["fact"], m["value"], m["op"], m["threshold"], m["distance"], m["unit"], m["text"])
+            for m in out["near_misses"]]
+
+
 def test_near_misses(run_cli, sample_db):
-    out = json.loads(run_cli(sample_db, "check", "C0001", "--as-of", AS_OF, "--format", "json", "--near").stdout)
-    assert "near_misses" in out
+    assessment = ("yichang_adjustment.assessment", "does not fire", "recent_problem_assessments", "0", "以上", "1",
+                  1, "units", "recent_problem_assessments 为 1 时结论即改变")
+    assert _near(run_cli, sample_db, "C0001") == [assessment]
+    # 袁刚 23/45: one dissatisfied vote fewer is exactly 1/2, no longer more than half
+    ratio = "latest_review.dissatisfied/latest_review.total"
+    due = ("supervision.due", "does not fire", "reviews_in_cycle", "1", "eq", "0", 1, "units",
+           "reviews_in_cycle 为 0 时结论即改变")
+    assert _near(run_cli, sample_db, "C0028", "--margin", "1") == [
+        ("supervision.demote", "fires", ratio, "23/45", "超过", "1/2", 1, "votes", "latest_review.dissatisfied 再少1票即为 22/45"),
+        due, assessment]
+    assert _near(run_cli, sample_db, "C0028")[0] == (
+        "supervision.admonish", "fires", ratio, "23/45", "超过", "1/3", 8, "votes",
+        "latest_review.dissatisfied 再少8票即为 15/45")
 
 
 @pytest.mark.parametrize("args,needle", [

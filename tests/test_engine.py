@@ -88,6 +88,23 @@ def test_forward_chaining_over_three_steps_then_stratified_negation(tmp_path, en
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_a_rule_chained_through_derived_facts_reports_its_near_miss(tmp_path, engine):
+    # chain.bar reads {derived: needs_action}: its window closes one day after the evaluation date
+    from cadre_policy.explain.near import NearMiss, near_misses
+    runner = PolicyRunner(load(chain_set(tmp_path, [0, 1, 2, 3])), AS_OF, engine)
+    doc = cadre(appraisals=[{"year": 2016, "grade": "basically_competent", "date": date(2016, 7, 1)}])
+    result = runner.evaluate(doc, {})
+    assert result.asserted == {"derived:weak_appraisal", "derived:needs_action", "finding:promotion_barred"}
+    assert near_misses(runner, result) == [
+        NearMiss("chain.bar", "P004-2", "promotion_barred", "fires", "latest_appraisal.date", "2016-07-01",
+                 "within", "1年", 1, "days", "1天后届满（2017-07-01）")]
+    assert near_misses(runner, result, margin=0) == []
+    # the day the window closes: the bar no longer fires and nothing is near
+    later = PolicyRunner(runner.policy_set, date(2017, 7, 1), engine)
+    assert near_misses(later, later.evaluate(doc, {})) == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_rule_order_does_not_change_results(tmp_path, engine):
     doc = cadre(appraisals=[{"year": 2016, "grade": "basically_competent", "date": date(2016, 7, 1)}])
     results = []
@@ -122,7 +139,9 @@ def test_states_are_deleted_after_each_evaluation():
     evaluator = PolicyRunner(policy_set, AS_OF, "durable", name="leak")
     units, cadres = generate(3000, 7, AS_OF)
     units = normalise_units({u["id"]: u for u in units})
-    assert sum(1 for doc in cadres if evaluator.evaluate(doc, units)) == 3000
+    cadres = list(cadres)
+    ids = [evaluator.evaluate(doc, units).cadre_id for doc in cadres]
+    assert ids == [doc["id"] for doc in cadres] and len(set(ids)) == 3000
 
 
 @pytest.mark.parametrize("dissatisfied,expected", [(15, []), (16, ["admonishment_talk"])])

@@ -4,7 +4,6 @@ import io
 import json
 from collections import Counter
 from itertools import islice
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -13,7 +12,8 @@ from click.testing import CliRunner
 
 from cadre_policy import cli, data
 from cadre_policy.cli.common import EXIT_USAGE
-from cadre_policy.facts.generate import RANKS, generate, write_json
+from cadre_policy.facts.generate import generate, write_json
+from cadre_policy.language.types import RANKS
 
 SCHEMA = data.schema("facts")
 AS_OF = dt.date(2017, 6, 30)

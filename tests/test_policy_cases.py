@@ -9,6 +9,7 @@ from cadre_policy.testing.cases import CaseRunner, load_cases, case_files
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
 CASES = [case for path in case_files([POLICIES]) for case in load_cases(path)[0]]
+assert len(CASES) > 100, "the policy library's test cases were not found"
 RUNNERS = {}
 
 

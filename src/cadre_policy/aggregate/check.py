@@ -7,7 +7,8 @@ from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.diagnostics import Diagnostic, suggest
 from cadre_policy.language.values import literal_type, parse_fraction
-from cadre_policy.aggregate.model import AggregateRule, Band, CadreTest, Group, Held, PostTest
+from cadre_policy.language.walk import walk
+from cadre_policy.aggregate.model import AggregateRule, Band, CadreTest, Group, PostTest
 
 #: What a member condition can read: the cadre record, and the member's (or the held) post.
 CADRE_FIELDS = {k: v for k, v in t.CADRE.fields.items() if k not in ("id", "name")}
@@ -76,15 +77,9 @@ class StructureChecker:
 
     # ---- conditions -------------------------------------------------------------------
     def _condition(self, cond):
-        if isinstance(cond, (m.All, m.Any)):
-            for item in cond.items:
-                self._condition(item)
-        elif isinstance(cond, m.Not):
-            self._condition(cond.item)
-        elif isinstance(cond, Held):
-            self._condition(cond.condition)
-        elif isinstance(cond, (CadreTest, PostTest)):
-            self._test(cond)
+        for node in walk(cond):
+            if isinstance(node, (CadreTest, PostTest)):
+                self._test(node)
 
     def _test(self, test):
         fields = CADRE_FIELDS if isinstance(test, CadreTest) else POST_FIELDS

@@ -6,6 +6,7 @@ from pathlib import Path
 from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.language.catalog import Catalogue
+from cadre_policy.check.strata import stratify
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
 from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
 
@@ -202,24 +203,9 @@ class Checker:
 
     def _strata(self):
         """Order the rules so that 'not' over a conclusion reads it only once it is final."""
-        producers: dict[str, list[str]] = {}
-        for rule in self.ps.rules:
-            if rule.kind != "requirement":
-                producers.setdefault(f"{'derived' if rule.kind == 'derive' else 'finding'}:{rule.code}", []).append(rule.id)
-        uses = {rule.id: list(_rule_atoms(rule)) for rule in self.ps.rules}
-        level = dict.fromkeys(uses, 0)
-        for _ in range(len(level) + 1):
-            changed = False
-            for rule_id, atoms in uses.items():
-                for key, negative in atoms:
-                    for producer in producers.get(key, ()):
-                        need = level[producer] + negative
-                        if need > level[rule_id]:
-                            level[rule_id], changed = need, True
-            if not changed:
-                return
+        _, stuck = stratify(self.ps.rules)
         by_id = {rule.id: rule for rule in self.ps.rules}
-        for rule_id in sorted(r for r, v in level.items() if v > len(level)):
+        for rule_id in stuck:
             self.error("E402", f"rule '{rule_id}' depends on its own conclusion through 'not': "
                                "the rules cannot be ordered", by_id[rule_id].loc)
 
@@ -392,27 +378,3 @@ def _family(kind: t.Type) -> str:
 def check_policy_set(policy_set: m.PolicySet) -> list[Diagnostic]:
     """All name, type and semantic diagnostics of a loaded policy set."""
     return Checker(policy_set).check()
-
-
-
-def _atoms(cond, negative: bool):
-    """Asserted facts a condition reads, with whether it reads their absence."""
-    if isinstance(cond, (m.All, m.Any)):
-        for item in cond.items:
-            yield from _atoms(item, negative)
-    elif isinstance(cond, m.Not):
-        yield from _atoms(cond.item, not negative)
-    elif isinstance(cond, m.Asserted):
-        yield f"{cond.kind}:{cond.name}", negative
-
-
-def _rule_atoms(rule: m.Rule):
-    if rule.kind != "requirement":
-        yield from _atoms(rule.when, False)
-        return
-    # a requirement is decided both ways (met and unmet), so it reads each fact's presence and absence
-    for cond in (rule.applies, rule.met, rule.unmet):
-        if cond is not None:
-            for key, _ in _atoms(cond, False):
-                yield key, False
-                yield key, True

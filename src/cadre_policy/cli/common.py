@@ -43,7 +43,7 @@ class Group(click.Group):
     """
 
     def invoke(self, ctx):
-        from sqlalchemy.exc import SQLAlchemyError
+        from cadre_policy.facts.errors import database_fault
         _sigterm_interrupts()
         try:
             return super().invoke(ctx)
@@ -51,9 +51,11 @@ class Group(click.Group):
             for line in exc.details():
                 click.echo(line, err=True)
             raise Failure(str(exc)) from None
-        except SQLAlchemyError as exc:
-            detail = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
-            raise Failure(f"database error: {detail[0]}") from None
+        except Exception as exc:
+            fault = database_fault(exc)
+            if fault is None:
+                raise
+            raise Failure(fault) from None
 
 
 def open_store(ctx: click.Context):

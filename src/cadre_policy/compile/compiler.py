@@ -10,6 +10,7 @@ from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.errors import UserError
 from cadre_policy.language.catalog import Catalogue
+from cadre_policy.check.strata import stratify
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.language.values import COUNT_MAX, parse_fraction, parse_parameter
 
@@ -228,17 +229,6 @@ def _lower(formula, stratum_of_key: dict, stratum: int, closure: set):
     return formula
 
 
-def _asserted_atoms(formula):
-    """(fact key, whether the formula reads its absence) for every asserted fact a formula reads."""
-    if isinstance(formula, (ir.And, ir.Or)):
-        for f in formula.items:
-            yield from _asserted_atoms(f)
-    elif isinstance(formula, _NotAsserted):
-        yield formula.key, True
-    elif isinstance(formula, ir.Fact):
-        yield formula.key, False
-
-
 def parameters_on(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None) -> dict:
     """Every parameter's value in force on ``as_of`` (None before its first date)."""
     values = {}
@@ -286,7 +276,11 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
             conds.use(rule.until.fact, catalogue.resolve(rule.until.fact))
         fields.update(conds.fields)
         compiled.append((rule, tests))
-    strata_of_rule = _stratify(compiled)
+    strata_of_rule, stuck = stratify(rules, MAX_JOINED_FACTS)
+    if stuck:   # the checker reports these (E402); a set that skipped it is refused here
+        by_id = {rule.id: rule for rule in rules}
+        raise PolicyRejected([Diagnostic("E402", f"rule '{r}' depends on its own conclusion through 'not'; "
+                                              "the rules cannot be ordered", by_id[r].loc) for r in stuck[:5]])
     producers: dict[str, int] = {}
     for rule, tests in compiled:
         for _, _, key in tests:
@@ -312,35 +306,6 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
                     f"handles at most about 250 properties per fact: split the policy set", rules[0].loc)])
     return ir.CompiledSet(name, as_of, strata, fields, _derived_order(policy_set, catalogue, fields, rules),
                           {r.id: r for r in rules}, params, policy_set)
-
-
-def _stratify(compiled) -> dict[str, int]:
-    producers: dict[str, list[str]] = {}
-    for rule, tests in compiled:
-        for _, _, key in tests:
-            if key:
-                producers.setdefault(key, []).append(rule.id)
-    deps = {rule.id: [(k, neg) for _, formula, _ in tests for k, neg in _asserted_atoms(formula)]
-            for rule, tests in compiled}
-    lifted = {rule_id for rule_id, atoms in deps.items()
-              if len({k for k, neg in atoms if not neg}) > MAX_JOINED_FACTS}
-    level = {rule.id: 0 for rule, _ in compiled}
-    # without a cycle the levels settle within one pass per rule (a chain of n rules written in
-    # reverse order needs n passes); a fixed bound gave a false E402 on long chains
-    for _ in range(len(level) + 1):
-        changed = False
-        for rule_id, atoms in deps.items():
-            for key, negative in atoms:
-                for producer in producers.get(key, ()):
-                    need = level[producer] + (1 if negative or rule_id in lifted else 0)
-                    if need > level[rule_id]:
-                        level[rule_id], changed = need, True
-        if not changed:
-            return level
-    stuck = sorted(r for r, v in level.items() if v >= len(level))
-    by_id = {rule.id: rule for rule, _ in compiled}
-    raise PolicyRejected([Diagnostic("E402", f"rule '{r}' depends on its own conclusion through 'not'; "
-                                          "the rules cannot be ordered", by_id[r].loc) for r in stuck[:5]])
 
 
 def _derived_order(policy_set: m.PolicySet, catalogue: Catalogue, fields: dict, rules) -> list[m.Derived]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cadre_policy.language.walk import walk
+
 NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">"}
 MIRROR = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
 CLOSURE = "_k"          # the cadre-fact field holding what earlier strata asserted
@@ -96,6 +98,11 @@ def disj(items) -> object:
     if not flat:
         return FALSE
     return flat[0] if len(flat) == 1 else Or(tuple(flat))
+
+
+def reads_asserted(formula) -> bool:
+    """Whether a formula has an asserted-fact atom (a join with another rule's conclusion)."""
+    return any(isinstance(node, Fact) for node in walk(formula))
 
 
 def closure_path(key: str) -> str:

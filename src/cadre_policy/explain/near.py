@@ -14,7 +14,8 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.run.evaluate import CadreResult, PolicyRunner
 from cadre_policy.explain.reasons import display
-from cadre_policy.language.kleene import Evaluator, Ratio, lookup, sort_key
+from cadre_policy.language.walk import walk
+from cadre_policy.language.kleene import Evaluator, Ratio, compare, lookup, sort_key
 
 SEARCH_LIMIT = 600     # no threshold in these documents is further than this many units away
 
@@ -51,13 +52,7 @@ class _Forced(Evaluator):
 
 
 def _leaves(cond):
-    if isinstance(cond, (m.All, m.Any)):
-        for item in cond.items:
-            yield from _leaves(item)
-    elif isinstance(cond, m.Not):
-        yield from _leaves(cond.item)
-    elif isinstance(cond, (m.Compare, m.Within)):
-        yield cond
+    return (node for node in walk(cond) if isinstance(node, (m.Compare, m.Within)))
 
 
 def _decisive(cond, leaf, scope, evaluator) -> bool:
@@ -99,27 +94,27 @@ def _measure(leaf, scope: dict, evaluator: Evaluator):
     if kind.name == "fraction" and isinstance(value, Ratio):
         n, d = value
         target = threshold if isinstance(threshold, Fraction) else Fraction(threshold)
-        k = _first_flip(lambda x: _cmp(leaf.op, Fraction(x, d), target), n, 0, d)
+        k = _first_flip(lambda x: compare(leaf.op, Fraction(x, d), target), n, 0, d)
         if k is None:
             return None
         part = leaf.ratio_of[0] if leaf.ratio_of else leaf.subject
         verb = "多" if k > 0 else "少"
         return abs(k), "votes", f"{part} 再{verb}{abs(k)}票即为 {n + k}/{d}"
     if kind.name == "duration":
-        k = _first_flip(lambda x: _cmp(leaf.op, x, threshold), value, 0, value + SEARCH_LIMIT * 32)
+        k = _first_flip(lambda x: compare(leaf.op, x, threshold), value, 0, value + SEARCH_LIMIT * 32)
         if k is None:
             return None
         months = -(-abs(k) // periods.DAYS_PER_MONTH_SLOT)
         return months, "months", f"{'再满' if k > 0 else '少'}约{months}个月即越过 {display(threshold, kind)}"
     if kind.name == "integer":
-        k = _first_flip(lambda x: _cmp(leaf.op, x, threshold), value, -10**9, 10**9)
+        k = _first_flip(lambda x: compare(leaf.op, x, threshold), value, -10**9, 10**9)
         if k is None:
             return None
         unit = "years" if leaf.subject.endswith("age") else "units"
         return abs(k), unit, f"{leaf.subject} 为 {value + k} 时结论即改变"
     if kind.name == "date":
         current = sort_key(value, kind)
-        k = _first_flip(lambda x: _cmp(leaf.op, periods.from_day_number(x), threshold),
+        k = _first_flip(lambda x: compare(leaf.op, periods.from_day_number(x), threshold),
                         periods.day_number(current), -10**7, 10**7)
         if k is None:
             return None
@@ -127,28 +122,23 @@ def _measure(leaf, scope: dict, evaluator: Evaluator):
     return None
 
 
-def _cmp(op, left, right) -> bool:
-    from cadre_policy.language.kleene import compare
-    return compare(op, left, right)
-
-
-def near_misses(engine: PolicyRunner, result: CadreResult, margin: int | None = None) -> list[NearMiss]:
+def near_misses(runner: PolicyRunner, result: CadreResult, margin: int | None = None) -> list[NearMiss]:
     """The threshold comparisons that decide each rule for this cadre, with the distance to flip them.
 
     Args:
-        engine: the compiled policy set the result came from.
+        runner: the compiled policy set the result came from.
         result: one cadre's evaluation.
         margin: keep only those at most this many units away.
     """
     scope = result.scope
-    asserted = {f"finding:{f.code}" for f in result.findings}
-    evaluator = Evaluator(engine.catalogue.resolve, engine.compiled.parameters, engine.as_of, frozenset(asserted),
-                          engine.policy_set.parameters)
+    # what the rules asserted, derived facts included: a rule chained through `derive:` reads them
+    evaluator = Evaluator(runner.catalogue.resolve, runner.compiled.parameters, runner.as_of, result.asserted,
+                          runner.policy_set.parameters)
     fired = {f.rule.id for f in result.findings}
     requirement_results = {r.rule.id: r.result for det in result.determinations.values()
                            for r in det["requirements"]}
     out = []
-    for rule in sorted(engine.compiled.rules.values(), key=lambda r: r.order):
+    for rule in sorted(runner.compiled.rules.values(), key=lambda r: r.order):
         if rule.kind == "finding":
             cond, now = rule.when, ("fires" if rule.id in fired else "does not fire")
         elif rule.kind == "requirement" and requirement_results.get(rule.id) in ("met", "unmet"):

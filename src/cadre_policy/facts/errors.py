@@ -14,6 +14,18 @@ class FactsError(UserError):
     """Base class: a problem the user can fix, reported in one line."""
 
 
+def database_fault(exc: BaseException) -> str | None:
+    """``database error: <first line of the driver's message>`` for a database fault, else None.
+
+    The CLI's error boundary asks this instead of importing SQLAlchemy itself.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+    if not isinstance(exc, SQLAlchemyError):
+        return None
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+    return f"database error: {detail[0]}"
+
+
 class SchemaVersionError(FactsError):
     """The database was made by another version of the fact-store schema."""
 
@@ -28,15 +40,6 @@ class StoreChangedError(FactsError):
 
 class StoreUnavailableError(FactsError):
     """The database URL is malformed, its driver is missing, or it does not answer."""
-
-
-class UnknownIdError(FactsError):
-    """A cadre or unit id asked for is not in the store."""
-
-    def __init__(self, kind: str, ident: str):
-        self.kind = kind
-        self.ident = ident
-        super().__init__(f"unknown {kind} id: {ident}")
 
 
 @dataclass(frozen=True, order=True)

@@ -24,10 +24,10 @@ from typing import IO, Iterable, Iterator
 
 import yaml
 
+from cadre_policy.language.types import RANKS
+
 AS_OF = dt.date(2017, 6, 30)
 
-RANKS = ("clerk", "deputy_section", "section", "deputy_county", "county",
-         "deputy_prefecture", "prefecture")
 #: Share of cadres whose current rank is each of RANKS (most are section level or below).
 RANK_WEIGHTS = (0.30, 0.28, 0.27, 0.11, 0.035, 0.004, 0.001)
 #: Youngest plausible age for each rank (completed years).

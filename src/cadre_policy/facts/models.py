@@ -201,6 +201,3 @@ class Assessment(Base):
     kind: Mapped[str] = mapped_column(String(16))
     prominent_problems: Mapped[bool] = mapped_column(Boolean)
 
-
-#: Tables owned by the fact store (drop_all/create_all touch only these).
-TABLES = Base.metadata

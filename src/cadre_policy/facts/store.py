@@ -478,14 +478,6 @@ class FactStore:
             docs = self._documents(conn, lambda col: col == cadre_id)
         return docs[0] if docs else None
 
-    def documents(self, ids: Iterable[str], chunk_size: int = 2000) -> Iterator[dict]:
-        """Yield the canonical documents of the given ids that exist, chunk by chunk."""
-        ids = list(ids)
-        with self.engine.connect() as conn:
-            for i in range(0, len(ids), chunk_size):
-                part = ids[i:i + chunk_size]
-                yield from self._documents(conn, lambda col: col.in_(part))
-
     def cadre_ids(self, unit: str | None = None, as_of: dt.date | None = None) -> list[str]:
         """Return cadre ids in id order; with ``unit``, only cadres in it on ``as_of`` (see ``chunks``)."""
         with self.engine.connect() as conn:

@@ -21,10 +21,10 @@ from pathlib import Path
 from cadre_policy.errors import UserError
 from cadre_policy.language import model as m
 from cadre_policy.check.policy import check_policy_set
-from cadre_policy.diagnostics import Diagnostic, Location, PolicyRejected, suggest, suggest_qualified
+from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
 from cadre_policy.load.policies import _Builder, read_checked
 from cadre_policy.load.schemas import validator
-from cadre_policy.language.values import format_value, parse_parameter, parse_whole
+from cadre_policy.language.values import parse_parameter, parse_whole
 
 EARLIEST = date(1900, 1, 1)
 
@@ -261,14 +261,6 @@ def lint_drafts(paths, policies_dir) -> list[Diagnostic]:
     return out
 
 
-def load_checked_draft(path, baseline: m.PolicySet):
-    """(draft set, Draft, warnings); raises PolicyRejected with every diagnostic on errors."""
-    draft_set, draft, diagnostics = load_draft(path, baseline)
-    if draft_set is None:
-        raise PolicyRejected(diagnostics)
-    return draft_set, draft, diagnostics
-
-
 # ---- quick changes: --set NAME=VALUE ------------------------------------------------------
 def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, object]:
     """``supervision.admonish_ratio=3/10`` -> (qualified name, value parsed by the parameter's kind).
@@ -314,6 +306,3 @@ def parse_sets(policy_set: m.PolicySet, texts, as_of: date) -> tuple[dict, dict]
         raws[name] = text.partition("=")[2].strip()
     return overrides, raws
 
-
-def describe_value(value) -> str:
-    return format_value(value)

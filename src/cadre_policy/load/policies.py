@@ -386,7 +386,7 @@ def load_register(path: Path) -> tuple[dict, list[Diagnostic]]:
     return register, problems
 
 
-def load_policy_set(directory, overlay_files: list | None = None) -> tuple[m.PolicySet | None, list[Diagnostic]]:
+def load_policy_set(directory) -> tuple[m.PolicySet | None, list[Diagnostic]]:
     """Load every policy file of a directory, without the name and type checks.
 
     Returns:

@@ -1,14 +1,9 @@
 """Loading and checking a policy set in one call: what every command does first."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from cadre_policy import data
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.language.model import PolicySet
 from cadre_policy.load.cache import cached
-
-DEFAULT_POLICIES = data.POLICIES
 
 
 def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:

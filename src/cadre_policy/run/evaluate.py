@@ -17,6 +17,7 @@ from cadre_policy.run.derive import Deriver
 from cadre_policy.run.encode import Encoder
 from cadre_policy.run.outcome import UNKNOWN, Decider
 from cadre_policy.language.kleene import Evaluator, lookup
+from cadre_policy.language.walk import walk
 from cadre_policy.explain.reasons import because
 
 
@@ -56,6 +57,7 @@ class CadreResult:
     determinations: dict             # name -> {"target_rank", "eligibility", "requirements"}
     make_trace: Callable = field(repr=False, compare=False)
     scope: dict = field(repr=False, default_factory=dict)
+    asserted: frozenset = frozenset()   # the findings and derived facts the rules asserted
 
     @cached_property
     def trace(self) -> list:
@@ -133,7 +135,7 @@ class PolicyRunner:
             if name == "promotion":
                 determinations[name]["target_rank"] = lookup(scope, "promotion.target_rank")
         return CadreResult(doc.get("id", ""), doc.get("name", ""), self.as_of, findings, determinations,
-                           partial(self._trace, firings, fact), scope)
+                           partial(self._trace, firings, fact), scope, firings.asserted)
 
     def _until(self, rule: m.Rule, scope: dict) -> date | None:
         if rule.until is None:
@@ -165,22 +167,16 @@ class PolicyRunner:
 
 
 def _paths(formula):
-    if isinstance(formula, (ir.And, ir.Or)):
-        for f in formula.items:
-            yield from _paths(f)
-    elif isinstance(formula, (ir.Test, ir.Exists)):
-        yield formula.path
-    elif isinstance(formula, ir.TestField):
-        yield formula.path
-        yield formula.other
-    elif isinstance(formula, ir.Linear):
-        yield formula.a
-        yield formula.b
+    for node in walk(formula):
+        if isinstance(node, (ir.Test, ir.Exists)):
+            yield node.path
+        elif isinstance(node, ir.TestField):
+            yield node.path
+            yield node.other
+        elif isinstance(node, ir.Linear):
+            yield node.a
+            yield node.b
 
 
 def _facts(formula):
-    if isinstance(formula, (ir.And, ir.Or)):
-        for f in formula.items:
-            yield from _facts(f)
-    elif isinstance(formula, ir.Fact):
-        yield formula.key
+    return (node.key for node in walk(formula) if isinstance(node, ir.Fact))

@@ -20,6 +20,7 @@ from datetime import date
 
 from cadre_policy.language import model as m
 from cadre_policy.language.posts import current_post
+from cadre_policy.language.walk import walk
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.run.outcome import ELIGIBILITY_VALUES
 from cadre_policy.explain.reasons import because
@@ -54,34 +55,10 @@ def outcome_keys(outcome) -> list[str]:
 
 def derivation_key(pe: PolicyRunner) -> tuple:
     """What a cadre's derived scope depends on: the derived specs and the parameters they read."""
-    names = set()
-
-    def walk(node):
-        if isinstance(node, m.ParamRef):
-            names.update(node.candidates())
-        elif isinstance(node, (m.All, m.Any)):
-            for item in node.items:
-                walk(item)
-        elif isinstance(node, m.Not):
-            walk(node.item)
-        elif isinstance(node, m.Compare):
-            walk(node.value)
-        elif isinstance(node, (m.Within,)):
-            walk(node.period)
-        elif isinstance(node, m.Period):
-            walk(node.amount)
-
-    for spec in pe.compiled.derived:
-        walk(spec.where)
-        walk(spec.within)
+    names = {name for spec in pe.compiled.derived for root in (spec.where, spec.within)
+             for node in walk(root) if isinstance(node, m.ParamRef) for name in node.candidates()}
     params = tuple(sorted((n, repr(pe.compiled.parameters.get(n))) for n in names if n in pe.compiled.parameters))
     return tuple(pe.compiled.derived), params
-
-
-def _has_fact(formula) -> bool:
-    if isinstance(formula, ir.Fact):
-        return True
-    return isinstance(formula, (ir.And, ir.Or)) and any(_has_fact(f) for f in formula.items)
 
 
 def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
@@ -107,7 +84,7 @@ def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
             if tb.key != td.key or tb.asserts != td.asserts:
                 return None
             if tb.formula != td.formula:
-                if _has_fact(tb.formula) or _has_fact(td.formula):
+                if ir.reads_asserted(tb.formula) or ir.reads_asserted(td.formula):
                     return None
                 diffs.append((sb, tb.formula, td.formula))
     return diffs

@@ -69,15 +69,9 @@ def _dnf(formula) -> list[tuple[frozenset, object]]:
         for item in formula.items:
             result = [(fa | fb, ir.conj([ca, cb])) for fa, ca in result for fb, cb in _dnf(item)]
         return result
-    if isinstance(formula, ir.Or) and _has_fact(formula):
+    if isinstance(formula, ir.Or) and ir.reads_asserted(formula):
         return [d for item in formula.items for d in _dnf(item)]
     return [(frozenset(), formula)]
-
-
-def _has_fact(formula) -> bool:
-    if isinstance(formula, ir.Fact):
-        return True
-    return isinstance(formula, (ir.And, ir.Or)) and any(_has_fact(f) for f in formula.items)
 
 
 def _rule_json(facts: frozenset, cadre_formula) -> dict:
