@@ -43,3 +43,5 @@ def test_the_graph_is_read():
 
 def test_nothing_outside_cli_imports_click_or_the_cli():
     assert _offenders(imports(), "cli/", _under("click", "cadre_policy.cli")) == []
+def test_nothing_outside_facts_imports_sqlalchemy_or_the_table_models():
+    assert _offenders(imports(), "facts/", _under("sqlalchemy", "cadre_policy.facts.models")) == []

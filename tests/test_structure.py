@@ -13,7 +13,8 @@ import yaml
 
 from cadre_policy.load.policyset import lint, load
 from cadre_policy.aggregate import evaluate_structure, load_structure
-from cadre_policy.aggregate import candidates, partition, results, sql
+from cadre_policy.aggregate import candidates, partition, results
+from cadre_policy.facts import aggregates
 from cadre_policy.testing.aggregate import load_structure_cases, run_case
 from cadre_policy.facts.store import FactStore
 
@@ -233,6 +234,6 @@ def test_every_t_and_p_provision_is_accounted_for(policy_set):
 
 
 # ---- doctests of the small pure modules --------------------------------------------------------------
-@pytest.mark.parametrize("module", [candidates, partition, results, sql])
+@pytest.mark.parametrize("module", [candidates, partition, results, aggregates])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0

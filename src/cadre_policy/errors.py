@@ -17,3 +17,8 @@ class UserError(Exception):
     def details(self) -> list[str]:
         """Lines to print before the summary (none by default)."""
         return []
+
+
+class EvaluationError(UserError):
+    """A problem with what the user asked for (not with a policy file), e.g. a parameter
+    with no value on the evaluation date."""

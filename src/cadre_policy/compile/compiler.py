@@ -8,21 +8,18 @@ from cadre_policy.compile import ir
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
-from cadre_policy.errors import UserError
+from cadre_policy.errors import EvaluationError
+from cadre_policy.language.parameters import parameters_on
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.check.strata import stratify
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
-from cadre_policy.language.values import COUNT_MAX, parse_fraction, parse_parameter
+from cadre_policy.language.values import COUNT_MAX, parse_fraction
 
 MAX_FACT_FIELDS = 240   # durable_rules: about 253 properties per fact, nested ones included
 #: A rule joining more asserted facts of its own stratum than this is moved one stratum later,
 #: where it reads them as closure flags on the cadre fact instead of joining them: durable_rules
 #: refuses the fact ("Could not assert fact") from 16 joined facts (benchmarks/durable_limits.py).
 MAX_JOINED_FACTS = 8
-
-
-class EvaluationError(UserError):
-    """A problem with what the user asked for (not with a policy file)."""
 
 
 class _Conditions:
@@ -229,17 +226,6 @@ def _lower(formula, stratum_of_key: dict, stratum: int, closure: set):
     return formula
 
 
-def parameters_on(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None) -> dict:
-    """Every parameter's value in force on ``as_of`` (None before its first date)."""
-    values = {}
-    for name, param in policy_set.parameters.items():
-        raw = param.raw_on(as_of)
-        values[name] = parse_parameter(param.kind, raw)
-    for name, value in (overrides or {}).items():
-        values[name] = value
-    return values
-
-
 def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None,
                        name: str = "policy") -> ir.CompiledSet:
     """Compile the rules in force on ``as_of`` into the intermediate form.
@@ -256,8 +242,7 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
     """
     catalogue = Catalogue(policy_set.derived)
     params = parameters_on(policy_set, as_of, overrides)
-    rules = [r for r in policy_set.rules
-             if policy_set.policy_of(r).in_force.holds(as_of) and (r.in_force is None or r.in_force.holds(as_of))]
+    rules = [r for r in policy_set.rules if policy_set.in_force(r, as_of)]
     fields: dict = {}
     compiled: list[tuple[m.Rule, list[tuple[str, object, str | None]]]] = []
     for rule in rules:

@@ -6,7 +6,7 @@ from datetime import date
 from cadre_policy.explain import labels
 
 from cadre_policy.language import model as m
-from cadre_policy.compile.compiler import parameters_on
+from cadre_policy.language.parameters import parameters_on
 from cadre_policy.explain.reasons import display
 
 HEADS = {"cadre": "干部", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
@@ -133,8 +133,7 @@ def _citation(policy: m.Policy, rule, as_of: date) -> list[str]:
               f"有效期 {policy.in_force.start} 起{'至 ' + str(policy.in_force.end) if policy.in_force.end else ''}"]
     if rule.note:
         lines.append(f"说明：{rule.note}")
-    in_force = policy.in_force.holds(as_of) and (rule.in_force is None or rule.in_force.holds(as_of))
-    if not in_force:
+    if not policy_set.in_force(rule, as_of):
         lines.append(f"注意：{as_of.isoformat()} 时本规则不在有效期内。")
     return lines
 

@@ -548,6 +548,23 @@ class FactStore:
         for chunk in self.chunks(unit, as_of, chunk_size):
             yield self.read(chunk)
 
+    def count_groups(self, as_of: dt.date, resolve: Callable, unit_places: dict, plans: list,
+                     members_limit: int | None = 50) -> list:
+        """Count the members of group instances in SQL, one grouped query per group.
+
+        Args:
+            as_of: The day the member posts must cover.
+            resolve: A literal or parameter reference -> its value (``language.parameters.value_on``).
+            unit_places: Unit id -> ``aggregate.partition.UnitPlace`` (its region and city).
+            plans: ``facts.aggregates.GroupPlan`` per group: members, partition, rule conditions, keys.
+            members_limit: Members listed per instance (None: all; 0: none).
+
+        Returns:
+            One ``facts.aggregates.GroupCounts`` per plan, in order.
+        """
+        from cadre_policy.facts.aggregates import count_groups
+        return count_groups(self.engine, as_of, resolve, unit_places, plans, members_limit)
+
     @staticmethod
     def _ids_query(unit: str | None, as_of: dt.date | None):
         if unit is None:

@@ -238,3 +238,8 @@ class PolicySet:
 
     def policy_of(self, rule: Rule) -> Policy:
         return next(p for p in self.policies if p.id == rule.policy)
+
+    def in_force(self, rule, day: date) -> bool:
+        """Whether a rule (or an aggregate rule) is in force on ``day``: its policy's period,
+        narrowed by the rule's own."""
+        return self.policy_of(rule).in_force.holds(day) and (rule.in_force is None or rule.in_force.holds(day))
