@@ -7,6 +7,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.diagnostics import Diagnostic, suggest
 from cadre_policy.language.values import literal_type, parse_fraction
+from cadre_policy.language.parameters import name_of
 from cadre_policy.language.walk import walk
 from cadre_policy.aggregate.model import AggregateRule, Band, CadreTest, Group, PostTest
 
@@ -148,10 +149,10 @@ class StructureChecker:
                        suggest(str(raw), kind.values))
 
     def _lookup(self, ref: m.ParamRef, quiet=False):
-        for name in ref.candidates():
-            if name in self.parameters:
-                self.used_parameters.add(name)
-                return self.parameters[name]
+        name = name_of(ref, self.parameters)
+        if name is not None:
+            self.used_parameters.add(name)
+            return self.parameters[name]
         if not quiet:
             self.error("E202", f"unknown parameter '{ref.name}'", ref.loc,
                        suggest(ref.name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters]))

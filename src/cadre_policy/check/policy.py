@@ -7,6 +7,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.check.strata import stratify
+from cadre_policy.language.parameters import name_of
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
 from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
 
@@ -189,10 +190,10 @@ class Checker:
 
     def lookup_parameter(self, ref: m.ParamRef) -> m.Parameter | None:
         """Resolve a parameter reference: the name in its own policy first, then the qualified name."""
-        for candidate in ref.candidates():
-            if candidate in self.parameters:
-                self.used_parameters.add(candidate)
-                return self.parameters[candidate]
+        name = name_of(ref, self.parameters)
+        if name is not None:
+            self.used_parameters.add(name)
+            return self.parameters[name]
         self.error("E202", f"unknown parameter '{ref.name}'", ref.loc, suggest(ref.name, list(self.parameters) + [
             p.split(".", 1)[1] for p in self.parameters]))
         return None

@@ -9,7 +9,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.errors import EvaluationError
-from cadre_policy.language.parameters import parameters_on
+from cadre_policy.language.parameters import kind_of, name_of, parameters_on
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.check.strata import stratify
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
@@ -57,15 +57,14 @@ class _Conditions:
 
     # ---- values ------------------------------------------------------------------------
     def param(self, ref: m.ParamRef):
-        for name in ref.candidates():
-            if name in self.params:
-                value = self.params[name]
-                if value is None:
-                    raise EvaluationError(
-                        f"The parameter '{name}' requested by rule '{self.rule.id if self.rule else '?'}' has no "
-                        f"value on {self.as_of}; give it a dated value from that day or earlier")
-                return value
-        raise EvaluationError(f"unknown parameter '{ref.name}'")
+        name = name_of(ref, self.params)
+        if name is None:
+            raise EvaluationError(f"unknown parameter '{ref.name}'")
+        if self.params[name] is None:
+            raise EvaluationError(
+                f"The parameter '{name}' requested by rule '{self.rule.id if self.rule else '?'}' has no "
+                f"value on {self.as_of}; give it a dated value from that day or earlier")
+        return self.params[name]
 
     def months(self, period: m.Period) -> int:
         amount = self.param(period.amount) if isinstance(period.amount, m.ParamRef) else period.amount.raw
@@ -132,7 +131,7 @@ class _Conditions:
         elif isinstance(value, m.ParamRef):
             raw = self.param(value)
             if kind.name == "duration":
-                raw = raw * 12 if self._param_kind(value) == "years" else raw
+                raw = raw * 12 if kind_of(value, self.param_specs) == "years" else raw
         else:
             raw = value.raw
         if cond.op in ("in", "not_in"):
@@ -144,12 +143,6 @@ class _Conditions:
             return (member, absent) if cond.op == "in" else (absent, member)
         const = self.encode_const(raw, kind)
         return ir.Test(path, cond.op, const), ir.Test(path, ir.NEGATE[cond.op], const)
-
-    def _param_kind(self, ref: m.ParamRef) -> str:
-        for name in ref.candidates():
-            if name in self.param_specs:
-                return self.param_specs[name].kind
-        return ""
 
     def fraction(self, cond: m.Compare, kind: t.Type):
         value = cond.value

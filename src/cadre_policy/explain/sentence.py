@@ -6,7 +6,7 @@ from datetime import date
 from cadre_policy.explain import labels
 
 from cadre_policy.language import model as m
-from cadre_policy.language.parameters import parameters_on
+from cadre_policy.language.parameters import name_of, parameters_on
 from cadre_policy.explain.reasons import display
 
 HEADS = {"cadre": "干部", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
@@ -35,7 +35,7 @@ class _Sentence:
         return fact_title(self.ps, path) + f"〔{path}〕"
 
     def param(self, ref: m.ParamRef) -> str:
-        name = next((n for n in ref.candidates() if n in self.ps.parameters), ref.name)
+        name = name_of(ref, self.ps.parameters) or ref.name
         spec = self.ps.parameters.get(name)
         if self.params.get(name) is None:
             return f"〔参数 {name}：{self.as_of.isoformat()} 时尚无取值〕"
@@ -133,7 +133,7 @@ def _citation(policy: m.Policy, rule, as_of: date) -> list[str]:
               f"有效期 {policy.in_force.start} 起{'至 ' + str(policy.in_force.end) if policy.in_force.end else ''}"]
     if rule.note:
         lines.append(f"说明：{rule.note}")
-    if not policy_set.in_force(rule, as_of):
+    if not m.rule_in_force(policy, rule, as_of):
         lines.append(f"注意：{as_of.isoformat()} 时本规则不在有效期内。")
     return lines
 

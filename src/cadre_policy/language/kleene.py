@@ -11,6 +11,7 @@ from fractions import Fraction
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
+from cadre_policy.language.parameters import duration_months, kind_of, months, name_of
 from cadre_policy.language.values import parse_fraction
 
 
@@ -88,20 +89,14 @@ class Evaluator:
         self.asserted = asserted
 
     def param(self, ref: m.ParamRef):
-        for name in ref.candidates():
-            if name in self.params:
-                return self.params[name]
-        return None
+        name = name_of(ref, self.params)
+        return self.params[name] if name else None
 
     def param_kind(self, ref: m.ParamRef) -> str:
-        for name in ref.candidates():
-            if name in self.param_specs:
-                return self.param_specs[name].kind
-        return ""
+        return kind_of(ref, self.param_specs)
 
     def months(self, period: m.Period) -> int:
-        amount = self.param(period.amount) if isinstance(period.amount, m.ParamRef) else period.amount.raw
-        return amount * 12 if period.unit == "years" else amount
+        return months(period, self.params)
 
     def value_of(self, cond: m.Compare, scope: dict, kind: t.Type):
         """The right-hand side of a comparison, comparable with the subject."""
@@ -113,7 +108,7 @@ class Evaluator:
         if isinstance(value, m.ParamRef):
             raw = self.param(value)
             if kind.name == "duration":
-                return periods.threshold(raw * 12 if self.param_kind(value) == "years" else raw)
+                return periods.threshold(duration_months(value, self.params, self.param_specs))
         else:
             raw = value.raw
         if isinstance(raw, (list, tuple)):

@@ -240,6 +240,10 @@ class PolicySet:
         return next(p for p in self.policies if p.id == rule.policy)
 
     def in_force(self, rule, day: date) -> bool:
-        """Whether a rule (or an aggregate rule) is in force on ``day``: its policy's period,
-        narrowed by the rule's own."""
-        return self.policy_of(rule).in_force.holds(day) and (rule.in_force is None or rule.in_force.holds(day))
+        """Whether a rule (or an aggregate rule) is in force on ``day`` (see ``rule_in_force``)."""
+        return rule_in_force(self.policy_of(rule), rule, day)
+
+
+def rule_in_force(policy: Policy, rule, day: date) -> bool:
+    """Whether a rule of ``policy`` is in force on ``day``: the policy's period, narrowed by the rule's own."""
+    return policy.in_force.holds(day) and (rule.in_force is None or rule.in_force.holds(day))

@@ -44,6 +44,21 @@ def value_on(value, params: dict, as_of: date):
     return params[name]
 
 
+def duration_months(ref: m.ParamRef, params: dict, specs: dict) -> int | None:
+    """A duration parameter's value in months (a parameter of kind ``years`` counts 12 a year)."""
+    name = name_of(ref, params)
+    value = params.get(name) if name else None
+    if value is None:
+        return None
+    return value * 12 if kind_of(ref, specs) == "years" else value
+
+
+def kind_of(ref: m.ParamRef, specs: dict) -> str:
+    """The declared kind of the parameter ``ref`` refers to ("" when it is not declared)."""
+    name = name_of(ref, specs)
+    return specs[name].kind if name else ""
+
+
 def months(period: m.Period, params: dict) -> int | None:
     """A period's length in months (its amount a literal or a parameter; None when the parameter has no value)."""
     amount = period.amount

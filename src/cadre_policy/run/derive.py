@@ -14,6 +14,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup
+from cadre_policy.language.parameters import months
 from cadre_policy.language.posts import covers, current_post
 
 
@@ -125,11 +126,7 @@ class Deriver:
             source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
             self._date_field[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
             if spec.within is not None:
-                amount = spec.within.amount
-                months = params.get(next((n for n in amount.candidates() if n in params), ""), 0) \
-                    if isinstance(amount, m.ParamRef) else amount.raw
-                months = months * 12 if spec.within.unit == "years" else months
-                self._window_start[spec.name] = periods.window_start(as_of, months)
+                self._window_start[spec.name] = periods.window_start(as_of, months(spec.within, params) or 0)
             if spec.where is not None:
                 fields = catalogue.record_fields(spec.source) or {}
                 evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,

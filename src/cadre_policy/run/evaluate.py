@@ -17,6 +17,7 @@ from cadre_policy.run.derive import Deriver
 from cadre_policy.run.encode import Encoder
 from cadre_policy.run.outcome import UNKNOWN, Decider
 from cadre_policy.language.kleene import Evaluator, lookup
+from cadre_policy.language.parameters import duration_months, months
 from cadre_policy.language.walk import walk
 from cadre_policy.explain.reasons import because
 
@@ -144,15 +145,10 @@ class PolicyRunner:
         if start is None:
             return None
         plus = rule.until.plus
-        if isinstance(plus, m.ParamRef):
-            name = next(n for n in plus.candidates() if n in self.compiled.parameters)
-            months = self.compiled.parameters[name] * (12 if self.policy_set.parameters[name].kind == "years" else 1)
-        else:
-            amount = plus.amount
-            raw = self.compiled.parameters[next(n for n in amount.candidates() if n in self.compiled.parameters)] \
-                if isinstance(amount, m.ParamRef) else amount.raw
-            months = raw * 12 if plus.unit == "years" else raw
-        return periods.add_months(start, months)
+        params = self.compiled.parameters
+        length = duration_months(plus, params, self.policy_set.parameters) if isinstance(plus, m.ParamRef) \
+            else months(plus, params)
+        return periods.add_months(start, length)
 
     def _trace(self, firings: Firings, fact: dict) -> list:
         trace = []
