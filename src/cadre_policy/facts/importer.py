@@ -24,7 +24,7 @@ from cadre_policy import data
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
-from cadre_policy.facts.document import Document, read_document
+from cadre_policy.load.positioned import Document, read_document
 from cadre_policy.facts.errors import ImportRejected, Issue
 from cadre_policy.facts.store import FactStore, UpsertResult
 
