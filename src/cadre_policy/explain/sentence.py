@@ -9,20 +9,14 @@ from cadre_policy.language import model as m
 from cadre_policy.language.parameters import name_of, parameters_on
 from cadre_policy.explain.reasons import display
 
-HEADS = {"cadre": "干部", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
 OP_WORDS = {"==": "等于", "!=": "不等于", ">": "超过", ">=": "达到（含本数）", "<": "低于", "<=": "不超过（含本数）",
             "in": "属于", "not_in": "不属于"}
 ENGLISH = {"gt", "gte", "lt", "lte", "eq", "ne", "in", "not_in", "on_or_after", "on_or_before", "after", "before"}
-EXTRA_FIELDS = {"age": "年龄（周岁）", "promotion": "属提拔", "previous_unit": "前一职务单位",
-                "target_rank": "拟任职务层次", "nominated": "已被提名"}
 
 
 def fact_title(policy_set: m.PolicySet, path: str) -> str:
     """A fact path in Chinese: ``latest_review.total`` -> 最近一次监督评议的总票数."""
-    head, *rest = path.split(".")
-    words = [policy_set.derived[head].title if head in policy_set.derived else HEADS.get(head, head)]
-    words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
-    return "的".join(words)
+    return "的".join(labels.fact_words(path, policy_set.derived))
 
 
 class _Sentence:

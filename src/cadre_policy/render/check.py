@@ -12,8 +12,6 @@ from cadre_policy.explain.reasons import because_text
 from cadre_policy.language.model import PolicySet, Rule
 from cadre_policy.language.posts import current_post
 
-FACT_HEADS = {"cadre": "", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔", "as_of": "评估日期"}
-EXTRA_FIELDS = {"age": "年龄", "promotion": "属提拔", "previous_unit": "前一职务单位", "nominated": "已被提名"}
 
 
 def fact_label(policy_set: PolicySet):
@@ -24,10 +22,7 @@ def fact_label(policy_set: PolicySet):
             return policy_set.outcomes.findings.get(name, {}).get("title", name) if kind == "finding" else name
         if "/" in path:
             return "/".join(label(p) for p in path.split("/"))
-        head, *rest = path.split(".")
-        words = [policy_set.derived[head].title if head in policy_set.derived else FACT_HEADS.get(head, head)]
-        words += [EXTRA_FIELDS.get(p) or labels.field(p) for p in rest]
-        return "·".join(w for w in words if w)
+        return "·".join(w for w in labels.fact_words(path, policy_set.derived, brief=True) if w)
     return label
 
 
@@ -40,7 +35,6 @@ def value_label(path: str, value: str) -> str:
     return labels.value(kind, value)
 
 RESULT_MARK = {"met": ("✓", "green"), "unmet": ("✗", "red"), "unknown": ("?", "yellow")}
-ELIGIBILITY = {"eligible": ("符合", "green"), "ineligible": ("不符合", "red"), "pending": ("待定（资料不全）", "yellow")}
 
 
 def source_of(policy_set: PolicySet, rule: Rule) -> dict:
@@ -120,7 +114,7 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
         src = source_of(policy_set, f.rule)
         console.print(Text(f"      依据 《{src['document']}》{src['section']}：“{src['quote']}”", style="dim"))
     for name, det in result.determinations.items():
-        word, style = ELIGIBILITY[det["eligibility"]]
+        word, style = labels.ELIGIBILITY[det["eligibility"]]
         title = policy_set.outcomes.determinations.get(name, {}).get("title", name)
         target = det.get("target_rank")
         line = Text(f"{title}", style="bold underline")
@@ -148,7 +142,7 @@ def summary_line(result: CadreResult, policy_set: PolicySet) -> Text:
     text.append(", ".join(codes) if codes else "—", style="red" if codes else "dim")
     promotion = result.determinations.get("promotion")
     if promotion:
-        word, style = ELIGIBILITY[promotion["eligibility"]]
+        word, style = labels.ELIGIBILITY[promotion["eligibility"]]
         text.append(f"  提拔:{promotion['eligibility']}", style=style)
     return text
 
