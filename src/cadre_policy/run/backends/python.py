@@ -1,4 +1,10 @@
-"""The plain-Python forward-chaining evaluator of the intermediate form (the oracle)."""
+"""The plain-Python forward-chaining evaluator of the intermediate form (the oracle).
+
+It decides what durable_rules decides, deliberately written a second time and as plainly
+as possible: the tests run every case and a seeded population on both and require the
+same firings, and the what-if shortcut proves with it that a draft's rules fire as the
+baseline's did. Do not merge it into the durable backend.
+"""
 from __future__ import annotations
 
 import operator
