@@ -25,6 +25,7 @@ from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
 from cadre_policy.load.positioned import Document, read_document
+from cadre_policy.load.schemas import unknown_keys
 from cadre_policy.facts.errors import ImportRejected, Issue
 from cadre_policy.facts.store import FactStore, UpsertResult
 
@@ -75,17 +76,15 @@ def text_issues(doc: Document) -> list[Issue]:
 
 
 def schema_issues(doc: Document) -> list[Issue]:
-    """Return one issue per JSON Schema violation in ``doc``."""
+    """Return one issue per JSON Schema violation in ``doc`` (dates checked as calendar dates)."""
     out = []
     for error in validator().iter_errors(doc.data):
         if error.context:  # anyOf/oneOf: report the most relevant branch
             error = best_match(error.context)
         path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            allowed = error.schema.get("properties", {})
-            for key in error.instance:
-                if key not in allowed:
-                    out.append(doc.issue(path, f"unknown field '{key}'", key=str(key)))
+        unknown = unknown_keys(error)
+        if unknown is not None:
+            out += [doc.issue(path, f"unknown field '{key}'", key=str(key)) for key in unknown[0]]
             continue
         out.append(doc.issue(path, error.message))
     return out

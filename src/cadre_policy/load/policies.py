@@ -115,16 +115,17 @@ def _applicable(errors) -> list:
 
 
 def _explain(error, positions: Positions) -> list[Diagnostic]:
+    from cadre_policy.load.schemas import unknown_keys
     path = tuple(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+    unknown = unknown_keys(error)
+    if unknown is not None:
+        keys, allowed = unknown
         out = []
-        for key in error.instance:
-            if key not in allowed:
-                hint = _OPERATOR_HINTS.get(str(key))
-                what = "operator" if hint in allowed else "key"
-                out.append(Diagnostic("E102", f"unknown {what} '{key}'", positions.at(path + (key,), key=True),
-                                      hint if hint in allowed else suggest(str(key), allowed)))
+        for key in keys:
+            hint = _OPERATOR_HINTS.get(str(key))
+            what = "operator" if hint in allowed else "key"
+            out.append(Diagnostic("E102", f"unknown {what} '{key}'", positions.at(path + (key,), key=True),
+                                  hint if hint in allowed else suggest(str(key), allowed)))
         return out
     if error.validator == "oneOf" and _is_rule_schema(error.schema) and isinstance(error.instance, dict):
         if set(error.instance) - set(error.schema["properties"]):

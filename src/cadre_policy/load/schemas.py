@@ -41,6 +41,17 @@ def registry() -> Registry:
         for name in NAMES)
 
 
+def unknown_keys(error) -> tuple[list, set] | None:
+    """For an ``additionalProperties`` error on a mapping: (the keys not allowed, the keys allowed); else None.
+
+    Policy lint and fact import both report each such key at its own place.
+    """
+    if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+        return None
+    allowed = set(error.schema.get("properties", {}))
+    return [key for key in error.instance if key not in allowed], allowed
+
+
 @cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
     """A validator of the shipped schema ``name`` that checks calendar dates."""
