@@ -38,7 +38,7 @@ class PostTest:
     field: str                   # rank, principal, unit.kind, start, ...
     op: str
     word: str
-    value: object                # Literal | ParamRef | Band | engine.model.Period
+    value: object                # Literal | ParamRef | Band | language.model.Period
     loc: Location = field(default_factory=Location, compare=False)
 
 

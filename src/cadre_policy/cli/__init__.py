@@ -6,7 +6,7 @@ and is the one place a :class:`~cadre_policy.errors.UserError` becomes exit stat
 import click
 
 from cadre_policy.cli.check import check
-from cadre_policy.cli.common import Group
+from cadre_policy.cli.common import BoundaryGroup
 from cadre_policy.cli.editor import lsp, schema
 from cadre_policy.cli.facts import facts
 from cadre_policy.cli.lint import lint
@@ -15,7 +15,7 @@ from cadre_policy.cli.structure import structure
 from cadre_policy.cli.whatif import whatif
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=BoundaryGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar="POLICY_DB", default="sqlite:///policy.db", show_default=True, metavar="URL",
               help="Database URL of the fact store (else $POLICY_DB).")
 @click.version_option(package_name="cadre-policy", prog_name="policy", message="%(prog)s %(version)s")

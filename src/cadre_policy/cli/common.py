@@ -33,7 +33,7 @@ def _sigterm_interrupts() -> None:
         pass
 
 
-class Group(click.Group):
+class BoundaryGroup(click.Group):
     """A click group that is the CLI's one error boundary.
 
     Any :class:`UserError` raised below it (a policy file with errors, an import

@@ -1,7 +1,7 @@
 """What-if: evaluate a draft against the whole population beside the policy set in force.
 
 The parent process cuts the store into ranges of cadre ids and streams them to worker
-processes (``engine.parallel``). Each worker compiles both policy sets once, reads its
+processes (``whatif.parallel``). Each worker compiles both policy sets once, reads its
 chunks in bulk, derives and encodes each cadre once per scenario (once for both when
 the draft changes nothing derivation or encoding depends on), runs both engines and
 compares outcomes cheaply from the firings. Only for a cadre whose findings or
@@ -43,7 +43,7 @@ class Job:
     draft: m.PolicySet
     draft_overrides: dict = field(default_factory=dict)
     unit: str | None = None
-    near: object = None            # a margin for near misses (engine.near), or None
+    near: object = None            # a margin for near misses (explain.near), or None
     shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
 
 
@@ -310,7 +310,7 @@ def _pair(entries_b, entries_d) -> list[str]:
 
 
 def _near_hook(margin):
-    """Near misses (engine/near.py): which outcomes each cadre is within ``margin`` of, on each side.
+    """Near misses (explain/near.py): which outcomes each cadre is within ``margin`` of, on each side.
 
     Returns None when no margin was asked for; else a function giving the keys to count
     for one cadre: ``baseline:CODE`` / ``draft:CODE`` for each outcome with a deciding
