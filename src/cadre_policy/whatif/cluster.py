@@ -52,7 +52,7 @@ class ClusterRunner:
         try:
             if self.address == "local":
                 cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=40)
+                                       dashboard_address=":0", silence_logs=40)
                 client = Client(cluster)
             else:
                 client = Client(self.address, timeout=10)

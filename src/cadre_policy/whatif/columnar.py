@@ -15,7 +15,7 @@ from collections import Counter
 import numpy as np
 
 from cadre_policy.errors import UserError
-from cadre_policy.run.columnar import ColumnarEngine
+from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, outcome_keys
 
 
@@ -39,8 +39,12 @@ class ColumnarComparer(Comparer):
             sides_d = [(scope, draft.encoder.encode(scope)) for scope, _ in sides_b]
         else:
             sides_d = [draft.facts(doc, units) for doc in docs]
-        matrix_b = self.columns[0].run_facts([fact for _, fact in sides_b])
-        matrix_d = self.columns[1].run_facts([fact for _, fact in sides_d])
+        facts_b = [fact for _, fact in sides_b]
+        facts_d = facts_b if sides_d is sides_b else [fact for _, fact in sides_d]
+        table_b = FactTable.from_facts(facts_b) if self.columns[0].vectorised else None
+        table_d = table_b if facts_d is facts_b else None     # the same facts: laid out once
+        matrix_b = self.columns[0].run_facts(facts_b, table_b)
+        matrix_d = self.columns[1].run_facts(facts_d, table_d)
         keys_b, outcomes_b = self._outcomes(matrix_b, base.decider)
         keys_d, outcomes_d = self._outcomes(matrix_d, draft.decider)
         unit_of = [current_unit(doc, self.job.as_of) or NO_UNIT for doc in docs]

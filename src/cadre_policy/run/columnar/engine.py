@@ -70,8 +70,11 @@ class ColumnarEngine:
         """One cadre (the interface of the other engines)."""
         return self.run_table(FactTable.from_facts([fact])).firings(0)
 
-    def run_facts(self, facts: list[dict]) -> FiredMatrix:
-        return self.run_table(FactTable.from_facts(facts)) if self.vectorised else self._per_cadre(facts)
+    def run_facts(self, facts: list[dict], table: FactTable | None = None) -> FiredMatrix:
+        """Every rule test for every cadre of ``facts`` (laid out in ``table`` when given)."""
+        if not self.vectorised:
+            return self._per_cadre(facts)
+        return self.run_table(table if table is not None else FactTable.from_facts(facts))
 
     def run_table(self, table: FactTable) -> FiredMatrix:
         """Every rule test of the compiled set for every cadre of ``table``."""
