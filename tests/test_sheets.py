@@ -63,8 +63,8 @@ def _cells(path: Path) -> dict:
     return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb}
 
 
-def test_sample_round_trips_through_xlsx_and_csv(run_cli, tmp_path):
-    first = f"sqlite:///{tmp_path / 'a.db'}"
+def test_sample_round_trips_through_xlsx_and_csv(run_cli, store_url, tmp_path):
+    first = store_url
     assert run_cli(first, "facts", "import", SAMPLE).exit_code == 0
     yaml_a = _export(run_cli, first)
     _export(run_cli, first, "--format", "xlsx", "-o", tmp_path / "a.xlsx")
@@ -248,3 +248,26 @@ def test_template_has_sheets_validations_and_notes(run_cli, sqlite_url, tmp_path
 def test_readme_section_is_generated_from_the_layout():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     assert section() in text, "README sheets section is stale: run python -m cadre_policy.facts.sheets.readme"
+
+
+def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):
+    good = _book(tmp_path / "good.xlsx", _sheets())
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(good.read_bytes()[:3000])
+    result = run_cli(sqlite_url, "facts", "import", cut)
+    assert result.exit_code == 2 and f"{cut}: $: cannot read workbook" in result.stderr
+    sheets = _sheets()
+    sheets["posts"] = sheets["任职"]
+    result = run_cli(sqlite_url, "facts", "import", _book(tmp_path / "two.xlsx", sheets))
+    assert result.exit_code == 2 and "two.xlsx:posts!A1: a second sheet for 任职 (first: 任职)" in result.stderr
+    nul = tmp_path / "单位.csv"
+    nul.write_bytes(b"id,name,kind,level\nU1,\x00,party_committee,county\n")
+    result = run_cli(sqlite_url, "facts", "import", nul)
+    assert result.exit_code == 2 and f"{nul}:单位!B2: name: 'U1'" not in result.stderr
+    assert f"{nul}:单位!B2: name: '\\x00' contains a control character" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_template_to_standard_output_when_piped(run_cli, sqlite_url):
+    result = run_cli(sqlite_url, "facts", "template")
+    assert result.exit_code == 0 and result.stdout_bytes.startswith(b"PK")

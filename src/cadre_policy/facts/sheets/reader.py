@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from cadre_policy.facts.errors import Issue
 from cadre_policy.facts.sheets.cells import CellError, is_empty, read_birth, read_cell
 from cadre_policy.facts.sheets.layout import BY_KEY, SHEETS, Column, Sheet
-from cadre_policy.facts.sheets.sources import SheetSource
+from cadre_policy.facts.sheets.sources import SheetSource, SheetUnreadable
 
 _REQUIRED = re.compile(r"'([^']+)' is a required property")
 _RECORD_KEYS = {s.key for s in SHEETS} - {"units", "cadres", "rectification"}
@@ -89,16 +89,20 @@ class SheetBook:
         for source in sorted(sources, key=lambda s: order[s.sheet.key]):
             self.issues.extend(source.issues)
             self._bad_cells.update((x.file, x.cell) for x in source.issues)
-            rows = enumerate(source.rows(), start=1)
-            header = self._read_header(source, next(rows, (1, ())))
-            self._headers[source.sheet.key] = header
-            for number, row in rows:
-                if all(is_empty(v) for v in row):
-                    self.blank_rows += 1
-                    continue
-                values = self._cells(header, number, row)
-                if values is not None:
-                    self._add(header, number, values)
+            try:
+                self._read_rows(source)
+            except SheetUnreadable as exc:
+                self.issues.append(Issue(source.file, 0, 0, "", str(exc), cell=f"{source.sheet.name}!A1"))
+
+    def _read_rows(self, source: SheetSource) -> None:
+        rows = enumerate(source.read(), start=1)
+        header = self._read_header(source, next(rows, (1, ())))
+        self._headers[source.sheet.key] = header
+        for number, row in rows:
+            if all(is_empty(v) for v in row):
+                self.blank_rows += 1
+                continue
+            self._add(header, number, self._cells(header, number, row))
 
     def _fail(self, header: _Header, field: str, row: int, message: str) -> None:
         cell = header.cell(field, row)
@@ -136,8 +140,8 @@ class SheetBook:
                 self._fail(header, column.field, 1, f"missing required column {column.header}")
         return header
 
-    def _cells(self, header: _Header, number: int, row: tuple) -> dict | None:
-        """Field → value of one row; None when the row cannot be used at all."""
+    def _cells(self, header: _Header, number: int, row: tuple) -> dict:
+        """Field → value of the cells of one row that could be read."""
         values = {}
         for col, raw in enumerate(row):
             if is_empty(raw):

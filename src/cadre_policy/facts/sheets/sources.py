@@ -18,6 +18,7 @@ import difflib
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -31,6 +32,12 @@ _NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 _NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _SUSPECT = re.compile(rb"<(?:\w+:)?(?:f|mergeCell)[\s>/]")
 _CHUNK = 1 << 20
+#: What a damaged file raises while its rows are read (XML ParseError is a SyntaxError).
+_DAMAGED = (OSError, zipfile.BadZipFile, zlib.error, KeyError, ValueError, SyntaxError, EOFError, csv.Error)
+
+
+class SheetUnreadable(Exception):
+    """A sheet's rows cannot be read to the end (a damaged file); the message says why."""
 
 
 @dataclass
@@ -48,6 +55,14 @@ class SheetSource:
     file: str
     rows: Callable[[], Iterator[tuple]]
     issues: list[Issue] = field(default_factory=list)
+
+    def read(self) -> Iterator[tuple]:
+        """The rows; a damaged file raises :class:`SheetUnreadable` instead of its own error."""
+        try:
+            yield from self.rows()
+        except _DAMAGED as exc:
+            reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+            raise SheetUnreadable(f"cannot read sheet {self.sheet.name}: {reason}") from None
 
 
 def _issue(file: str, cell: str, message: str, path: str = "") -> Issue:
@@ -125,10 +140,10 @@ def xlsx_sources(path: str) -> tuple[list[SheetSource], list[Issue], Callable[[]
             structure = {name: _structure_issues(archive, part, path, name)
                          for name, part in parts.items() if sheet_named(name) and part in archive.namelist()}
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as exc:
+    except _DAMAGED as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return [], [Issue(path, 0, 0, "$", f"cannot read workbook: {reason}")], lambda: None
-    sources, issues = [], []
+    sources, issues, seen = [], [], {}
     for name in book.sheetnames:
         sheet = sheet_named(name)
         if name.strip() == NOTES_SHEET:
@@ -136,6 +151,10 @@ def xlsx_sources(path: str) -> tuple[list[SheetSource], list[Issue], Callable[[]
         if sheet is None:
             issues.append(_unknown_sheet(path, name, f"{name}!A1"))
             continue
+        if sheet.key in seen:
+            issues.append(_issue(path, f"{name}!A1", f"a second sheet for {sheet.name} (first: {seen[sheet.key]})"))
+            continue
+        seen[sheet.key] = name
         ws = book[name]
 
         def rows(ws=ws) -> Iterator[tuple]:

@@ -3,8 +3,9 @@
 The template is an export with no rows. Each sheet has its Chinese headers (bold,
 frozen), a drop-down (data validation) on every enumeration and 是/否 column, and
 date-formatted date columns; the sheet 说明 explains every column. Rows are
-streamed (openpyxl write-only mode; one CSV writer per sheet), so the export of a
-large store holds one chunk of cadres at a time.
+streamed (XlsxWriter's constant-memory mode; one CSV writer per sheet), so the
+export of a large store holds one chunk of cadres at a time. XlsxWriter rather than
+openpyxl's write-only mode: it writes the same workbook about twice as fast.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import os
 from contextlib import ExitStack
 from typing import IO, Iterable, Iterator
 
-from cadre_policy.facts.sheets.layout import NOTES_SHEET, SHEETS, Column, Sheet, describe, values_text
-from cadre_policy.render.spreadsheet import csv_text, xlsx_value
+from cadre_policy.facts.sheets.layout import NOTES_SHEET, SHEETS, Column, Sheet, describe
+from cadre_policy.render.spreadsheet import csv_text
 
 _LAST_ROW = 1048576
 _DATE_FORMAT = "yyyy-mm-dd"
@@ -67,75 +68,60 @@ def rows(units: Iterable[dict], chunks: Iterable[list[dict]]) -> Iterator[tuple[
                         yield sheet.key, _row(sheet, record, cadre)
 
 
-def _validation(column: Column):
-    from openpyxl.worksheet.datavalidation import DataValidation
+def _validation(column: Column) -> dict:
     choices = ["是", "否"] if column.kind == "bool" else list(column.labels.values())
-    return DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True,
-                          showErrorMessage=True, errorStyle="warning", errorTitle=column.header,
-                          error="请从下拉列表中选择：" + values_text(column),
-                          promptTitle=column.header, prompt=column.note[:255] or None,
-                          showInputMessage=bool(column.note))
+    options = {"validate": "list", "source": choices, "ignore_blank": True, "error_type": "warning",
+               "error_title": column.header, "error_message": "请从下拉列表中选择（也可填写代码，见说明表）",
+               "input_title": column.header}
+    if column.note:
+        options["input_message"] = column.note[:255]  # Excel's limit
+    return options
 
 
-def _sheet(book, sheet: Sheet):
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    ws = book.create_sheet(sheet.name)
-    for n, column in enumerate(sheet.columns, start=1):
-        letter = get_column_letter(n)
-        dim = ws.column_dimensions[letter]
-        dim.width = max(12, 2 * len(column.header) + 4)
-        if column.kind == "date":  # not 出生年月: 1975.04 typed into a date cell becomes 1905-05-28
-            dim.number_format = _DATE_FORMAT
+def _sheet(book, sheet: Sheet, bold, date):
+    ws = book.add_worksheet(sheet.name)
+    for n, column in enumerate(sheet.columns):
+        # not 出生年月: 1975.04 typed into a date-formatted cell becomes 1905-05-28
+        ws.set_column(n, n, max(12, 2 * len(column.header) + 4), date if column.kind == "date" else None)
         if column.kind in ("enum", "bool"):
-            dv = _validation(column)
-            dv.add(f"{letter}2:{letter}{_LAST_ROW}")
-            ws.data_validations.append(dv)
-    ws.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for column in sheet.columns:
-        cell = WriteOnlyCell(ws, value=column.header)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
+            ws.data_validation(1, n, _LAST_ROW - 1, n, _validation(column))
+    ws.freeze_panes(1, 0)
+    ws.write_row(0, 0, [c.header for c in sheet.columns], bold)
     return ws
 
 
-def _notes(book) -> None:
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    ws = book.create_sheet(NOTES_SHEET)
-    for letter, width in zip("ABCDEFG", (10, 14, 28, 30, 6, 60, 40)):
-        ws.column_dimensions[letter].width = width
-    bold = Font(bold=True)
-    title = []
-    for text in ("工作表", "列名", "字段", "类型", "必填", "可选值", "说明"):
-        cell = WriteOnlyCell(ws, value=text)
-        cell.font = bold
-        title.append(cell)
-    ws.append(title)
-    for row in describe():
-        ws.append(list(row))
+def _notes(book, bold) -> None:
+    ws = book.add_worksheet(NOTES_SHEET)
+    for n, width in enumerate((10, 14, 28, 30, 6, 60, 40)):
+        ws.set_column(n, n, width)
+    ws.write_row(0, 0, ("工作表", "列名", "字段", "类型", "必填", "可选值", "说明"), bold)
+    for r, row in enumerate(describe(), start=1):
+        ws.write_row(r, 0, row)
 
 
 def write_xlsx(out: IO[bytes], data: Iterable[tuple[str, tuple]]) -> int:
     """Write the layout with ``data`` rows (see :func:`rows`; none for the template) as XLSX.
 
+    XlsxWriter in constant-memory mode: rows go to one temporary file per sheet. Text is
+    always a string cell (never a formula or a link), dates are date cells.
+
     Returns:
         The number of data rows written.
     """
-    from openpyxl import Workbook
-    book = Workbook(write_only=True)
-    sheets = {s.key: _sheet(book, s) for s in SHEETS}
+    import xlsxwriter
+    book = xlsxwriter.Workbook(out, {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False,
+                                     "default_date_format": _DATE_FORMAT, "use_zip64": True})
+    bold, date = book.add_format({"bold": True}), book.add_format({"num_format": _DATE_FORMAT})
+    sheets = {s.key: [_sheet(book, s, bold, date), 1] for s in SHEETS}
     n = 0
     for key, values in data:
-        ws = sheets[key]
-        ws.append([xlsx_value(ws, v) for v in values])
+        target = sheets[key]
+        target[0].write_row(target[1], 0, values)
+        target[1] += 1
         n += 1
-    _notes(book)
-    book.save(out)
+    _notes(book, bold)
+    book.close()
     return n
 
 

@@ -1,0 +1,94 @@
+"""Spreadsheet import at scale: `policy facts import` of an XLSX workbook beside the JSON/YAML import.
+
+For each size, a generated population (cached SQLite store, see common.population) is exported
+as JSON, YAML (small sizes) and XLSX once; then each file is imported into a fresh SQLite store
+as a subprocess, reporting wall time and the peak resident memory of the command. The bare
+readers are measured on the same workbook: openpyxl read-only (what the import uses) and
+python-calamine (`pip install -e '.[bench]'`), each iterating every row of every sheet.
+Usage:
+    python benchmarks/sheets_bench.py --sizes 10000 100000
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import POLICY, cache_dir, load_average, population, timed  # noqa: E402
+
+_READ = {
+    "openpyxl read-only": """
+import sys
+from openpyxl import load_workbook
+book = load_workbook(sys.argv[1], read_only=True, data_only=True)
+n = sum(1 for ws in book.worksheets for _ in ws.iter_rows(values_only=True))
+print(n)
+""",
+    "python-calamine": """
+import sys
+from python_calamine import CalamineWorkbook
+book = CalamineWorkbook.from_path(sys.argv[1])
+n = sum(1 for name in book.sheet_names for _ in book.get_sheet_by_name(name).iter_rows())
+print(n)
+""",
+}
+
+
+def _export(db: Path, fmt: str, target: Path) -> dict | None:
+    if target.exists():
+        return None
+    part = target.with_name(target.name + ".part" + target.suffix)
+    res = timed([POLICY, "--db", f"sqlite:///{db}", "facts", "export", "--format", fmt, "-o", str(part)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    part.rename(target)
+    return res
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--yaml-max", type=int, default=10_000, help="Largest size also imported from YAML.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", help="Cache folder (default $TMPDIR/cadre-policy-bench).")
+    args = parser.parse_args()
+    directory = cache_dir(args.cache)
+    print(f"load average before: {load_average()}")
+    print(f"| cadres | what | file MB | wall (s) | cadres/s | peak MB |")
+    print("|---:|---|---:|---:|---:|---:|")
+    for size in args.sizes:
+        db = population(directory, size, args.seed)
+        files = {"json": directory / f"pop_{size}_s{args.seed}.json",
+                 "xlsx": directory / f"pop_{size}_s{args.seed}.xlsx"}
+        if size <= args.yaml_max:
+            files["yaml"] = directory / f"pop_{size}_s{args.seed}.yaml"
+        for fmt, path in files.items():
+            res = _export(db, fmt, path)
+            if res and fmt == "xlsx":
+                print(f"| {size:,} | export xlsx | {path.stat().st_size / 1e6:.0f} | {res['wall']:.1f} | "
+                      f"{size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
+        for fmt in ("yaml", "json", "xlsx"):
+            if fmt not in files:
+                continue
+            path = files[fmt]
+            with tempfile.TemporaryDirectory(dir=directory) as tmp:
+                res = timed([POLICY, "--db", f"sqlite:///{tmp}/import.db", "facts", "import", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            print(f"| {size:,} | import {fmt} | {path.stat().st_size / 1e6:.0f} | {res['wall']:.1f} | "
+                  f"{size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
+        for name, code in _READ.items():
+            try:
+                res = timed([sys.executable, "-c", code, str(files["xlsx"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            except RuntimeError as exc:
+                print(f"| {size:,} | read rows: {name} | – | – | – | – | ({str(exc).splitlines()[-1]})")
+                continue
+            print(f"| {size:,} | read rows: {name} ({res['stdout'].strip()} rows) | "
+                  f"{files['xlsx'].stat().st_size / 1e6:.0f} | {res['wall']:.1f} | {size / res['wall']:,.0f} | "
+                  f"{res['tree_peak_mb']:.0f} |", flush=True)
+    print(f"load average after: {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
