@@ -4,7 +4,7 @@ For each size, a generated population (cached SQLite store, see common.populatio
 as JSON, YAML (small sizes) and XLSX once; then each file is imported into a fresh SQLite store
 as a subprocess, reporting wall time and the peak resident memory of the command. The bare
 readers are measured on the same workbook: openpyxl read-only (what the import uses) and
-python-calamine (`pip install -e '.[bench]'`), each iterating every row of every sheet.
+python-calamine (`pip install -e '.[calamine]'`), each iterating every row of every sheet.
 Usage:
     python benchmarks/sheets_bench.py --sizes 10000 100000
 """
@@ -51,6 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--yaml-max", type=int, default=10_000, help="Largest size also imported from YAML.")
+    parser.add_argument("--formats", nargs="+", default=["yaml", "json", "xlsx"],
+                        help="Which imports to measure (yaml only up to --yaml-max).")
+    parser.add_argument("--readers", nargs="+", default=["openpyxl", "calamine"])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", help="Cache folder (default $TMPDIR/cadre-policy-bench).")
     args = parser.parse_args()
@@ -60,24 +63,23 @@ def main() -> None:
     print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:
         db = population(directory, size, args.seed)
-        files = {"json": directory / f"pop_{size}_s{args.seed}.json",
-                 "xlsx": directory / f"pop_{size}_s{args.seed}.xlsx"}
-        if size <= args.yaml_max:
-            files["yaml"] = directory / f"pop_{size}_s{args.seed}.yaml"
+        files = {fmt: directory / f"pop_{size}_s{args.seed}.{fmt}" for fmt in ("yaml", "json", "xlsx")
+                 if fmt in args.formats + ["xlsx"] and (fmt != "yaml" or size <= args.yaml_max)}
         for fmt, path in files.items():
             res = _export(db, fmt, path)
             if res and fmt == "xlsx":
                 print(f"| {size:,} | export xlsx | {path.stat().st_size / 1e6:.0f} | {res['wall']:.1f} | "
                       f"{size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
-        for fmt in ("yaml", "json", "xlsx"):
-            if fmt not in files:
-                continue
+        runs = [(fmt, []) for fmt in ("yaml", "json") if fmt in files and fmt in args.formats]
+        if "xlsx" in args.formats:
+            runs += [("xlsx", ["--reader", reader]) for reader in args.readers]
+        for fmt, extra in runs:
             path = files[fmt]
             with tempfile.TemporaryDirectory(dir=directory) as tmp:
-                res = timed([POLICY, "--db", f"sqlite:///{tmp}/import.db", "facts", "import", str(path)],
+                res = timed([POLICY, "--db", f"sqlite:///{tmp}/import.db", "facts", "import", str(path), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            print(f"| {size:,} | import {fmt} | {path.stat().st_size / 1e6:.0f} | {res['wall']:.1f} | "
-                  f"{size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
+            print(f"| {size:,} | import {fmt} {' '.join(extra)} | {path.stat().st_size / 1e6:.0f} | "
+                  f"{res['wall']:.1f} | {size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
         for name, code in _READ.items():
             try:
                 res = timed([sys.executable, "-c", code, str(files["xlsx"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -85,11 +85,12 @@ def test_sample_round_trips_through_xlsx_and_csv(run_cli, store_url, tmp_path):
     assert text.startswith("\ufeff编号,姓名".encode())
 
 
-def test_chinese_workbook_imports(run_cli, sqlite_url, tmp_path):
+@pytest.mark.parametrize("reader", ["openpyxl", "calamine"])
+def test_chinese_workbook_imports(run_cli, sqlite_url, tmp_path, reader):
     def blank_rows(rows):
         rows.extend([[None] * 8, ["", " "]])
     path = _book(tmp_path / "名册.xlsx", _sheets(任职=blank_rows))
-    result = run_cli(sqlite_url, "facts", "import", path)
+    result = run_cli(sqlite_url, "facts", "import", "--reader", reader, path)
     assert result.exit_code == 0, result.stderr
     assert "cadres: 3 added" in result.stdout
     assert "出生年月只有年月（按当月1日计）: 2 名干部" in result.stdout
@@ -169,12 +170,13 @@ def test_error_names_sheet_and_cell(run_cli, sqlite_url, tmp_path, edits, expect
     assert "nothing written" in lines[-1]
 
 
-def test_merged_cells_and_formula_without_cached_value(run_cli, sqlite_url, tmp_path):
+@pytest.mark.parametrize("reader", ["openpyxl", "calamine"])
+def test_merged_cells_and_formula_without_cached_value(run_cli, sqlite_url, tmp_path, reader):
     path = _book(tmp_path / "b.xlsx", _sheets(年度考核=_set("B2", "=2014+1")))
     wb = openpyxl.load_workbook(path)
     wb["干部"].merge_cells("F3:F4")
     wb.save(path)
-    result = run_cli(sqlite_url, "facts", "import", path)
+    result = run_cli(sqlite_url, "facts", "import", "--reader", reader, path)
     assert result.exit_code == 2
     assert f"{path}:干部!F3: merged cells F3:F4: unmerge them" in result.stderr
     assert f"{path}:年度考核!B2: formula without a cached value" in result.stderr
@@ -271,3 +273,20 @@ def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):
 def test_template_to_standard_output_when_piped(run_cli, sqlite_url):
     result = run_cli(sqlite_url, "facts", "template")
     assert result.exit_code == 0 and result.stdout_bytes.startswith(b"PK")
+
+
+@pytest.mark.parametrize("reader", ["openpyxl", "calamine"])
+def test_places_count_from_a1_when_the_sheet_starts_elsewhere(run_cli, sqlite_url, tmp_path, reader):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "单位"
+    ws["C1"], ws["D1"], ws["E1"], ws["F1"] = "编号", "名称", "类别", "层级"
+    ws["C3"], ws["D3"], ws["E3"], ws["F3"] = "U1", "县委", "党委", "县"
+    late = wb.create_sheet("干部")
+    late["A3"] = "编号"
+    wb.save(tmp_path / "f.xlsx")
+    result = run_cli(sqlite_url, "facts", "import", "--reader", reader, tmp_path / "f.xlsx")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[:2] == [
+        f"{tmp_path / 'f.xlsx'}:单位!F3: level: '县' is not a level (did you mean '县级'?)",
+        f"{tmp_path / 'f.xlsx'}:干部!A1: row 1 is empty: the header must be in row 1"]

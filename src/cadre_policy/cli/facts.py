@@ -16,8 +16,11 @@ def facts():
 
 @facts.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--reader", type=click.Choice(["openpyxl", "calamine"]), default="openpyxl", show_default=True,
+              help="XLSX reader: openpyxl streams in bounded memory; calamine is much faster on large "
+                   "workbooks but holds a whole sheet in memory.")
 @click.pass_context
-def facts_import(ctx, files):
+def facts_import(ctx, files, reader):
     """Validate import files completely, then upsert them in one transaction.
 
     FILES are YAML or JSON import files, XLSX workbooks, CSV files (one per sheet, named
@@ -27,7 +30,7 @@ def facts_import(ctx, files):
     from cadre_policy.facts.importer import import_files
     files = list(files)
     if any(is_sheet_path(f) for f in files):
-        report = import_paths(open_store(ctx), files)
+        report = import_paths(open_store(ctx), files, reader)
         result = report.result
     else:
         report, result = None, import_files(open_store(ctx), files)

@@ -41,8 +41,9 @@ def is_sheet_path(path: str) -> bool:
     return os.path.isdir(path) or path.lower().endswith(XLSX_SUFFIXES + (".csv",))
 
 
-def read_books(paths: list[str]) -> tuple[list[SheetBook], list[Issue]]:
-    """Read every workbook, folder and (together, as one book) the loose CSV files."""
+def read_books(paths: list[str], reader: str = "openpyxl") -> tuple[list[SheetBook], list[Issue]]:
+    """Read every workbook (with ``reader``, see :data:`.sources.READERS`), folder and
+    (together, as one book) the loose CSV files."""
     books, issues = [], []
     loose = [p for p in paths if p.lower().endswith(".csv") and not os.path.isdir(p)]
     groups = []
@@ -59,7 +60,7 @@ def read_books(paths: list[str]) -> tuple[list[SheetBook], list[Issue]]:
     for name, files in groups:
         book = SheetBook(name)
         if files is None:
-            sources, found, close = xlsx_sources(name)
+            sources, found, close = xlsx_sources(name, reader)
         else:
             (sources, found), close = csv_sources(files), (lambda: None)
         try:
@@ -88,14 +89,19 @@ def _sort_key(order: dict[str, int]):
     return key
 
 
-def import_paths(store: FactStore, paths: list[str]) -> SheetImport:
+def import_paths(store: FactStore, paths: list[str], reader: str = "openpyxl") -> SheetImport:
     """Validate workbooks, CSV files/folders and YAML/JSON files together; upsert all or nothing.
+
+    Args:
+        store: The fact store.
+        paths: Files and folders, as on the command line.
+        reader: The XLSX reader (:data:`.sources.READERS`).
 
     Raises:
         ImportRejected: With every issue, each with its ``FILE:SHEET!CELL`` (or
             ``file:line:column``) place; the store is left untouched.
     """
-    books, issues = read_books(paths)
+    books, issues = read_books(paths, reader)
     others = [p for p in paths if not is_sheet_path(p)]
     docs, found = read_files(others)
     order = {p: n for n, p in enumerate(paths)}

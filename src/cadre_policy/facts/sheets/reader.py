@@ -96,7 +96,15 @@ class SheetBook:
 
     def _read_rows(self, source: SheetSource) -> None:
         rows = enumerate(source.read(), start=1)
-        header = self._read_header(source, next(rows, (1, ())))
+        first = next(rows, None)
+        if first is None:
+            return  # an empty sheet
+        if all(is_empty(v) for v in first[1]):
+            if any(not all(is_empty(v) for v in row) for _, row in rows):
+                self.issues.append(Issue(source.file, 0, 0, "", "row 1 is empty: the header must be in row 1",
+                                         cell=f"{source.sheet.name}!A1"))
+            return
+        header = self._read_header(source, first)
         self._headers[source.sheet.key] = header
         for number, row in rows:
             if all(is_empty(v) for v in row):
