@@ -19,6 +19,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import POLICY, cache_dir, load_average, population, timed  # noqa: E402
 
+#: The yardstick for memory: the store's canonical documents of the population, all held at once.
+_HOLD = """
+import sys
+from cadre_policy.facts.store import FactStore
+with FactStore(sys.argv[1]) as store:
+    docs = [doc for chunk in store.iter_cadre_chunks() for doc in chunk]
+print(len(docs))
+"""
+
 _READ = {
     "openpyxl read-only": """
 import sys
@@ -80,6 +89,10 @@ def main() -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             print(f"| {size:,} | import {fmt} {' '.join(extra)} | {path.stat().st_size / 1e6:.0f} | "
                   f"{res['wall']:.1f} | {size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
+        res = timed([sys.executable, "-c", _HOLD, f"sqlite:///{db}"], stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE, text=True)
+        print(f"| {size:,} | hold all documents in memory (yardstick) | – | {res['wall']:.1f} | – | "
+              f"{res['tree_peak_mb']:.0f} |", flush=True)
         for name, code in _READ.items():
             try:
                 res = timed([sys.executable, "-c", code, str(files["xlsx"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

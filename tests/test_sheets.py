@@ -262,6 +262,10 @@ def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):
     sheets["posts"] = sheets["任职"]
     result = run_cli(sqlite_url, "facts", "import", _book(tmp_path / "two.xlsx", sheets))
     assert result.exit_code == 2 and "two.xlsx:posts!A1: a second sheet for 任职 (first: 任职)" in result.stderr
+    old = tmp_path / "名册.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    result = run_cli(sqlite_url, "facts", "import", old)
+    assert result.exit_code == 2 and f"{old}: $: not an .xlsx workbook: save it as" in result.stderr
     nul = tmp_path / "单位.csv"
     nul.write_bytes(b"id,name,kind,level\nU1,\x00,party_committee,county\n")
     result = run_cli(sqlite_url, "facts", "import", nul)

@@ -298,6 +298,15 @@ def import_documents(store: FactStore, docs: list, issues: list[Issue], key=None
         if key is not None:
             issues.sort(key=key)
         raise ImportRejected(issues)
-    units = [canonical_unit(u) for d in docs for u in d.data.get("units") or ()]
-    cadres = [canonical_cadre(c) for d in docs for c in d.data.get("cadres") or ()]
+    units = [canonical_unit(u) for d in docs for u in _drain(d.data, "units")]
+    cadres = [canonical_cadre(c) for d in docs for c in _drain(d.data, "cadres")]
     return store.upsert(units, cadres)
+
+
+def _drain(data: dict, key: str):
+    """The items of ``data[key]`` in order, each let go once taken: the parsed documents and
+    their canonical form are never both held whole."""
+    items = data.get(key) or []
+    items.reverse()
+    while items:
+        yield items.pop()

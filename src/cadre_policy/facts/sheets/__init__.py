@@ -18,6 +18,8 @@ from cadre_policy.facts.sheets.sources import csv_sources, folder_files, xlsx_so
 from cadre_policy.facts.store import FactStore, UpsertResult
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+#: Spreadsheet formats refused with a hint (Excel 97-2003, binary Excel, OpenDocument, WPS).
+OTHER_SUFFIXES = (".xls", ".xlsb", ".ods", ".et")
 _CELL = re.compile(r"(.+)!(?:([A-Z]+)(\d+)|(\d+):\d+)")
 
 
@@ -38,7 +40,7 @@ class SheetImport:
 
 def is_sheet_path(path: str) -> bool:
     """Whether ``path`` is read as spreadsheets: an XLSX or CSV file, or a folder."""
-    return os.path.isdir(path) or path.lower().endswith(XLSX_SUFFIXES + (".csv",))
+    return os.path.isdir(path) or path.lower().endswith(XLSX_SUFFIXES + OTHER_SUFFIXES + (".csv",))
 
 
 def read_books(paths: list[str], reader: str = "openpyxl") -> tuple[list[SheetBook], list[Issue]]:
@@ -55,6 +57,8 @@ def read_books(paths: list[str], reader: str = "openpyxl") -> tuple[list[SheetBo
             groups.append((path, files))
         elif path.lower().endswith(XLSX_SUFFIXES):
             groups.append((path, None))
+        elif path.lower().endswith(OTHER_SUFFIXES):
+            issues.append(Issue(path, 0, 0, "$", "not an .xlsx workbook: save it as Excel 工作簿 (.xlsx)"))
     if loose:
         groups.append((loose[0], loose))
     for name, files in groups:
