@@ -270,7 +270,7 @@ def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):
     nul.write_bytes(b"id,name,kind,level\nU1,\x00,party_committee,county\n")
     result = run_cli(sqlite_url, "facts", "import", nul)
     assert result.exit_code == 2 and f"{nul}:单位!B2: name: 'U1'" not in result.stderr
-    assert f"{nul}:单位!B2: name: '\\x00' contains a control character" in result.stderr
+    assert f"{nul}:单位!B2: name: control character U+0000 in text" in result.stderr
     assert "Traceback" not in result.stderr
 
 
