@@ -80,8 +80,8 @@ def test_forward_chaining_over_three_steps_then_stratified_negation(tmp_path, en
     assert (requirement.code, requirement.result) == ("no_promotion_bar", "unmet")
     assert len(evaluator.compiled.strata) == 2   # the negation reads the bar after it is final
 
-    # one day later the year is complete: the chain stops at the last step
-    later = PolicyRunner(policy_set, date(2017, 7, 1), engine).evaluate(
+    # the last day of the year (2017-07-01) still counts; the day after, the chain stops at the last step
+    later = PolicyRunner(policy_set, date(2017, 7, 2), engine).evaluate(
         cadre(appraisals=[{"year": 2016, "grade": "basically_competent", "date": date(2016, 7, 1)}]), {})
     assert later.active_codes() == []
     assert later.determinations["promotion"]["requirements"][0].result == "met"

@@ -79,6 +79,10 @@ CASES = [
      _edit("dissatisfied: 3}", "dissatisfied: 3, rectification: [{stage: six_month, date: 2016-01-10, "
                                "result: effective}]}"),
      12, "$.cadres[0].reviews[0].rectification[0].date", "before the review date"),
+    ("duplicate_review_date",
+     _edit("      - {date: 2016-05-10, total: 10, dissatisfied: 3}\n",
+           "      - {date: 2016-05-10, total: 10, dissatisfied: 3}\n      - {date: 2016-05-10, total: 48, dissatisfied: 17}\n"),
+     13, "$.cadres[0].reviews[1].date", "duplicate review date 2016-05-10 (also reviews[0])"),
     ("yaml_syntax", _edit("    party: cpc\n", "    party: [cpc\n"), 9, "$", "YAML syntax error"),
     ("not_a_mapping", "- just a list\n", 1, "$", "is not of type 'object'"),
 ]

@@ -14,7 +14,8 @@ from cadre_policy.aggregate.model import AggregateRule, Band, CadreTest, Group, 
 #: What a member condition can read: the cadre record, and the member's (or the held) post.
 CADRE_FIELDS = {k: v for k, v in t.CADRE.fields.items() if k not in ("id", "name")}
 POST_FIELDS = {**{k: v for k, v in t.POST.fields.items() if k not in ("unit", "end", "promotion", "previous_unit")},
-               **{f"unit.{k}": v for k, v in t.UNIT.fields.items() if k not in ("flags", "name", "parent")}}
+               **{f"unit.{k}": v for k, v in t.UNIT.fields.items() if k not in ("flags", "name", "parent")},
+               "tenure": t.DURATION}    # time in the post up to the evaluation date (任现职时间)
 _ORDER = {">=", ">", "<=", "<", "band"}
 
 
@@ -100,6 +101,9 @@ class StructureChecker:
             elif not isinstance(amount.raw, int) or isinstance(amount.raw, bool):
                 self.error("E301", f"a period is a whole number of {test.value.unit}", test.loc)
             return
+        if kind.name == "duration" and test.op not in _ORDER - {"band"}:
+            self.error("E304", f"'{test.word}' does not compare a duration; use 以上, 不满, ...", test.loc)
+            return
         if test.op in _ORDER and not kind.comparable_order:
             self.error("E304", f"'{test.word}' orders values, but '{label}' is {kind}", test.loc)
             return
@@ -124,6 +128,13 @@ class StructureChecker:
             self._value(test.value, kind, label)
 
     def _value(self, value, kind: t.Type, label: str):
+        if kind.name == "duration" or isinstance(value, m.Period):
+            if not isinstance(value, m.Period) or kind.name != "duration":
+                self.error("E301", f"{label} ({kind}) compares with a period {{years: N}} or {{months: N}}",
+                           value.loc)
+            elif isinstance(value.amount, m.ParamRef):
+                self._param(value.amount, (value.unit,))
+            return
         if isinstance(value, m.ParamRef):
             wanted = {"integer": ("count", "years"), "fraction": ("ratio",), "date": ("date",),
                       "rank": ("rank",), "enum": ("enum",), "text": ("enum",)}.get(kind.name, ())

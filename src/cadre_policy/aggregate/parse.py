@@ -34,6 +34,8 @@ class _Parser:
     def value(self, raw, path):
         if isinstance(raw, dict) and "param" in raw:
             return m.ParamRef(raw["param"], self.loc(path), self.policy.id)
+        if isinstance(raw, dict) and set(raw) & {"years", "months"}:
+            return self.period(raw, path)
         return m.Literal(raw, self.loc(path))
 
     def band(self, raw, path):

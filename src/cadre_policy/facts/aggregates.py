@@ -79,14 +79,15 @@ class ConditionSQL:
                 return self._age(cadres.c.birth_date, cond)
             return self._compare(cadres.c[cond.field], cond, CADRE_FIELDS[cond.field])
         if isinstance(cond, PostTest):
+            if cond.field == "tenure":
+                return self._tenure(posts.c.start_date, cond)
             if cond.field.startswith("unit."):
                 column = units.c[cond.field[len("unit."):]]
             else:
                 column = posts.c[_COLUMN.get(cond.field, cond.field)]
             if cond.op == "within":
-                amount = self.value(cond.value.amount)
-                months = amount * 12 if cond.value.unit == "years" else amount
-                return and_(column >= periods.window_start(self.as_of, months), column <= self.as_of)
+                return and_(column >= periods.window_start(self.as_of, self._months(cond.value)),
+                            column <= self.as_of)
             return self._compare(column, cond, POST_FIELDS[cond.field])
         raise TypeError(f"not a member condition: {cond!r}")
 
@@ -111,6 +112,19 @@ class ConditionSQL:
                     "<=": kind.values[:index + 1], "<": kind.values[:index]}[op]
             return column.in_(keep) if keep else ~true()
         return {">=": column >= value, ">": column > value, "<=": column <= value, "<": column < value}[op]
+
+    def _months(self, period) -> int:
+        amount = self.value(period.amount)
+        return amount * 12 if period.unit == "years" else amount
+
+    def _tenure(self, start, cond):
+        """Time in the post compared with a period: complete (>= N) iff start <= the last such start."""
+        months = self._months(cond.value)
+        if cond.op in (">=", "<"):     # complete on the evaluation date, or not
+            latest = periods.latest_start(self.as_of, months)
+            return start <= latest if cond.op == ">=" else start > latest
+        first = periods.window_start(self.as_of, months)      # tenure <= N: the closed window
+        return start >= first if cond.op == "<=" else start < first
 
     def _age(self, birth, cond):
         def at_least(years):         # age >= years  <=>  born on or before born_by(years)

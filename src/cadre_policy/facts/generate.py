@@ -272,7 +272,8 @@ class _CadreFactory:
                 p["grassroots"] = u["level"] != "city" and rng.random() < 0.5
             p["start"] = dt.date.fromordinal(s)
             if i < k - 1:
-                p["end"] = dt.date.fromordinal(starts[i + 1])
+                # ``end`` is the last day held: the day before the next post starts
+                p["end"] = dt.date.fromordinal(max(s, starts[i + 1] - 1))
             posts.append(p)
         return posts, principal
 

@@ -194,8 +194,16 @@ class _Checker:
                 years.setdefault(year, j)
                 if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
                     add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
+            review_dates: dict[dt.date, int] = {}
             for j, r in _items(c, "reviews"):
                 path = base + ["reviews", j]
+                day = _date(r.get("date"))
+                if day in review_dates:
+                    # which one is "the latest review" would depend on list order
+                    add(doc.issue(path + ["date"], f"duplicate review date {day} "
+                                                   f"(also reviews[{review_dates[day]}])"))
+                elif day is not None:
+                    review_dates[day] = j
                 total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
                 if total is not None and dissatisfied is not None and dissatisfied > total:
                     add(doc.issue(path + ["dissatisfied"],

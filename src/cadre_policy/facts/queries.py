@@ -8,4 +8,4 @@ from sqlalchemy import and_, or_
 
 def post_covers(posts, day: date):
     """The post is held on ``day``: the SQL form of ``language.posts.covers`` (change both together)."""
-    return and_(posts.c.start_date <= day, or_(posts.c.end_date.is_(None), posts.c.end_date > day))
+    return and_(posts.c.start_date <= day, or_(posts.c.end_date.is_(None), posts.c.end_date >= day))

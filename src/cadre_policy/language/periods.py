@@ -88,9 +88,30 @@ def completed_years(birth: date, on: date) -> int:
     return completed(birth, on)[0] // 12
 
 
+def latest_start(as_of: date, months: int) -> date:
+    """The latest date d from which a period of ``months`` is complete on ``as_of`` (d + months <= as_of).
+
+    >>> latest_start(date(2017, 6, 30), 60)
+    datetime.date(2012, 6, 30)
+    """
+    day = add_months(as_of, -months) + timedelta(days=3)
+    while add_months(day, months) > as_of:
+        day -= timedelta(days=1)
+    return day
+
+
 def window_start(as_of: date, months: int) -> date:
-    """The earliest date d with ``as_of`` inside [d, d + months): d + months > as_of."""
+    """The earliest date d with ``as_of`` inside the closed window [d, d + months].
+
+    "一年内", "五年内" after a date D include their last day (民法典 第二百零三条: the last day
+    counts whole), so ``as_of`` is within the period when d + months >= as_of.
+
+    >>> window_start(date(2017, 1, 20), 12)    # a bar from 2016-01-20 still holds on 2017-01-20
+    datetime.date(2016, 1, 20)
+    >>> window_start(date(2017, 2, 28), 12)    # from 2016-02-29 the last day is 2017-02-28
+    datetime.date(2016, 2, 28)
+    """
     day = add_months(as_of, -months) - timedelta(days=3)
-    while add_months(day, months) <= as_of:
+    while add_months(day, months) < as_of:
         day += timedelta(days=1)
     return day

@@ -1,8 +1,8 @@
 """Which post a cadre holds on a day: the one definition that rules, reports, the what-if
 and the store's unit filter share.
 
-A post covers day D when it started on or before D and its ``end`` is absent or after D:
-the engine reads ``end`` as the first day the post is no longer held. The store's unit
+A post covers day D when it started on or before D and its ``end`` is absent or not before D:
+``end`` is the last day the post is held, counted whole (民法典 第二百零三条). The store's unit
 filter says the same in SQL (``facts.queries.post_covers``); change both together.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from cadre_policy.language.types import rank_index
 def covers(post: dict, day: date) -> bool:
     """Whether ``post`` is held on ``day``."""
     end = post.get("end")
-    return post["start"] <= day and (end is None or end > day)
+    return post["start"] <= day and (end is None or end >= day)
 
 
 def current_post(posts, day: date, unit: str | None = None) -> dict | None:

@@ -93,7 +93,9 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
 
 def _merged_duration(posts: list[dict], on: date) -> int:
     """Cumulative time in posts, overlaps counted once, laid end to end from the first start."""
-    ranges = sorted((p["start"], min(p.get("end") or on, on)) for p in posts if p["start"] <= on)
+    # ``end`` is the last day held, counted whole: the range runs to the next day
+    ranges = sorted((p["start"], min(p["end"] + timedelta(days=1) if p.get("end") else on, on))
+                    for p in posts if p["start"] <= on)
     ranges = [(s, e) for s, e in ranges if e > s]
     if not ranges:
         return 0
