@@ -218,13 +218,13 @@ def test_chunks_are_bulk_reads_in_id_order(store):
 def test_unit_filter_means_a_post_covering_the_day(store):
     units = [{"id": "U1", "name": "甲", "kind": "other", "level": "county"},
              {"id": "U2", "name": "乙", "kind": "other", "level": "county"}]
-    doc = _synthetic(1, "U2")  # U1 from 2010-01-01, its end day 2011-12-31 no longer held; U2 from 2012-01-01
+    doc = _synthetic(1, "U2")  # U1 from 2010-01-01 to its last day 2011-12-31 (held that day); U2 from 2012-01-01
     store.bulk_load(units, [doc])
     assert store.cadre_ids(unit="U2", as_of=ON) == ["B00001"]
     assert store.cadre_ids(unit="U1", as_of=ON) == []
     assert list(store.iter_cadre_chunks(unit="U1", as_of=ON)) == []
-    assert store.cadre_ids(unit="U1", as_of=D(2011, 12, 30)) == ["B00001"]   # the day before the end
-    assert store.cadre_ids(unit="U1", as_of=D(2011, 12, 31)) == []           # the end day
+    assert store.cadre_ids(unit="U1", as_of=D(2011, 12, 31)) == ["B00001"]   # the end day: the last day held
+    assert store.cadre_ids(unit="U1", as_of=D(2012, 1, 1)) == []             # the day after the end
     assert store.cadre_ids(unit="U2", as_of=D(2011, 12, 31)) == []           # the day before the start
     assert store.cadre_ids(unit="U2", as_of=D(2012, 1, 1)) == ["B00001"]     # the start day
     assert store.count_cadres("U1", D(2010, 1, 1)) == 1 and store.count_cadres("U1", D(2009, 12, 31)) == 0
