@@ -46,12 +46,12 @@ def test_list_one_line_per_cadre(run_cli, loaded):
 
 
 def test_list_reads_the_current_post_and_the_unit_on_the_as_of_day(run_cli, loaded):
-    # C0001 held XL-TOWN1 from 2009-03-01 until its end day 2013-06-30 (no longer held), then XL-PC
-    before = run_cli(loaded, "facts", "list", "--as-of", "2013-06-29").stdout.splitlines()
+    # C0001 held XL-TOWN1 from 2009-03-01 to its last day 2013-06-30 (held that day), then XL-PC
+    before = run_cli(loaded, "facts", "list", "--as-of", "2013-06-30").stdout.splitlines()
     assert before[0].split()[:5] == ["C0001", "张伟", "街道党工委书记", "窑湾街道(XL-TOWN1)", "正科"]
-    town = run_cli(loaded, "facts", "list", "--unit", "XL-TOWN1", "--as-of", "2013-06-29").stdout.splitlines()
-    assert [x.split()[0] for x in town] == ["C0001", "C0002"]
     town = run_cli(loaded, "facts", "list", "--unit", "XL-TOWN1", "--as-of", "2013-06-30").stdout.splitlines()
+    assert [x.split()[0] for x in town] == ["C0001", "C0002"]
+    town = run_cli(loaded, "facts", "list", "--unit", "XL-TOWN1", "--as-of", "2013-07-01").stdout.splitlines()
     assert [x.split()[0] for x in town] == ["C0002"]
     early = run_cli(loaded, "facts", "list", "--as-of", "2009-02-28").stdout.splitlines()
     assert early[0].split()[:3] == ["C0001", "张伟", "（无现职）"]
