@@ -114,3 +114,13 @@ def invoke(db_url: str, *args: str):
 def run_cli():
     """The :func:`invoke` helper, as a fixture."""
     return invoke
+
+
+@pytest.fixture(scope="session")
+def workbench_server(tmp_path_factory):
+    """One real `policy serve` for the API and browser tests (see tests/serve_server.py)."""
+    from serve_server import Server, prepare_store
+    tmp = tmp_path_factory.mktemp("serve")
+    running = Server(prepare_store(tmp), tmp)
+    yield running
+    running.stop()

@@ -5,26 +5,15 @@ so CI runs this test. The screenshot is kept as a test artefact: artifacts/whati
 """
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from browser import ROOT, chrome, needs_chromium, screenshot
 from cadre_policy.cli import main
 from cadre_policy.facts.generate import generate
 from cadre_policy.facts.store import FactStore
-
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-ARTIFACTS = ROOT / "artifacts"
-
-needs_chromium = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(DRIVER)),
-    reason="headless Chromium not installed (apt-get install chromium chromium-driver; .ci/run does it)")
 
 
 @pytest.fixture(scope="module")
@@ -51,17 +40,9 @@ def test_the_page_is_self_contained(report):
 
 @needs_chromium
 def test_the_page_in_headless_chromium(report):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,1600",
-                 "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = chrome()
     try:
         driver.get(report.as_uri())
         assert driver.title.startswith("What-if:")
@@ -90,7 +71,6 @@ def test_the_page_in_headless_chromium(report):
         driver.execute_script("arguments[0].dispatchEvent(new Event('input'))", box)
         assert len([c for c in cadres if c.is_displayed()]) == total
         driver.execute_script("window.scrollTo(0, 0)")
-        ARTIFACTS.mkdir(exist_ok=True)
-        assert driver.save_screenshot(str(ARTIFACTS / "whatif.png"))
+        screenshot(driver, "whatif.png")
     finally:
         driver.quit()

@@ -11,7 +11,10 @@ from cadre_policy.cli.editor import lsp, schema
 from cadre_policy.cli.facts import facts
 from cadre_policy.cli.lint import lint
 from cadre_policy.cli.policy_tests import show, test_command
+from cadre_policy.cli.records import records
+from cadre_policy.cli.serve import serve
 from cadre_policy.cli.structure import structure
+from cadre_policy.cli.users import users
 from cadre_policy.cli.whatif import whatif
 
 
@@ -39,7 +42,8 @@ def _accept_global_options(command: click.Command) -> None:
         _accept_global_options(sub)
 
 
-for command in (facts, lint, check, structure, test_command, show, whatif, schema, lsp):
+for command in (facts, lint, check, structure, test_command, show, whatif, schema, lsp, serve, users,
+                records):
     _accept_global_options(command)
     main.add_command(command)
 

@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, engine_option, evaluation_day,
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, cli_actor, engine_for, engine_option, evaluation_day,
                                      load_policies, make_runner, open_store, policies_option)
 
 
@@ -21,8 +21,9 @@ from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, e
 @click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
 @click.option("--margin", type=Whole(), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
+@click.option("--record", is_flag=True, help="Store a decision record (纪实) of this check in the database.")
 @click.pass_context
-def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, near, margin):
+def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, near, margin, record):
     """Which provisions apply to a cadre on a date, what follows, and why."""
     from rich.console import Console
     from cadre_policy.run.population import check_all, units_for
@@ -36,6 +37,8 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     if margin is not None and not near:
         raise Failure("--margin limits --near; add --near, or leave --margin out")
     from cadre_policy.explain.titles import titled
+    if record and all_cadres:
+        raise Failure("--record stores one cadre's check: give a CADRE_ID instead of --all")
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
     runner = make_runner(policy_set, day, engine_for(engine, all_cadres))
@@ -47,6 +50,13 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         if doc is None:
             raise Failure(f"unknown cadre id: {cadre_id}")
         result = runner.evaluate(doc, units)
+        if record:
+            from cadre_policy.records.decide import record_check
+            from cadre_policy.render.check import to_json as check_json
+            record_id = record_check(store, runner, doc, units, check_json(result, policy_set), actor=cli_actor(),
+                                     channel="cli", request={"cadre": cadre_id, "as_of": day.isoformat(),
+                                                             "engine": engine_for(engine, False)})
+            click.echo(f"纪实 record {record_id}", err=True)
         misses = None
         if near:
             from cadre_policy.explain.near import near_misses

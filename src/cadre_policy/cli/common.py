@@ -71,6 +71,15 @@ def open_store(ctx: click.Context):
     return store
 
 
+def cli_actor() -> str:
+    """Who made a decision record from the command line: ``cli:`` and the operating-system login."""
+    import getpass
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
 def policy_dir(path: str | None) -> str:
     """The policy set to use: the option, else ./policies when present, else the shipped library."""
     from cadre_policy import data

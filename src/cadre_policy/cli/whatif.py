@@ -1,15 +1,13 @@
 """`policy whatif`: a draft against the policy set in force over the whole population."""
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 from contextlib import contextmanager
-from datetime import date
 
 import click
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, engine_for, engine_option, load_policies,
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, cli_actor, engine_for, engine_option, load_policies,
                                      open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
@@ -59,54 +57,40 @@ def _progress_bar(enabled: bool):
 @click.option("--no-shortcut", is_flag=True,
               help="Run the draft's engine for every cadre, even where it provably fires as the baseline.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--record", is_flag=True, help="Store a decision record (纪实) of this what-if in the database.")
 @click.pass_context
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
-           limit, near_margin, no_shortcut, quiet):
+           limit, near_margin, no_shortcut, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
-    from cadre_policy.diagnostics import PolicyRejected
-    from cadre_policy.explain.titles import titled
-    from cadre_policy.load.drafts import Draft, load_draft, parse_sets
-    from cadre_policy.whatif.run import Job, run_whatif, structure_changes
+    from cadre_policy.whatif import request
 
     if not draft_file and not sets:
         raise Failure("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)")
     baseline = load_policies(policies_dir)
-    if draft_file:
-        if not os.path.isfile(draft_file):
-            raise Failure(f"no such draft file: {draft_file}")
-        draft_set, draft, diagnostics = load_draft(draft_file, baseline)
-        for diagnostic in diagnostics:
-            if diagnostic.severity == "error" or not quiet:
-                click.echo(str(diagnostic), err=True)
-        if draft_set is None:
-            raise Failure(f"the draft {draft_file} has errors; run `policy lint {draft_file}`")
-    else:
-        draft_set = baseline
-        draft = Draft("set", "参数调整 " + " ".join(sets), "(command line)", None)
-    day = as_of if as_of else (draft.in_force.start if draft.in_force else date.today())
-    if draft.in_force and not draft.in_force.holds(day):
-        raise Failure(f"the draft is in force from {draft.in_force.start}"
-                      f"{' to ' + str(draft.in_force.end) if draft.in_force.end else ''}; "
-                      f"--as-of {day} is outside it")
-    overrides, raws = parse_sets(draft_set, sets, day)
-    baseline, draft_set = titled(baseline, day), titled(draft_set, day, overrides)
-    if raws:
-        draft = dataclasses.replace(draft, sets=raws)
+    if draft_file and not os.path.isfile(draft_file):
+        raise Failure(f"no such draft file: {draft_file}")
     store = open_store(ctx)
-    if unit_id is not None and unit_id not in store.units():
-        raise Failure(f"unknown unit id: {unit_id}")
-    job = Job(ctx.find_root().obj["db_url"], day, engine_for(engine, True), baseline, draft_set, overrides, unit_id,
-              near_margin, shortcut=not no_shortcut)
+    db_url = ctx.find_root().obj["db_url"]
+    engine = engine_for(engine, True)
+    prepared = request.prepare(baseline, store, db_url, draft_path=draft_file, sets=sets,
+                               as_of=as_of, unit=unit_id, engine=engine,
+                               near=near_margin, shortcut=not no_shortcut)
+    if not quiet:
+        for diagnostic in prepared.diagnostics:
+            click.echo(str(diagnostic), err=True)
     show = not quiet and sys.stderr.isatty()
-    result = None
+    with _progress_bar(show) as progress:
+        result = request.run(prepared, store, workers, chunk_size, progress, cluster)
     try:
-        with store.one_state():     # an import committing meanwhile: an error, never a torn mix
-            with _progress_bar(show) as progress:
-                result = run_whatif(job, store, workers, chunk_size, progress, cluster)
-            result.structure = structure_changes(baseline, draft_set, store, day, overrides, unit_id)
-        _write(result, draft, draft_set, fmt, output, limit)
-    except PolicyRejected as error:
-        raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
+        if record:
+            from cadre_policy.records.decide import record_whatif
+            draft_text = open(draft_file, encoding="utf-8").read() if draft_file else None
+            record_id = record_whatif(store, prepared, request.document(result, prepared), draft_text,
+                                      actor=cli_actor(), channel="cli",
+                                      request={"draft": draft_file, "set": list(sets), "as_of": str(prepared.job.as_of),
+                                               "unit": unit_id, "engine": engine, "near": near_margin})
+            click.echo(f"纪实 record {record_id}", err=True)
+        _write(result, prepared.draft, prepared.draft_set, fmt, output, limit)
     finally:
         if result is not None:
             result.close()

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
-from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, func,
-                        insert, inspect, select, type_coerce, update)
+from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, exists,
+                        func, insert, inspect, or_, select, type_coerce, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from cadre_policy.facts.canonical import RECORD_LISTS
+from cadre_policy.facts.canonical import RECORD_LISTS, current_post
 from cadre_policy.facts.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
 from cadre_policy.facts.queries import post_covers
@@ -361,6 +361,44 @@ def _checked_rows(table) -> Callable:
     return check
 
 
+def _held_on(posts, day: dt.date):
+    """A post is held on ``day`` when it started on or before it and has not ended by it."""
+    return and_(posts.c.start_date <= day, or_(posts.c.end_date.is_(None), posts.c.end_date > day))
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cadres an officer may see: those holding a post in ``units`` on ``as_of``.
+
+    Applied inside the store's queries (an ``EXISTS`` over posts), so nothing outside
+    it is ever read. Build one with :func:`scope_of` to include the units below.
+    """
+
+    units: frozenset
+    as_of: dt.date
+
+    def holds(self, cadre_id_column):
+        """The SQL condition: the cadre of ``cadre_id_column`` holds a post in the units on the date."""
+        posts = Post.__table__
+        return exists().where(posts.c.cadre_id == cadre_id_column, posts.c.unit_id.in_(sorted(self.units)),
+                              _held_on(posts, self.as_of))
+
+
+def scope_of(units: dict[str, dict], roots: Iterable[str], as_of: dt.date) -> Scope:
+    """The scope of some units and every unit below them (through ``parent``), on a date."""
+    children: dict[str, list[str]] = {}
+    for uid, unit in units.items():
+        if unit.get("parent"):
+            children.setdefault(unit["parent"], []).append(uid)
+    seen, todo = set(), [r for r in roots if r in units]
+    while todo:
+        uid = todo.pop()
+        if uid not in seen:
+            seen.add(uid)
+            todo += children.get(uid, [])
+    return Scope(frozenset(seen), as_of)
+
+
 class FactStore:
     """Units and cadres stored in a SQL database.
 
@@ -472,11 +510,55 @@ class FactStore:
             units[r.unit_id].setdefault("flags", []).append(r.flag)
         return units
 
-    def cadre(self, cadre_id: str) -> dict | None:
-        """Return one canonical cadre document, or None if the id is unknown."""
+    def cadre(self, cadre_id: str, scope: "Scope | None" = None) -> dict | None:
+        """Return one canonical cadre document, or None if the id is unknown.
+
+        With ``scope``, a cadre outside it is None as well (callers that must tell
+        "unknown" from "not yours" ask :meth:`in_scope` after a None).
+        """
         with self.engine.connect() as conn:
-            docs = self._documents(conn, lambda col: col == cadre_id)
+            if scope is None:
+                docs = self._documents(conn, lambda col: col == cadre_id)
+            else:
+                docs = self._documents(conn, lambda col: and_(col == cadre_id, scope.holds(col)))
         return docs[0] if docs else None
+
+    def in_scope(self, cadre_id: str, scope: "Scope") -> bool:
+        """Whether the cadre holds a post in one of the scope's units on the scope's date."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_cadres.c.id).where(_cadres.c.id == cadre_id,
+                                                           scope.holds(_cadres.c.id))).first() is not None
+
+    def search(self, text: str = "", unit: str | None = None, scope: "Scope | None" = None,
+               as_of: dt.date | None = None, limit: int = 50) -> list[dict]:
+        """Cadres whose id or name contains ``text``, in id order, at most ``limit``.
+
+        Each hit is ``{id, name, post}`` with the post held on ``as_of`` (or the
+        scope's date; None when none is held). ``unit`` keeps cadres holding a post in
+        that unit on that date; ``scope`` keeps cadres holding one in its units.
+        """
+        day = scope.as_of if scope is not None else (as_of or dt.date.today())
+        query = select(_cadres.c.id, _cadres.c.name).order_by(_cadres.c.id).limit(limit)
+        if text:
+            pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(or_(_cadres.c.id.like(pattern, escape="\\"),
+                                    _cadres.c.name.like(pattern, escape="\\")))
+        if unit is not None:
+            query = query.where(Scope(frozenset([unit]), day).holds(_cadres.c.id))
+        if scope is not None:
+            query = query.where(scope.holds(_cadres.c.id))
+        with self.engine.connect() as conn:
+            hits = [{"id": r.id, "name": r.name, "post": None} for r in conn.execute(query)]
+            if hits:
+                posts = Post.__table__
+                held = (select(posts).where(posts.c.cadre_id.in_([h["id"] for h in hits]), _held_on(posts, day))
+                        .order_by(posts.c.cadre_id, posts.c.start_date))
+                held_by: dict[str, list] = {}
+                for r in conn.execute(held):
+                    held_by.setdefault(r.cadre_id, []).append(_post_doc(r))
+                for hit in hits:
+                    hit["post"] = current_post(held_by.get(hit["id"], []), day)
+        return hits
 
     def cadre_ids(self, unit: str | None = None, as_of: dt.date | None = None) -> list[str]:
         """Return cadre ids in id order; with ``unit``, only cadres in it on ``as_of`` (see ``chunks``)."""

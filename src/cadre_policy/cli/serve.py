@@ -1,0 +1,33 @@
+"""`policy serve`: the REST API and the browser workbench."""
+from __future__ import annotations
+
+import os
+
+import click
+
+from cadre_policy.cli.common import Failure, engine_option, load_policies, policies_option, policy_dir
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but 127.0.0.1/::1/localhost must be asked for.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@policies_option
+@engine_option
+@click.option("--whatif-workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Worker processes of a what-if job (checks keep the rest of the machine).")
+@click.pass_context
+def serve(ctx, host, port, policies_dir, engine, whatif_workers):
+    """Serve the decision API (/api/v1) and the workbench pages."""
+    import uvicorn
+    from cadre_policy.serve.app import create_app
+    from cadre_policy.serve.state import Config
+    directory = os.path.abspath(policy_dir(policies_dir))
+    load_policies(directory)          # a broken policy set stops here, with its diagnostics
+    app = create_app(Config(ctx.find_root().obj["db_url"], directory, engine, whatif_workers))
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo(f"warning: listening on {host}: reachable from other machines", err=True)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    except OSError as exc:
+        raise Failure(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -1,0 +1,36 @@
+"""Making a decision on the record: a check or a what-if, with the facts it read, stored as a 纪实 record."""
+from __future__ import annotations
+
+from cadre_policy.records.store import RecordStore
+
+
+def check_result(runner, doc: dict, units: dict) -> dict:
+    """The JSON document of `policy check --format json` for one cadre document."""
+    from cadre_policy.render.check import to_json
+    return to_json(runner.evaluate(doc, units), runner.policy_set)
+
+
+def record_check(store, runner, doc: dict, units: dict, result: dict, *, actor: str, channel: str,
+                 request: dict) -> int:
+    """Store a check: the cadre's document and the units as the rules saw them are its facts."""
+    records = RecordStore(store.engine)
+    facts = records.put_snapshot(units, [doc])
+    return records.append(kind="check", actor=actor, channel=channel, request=request,
+                          policy_set=runner.policy_set, facts_digest=facts, result=result)
+
+
+def population(store, unit: str | None, as_of) -> tuple[dict, list[dict]]:
+    """The units and the cadres a what-if over ``unit`` (None: everyone) on ``as_of`` reads."""
+    cadres = [doc for chunk in store.iter_cadre_chunks(unit=unit, as_of=as_of if unit else None) for doc in chunk]
+    return store.units(), cadres
+
+
+def record_whatif(store, prepared, result: dict, draft_text: str | None, *, actor: str, channel: str,
+                  request: dict) -> int:
+    """Store a what-if: the population it covered is its facts; the draft's text is kept to re-run it."""
+    records = RecordStore(store.engine)
+    units, cadres = population(store, prepared.job.unit, prepared.job.as_of)
+    facts = records.put_snapshot(units, cadres)
+    return records.append(kind="whatif", actor=actor, channel=channel, request=request,
+                          policy_set=prepared.job.baseline, facts_digest=facts, result=result,
+                          draft_text=draft_text)

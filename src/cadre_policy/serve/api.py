@@ -1,0 +1,394 @@
+"""The REST decision API, /api/v1/…: cadres, check, what-if jobs, structure, rules, lint, records, users."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from cadre_policy.serve.accounts import Account
+from cadre_policy.serve.problems import Problem
+from cadre_policy.serve.security import identify, require_csrf
+
+router = APIRouter(prefix="/api/v1")
+MAX_DRAFT = 200_000           # characters of a posted draft
+
+
+class Caller:
+    """The account behind a request and the channel it came through."""
+
+    def __init__(self, account: Account, channel: str):
+        self.account, self.channel = account, channel
+
+
+def caller(role: str):
+    """A dependency: the signed-in account, with at least ``role``; CSRF checked for cookie sessions."""
+    def dependency(request: Request) -> Caller:
+        account, session, channel = identify(request)
+        if account is None:
+            raise Problem(401, "请先登录 sign in first (a session cookie or an Authorization: Bearer token)",
+                          headers={"WWW-Authenticate": "Bearer"})
+        require_csrf(request, session)
+        if not account.may(role):
+            raise Problem(403, f"需要“{role}”或更高角色 this needs the role {role} or higher", "role")
+        return Caller(account, channel)
+    return dependency
+
+
+Viewer = Annotated[Caller, Depends(caller("viewer"))]
+Author = Annotated[Caller, Depends(caller("author"))]
+Admin = Annotated[Caller, Depends(caller("admin"))]
+AsOf = Annotated[date | None, Query(description="评估日期 evaluation date, YYYY-MM-DD (default: today)")]
+
+
+def workbench(request: Request):
+    return request.app.state.workbench
+
+
+def day_of(as_of: date | None) -> date:
+    return as_of or date.today()
+
+
+def scoped_cadre(wb, account: Account, cadre_id: str, day: date) -> dict:
+    """The cadre's document, read through the account's scope: 404 unknown, 403 outside the units."""
+    scope = wb.scope(account, day)
+    doc = wb.store.cadre(cadre_id, scope)
+    if doc is None:
+        if scope is not None and wb.store.cadre(cadre_id) is not None:
+            raise Problem(403, f"干部 {cadre_id} 不在您所辖单位 cadre {cadre_id} is outside your units on {day}",
+                          "cadre")
+        raise Problem(404, f"无此干部 unknown cadre id: {cadre_id}", "cadre")
+    return doc
+
+
+# ---- who am I, tokens ---------------------------------------------------------------------------
+@router.get("/me", summary="The signed-in account")
+def me(who: Viewer):
+    return who.account.as_dict()
+
+
+class TokenIn(BaseModel):
+    label: str = Field("", max_length=100, description="what the token is for")
+
+
+@router.post("/tokens", status_code=201, summary="A new API token for the signed-in account (shown once)")
+def new_token(body: TokenIn, who: Viewer, request: Request):
+    return {"token": workbench(request).accounts.new_token(who.account.name, body.label)}
+
+
+# ---- cadres -------------------------------------------------------------------------------------
+@router.get("/cadres", summary="Search cadres by name or id, or by unit (only those in your units)")
+def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100)] = "",
+           unit: Annotated[str | None, Query(max_length=64)] = None, as_of: AsOf = None,
+           limit: Annotated[int, Query(ge=1, le=500)] = 50):
+    wb = workbench(request)
+    day = day_of(as_of)
+    if unit is not None and unit not in wb.store.units():
+        raise Problem(404, f"无此单位 unknown unit id: {unit}", "unit")
+    hits = wb.store.search(q.strip(), unit, wb.scope(who.account, day), day, limit)
+    units = wb.store.units()
+    for hit in hits:
+        if hit["post"]:
+            hit["post"]["unit_name"] = units.get(hit["post"]["unit"], {}).get("name", hit["post"]["unit"])
+    return {"as_of": day.isoformat(), "cadres": hits}
+
+
+@router.get("/cadres/{cadre_id}", summary="One cadre's record (canonical document)")
+def cadre(cadre_id: str, who: Viewer, request: Request, as_of: AsOf = None):
+    return scoped_cadre(workbench(request), who.account, cadre_id, day_of(as_of))
+
+
+# ---- check --------------------------------------------------------------------------------------
+class InlineFacts(BaseModel):
+    cadre: dict[str, Any] = Field(description="a cadre in the import format (facts.schema.json)")
+    units: list[dict[str, Any]] = Field(default_factory=list, description="extra units in the import format")
+
+
+class CheckIn(BaseModel):
+    cadre: str | None = Field(None, max_length=64, description="a stored cadre's id")
+    input: InlineFacts | None = Field(None, description="facts posted inline (as OPA takes input)")
+    as_of: date | None = Field(None, description="评估日期 YYYY-MM-DD (default: today)")
+
+
+def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, day: date) -> dict:
+    """A check made and recorded: the same JSON as `policy check --format json`, plus ``record``."""
+    from cadre_policy.records.decide import check_result, record_check
+    runner, lock, units = wb.runners.get(day)
+    if facts is not None:
+        doc, units = inline_facts(wb, facts, units)
+        asked = {"input": {"cadre": facts.cadre, "units": facts.units}, "as_of": day.isoformat()}
+    else:
+        doc = scoped_cadre(wb, who.account, cadre_id, day)
+        asked = {"cadre": cadre_id, "as_of": day.isoformat()}
+    with lock:
+        result = check_result(runner, doc, units)
+    asked["engine"] = wb.config.check_engine
+    result["record"] = record_check(wb.store, runner, doc, units, result, actor=who.account.name,
+                                    channel=who.channel, request=asked)
+    return result
+
+
+def inline_facts(wb, facts: InlineFacts, units: dict) -> tuple[dict, dict]:
+    """Validate posted facts as an import would; (canonical cadre, units the rules see)."""
+    from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
+    from cadre_policy.facts.document import Document
+    from cadre_policy.facts.importer import validate
+    from cadre_policy.run.evaluate import normalise_units
+    document = Document("input", json.loads(json.dumps({"units": facts.units, "cadres": [facts.cadre]}, default=str)))
+    issues = validate([document], units.keys())
+    if issues:
+        fields = [{"field": _input_path(i.path), "detail": i.message} for i in issues]
+        raise Problem(422, f"{fields[0]['field']}: {fields[0]['detail']}", fields[0]["field"], errors=fields)
+    extra = normalise_units({u["id"]: canonical_unit(u) for u in document.data["units"]})
+    return canonical_cadre(document.data["cadres"][0]), {**units, **extra}
+
+
+def _input_path(path: str) -> str:
+    return path.replace("$.cadres[0]", "input.cadre", 1).replace("$.units", "input.units", 1).replace("$", "input")
+
+
+@router.post("/check", summary="Check a stored cadre, or posted facts, on a date; the decision is recorded")
+def check(body: CheckIn, who: Viewer, request: Request):
+    if (body.cadre is None) == (body.input is None):
+        raise Problem(422, "给出 cadre（干部编号）或 input（事实）其一 give exactly one of cadre or input", "cadre")
+    if body.input is not None and not who.account.may("author"):
+        raise Problem(403, "核查临时事实需要“author”角色 checking posted facts needs the role author", "input")
+    return run_check(workbench(request), who, body.cadre, body.input, day_of(body.as_of))
+
+
+# ---- what-if ------------------------------------------------------------------------------------
+class WhatIfIn(BaseModel):
+    draft: str | None = Field(None, max_length=MAX_DRAFT, description="a draft's YAML text")
+    draft_name: str = Field("草案.yaml", max_length=100, pattern=r"^[^/\\]+$", description="its file name in reports")
+    set: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=50,
+                                                              description="NAME=VALUE parameter changes")
+    as_of: date | None = None
+    unit: str | None = Field(None, max_length=64)
+
+
+def start_whatif(wb, who: Caller, body: WhatIfIn):
+    """Check the request here (errors answer at once), then run it as a job."""
+    from cadre_policy.whatif import request as whatif_request
+    if body.draft is None and not body.set:
+        raise Problem(422, "给出草案或参数调整 give a draft and/or set changes", "draft")
+    with tempfile.TemporaryDirectory(prefix="policy-draft-") as tmp:
+        path = None
+        if body.draft is not None:
+            path = os.path.join(tmp, "draft.yaml")
+            with open(path, "w", encoding="utf-8") as out:
+                out.write(body.draft)
+        try:
+            prepared = whatif_request.prepare(wb.policy_set, wb.store, wb.config.db_url, draft_path=path,
+                                              draft_display=body.draft_name, sets=body.set, as_of=body.as_of,
+                                              unit=body.unit, engine=wb.config.whatif_engine)
+        except Exception as exc:
+            raise _draft_problem(exc) from None
+    asked = {"draft": body.draft_name if body.draft is not None else None, "set": body.set,
+             "as_of": prepared.job.as_of.isoformat(), "unit": body.unit, "engine": wb.config.whatif_engine,
+             "near": None}
+    job = wb.jobs.start(who.account.name, {
+        "request": asked, "db_url": wb.config.db_url, "policies": wb.config.policies, "draft": body.draft,
+        "set": body.set, "as_of": asked["as_of"], "unit": body.unit, "engine": wb.config.whatif_engine,
+        "workers": wb.config.whatif_workers, "actor": who.account.name, "channel": who.channel})
+    return job
+
+
+def _draft_problem(exc: Exception) -> Exception:
+    from cadre_policy.diagnostics import PolicyRejected
+    from cadre_policy.errors import UserError
+    if isinstance(exc, PolicyRejected):
+        errors = [diagnostic_json(d) for d in exc.diagnostics]
+        first = next((d for d in exc.diagnostics if d.severity == "error"), exc.diagnostics[0])
+        return Problem(422, f"草案有误 the draft has errors: line {first.location.line}: {first.code} {first.message}",
+                       "draft", kind="draft", errors=errors)
+    if isinstance(exc, UserError):
+        return Problem(422, str(exc), getattr(exc, "field", "set"))
+    return exc
+
+
+@router.post("/whatif", status_code=202, summary="Start a what-if job: a draft and/or set changes over the population")
+def whatif(body: WhatIfIn, who: Author, request: Request):
+    job = start_whatif(workbench(request), who, body)
+    return JSONResponse(job.as_dict(), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+def own_job(wb, who: Caller, job_id: str):
+    job = wb.jobs.get(job_id)
+    if job is None:
+        raise Problem(404, f"无此任务 unknown job: {job_id}", "job")
+    if job.owner != who.account.name and not who.account.may("admin"):
+        raise Problem(403, "这不是您的任务 not your job", "job")
+    return job
+
+
+@router.get("/jobs/{job_id}", summary="A what-if job's status and progress")
+def job_status(job_id: str, who: Author, request: Request):
+    return own_job(workbench(request), who, job_id).as_dict()
+
+
+@router.get("/jobs/{job_id}/result", summary="A finished job's report: the JSON of `policy whatif --format json`")
+def job_result(job_id: str, who: Author, request: Request):
+    job = own_job(workbench(request), who, job_id)
+    if job.status != "done":
+        raise Problem(409, f"任务尚未完成 the job is {job.status}", "job", kind="not-ready")
+    return FileResponse(job.path("result.json"), media_type="application/json")
+
+
+# ---- structure, rules, documents, lint ----------------------------------------------------------
+@router.get("/structure", summary="Team and population targets (your regions only)")
+def structure(who: Viewer, request: Request, as_of: AsOf = None,
+              region: Annotated[str | None, Query(max_length=100)] = None):
+    from cadre_policy.aggregate import evaluate_structure
+    from cadre_policy.render.structure import to_json
+    wb = workbench(request)
+    region = allowed_region(wb, who.account, region)
+    policy_set = wb.titled(day_of(as_of))
+    report = evaluate_structure(policy_set, wb.store, day_of(as_of), region, members_limit=50)
+    return to_json(report, policy_set)
+
+
+def allowed_region(wb, account: Account, region: str | None) -> str | None:
+    regions = wb.regions(account)
+    if regions is None:
+        return region
+    if region is None:
+        if len(regions) != 1:
+            raise Problem(422, f"请选择地区 give a region: one of {', '.join(sorted(regions))}", "region")
+        return next(iter(regions))
+    if region not in regions:
+        raise Problem(403, f"地区 {region} 不在您所辖范围 region {region} is outside your units", "region")
+    return region
+
+
+@router.get("/documents", summary="Documents → provisions → rules (the legislation explorer's tree)")
+def documents(who: Viewer, request: Request):
+    from cadre_policy.serve.legislation import documents
+    wb = workbench(request)
+    return {"policy_set": {"path": wb.policy_set.path, "digest": wb.policy_set.digest},
+            "documents": documents(wb.titled(date.today()))}
+
+
+@router.get("/rules", summary="Every rule: id, title, kind, provision")
+def rules(who: Viewer, request: Request):
+    from cadre_policy.serve.legislation import rule_list
+    return {"rules": rule_list(workbench(request).titled(date.today()))}
+
+
+def find_rule(policy_set, rule_id: str):
+    from cadre_policy.diagnostics import suggest
+    rule = policy_set.rule(rule_id)
+    if rule is None:
+        hint = suggest(rule_id, [r.id for r in policy_set.rules])
+        raise Problem(404, f"无此规则 unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""),
+                      "rule")
+    return rule
+
+
+@router.get("/rules/{rule_id}", summary="A rule: Chinese sentence, quote, provision, parameters with dated values, tests")
+def rule(rule_id: str, who: Viewer, request: Request, as_of: AsOf = None):
+    from cadre_policy.serve.legislation import rule_detail
+    wb = workbench(request)
+    policy_set = wb.titled(day_of(as_of))
+    return rule_detail(policy_set, find_rule(policy_set, rule_id), day_of(as_of))
+
+
+class LintIn(BaseModel):
+    text: str = Field(max_length=MAX_DRAFT, description="a draft's YAML text")
+    name: str = Field("草案.yaml", max_length=100, pattern=r"^[^/\\]+$")
+
+
+def diagnostic_json(d) -> dict:
+    return {"code": d.code, "severity": d.severity, "message": d.message, "line": d.location.line,
+            "column": d.location.column, "suggestion": d.suggestion, "text": str(d)}
+
+
+def lint_text(policy_set, text: str, name: str) -> list[dict]:
+    """Every diagnostic of a draft's text against the policy set in force."""
+    from cadre_policy.load.drafts import load_draft
+    with tempfile.TemporaryDirectory(prefix="policy-lint-") as tmp:
+        path = os.path.join(tmp, "draft.yaml")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+        return [diagnostic_json(d) for d in load_draft(path, policy_set, name)[2]]
+
+
+@router.post("/lint", summary="Diagnostics of a draft's text, each with its line and column")
+def lint(body: LintIn, who: Author, request: Request):
+    diagnostics = lint_text(workbench(request).policy_set, body.text, body.name)
+    return {"errors": sum(d["severity"] == "error" for d in diagnostics),
+            "warnings": sum(d["severity"] == "warning" for d in diagnostics), "diagnostics": diagnostics}
+
+
+# ---- records ------------------------------------------------------------------------------------
+@router.get("/records", summary="Decision records (纪实), newest first: yours, or everyone's for an admin")
+def records(who: Viewer, request: Request, kind: Literal["check", "whatif"] | None = None,
+            limit: Annotated[int, Query(ge=1, le=500)] = 50, before: Annotated[int | None, Query(ge=1)] = None):
+    actor = None if who.account.may("admin") else who.account.name
+    found = workbench(request).records.list(actor, kind, limit, before)
+    return {"records": [r.summary() for r in found]}
+
+
+@router.get("/records/{record_id}", summary="One decision record in full")
+def record(record_id: int, who: Viewer, request: Request):
+    from cadre_policy.records.store import RecordsError
+    try:
+        found = workbench(request).records.get(record_id)
+    except RecordsError:
+        raise Problem(404, f"无此纪实记录 unknown record id: {record_id}", "record") from None
+    if found.actor != who.account.name and not who.account.may("admin"):
+        raise Problem(403, "这不是您的纪实记录 not your record", "record")
+    return found.as_dict()
+
+
+# ---- accounts and imports (admin) ---------------------------------------------------------------
+class UserIn(BaseModel):
+    name: str = Field(max_length=64)
+    password: str = Field(min_length=8, max_length=200)
+    role: Literal["viewer", "author", "admin"]
+    units: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=200)
+
+
+@router.get("/users", summary="Accounts")
+def users(who: Admin, request: Request):
+    return {"users": [a.as_dict() for a in workbench(request).accounts.list()]}
+
+
+@router.post("/users", status_code=201, summary="Add an account")
+def add_user(body: UserIn, who: Admin, request: Request):
+    from cadre_policy.serve.accounts import AccountError
+    wb = workbench(request)
+    try:
+        return wb.accounts.add(body.name, body.password, body.role, body.units, wb.store.units().keys()).as_dict()
+    except AccountError as exc:
+        raise Problem(422, str(exc), "name" if "user" in str(exc) else "units") from None
+
+
+@router.post("/facts/import", summary="Import facts (YAML or JSON text, the import format); all or nothing")
+async def import_facts(who: Admin, request: Request):
+    from starlette.concurrency import run_in_threadpool
+    body = await request.body()
+    if len(body) > 50_000_000:
+        raise Problem(413, "导入文件过大 the import is larger than 50 MB", "body")
+    suffix = ".json" if request.headers.get("content-type", "").startswith("application/json") else ".yaml"
+    return await run_in_threadpool(_import, workbench(request), body, suffix)
+
+
+def _import(wb, body: bytes, suffix: str) -> dict:
+    from cadre_policy.facts.errors import ImportRejected
+    from cadre_policy.facts.importer import import_files
+    with tempfile.TemporaryDirectory(prefix="policy-import-") as tmp:
+        path = os.path.join(tmp, "import" + suffix)
+        with open(path, "wb") as out:
+            out.write(body)
+        try:
+            result = import_files(wb.store, [path])
+        except ImportRejected as exc:
+            errors = [{"field": i.path, "line": i.line, "column": i.column, "detail": i.message} for i in exc.issues]
+            raise Problem(422, str(exc), errors[0]["field"] if errors else None, kind="import", errors=errors) from None
+    wb.runners.forget_units()
+    return {"units": vars(result.units), "cadres": vars(result.cadres)}

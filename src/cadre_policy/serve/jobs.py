@@ -1,0 +1,159 @@
+"""What-if jobs: each runs in its own process, so checks served meanwhile never wait for it.
+
+The server checks the request first (the draft loads, the date and unit are right)
+and answers 202 with a job id; the job process runs the same what-if as the CLI,
+reports progress through a queue, writes the JSON and HTML reports, and stores the
+decision record. One job runs at a time; others wait in order.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+
+_CTX = multiprocessing.get_context("spawn")   # a clean interpreter: no server threads or sockets inherited
+
+
+@dataclass
+class Job:
+    """One what-if job as the API reports it."""
+    id: str
+    owner: str
+    request: dict
+    status: str = "queued"              # queued | running | done | failed
+    done: int = 0
+    total: int | None = None
+    record: int | None = None
+    error: dict | None = None
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+    out_dir: str = ""
+
+    def as_dict(self) -> dict:
+        out = {"id": self.id, "status": self.status, "done": self.done, "total": self.total,
+               "owner": self.owner, "request": self.request, "record": self.record}
+        if self.error:
+            out["error"] = self.error
+        if self.status == "done":
+            out["result"] = f"/api/v1/jobs/{self.id}/result"
+            out["report"] = f"/whatif/jobs/{self.id}/report"
+        return out
+
+    def path(self, name: str) -> str:
+        return os.path.join(self.out_dir, name)
+
+
+class Jobs:
+    """The server's what-if jobs, kept in memory with their reports in a scratch directory."""
+
+    def __init__(self, keep: int = 50):
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._one_at_a_time = threading.Semaphore(1)
+        self._dir = tempfile.mkdtemp(prefix="policy-jobs-")
+        self._keep = keep
+
+    def start(self, owner: str, spec: dict) -> Job:
+        job = Job(secrets.token_hex(8), owner, spec["request"])
+        job.out_dir = os.path.join(self._dir, job.id)
+        os.makedirs(job.out_dir)
+        with self._lock:
+            self._jobs[job.id] = job
+            self._forget_old()
+        threading.Thread(target=self._pump, args=(job, spec), daemon=True, name=f"whatif-{job.id}").start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def _forget_old(self) -> None:
+        finished = sorted((j for j in self._jobs.values() if j.finished), key=lambda j: j.finished)
+        for job in finished[:max(0, len(finished) - self._keep)]:
+            shutil.rmtree(job.out_dir, ignore_errors=True)
+            del self._jobs[job.id]
+
+    def _pump(self, job: Job, spec: dict) -> None:
+        with self._one_at_a_time:
+            job.status = "running"
+            queue = _CTX.Queue()
+            process = _CTX.Process(target=run_job, args=(spec, job.out_dir, queue), daemon=True)
+            process.start()
+            while True:
+                try:
+                    message = queue.get(timeout=0.5)
+                except Exception:               # queue.Empty: is the process still there?
+                    if not process.is_alive():
+                        if job.status == "running":
+                            job.status, job.error = "failed", {"detail": "the what-if process ended unexpectedly"}
+                        break
+                    continue
+                kind = message[0]
+                if kind == "progress":
+                    job.done, job.total = message[1], message[2]
+                elif kind == "done":
+                    job.record, job.status = message[1], "done"
+                    break
+                elif kind == "failed":
+                    job.status, job.error = "failed", message[1]
+                    break
+            process.join(5)
+            job.finished = time.time()
+
+    def close(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def run_job(spec: dict, out_dir: str, queue) -> None:
+    """The job process: run the what-if, write result.json and report.html, store the record."""
+    from datetime import date
+
+    from cadre_policy.errors import UserError
+    try:
+        from cadre_policy.facts.store import FactStore
+        from cadre_policy.load.policyset import load
+        from cadre_policy.records.decide import record_whatif
+        from cadre_policy.render.whatif_html import to_html
+        from cadre_policy.whatif import request
+        baseline = load(spec["policies"])
+        with FactStore(spec["db_url"]) as store:
+            draft_path = None
+            if spec.get("draft") is not None:
+                draft_path = os.path.join(out_dir, "draft.yaml")
+                with open(draft_path, "w", encoding="utf-8") as out:
+                    out.write(spec["draft"])
+            prepared = request.prepare(baseline, store, spec["db_url"], draft_path=draft_path,
+                                       draft_display=spec["request"].get("draft"), sets=spec.get("set") or (),
+                                       as_of=date.fromisoformat(spec["as_of"]) if spec.get("as_of") else None,
+                                       unit=spec.get("unit"), engine=spec.get("engine", "durable"))
+            total = store.count_cadres()
+            state = {"done": 0}
+
+            def progress(n, of):
+                state["done"] += n
+                queue.put(("progress", state["done"], of))
+            chunk = max(50, min(1000, total // 20 or 1))
+            result = request.run(prepared, store, spec.get("workers", 1), chunk, progress)
+            try:
+                doc = request.document(result, prepared)
+                with open(os.path.join(out_dir, "report.html"), "w", encoding="utf-8") as out:
+                    to_html(result, prepared.draft, prepared.draft_set, out)
+            finally:
+                result.close()
+            ask = dict(spec["request"], as_of=prepared.job.as_of.isoformat())
+            record_id = record_whatif(store, prepared, doc, spec.get("draft"), actor=spec["actor"],
+                                      channel=spec["channel"], request=ask)
+            doc["record"] = record_id
+            with open(os.path.join(out_dir, "result.json"), "w", encoding="utf-8") as out:
+                json.dump(doc, out, ensure_ascii=False)
+        queue.put(("done", record_id))
+    except UserError as exc:
+        queue.put(("failed", {"detail": str(exc), "errors": exc.details()}))
+    except Exception as exc:          # reported to the job's owner in one line, never a traceback
+        queue.put(("failed", {"detail": f"internal error: {type(exc).__name__}"}))

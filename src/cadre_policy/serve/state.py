@@ -1,0 +1,112 @@
+"""What the server holds between requests: the store, accounts, sessions, the policy set and compiled runners."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date
+
+from cadre_policy.explain.titles import titled
+from cadre_policy.facts.store import FactStore, Scope, scope_of
+from cadre_policy.records.store import RecordStore
+from cadre_policy.serve.accounts import Account, Accounts
+from cadre_policy.serve.jobs import Jobs
+from cadre_policy.serve.security import LoginLimiter, Sessions
+
+UNITS_TTL = 60.0          # seconds a date's units (with structure findings) are reused
+
+
+@dataclass
+class Config:
+    """How the server was started."""
+    db_url: str
+    policies: str
+    engine: str | None = None          # None: durable_rules for checks, columnar for what-if jobs (as the CLI)
+    whatif_workers: int = 1
+    login_attempts: int = 5
+
+    @property
+    def check_engine(self) -> str:
+        return self.engine or "durable"
+
+    @property
+    def whatif_engine(self) -> str:
+        return self.engine or "columnar"
+
+
+class Runners:
+    """Compiled policy runners by date, and the units as the rules see them on that date.
+
+    durable_rules keeps its rulesets in one C module: evaluations on one runner are
+    serialised by a lock (each takes milliseconds); different dates run side by side.
+    """
+
+    def __init__(self, policy_set, engine: str, store: FactStore, size: int = 16):
+        self.policy_set, self.engine, self.store, self.size = policy_set, engine, store, size
+        self._runners: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, day: date):
+        """(runner, its lock, units) for a date, compiled on first use."""
+        from cadre_policy.run.evaluate import PolicyRunner
+        from cadre_policy.run.population import units_for
+        with self._lock:
+            entry = self._runners.get(day)
+            if entry is not None:
+                self._runners.move_to_end(day)
+        if entry is None:
+            runner = PolicyRunner(titled(self.policy_set, day), day, self.engine)
+            entry = {"runner": runner, "lock": threading.Lock(), "units": None, "at": 0.0}
+            with self._lock:
+                entry = self._runners.setdefault(day, entry)
+                while len(self._runners) > self.size:
+                    self._runners.popitem(last=False)
+        if entry["units"] is None or time.time() - entry["at"] > UNITS_TTL:
+            entry["units"], entry["at"] = units_for(entry["runner"], self.store), time.time()
+        return entry["runner"], entry["lock"], entry["units"]
+
+    def forget_units(self) -> None:
+        """After an import: units and structure findings are read again."""
+        with self._lock:
+            for entry in self._runners.values():
+                entry["units"] = None
+
+
+@dataclass
+class Workbench:
+    """The server's state, built once at start-up (``app.state.workbench``)."""
+    config: Config
+    store: FactStore
+    policy_set: object
+    accounts: Accounts
+    records: RecordStore
+    runners: Runners
+    sessions: Sessions = field(default_factory=Sessions)
+    limiter: LoginLimiter = field(default_factory=LoginLimiter)
+    jobs: Jobs = field(default_factory=Jobs)
+
+    @classmethod
+    def open(cls, config: Config) -> "Workbench":
+        from cadre_policy.load.policyset import load
+        store = FactStore(config.db_url)
+        policy_set = load(config.policies)
+        return cls(config, store, policy_set, Accounts(store.engine), RecordStore(store.engine),
+                   Runners(policy_set, config.check_engine, store), limiter=LoginLimiter(config.login_attempts))
+
+    def scope(self, account: Account, day: date) -> Scope | None:
+        """The cadres an account may see on a date (None: every cadre)."""
+        if not account.units:
+            return None
+        return scope_of(self.store.units(), account.units, day)
+
+    def regions(self, account: Account) -> set[str] | None:
+        """The regions (counties, the city) an account's units lie in (None: all)."""
+        if not account.units:
+            return None
+        units = self.store.units()
+        return {units[u].get("region") for u in account.units if u in units and units[u].get("region")}
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.store.close()

@@ -1,0 +1,91 @@
+"""One what-if request, from a draft and ``--set`` changes to the JSON report: shared by the CLI and the server."""
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from cadre_policy.diagnostics import Diagnostic, PolicyRejected
+from cadre_policy.errors import UserError
+from cadre_policy.explain.titles import titled
+from cadre_policy.language import model as m
+from cadre_policy.load.drafts import Draft, load_draft, parse_sets
+from cadre_policy.whatif.run import Job, WhatIfResult, run_whatif, structure_changes
+
+
+class WhatIfRequestError(UserError):
+    """A what-if that cannot run as asked (a date outside the draft's force, an unknown unit)."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Prepared:
+    """A what-if ready to run: the job, the draft as reported, its policy set and its warnings."""
+    job: Job
+    draft: Draft
+    draft_set: m.PolicySet
+    diagnostics: list[Diagnostic]
+
+
+def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft_display: str | None = None,
+            sets=(), as_of: date | None = None, unit: str | None = None, engine: str = "durable",
+            near=None, shortcut: bool = True) -> Prepared:
+    """Load the draft against the baseline and check the request.
+
+    Raises:
+        PolicyRejected: the draft has errors (every diagnostic attached).
+        DraftError: a ``--set`` change names an unknown parameter or a value that does not fit.
+        WhatIfRequestError: the date is outside the draft's force, or the unit is unknown.
+    """
+    diagnostics: list[Diagnostic] = []
+    if draft_path is not None:
+        draft_set, draft, diagnostics = load_draft(draft_path, baseline, draft_display)
+        if draft_set is None:
+            raise PolicyRejected(diagnostics, f"the draft {draft_display or draft_path} has errors; "
+                                              f"run `policy lint {draft_display or draft_path}`")
+    else:
+        draft_set = baseline
+        draft = Draft("set", "参数调整 " + " ".join(sets), "(command line)", None)
+    day = as_of or (draft.in_force.start if draft.in_force else date.today())
+    if draft.in_force and not draft.in_force.holds(day):
+        raise WhatIfRequestError(f"the draft is in force from {draft.in_force.start}"
+                                 f"{' to ' + str(draft.in_force.end) if draft.in_force.end else ''}; "
+                                 f"--as-of {day} is outside it", "as_of")
+    overrides, raws = parse_sets(draft_set, sets, day)
+    baseline, draft_set = titled(baseline, day), titled(draft_set, day, overrides)   # titles follow parameters
+    if raws:
+        draft = dataclasses.replace(draft, sets=raws)
+    if unit is not None and unit not in store.units():
+        raise WhatIfRequestError(f"unknown unit id: {unit}", "unit")
+    job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut)
+    return Prepared(job, draft, draft_set, diagnostics)
+
+
+def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int = 1000,
+        progress=None, cluster=None) -> WhatIfResult:
+    """Run the what-if over the store (on a Dask ``cluster`` when given), structure targets included.
+
+    Close the result after use.
+    """
+    job = prepared.job
+    try:
+        with store.one_state():     # an import committing meanwhile: an error, never a torn mix
+            result = run_whatif(job, store, workers, chunk_size, progress, cluster)
+            result.structure = structure_changes(job.baseline, prepared.draft_set, store, job.as_of,
+                                                 job.draft_overrides, job.unit)
+    except PolicyRejected as error:
+        raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
+    return result
+
+
+def document(result: WhatIfResult, prepared: Prepared) -> dict:
+    """The report as the JSON document of ``policy whatif --format json``."""
+    out = io.StringIO()
+    from cadre_policy.render.whatif import to_json
+    to_json(result, prepared.draft, prepared.draft_set, out)
+    return json.loads(out.getvalue())
