@@ -71,8 +71,8 @@ def verify(ctx, record_id, policies_dir, chain):
 @click.pass_context
 def export(ctx, output):
     """Every record as JSON lines (oldest first), for archiving."""
-    from cadre_policy.records.store import _record
+    from cadre_policy.records.store import Record
     store = _records(ctx)
     with open_output(output) as out:
         for row in store.all_rows():
-            out.write(json.dumps(_record(row).as_dict(), ensure_ascii=False, default=str) + "\n")
+            out.write(json.dumps(Record.from_row(row).as_dict(), ensure_ascii=False, default=str) + "\n")

@@ -10,11 +10,23 @@ def check_result(runner, doc: dict, units: dict) -> dict:
     return to_json(runner.evaluate(doc, units), runner.policy_set)
 
 
+def units_read(doc: dict, units: dict) -> dict:
+    """The units a check of ``doc`` reads: those of its posts, its recruitment and its nominations.
+
+    The rules see units only through these records (run/derive.py), so they are the
+    whole of the unit facts a check used.
+    """
+    ids = {p.get("unit") for p in doc.get("posts", ())}
+    ids |= {n.get("target_unit") for n in doc.get("nominations", ())}
+    ids.add((doc.get("recruitment") or {}).get("unit"))
+    return {uid: units[uid] for uid in sorted(i for i in ids if i in units)}
+
+
 def record_check(store, runner, doc: dict, units: dict, result: dict, *, actor: str, channel: str,
                  request: dict) -> int:
-    """Store a check: the cadre's document and the units as the rules saw them are its facts."""
+    """Store a check: the cadre's document and the units it read, as the rules saw them, are its facts."""
     records = RecordStore(store.engine)
-    facts = records.put_snapshot(units, [doc])
+    facts = records.put_snapshot(units_read(doc, units), [doc])
     return records.append(kind="check", actor=actor, channel=channel, request=request,
                           policy_set=runner.policy_set, facts_digest=facts, result=result)
 

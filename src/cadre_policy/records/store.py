@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import os
 import threading
+import weakref
 import zlib
 from dataclasses import dataclass
 
@@ -26,7 +27,8 @@ _snapshots = FactSnapshot.__table__
 _meta = SchemaMeta.__table__
 _VERSION_KEY = "records_schema_version"
 GENESIS = "sha256:" + "0" * 64
-_append_lock = threading.Lock()       # one chain per process: appends are serialised
+_append_lock = threading.Lock()
+_ensured: "weakref.WeakSet" = weakref.WeakSet()       # engines whose tables were checked in this process       # one chain per process: appends are serialised
 
 
 class RecordsError(UserError):
@@ -51,6 +53,14 @@ class Record:
     result_digest: str
     chain: str
 
+    @classmethod
+    def from_row(cls, row) -> "Record":
+        """A record from its table row (``request`` and ``result`` parsed)."""
+        values = dict(row._mapping)
+        values["request"] = json.loads(values["request"])
+        values["result"] = json.loads(values["result"])
+        return cls(**values)
+
     def summary(self) -> dict:
         """The record without its result and draft text (for lists)."""
         return {"id": self.id, "at": self.at.isoformat(timespec="seconds") + "Z", "actor": self.actor,
@@ -70,6 +80,8 @@ def ensure_schema(engine) -> None:
     Their version is a row of the fact store's ``schema_meta`` (the fact store is
     opened on the same database first, so the table is there).
     """
+    if engine in _ensured:
+        return
     with engine.begin() as conn:
         version = conn.execute(select(_meta.c.value).where(_meta.c.key == _VERSION_KEY)).scalar()
         if version is not None and version != str(RECORDS_SCHEMA_VERSION):
@@ -78,6 +90,7 @@ def ensure_schema(engine) -> None:
         RecordsBase.metadata.create_all(conn)
         if version is None:
             conn.execute(insert(_meta), [{"key": _VERSION_KEY, "value": str(RECORDS_SCHEMA_VERSION)}])
+    _ensured.add(engine)
 
 
 def chain_next(previous: str, row: dict) -> str:
@@ -141,7 +154,7 @@ class RecordStore:
             row = conn.execute(select(_records).where(_records.c.id == record_id)).first()
         if row is None:
             raise RecordsError(f"unknown record id: {record_id}")
-        return _record(row)
+        return Record.from_row(row)
 
     def list(self, actor: str | None = None, kind: str | None = None, limit: int = 100,
              before: int | None = None) -> list[Record]:
@@ -154,7 +167,7 @@ class RecordStore:
         if before is not None:
             query = query.where(_records.c.id < before)
         with self.engine.connect() as conn:
-            return [_record(r) for r in conn.execute(query)]
+            return [Record.from_row(r) for r in conn.execute(query)]
 
     def all_rows(self):
         """Every record row in id order (for export and the chain check), read in one pass."""
@@ -165,10 +178,3 @@ class RecordStore:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(_records)).scalar_one()
-
-
-def _record(row) -> Record:
-    values = dict(row._mapping)
-    values["request"] = json.loads(values["request"])
-    values["result"] = json.loads(values["result"])
-    return Record(**values)

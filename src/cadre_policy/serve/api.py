@@ -88,10 +88,10 @@ def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100
            limit: Annotated[int, Query(ge=1, le=500)] = 50):
     wb = workbench(request)
     day = day_of(as_of)
-    if unit is not None and unit not in wb.store.units():
+    if unit is not None and unit not in wb.units():
         raise Problem(404, f"无此单位 unknown unit id: {unit}", "unit")
     hits = wb.store.search(q.strip(), unit, wb.scope(who.account, day), day, limit)
-    units = wb.store.units()
+    units = wb.units()
     for hit in hits:
         if hit["post"]:
             hit["post"]["unit_name"] = units.get(hit["post"]["unit"], {}).get("name", hit["post"]["unit"])
@@ -363,7 +363,7 @@ def add_user(body: UserIn, who: Admin, request: Request):
     from cadre_policy.serve.accounts import AccountError
     wb = workbench(request)
     try:
-        return wb.accounts.add(body.name, body.password, body.role, body.units, wb.store.units().keys()).as_dict()
+        return wb.accounts.add(body.name, body.password, body.role, body.units, wb.units().keys()).as_dict()
     except AccountError as exc:
         raise Problem(422, str(exc), "name" if "user" in str(exc) else "units") from None
 
@@ -390,5 +390,5 @@ def _import(wb, body: bytes, suffix: str) -> dict:
         except ImportRejected as exc:
             errors = [{"field": i.path, "line": i.line, "column": i.column, "detail": i.message} for i in exc.issues]
             raise Problem(422, str(exc), errors[0]["field"] if errors else None, kind="import", errors=errors) from None
-    wb.runners.forget_units()
+    wb.forget_units()
     return {"units": vars(result.units), "cadres": vars(result.cadres)}

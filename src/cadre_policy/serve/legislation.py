@@ -92,7 +92,8 @@ def tests_of(policy_set: m.PolicySet, rule: m.Rule) -> list[dict]:
     """The cases beside the rule's policy file whose expectation names the rule's code."""
     policy = policy_set.policy_of(rule)
     beside = Path(policy.file).with_name(Path(policy.file).stem + ".tests.yaml")
-    return [case for case in _cases(str(beside)) if rule.code in case["names"]]
+    return [{k: v for k, v in case.items() if k != "names"} for case in _cases(str(beside))
+            if rule.code in case["names"]]
 
 
 @lru_cache(maxsize=64)

@@ -79,7 +79,7 @@ def install(app) -> None:
         wb = request.app.state.workbench
         day = _day(as_of)
         hits = wb.store.search(q.strip()[:100], None, wb.scope(account, day), day, 100) if q.strip() else []
-        units = wb.store.units()
+        units = wb.units()
         return render(request, "search.html", session, q=q, as_of=day.isoformat(), hits=hits, units=units)
 
     @app.get("/cadres/{cadre_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -89,7 +89,7 @@ def install(app) -> None:
         day = _day(as_of)
         result = api.run_check(wb, api.Caller(account, "web"), cadre_id, None, day)
         doc = wb.store.cadre(cadre_id)
-        return render(request, "check.html", session, result=result, doc=doc, units=wb.store.units(),
+        return render(request, "check.html", session, result=result, doc=doc, units=wb.units(),
                       as_of=day.isoformat())
 
     @app.get("/cadres/{cadre_id}/sheet", response_class=HTMLResponse, include_in_schema=False)
@@ -99,7 +99,7 @@ def install(app) -> None:
         wb = request.app.state.workbench
         day = _day(as_of)
         result = api.run_check(wb, api.Caller(account, "web"), cadre_id, None, day)
-        return HTMLResponse(qualification_sheet(result, wb.store.cadre(cadre_id), wb.store.units(), wb.policy_set))
+        return HTMLResponse(qualification_sheet(result, wb.store.cadre(cadre_id), wb.units(), wb.policy_set))
 
     @app.get("/rules", response_class=HTMLResponse, include_in_schema=False)
     def rules_page(request: Request):
@@ -140,7 +140,7 @@ def install(app) -> None:
         wb = request.app.state.workbench
         regions = wb.regions(account)
         choices = sorted(regions) if regions is not None else sorted(
-            {u.get("region") for u in wb.store.units().values() if u.get("region")})
+            {u.get("region") for u in wb.units().values() if u.get("region")})
         return render(request, "structure.html", session, regions=choices, region=region or "",
                       as_of=_day(as_of).isoformat())
 

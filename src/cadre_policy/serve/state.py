@@ -94,17 +94,32 @@ class Workbench:
         return cls(config, store, policy_set, Accounts(store.engine), RecordStore(store.engine),
                    Runners(policy_set, config.check_engine, store), limiter=LoginLimiter(config.login_attempts))
 
+    _units: tuple = (0.0, None)
+
+    def units(self) -> dict:
+        """The store's units, read again at most every UNITS_TTL seconds (and after an import)."""
+        at, units = self._units
+        if units is None or time.time() - at > UNITS_TTL:
+            units = self.store.units()
+            self._units = (time.time(), units)
+        return units
+
+    def forget_units(self) -> None:
+        """After an import: units, and the structure findings built on them, are read again."""
+        self._units = (0.0, None)
+        self.runners.forget_units()
+
     def scope(self, account: Account, day: date) -> Scope | None:
         """The cadres an account may see on a date (None: every cadre)."""
         if not account.units:
             return None
-        return scope_of(self.store.units(), account.units, day)
+        return scope_of(self.units(), account.units, day)
 
     def regions(self, account: Account) -> set[str] | None:
         """The regions (counties, the city) an account's units lie in (None: all)."""
         if not account.units:
             return None
-        units = self.store.units()
+        units = self.units()
         return {units[u].get("region") for u in account.units if u in units and units[u].get("region")}
 
     def close(self) -> None:
