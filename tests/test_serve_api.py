@@ -206,6 +206,7 @@ def test_rules_documents_and_one_rule(qj):
     ratio = next(p for p in rule["parameters"] if p["name"] == "supervision.admonish_ratio")
     assert ratio["values"] and ratio["values"][0]["value"] == "1/3" and ratio["values"][0]["in_force"]
     assert any("16/45" in t["name"] for t in rule["tests"])
+    assert any("15/45" in t["name"] for t in rule["tests"])       # the boundary case that does not fire
     body = problem(qj.get("/api/v1/rules/supervision.admonsh"), 404, "rule")
     assert "supervision.admonish" in body["detail"]
 
@@ -270,3 +271,27 @@ def test_records_verify_reproduces_and_detects_a_changed_snapshot(server, qj):
         conn.execute("UPDATE decision_records SET actor = 'someone' WHERE id = ?", (job["record"],))
     chain = cli(server.db_url, "records", "verify", "--chain")
     assert chain.exit_code == 1 and f"record {job['record']}: chain broken" in chain.output
+
+
+def test_logout_form_needs_its_csrf_token_then_ends_the_session(server):
+    with closing(server.client("bh")) as viewer:
+        csrf = viewer.headers.pop("X-CSRF-Token")
+        refused = viewer.post("/logout", data={})                        # a forged form: no token
+        problem(refused, 403, "x-csrf-token")
+        assert viewer.get("/api/v1/me").status_code == 200                # still signed in
+        done = viewer.post("/logout", data={"csrf_token": csrf})
+        assert done.status_code == 303 and done.headers["location"] == "/login"
+        problem(viewer.get("/api/v1/me"), 401)
+
+
+def test_pages_redirect_to_sign_in_and_serve_bundled_assets(server):
+    with closing(server.client()) as anon:
+        page = anon.get("/cadres/C0007")
+        assert page.status_code == 303 and page.headers["location"] == "/login?next=/cadres/C0007"
+        login = anon.get("/login")
+        assert login.status_code == 200 and "登录" in login.text
+        for needle in ("http://", "https://", "cdn"):
+            assert needle not in login.text
+        assert anon.get("/static/whatif.js").status_code == 200
+        assert anon.post("/login", data={"name": "bh", "password": "nope-nope", "next": "//evil.example"}) \
+            .headers["location"].startswith("/login?failed=1&next=/")

@@ -1,6 +1,7 @@
 """The policy set as the legislation explorer and the rules API show it: documents, provisions, rules, tests."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -89,11 +90,22 @@ def rule_list(policy_set: m.PolicySet) -> list[dict]:
 
 
 def tests_of(policy_set: m.PolicySet, rule: m.Rule) -> list[dict]:
-    """The cases beside the rule's policy file whose expectation names the rule's code."""
+    """The cases beside the rule's policy file that test it.
+
+    A case tests a rule when its expectation names the rule's code, or when it sits
+    under a ``# ---- …`` section comment naming the rule's id or provision (the
+    boundary case that does not fire is one of the rule's tests too).
+    """
     policy = policy_set.policy_of(rule)
     beside = Path(policy.file).with_name(Path(policy.file).stem + ".tests.yaml")
-    return [{k: v for k, v in case.items() if k != "names"} for case in _cases(str(beside))
-            if rule.code in case["names"]]
+    words = {rule.id, rule.provision}
+    return [{k: v for k, v in case.items() if k not in ("names", "section")} for case in _cases(str(beside))
+            if rule.code in case["names"] or any(_names(case["section"], w) for w in words)]
+
+
+def _names(section: str, word: str) -> bool:
+    """Whether a section comment names ``word`` as a whole id (P003-1 is not P003-10)."""
+    return re.search(r"(?<![\w.-])" + re.escape(word) + r"(?![\w-])", section) is not None
 
 
 @lru_cache(maxsize=64)
@@ -101,12 +113,16 @@ def _cases(path: str) -> list[dict]:
     from cadre_policy.testing.cases import load_cases
     if not Path(path).exists():
         return []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
     cases, _ = load_cases(Path(path))
     out = []
     for case in cases:
         names = set()
         for value in case.expect.values():
             names |= set(value) if isinstance(value, (list, dict)) else {value}
+        section = next((lines[i] for i in range(min(case.line, len(lines)) - 1, -1, -1)
+                        if lines[i].lstrip().startswith("# ----")), "")
         out.append({"name": case.name, "file": Path(case.file).name, "line": case.line,
-                    "as_of": case.as_of.isoformat(), "expect": case.expect, "names": sorted(map(str, names))})
+                    "as_of": case.as_of.isoformat(), "expect": case.expect, "names": sorted(map(str, names)),
+                    "section": section})
     return out
