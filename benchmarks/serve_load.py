@@ -2,9 +2,9 @@
 """Load on `policy serve`: N concurrent clients check random cadres of a large store while a
 what-if job runs over the whole of it. Bounded in requests and in time; 127.0.0.1 only.
 
-Prints requests/s and p50/p99 latency of the checks made while the what-if ran and of those
-made after it finished (so whether checks wait for the job shows), the job's own time, and
-the load average.
+Prints requests/s and p50/p99 latency of the checks made before the what-if starts, while it
+runs and after it has finished (so whether checks wait for the job shows), the job's own
+time, and the load average.
 
     python benchmarks/serve_load.py --size 100000 --clients 8 --seconds 60
 """
@@ -42,8 +42,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=20_000, help="at most this many checks in all")
     parser.add_argument("--seconds", type=float, default=120, help="and at most this long")
-    parser.add_argument("--after", type=float, default=15, help="seconds of checks after the what-if ends")
-    parser.add_argument("--engine", default="durable")
+    parser.add_argument("--before", type=float, default=20, help="seconds of checks before the what-if starts")
+    parser.add_argument("--after", type=float, default=20, help="seconds of checks after the what-if ends")
+    parser.add_argument("--engine", help="the server's --engine (default: durable checks, columnar what-if)")
     parser.add_argument("--cache")
     args = parser.parse_args()
 
@@ -62,7 +63,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([POLICY, "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--policies", str(ROOT / "policies"), "--engine", args.engine],
+                               "--policies", str(ROOT / "policies")] + (["--engine", args.engine] if args.engine else []),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     headers = {"Authorization": f"Bearer {token}"}
     try:
@@ -77,21 +78,9 @@ def main() -> None:
                 time.sleep(0.5)
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             client.post("/api/v1/check", json={"cadre": ids[0], "as_of": AS_OF}).raise_for_status()   # compile
-            started = time.perf_counter()
-            job = client.post("/api/v1/whatif", json={"set": ["supervision.admonish_ratio=3/10"],
-                                                      "as_of": AS_OF}).json()
-        state = {"job_end": None, "stop": False, "count": 0, "errors": 0}
+        state = {"job_start": None, "job_end": None, "stop": False, "count": 0, "errors": 0}
         samples: list[tuple[float, float]] = []          # (finished at, seconds)
         lock = threading.Lock()
-
-        def watch():
-            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-                while not state["stop"]:
-                    status = client.get(f"/api/v1/jobs/{job['id']}").json()
-                    if status["status"] in ("done", "failed"):
-                        state["job_end"], state["job_status"] = time.perf_counter(), status["status"]
-                        return
-                    time.sleep(0.5)
 
         def client_loop(seed: int):
             rng = random.Random(seed)
@@ -109,15 +98,24 @@ def main() -> None:
                             state["errors"] += 1
                         samples.append((t1, t1 - t0))
 
-        threads = [threading.Thread(target=watch)] + [threading.Thread(target=client_loop, args=(i,))
-                                                      for i in range(args.clients)]
+        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
+        begun = time.perf_counter()
         for t in threads:
             t.start()
-        limit = started + args.seconds
-        while time.perf_counter() < limit and state["count"] < args.requests:
-            if state["job_end"] and time.perf_counter() > state["job_end"] + args.after:
-                break
-            time.sleep(0.2)
+        time.sleep(args.before)
+        with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+            state["job_start"] = time.perf_counter()
+            job = client.post("/api/v1/whatif", json={"set": ["supervision.admonish_ratio=3/10"],
+                                                      "as_of": AS_OF}).json()
+            limit = begun + args.seconds
+            while time.perf_counter() < limit and state["count"] < args.requests:
+                if state["job_end"] is None:
+                    status = client.get(f"/api/v1/jobs/{job['id']}").json()
+                    if status["status"] in ("done", "failed"):
+                        state["job_end"], state["job_status"] = time.perf_counter(), status["status"]
+                elif time.perf_counter() > state["job_end"] + args.after:
+                    break
+                time.sleep(0.5)
         state["stop"] = True
         for t in threads:
             t.join()
@@ -127,14 +125,14 @@ def main() -> None:
         server.wait(20)
         work.unlink(missing_ok=True)
 
-    job_end = state["job_end"] or ended
-    during = [s for at, s in samples if at <= job_end]
-    after = [s for at, s in samples if at > job_end]
-    print(f"store: {args.size:,} cadres (SQLite); engine {args.engine}; {args.clients} clients; "
+    start, end = state["job_start"], state["job_end"] or ended
+    phases = (("before the what-if", [d for at, d in samples if at < start], start - begun),
+              ("during the what-if", [d for at, d in samples if start <= at <= end], end - start),
+              ("after it", [d for at, d in samples if at > end], ended - end))
+    print(f"store: {args.size:,} cadres (SQLite); {args.clients} clients; engine {args.engine or 'default'}; "
           f"load average {load_average()}")
-    print(f"what-if job (whole store): {job_end - started:.1f} s, {state.get('job_status', 'unfinished')}")
-    for label, part, seconds in (("during the what-if", during, job_end - started),
-                                 ("after it", after, ended - job_end)):
+    print(f"what-if job (whole store, in its own process): {end - start:.1f} s, {state.get('job_status', 'unfinished')}")
+    for label, part, seconds in phases:
         if part:
             print(f"checks {label}: {len(part)} in {seconds:.1f} s = {len(part) / seconds:.1f} req/s; "
                   f"p50 {percentile(part, 50) * 1000:.0f} ms, p99 {percentile(part, 99) * 1000:.0f} ms")

@@ -188,7 +188,9 @@ def test_lint_gives_the_line_of_each_diagnostic(qj):
 
 
 def test_structure_is_limited_to_the_users_region(admin, qj):
-    mine = qj.get("/api/v1/structure", params={"as_of": AS_OF}).json()
+    mine = qj.get("/api/v1/structure", params={"as_of": AS_OF})
+    assert mine.status_code == 200, mine.text
+    mine = mine.json()
     assert mine["region"] == "清江县"
     problem(qj.get("/api/v1/structure", params={"as_of": AS_OF, "region": "白河县"}), 403, "region")
     assert admin.get("/api/v1/structure", params={"as_of": AS_OF}).json()["region"] is None

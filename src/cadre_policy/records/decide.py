@@ -25,10 +25,9 @@ def units_read(doc: dict, units: dict) -> dict:
 def record_check(store, runner, doc: dict, units: dict, result: dict, *, actor: str, channel: str,
                  request: dict) -> int:
     """Store a check: the cadre's document and the units it read, as the rules saw them, are its facts."""
-    records = RecordStore(store.engine)
-    facts = records.put_snapshot(units_read(doc, units), [doc])
-    return records.append(kind="check", actor=actor, channel=channel, request=request,
-                          policy_set=runner.policy_set, facts_digest=facts, result=result)
+    return RecordStore(store.engine).append(kind="check", actor=actor, channel=channel, request=request,
+                                            policy_set=runner.policy_set, facts=(units_read(doc, units), [doc]),
+                                            result=result)
 
 
 def population(store, unit: str | None, as_of) -> tuple[dict, list[dict]]:
@@ -40,9 +39,7 @@ def population(store, unit: str | None, as_of) -> tuple[dict, list[dict]]:
 def record_whatif(store, prepared, result: dict, draft_text: str | None, *, actor: str, channel: str,
                   request: dict) -> int:
     """Store a what-if: the population it covered is its facts; the draft's text is kept to re-run it."""
-    records = RecordStore(store.engine)
-    units, cadres = population(store, prepared.job.unit, prepared.job.as_of)
-    facts = records.put_snapshot(units, cadres)
-    return records.append(kind="whatif", actor=actor, channel=channel, request=request,
-                          policy_set=prepared.job.baseline, facts_digest=facts, result=result,
-                          draft_text=draft_text)
+    return RecordStore(store.engine).append(kind="whatif", actor=actor, channel=channel, request=request,
+                                            policy_set=prepared.job.baseline,
+                                            facts=population(store, prepared.job.unit, prepared.job.as_of), result=result,
+                                            draft_text=draft_text)

@@ -15,7 +15,6 @@ import zlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from cadre_policy.errors import UserError
 from cadre_policy.records.digest import canonical_json, digest_text, result_digest
@@ -112,18 +111,16 @@ class RecordStore:
         self.engine = engine
         ensure_schema(engine)
 
-    def put_snapshot(self, units: dict, cadres: list[dict]) -> str:
+    def put_snapshot(self, units: dict, cadres: list[dict], conn=None) -> str:
         """Store the facts (once per distinct content); return their digest."""
+        if conn is None:
+            with self.engine.begin() as conn:
+                return self.put_snapshot(units, cadres, conn)
         body = snapshot_body(units, cadres)
         digest = digest_text(body)
-        with self.engine.begin() as conn:
-            if conn.execute(select(_snapshots.c.digest).where(_snapshots.c.digest == digest)).first():
-                return digest
-            try:
-                conn.execute(insert(_snapshots), [{"digest": digest, "cadres": len(cadres),
-                                                   "body": zlib.compress(body.encode("utf-8"), 6)}])
-            except IntegrityError:      # stored meanwhile by another writer: same content
-                pass
+        if conn.execute(select(_snapshots.c.digest).where(_snapshots.c.digest == digest)).first() is None:
+            conn.execute(insert(_snapshots), [{"digest": digest, "cadres": len(cadres),
+                                               "body": zlib.compress(body.encode("utf-8"), 6)}])
         return digest
 
     def snapshot(self, digest: str) -> tuple[str, dict]:
@@ -135,15 +132,16 @@ class RecordStore:
         text = zlib.decompress(body).decode("utf-8")
         return digest_text(text), json.loads(text)
 
-    def append(self, *, kind: str, actor: str, channel: str, request: dict, policy_set, facts_digest: str,
+    def append(self, *, kind: str, actor: str, channel: str, request: dict, policy_set, facts: tuple,
                result: dict, draft_text: str | None = None) -> int:
-        """Add one record; return its id."""
+        """Add one record and the snapshot of its ``facts`` (units, cadres) in one transaction; return its id."""
         row = {"at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0), "actor": actor,
                "channel": channel, "kind": kind, "request": canonical_json(request),
                "policy_path": os.path.abspath(policy_set.path), "policy_digest": policy_set.digest,
                "draft_text": draft_text, "draft_digest": digest_text(draft_text) if draft_text is not None else None,
-               "facts_digest": facts_digest, "result": canonical_json(result), "result_digest": result_digest(result)}
+               "result": canonical_json(result), "result_digest": result_digest(result)}
         with _append_lock, self.engine.begin() as conn:
+            row["facts_digest"] = self.put_snapshot(*facts, conn=conn)
             previous = conn.execute(select(_records.c.chain).order_by(_records.c.id.desc()).limit(1)).scalar()
             row["chain"] = chain_next(previous or GENESIS, row)
             return conn.execute(insert(_records).values(**row)).inserted_primary_key[0]

@@ -96,6 +96,10 @@ class Workbench:
 
     _units: tuple = (0.0, None)
 
+    def titled(self, day: date):
+        """The policy set with titles and notes that follow the parameters in force on ``day``."""
+        return titled(self.policy_set, day)
+
     def units(self) -> dict:
         """The store's units, read again at most every UNITS_TTL seconds (and after an import)."""
         at, units = self._units
