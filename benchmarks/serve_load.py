@@ -64,7 +64,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([POLICY, "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port),
                                "--policies", str(ROOT / "policies")] + (["--engine", args.engine] if args.engine else []),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=open(work.with_suffix(".log"), "w"))
     headers = {"Authorization": f"Bearer {token}"}
     try:
         deadline = time.time() + 120
@@ -96,6 +96,8 @@ def main() -> None:
                     with lock:
                         if response.status_code != 200:
                             state["errors"] += 1
+                            state.setdefault("statuses", set()).add(
+                                f"{response.status_code} {response.json().get('detail', '')[:80]}")
                         samples.append((t1, t1 - t0))
 
         threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(args.clients)]
@@ -123,7 +125,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(20)
-        work.unlink(missing_ok=True)
+        for path in (work, work.with_name(work.name + "-wal"), work.with_name(work.name + "-shm")):
+            path.unlink(missing_ok=True)
 
     start, end = state["job_start"], state["job_end"] or ended
     phases = (("before the what-if", [d for at, d in samples if at < start], start - begun),
@@ -136,7 +139,7 @@ def main() -> None:
         if part:
             print(f"checks {label}: {len(part)} in {seconds:.1f} s = {len(part) / seconds:.1f} req/s; "
                   f"p50 {percentile(part, 50) * 1000:.0f} ms, p99 {percentile(part, 99) * 1000:.0f} ms")
-    print(f"errors: {state['errors']}")
+    print(f"errors: {state['errors']} {sorted(state.get('statuses', ()))}; server log: {work.with_suffix('.log')}")
 
 
 if __name__ == "__main__":

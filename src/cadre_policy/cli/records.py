@@ -22,8 +22,8 @@ def records():
 
 @records.command("list")
 @click.option("--actor", help="Only this user's records.")
-@click.option("--kind", type=click.Choice(["check", "whatif"]))
-@click.option("--limit", type=click.IntRange(1), default=50, show_default=True)
+@click.option("--kind", type=click.Choice(["check", "whatif"]), help="Only checks or only what-ifs.")
+@click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="At most this many records.")
 @click.pass_context
 def list_records(ctx, actor, kind, limit):
     """Newest first: id, time (UTC), who, channel, kind, what was asked, result digest."""

@@ -11,7 +11,7 @@ from cadre_policy.cli.common import Failure, engine_option, load_policies, polic
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but 127.0.0.1/::1/localhost must be asked for.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @policies_option
 @engine_option
 @click.option("--whatif-workers", type=click.IntRange(1), default=1, show_default=True,

@@ -19,7 +19,8 @@ def users():
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "author", "admin"]), default="viewer", show_default=True)
+@click.option("--role", type=click.Choice(["viewer", "author", "admin"]), default="viewer", show_default=True,
+              help="viewer: read checks of their units; author: also drafts and what-if; admin: also users, imports.")
 @click.option("--unit", "units", multiple=True, metavar="ID",
               help="A unit the user sees (with the units below it); repeatable; none: every unit.")
 @click.password_option(help="The password (asked for when not given; or $POLICY_PASSWORD).",
@@ -53,7 +54,7 @@ def remove(ctx, name):
 
 @users.command()
 @click.argument("name")
-@click.password_option(envvar="POLICY_PASSWORD")
+@click.password_option(envvar="POLICY_PASSWORD", help="The new password (asked for when not given; or $POLICY_PASSWORD).")
 @click.pass_context
 def passwd(ctx, name, password):
     """Set a user's password."""

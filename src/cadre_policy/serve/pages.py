@@ -82,24 +82,26 @@ def install(app) -> None:
         units = wb.units()
         return render(request, "search.html", session, q=q, as_of=day.isoformat(), hits=hits, units=units)
 
-    @app.get("/cadres/{cadre_id}", response_class=HTMLResponse, include_in_schema=False)
-    def check_page(request: Request, cadre_id: str, as_of: str | None = None):
+    def checked(request: Request, cadre_id: str, as_of: str | None):
+        """A check made (and recorded) for a page: (session, result, the cadre's document, day)."""
         account, session = _page(request)
         wb = request.app.state.workbench
         day = _day(as_of)
         result = api.run_check(wb, api.Caller(account, "web"), cadre_id, None, day)
-        doc = wb.store.cadre(cadre_id)
-        return render(request, "check.html", session, result=result, doc=doc, units=wb.units(),
-                      as_of=day.isoformat())
+        return session, result, wb.store.cadre(cadre_id), day
+
+    @app.get("/cadres/{cadre_id}", response_class=HTMLResponse, include_in_schema=False)
+    def check_page(request: Request, cadre_id: str, as_of: str | None = None):
+        session, result, doc, day = checked(request, cadre_id, as_of)
+        return render(request, "check.html", session, result=result, doc=doc,
+                      units=request.app.state.workbench.units(), as_of=day.isoformat())
 
     @app.get("/cadres/{cadre_id}/sheet", response_class=HTMLResponse, include_in_schema=False)
     def sheet_page(request: Request, cadre_id: str, as_of: str | None = None):
         from cadre_policy.render.check_html import qualification_sheet
-        account, session = _page(request)
+        session, result, doc, day = checked(request, cadre_id, as_of)
         wb = request.app.state.workbench
-        day = _day(as_of)
-        result = api.run_check(wb, api.Caller(account, "web"), cadre_id, None, day)
-        return HTMLResponse(qualification_sheet(result, wb.store.cadre(cadre_id), wb.units(), wb.policy_set))
+        return HTMLResponse(qualification_sheet(result, doc, wb.units(), wb.titled(day)))
 
     @app.get("/rules", response_class=HTMLResponse, include_in_schema=False)
     def rules_page(request: Request):

@@ -90,6 +90,10 @@ class Workbench:
     def open(cls, config: Config) -> "Workbench":
         from cadre_policy.load.policyset import load
         store = FactStore(config.db_url)
+        if store.dialect == "sqlite" and store.engine.url.database not in (None, "", ":memory:"):
+            # write-ahead log: record writes and a what-if job's long reads do not block each other
+            with store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         policy_set = load(config.policies)
         return cls(config, store, policy_set, Accounts(store.engine), RecordStore(store.engine),
                    Runners(policy_set, config.check_engine, store), limiter=LoginLimiter(config.login_attempts))
