@@ -62,6 +62,7 @@ def _check(record: Record, policy_set, facts: dict) -> dict:
 def _whatif(record: Record, policy_set, facts: dict, workers: int) -> dict:
     """The what-if again, on a scratch SQLite store loaded with the snapshot."""
     from cadre_policy.facts.store import FactStore
+    from cadre_policy.serve.scratch import write_text
     from cadre_policy.whatif import request
     ask = record.request
     with tempfile.TemporaryDirectory(prefix="policy-verify-") as tmp:
@@ -72,8 +73,7 @@ def _whatif(record: Record, policy_set, facts: dict, workers: int) -> dict:
             draft_path = None
             if record.draft_text is not None:
                 draft_path = os.path.join(tmp, "draft.yaml")
-                with open(draft_path, "w", encoding="utf-8") as out:
-                    out.write(record.draft_text)
+                write_text(draft_path, record.draft_text)
             prepared = request.prepare(policy_set, store, url, draft_path=draft_path,
                                        draft_display=ask.get("draft") or "draft.yaml", sets=ask.get("set") or (),
                                        as_of=date.fromisoformat(ask["as_of"]), unit=ask.get("unit"),

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from cadre_policy.serve.accounts import Account
 from cadre_policy.serve.problems import Problem
+from cadre_policy.serve.scratch import write_bytes, write_text
 from cadre_policy.serve.security import identify, require_csrf
 
 router = APIRouter(prefix="/api/v1")
@@ -180,8 +181,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
         path = None
         if body.draft is not None:
             path = os.path.join(tmp, "draft.yaml")
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(body.draft)
+            write_text(path, body.draft)
         try:
             prepared = whatif_request.prepare(wb.policy_set, wb.store, wb.config.db_url, draft_path=path,
                                               draft_display=body.draft_name, sets=body.set, as_of=body.as_of,
@@ -312,8 +312,7 @@ def lint_text(policy_set, text: str, name: str) -> list[dict]:
     from cadre_policy.load.drafts import load_draft
     with tempfile.TemporaryDirectory(prefix="policy-lint-") as tmp:
         path = os.path.join(tmp, "draft.yaml")
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
+        write_text(path, text)
         return [diagnostic_json(d) for d in load_draft(path, policy_set, name)[2]]
 
 
@@ -383,8 +382,7 @@ def _import(wb, body: bytes, suffix: str) -> dict:
     from cadre_policy.facts.importer import import_files
     with tempfile.TemporaryDirectory(prefix="policy-import-") as tmp:
         path = os.path.join(tmp, "import" + suffix)
-        with open(path, "wb") as out:
-            out.write(body)
+        write_bytes(path, body)
         try:
             result = import_files(wb.store, [path])
         except ImportRejected as exc:

@@ -115,6 +115,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
     from datetime import date
 
     from cadre_policy.errors import UserError
+    from cadre_policy.serve.scratch import open_text, write_text
     try:
         from cadre_policy.facts.store import FactStore
         from cadre_policy.load.policyset import load
@@ -126,8 +127,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             draft_path = None
             if spec.get("draft") is not None:
                 draft_path = os.path.join(out_dir, "draft.yaml")
-                with open(draft_path, "w", encoding="utf-8") as out:
-                    out.write(spec["draft"])
+                write_text(draft_path, spec["draft"])
             prepared = request.prepare(baseline, store, spec["db_url"], draft_path=draft_path,
                                        draft_display=spec["request"].get("draft"), sets=spec.get("set") or (),
                                        as_of=date.fromisoformat(spec["as_of"]) if spec.get("as_of") else None,
@@ -142,7 +142,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             result = request.run(prepared, store, spec.get("workers", 1), chunk, progress)
             try:
                 doc = request.document(result, prepared)
-                with open(os.path.join(out_dir, "report.html"), "w", encoding="utf-8") as out:
+                with open_text(os.path.join(out_dir, "report.html")) as out:
                     to_html(result, prepared.draft, prepared.draft_set, out)
             finally:
                 result.close()
@@ -150,7 +150,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             record_id = record_whatif(store, prepared, doc, spec.get("draft"), actor=spec["actor"],
                                       channel=spec["channel"], request=ask)
             doc["record"] = record_id
-            with open(os.path.join(out_dir, "result.json"), "w", encoding="utf-8") as out:
+            with open_text(os.path.join(out_dir, "result.json")) as out:
                 json.dump(doc, out, ensure_ascii=False)
         queue.put(("done", record_id))
     except UserError as exc:

@@ -73,13 +73,18 @@ def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int =
     Close the result after use.
     """
     job = prepared.job
+    result = None
     try:
         with store.one_state():     # an import committing meanwhile: an error, never a torn mix
             result = run_whatif(job, store, workers, chunk_size, progress, cluster)
             result.structure = structure_changes(job.baseline, prepared.draft_set, store, job.as_of,
                                                  job.draft_overrides, job.unit)
-    except PolicyRejected as error:
-        raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
+    except BaseException as error:
+        if result is not None:
+            result.close()          # no spool file left behind
+        if isinstance(error, PolicyRejected):
+            raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
+        raise
     return result
 
 
