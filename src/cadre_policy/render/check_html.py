@@ -13,9 +13,10 @@ from cadre_policy.explain import labels
 from cadre_policy.explain.reasons import SYMBOLS
 from cadre_policy.facts.canonical import current_post
 from cadre_policy.language.model import PolicySet
-from cadre_policy.render.check import ELIGIBILITY, fact_label, value_label
+from cadre_policy.render.check import fact_label, value_label
 
 RESULT = {"met": "✓ 符合", "unmet": "✗ 不符合", "unknown": "？资料不全"}
+VERDICT = {"eligible": "符合", "ineligible": "不符合", "pending": "待定（资料不全）"}
 CSS = """
 @page { size: A4; margin: 18mm 16mm; }
 body { font-family: "Noto Serif CJK SC", "WenQuanYi Micro Hei", "SimSun", serif; font-size: 10.5pt; color: #000; }
@@ -75,9 +76,9 @@ def qualification_sheet(result: dict, doc: dict, units: dict, policy_set: Policy
     out.append("</table><h2>二、任职资格条件</h2>"
                "<table><tr><th>条件</th><th>结果</th><th>依据</th><th>核查情况</th></tr>")
     for r in promotion["requirements"]:
-        out.append(f"<tr><td>{e(r['title'])}</td><td>{e(RESULT[r['result']])}</td><td>{e(r['provision'])}</td>"
+        out.append(f"<tr><td>{e(r['title'])}</td><td>{e(RESULT.get(r['result'], r['result']))}</td><td>{e(r['provision'])}</td>"
                    f"<td>{_because(r['because'], fact)}</td></tr>")
-    verdict = ELIGIBILITY[promotion["eligibility"]][0]
+    verdict = VERDICT.get(promotion["eligibility"], promotion["eligibility"])
     out.append(f'<tr><th colspan="2">审查结论</th><td colspan="2"><b>{e(verdict)}</b></td></tr></table>')
     out.append("<h2>三、适用的政策结论</h2><table><tr><th>结论</th><th>理由</th><th>政策依据</th></tr>")
     for f in result["findings"]:

@@ -137,7 +137,7 @@ def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, 
 def inline_facts(wb, facts: InlineFacts, units: dict) -> tuple[dict, dict]:
     """Validate posted facts as an import would; (canonical cadre, units the rules see)."""
     from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
-    from cadre_policy.facts.document import Document
+    from cadre_policy.load.positioned import Document
     from cadre_policy.facts.importer import validate
     from cadre_policy.run.evaluate import normalise_units
     document = Document("input", json.loads(json.dumps({"units": facts.units, "cadres": [facts.cadre]}, default=str)))

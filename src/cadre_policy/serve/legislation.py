@@ -40,13 +40,12 @@ def _in_force(in_force) -> dict | None:
 
 def parameter(param: m.Parameter, as_of: date) -> dict:
     """A parameter with its dated values (a timeline) and the value in force on ``as_of``."""
-    from cadre_policy.load.drafts import describe_value
-    from cadre_policy.language.values import parse_parameter
+    from cadre_policy.language.values import format_value, parse_parameter
     values = []
     for i, (start, raw) in enumerate(param.values):
         end = param.values[i + 1][0] if i + 1 < len(param.values) else None
         values.append({"from": start.isoformat(), "until": end.isoformat() if end else None,
-                       "value": describe_value(parse_parameter(param.kind, raw)),
+                       "value": format_value(parse_parameter(param.kind, raw)),
                        "in_force": start <= as_of and (end is None or as_of < end)})
     return {"name": param.name, "title": param.title, "kind": param.kind, "note": param.note, "values": values}
 
