@@ -65,7 +65,7 @@ def test_scope_follows_units_below_and_the_date(sample_url):
         assert {"QJ-PC", "QJ-GOV", "QJ-PSB", "QJ-LQ"} <= county.units and "BH-PC" not in county.units
         assert store.cadre("C0007", county)["name"] == "李娟"
         assert store.cadre("C0018", county) is None and store.in_scope("C0007", county)
-        # C0002 held posts in BH-BS (白河县) until 2009-01-01: on the end day that post is no longer held
+        # C0002 held posts in BH-BS (白河县) to 2008-12-31: the end day is the last day held
         assert store.in_scope("C0002", scope_of(units, ["BH-PC"], dt.date(2008, 12, 31)))
         assert not store.in_scope("C0002", scope_of(units, ["BH-PC"], dt.date(2009, 1, 1)))
         hits = store.search("李", scope=county)

@@ -116,14 +116,3 @@ def canonical_cadre(raw: dict) -> dict:
         doc[key] = records
     return doc
 
-
-def current_post(posts: list[dict], as_of: dt.date) -> dict | None:
-    """The post held on ``as_of`` (started on or before it, not ended by it): the highest rank, then the latest start.
-
-    The same choice as the rules' ``current_post`` (run/derive.py).
-    """
-    from cadre_policy.language.types import RANKS
-    held = [p for p in posts if p["start"] <= as_of and (p.get("end") is None or p["end"] > as_of)]
-    if not held:
-        return None
-    return max(held, key=lambda p: (RANKS.index(p["rank"]) if p.get("rank") in RANKS else -1, p["start"]))

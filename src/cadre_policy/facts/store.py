@@ -31,7 +31,8 @@ from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from cadre_policy.facts.canonical import RECORD_LISTS, current_post
+from cadre_policy.facts.canonical import RECORD_LISTS
+from cadre_policy.language.posts import current_post
 from cadre_policy.facts.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
 from cadre_policy.facts.queries import post_covers
@@ -362,8 +363,9 @@ def _checked_rows(table) -> Callable:
 
 
 def _held_on(posts, day: dt.date):
-    """A post is held on ``day`` when it started on or before it and has not ended by it."""
-    return and_(posts.c.start_date <= day, or_(posts.c.end_date.is_(None), posts.c.end_date > day))
+    """A post is held on ``day`` when it started on or before it and its end is absent or not before it
+    (``language.posts.covers``: the end day is the last day held)."""
+    return and_(posts.c.start_date <= day, or_(posts.c.end_date.is_(None), posts.c.end_date >= day))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import html
 
 from cadre_policy.explain import labels
 from cadre_policy.explain.reasons import SYMBOLS
-from cadre_policy.facts.canonical import current_post
+from cadre_policy.language.posts import current_post
 from cadre_policy.language.model import PolicySet
 from cadre_policy.render.check import fact_label, value_label
 
