@@ -152,20 +152,28 @@ def test_one_third_is_exclusive(dissatisfied, expected):
         assert result.active_codes() == expected
 
 
-def test_engines_agree_on_a_seeded_population_of_10000():
+@pytest.mark.parametrize("as_of,size", [(AS_OF, 10000), (date(2020, 6, 30), 3000)])
+def test_engines_agree_on_a_seeded_population_of_10000(as_of, size):
+    """On the Yichang plan period, and under 条例（2019） (exceptions, 一般应当, rank arithmetic)."""
     policy_set = load(POLICIES)
-    durable = PolicyRunner(policy_set, AS_OF, "durable", name="agree_d")
-    python = PolicyRunner(policy_set, AS_OF, "python", name="agree_p")
-    units, cadres = generate(10000, 20261122, AS_OF)
+    durable = PolicyRunner(policy_set, as_of, "durable", name="agree_d")
+    python = PolicyRunner(policy_set, as_of, "python", name="agree_p")
+    units, cadres = generate(size, 20261122, as_of)
     units = normalise_units({u["id"]: u for u in units})
-    fired_codes = set()
+    fired_codes, results = set(), set()
     for doc in cadres:
         scope, fact = durable.facts(doc, units)
         a = durable.assemble(doc, scope, fact, durable.engine.run(fact))
         b = python.assemble(doc, scope, fact, python.engine.run(fact))
         assert a.signature() == b.signature(), doc["id"]
         fired_codes.update(a.active_codes())
-    assert len(fired_codes) >= 8   # the population exercises most of the library
+        results.update(f"{r.code}:{r.result}" for d in a.determinations.values() for r in d["requirements"])
+        results.update(d["eligibility"] for d in a.determinations.values())
+    assert len(fired_codes) >= (8 if as_of == AS_OF else 3)   # the population exercises most of the library
+    if as_of.year >= 2019:      # and the regulation's forms: waived, 一般应当, 越级
+        assert {"exception_required", "work_years_five:waived", "two_lower_level_posts:unmet",
+                "rank_tenure:met", "exceptional_allowed:met"} <= results
+        assert "skip_level_promotion" in fired_codes
 
 
 def test_rulesets_split_across_partitions_still_chain(monkeypatch):

@@ -17,6 +17,8 @@ POLICIES = REPO / "policies"
 SHARED = REPO.parent / "shared"
 PROVISIONS_MD = SHARED / "PROVISIONS.md"
 SEEDS = SHARED / "seeds"
+# The national regulation's clauses are kept beside the seeds, in one file of their own.
+REGULATION = "REGULATION_2019.md"
 
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 KINDS = {"I", "T", "P", "N", "I+T"}
@@ -32,8 +34,12 @@ FINDING_CODES = {
 REQUIREMENT_CODES = {
     "appraisal_excellent", "no_promotion_bar", "opinion_poll_passed", "grassroots_two_years",
     "department_opinions_clear",
+    # 条例（2019）第八条、第九条 (issue 11)
+    "work_years_five", "two_lower_level_posts", "rank_tenure", "education_level", "no_two_level_skip",
+    "exceptional_allowed",
 }
-FINDING_KINDS = {"action", "bar", "flag", "target"}
+FINDING_CODES |= {"skip_level_promotion"}
+FINDING_KINDS = {"action", "bar", "flag", "target", "exception"}
 
 # Full-width punctuation and typographic quotes compared as their ASCII forms.
 _PUNCT = str.maketrans({
@@ -84,7 +90,8 @@ def _rules() -> list[tuple[Path, dict, dict]]:
 
 
 def _seed_text(name: str) -> str:
-    return normalise((SEEDS / name).read_text(encoding="utf-8"))
+    """A source document, normalised: a seed file, or the regulation's clauses (REGULATION_2019.md)."""
+    return normalise(((SHARED if name == REGULATION else SEEDS) / name).read_text(encoding="utf-8"))
 
 
 # ---- the register itself ----------------------------------------------------------------
@@ -92,9 +99,12 @@ def test_register_entries_are_complete():
     ids = []
     for entry in _register():
         assert {"id", "document", "section", "quote", "kind"} <= set(entry), entry
-        assert re.fullmatch(r"P\d{3}-\d+", entry["id"]), entry["id"]
+        assert re.fullmatch(r"P\d{3}-\d+|R2019-\d+-\d+", entry["id"]), entry["id"]
         assert entry["kind"] in KINDS, entry
-        assert entry["document"].startswith(entry["id"][1:4] + "_"), entry
+        if entry["id"].startswith("R2019-"):
+            assert entry["document"] == REGULATION, entry
+        else:
+            assert entry["document"].startswith(entry["id"][1:4] + "_"), entry
         if entry["kind"] == "N":
             assert entry.get("not_encoded"), f"{entry['id']}: an N-kind entry says why it is not encoded"
         ids.append(entry["id"])
@@ -126,8 +136,8 @@ def test_every_id_of_the_shared_register_is_in_the_library():
 
 
 def test_register_quotes_occur_in_their_documents():
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} not present")
+    if not SEEDS.is_dir() or not (SHARED / REGULATION).exists():
+        pytest.skip(f"{SEEDS} or {SHARED / REGULATION} not present")
     for entry in _register():
         text = _seed_text(entry["document"])
         for part in quote_parts(entry["quote"]):
@@ -155,8 +165,8 @@ def test_rules_cite_registered_provisions():
 
 
 def test_rule_quotes_occur_in_their_documents():
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} not present")
+    if not SEEDS.is_dir() or not (SHARED / REGULATION).exists():
+        pytest.skip(f"{SEEDS} or {SHARED / REGULATION} not present")
     register = {entry["id"]: entry for entry in _register()}
     for path, policy, rule in _rules():
         document = register[rule["provision"]]["document"]

@@ -236,8 +236,30 @@ def test_older_schema_version_is_refused(store_url):
     with FactStore(store_url) as store:
         with store.engine.begin() as conn:
             conn.execute(update(SchemaMeta).values(value="0"))
-    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 1"):
+    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 2"):
         FactStore(store_url)
+
+
+def test_version_1_store_is_upgraded_in_place(store_url):
+    """A version-1 store (no work_start, no exceptional) opens as version 2 with its records intact."""
+    cadre = dict(_synthetic(1, "U1"), nominations=[{"date": D(2017, 2, 1), "target_rank": "deputy_county",
+                                                   "target_unit": "U1"}])
+    with FactStore(store_url) as store:
+        store.bulk_load([{"id": "U1", "name": "单位一", "kind": "department", "level": "county"}], [cadre])
+        with store.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE cadres DROP COLUMN work_start"))
+            conn.execute(text("ALTER TABLE nominations DROP COLUMN exceptional"))
+            conn.execute(update(SchemaMeta).values(value="1"))
+    with FactStore(store_url) as store:
+        doc = store.cadre("B00001")
+        assert "work_start" not in doc and doc["nominations"][0] == {
+            "date": D(2017, 2, 1), "target_rank": "deputy_county", "target_unit": "U1"}
+        store.upsert([], [dict(cadre, work_start=D(1990, 7, 1),
+                               nominations=[dict(cadre["nominations"][0], exceptional=True)])])
+        doc = store.cadre("B00001")
+        assert doc["work_start"] == D(1990, 7, 1) and doc["nominations"][0]["exceptional"] is True
+        with store.engine.connect() as conn:
+            assert conn.execute(text("SELECT value FROM schema_meta")).scalar() == "2"
 
 
 def test_tables_without_version_are_refused(store_url):

@@ -41,6 +41,7 @@ class Checker:
             self._rule(rule, rule_ids)
         self._strata()
         self._titles()
+        self._exception_cycles()
         for name, param in self.parameters.items():
             if name not in self.used_parameters:
                 self.error("W501", f"parameter '{name}' is not used by any rule", param.loc)
@@ -82,8 +83,8 @@ class Checker:
         specs = self.ps.derived
 
         def refs(spec):
-            paths = list(spec.source) if spec.form == "ratio" else [spec.source]
-            return {p.split(".")[0] for p in paths + [spec.at, spec.since] if p} & set(specs)
+            paths = spec.references() | ({spec.source} if isinstance(spec.source, str) else set())
+            return {p.split(".")[0] for p in paths} & set(specs)
 
         state: dict[str, int] = {}   # 1 visiting, 2 done
 
@@ -111,7 +112,7 @@ class Checker:
                 self.error("E303", f"parameter '{param.name}' on {start}: {error}", param.loc)
 
     def _derived(self, d: m.Derived):
-        if d.form in ("latest", "current", "duration", "count"):
+        if d.form in m.RECORD_FORMS:
             fields = self.catalogue.record_fields(d.source)
             if fields is None:
                 self._unknown(d.source, d.loc, records=True)
@@ -120,18 +121,34 @@ class Checker:
                 self.error("E301", f"'{d.form}' ranges over posts, not '{d.source}'", d.loc)
             if d.where is not None:
                 self._condition(d.where, fields=fields)
-            if d.distinct and d.distinct not in fields:
-                self.error("E201", f"unknown field '{d.distinct}' of {d.source}", d.loc, suggest(d.distinct, fields))
+            for name in d.distinct:
+                self._subject_type(name, d.loc, fields)
+            if d.form in ("some", "every") and d.satisfies is None:
+                self.error("E101", f"'{d.form}' needs 'satisfies': the condition tested on each record's date",
+                           d.loc)
+            if d.satisfies is not None:
+                self._condition(d.satisfies)
         if d.form in ("elapsed", "age"):
-            self._expect_fact(d.source, "date", d.loc)
+            for path in (d.source if isinstance(d.source, tuple) else (d.source,)):
+                self._expect_fact(path, "date", d.loc)
         for ref in (d.at, d.since):
             if ref:
                 self._expect_fact(ref, "date", d.loc)
         if d.form == "ratio":
             for part in d.source:
                 self._expect_fact(part, "integer", d.loc)
+        if d.form == "steps":
+            for part in d.source:
+                self._expect_fact(part, "rank", d.loc)
+        if d.form == "rank":
+            self._rank_of(d.rank)
         if d.within is not None:
             self._period(d.within)
+
+    def _rank_of(self, ref: m.RankOf):
+        self._expect_fact(ref.path, "rank", ref.loc)
+        if ref.step and ref.level:
+            self.error("E103", "a rank is computed with 'step' or 'level', not both", ref.loc)
 
     def _expect_fact(self, path, type_name, loc):
         kind = self.catalogue.resolve(path)
@@ -164,6 +181,13 @@ class Checker:
                 self.error("E401", f"rule '{rule.id}' supersedes itself", rule.loc)
             elif target not in rule_ids:
                 self.error("E204", f"unknown rule id '{target}' in supersedes", rule.loc, suggest(target, rule_ids))
+        for target in rule.exception_to:
+            other = self.ps.rule(target)
+            if other is None:
+                self.error("E204", f"unknown rule id '{target}' in exception_to", rule.loc, suggest(target, rule_ids))
+            elif other.kind not in ("requirement", "exception"):
+                self.error("E301", f"'{target}' is a {other.kind} rule; an exception waives requirements "
+                                   "(or suspends another exception)", rule.loc)
         for cond in (rule.when, rule.applies, rule.met, rule.unmet):
             if cond is not None:
                 self._condition(cond)
@@ -201,6 +225,27 @@ class Checker:
     def _period(self, period: m.Period):
         if isinstance(period.amount, m.ParamRef):
             self._param_of(period.amount, (period.unit,))
+
+    def _exception_cycles(self):
+        """An exception may be the exception to another exception (Catala), never in a cycle."""
+        graph = {r.id: [t for t in r.exception_to] for r in self.ps.rules if r.kind == "exception"}
+        state: dict[str, int] = {}
+        by_id = {r.id: r for r in self.ps.rules}
+
+        def visit(rule_id, trail):
+            if state.get(rule_id) == 2 or rule_id not in graph:
+                return
+            if state.get(rule_id) == 1:
+                cycle = trail[trail.index(rule_id):] + [rule_id]
+                self.error("E405", f"exceptions form a cycle: {' -> '.join(cycle)}", by_id[rule_id].loc)
+                return
+            state[rule_id] = 1
+            for target in graph[rule_id]:
+                visit(target, trail + [rule_id])
+            state[rule_id] = 2
+
+        for rule_id in graph:
+            visit(rule_id, [])
 
     def _strata(self):
         """Order the rules so that 'not' over a conclusion reads it only once it is final."""
@@ -274,8 +319,16 @@ class Checker:
 
     def _value(self, cond: m.Compare, subject: t.Type, fields):
         value = cond.value
+        if isinstance(value, m.RankOf):
+            self._rank_of(value)
+            if subject.name != "rank":
+                self.error("E301", f"'{cond.subject}' ({subject}) is not a rank", cond.loc)
+            if fields is None:
+                self.error("E103", "a computed rank is a value inside 'where'; in a rule condition declare it "
+                                   "as a derived quantity (rank:) and compare with {fact: NAME}", value.loc)
+            return
         if isinstance(value, m.FactRef):
-            other = self._subject_type(value.path, value.loc, fields)
+            other = self._subject_type(value.path, value.loc)   # inside `where` too: a fact of the cadre
             if other is not None and _family(other) != _family(subject):
                 self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with '{value.path}' ({other})",
                            cond.loc)

@@ -12,8 +12,11 @@ from cadre_policy.language.walk import polarised
 
 
 def conclusion(rule: m.Rule) -> str | None:
-    """The fact key a rule asserts when it fires (``finding:CODE`` / ``derived:NAME``); None for requirements."""
-    if rule.kind == "requirement":
+    """The fact key a rule asserts when it fires (``finding:CODE`` / ``derived:NAME``).
+
+    None for requirements and exceptions: they assert nothing (the outcome decision reads them).
+    """
+    if rule.kind not in ("finding", "derive"):
         return None
     return f"{'derived' if rule.kind == 'derive' else 'finding'}:{rule.code}"
 

@@ -244,6 +244,8 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
         if rule.kind in ("finding", "derive"):
             key = f"{'finding' if rule.kind == 'finding' else 'derived'}:{rule.code}"
             tests.append(("fire", conds.pair(rule.when)[0], key))
+        elif rule.kind == "exception":     # asserts nothing: the outcome decision reads whether it holds
+            tests.append(("holds", conds.pair(rule.when)[0], None))
         else:
             applies_yes, applies_no = conds.pair(rule.applies) if rule.applies is not None else (ir.TRUE, ir.FALSE)
             met_yes, met_no = conds.pair(rule.met)
@@ -297,11 +299,8 @@ def _derived_order(policy_set: m.PolicySet, catalogue: Catalogue, fields: dict, 
             return
         seen.add(name)
         spec = specs[name]
-        refs = [spec.at, spec.since]
-        refs += list(spec.source) if spec.form == "ratio" else [spec.source]
-        for ref in refs:
-            if ref:
-                visit(ref.split(".")[0])
+        for ref in sorted(spec.references() | ({spec.source} if isinstance(spec.source, str) else set())):
+            visit(ref.split(".")[0])
         needed.append(spec)
 
     for source, *_ in fields.values():

@@ -57,8 +57,9 @@ COMPUTED_FIELDS: dict[str, str] = {"age": "年龄（周岁）", "promotion": "�
                                    "target_rank": "拟任职务层次", "nominated": "已被提名"}
 BRIEF: dict[str, str] = {"cadre": "", "age": "年龄"}      # a checklist line leaves the cadre implied
 #: A determination's eligibility: the word and the colour it is shown in.
-ELIGIBILITY: dict[str, tuple[str, str]] = {"eligible": ("符合", "green"), "ineligible": ("不符合", "red"),
-                                           "pending": ("待定（资料不全）", "yellow")}
+ELIGIBILITY: dict[str, tuple[str, str]] = {
+    "eligible": ("符合", "green"), "ineligible": ("不符合", "red"), "pending": ("待定（资料不全）", "yellow"),
+    "exception_required": ("须按例外程序（破格、越级或“一般应当”未满足）", "magenta")}
 
 
 def fact_words(path: str, derived: dict, brief: bool = False) -> list[str]:

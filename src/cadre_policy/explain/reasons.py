@@ -26,6 +26,11 @@ def display(value, kind=None) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
+        if "start" in value and "title" in value:      # a post names itself: when, where, what
+            unit = value.get("unit") or {}
+            return " ".join(str(p) for p in (value["start"].isoformat() if isinstance(value["start"], date)
+                                             else value["start"], unit.get("name") or unit.get("id"),
+                                             value["title"]) if p)
         return value.get("id") or value.get("title") or "…"
     if isinstance(value, (list, tuple)):
         return ", ".join(str(display(v)) for v in value)
@@ -47,15 +52,40 @@ def _threshold(cond, evaluator: Evaluator, scope: dict):
     return display(value.raw)
 
 
-def because(cond, scope: dict, evaluator: Evaluator) -> list[dict]:
-    """The leaves of a condition with their values and whether each held (None: unknown)."""
+def decisive(node, result, holds) -> list:
+    """The parts of an ``all`` / ``any`` that decided its ``result`` (True, False, None = unknown).
+
+    A true ``any``: the first branch that held; a false ``all``: the parts that failed; an
+    unknown one: the unknown parts; a true ``all`` or a false ``any``: every part.
+    """
+    results = [(item, holds(item)) for item in node.items]
+    if isinstance(node, m.Any) and result is True:
+        return [next(item for item, r in results if r is True)]
+    if isinstance(node, m.All) and result is False:
+        return [item for item, r in results if r is False]
+    if result is None:
+        return [item for item, r in results if r is None]
+    return [item for item, _ in results]
+
+
+def because(cond, scope: dict, evaluator: Evaluator, provision: str | None = None,
+            deciding: bool = True) -> list[dict]:
+    """What decided a condition: its deciding comparisons (every one with ``deciding=False``), as data.
+
+    Each entry has ``fact``, ``value``, ``op`` (the word the author wrote: 超过, 以上, eq, ...),
+    ``threshold``, ``holds`` (True, False, None = unknown), ``negated`` when read through a
+    ``not``, and ``provision`` when given; renderers phrase it. The what-if pairs every
+    comparison of both sides (``deciding=False``) and reports those that differ.
+    """
     out: list[dict] = []
     if cond is None:
         return out
 
     def walk(node, negated=False):
         if isinstance(node, (m.All, m.Any)):
-            for item in node.items:
+            items = decisive(node, evaluator.holds(node, scope), lambda c: evaluator.holds(c, scope)) \
+                if deciding else node.items
+            for item in items:
                 walk(item, negated)
             return
         if isinstance(node, m.Not):
@@ -82,6 +112,8 @@ def because(cond, scope: dict, evaluator: Evaluator) -> list[dict]:
         entry["holds"] = holds
         if negated:
             entry["negated"] = True
+        if provision:
+            entry["provision"] = provision
         out.append(entry)
 
     walk(cond)

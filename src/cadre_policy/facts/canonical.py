@@ -86,7 +86,8 @@ _BUILDERS = {
     "posts": _post,
     "appraisals": _appraisal,
     "reviews": _review,
-    "nominations": _dated(("date", "target_rank", "target_unit")),
+    "nominations": lambda raw: dict(_dated(("date", "target_rank", "target_unit"))(raw),
+                                    **({"exceptional": True} if raw.get("exceptional") else {})),
     "polls": _dated(("date", "approve", "total")),
     "opinions": _dated(("department", "date", "adverse")),
     "assessments": _dated(("date", "kind", "prominent_problems")),
@@ -104,6 +105,8 @@ def canonical_cadre(raw: dict) -> dict:
     """
     doc = {"id": raw["id"], "name": raw["name"], "gender": raw["gender"],
            "birth_date": to_date(raw["birth_date"]), "party": raw["party"]}
+    if raw.get("work_start") is not None:
+        doc["work_start"] = to_date(raw["work_start"])
     _copy(raw, CADRE_OPTIONAL, doc)
     rec = raw.get("recruitment")
     if rec is not None:

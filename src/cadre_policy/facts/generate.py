@@ -235,6 +235,8 @@ class _CadreFactory:
         start = min(start, as_of - 30)
         posts, principal = self._posts(unit, rank, start)
         doc["posts"] = posts
+        if rng.random() < 0.85:    # 参加工作时间: usually on record, sometimes before the first post
+            doc["work_start"] = dt.date.fromordinal(start - (rng.randrange(1, 900) if rng.random() < 0.3 else 0))
         if rank >= 3:
             doc["management"] = "city"
         elif principal and unit["level"] != "city":
@@ -331,8 +333,12 @@ class _CadreFactory:
         date = as_of - rng.randrange(30, 180)
         park = rng.random() < 0.25
         target = rng.choice(self.pools.parks) if park else unit
-        doc["nominations"].append({"date": dt.date.fromordinal(date), "target_rank": RANKS[rank + 1],
-                                   "target_unit": target["id"]})
+        skip = 1 if rank < 3 and rng.random() < 0.1 else 0      # 越级: two rungs up
+        nomination = {"date": dt.date.fromordinal(date), "target_rank": RANKS[rank + 1 + skip],
+                      "target_unit": target["id"]}
+        if rng.random() < 0.15:
+            nomination["exceptional"] = True                     # 破格
+        doc["nominations"].append(nomination)
         if rng.random() < 0.85:
             total = rng.randint(30, 60)
             approve = min(total, round(total * rng.uniform(0.55, 0.97)))

@@ -172,6 +172,9 @@ class _Checker:
         for i, c in _items(doc.data, "cadres"):
             base = ["cadres", i]
             birth = _date(c.get("birth_date"))
+            work_start = _date(c.get("work_start"))
+            if work_start and birth and work_start < birth:
+                add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
             if isinstance(c.get("recruitment"), dict):
                 self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
             for j, p in _items(c, "posts"):
@@ -188,36 +191,27 @@ class _Checker:
                 year, date = _int(a.get("year")), _date(a.get("date"))
                 if year is None:
                     continue
-                if year in years:
-                    add(doc.issue(path + ["year"], f"duplicate appraisal year {year} "
-                                                   f"(also appraisals[{years[year]}])"))
-                years.setdefault(year, j)
+                _once(years, year, j, lambda first: add(doc.issue(
+                    path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
                 if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
                     add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
             review_dates: dict[dt.date, int] = {}
             for j, r in _items(c, "reviews"):
                 path = base + ["reviews", j]
-                day = _date(r.get("date"))
-                if day in review_dates:
-                    # which one is "the latest review" would depend on list order
-                    add(doc.issue(path + ["date"], f"duplicate review date {day} "
-                                                   f"(also reviews[{review_dates[day]}])"))
-                elif day is not None:
-                    review_dates[day] = j
+                review_date = _date(r.get("date"))
+                # two on one date: which is "the latest review" would depend on list order
+                _once(review_dates, review_date, j, lambda first: add(doc.issue(
+                    path + ["date"], f"duplicate review date {review_date} (also reviews[{first}])")))
                 total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
                 if total is not None and dissatisfied is not None and dissatisfied > total:
                     add(doc.issue(path + ["dissatisfied"],
                                   f"dissatisfied {dissatisfied} is greater than total {total}"))
                 stages: dict[str, int] = {}
-                review_date = _date(r.get("date"))
                 for k, rc in _items(r, "rectification"):
                     rpath = path + ["rectification", k]
                     stage = _str(rc.get("stage"))
-                    if stage in stages:
-                        add(doc.issue(rpath + ["stage"], f"duplicate rectification stage '{stage}' "
-                                                         f"(also rectification[{stages[stage]}])"))
-                    elif stage is not None:
-                        stages[stage] = k
+                    _once(stages, stage, k, lambda first: add(doc.issue(
+                        rpath + ["stage"], f"duplicate rectification stage '{stage}' (also rectification[{first}])")))
                     date = _date(rc.get("date"))
                     if date and review_date and date < review_date:
                         add(doc.issue(rpath + ["date"],
@@ -229,6 +223,16 @@ class _Checker:
                 if approve is not None and total is not None and approve > total:
                     add(doc.issue(base + ["polls", j, "approve"],
                                   f"approve {approve} is greater than total {total}"))
+
+
+def _once(seen: dict, key, index: int, report) -> None:
+    """Keep the first index of ``key``; call ``report(first index)`` for a later duplicate."""
+    if key is None:
+        return
+    if key in seen:
+        report(seen[key])
+    else:
+        seen[key] = index
 
 
 def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:

@@ -17,7 +17,8 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Bump when the tables change; a database with another value is refused.
-SCHEMA_VERSION = 1
+# 2: cadres.work_start and nominations.exceptional (a version-1 store is upgraded in place: see store.py)
+SCHEMA_VERSION = 2
 
 ID_LEN = 64
 
@@ -83,6 +84,7 @@ class Cadre(Base):
     name: Mapped[str] = mapped_column(_text(100))
     gender: Mapped[str] = mapped_column(String(16))
     birth_date: Mapped[dt.date] = mapped_column(Date)
+    work_start: Mapped[dt.date | None] = mapped_column(Date)
     party: Mapped[str] = mapped_column(String(16))
     ethnicity: Mapped[str | None] = mapped_column(_text(50))
     education: Mapped[str | None] = mapped_column(String(16))
@@ -167,6 +169,7 @@ class Nomination(Base):
     date: Mapped[dt.date] = mapped_column(Date)
     target_rank: Mapped[str] = mapped_column(String(32))
     target_unit: Mapped[str] = mapped_column(_id_type())
+    exceptional: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Poll(Base):

@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, exists,
-                        func, insert, inspect, or_, select, type_coerce, update)
+                        func, insert, inspect, or_, select, text, type_coerce, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -65,7 +65,7 @@ def _unit_doc(r) -> dict:
 def _cadre_row(c: dict) -> dict:
     rec = c.get("recruitment") or {}
     return {"id": c["id"], "name": c["name"], "gender": c["gender"], "birth_date": c["birth_date"],
-            "party": c["party"], "ethnicity": c.get("ethnicity"), "education": c.get("education"),
+            "work_start": c.get("work_start"), "party": c["party"], "ethnicity": c.get("ethnicity"), "education": c.get("education"),
             "native_region": c.get("native_region"), "management": c.get("management"),
             "reserve": c.get("reserve"), "recruitment_date": rec.get("date"),
             "recruitment_fresh_graduate": rec.get("fresh_graduate"),
@@ -75,6 +75,8 @@ def _cadre_row(c: dict) -> dict:
 def _cadre_doc(r) -> dict:
     doc = {"id": r.id, "name": r.name, "gender": r.gender, "birth_date": r.birth_date,
            "party": r.party}
+    if r.work_start is not None:
+        doc["work_start"] = r.work_start
     for key in ("ethnicity", "education", "native_region", "management", "reserve"):
         value = getattr(r, key)
         if value is not None:
@@ -144,7 +146,16 @@ def _bools(doc_fn: Callable, *keys: str):
     return doc
 
 
-_nom_row, _nom_doc = _plain("date", "target_rank", "target_unit")
+def _nom_row(cid, seq, n):
+    return {"cadre_id": cid, "seq": seq, "date": n["date"], "target_rank": n["target_rank"],
+            "target_unit": n["target_unit"], "exceptional": bool(n.get("exceptional"))}
+
+
+def _nom_doc(r) -> dict:
+    doc = {"date": r.date, "target_rank": r.target_rank, "target_unit": r.target_unit}
+    if r.exceptional:
+        doc["exceptional"] = True
+    return doc
 _poll_row, _poll_doc = _plain("date", "approve", "total")
 _op_row, _op_doc = _plain("department", "date", "adverse")
 _as_row, _as_doc = _plain("date", "kind", "prominent_problems")
@@ -160,6 +171,15 @@ _RECORDS = (
     ("assessments", Assessment.__table__, "date", _as_row, _bools(_as_doc, "prominent_problems")),
 )
 _RECORD_TABLES = tuple(t for _, t, _, _, _ in _RECORDS) + (_rect,)
+
+
+def _upgrade_from_1(conn: Connection) -> None:
+    """Version 1 lacks two optional columns whose absence means what version 1 meant (no 参加工作时间,
+    not 破格): add them, in the caller's transaction, and record version 2."""
+    for table, column in ((Cadre.__table__, "work_start"), (Nomination.__table__, "exceptional")):
+        kind = table.c[column].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}"))
+    conn.execute(update(_meta).where(_meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
 def _cadre_rows(doc: dict, out: dict) -> None:
@@ -441,6 +461,9 @@ class FactStore:
             if _meta.name in present:
                 version = conn.execute(select(_meta.c.value)
                                        .where(_meta.c.key == "schema_version")).scalar()
+                if version == "1":
+                    _upgrade_from_1(conn)
+                    version = str(SCHEMA_VERSION)
                 if version != str(SCHEMA_VERSION):
                     raise SchemaVersionError(
                         f"database {self.url} has fact-store schema version {version}, this program "

@@ -5,7 +5,7 @@ from cadre_policy.language import types as t
 from cadre_policy.language.model import Derived
 
 RESULT_TYPES = {"duration": t.DURATION, "count": t.INTEGER, "elapsed": t.DURATION, "ratio": t.FRACTION,
-                "age": t.INTEGER}
+                "age": t.INTEGER, "every": t.BOOLEAN, "rank": t.RANK, "steps": t.INTEGER}
 
 
 class Catalogue:
@@ -25,7 +25,7 @@ class Catalogue:
             return None
         self._resolving.add(name)
         spec = self.derived[name]
-        if spec.form in ("latest", "current"):
+        if spec.form in ("latest", "first", "current", "some"):
             source = self.resolve(spec.source)
             result = t.record(source.record, source.fields) if source and source.name == "records" else None
         else:

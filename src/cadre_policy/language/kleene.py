@@ -81,8 +81,10 @@ def compare(op: str, left, right) -> bool:
 class Evaluator:
     """Evaluates model conditions against a scope of Python values."""
 
-    def __init__(self, resolve_type, params: dict, as_of: date, asserted=frozenset(), param_specs=None):
+    def __init__(self, resolve_type, params: dict, as_of: date, asserted=frozenset(), param_specs=None,
+                 fact_type=None):
         self.resolve_type = resolve_type      # path -> Type
+        self.fact_type = fact_type or resolve_type   # path -> Type of the cadre's facts (inside `where`)
         self.params = params
         self.param_specs = param_specs or {}
         self.as_of = as_of
@@ -98,11 +100,19 @@ class Evaluator:
     def months(self, period: m.Period) -> int:
         return months(period, self.params)
 
-    def value_of(self, cond: m.Compare, scope: dict, kind: t.Type):
-        """The right-hand side of a comparison, comparable with the subject."""
+    def value_of(self, cond: m.Compare, scope: dict, kind: t.Type, outer: dict | None = None):
+        """The right-hand side of a comparison, comparable with the subject.
+
+        ``outer`` is the cadre's scope when ``scope`` is one record (inside ``where``): ``fact:``
+        and computed-rank values read the cadre's facts there.
+        """
         value = cond.value
+        facts = scope if outer is None else outer
         if isinstance(value, m.FactRef):
-            return sort_key(lookup(scope, value.path), self.resolve_type(value.path))
+            kind_of = self.fact_type if outer is not None else self.resolve_type
+            return sort_key(lookup(facts, value.path), kind_of(value.path))
+        if isinstance(value, m.RankOf):
+            return sort_key(rank_of(value, facts), t.RANK)
         if isinstance(value, m.Period):
             return periods.threshold(self.months(value))
         if isinstance(value, m.ParamRef):
@@ -153,20 +163,27 @@ class Evaluator:
         return compare(cond.op, left, right)
 
 
+def rank_of(ref: m.RankOf, scope: dict) -> str | None:
+    """The rank a computed-rank value names on ``scope`` (None when its fact is missing)."""
+    rank = lookup(scope, ref.path)
+    return t.rank_at_level(rank, ref.level) if ref.level else t.rank_step(rank, ref.step)
+
+
 def compile_predicate(cond, evaluator: Evaluator):
-    """A fast three-valued test of one record, equivalent to ``evaluator.holds(cond, record)``.
+    """A fast three-valued test ``f(record, cadre_scope)``, equivalent to ``evaluator.holds(cond, record)``.
 
     Derived quantities filter every record of every cadre, so their ``where`` conditions
-    are turned into closures once, with constants resolved and typed in advance.
+    are turned into closures once, with constants resolved and typed in advance. A value
+    ``{fact: …}`` or ``{rank: …}`` reads the cadre's scope (the second argument).
     """
     if isinstance(cond, (m.All, m.Any)):
         parts = [compile_predicate(c, evaluator) for c in cond.items]
         stop = False if isinstance(cond, m.All) else True
 
-        def combined(record):
+        def combined(record, outer=None):
             unknown = False
             for part in parts:
-                result = part(record)
+                result = part(record, outer)
                 if result is stop:
                     return stop
                 unknown = unknown or result is None
@@ -174,10 +191,19 @@ def compile_predicate(cond, evaluator: Evaluator):
         return combined
     if isinstance(cond, m.Not):
         inner = compile_predicate(cond.item, evaluator)
-        return lambda record: (lambda r: None if r is None else not r)(inner(record))
+        return lambda record, outer=None: (lambda r: None if r is None else not r)(inner(record, outer))
     if isinstance(cond, m.Present):
         path, present = cond.subject, cond.present
-        return lambda record: (lookup(record, path) is not None) == present
+        return lambda record, outer=None: (lookup(record, path) is not None) == present
+    if isinstance(cond, m.Compare) and isinstance(cond.value, (m.FactRef, m.RankOf)):
+        kind = evaluator.resolve_type(cond.subject)
+        field, op = cond.subject, cond.op
+
+        def compare_with_fact(record, outer=None):
+            left = sort_key(lookup(record, field), kind)
+            right = evaluator.value_of(cond, record, kind, outer or {})
+            return None if left is None or right is None else compare(op, left, right)
+        return compare_with_fact
     if isinstance(cond, m.Compare) and not cond.ratio_of and not isinstance(cond.value, m.FactRef):
         kind = evaluator.resolve_type(cond.subject)
         right = evaluator.value_of(cond, {}, kind)
@@ -187,11 +213,11 @@ def compile_predicate(cond, evaluator: Evaluator):
 
         nested = "." in field
 
-        def compare_field(record):
+        def compare_field(record, outer=None):
             value = lookup(record, field) if nested else record.get(field)
             if value is None:
                 return None
             left = value if plain else sort_key(value, kind)
             return None if left is None else compare(op, left, right)
         return compare_field
-    return lambda record: evaluator.holds(cond, record)
+    return lambda record, outer=None: evaluator.holds(cond, record)

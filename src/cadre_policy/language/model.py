@@ -41,6 +41,16 @@ class FactRef:
 
 
 @dataclass(frozen=True)
+class RankOf:
+    """A rank computed from a rank fact: ``step`` rungs up (+) or down (-) the ladder, or the
+    ``level`` rank (deputy | principal) of the same level (乡科级, 县处级, 厅局级)."""
+    path: str
+    step: int = 0
+    level: str = ""
+    loc: Location = field(default_factory=Location, compare=False)
+
+
+@dataclass(frozen=True)
 class Period:
     """``{years: N}`` or ``{months: N}``; ``amount`` is a Literal int or a ParamRef."""
     unit: str
@@ -135,20 +145,57 @@ class Parameter:
         return current
 
 
+RECORD_FORMS = ("latest", "first", "current", "duration", "count", "some", "every")
+
+
 @dataclass(frozen=True)
 class Derived:
     name: str
     title: str
-    form: str                    # latest current duration count elapsed ratio age
-    source: object               # records path, date-fact path, or (num, den) paths
-    where: object = None         # a condition over record fields
+    form: str                    # latest first current duration count some every elapsed ratio age rank steps
+    source: object               # records path; date-fact path(s) (elapsed: the first on record); (a, b) paths
+    where: object = None         # a condition over record fields (``fact:`` values read the cadre's facts)
     at: str | None = None
     since: str | None = None
     within: Period | None = None
-    distinct: str | None = None
+    distinct: tuple = ()         # fields whose combination tells records apart (a position: unit.id + title)
     note: str = ""
     policy: str = ""
     loc: Location = field(default_factory=Location, compare=False)
+    satisfies: object = None     # some / every: the condition tested on each record's own date
+    rank: RankOf | None = None   # rank: the rank computed
+
+    def references(self) -> set[str]:
+        """The fact paths this quantity reads besides its records (for ordering and cycles)."""
+        paths = set(self.source) if isinstance(self.source, tuple) else {self.source}
+        paths |= {p for p in (self.at, self.since) if p}
+        if self.form in RECORD_FORMS:
+            paths.discard(self.source)
+        paths |= set(condition_facts(self.where, record=True)) | set(condition_facts(self.satisfies))
+        return {p for p in paths if p}
+
+    def conditions(self) -> tuple:
+        """The conditions of the quantity (``where``, ``satisfies``), for walkers over parameters."""
+        return tuple(c for c in (self.where, self.satisfies) if c is not None)
+
+
+def condition_facts(cond, record: bool = False):
+    """The cadre fact paths a condition reads (inside ``where``, only its ``fact:`` values)."""
+    if cond is None:
+        return
+    if isinstance(cond, (All, Any)):
+        for item in cond.items:
+            yield from condition_facts(item, record)
+    elif isinstance(cond, Not):
+        yield from condition_facts(cond.item, record)
+    elif isinstance(cond, Asserted):
+        return
+    else:
+        if not record:
+            yield from (cond.ratio_of or (cond.subject,)) if isinstance(cond, Compare) else (cond.subject,)
+        value = getattr(cond, "value", None)
+        if isinstance(value, (FactRef, RankOf)):
+            yield value.path
 
 
 @dataclass(frozen=True)
@@ -178,6 +225,8 @@ class Rule:
     in_force: InForce | None = None
     order: int = 0               # position in the policy set, for stable reports
     loc: Location = field(default_factory=Location, compare=False)
+    strength: str = "required"   # requirement: required (应当) | normally (一般应当, 原则上)
+    exception_to: tuple = ()     # exception: the rules whose unmet it waives while `when` holds
 
 
 @dataclass(frozen=True)

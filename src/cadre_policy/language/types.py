@@ -4,6 +4,42 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 RANKS = ("clerk", "deputy_section", "section", "deputy_county", "county", "deputy_prefecture", "prefecture")
+# The levels (级) of the ladder, each a deputy (副职) and a principal (正职) rank; 科员 belongs to none.
+LEVELS_OF_RANK = {"deputy_section": ("township_section", "deputy"), "section": ("township_section", "principal"),
+                  "deputy_county": ("county_division", "deputy"), "county": ("county_division", "principal"),
+                  "deputy_prefecture": ("prefecture_bureau", "deputy"),
+                  "prefecture": ("prefecture_bureau", "principal")}
+
+
+def rank_step(rank: str | None, step: int) -> str | None:
+    """The rank ``step`` rungs up (+) or down (-) the ladder; None off either end.
+
+    >>> rank_step("deputy_county", -1), rank_step("prefecture", 1)
+    ('section', None)
+    """
+    if rank not in RANKS:
+        return None
+    index = RANKS.index(rank) + step
+    return RANKS[index] if 0 <= index < len(RANKS) else None
+
+
+def rank_at_level(rank: str | None, role: str) -> str | None:
+    """The ``role`` (deputy | principal) rank of the same level as ``rank``; None for 科员.
+
+    >>> rank_at_level("county", "deputy"), rank_at_level("section", "principal"), rank_at_level("clerk", "deputy")
+    ('deputy_county', 'section', None)
+    """
+    level = LEVELS_OF_RANK.get(rank)
+    return next((r for r, (lv, ro) in LEVELS_OF_RANK.items() if level and lv == level[0] and ro == role), None)
+
+
+def rank_steps(low: str | None, high: str | None) -> int | None:
+    """Rungs from ``low`` up to ``high`` (negative when ``high`` is lower)."""
+    if low not in RANKS or high not in RANKS:
+        return None
+    return RANKS.index(high) - RANKS.index(low)
+
+
 EDUCATION = ("secondary", "college", "bachelor", "master", "doctor")
 GRADES = ("excellent", "competent", "basically_competent", "incompetent")
 UNIT_KINDS = ("party_committee", "government", "department", "court", "procuratorate", "public_security",
@@ -85,12 +121,13 @@ REVIEW = record("review", {
     "date": DATE, "total": INTEGER, "dissatisfied": INTEGER,
     "rectification": records("rectification", RECTIFICATION.fields),
 })
-NOMINATION = record("nomination", {"date": DATE, "target_rank": RANK, "target_unit": UNIT})
+NOMINATION = record("nomination", {"date": DATE, "target_rank": RANK, "target_unit": UNIT, "exceptional": BOOLEAN})
 POLL = record("poll", {"date": DATE, "approve": INTEGER, "total": INTEGER})
 OPINION = record("opinion", {"department": enum(*DEPARTMENTS), "date": DATE, "adverse": BOOLEAN})
 ASSESSMENT = record("assessment", {"date": DATE, "kind": enum("special", "annual"), "prominent_problems": BOOLEAN})
 CADRE = record("cadre", {
-    "id": TEXT, "name": TEXT, "gender": enum("male", "female"), "birth_date": DATE, "age": INTEGER,
+    "id": TEXT, "name": TEXT, "gender": enum("male", "female"), "birth_date": DATE, "work_start": DATE,
+    "age": INTEGER,
     "party": enum("cpc", "non_cpc"), "ethnicity": TEXT, "education": enum(*EDUCATION, ordered=True),
     "native_region": TEXT, "management": enum("county", "city"), "reserve": enum("none", "section", "county"),
 })

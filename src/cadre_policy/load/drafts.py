@@ -45,7 +45,8 @@ def is_draft_text(text: str) -> bool:
     """True when YAML text is a draft: its schema line names draft.schema.json, or it has draft keys."""
     if "draft.schema.json" in text.split("\n", 1)[0]:
         return True
-    return any(line.startswith(("replace:", "disable:", "add:")) for line in text.splitlines())
+    return any(line.startswith(("replace:", "disable:", "add:", "outcomes:", "provisions:"))
+               for line in text.splitlines())
 
 
 @dataclass(frozen=True)
@@ -62,13 +63,15 @@ class Draft:
     disabled: tuple = ()          # rule ids
     derived: tuple = ()           # derived names added or replaced
     sets: dict = field(default_factory=dict)   # --set NAME -> raw text
+    document: tuple = ()          # a new document's own outcome codes and provision ids
 
     def describe(self) -> list[str]:
         """One line per change, for report headers."""
         lines = []
         for what, items in (("parameters", self.parameters), ("replaced rules", self.replaced),
                             ("added rules", self.added), ("disabled rules", self.disabled),
-                            ("derived quantities", self.derived)):
+                            ("derived quantities", self.derived),
+                            ("new outcome codes and provisions", self.document)):
             if items:
                 lines.append(f"{what}: {', '.join(items)}")
         for name, raw in self.sets.items():
@@ -231,11 +234,37 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         new_policies.append(dataclasses.replace(base, parameters=tuple(parts["parameters"]),
                                                 derived=tuple(parts["derived"]), rules=tuple(parts["rules"])))
     new_policies.sort(key=lambda p: order.get(p.id, len(order)))
+    outcomes, provisions = _document(data, positions, baseline, diagnostics)
     digest = hashlib.sha256((baseline.digest + "\0" + text).encode("utf-8")).hexdigest()
-    draft_set = dataclasses.replace(baseline, policies=tuple(new_policies), digest="sha256:" + digest)
+    draft_set = dataclasses.replace(baseline, policies=tuple(new_policies), digest="sha256:" + digest,
+                                    outcomes=outcomes, provisions=provisions)
     draft = Draft(draft_id, data["title"], display, in_force, data.get("note", ""), tuple(changed_params),
-                  tuple(replaced), tuple(added), tuple(disabled), tuple(changed_derived))
+                  tuple(replaced), tuple(added), tuple(disabled), tuple(changed_derived),
+                  document=tuple([c for part in ("findings", "requirements")
+                                  for c in ((data.get("outcomes") or {}).get(part) or {})]
+                                 + [p["id"] for p in data.get("provisions") or []]))
     return draft_set, draft
+
+
+def _document(data: dict, positions, baseline: m.PolicySet, diagnostics: list):
+    """The outcome catalogue and register with a new document's own codes and provisions added."""
+    outcomes = baseline.outcomes
+    new = data.get("outcomes") or {}
+    merged = {}
+    for part in ("findings", "requirements"):
+        merged[part] = dict(getattr(outcomes, part))
+        for code, entry in (new.get(part) or {}).items():
+            if code in merged[part]:
+                diagnostics.append(Diagnostic("E205", f"{part[:-1]} code '{code}' is already in outcomes.yaml",
+                                              positions.at(("outcomes", part, code), key=True)))
+            merged[part][code] = entry
+    provisions = dict(baseline.provisions)
+    for i, entry in enumerate(data.get("provisions") or []):
+        if entry["id"] in provisions:
+            diagnostics.append(Diagnostic("E205", f"provision '{entry['id']}' is already in provisions.yaml",
+                                          positions.at(("provisions", i, "id"))))
+        provisions[entry["id"]] = entry
+    return m.Outcomes(merged["findings"], merged["requirements"], outcomes.determinations), provisions
 
 
 def _put(items: list, new, same) -> None:

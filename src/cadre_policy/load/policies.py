@@ -17,6 +17,8 @@ from cadre_policy.language import model as m
 from cadre_policy.diagnostics import Diagnostic, Location, suggest
 from cadre_policy.load.positioned import Positions, load_yaml
 
+DERIVED_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "elapsed", "ratio", "age",
+                 "rank", "steps")
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
@@ -82,12 +84,13 @@ _DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 
 
 def _rule_form(rule: dict, path, positions: Positions) -> Diagnostic:
-    """Why a rule fits none of its three forms, said about what it has."""
-    kinds = [k for k in ("finding", "requirement", "derive") if k in rule]
+    """Why a rule fits none of its four forms, said about what it has."""
+    kinds = [k for k in ("finding", "requirement", "derive", "exception_to") if k in rule]
     if len(kinds) != 1:
         found = f"; found {' and '.join(kinds)}" if kinds else ""
         return Diagnostic("E101", "a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' "
-                                  f"(with 'met'), 'derive' (with 'when'){found}", positions.at(path))
+                                  f"(with 'met'), 'derive' (with 'when'), 'exception_to' (with 'when'){found}",
+                          positions.at(path))
     if kinds == ["requirement"]:
         if "when" in rule:
             return Diagnostic("E101", "a requirement states its condition in 'met' (and where it applies in "
@@ -196,8 +199,13 @@ class _Builder:
                 return m.ParamRef(raw["param"], loc, self.policy_id)
             if "fact" in raw:
                 return m.FactRef(raw["fact"], loc)
+            if "rank" in raw:
+                return self.rank_of(raw, path)
             return self.period(raw, path)
         return m.Literal(raw, loc)
+
+    def rank_of(self, raw, path) -> m.RankOf:
+        return m.RankOf(raw["rank"], raw.get("step", 0), raw.get("level", ""), self.loc(path))
 
     def period(self, raw, path) -> m.Period:
         unit = next(iter(raw))
@@ -264,21 +272,29 @@ class _Builder:
                            raw.get("note", ""), raw.get("open", False), self.pos.at(path, key=True))
 
     def derived(self, name, raw, path) -> m.Derived:
-        forms = [f for f in ("latest", "current", "duration", "count", "elapsed", "ratio", "age") if f in raw]
+        forms = [f for f in DERIVED_FORMS if f in raw]
         if len(forms) != 1:
             self.diagnostics.append(Diagnostic(
-                "E101", f"derived quantity '{name}' needs exactly one of latest, current, duration, count, "
-                        f"elapsed, ratio, age; found {forms or 'none'}", self.loc(path)))
+                "E101", f"derived quantity '{name}' needs exactly one of {', '.join(DERIVED_FORMS)}; "
+                        f"found {forms or 'none'}", self.loc(path)))
             forms = forms or ["latest"]
         form = forms[0]
-        source = tuple(raw[form]) if form == "ratio" else raw.get(form)
+        source = raw.get(form)
+        if isinstance(source, list):       # ratio, steps: two facts; elapsed: the first date on record
+            source = tuple(source)
         where = self.condition(raw["where"], path + ("where",), record=True) if "where" in raw else None
+        satisfies = self.condition(raw["satisfies"], path + ("satisfies",)) if "satisfies" in raw else None
         within = self.period(raw["within"], path + ("within",)) if "within" in raw else None
+        distinct = raw.get("distinct") or ()
+        distinct = (distinct,) if isinstance(distinct, str) else tuple(distinct)
+        rank = self.rank_of({"rank": source, "step": raw.get("step", 0), "level": raw.get("level", "")},
+                            path + ("rank",)) if form == "rank" else None
         return m.Derived(name, raw["title"], form, source, where, raw.get("at"), raw.get("since"), within,
-                         raw.get("distinct"), raw.get("note", ""), self.policy_id, self.pos.at(path, key=True))
+                         distinct, raw.get("note", ""), self.policy_id, self.pos.at(path, key=True),
+                         satisfies, rank)
 
     def rule(self, raw, path, order) -> m.Rule:
-        kind = next(k for k in ("finding", "requirement", "derive") if k in raw)
+        kind = next(k for k in ("finding", "requirement", "derive", "exception_to") if k in raw)
         cond = {k: self.condition(raw[k], path + (k,)) for k in ("when", "applies", "met", "unmet") if k in raw}
         until = None
         if "until" in raw:
@@ -287,10 +303,14 @@ class _Builder:
             plus = m.ParamRef(plus["param"], self.loc(plus_path), self.policy_id) if "param" in plus else self.period(plus, plus_path)
             until = m.Until(raw["until"]["fact"], plus, self.loc(path + ("until",)))
         in_force = self.in_force(raw["in_force"], path + ("in_force",)) if "in_force" in raw else None
-        return m.Rule(raw["id"], raw["title"], raw["provision"], raw["quote"], kind, raw[kind], self.policy_id,
+        if kind == "exception_to":
+            kind, code = "exception", raw["id"]
+        else:
+            code = raw[kind]
+        return m.Rule(raw["id"], raw["title"], raw["provision"], raw["quote"], kind, code, self.policy_id,
                       raw.get("section", ""), raw.get("note", ""), cond.get("when"), cond.get("applies"),
                       cond.get("met"), cond.get("unmet"), until, tuple(raw.get("supersedes", ())), in_force,
-                      order, self.loc(path))
+                      order, self.loc(path), raw.get("strength", "required"), tuple(raw.get("exception_to", ())))
 
 
     def in_force(self, raw, path) -> m.InForce:

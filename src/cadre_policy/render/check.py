@@ -34,7 +34,7 @@ def value_label(path: str, value: str) -> str:
         return "是" if value == "true" else "否"
     return labels.value(kind, value)
 
-RESULT_MARK = {"met": ("✓", "green"), "unmet": ("✗", "red"), "unknown": ("?", "yellow")}
+RESULT_MARK = {"met": ("✓", "green"), "unmet": ("✗", "red"), "unknown": ("?", "yellow"), "waived": ("⊘", "magenta")}
 
 
 def source_of(policy_set: PolicySet, rule: Rule) -> dict:
@@ -65,9 +65,11 @@ def to_json(result: CadreResult, policy_set: PolicySet) -> dict:
     for name, det in result.determinations.items():
         out[name] = {
             "target_rank": det.get("target_rank"), "eligibility": det["eligibility"],
-            "requirements": [{"code": r.code, "result": r.result, "rule": r.rule.id, "provision": r.rule.provision,
-                              "title": policy_set.outcomes.requirements.get(r.code, {}).get("title", r.code),
-                              "because": r.because} for r in det["requirements"]]}
+            "requirements": [dict({"code": r.code, "result": r.result, "rule": r.rule.id,
+                                   "provision": r.rule.provision, "strength": r.strength,
+                                   "title": policy_set.outcomes.requirements.get(r.code, {}).get("title", r.code),
+                                   "because": r.because}, **({"waived_by": r.waived_by} if r.waived_by else {}))
+                             for r in det["requirements"]]}
     out.setdefault("promotion", {"target_rank": None, "eligibility": "eligible", "requirements": []})
     return out
 

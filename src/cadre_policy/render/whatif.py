@@ -14,6 +14,7 @@ from cadre_policy.language.model import PolicySet
 from cadre_policy.whatif.run import WhatIfResult
 
 KEY_TITLES = {"promotion:eligible": "提拔：符合", "promotion:pending": "提拔：待定",
+              "promotion:exception_required": "提拔：须按例外（破格、越级或“一般应当”未满足）",
               "promotion:ineligible": "提拔：不符合"}
 
 

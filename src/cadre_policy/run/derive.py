@@ -13,7 +13,7 @@ from functools import partial
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
-from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup
+from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup, rank_of
 from cadre_policy.language.parameters import months
 from cadre_policy.language.posts import covers, current_post
 
@@ -74,7 +74,8 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
     scope["reviews"] = reviews
     for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment")):
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
-    scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")))
+    scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")),
+                                 exceptional=bool(n.get("exceptional")))     # 破格: false unless the record says so
                             for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
     current = current_post(scope["posts"], as_of)
     open_nominations = [n for n in scope["nominations"] if current is None or n["date"] >= current["start"]]
@@ -132,16 +133,21 @@ class Deriver:
             if spec.where is not None:
                 fields = catalogue.record_fields(spec.source) or {}
                 evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,
-                                      param_specs=param_specs)
+                                      param_specs=param_specs, fact_type=catalogue.resolve)
                 self._filters[spec.name] = compile_predicate(spec.where, evaluator)
 
+        self._per_record = {spec.name for spec in specs if spec.form in ("some", "every")}
         self._steps = [(spec.name, self._step(spec)) for spec in specs]
+        self._on_date: dict = {}   # (spec name, date) -> Deriver of what `satisfies` reads on that date
 
     def scope(self, doc: dict, units: dict) -> dict:
         """Every fact of one cadre on the evaluation date, derived quantities included."""
         scope = base_scope(doc, units, self.as_of)
+        return self._derive(scope, doc, units)
+
+    def _derive(self, scope: dict, doc: dict, units: dict) -> dict:
         for name, step in self._steps:
-            value = step(scope)
+            value = step(scope, doc, units) if name in self._per_record else step(scope)
             if value is not None:
                 scope[name] = value
         return scope
@@ -151,12 +157,20 @@ class Deriver:
         as_of, form = self.as_of, spec.form
         if form in ("elapsed", "age"):
             measure = periods.encode_duration if form == "elapsed" else periods.completed_years
-            source = spec.source
+            sources = spec.source if isinstance(spec.source, tuple) else (spec.source,)
+            at = spec.at
 
             def since_date(scope):
-                start = lookup(scope, source)
-                return measure(start, as_of) if start and start <= as_of else None
+                start = next((d for d in (lookup(scope, s) for s in sources) if d is not None), None)
+                end = lookup(scope, at) if at else as_of
+                return measure(start, end) if start and end and start <= end <= as_of else None
             return since_date
+        if form == "rank":
+            ref = spec.rank
+            return lambda scope: rank_of(ref, scope)
+        if form == "steps":
+            low, high = spec.source
+            return lambda scope: t.rank_steps(lookup(scope, low), lookup(scope, high))
         if form == "ratio":
             numerator, denominator = spec.source
 
@@ -175,6 +189,13 @@ class Deriver:
                         best = record
                 return best
             return latest
+        if form == "first":
+            def first(scope):
+                dated = [r for r in records_of(scope) or () if r.get(field) is not None]
+                return min(dated, key=lambda r: r[field]) if dated else None
+            return first
+        if form in ("some", "every"):
+            return partial(self._quantified, spec, records_of, field)
         if form == "current":
             return lambda scope: (lambda records: None if records is None else current_post(records, as_of))(
                 records_of(scope))
@@ -199,13 +220,41 @@ class Deriver:
             if records is None or matches is None:
                 return records
             # a record whose filter is unknown (a field missing) is not counted as matching
-            return [r for r in records if matches(r) is True]
+            return [r for r in records if matches(r, scope) is True]
         return records_of
+
+    def _quantified(self, spec: m.Derived, records_of, field: str, scope: dict, doc: dict, units: dict):
+        """some: the earliest matching record whose date satisfies the condition (a record, or None
+        when none does); every: True / False / None (unknown) over the matching records."""
+        results = []
+        for record in sorted((r for r in records_of(scope) or () if r.get(field) is not None),
+                             key=lambda r: r[field]):
+            result = self._holds_on(spec, record[field], doc, units)
+            if spec.form == "some" and result is True:
+                return record
+            results.append(result)
+        if spec.form == "some":
+            return None
+        return False if False in results else (None if None in results else True)
+
+    def _holds_on(self, spec: m.Derived, day: date, doc: dict, units: dict):
+        """Whether ``spec.satisfies`` holds with the cadre's facts derived as of ``day``."""
+        key = (spec.name, day)
+        deriver = self._on_date.get(key)
+        if deriver is None:
+            if len(self._on_date) > 4096:
+                self._on_date.clear()
+            names = _closure(spec.satisfies, self.catalogue.derived)
+            specs = [s for s in self.specs if s.name in names]
+            deriver = self._on_date[key] = Deriver(specs, self.catalogue, self.params, self.param_specs, day)
+        scope = deriver.scope(doc, units)
+        evaluator = Evaluator(self.catalogue.resolve, self.params, day, param_specs=self.param_specs)
+        return evaluator.holds(spec.satisfies, scope)
 
     def _count(self, spec: m.Derived, records_of, field: str, scope: dict) -> int | None:
         records = records_of(scope)
-        if records is None:
-            return None
+        if records is None or (spec.source == "posts" and not scope.get("posts")):
+            return None      # no post on record: the career is unknown, as for durations
         if spec.within is not None:
             start = self._window_start[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
@@ -215,8 +264,23 @@ class Deriver:
                 return None
             records = [r for r in records if r.get(field) is not None and r[field] >= since]
         if spec.distinct:
-            return len({r.get(spec.distinct) for r in records if r.get(spec.distinct) is not None})
+            keys = {tuple(lookup(r, f) for f in spec.distinct) for r in records}
+            return len({k for k in keys if None not in k})
         return len(records)
+
+
+def _closure(cond, derived: dict) -> set[str]:
+    """The derived quantities a condition reads, with those they read in turn."""
+    names: set[str] = set()
+    todo = [p.split(".")[0] for p in m.condition_facts(cond)]
+    while todo:
+        name = todo.pop()
+        if name in names or name not in derived:
+            continue
+        names.add(name)
+        spec = derived[name]
+        todo += [p.split(".")[0] for p in spec.references() | ({spec.source} if isinstance(spec.source, str) else set())]
+    return names
 
 
 def _field_type(fields: dict, path: str):

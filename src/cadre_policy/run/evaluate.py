@@ -40,9 +40,15 @@ class Finding:
 @dataclass
 class Requirement:
     code: str
-    result: str                      # met | unmet | unknown
+    result: str                      # met | unmet | unknown | waived
     rule: m.Rule
     explain: Callable = field(repr=False, compare=False)
+    waived_by: str | None = None     # the exception rule that waived an unmet requirement
+
+    @property
+    def strength(self) -> str:
+        """required (应当) or normally (一般应当): a normally-required one unmet needs an exception."""
+        return self.rule.strength
 
     @cached_property
     def because(self) -> list:
@@ -123,14 +129,15 @@ class PolicyRunner:
         for rule_id, code, by in outcome.findings:
             rule = rules[rule_id]
             findings.append(Finding(code, "superseded" if by else "active", rule,
-                                    partial(because, rule.when, scope, evaluator), self._until(rule, scope), by))
+                                    partial(because, rule.when, scope, evaluator, rule.provision),
+                                    self._until(rule, scope), by))
         determinations: dict = {}
-        for name, rule_id, code, result in outcome.requirements:
+        for name, rule_id, code, result, waived_by in outcome.requirements:
             rule = rules[rule_id]
             applies = (rule_id, "applies") in firings.fired
             cond = rule.met if result != UNKNOWN or applies else (rule.applies or rule.met)
             determinations.setdefault(name, {"requirements": []})["requirements"].append(
-                Requirement(code, result, rule, partial(because, cond, scope, evaluator)))
+                Requirement(code, result, rule, partial(because, cond, scope, evaluator, rule.provision), waived_by))
         for name, value in outcome.eligibility:
             determinations[name]["eligibility"] = value
             if name == "promotion":

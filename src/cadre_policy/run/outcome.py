@@ -14,8 +14,9 @@ from cadre_policy.compile import ir
 from cadre_policy.language import model as m
 
 # the requirement results, and the eligibility values in the order summaries list them
-MET, UNMET, UNKNOWN = "met", "unmet", "unknown"
-ELIGIBILITY_VALUES = ("eligible", "pending", "ineligible")
+MET, UNMET, UNKNOWN, WAIVED = "met", "unmet", "unknown", "waived"
+ELIGIBILITY_VALUES = ("eligible", "pending", "exception_required", "ineligible")
+NORMALLY = "normally"      # a requirement's strength: 一般应当 / 原则上 (else "required")
 
 
 def requirement_result(fired: frozenset, rule_id: str) -> str | None:
@@ -34,24 +35,55 @@ def requirement_result(fired: frozenset, rule_id: str) -> str | None:
     return UNKNOWN
 
 
-def eligibility(results: Iterable[str]) -> str:
-    """A determination's eligibility from its requirements' results.
+def eligibility(results: Iterable[tuple[str, str]], exception_finding: bool = False) -> str:
+    """A determination's eligibility from its requirements' (result, strength) pairs.
 
-    Any unmet → ineligible; else any unknown → pending; else eligible.
+    Any hard requirement unmet → ineligible; else any unknown → pending; else a normally
+    required one unmet (一般应当), a waived one (破格), or an active finding of kind
+    ``exception`` (越级) → exception_required; else eligible.
+
+    >>> eligibility([("unmet", "normally"), ("met", "required")])
+    'exception_required'
+    >>> eligibility([("waived", "required"), ("unknown", "required")])
+    'pending'
     """
     results = set(results)
-    if UNMET in results:
+    if (UNMET, "required") in results:
         return "ineligible"
-    if UNKNOWN in results:
+    if any(result == UNKNOWN for result, _ in results):
         return "pending"
+    if exception_finding or any(result in (UNMET, WAIVED) for result, _ in results):
+        return "exception_required"
     return "eligible"
+
+
+def exceptions_in_effect(exceptions: tuple, holding: set) -> set:
+    """The exception rules in effect, as in Catala's default logic: one is in effect when its
+    condition holds and no exception to it is in effect (the checker rejects cycles, E405).
+
+    Args:
+        exceptions: (rule id, ids of the rules it is an exception to) of each exception rule.
+        holding: the exception rules whose condition holds.
+    """
+    against: dict = {}
+    for rule_id, targets in exceptions:
+        for target in targets:
+            against.setdefault(target, []).append(rule_id)
+    effect: dict = {}
+
+    def in_effect(rule_id, trail=()):
+        if rule_id not in effect:
+            effect[rule_id] = rule_id in holding and rule_id not in trail and not any(
+                in_effect(other, trail + (rule_id,)) for other in against.get(rule_id, ()))
+        return effect[rule_id]
+    return {rule_id for rule_id, _ in exceptions if in_effect(rule_id)}
 
 
 @dataclass(frozen=True)
 class Outcome:
     """One cadre's decided outcome (rule ids, no reasons)."""
     findings: tuple        # (rule id, code, superseded by rule id or None) of each fired finding, in rule order
-    requirements: tuple    # (determination, rule id, code, result) of each applicable requirement, in rule order
+    requirements: tuple    # (determination, rule id, code, result, waived by) of each applicable requirement
     eligibility: tuple     # (determination, eligibility), sorted
 
     @property
@@ -65,15 +97,20 @@ class Decider:
     """The rules of one compiled set as the outcome decision reads them."""
     findings: tuple        # (rule id, code) of finding rules, in rule order
     supersedes: tuple      # (rule id, targets) of rules that supersede others, in rule order
-    requirements: tuple    # (rule id, code, determination) of requirement rules, in rule order
+    requirements: tuple    # (rule id, code, determination, strength) of requirement rules, in rule order
+    exceptions: tuple = ()         # (rule id, targets) of exception rules (破格), in rule order
+    exception_findings: tuple = ()  # (finding code, determination) of findings of kind `exception` (越级)
 
     @classmethod
     def of(cls, compiled: ir.CompiledSet, outcomes: m.Outcomes) -> "Decider":
         rules = sorted(compiled.rules.values(), key=lambda r: r.order)
         return cls(tuple((r.id, r.code) for r in rules if r.kind == "finding"),
                    tuple((r.id, r.supersedes) for r in rules if r.supersedes),
-                   tuple((r.id, r.code, determination_of(outcomes, r.code))
-                         for r in rules if r.kind == "requirement"))
+                   tuple((r.id, r.code, determination_of(outcomes, r.code), r.strength)
+                         for r in rules if r.kind == "requirement"),
+                   tuple((r.id, r.exception_to) for r in rules if r.kind == "exception"),
+                   tuple((code, entry.get("determination", "promotion")) for code, entry in outcomes.findings.items()
+                         if entry.get("kind") == "exception"))
 
     def decide(self, fired: frozenset) -> Outcome:
         """The outcome of one cadre from its fired ``(rule id, test)`` pairs."""
@@ -85,15 +122,26 @@ class Decider:
                     superseded_by.setdefault(target, rule_id)
         findings = tuple((rule_id, code, superseded_by.get(rule_id))
                          for rule_id, code in self.findings if rule_id in fired_rules)
+        waivers: dict = {}
+        if self.exceptions:
+            holding = {rule_id for rule_id, test in fired if test == "holds"}
+            effective = exceptions_in_effect(self.exceptions, holding)
+            for rule_id, targets in self.exceptions:
+                for target in targets if rule_id in effective else ():
+                    waivers.setdefault(target, rule_id)
         requirements = []
         results: dict = {}
-        for rule_id, code, determination in self.requirements:
+        for rule_id, code, determination, strength in self.requirements:
             result = requirement_result(fired, rule_id)
             if result is not None:
-                requirements.append((determination, rule_id, code, result))
-                results.setdefault(determination, []).append(result)
+                waived_by = waivers.get(rule_id) if result == UNMET else None
+                result = WAIVED if waived_by else result
+                requirements.append((determination, rule_id, code, result, waived_by))
+                results.setdefault(determination, []).append((result, strength))
+        active = {code for _, code, by in findings if by is None}
+        needs_exception = {d for code, d in self.exception_findings if code in active}
         return Outcome(findings, tuple(requirements),
-                       tuple(sorted((d, eligibility(rs)) for d, rs in results.items())))
+                       tuple(sorted((d, eligibility(rs, d in needs_exception)) for d, rs in results.items())))
 
 
 def determination_of(outcomes: m.Outcomes, code: str) -> str:

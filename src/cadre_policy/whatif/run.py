@@ -55,7 +55,7 @@ def outcome_keys(outcome) -> list[str]:
 
 def derivation_key(pe: PolicyRunner) -> tuple:
     """What a cadre's derived scope depends on: the derived specs and the parameters they read."""
-    names = {name for spec in pe.compiled.derived for root in (spec.where, spec.within)
+    names = {name for spec in pe.compiled.derived for root in (*spec.conditions(), spec.within)
              for node in walk(root) if isinstance(node, m.ParamRef) for name in node.candidates()}
     params = tuple(sorted((n, repr(pe.compiled.parameters.get(n))) for n in names if n in pe.compiled.parameters))
     return tuple(pe.compiled.derived), params
@@ -207,8 +207,8 @@ class Comparer:
                 sd = status_d.get(rule_id, "not fired") if rd else "not in force"
                 if sb == sd and (rb is None or rd is None or rb == rd):
                     continue
-                reasons = _pair(because(rb.when, scope_b, ev_b) if rb else None,
-                                because(rd.when, scope_d, ev_d) if rd else None)
+                reasons = _pair(because(rb.when, scope_b, ev_b, deciding=False) if rb else None,
+                                because(rd.when, scope_d, ev_d, deciding=False) if rd else None)
                 for label, status in (("baseline", sb), ("draft", sd)):
                     if status.startswith("superseded"):
                         reasons.append(f"{status} under {label}")
@@ -230,7 +230,7 @@ class Comparer:
                 rb, rd = self.base.compiled.rules.get(rule_id), self.draft.compiled.rules.get(rule_id)
                 sb = qb.result if qb else ("not applicable" if rb else "not in force")
                 sd = qd.result if qd else ("not applicable" if rd else "not in force")
-                if sb == sd:
+                if sb == sd or not (_decides(qb, elig_b.get(det)) or _decides(qd, elig_d.get(det))):
                     continue
                 reasons = []
                 for part in ("applies", "met"):
@@ -238,8 +238,9 @@ class Comparer:
                     cd = getattr(rd, part) if rd else None
                     if cb is None and cd is None:
                         continue
-                    reasons += _pair(because(cb, scope_b, ev_b) if rb else None,
-                                     because(cd, scope_d, ev_d) if rd else None)
+                    reasons += [line for line in _pair(because(cb, scope_b, ev_b, deciding=False) if rb else None,
+                                                       because(cd, scope_d, ev_d, deciding=False) if rd else None)
+                                if line not in reasons]     # "only in force under ..." once per rule
                 rule = rd or rb
                 rules.append({"rule": rule.id, "provision": rule.provision, "title": rule.title,
                               "requirement": rule.code, "baseline": sb, "draft": sd, "reasons": reasons})
@@ -251,6 +252,16 @@ class Comparer:
                 "baseline": {"findings": sorted(codes_b), **dict(out_b[1])},
                 "draft": {"findings": sorted(codes_d), **dict(out_d[1])},
                 "changes": items}
+
+
+def _decides(requirement, eligibility: str | None) -> bool:
+    """Whether a requirement's result is one that made its side's eligibility what it is."""
+    if requirement is None:
+        return False
+    deciding = {"ineligible": {("unmet", "required")}, "pending": {("unknown", "required"), ("unknown", "normally")},
+                "exception_required": {("unmet", "normally"), ("waived", "required"), ("waived", "normally")},
+                "eligible": {("met", "required"), ("met", "normally")}}
+    return (requirement.result, requirement.strength) in deciding.get(eligibility, set())
 
 
 def _evaluator(pe: PolicyRunner, firings) -> Evaluator:
