@@ -5,7 +5,7 @@ FIELDS: dict[str, str] = {
     # cadre
     "id": "编号", "name": "姓名", "gender": "性别", "birth_date": "出生日期", "party": "政治面貌",
     "ethnicity": "民族", "education": "学历", "native_region": "成长地", "management": "管理权限",
-    "reserve": "后备干部", "recruitment": "招录",
+    "reserve": "后备干部", "recruitment": "招录", "work_start": "参加工作时间",
     # record lists
     "posts": "任职经历", "appraisals": "年度考核", "reviews": "监督评议", "nominations": "拟提拔",
     "polls": "民意征询", "opinions": "部门意见", "assessments": "专项/年度考核问题",
@@ -16,7 +16,7 @@ FIELDS: dict[str, str] = {
     "year": "年度", "grade": "等次", "date": "日期", "total": "总票数", "dissatisfied": "不满意票",
     "stage": "阶段", "result": "结果", "target_rank": "拟任职务层次", "target_unit": "拟任单位",
     "approve": "同意票", "department": "部门", "adverse": "否定意见", "kind": "类别",
-    "prominent_problems": "问题突出", "fresh_graduate": "应届毕业生",
+    "prominent_problems": "问题突出", "fresh_graduate": "应届毕业生", "exceptional": "破格提拔",
     # unit
     "level": "层级", "region": "服务区域", "parent": "上级单位", "flags": "考核标记",
 }

@@ -104,9 +104,15 @@ def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
             lines.append(f"   期限：至{s.fact(rule.until.fact)}起{plus}届满之日")
         for target in rule.supersedes:
             lines.append(f"   同时成立时，取代规则 {target} 的结论（记为“已被取代”，不删除）")
+    elif rule.kind == "exception":
+        lines.append("如果")
+        lines += s.condition(rule.when, 1)
+        lines.append("则 例外：下列规则的“不符合”记为“已破格”（waived），结论须按例外程序研究")
+        lines += [f"  · {target}" for target in rule.exception_to]
     else:
         title = policy_set.outcomes.requirements.get(rule.code, {}).get("title", rule.code)
-        lines.append(f"提拔任用条件“{title}”（{rule.code}）")
+        strength = "，一般应当：不符合时须按例外程序研究" if rule.strength == "normally" else ""
+        lines.append(f"提拔任用条件“{title}”（{rule.code}{strength}）")
         if rule.applies is not None:
             lines.append("适用于")
             lines += s.condition(rule.applies, 1)
