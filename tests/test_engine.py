@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from cadre_policy.run.columnar import ColumnarEngine
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.load.policyset import load
 from cadre_policy.facts.generate import generate
@@ -161,11 +162,15 @@ def test_engines_agree_on_a_seeded_population_of_10000(as_of, size):
     units, cadres = generate(size, 20261122, as_of)
     units = normalise_units({u["id"]: u for u in units})
     fired_codes, results = set(), set()
-    for doc in cadres:
-        scope, fact = durable.facts(doc, units)
+    docs = list(cadres)
+    facts = [durable.facts(doc, units) for doc in docs]
+    columnar = ColumnarEngine(python.compiled).run_facts([fact for _, fact in facts])
+    for row, (doc, (scope, fact)) in enumerate(zip(docs, facts)):
+        firings = python.engine.run(fact)
         a = durable.assemble(doc, scope, fact, durable.engine.run(fact))
-        b = python.assemble(doc, scope, fact, python.engine.run(fact))
+        b = python.assemble(doc, scope, fact, firings)
         assert a.signature() == b.signature(), doc["id"]
+        assert columnar.firings(row) == firings, doc["id"]
         fired_codes.update(a.active_codes())
         results.update(f"{r.code}:{r.result}" for d in a.determinations.values() for r in d["requirements"])
         results.update(d["eligibility"] for d in a.determinations.values())

@@ -26,7 +26,7 @@ def library():
     return load(data.POLICIES)
 
 
-@pytest.mark.parametrize("engine", ["durable", "python"])
+@pytest.mark.parametrize("engine", ["durable", "python", "columnar"])
 def test_a_post_is_held_on_its_end_day_and_not_the_day_after(library, engine):
     old = dict(POST, start=date(2008, 1, 1), end=date(2009, 12, 31))
     new = dict(POST, unit="U2", title="副局长", rank="section", principal=False, start=date(2010, 1, 1))

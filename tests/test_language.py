@@ -12,7 +12,7 @@ from cadre_policy.load.policyset import lint, load
 from cadre_policy.run.evaluate import PolicyRunner
 from policy_builder import write_set
 
-ENGINES = ["durable", "python"]
+ENGINES = ["durable", "python", "columnar"]
 UNITS = {"T1": {"id": "T1", "name": "青石镇", "kind": "township", "level": "township", "flags": []},
          "CITY": {"id": "CITY", "name": "市财政局", "kind": "department", "level": "city", "flags": []},
          "GOV": {"id": "GOV", "name": "东山县人民政府", "kind": "government", "level": "county", "flags": []},
