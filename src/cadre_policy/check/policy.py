@@ -83,8 +83,7 @@ class Checker:
         specs = self.ps.derived
 
         def refs(spec):
-            paths = spec.references() | ({spec.source} if isinstance(spec.source, str) else set())
-            return {p.split(".")[0] for p in paths} & set(specs)
+            return {p.split(".")[0] for p in spec.references()} & set(specs)
 
         state: dict[str, int] = {}   # 1 visiting, 2 done
 

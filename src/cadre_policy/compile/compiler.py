@@ -299,7 +299,7 @@ def _derived_order(policy_set: m.PolicySet, catalogue: Catalogue, fields: dict, 
             return
         seen.add(name)
         spec = specs[name]
-        for ref in sorted(spec.references() | ({spec.source} if isinstance(spec.source, str) else set())):
+        for ref in sorted(spec.references()):
             visit(ref.split(".")[0])
         needed.append(spec)
 

@@ -166,11 +166,9 @@ class Derived:
     rank: RankOf | None = None   # rank: the rank computed
 
     def references(self) -> set[str]:
-        """The fact paths this quantity reads besides its records (for ordering and cycles)."""
+        """Every fact path this quantity reads, its records included (for ordering and cycles)."""
         paths = set(self.source) if isinstance(self.source, tuple) else {self.source}
         paths |= {p for p in (self.at, self.since) if p}
-        if self.form in RECORD_FORMS:
-            paths.discard(self.source)
         paths |= set(condition_facts(self.where, record=True)) | set(condition_facts(self.satisfies))
         return {p for p in paths if p}
 

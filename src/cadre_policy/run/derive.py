@@ -279,7 +279,7 @@ def _closure(cond, derived: dict) -> set[str]:
             continue
         names.add(name)
         spec = derived[name]
-        todo += [p.split(".")[0] for p in spec.references() | ({spec.source} if isinstance(spec.source, str) else set())]
+        todo += [p.split(".")[0] for p in spec.references()]
     return names
 
 
