@@ -269,7 +269,10 @@ def test_the_shortcut_gives_what_running_the_draft_gives(population, baseline, n
     fast, fast_changes = whatif(url, baseline, path, workers=2)
     full, full_changes = whatif(url, baseline, path, workers=2, shortcut=False)
     assert full.skipped == 0
-    if name != "replace_and_disable":      # a replaced rule reading asserted facts: not aligned, no shortcut
+    # replace_and_disable: a replaced rule reading asserted facts, not aligned; grassroots_3y: the
+    # parameter is also read on each promotion's date by the audit's `satisfies` (derivation), so
+    # the two sides derive different facts: neither can skip the draft's run
+    if name == "admonish_30pct":
         assert fast.skipped > N * 0.9
     assert fast_changes == full_changes and fast.counts == full.counts and fast.units == full.units
 

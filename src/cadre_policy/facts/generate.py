@@ -4,7 +4,8 @@
 (cities, counties, townships, departments, industrial parks, sized to the number
 of cadres) and a lazy iterator over cadre documents, so a million cadres can be
 written or bulk-loaded without holding them in memory. Everything is drawn from
-one ``random.Random(seed)``: the same seed gives the same population.
+one ``random.Random(seed)`` (the fields added for 条例（2019） from a second one seeded from
+it): the same seed gives the same population.
 
 Documents are canonical-ish plain Python values (dates are ``datetime.date``):
 they validate against ``facts/schema.json`` once dates are turned into ISO text.
@@ -208,8 +209,11 @@ def _name(rng: random.Random) -> str:
 class _CadreFactory:
     """Draws one cadre document at a time; holds the lookup tables, never the cadres."""
 
-    def __init__(self, units: list[dict], rng: random.Random, as_of: dt.date):
+    def __init__(self, units: list[dict], rng: random.Random, as_of: dt.date, rng2019: random.Random):
         self.rng = rng
+        # the fields of 条例（2019） (work_start, 越级, 破格) draw from a stream of their own, so that a
+        # seed gives the same careers, appraisals and reviews as before they were added
+        self.rng2019 = rng2019
         self.pools = _Pools(units)
         self.as_of = as_of.toordinal()
         self.rank_cum = list(accumulate(RANK_WEIGHTS))
@@ -235,8 +239,9 @@ class _CadreFactory:
         start = min(start, as_of - 30)
         posts, principal = self._posts(unit, rank, start)
         doc["posts"] = posts
-        if rng.random() < 0.85:    # 参加工作时间: usually on record, sometimes before the first post
-            doc["work_start"] = dt.date.fromordinal(start - (rng.randrange(1, 900) if rng.random() < 0.3 else 0))
+        extra = self.rng2019
+        if extra.random() < 0.85:    # 参加工作时间: usually on record, sometimes before the first post
+            doc["work_start"] = dt.date.fromordinal(start - (extra.randrange(1, 900) if extra.random() < 0.3 else 0))
         if rank >= 3:
             doc["management"] = "city"
         elif principal and unit["level"] != "city":
@@ -333,10 +338,11 @@ class _CadreFactory:
         date = as_of - rng.randrange(30, 180)
         park = rng.random() < 0.25
         target = rng.choice(self.pools.parks) if park else unit
-        skip = 1 if rank < 3 and rng.random() < 0.1 else 0      # 越级: two rungs up
+        extra = self.rng2019
+        skip = 1 if rank < 3 and extra.random() < 0.1 else 0      # 越级: two rungs up
         nomination = {"date": dt.date.fromordinal(date), "target_rank": RANKS[rank + 1 + skip],
                       "target_unit": target["id"]}
-        if rng.random() < 0.15:
+        if extra.random() < 0.15:
             nomination["exceptional"] = True                     # 破格
         doc["nominations"].append(nomination)
         if rng.random() < 0.85:
@@ -364,7 +370,8 @@ def generate(cadres: int, seed: int, as_of: dt.date = AS_OF) -> tuple[list[dict]
 
     Args:
         cadres: How many cadres to generate.
-        seed: Seed of the single ``random.Random`` used; same seed, same population.
+        seed: Seed of the ``random.Random`` used (and of the one for the 2019 fields drawn from
+            it); same seed, same population.
         as_of: No record is dated after this day (default 2017-06-30).
 
     Returns:
@@ -375,7 +382,7 @@ def generate(cadres: int, seed: int, as_of: dt.date = AS_OF) -> tuple[list[dict]
         raise ValueError("cadres must be >= 0")
     rng = random.Random(seed)
     units = build_units(cadres, rng)
-    factory = _CadreFactory(units, rng, as_of)
+    factory = _CadreFactory(units, rng, as_of, random.Random(f"{seed}:2019"))
     return units, (factory.cadre(n) for n in range(1, cadres + 1))
 
 
