@@ -74,7 +74,7 @@ rules:
      met: {fact: cadre.age, 以下: 50}}
   - {id: p.a, title: 例外甲, provision: P004-1, quote: 凡选拔, exception_to: [p.b, p.req], when: {fact: cadre.age, 以下: 40}}
   - {id: p.b, title: 例外乙, provision: P004-1, quote: 凡选拔, exception_to: [p.a], when: {fact: cadre.age, 以下: 30}}
-""", "E406", "exceptions form a cycle: p.a -> p.b -> p.a"),
+""", "E407", "exceptions form a cycle: p.a -> p.b -> p.a"),
     ("""\
 rules:
   - {id: p.a, title: 例外, provision: P004-1, quote: 凡选拔, exception_to: [p.nothing], when: {fact: cadre.age, 以下: 40}}

@@ -46,7 +46,7 @@ CODES = {
     "E402": "a cycle through negation",
     "E403": "derived quantities in a cycle",
     "E404": "beyond what durable_rules can run",
-    "E406": "exception rules in a cycle (an exception to itself, directly or through others)",
+    "E407": "exception rules in a cycle (an exception to itself, directly or through others)",
     "E405": "a period that ends before it starts",
     "E406": "a condition with more alternatives than durable_rules runs (4,096)",
     "W501": "unused parameter",

@@ -236,7 +236,7 @@ class Checker:
                 return
             if state.get(rule_id) == 1:
                 cycle = trail[trail.index(rule_id):] + [rule_id]
-                self.error("E406", f"exceptions form a cycle: {' -> '.join(cycle)}", by_id[rule_id].loc)
+                self.error("E407", f"exceptions form a cycle: {' -> '.join(cycle)}", by_id[rule_id].loc)
                 return
             state[rule_id] = 1
             for target in graph[rule_id]:

@@ -59,7 +59,7 @@ def eligibility(results: Iterable[tuple[str, str]], exception_finding: bool = Fa
 
 def exceptions_in_effect(exceptions: tuple, holding: set) -> set:
     """The exception rules in effect, as in Catala's default logic: one is in effect when its
-    condition holds and no exception to it is in effect (the checker rejects cycles, E406).
+    condition holds and no exception to it is in effect (the checker rejects cycles, E407).
 
     Args:
         exceptions: (rule id, ids of the rules it is an exception to) of each exception rule.
