@@ -125,7 +125,7 @@ TESTS_CASES = [
      "'opinion_pol_passed' (did you mean 'opinion_poll_passed'?)"),
     ("yes for a result", "opinion_poll.tests.yaml", "opinion_poll_passed: not applicable",
      "opinion_poll_passed: yes", "opinion_poll.tests.yaml:59:43: E302 'yes' is not one of met, unmet, unknown, "
-     "not applicable, not_applicable"),
+     "waived, not applicable, not_applicable"),
     ("unknown cadre field", "supervision.tests.yaml", "birth_date: 1965-03-01", "birthdate: 1965-03-01",
      "supervision.tests.yaml:11:7: E102 unknown key 'birthdate' (did you mean 'birth_date'?)"),
     ("unknown unit", "supervision.tests.yaml", "unit: DS-T1", "unit: DS-T9",
@@ -144,7 +144,7 @@ def test_test_file_mistakes_have_one_exact_line(policy_copy, file, old, new, exp
     code, out, _ = run("lint", str(policy_copy))
     assert code == 1
     if expected is None:      # the line number depends on the file: check code and suggestion
-        assert len(out) == 1 and "E302 'not_eligible' is not one of eligible, pending, ineligible, not assessed " \
+        assert len(out) == 1 and "E302 'not_eligible' is not one of eligible, pending, exception_required, ineligible, not assessed " \
                                  "(did you mean 'ineligible'?)" in out[0], out
     else:
         assert out == [f"{policy_copy}/{expected}"], out
@@ -164,7 +164,7 @@ def test_outcomes_and_register_are_checked(policy_copy):
     edit(policy_copy / "provisions.yaml", "    kind: I\n", "    knd: I\n")
     code, out, _ = run("lint", str(policy_copy))
     assert code == 1
-    assert f"{policy_copy}/outcomes.yaml:16:11: E302 'acton' is not one of action, bar, flag, target " \
+    assert f"{policy_copy}/outcomes.yaml:21:11: E302 'acton' is not one of action, bar, flag, target, exception " \
            "(did you mean 'action'?)" in out
     assert f"{policy_copy}/provisions.yaml:14:5: E102 unknown key 'knd' (did you mean 'kind'?)" in out
 
