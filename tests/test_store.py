@@ -5,7 +5,7 @@ import datetime as dt
 import io
 
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import event, select, text, update
 
 from conftest import FIXTURE, SAMPLE
 from cadre_policy.facts.errors import ImportRejected, SchemaVersionError
@@ -249,7 +249,7 @@ def test_version_1_store_is_upgraded_in_place(store_url):
         with store.engine.begin() as conn:
             conn.execute(text("ALTER TABLE cadres DROP COLUMN work_start"))
             conn.execute(text("ALTER TABLE nominations DROP COLUMN exceptional"))
-            conn.execute(update(SchemaMeta).values(value="1"))
+            conn.execute(update(SchemaMeta).where(SchemaMeta.key == "schema_version").values(value="1"))
     with FactStore(store_url) as store:
         doc = store.cadre("B00001")
         assert "work_start" not in doc and doc["nominations"][0] == {
@@ -259,7 +259,7 @@ def test_version_1_store_is_upgraded_in_place(store_url):
         doc = store.cadre("B00001")
         assert doc["work_start"] == D(1990, 7, 1) and doc["nominations"][0]["exceptional"] is True
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT value FROM schema_meta")).scalar() == "2"
+            assert conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).scalar() == "2"
 
 
 def test_tables_without_version_are_refused(store_url):
