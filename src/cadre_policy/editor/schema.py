@@ -54,7 +54,8 @@ def outcome_values() -> dict[str, list[str]]:
     outcome decision gives (``run.outcome``), and "not applicable" / "not assessed"."""
     from cadre_policy.run import outcome
     from cadre_policy.testing.cases import NOT_ASSESSED, RESULT_SPELLINGS
-    return {"result": [outcome.MET, outcome.UNMET, outcome.UNKNOWN, *RESULT_SPELLINGS.values(), *RESULT_SPELLINGS],
+    return {"result": [outcome.MET, outcome.UNMET, outcome.UNKNOWN, outcome.WAIVED, *RESULT_SPELLINGS.values(),
+                       *RESULT_SPELLINGS],
             "eligibility": [*outcome.ELIGIBILITY_VALUES, NOT_ASSESSED]}
 
 
