@@ -50,7 +50,7 @@ def main() -> None:
 
     import httpx
     from cadre_policy.facts.store import FactStore
-    from cadre_policy.serve.accounts import Accounts
+    from cadre_policy.facts.accounts import Accounts
 
     source = population(cache_dir(args.cache), args.size, args.seed)
     work = source.with_name(f"serve_load_{args.size}.db")

@@ -41,9 +41,19 @@ def test_a_worker_that_dies_ends_the_run_with_one_error(tmp_path):
 def population(tmp_path_factory):
     folder = tmp_path_factory.mktemp("population")
     url = f"sqlite:///{folder / 'facts.db'}"
-    subprocess.run(POLICY + ["--db", url, "facts", "generate", "--cadres", "3000", "--load"], check=True,
+    # large enough that a run lasts seconds after it starts on a quiet machine too
+    subprocess.run(POLICY + ["--db", url, "facts", "generate", "--cadres", "15000", "--load"], check=True,
                    capture_output=True)
     return folder, url
+
+
+def _started(process: subprocess.Popen, tmpdir: Path) -> None:
+    """Wait until the run has begun (its spool file exists), not for a fixed time."""
+    deadline = time.monotonic() + 120
+    while not any(n.startswith("whatif-") for n in os.listdir(tmpdir)):
+        assert process.poll() is None, "the what-if ended before it started"
+        assert time.monotonic() < deadline, "the what-if did not start"
+        time.sleep(0.05)
 
 
 def _whatif(url: str, tmpdir: Path) -> subprocess.Popen:
@@ -58,7 +68,8 @@ def _whatif(url: str, tmpdir: Path) -> subprocess.Popen:
 def test_a_signal_leaves_no_spool_file_and_no_traceback(population, tmp_path, signum):
     _, url = population
     process = _whatif(url, tmp_path)
-    time.sleep(4)
+    _started(process, tmp_path)
+    time.sleep(0.5)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
@@ -74,7 +85,7 @@ def test_an_import_committing_during_a_whatif_is_refused_not_mixed(population, t
     change = tmp_path / "change.json"
     change.write_text(json.dumps({"cadres": [cadre]}, ensure_ascii=False), encoding="utf-8")
     process = _whatif(url, tmp_path)
-    time.sleep(3)
+    _started(process, tmp_path)
     imported = subprocess.run(POLICY + ["--db", url, "facts", "import", str(change)], capture_output=True, text=True)
     assert imported.returncode == 0, imported.stderr
     stdout, stderr = process.communicate(timeout=300)

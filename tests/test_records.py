@@ -17,7 +17,7 @@ AS_OF = "2017-06-30"
 def sample_url(store_url):
     assert invoke(store_url, "facts", "import", SAMPLE).exit_code == 0
     yield store_url
-    from cadre_policy.records.models import RecordsBase
+    from cadre_policy.facts.record_tables import RecordsBase
     engine = create_engine(store_url)
     RecordsBase.metadata.drop_all(engine)
     engine.dispose()

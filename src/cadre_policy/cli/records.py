@@ -11,7 +11,7 @@ from cadre_policy.cli.output import open_output
 
 
 def _records(ctx):
-    from cadre_policy.records.store import RecordStore
+    from cadre_policy.facts.record_store import RecordStore
     return RecordStore(open_store(ctx).engine)
 
 
@@ -71,7 +71,7 @@ def verify(ctx, record_id, policies_dir, chain):
 @click.pass_context
 def export(ctx, output):
     """Every record as JSON lines (oldest first), for archiving."""
-    from cadre_policy.records.store import Record
+    from cadre_policy.facts.record_store import Record
     store = _records(ctx)
     with open_output(output) as out:
         for row in store.all_rows():

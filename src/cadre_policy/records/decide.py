@@ -1,7 +1,7 @@
 """Making a decision on the record: a check or a what-if, with the facts it read, stored as a 纪实 record."""
 from __future__ import annotations
 
-from cadre_policy.records.store import RecordStore
+from cadre_policy.facts.record_store import RecordStore
 
 
 def check_result(runner, doc: dict, units: dict) -> dict:

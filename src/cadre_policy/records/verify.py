@@ -8,7 +8,7 @@ from datetime import date
 
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
 from cadre_policy.records.digest import result_digest
-from cadre_policy.records.store import GENESIS, Record, RecordStore, chain_next
+from cadre_policy.facts.record_store import GENESIS, Record, RecordStore, chain_next
 
 
 @dataclass

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from cadre_policy.serve.accounts import Account
+from cadre_policy.facts.accounts import Account
 from cadre_policy.serve.problems import Problem
 from cadre_policy.serve.scratch import write_bytes, write_text
 from cadre_policy.serve.security import identify, require_csrf
@@ -334,7 +334,7 @@ def records(who: Viewer, request: Request, kind: Literal["check", "whatif"] | No
 
 @router.get("/records/{record_id}", summary="One decision record in full")
 def record(record_id: int, who: Viewer, request: Request):
-    from cadre_policy.records.store import RecordsError
+    from cadre_policy.facts.record_store import RecordsError
     try:
         found = workbench(request).records.get(record_id)
     except RecordsError:
@@ -359,7 +359,7 @@ def users(who: Admin, request: Request):
 
 @router.post("/users", status_code=201, summary="Add an account")
 def add_user(body: UserIn, who: Admin, request: Request):
-    from cadre_policy.serve.accounts import AccountError
+    from cadre_policy.facts.accounts import AccountError
     wb = workbench(request)
     try:
         return wb.accounts.add(body.name, body.password, body.role, body.units, wb.units().keys()).as_dict()

@@ -11,10 +11,10 @@ import logging
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadre_policy.errors import UserError
+from cadre_policy.facts.errors import database_fault
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:cadre-policy:problem:"
@@ -92,14 +92,12 @@ def install(app) -> None:
         extra = {"errors": [{"detail": line} for line in details]} if details else {}
         return respond(Problem(422, str(exc), getattr(exc, "field", None), **extra), request)
 
-    @app.exception_handler(SQLAlchemyError)
-    async def _database(request: Request, exc: SQLAlchemyError):
-        log.error("database error on %s: %s", request.url.path, exc)
-        return respond(Problem(503, "数据库错误 database error; the server log has the detail", kind="database"),
-                       request)
-
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
+        if database_fault(exc):     # a database fault: 503, not a crash (SQL stays behind facts/)
+            log.error("database error on %s: %s", request.url.path, exc)
+            return respond(Problem(503, "数据库错误 database error; the server log has the detail", kind="database"),
+                           request)
         log.exception("unexpected error on %s", request.url.path)
         return respond(Problem(500, "服务器内部错误 internal error; the server log has the detail", kind="internal"),
                        request)

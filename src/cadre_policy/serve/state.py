@@ -9,8 +9,8 @@ from datetime import date
 
 from cadre_policy.explain.titles import titled
 from cadre_policy.facts.store import FactStore, Scope, scope_of
-from cadre_policy.records.store import RecordStore
-from cadre_policy.serve.accounts import Account, Accounts
+from cadre_policy.facts.record_store import RecordStore
+from cadre_policy.facts.accounts import Account, Accounts
 from cadre_policy.serve.jobs import Jobs
 from cadre_policy.serve.security import LoginLimiter, Sessions
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, insert, select
 from cadre_policy.errors import UserError
 from cadre_policy.records.digest import canonical_json, digest_text, result_digest
 from cadre_policy.facts.models import SchemaMeta
-from cadre_policy.records.models import RECORDS_SCHEMA_VERSION, DecisionRecord, FactSnapshot, RecordsBase
+from cadre_policy.facts.record_tables import RECORDS_SCHEMA_VERSION, DecisionRecord, FactSnapshot, RecordsBase
 
 _records = DecisionRecord.__table__
 _snapshots = FactSnapshot.__table__

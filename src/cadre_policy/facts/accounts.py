@@ -12,8 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, insert, select, update
 
 from cadre_policy.errors import UserError
-from cadre_policy.records.models import ApiToken, User
-from cadre_policy.records.store import ensure_schema
+from cadre_policy.facts.record_tables import ApiToken, User
+from cadre_policy.facts.record_store import ensure_schema
 
 ROLES = ("viewer", "author", "admin")
 ROLE_TITLES = {"viewer": "查阅", "author": "起草", "admin": "管理"}
