@@ -146,3 +146,16 @@ def test_a_cadre_in_chinese_by_default_and_in_english_on_request(tmp_path):
     assert default.stdout == CHINESE_C0007
     assert runner.invoke(main, args, env={"LC_ALL": "", "LANG": "en_US.UTF-8"}).stdout == ENGLISH_C0007
     assert runner.invoke(main, ["--lang", "en", *args], env={"LANG": "zh_CN.UTF-8"}).stdout == ENGLISH_C0007
+
+
+def test_no_module_that_translates_uses_underscore_as_a_throwaway():
+    # `x, _ = f()` in a function that also calls _("...") makes `_` local: UnboundLocalError at run time
+    offenders = []
+    for path in (ROOT / "src" / "cadre_policy").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = any(isinstance(n, ast.ImportFrom) and n.module == "cadre_policy.i18n"
+                      and any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+        if imports:
+            offenders += [f"{path.relative_to(ROOT)}:{n.lineno}" for n in ast.walk(tree)
+                          if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)]
+    assert not offenders, "rename the throwaway `_` (e.g. `_unused`): " + ", ".join(offenders)

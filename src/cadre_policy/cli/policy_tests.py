@@ -38,7 +38,7 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
                 for d in lint_cases_file(Path(f), policy_set)]
     if any(d.severity == "error" for d in problems):
         raise PolicyRejected(problems, "the test files have errors; run `policy lint`")
-    results, _ = run_files(policy_set, targets, engine_for(engine, False), predicate)
+    results, _problems = run_files(policy_set, targets, engine_for(engine, False), predicate)
     if predicate is not None and not results:
         raise Failure(_("no case matches -k '{select}'").format(select=select))
     missing = uncovered(policy_set, results, coverage_scope(policy_set, targets)) if coverage else None

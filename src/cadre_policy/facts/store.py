@@ -315,7 +315,7 @@ def _connect_args(backend: str, query) -> dict:
 
 def _mariadb_session(dbapi_connection, _record) -> None:
     """Strict sql_mode and the statement timeout on every new MariaDB connection."""
-    _, statement = _timeouts()
+    _connect, statement = _timeouts()
     if getattr(dbapi_connection, "_read_timeout", None) is not None:
         dbapi_connection._read_timeout = statement      # PyMySQL: no public setter after connect
     cursor = dbapi_connection.cursor()
