@@ -42,9 +42,9 @@ def _sigterm_interrupts() -> None:
 def translate_click() -> None:
     """Click's own words (Usage, Options, Error, [default: …]) through the catalogue.
 
-    Click calls the module-level ``_`` it imported from :mod:`gettext`; pointing it at
-    :func:`cadre_policy.i18n.gettext` is the hook click's documentation names for
-    translating it.
+    Each click module looks its words up through the ``_`` (and ``ngettext``) it imported
+    from :mod:`gettext`; pointing those at :mod:`cadre_policy.i18n` translates them from
+    our one catalogue, without a second gettext domain installed on the machine.
     """
     import gettext
     for name, module in list(sys.modules.items()):

@@ -20,9 +20,9 @@ from typing import IO, Iterable, Sequence
 from rich.cells import cell_len
 
 from cadre_policy.i18n import _
+from cadre_policy.render.spreadsheet import csv_text
 from cadre_policy.render.terminal import safe
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MAX_WIDTH = 60
 
 
@@ -56,10 +56,7 @@ def cell(value):
         return _("yes") if value else _("no")
     if isinstance(value, (int, float)):
         return value
-    text = str(value)
-    if text.startswith(_FORMULA_START):
-        text = "'" + text
-    return safe(text)
+    return safe(csv_text(str(value)))
 
 
 def write_csv(sheet: Sheet, out: IO[str]) -> None:
