@@ -84,6 +84,26 @@ def store_url(request, tmp_path):
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Tests read messages in English unless they choose (``--lang zh``, ``i18n.using``).
+
+    The product's default is Chinese (tests/test_i18n.py checks it and that every
+    message has its translation); assertions on message text stay readable this way.
+    """
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory):
+    """A SQLite store holding the sample city, shared by a module's tests."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'facts.db'}"
+    assert invoke(url, "facts", "import", SAMPLE).exit_code == 0
+    return url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     """A fresh SQLite fact-store URL (for tests that do not depend on the backend)."""

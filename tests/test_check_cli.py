@@ -5,17 +5,9 @@ import json
 
 import pytest
 
-from conftest import ROOT, SAMPLE
+from conftest import ROOT
 
 AS_OF = "2017-06-30"
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    from conftest import invoke
-    url = f"sqlite:///{tmp_path_factory.mktemp('sample') / 'facts.db'}"
-    assert invoke(url, "facts", "import", SAMPLE).exit_code == 0
-    return url
 
 
 def test_check_json_is_the_documented_contract(run_cli, sample_db):
@@ -38,18 +30,18 @@ def test_check_json_is_the_documented_contract(run_cli, sample_db):
 
 def test_check_text_names_values_thresholds_and_source(run_cli, sample_db):
     # the sample's 16/45 review: admonishment with the vote share against 1/3, and the quote
-    ids = json.loads(run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()[0])
+    ids = json.loads(run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "jsonl").stdout.splitlines()[0])
     assert ids["cadre"]
-    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "jsonl").stdout.splitlines()
     admonished = next(json.loads(line) for line in lines
                       if any(f["code"] == "admonishment_talk" and f["status"] == "active"
                              and f["rule"] == "supervision.admonish" for f in json.loads(line)["findings"]))
-    text = run_cli(sample_db, "check", admonished["cadre"], "--as-of", AS_OF).stdout
-    assert "诫勉谈话" in text and "超过 1/3" in text and "对测评" in text and "\x1b[" not in text
+    text = run_cli(sample_db, "--lang", "zh", "check", admonished["cadre"], "--as-of", AS_OF).stdout
+    assert "诫勉谈话" in text and "，超过 1/3" in text and "对测评" in text and "\x1b[" not in text
 
 
 def test_superseded_finding_is_reported_not_dropped(run_cli, sample_db):
-    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "jsonl").stdout.splitlines()
     results = [json.loads(line) for line in lines]
     demoted = [r for r in results if any(f["code"] == "demotion_or_removal" for f in r["findings"])]
     assert demoted
@@ -60,11 +52,11 @@ def test_superseded_finding_is_reported_not_dropped(run_cli, sample_db):
 def test_check_all_summary(run_cli, sample_db):
     result = run_cli(sample_db, "check", "--all", "--as-of", AS_OF)
     assert result.exit_code == 0
-    assert "cadres on 2017-06-30" in result.stdout and "admonishment_talk" in result.stdout
+    assert "Summary: 60 cadres on 2017-06-30" in result.stdout and "admonishment_talk" in result.stdout
 
 
 def test_every_individual_finding_code_fires_on_the_sample(run_cli, sample_db):
-    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout.splitlines()
+    lines = run_cli(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "jsonl").stdout.splitlines()
     codes = {f["code"] for line in lines for f in json.loads(line)["findings"]}
     assert codes >= {"admonishment_talk", "demotion_or_removal", "removal_from_leadership", "promotion_barred",
                      "promotion_vetoed", "grassroots_experience_insufficient", "grassroots_development_needed",

@@ -37,8 +37,9 @@ def _run(command: str, db: str | None) -> str:
         Path(file).write_text(text.replace(old, new, 1), encoding="utf-8")
         restore = (file, text)
     try:
+        # as an officer sees it: the product's default language, whatever the test session's
         result = CliRunner().invoke(main, (["--db", db] if db else []) + args[1:], prog_name="policy",
-                                    catch_exceptions=False)
+                                    catch_exceptions=False, env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": ""})
     finally:
         if restore:
             Path(restore[0]).write_text(restore[1], encoding="utf-8")

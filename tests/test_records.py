@@ -36,7 +36,7 @@ def test_cli_records_a_check_and_a_whatif_and_verifies_them(sample_url, tmp_path
     listed = invoke(sample_url, "records", "list").stdout.splitlines()
     assert [line.split("\t")[4] for line in listed] == ["whatif", "check"]
     shown = json.loads(invoke(sample_url, "records", "show", "1").stdout)
-    assert shown["request"] == {"cadre": "C0007", "as_of": AS_OF, "engine": "python"}
+    assert shown["request"] == {"cadre": "C0007", "as_of": AS_OF, "engine": "python", "lang": "en"}
     assert shown["result"]["cadre"] == "C0007" and shown["channel"] == "cli"
     assert shown["policy_path"] == str(policies)
     for record in ("1", "2"):

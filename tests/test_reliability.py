@@ -308,12 +308,13 @@ def test_whatif_csv_cells_are_never_formulas(tmp_path, name):
     url, _ = _sqlite_store(tmp_path)
     args = ["whatif", "-q", "--workers", "1", "--set", "supervision.admonish_ratio=3/10", "--as-of", "2017-06-30",
             "--format", "csv"]
-    first = next(csv.DictReader(invoke(url, *args).stdout.splitlines()))
+    first = next(csv.DictReader(invoke(url, *args).stdout.lstrip("\ufeff").splitlines()))
     doc = json.loads(invoke(url, "facts", "export", "--format", "json").stdout)
-    cadre = next(c for c in doc["cadres"] if c["id"] == first["cadre"])
+    cadre = next(c for c in doc["cadres"] if c["id"] == first["ID"])
     renamed = tmp_path / "renamed.json"
     renamed.write_text(json.dumps({"cadres": [dict(cadre, name=name)]}, ensure_ascii=False), encoding="utf-8")
     assert invoke(url, "facts", "import", str(renamed)).exit_code == 0
-    rows = [row for row in csv.DictReader(invoke(url, *args).stdout.splitlines()) if row["cadre"] == first["cadre"]]
-    assert rows and all(row["name"] == "'" + name for row in rows)
+    rows = [row for row in csv.DictReader(invoke(url, *args).stdout.lstrip("\ufeff").splitlines())
+            if row["ID"] == first["ID"]]
+    assert rows and all(row["Name"] == "'" + name for row in rows)
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())

@@ -162,7 +162,8 @@ def test_whatif_job_matches_the_cli_and_is_recorded(server, qj, tmp_path, monkey
     assert served["record"] == job["record"] and served["cadres"] == 60
     monkeypatch.chdir(tmp_path)
     (tmp_path / "admonish.yaml").write_text(GOOD_DRAFT, encoding="utf-8")
-    out = cli(server.db_url, "whatif", "--draft", "admonish.yaml", "--as-of", AS_OF, "--format", "json",
+    # the server speaks the default language (Chinese); the CLI is asked for the same one
+    out = cli(server.db_url, "--lang", "zh", "whatif", "--draft", "admonish.yaml", "--as-of", AS_OF, "--format", "json",
               "--engine", "python", "--workers", "1", "-q", "--policies", str(ROOT / "policies"))
     assert out.exit_code == 0, out.output
     assert result_digest(served) == result_digest(json.loads(out.output))

@@ -93,8 +93,8 @@ def test_chinese_workbook_imports(run_cli, sqlite_url, tmp_path, reader):
     result = run_cli(sqlite_url, "facts", "import", "--reader", reader, path)
     assert result.exit_code == 0, result.stderr
     assert "cadres: 3 added" in result.stdout
-    assert "出生年月只有年月（按当月1日计）: 2 名干部" in result.stdout
-    assert "空行已跳过: 2 行" in result.stdout
+    assert "birth dates with year and month only (taken as the 1st): 2 cadres" in result.stdout
+    assert "blank rows skipped: 2" in result.stdout
     doc = yaml.safe_load(_export(run_cli, sqlite_url))
     c1, c2, c3 = doc["cadres"]
     assert c1["birth_date"] == dt.date(1975, 4, 1) and c2["birth_date"] == dt.date(1980, 3, 1)

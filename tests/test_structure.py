@@ -109,7 +109,7 @@ def test_a_draft_target_shows_which_instances_change(policy_set, sample_db):
 
 # ---- CLI -----------------------------------------------------------------------------------------
 def test_cli_structure_text(sample_db):
-    result = invoke(sample_db, "structure", "--as-of", AS_OF)
+    result = invoke(sample_db, "--lang", "zh", "structure", "--as-of", AS_OF)
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "县市区党政班子成员有乡镇（街道）党政正职任职经历的达到60%以上" in out
@@ -134,11 +134,11 @@ def test_cli_structure_json(sample_db):
 
 def test_cli_structure_html_is_self_contained(sample_db, tmp_path):
     out = tmp_path / "structure.html"
-    result = invoke(sample_db, "structure", "--as-of", AS_OF, "--format", "html", "--output", str(out))
+    result = invoke(sample_db, "--lang", "zh", "structure", "--as-of", AS_OF, "--format", "html", "--output", str(out))
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "白河县" in page and "未达到" in page
-    assert "http" not in page.replace('xmlns="http', "") and "<script" not in page and "<link" not in page
+    assert "http" not in page.replace('xmlns="http', "") and "<script src" not in page and "<link" not in page
 
 
 def test_cli_structure_user_errors(sample_db):
@@ -150,11 +150,16 @@ def test_cli_structure_user_errors(sample_db):
 def test_cli_check_unit_adds_structure_findings(sample_db):
     result = invoke(sample_db, "check", "--all", "--unit", "BH-GOV", "--as-of", AS_OF, "--engine", "python")
     assert result.exit_code == 0, result.output
-    lines = [line for line in result.stdout.splitlines() if line.startswith("C00")]
-    assert lines and all("班子结构: " in line and "township_principal_share_below_target 白河县 2/5" in line
-                         for line in lines)
+    # said once for the unit, before the cadres
+    assert result.stdout.startswith("Team structure of BH-GOV: ")
+    assert result.stdout.count("township_principal_share_below_target") == 1
+    assert "白河县 2/5" in result.stdout
     result = invoke(sample_db, "check", "--all", "--unit", "BH-GOV", "--as-of", AS_OF, "--engine", "python",
                     "--format", "json")
+    doc = json.loads(result.stdout)
+    assert "age_structure_below_target" in {f["finding"] for f in doc["unit"]["structure"]}
+    result = invoke(sample_db, "check", "--all", "--unit", "BH-GOV", "--as-of", AS_OF, "--engine", "python",
+                    "--format", "jsonl")
     first = json.loads(result.stdout.splitlines()[0])
     assert "age_structure_below_target" in {f["finding"] for f in first["structure"]}
 

@@ -29,7 +29,7 @@ def test_a_unit_structure_finding_chains_into_an_individual_rule(tmp_path):
     assert invoke(url, "facts", "import", SAMPLE).exit_code == 0
     import json
     lines = invoke(url, "check", "--all", "--as-of", "2017-06-30", "--policies", policies,
-                   "--format", "json").stdout.splitlines()
+                   "--format", "jsonl").stdout.splitlines()
     fired = {json.loads(line)["cadre"] for line in lines
              if any(f["rule"] == "structure_chain.rotation_unit" for f in json.loads(line)["findings"])}
     # C0052 is due for rotation in 教育局, whose rotation share 0/1 misses 50%; C0047 is due in

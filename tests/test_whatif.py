@@ -155,8 +155,15 @@ def test_a_ratio_draft_changes_exactly_the_cadres_between_the_two_ratios(tmp_pat
     assert result.summary_rows()[0][0] == "finding:admonishment_talk"
     base, draft = result.counts
     assert draft["finding:admonishment_talk"] - base["finding:admonishment_talk"] == len(expected)
-    reason = changes[0]["changes"][0]["rules"][0]["reasons"][0]
-    assert "not 超过 1/3 under baseline, 超过 3/10 under draft" in reason
+    reason = changes[0]["changes"][0]["rules"][0]["reasons"][0]      # data; the renderers phrase it
+    assert reason["kind"] == "comparison" and reason["fact"] == "latest_review.dissatisfied/latest_review.total"
+    assert (reason["baseline"]["threshold"], reason["baseline"]["holds"]) == ("1/3", False)
+    assert (reason["draft"]["threshold"], reason["draft"]["holds"]) == ("3/10", True)
+    from cadre_policy.i18n import using
+    from cadre_policy.render.reasons import phrase_change
+    with using("zh"):
+        assert phrase_change(reason).endswith("，未超过 1/3；草案：latest_review.dissatisfied/latest_review.total "
+                                              f"{reason['draft']['value']}，超过 3/10")
 
 
 def test_a_duration_draft_changes_the_development_target_between_two_and_three_years(tmp_path, population,
@@ -296,9 +303,10 @@ def test_cli_json_and_csv(population):
     assert moved == {c["unit"] for c in doc["changes"]}
     result = run(url, "--draft", draft, "--format", "csv", "--workers", "1")
     assert result.exit_code == 0
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert result.stdout.startswith("\ufeff")                    # UTF-8 with BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
     assert len(rows) == doc["changed"]
-    assert rows[0]["rule"] == "supervision.admonish" and "under draft" in rows[0]["reasons"]
+    assert rows[0]["Rule"] == "supervision.admonish" and "draft: " in rows[0]["Why"] and "more than 3/10" in rows[0]["Why"]
 
 
 def test_cli_set_matches_the_draft_file(population):

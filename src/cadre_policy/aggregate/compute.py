@@ -19,6 +19,7 @@ from cadre_policy.aggregate.partition import ALL_KEY, Scope, UnitPlace, instance
 from cadre_policy.aggregate.results import (MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, InstanceResult, Member, StructureReport, judge,
                       target_text)
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 
 
 class StructureError(UserError):
@@ -74,8 +75,8 @@ def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]
             continue
         asked.append((group, group_rules, GroupPlan(group.members, group.per, tuple(r.condition for r in group_rules),
                                                     None if query_keys is None else frozenset(query_keys))))
-    counted = store.count_groups(as_of, resolve, unit_places, [plan for _, _, plan in asked], members_limit)
-    for (group, group_rules, _), counts in zip(asked, counted):
+    counted = store.count_groups(as_of, resolve, unit_places, [plan for _rule, _key, plan in asked], members_limit)
+    for (group, group_rules, _plan), counts in zip(asked, counted):
         for i, rule in enumerate(group_rules):
             report.results += _rule_results(rule, i, group, counts, scope, unit_places, _target(resolve, rule),
                                             resolve)
@@ -97,12 +98,12 @@ def _with_team_units(keys, rules, scope: Scope, unit_places) -> set | None:
 
 def _check_scope(scope: Scope, unit_places: dict[str, UnitPlace]) -> None:
     if scope.unit is not None and scope.unit not in unit_places:
-        raise StructureError(f"unknown unit id: {scope.unit}")
+        raise StructureError(_("unknown unit id: {id}").format(id=scope.unit))
     if scope.region is not None:
         known = {p.region for p in unit_places.values()} | {p.city for p in unit_places.values()}
         if scope.region not in known:
-            raise StructureError(f"unknown region: {scope.region} (known: {', '.join(sorted(known)[:12])}"
-                                 f"{', ...' if len(known) > 12 else ''})")
+            raise StructureError(_("unknown region: {region} (known: {known})").format(
+                region=scope.region, known=", ".join(sorted(known)[:12]) + (", ..." if len(known) > 12 else "")))
 
 
 def _instance_keys(group: Group, keys, unit_places, totals, resolve) -> list[str]:
@@ -145,7 +146,7 @@ def _rule_results(rule, i, group, counts, scope, unit_places, target, resolve) -
 def _team_results(rule, i, counts, unit_places, target, goal, keep, candidates) -> list[InstanceResult]:
     """share_of_teams: each unit's team counts when some member matches; teams roll up by ``rule.per``."""
     rolled: dict[str, list] = defaultdict(list)
-    for unit_id, (_, matched, unknown) in counts.totals.items():
+    for unit_id, (_members, matched, unknown) in counts.totals.items():
         place = unit_places[unit_id]
         value = "yes" if matched[i] else ("unknown" if unknown[i] else "no")
         rolled[{"region": place.region, "city": place.city, "all": ALL_KEY}[rule.per]].append((place, value))
@@ -155,12 +156,12 @@ def _team_results(rule, i, counts, unit_places, target, goal, keep, candidates) 
             continue
         teams = sorted(rolled.get(key, ()), key=lambda pv: pv[0].id)
         n = len(teams)
-        t = sum(1 for _, v in teams if v == "yes")
-        u = sum(1 for _, v in teams if v == "unknown")
+        t = sum(1 for _key, v in teams if v == "yes")
+        u = sum(1 for _key, v in teams if v == "unknown")
         figure, status = _status(rule, target, n, t, u)
         members = tuple(Member(p.id, p.name + _matching_names(counts.listed.get(p.id, ()), i), v, p.id)
                         for p, v in teams)
-        label, region, _ = _where(rule.per, key, unit_places)
+        label, region, _city = _where(rule.per, key, unit_places)
         out.append(InstanceResult(rule, key, label, region, None, n, t, u, figure, goal, status, members, True))
     return out
 

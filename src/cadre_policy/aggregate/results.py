@@ -12,9 +12,16 @@ from datetime import date
 from fractions import Fraction
 
 from cadre_policy.aggregate.model import AggregateRule
+from cadre_policy.i18n import N_, _
 
 MET, NOT_MET, NOT_APPLICABLE, UNKNOWN = "met", "not_met", "not_applicable", "unknown"
-STATUS_TITLES = {MET: "达到", NOT_MET: "未达到", NOT_APPLICABLE: "不适用", UNKNOWN: "待定（资料不全）"}
+STATUS_TITLES = {MET: N_("met"), NOT_MET: N_("not met"), NOT_APPLICABLE: N_("not applicable"),
+                 UNKNOWN: N_("pending (records incomplete)")}
+
+
+def status_title(status: str) -> str:
+    """A target's status in the reader's language: 达到, 未达到, 不适用, 待定（资料不全）."""
+    return _(STATUS_TITLES[status]) if status in STATUS_TITLES else status
 _SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<"}
 
 

@@ -5,6 +5,8 @@ and is the one place a :class:`~cadre_policy.errors.UserError` becomes exit stat
 """
 import click
 
+from cadre_policy import i18n
+
 from cadre_policy.cli.check import check
 from cadre_policy.cli.common import BoundaryGroup
 from cadre_policy.cli.editor import lsp, schema
@@ -22,6 +24,8 @@ from cadre_policy.cli.whatif import whatif
 @click.option("--db", "db_url", envvar="POLICY_DB", default="sqlite:///policy.db", show_default=True, metavar="URL",
               help="Database URL of the fact store (else $POLICY_DB).")
 @click.version_option(package_name="cadre-policy", prog_name="policy", message="%(prog)s %(version)s")
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES), expose_value=False, is_eager=True,
+              help="Language of the output: zh (Chinese, the default) or en (else from LC_ALL/LANG).")
 @click.pass_context
 def main(ctx, db_url):
     """Rules as code for cadre personnel policy."""

@@ -5,8 +5,12 @@ import json
 
 import click
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, cli_actor, engine_for, engine_option, evaluation_day,
-                                     load_policies, make_runner, open_store, policies_option)
+from cadre_policy.i18n import _
+
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_for, engine_option,
+                                     evaluation_day, load_policies, make_runner, open_store, output_option,
+                                     policies_option)
+from cadre_policy.cli.output import open_output
 
 
 @click.command()
@@ -16,103 +20,134 @@ from cadre_policy.cli.common import (Failure, Whole, as_of_option, cli_actor, en
 @as_of_option
 @policies_option
 @engine_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: the report to read; json: one document (with --all: one line per cadre).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv", "xlsx", "html"]), default="text",
+              show_default=True, help="text: the report to read; json: one document (with --all: the "
+              "cadres and a summary); jsonl: a line per cadre; csv, xlsx: with --all; html: one cadre's printable "
+              "资格审查 sheet.")
+@output_option
 @click.option("--near", is_flag=True, help="Also show how far the cadre is from each deciding threshold.")
 @click.option("--margin", type=Whole(), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this check in the database.")
 @click.pass_context
-def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, near, margin, record):
+def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, output, near, margin, record):
     """Which provisions apply to a cadre on a date, what follows, and why."""
-    from rich.console import Console
-    from cadre_policy.run.population import check_all, units_for
-    from cadre_policy.render.check import render_text, to_json
+    from cadre_policy.run.population import units_for
     if not cadre_id and not all_cadres:
-        raise Failure("give a CADRE_ID, or --all")
+        raise Failure(_("give a CADRE_ID, or --all"))
     if cadre_id and all_cadres:
-        raise Failure(f"give a CADRE_ID or --all, not both (got {cadre_id} and --all)")
+        raise Failure(_("give a CADRE_ID or --all, not both (got {id} and --all)").format(id=cadre_id))
     if unit_id is not None and not all_cadres:
-        raise Failure("--unit selects cadres for --all; with one CADRE_ID leave it out")
+        raise Failure(_("--unit selects cadres for --all; with one CADRE_ID leave it out"))
     if margin is not None and not near:
-        raise Failure("--margin limits --near; add --near, or leave --margin out")
+        raise Failure(_("--margin limits --near; add --near, or leave --margin out"))
+    if all_cadres and fmt == "html":
+        raise Failure(_("--format html is the sheet of one cadre; give a CADRE_ID"))
+    if not all_cadres and fmt in ("jsonl", "csv", "xlsx"):
+        raise Failure(_("--format {format} is for --all").format(format=fmt))
     from cadre_policy.explain.titles import titled
     if record and all_cadres:
-        raise Failure("--record stores one cadre's check: give a CADRE_ID instead of --all")
+        raise Failure(_("--record stores one cadre's check: give a CADRE_ID instead of --all"))
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
     runner = make_runner(policy_set, day, engine_for(engine, all_cadres))
     store = open_store(ctx)
-    console = Console(highlight=False, soft_wrap=True)
     units = units_for(runner, store)
     if not all_cadres:
-        doc = store.cadre(cadre_id)
-        if doc is None:
-            raise Failure(f"unknown cadre id: {cadre_id}")
-        result = runner.evaluate(doc, units)
-        if record:
-            from cadre_policy.records.decide import record_check
-            from cadre_policy.render.check import to_json as check_json
-            record_id = record_check(store, runner, doc, units, check_json(result, policy_set), actor=cli_actor(),
-                                     channel="cli", request={"cadre": cadre_id, "as_of": day.isoformat(),
-                                                             "engine": engine_for(engine, False)})
-            click.echo(f"纪实 record {record_id}", err=True)
-        misses = None
-        if near:
-            from cadre_policy.explain.near import near_misses
-            misses = near_misses(runner, result, margin)
-        if fmt == "json":
-            out = to_json(result, policy_set)
-            if misses is not None:
-                out["near_misses"] = [miss.as_dict() for miss in misses]
-            click.echo(json.dumps(out, ensure_ascii=False, indent=2))
-        else:
-            render_text(result, policy_set, console)
-            if misses is not None:
-                from cadre_policy.render.check import render_near
-                render_near(misses, console)
+        _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin,
+                   {"as_of": day.isoformat(), "engine": engine_for(engine, False)} if record else None)
         return
     if unit_id is not None and unit_id not in units:
-        raise Failure(f"unknown unit id: {unit_id}")
-    unit_targets = _unit_structure(policy_set, store, day, unit_id) if unit_id else None
-    from collections import Counter
-    counts, eligibility, total = Counter(), Counter(), 0
-    with store.one_state():     # the lines above are void if an import committed meanwhile
+        raise Failure(_("unknown unit id: {id}").format(id=unit_id))
+    _check_all(runner, store, units, unit_id, policy_set, day, fmt, output)
+
+
+def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record):
+    """One cadre: findings with reasons and sources, the promotion checklist; text, JSON or the HTML sheet.
+
+    ``record`` (the request's day and engine) stores a decision record (纪实) of the check first.
+    """
+    from cadre_policy.render import check as render
+    from cadre_policy.render.terminal import console_for
+    doc = store.cadre(cadre_id)
+    if doc is None:
+        raise Failure(_("unknown cadre id: {id}").format(id=cadre_id))
+    result = runner.evaluate(doc, units)
+    if record is not None:
+        from cadre_policy.records.decide import record_check
+        record_id = record_check(store, runner, doc, units, render.to_json(result, policy_set), actor=cli_actor(),
+                                 channel="cli", request={"cadre": cadre_id, **record})
+        click.echo(_("纪实 record {id}").format(id=record_id), err=True)
+    misses = None
+    if near:
+        from cadre_policy.explain.near import near_misses
+        misses = near_misses(runner, result, margin)
+    with open_output(output) as out:
+        if fmt == "json":
+            data = render.to_json(result, policy_set)
+            if misses is not None:
+                data["near_misses"] = [miss.as_dict() for miss in misses]
+            out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "html":
+            from cadre_policy.render.sheet import cadre_sheet
+            out.write(cadre_sheet(result, policy_set, doc, store.units()))
+        else:
+            console = console_for(out)
+            render.render_text(result, policy_set, console)
+            if misses is not None:
+                render.render_near(misses, console, policy_set)
+
+
+def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output):
+    """``check --all``: a table and a summary table, or one JSON document, JSON Lines, CSV, XLSX."""
+    from cadre_policy.render import check as render
+    from cadre_policy.render.tables import write_csv, write_xlsx
+    from cadre_policy.render.terminal import console_for
+    from cadre_policy.run.population import check_all
+    missed = None
+    if unit_id:
+        from cadre_policy.aggregate import unit_structure
+        missed = unit_structure(policy_set, store, day, unit_id)
+    tally = render.Tally()
+
+    def results():
         for result in check_all(runner, store, units, unit_id):
-            _print_one(result, policy_set, fmt, unit_targets, console, counts, eligibility)
-            total += 1
-    if fmt == "text":
-        console.print(f"\n{total} cadres on {day.isoformat()}; findings: " +
-                      (", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none") +
-                      "; promotion: " + ", ".join(f"{k} {v}" for k, v in sorted(eligibility.items())))
+            row = render.population_row(result, policy_set)
+            tally.add(row)
+            yield result, row
+    if fmt in ("xlsx",):
+        binary_output(output)
+    # the output is void if an import committed meanwhile (one consistent state of the store)
+    with store.one_state(), open_output(output, binary=fmt == "xlsx", newline="") as out:
+        if fmt == "json":
+            header = {"as_of": day.isoformat(), "policy_set": {"path": policy_set.path, "digest": policy_set.digest},
+                      "unit": None if unit_id is None else {"id": unit_id, "structure": _missed_json(missed)}}
+            render.write_population_json(out, header, (render.to_json(r, policy_set) for r, _row in results()),
+                                         lambda: tally.as_dict(policy_set))
+        elif fmt == "jsonl":
+            for result, _row in results():
+                doc = render.to_json(result, policy_set)
+                if missed is not None:
+                    doc["structure"] = _missed_json(missed)
+                out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        elif fmt in ("csv", "xlsx"):
+            rows = [row for _r, row in results()]
+            sheets = render.population_sheets(rows, tally.as_dict(policy_set))
+            if fmt == "csv":
+                write_csv(sheets[0], out)
+            else:
+                write_xlsx(sheets, out)
+        else:
+            console = console_for(out)
+            rows = [row for _r, row in results()]
+            if missed is not None:
+                console.print(render.unit_team_text(unit_id, missed))
+            console.print(render.population_table(rows))
+            console.print()
+            console.print(render.summary_table(tally.as_dict(policy_set), day.isoformat()))
 
 
-def _print_one(result, policy_set, fmt, unit_targets, console, counts, eligibility) -> None:
-    """One cadre's line of ``check --all``, counted into the summary."""
-    from cadre_policy.render.check import summary_line, to_json
-    counts.update(result.active_codes())
-    if "promotion" in result.determinations:
-        eligibility[result.determinations["promotion"]["eligibility"]] += 1
-    if fmt == "json":
-        out = to_json(result, policy_set)
-        if unit_targets is not None:
-            out["structure"] = unit_targets[1]      # the unit's missed team targets
-        click.echo(json.dumps(out, ensure_ascii=False))
-    else:
-        line = summary_line(result, policy_set)
-        if unit_targets:
-            line.append(unit_targets[0])
-        console.print(line)
-
-
-def _unit_structure(policy_set, store, day, unit_id):
-    """(text suffix, JSON list) of the targets missed by the instances a unit falls in."""
-    from rich.text import Text
-    from cadre_policy.aggregate import unit_structure
-    missed = unit_structure(policy_set, store, day, unit_id)
-    text = Text()
-    if missed:
-        text.append("  班子结构: " + "; ".join(f"{r.finding} {r.label} {r.figure} (目标 {r.target})" for r in missed),
-                    style="magenta")
-    return text, [{"rule": r.rule.id, "finding": r.finding, "instance": r.key, "label": r.label,
-                   "figure": r.figure, "target": r.target, "status": r.status} for r in missed]
+def _missed_json(missed) -> list[dict]:
+    """The team targets a unit's instances miss, as JSON."""
+    return [{"rule": r.rule.id, "finding": r.finding, "instance": r.key, "label": r.label,
+             "figure": r.figure, "target": r.target, "status": r.status} for r in missed]

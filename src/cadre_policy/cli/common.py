@@ -1,12 +1,18 @@
 """What every command shares: exit codes, the error boundary, the store, the policy set, options."""
 from __future__ import annotations
 
+import inspect
 import os
+import sys
+from contextlib import contextmanager
 from datetime import date
+from functools import cache
 
 import click
 
+from cadre_policy import i18n
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -33,7 +39,93 @@ def _sigterm_interrupts() -> None:
         pass
 
 
-class BoundaryGroup(click.Group):
+def translate_click() -> None:
+    """Click's own words (Usage, Options, Error, [default: …]) through the catalogue.
+
+    Each click module looks its words up through the ``_`` (and ``ngettext``) it imported
+    from :mod:`gettext`; pointing those at :mod:`cadre_policy.i18n` translates them from
+    our one catalogue, without a second gettext domain installed on the machine.
+    """
+    import gettext
+    for name, module in list(sys.modules.items()):
+        if name.startswith("click") and getattr(module, "_", None) is gettext.gettext:
+            module._ = i18n.gettext
+        if name.startswith("click") and getattr(module, "ngettext", None) is gettext.ngettext:
+            module.ngettext = i18n.ngettext
+
+
+@contextmanager
+def _translated(command: click.Command, params: list):
+    """The help texts of a command and its options in the current language, while formatting."""
+    saved = [(command, command.help, command.short_help)] + [(p, getattr(p, "help", None), None) for p in params]
+    try:
+        if command.help:
+            command.help = _(inspect.cleandoc(command.help))
+        if command.short_help:
+            command.short_help = _(command.short_help)
+        for param in params:
+            if getattr(param, "help", None):
+                param.help = _(param.help)
+        yield
+    finally:
+        for target, help_text, short in saved:
+            target.help = help_text
+            if target is command:
+                command.short_help = short
+
+
+class TranslatedHelp:
+    """Mixin for click commands: help texts are msgids, translated when the help is shown."""
+
+    def get_help(self, ctx):
+        with _translated(self, self.get_params(ctx)):
+            return super().get_help(ctx)
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with _translated(self, []):
+            return super().get_short_help_str(limit)
+
+    def get_help_option(self, ctx):
+        with i18n.using("en"):      # made once: its help stays the msgid, translated when shown
+            return super().get_help_option(ctx)
+
+    def add_command(self, cmd, name=None):
+        super().add_command(with_translated_help(cmd), name)
+
+
+@cache
+def _translating(cls: type) -> type:
+    return type(cls.__name__, (TranslatedHelp, cls), {"__module__": cls.__module__, "__doc__": cls.__doc__})
+
+
+def with_translated_help(command: click.Command) -> click.Command:
+    """The command (and, for a group, its subcommands) with help shown in the current language.
+
+    Commands are written with plain ``@click.command()``; the root group applies this to
+    every command added to it, so no command can show untranslated help.
+    """
+    if not isinstance(command, TranslatedHelp):
+        command.__class__ = _translating(type(command))
+    for sub in getattr(command, "commands", {}).values():
+        with_translated_help(sub)
+    return command
+
+
+def choose_language(args: list[str]) -> None:
+    """Set the language from ``--lang`` before click parses anything, so ``--help`` is in it too.
+
+    Without ``--lang`` the locale decides (a previous invocation in the same process does not).
+    """
+    i18n.set_language(None)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        value = args[i + 1] if arg == "--lang" and i + 1 < len(args) else arg[7:] if arg.startswith("--lang=") else None
+        if value in i18n.LANGUAGES:
+            i18n.set_language(value)
+
+
+class BoundaryGroup(TranslatedHelp, click.Group):
     """A click group that is the CLI's one error boundary.
 
     Any :class:`UserError` raised below it (a policy file with errors, an import
@@ -41,6 +133,12 @@ class BoundaryGroup(click.Group):
     on stderr and exits 2; a database fault becomes ``database error: …``. No traceback
     reaches the user for either.
     """
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        if parent is None:
+            translate_click()
+            choose_language(args)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx):
         from cadre_policy.facts.errors import database_fault
@@ -80,6 +178,12 @@ def cli_actor() -> str:
         return "cli:unknown"
 
 
+def binary_output(output: str | None) -> None:
+    """XLSX goes to a file, or to standard output only when that is not a terminal."""
+    if output is None and sys.stdout.isatty():
+        raise Failure(_("XLSX is not written to a terminal; give -o FILE.xlsx"))
+
+
 def policy_dir(path: str | None) -> str:
     """The policy set to use: the option, else ./policies when present, else the shipped library."""
     from cadre_policy import data
@@ -96,7 +200,8 @@ def load_policies(path: str | None):
     try:
         return load(directory)
     except PolicyRejected as exc:
-        raise PolicyRejected(exc.diagnostics, f"the policy set {directory} has errors; run `policy lint`") from None
+        raise PolicyRejected(exc.diagnostics, _("the policy set {path} has errors; run `policy lint`").format(
+            path=directory)) from None
 
 
 def evaluation_day(value) -> date:
@@ -142,7 +247,7 @@ class Whole(click.ParamType):
         except ValueError as error:
             self.fail(str(error), param, ctx)
         if number < self.minimum:
-            self.fail(f"{number} is less than {self.minimum}", param, ctx)
+            self.fail(_("{number} is less than {minimum}").format(number=number, minimum=self.minimum), param, ctx)
         return number
 
 

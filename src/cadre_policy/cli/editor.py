@@ -5,6 +5,8 @@ import os
 
 import click
 
+from cadre_policy.i18n import _
+
 from cadre_policy.cli.common import Failure, load_policies, policies_option, policy_dir
 
 
@@ -25,7 +27,7 @@ def schema(out_dir, policies_dir):
     try:
         os.makedirs(out_dir, exist_ok=True)
     except OSError as error:
-        raise Failure(f"cannot create {out_dir}: {error.strerror or error}") from None
+        raise Failure(_("cannot create {path}: {reason}").format(path=out_dir, reason=error.strerror or error)) from None
     for name, content in schemas.items():
         path = os.path.join(out_dir, f"{name}.schema.json")
         with open_output(path) as stream:

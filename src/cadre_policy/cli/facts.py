@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from cadre_policy.cli.common import (Day, Whole, Failure, as_of_option, evaluation_day, load_policies, open_store,
+from cadre_policy.i18n import _
+
+from cadre_policy.cli.common import (Day, Whole, binary_output, Failure, as_of_option, evaluation_day, load_policies, open_store,
                                      output_option, policies_option)
 from cadre_policy.cli.output import open_output
 
@@ -35,19 +37,13 @@ def facts_import(ctx, files, reader):
     else:
         report, result = None, import_files(open_store(ctx), files)
     for kind, counts in (("units", result.units), ("cadres", result.cadres)):
-        click.echo(f"{kind}: {counts.added} added, {counts.updated} updated, "
-                   f"{counts.unchanged} unchanged")
+        click.echo(_("{kind}: {added} added, {updated} updated, {unchanged} unchanged").format(
+            kind=_(kind), added=counts.added, updated=counts.updated, unchanged=counts.unchanged))
     if report and report.year_month_births:
-        click.echo(f"出生年月只有年月（按当月1日计）: {report.year_month_births} 名干部")
+        click.echo(_("birth dates with year and month only (taken as the 1st): {n} cadres").format(
+            n=report.year_month_births))
     if report and report.blank_rows:
-        click.echo(f"空行已跳过: {report.blank_rows} 行")
-
-
-def _binary_output(output: str | None) -> None:
-    """XLSX goes to a file, or to standard output only when that is not a terminal."""
-    import sys
-    if output is None and sys.stdout.isatty():
-        raise Failure("XLSX is not written to a terminal; give -o FILE.xlsx")
+        click.echo(_("blank rows skipped: {n}").format(n=report.blank_rows))
 
 
 @facts.command("export")
@@ -67,10 +63,10 @@ def facts_export(ctx, fmt, output):
     data = rows(store.units().values(), store.iter_cadre_chunks())
     if fmt == "csv":
         if output is None:
-            raise Failure("CSV export writes a folder; give -o FOLDER")
+            raise Failure(_("CSV export writes a folder; give -o FOLDER"))
         write_csv_folder(output, data, lambda path: open_output(path, newline=""))
         return
-    _binary_output(output)
+    binary_output(output)
     with open_output(output, binary=True) as out:
         write_xlsx(out, data)
 
@@ -80,7 +76,7 @@ def facts_export(ctx, fmt, output):
 def facts_template(output):
     """Write an empty workbook to fill in: every sheet, drop-downs, date columns, a 说明 sheet."""
     from cadre_policy.facts.sheets.writer import write_xlsx
-    _binary_output(output)
+    binary_output(output)
     with open_output(output, binary=True) as out:
         write_xlsx(out, ())
 
@@ -95,7 +91,7 @@ def facts_show(ctx, cadre_id):
     store = open_store(ctx)
     doc = store.cadre(cadre_id)
     if doc is None:
-        raise Failure(f"unknown cadre id: {cadre_id}")
+        raise Failure(_("unknown cadre id: {id}").format(id=cadre_id))
     emit(Console(highlight=False), cadre_lines(doc, store.units()))
 
 
@@ -110,7 +106,7 @@ def facts_list(ctx, unit_id, as_of):
     store = open_store(ctx)
     units = store.units()
     if unit_id is not None and unit_id not in units:
-        raise Failure(f"unknown unit id: {unit_id}")
+        raise Failure(_("unknown unit id: {id}").format(id=unit_id))
     day = evaluation_day(as_of)
     console = Console(highlight=False)
     for chunk in store.iter_cadre_chunks(unit=unit_id, as_of=day):
@@ -135,8 +131,8 @@ def facts_generate(ctx, n, seed, as_of, output, load):
     units, cadres = generate(n, seed, as_of)
     yaml_out = output is not None and output.endswith((".yaml", ".yml"))
     if yaml_out and (load or n > YAML_MAX):
-        raise Failure(f"YAML output is for small populations without --load "
-                      f"(at most {YAML_MAX} cadres); use a .json file")
+        raise Failure(_("YAML output is for small populations without --load (at most {n} cadres); "
+                        "use a .json file").format(n=YAML_MAX))
     to_stdout = output is None and not load
     with (open_output(output) if output or to_stdout else nullcontext(None)) as out:
         if yaml_out:
@@ -144,13 +140,15 @@ def facts_generate(ctx, n, seed, as_of, output, load):
         else:
             writer = JsonWriter(out, units) if out else None
             stream = tee(cadres, writer.add) if writer else cadres
-            count = open_store(ctx).bulk_load(units, stream) if load else sum(1 for _ in stream)
+            count = open_store(ctx).bulk_load(units, stream) if load else sum(1 for _doc in stream)
             if writer:
                 writer.close()
     secs = time.perf_counter() - t0
-    where = ", ".join(filter(None, [output and f"written to {output}", load and "loaded into the store"]))
-    click.echo(f"{count} cadres, {len(units)} units in {secs:.1f} s ({count / max(secs, 1e-9):,.0f} "
-               f"cadres/s){', ' + where if where else ''}", err=to_stdout)
+    where = [_("written to {path}").format(path=output)] if output else []
+    where += [_("loaded into the store")] if load else []
+    click.echo(_("{cadres} cadres, {units} units in {seconds:.1f} s ({rate:,.0f} cadres/s)").format(
+        cadres=count, units=len(units), seconds=secs, rate=count / max(secs, 1e-9))
+        + "".join(_(", ") + w for w in where), err=to_stdout)
 
 
 @facts.command("fields")

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from cadre_policy.i18n import _
+
 from cadre_policy.cli.common import EXIT_FINDINGS, EXIT_OK, policies_option, policy_dir
 
 
@@ -31,5 +33,6 @@ def lint(paths, policies_dir, fmt):
     else:
         for diagnostic in diagnostics:
             click.echo(str(diagnostic))
-        click.echo(f"{errors} error(s), {len(diagnostics) - errors} warning(s)", err=True)
+        click.echo(_("{errors} error(s), {warnings} warning(s)").format(errors=errors, warnings=len(diagnostics) - errors),
+                   err=True)
     sys.exit(EXIT_FINDINGS if errors else EXIT_OK)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import IO, Iterator
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 
 
 class OutputError(UserError):
@@ -24,7 +25,7 @@ class OutputError(UserError):
 
 
 def _cannot(path: str, error: OSError) -> OutputError:
-    return OutputError(f"cannot write {path}: {error.strerror or error}")
+    return OutputError(_("cannot write {path}: {reason}").format(path=path, reason=error.strerror or error))
 
 
 @contextmanager

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from cadre_policy.i18n import _
+
 from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_for, engine_option,
                                      evaluation_day, load_policies, policies_option, policy_dir)
 
@@ -36,9 +38,9 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
                 for d in lint_cases_file(Path(f), policy_set)]
     if any(d.severity == "error" for d in problems):
         raise PolicyRejected(problems, "the test files have errors; run `policy lint`")
-    results, _ = run_files(policy_set, targets, engine_for(engine, False), predicate)
+    results, _problems = run_files(policy_set, targets, engine_for(engine, False), predicate)
     if predicate is not None and not results:
-        raise Failure(f"no case matches -k '{select}'")
+        raise Failure(_("no case matches -k '{select}'").format(select=select))
     missing = uncovered(policy_set, results, coverage_scope(policy_set, targets)) if coverage else None
     passed = sum(r.passed for r in results)
     if fmt == "json":
@@ -54,8 +56,9 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
                 for difference in result.differences:
                     click.echo(f"    {difference}")
         for location, rule_id, provision in missing or ():
-            click.echo(f"UNCOVERED {location}: {rule_id} ({provision}) no case exercises it")
-        click.echo(f"PASS: {passed}/{len(results)}")
+            click.echo(_("UNCOVERED {location}: {rule} ({provision}) no case exercises it").format(
+                location=location, rule=rule_id, provision=provision))
+        click.echo(_("PASS: {passed}/{total}").format(passed=passed, total=len(results)))
     sys.exit(EXIT_OK if passed == len(results) else EXIT_FINDINGS)
 
 
@@ -79,6 +82,7 @@ def show(rule_id, as_of, policies_dir):
     aggregate = next((r for r in structure.rules if r.id == rule_id), None)
     if aggregate is None:
         hint = suggest(rule_id, [r.id for r in policy_set.rules] + [r.id for r in structure.rules])
-        raise Failure(f"unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""))
+        raise Failure(_("unknown rule id: {id}").format(id=rule_id)
+                      + (_(" (did you mean '{hint}'?)").format(hint=hint) if hint else ""))
     group = next((g for g in structure.groups if g.name == aggregate.group), None)
     click.echo(aggregate_sentence(policy_set, aggregate, group, day))

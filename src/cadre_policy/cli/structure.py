@@ -5,7 +5,7 @@ import json
 
 import click
 
-from cadre_policy.cli.common import Whole, as_of_option, evaluation_day, load_policies, open_store, output_option, \
+from cadre_policy.cli.common import Whole, as_of_option, binary_output, evaluation_day, load_policies, open_store, output_option, \
     policies_option
 from cadre_policy.cli.output import open_output
 
@@ -14,26 +14,33 @@ from cadre_policy.cli.output import open_output
 @click.option("--region", metavar="R", help="Only the teams and targets of this region (county) or city.")
 @as_of_option
 @policies_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
-              help="text: the report to read; json: one document; html: a page to print.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx", "html"]), default="text", show_default=True,
+              help="text: the report to read; json: one document; csv, xlsx: tables for "
+              "spreadsheets; html: a page to print.")
 @output_option
 @click.option("--members", "members_limit", type=Whole(), default=50, show_default=True,
               help="Members listed per team or population (0: all); counts are never limited.")
 @click.pass_context
 def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
     """Team and population targets: figure, target, met or not, and the members counted."""
-    from rich.console import Console
     from cadre_policy.aggregate import evaluate_structure
+    from cadre_policy.render.terminal import console_for
     from cadre_policy.render.structure import render_html, render_text, to_json
     from cadre_policy.explain.titles import titled
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
     report = evaluate_structure(policy_set, open_store(ctx), day, region, members_limit=members_limit or None)
-    with open_output(output) as out:
-        if fmt == "json":
+    if fmt == "xlsx":
+        binary_output(output)
+    with open_output(output, binary=fmt == "xlsx", newline="") as out:
+        if fmt in ("csv", "xlsx"):
+            from cadre_policy.render.structure import sheets
+            from cadre_policy.render.tables import write_csv, write_xlsx
+            tables = sheets(report, policy_set)
+            write_csv(tables[0], out) if fmt == "csv" else write_xlsx(tables, out)
+        elif fmt == "json":
             out.write(json.dumps(to_json(report, policy_set), ensure_ascii=False, indent=2) + "\n")
         elif fmt == "html":
             out.write(render_html(report, policy_set) + "\n")
         else:
-            render_text(report, policy_set, Console(file=out, highlight=False, soft_wrap=True,
-                                                    no_color=output is not None))
+            render_text(report, policy_set, console_for(out))

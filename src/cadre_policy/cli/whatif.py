@@ -7,7 +7,10 @@ from contextlib import contextmanager
 
 import click
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, cli_actor, engine_for, engine_option, load_policies,
+from cadre_policy.i18n import _
+
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_for, engine_option,
+                                     load_policies,
                                      open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
@@ -20,7 +23,7 @@ def _progress_bar(enabled: bool):
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    progress = Progress(TextColumn("what-if"), BarColumn(), MofNCompleteColumn(), TextColumn("cadres"),
+    progress = Progress(TextColumn(_("what-if")), BarColumn(), MofNCompleteColumn(), TextColumn(_("cadres")),
                         TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
     with progress:
         task = progress.add_task("what-if", total=None)
@@ -46,9 +49,9 @@ def _progress_bar(enabled: bool):
                    "or 'local' for a LocalCluster on this machine. Workers read the same --db.")
 @click.option("--chunk-size", type=Whole(1), default=1000, show_default=True,
               help="Cadres read and evaluated per task.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text",
-              show_default=True, help="text: the report to read; json: one document; csv: a table for "
-                                      "spreadsheets; html: a page to print.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "csv", "xlsx", "html"]), default="text",
+              show_default=True, help="text: the report to read; json: one document; csv, xlsx: tables "
+                                      "for spreadsheets; html: a page to print.")
 @output_option
 @click.option("--limit", type=Whole(), default=200, show_default=True,
               help="Text format: changed cadres listed (json/csv/html list all).")
@@ -65,10 +68,10 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     from cadre_policy.whatif import request
 
     if not draft_file and not sets:
-        raise Failure("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)")
+        raise Failure(_("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)"))
     baseline = load_policies(policies_dir)
     if draft_file and not os.path.isfile(draft_file):
-        raise Failure(f"no such draft file: {draft_file}")
+        raise Failure(_("no such draft file: {path}").format(path=draft_file))
     store = open_store(ctx)
     db_url = ctx.find_root().obj["db_url"]
     engine = engine_for(engine, True)
@@ -89,7 +92,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
                                       actor=cli_actor(), channel="cli",
                                       request={"draft": draft_file, "set": list(sets), "as_of": str(prepared.job.as_of),
                                                "unit": unit_id, "engine": engine, "near": near_margin})
-            click.echo(f"纪实 record {record_id}", err=True)
+            click.echo(_("纪实 record {id}").format(id=record_id), err=True)
         _write(result, prepared.draft, prepared.draft_set, fmt, output, limit)
     finally:
         if result is not None:
@@ -97,22 +100,26 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
 
 
 def _write(result, draft, policy_set, fmt, output, limit):
-    from rich.console import Console
-    from cadre_policy.render.whatif import render_text, to_csv, to_json
+    from cadre_policy.render.tables import write_xlsx
+    from cadre_policy.render.terminal import console_for
+    from cadre_policy.render.whatif import render_text, sheets, to_csv, to_json
     from cadre_policy.render.whatif_html import to_html
+    if fmt == "xlsx":
+        binary_output(output)
     try:
-        with open_output(output, newline="") as out:
+        with open_output(output, binary=fmt == "xlsx", newline="") as out:
             if fmt == "json":
                 to_json(result, draft, policy_set, out)
             elif fmt == "csv":
-                to_csv(result, out)
+                to_csv(result, policy_set, out)
+            elif fmt == "xlsx":
+                write_xlsx(sheets(result, policy_set), out)
             elif fmt == "html":
                 to_html(result, draft, policy_set, out)
             else:
-                console = Console(file=out, highlight=False, soft_wrap=True,
-                                  force_terminal=None if out is sys.stdout else False)
-                render_text(result, draft, policy_set, console, limit)
+                render_text(result, draft, policy_set, console_for(out), limit)
     except BrokenPipeError:             # `| head`: the reader is gone; say nothing more
         quiet_broken_pipe()
     if output:
-        click.echo(f"{result.cadres} cadres, {result.changed} changed; written to {output}", err=True)
+        click.echo(_("{cadres} cadres, {changed} changed; written to {path}").format(
+            cadres=result.cadres, changed=result.changed, path=output), err=True)

@@ -9,6 +9,7 @@ from cadre_policy.language import periods
 from cadre_policy.language.kleene import Evaluator, Ratio, lookup
 
 WORD = {"==": "eq", "!=": "ne"}
+#: Operator symbols of the workbench's sheet (render/check_html.py, serve/pages.py); the CLI phrases reasons in render/reasons.py
 SYMBOLS = {"eq": "=", "ne": "≠", "in": "属于", "not_in": "不属于", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
            "within": "以内", "has": "含", "on_or_after": "≥", "on_or_before": "≤", "after": ">", "before": "<"}
 
@@ -118,29 +119,3 @@ def because(cond, scope: dict, evaluator: Evaluator, provision: str | None = Non
 
     walk(cond)
     return out
-
-
-def because_text(entry: dict, label=None, value_label=None) -> str:
-    """One line of a 'because' list: 最近一次监督评议·不满意票/总票数 16/45 超过 1/3 ✓.
-
-    Args:
-        entry: one item of a ``because`` list.
-        label: turns a fact path into words an officer reads (default: the path itself).
-        value_label: turns (fact path, value text) into words (default: the value itself).
-    """
-    label = label or (lambda path: path)
-    value_label = value_label or (lambda path, value: value)
-    op = entry["op"]
-    mark = {True: "✓", False: "✗", None: "?"}[entry["holds"] if entry["holds"] is None
-                                               else entry["holds"] != bool(entry.get("negated"))]
-    if op == "asserted":
-        return f"{'已' if entry['holds'] else '未'}认定 {label(entry['fact'])} {mark}"
-    fact = label(entry["fact"])
-    if op in ("present", "absent"):
-        return f"{fact} {'有记录' if entry.get('value') is not None else '无记录'} {mark}"
-    value = "（无记录）" if entry.get("value") is None else value_label(entry["fact"], entry["value"])
-    threshold = entry.get("threshold", "")
-    if op in ("eq", "ne", "in", "not_in"):
-        threshold = "、".join(value_label(entry["fact"], part) for part in str(threshold).split(", "))
-    prefix = "并非：" if entry.get("negated") else ""
-    return f"{prefix}{fact} {value} {SYMBOLS.get(op, op)} {threshold} {mark}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import ngettext
 
 
 class FactsError(UserError):
@@ -81,7 +82,8 @@ class ImportRejected(FactsError):
     def __init__(self, issues: list[Issue]):
         self.issues = list(issues)
         n = len(self.issues)
-        super().__init__(f"import rejected: {n} error{'s' if n != 1 else ''}, nothing written")
+        super().__init__(ngettext("import rejected: {n} error, nothing written",
+                                  "import rejected: {n} errors, nothing written", n).format(n=n))
 
     def details(self) -> list[str]:
         return [str(issue) for issue in self.issues]

@@ -38,6 +38,7 @@ from cadre_policy.facts.errors import (SchemaVersionError, StoreChangedError, St
 from cadre_policy.facts.queries import post_covers
 from cadre_policy.facts.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
                           Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
+from cadre_policy.i18n import _
 
 _units = Unit.__table__
 _flags = UnitFlag.__table__
@@ -88,7 +89,7 @@ def _cadre_doc(r) -> dict:
         if r.recruitment_unit is not None:
             rec["unit"] = r.recruitment_unit
         doc["recruitment"] = rec
-    for key, _ in RECORD_LISTS:
+    for key, _kind in RECORD_LISTS:
         doc[key] = []
     return doc
 
@@ -170,7 +171,7 @@ _RECORDS = (
     ("opinions", Opinion.__table__, "date", _op_row, _bools(_op_doc, "adverse")),
     ("assessments", Assessment.__table__, "date", _as_row, _bools(_as_doc, "prominent_problems")),
 )
-_RECORD_TABLES = tuple(t for _, t, _, _, _ in _RECORDS) + (_rect,)
+_RECORD_TABLES = tuple(rec[1] for rec in _RECORDS) + (_rect,)
 
 
 def _upgrade_from_1(conn: Connection) -> None:
@@ -186,7 +187,7 @@ def _cadre_rows(doc: dict, out: dict) -> None:
     """Append the rows of one canonical cadre document to ``out`` (table -> rows)."""
     cid = doc["id"]
     out[_cadres].append(_cadre_row(doc))
-    for key, table, sort_key, row_fn, _ in _RECORDS:
+    for key, table, sort_key, row_fn, _doc_fn in _RECORDS:
         records = doc.get(key)
         if not records:
             continue
@@ -314,7 +315,7 @@ def _connect_args(backend: str, query) -> dict:
 
 def _mariadb_session(dbapi_connection, _record) -> None:
     """Strict sql_mode and the statement timeout on every new MariaDB connection."""
-    _, statement = _timeouts()
+    _connect, statement = _timeouts()
     if getattr(dbapi_connection, "_read_timeout", None) is not None:
         dbapi_connection._read_timeout = statement      # PyMySQL: no public setter after connect
     cursor = dbapi_connection.cursor()
@@ -448,9 +449,11 @@ class FactStore:
                 event.listen(self.engine, "connect", _mariadb_session)
             self._ensure_schema()
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-            raise StoreUnavailableError(f"cannot use database URL {self.url}: {_first_line(exc)}") from None
+            raise StoreUnavailableError(_("cannot use database URL {url}: {reason}").format(
+                url=self.url, reason=_first_line(exc))) from None
         except DBAPIError as exc:
-            raise StoreUnavailableError(f"cannot open database {self.url}: {_first_line(exc)}") from None
+            raise StoreUnavailableError(_("cannot open database {url}: {reason}").format(
+                url=self.url, reason=_first_line(exc))) from None
 
     # schema ---------------------------------------------------------------------------------
 
@@ -707,7 +710,7 @@ class FactStore:
         if not docs:
             return []
         reviews = {}
-        for key, table, _, _, doc_fn in _RECORDS:
+        for key, table, _sort, _row, doc_fn in _RECORDS:
             query = (select(table).where(where(table.c.cadre_id))
                      .order_by(table.c.cadre_id, table.c.seq))
             for r in rows(table, query):
@@ -869,4 +872,5 @@ def open_store(url: str) -> FactStore:
     try:
         return FactStore(url)
     except SQLAlchemyError as exc:  # anything else the driver throws while connecting
-        raise StoreUnavailableError(f"cannot open database {_safe_url(url)}: {_first_line(exc)}") from None
+        raise StoreUnavailableError(_("cannot open database {url}: {reason}").format(
+            url=_safe_url(url), reason=_first_line(exc))) from None

@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import N_, _
 from cadre_policy.language import model as m
 from cadre_policy.check.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
@@ -68,12 +69,12 @@ class Draft:
     def describe(self) -> list[str]:
         """One line per change, for report headers."""
         lines = []
-        for what, items in (("parameters", self.parameters), ("replaced rules", self.replaced),
-                            ("added rules", self.added), ("disabled rules", self.disabled),
-                            ("derived quantities", self.derived),
-                            ("new outcome codes and provisions", self.document)):
+        for what, items in ((N_("parameters"), self.parameters), (N_("replaced rules"), self.replaced),
+                            (N_("added rules"), self.added), (N_("disabled rules"), self.disabled),
+                            (N_("derived quantities"), self.derived),
+                            (N_("new outcome codes and provisions"), self.document)):
             if items:
-                lines.append(f"{what}: {', '.join(items)}")
+                lines.append(f"{_(what)}: {', '.join(items)}")
         for name, raw in self.sets.items():
             lines.append(f"--set {name}={raw}")
         return lines
@@ -146,7 +147,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
                                                   "as policy.name", loc, suggest_qualified(name, params)))
             continue
         if declaration:
-            owner, _, short = name.rpartition(".")
+            owner, _dot, short = name.rpartition(".")
             if not owner or owner not in changes:
                 diagnostics.append(Diagnostic("E209", f"unknown policy '{owner}' for parameter '{name}'", loc,
                                               suggest(owner, changes)))
@@ -301,7 +302,8 @@ def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, obj
     name, sep, raw = text.partition("=")
     name, raw = name.strip(), raw.strip()
     if not sep or not name:
-        raise DraftError(f"--set needs NAME=VALUE, e.g. supervision.admonish_ratio=3/10 (got '{text}')")
+        raise DraftError(_("--set needs NAME=VALUE, e.g. supervision.admonish_ratio=3/10 (got '{text}')").format(
+            text=text))
     params = policy_set.parameters
     if name not in params:
         short = {p.split(".", 1)[1]: p for p in params}
@@ -309,14 +311,16 @@ def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, obj
             name = short[name] if list(short.values()).count(short[name]) == 1 else name
         if name not in params:
             hint = suggest_qualified(name, params)
-            raise DraftError(f"unknown parameter '{name}' in --set" + (f" (did you mean '{hint}'?)" if hint else ""))
+            raise DraftError(_("unknown parameter '{name}' in --set").format(name=name)
+                             + (_(" (did you mean '{hint}'?)").format(hint=hint) if hint else ""))
     param = params[name]
     value: object = raw
     if param.kind in ("years", "months", "count"):
         try:
             value = parse_whole(raw)
         except ValueError:
-            raise DraftError(f"--set {name}: '{raw}' is not a whole number of {param.kind}") from None
+            raise DraftError(_("--set {name}: '{raw}' is not a whole number of {kind}").format(
+                name=name, raw=raw, kind=param.kind)) from None
     elif param.kind == "enum" and isinstance(param.raw_on(as_of), list):
         value = [v.strip() for v in raw.split(",") if v.strip()]
     try:

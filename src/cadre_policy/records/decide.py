@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 from cadre_policy.facts.record_store import RecordStore
+from cadre_policy.i18n import language
+
+
+def _asked(request: dict) -> dict:
+    """The request as recorded: with the language its result was written in, so verify re-runs in it."""
+    return {**request, "lang": language()}
 
 
 def check_result(runner, doc: dict, units: dict) -> dict:
@@ -25,7 +31,7 @@ def units_read(doc: dict, units: dict) -> dict:
 def record_check(store, runner, doc: dict, units: dict, result: dict, *, actor: str, channel: str,
                  request: dict) -> int:
     """Store a check: the cadre's document and the units it read, as the rules saw them, are its facts."""
-    return RecordStore(store.engine).append(kind="check", actor=actor, channel=channel, request=request,
+    return RecordStore(store.engine).append(kind="check", actor=actor, channel=channel, request=_asked(request),
                                             policy_set=runner.policy_set, facts=(units_read(doc, units), [doc]),
                                             result=result)
 
@@ -39,7 +45,7 @@ def population(store, unit: str | None, as_of) -> tuple[dict, list[dict]]:
 def record_whatif(store, prepared, result: dict, draft_text: str | None, *, actor: str, channel: str,
                   request: dict) -> int:
     """Store a what-if: the population it covered is its facts; the draft's text is kept to re-run it."""
-    return RecordStore(store.engine).append(kind="whatif", actor=actor, channel=channel, request=request,
+    return RecordStore(store.engine).append(kind="whatif", actor=actor, channel=channel, request=_asked(request),
                                             policy_set=prepared.job.baseline,
                                             facts=population(store, prepared.job.unit, prepared.job.as_of), result=result,
                                             draft_text=draft_text)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
+from cadre_policy.i18n import using
 from cadre_policy.records.digest import result_digest
 from cadre_policy.facts.record_store import GENESIS, Record, RecordStore, chain_next
 
@@ -42,8 +43,9 @@ def verify(records: RecordStore, record_id: int, policies_dir=None, workers: int
         problems.append(f"policy set changed: recorded {record.policy_digest}, "
                         f"{policies_dir or record.policy_path} is now {policy_set.digest}")
         return Verdict(record.id, False, problems)
-    result = _check(record, policy_set, facts) if record.kind == "check" else \
-        _whatif(record, policy_set, facts, workers)
+    with using(record.request.get("lang")):     # the result's titles are in the language it was recorded in
+        result = _check(record, policy_set, facts) if record.kind == "check" else \
+            _whatif(record, policy_set, facts, workers)
     digest = result_digest(result)
     if digest != record.result_digest:
         problems.append(f"result differs: recorded {record.result_digest}, re-run gives {digest}")

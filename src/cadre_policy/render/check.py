@@ -1,22 +1,31 @@
 """Render check results: a JSON contract, and text for a terminal."""
 from __future__ import annotations
 
+import json
+from collections import Counter
+
+from rich import box
 from rich.console import Console
-from rich.markup import escape
+from rich.table import Table
 from rich.text import Text
 
 from cadre_policy.explain import labels
 
 from cadre_policy.run.evaluate import CadreResult
-from cadre_policy.explain.reasons import because_text
+from cadre_policy.render.reasons import phrase, rule_state
 from cadre_policy.language.model import PolicySet, Rule
 from cadre_policy.language.posts import current_post
+from cadre_policy.i18n import N_, _, language
+from cadre_policy.render.tables import Column, Sheet
+from cadre_policy.render.terminal import safe
 
 
 
 def fact_label(policy_set: PolicySet):
     """A function giving the Chinese words for a fact path: latest_review.dissatisfied → 最近一次监督评议·不满意票."""
     def label(path: str) -> str:
+        if language() == "en":
+            return path
         if ":" in path:
             kind, name = path.split(":", 1)
             return policy_set.outcomes.findings.get(name, {}).get("title", name) if kind == "finding" else name
@@ -28,6 +37,8 @@ def fact_label(policy_set: PolicySet):
 
 def value_label(path: str, value: str) -> str:
     """Chinese for an enumerated value of a fact: grade competent → 称职, rank section → 正科."""
+    if language() == "en":
+        return value
     field = path.rsplit(".", 1)[-1]
     kind = {"kind": "unit_kind", "target_rank": "rank"}.get(field, field)
     if value in ("true", "false"):
@@ -35,6 +46,15 @@ def value_label(path: str, value: str) -> str:
     return labels.value(kind, value)
 
 RESULT_MARK = {"met": ("✓", "green"), "unmet": ("✗", "red"), "unknown": ("?", "yellow"), "waived": ("⊘", "magenta")}
+ELIGIBILITY = {"eligible": (N_("eligible"), "green"), "pending": (N_("pending (records incomplete)"), "yellow"),
+               "ineligible": (N_("ineligible"), "red"),
+               "exception_required": (N_("by the exception procedure only (破格, skipping a level, or a "
+                                         "'normally' requirement not met)"), "magenta")}
+
+
+def eligibility_word(value: str) -> str:
+    """An eligibility value as the reader's word (the value itself when it has none)."""
+    return _(ELIGIBILITY[value][0]) if value in ELIGIBILITY else value
 
 
 def source_of(policy_set: PolicySet, rule: Rule) -> dict:
@@ -78,83 +98,207 @@ def _header(result: CadreResult) -> Text:
     cadre = result.scope.get("cadre", {})
     post = current_post(result.scope.get("posts", []), result.as_of)
     text = Text()
-    text.append(f"{result.cadre_id} {result.name}", style="bold")
-    facts = [labels.value("gender", cadre.get("gender"))]
+    text.append(f"{result.cadre_id} {safe(result.name)}", style="bold")
+    facts = [value_label("gender", cadre.get("gender")) if cadre.get("gender") else ""]
     if "age" in cadre:
-        facts.append(f"{cadre['age']}岁")
-    text.append(f"（{'，'.join(filter(None, facts))}）")
+        facts.append(_("{n} years old").format(n=cadre["age"]))
+    text.append(f"（{_(', ').join(filter(None, facts))}）")
     if post:
         unit = post.get("unit") or {}
-        text.append(f"  现任 {unit.get('name', unit.get('id', ''))}{post.get('title', '')}"
-                    f"（{labels.value('rank', post.get('rank'))}）")
-    text.append(f"  评估日期 {result.as_of.isoformat()}", style="dim")
+        text.append("  " + _("now {post} ({rank})").format(
+            post=safe(unit.get("name", unit.get("id", ""))) + safe(post.get("title", "")),
+            rank=value_label("rank", post.get("rank"))))
+    text.append("  " + _("as of") + " " + result.as_of.isoformat(), style="dim")
     return text
 
 
 def render_text(result: CadreResult, policy_set: PolicySet, console: Console) -> None:
     """A cadre's findings with reasons and citations, then the promotion checklist."""
+    label = fact_label(policy_set)
     console.print(_header(result))
     active = [f for f in result.findings if f.status == "active"]
-    console.print(Text(f"结论 Findings: {len(active)} 项", style="bold underline") if result.findings
-                  else Text("结论 Findings: 无", style="bold"))
+    console.print(Text(_("Findings: {n}").format(n=len(active)), style="bold underline"))
     for f in result.findings:
-        title = policy_set.outcomes.findings.get(f.code, {}).get("title", f.code)
         line = Text("  ")
         if f.status == "active":
-            line.append(f"● {title}", style="bold red")
+            line.append(f"● {safe(finding_title(policy_set, f.code))}", style="bold")
         else:
-            line.append(f"○ {title}（已被 {f.superseded_by} 取代）", style="dim")
-        line.append(f"  {f.code}", style="cyan")
+            line.append(f"○ {safe(finding_title(policy_set, f.code))}（"
+                        + _("superseded by {rule}").format(rule=f.superseded_by) + "）", style="dim")
+        line.append(f"  {f.code}", style="dim")
         if f.until:
-            line.append(f"  至 {f.until.isoformat()}")
+            line.append("  " + _("until {day}").format(day=f.until.isoformat()))
         line.append(f"  [{f.rule.id} · {f.rule.provision}]", style="dim")
         console.print(line)
-        label = fact_label(policy_set)
         for entry in f.because:
             if entry["holds"] is not None and entry["holds"] != bool(entry.get("negated")):
-                console.print(Text(f"      因为 {because_text(entry, label, value_label)}"))
+                console.print(Text("      " + _("because {reason}").format(
+                    reason=safe(phrase(entry, label, value_label)))))
         src = source_of(policy_set, f.rule)
-        console.print(Text(f"      依据 《{src['document']}》{src['section']}：“{src['quote']}”", style="dim"))
+        console.print(Text("      " + _("source: 《{document}》{section}: “{quote}”").format(
+            document=safe(src["document"]), section=safe(src["section"]), quote=safe(src["quote"])), style="dim"))
     for name, det in result.determinations.items():
-        word, style = labels.ELIGIBILITY[det["eligibility"]]
+        style = ELIGIBILITY.get(det["eligibility"], ("", None))[1]
         title = policy_set.outcomes.determinations.get(name, {}).get("title", name)
         target = det.get("target_rank")
-        line = Text(f"{title}", style="bold underline")
+        line = Text(safe(title), style="bold underline")
         if target:
-            line.append(f"（拟任 {labels.value('rank', target)}）")
+            line.append("（" + _("proposed rank") + " " + value_label("rank", target) + "）")
         line.append(": ")
-        line.append(f"{word} {det['eligibility']}", style=f"bold {style}")
+        line.append(eligibility_word(det["eligibility"]), style=f"bold {style}" if style else "bold")
+        if language() != "en":          # the English word is the code itself
+            line.append(f"  {det['eligibility']}", style="dim")
         console.print(line)
         for req in det["requirements"]:
-            mark, style = RESULT_MARK[req.result]
+            mark, mark_style = RESULT_MARK.get(req.result, ("?", "yellow"))
             rtitle = policy_set.outcomes.requirements.get(req.code, {}).get("title", req.code)
             line = Text("  ")
-            line.append(f"{mark} {rtitle}", style=style)
-            line.append(f"  {req.code} {req.result}", style="cyan")
+            line.append(f"{mark} {safe(rtitle)}", style=mark_style)
+            line.append(f"  {req.code}", style="dim")
             line.append(f"  [{req.rule.provision}]", style="dim")
             console.print(line)
             for entry in req.because:
-                console.print(Text(f"      {because_text(entry, fact_label(policy_set), value_label)}", style="dim"))
+                console.print(Text("      " + safe(phrase(entry, label, value_label))))
 
 
-def summary_line(result: CadreResult, policy_set: PolicySet) -> Text:
-    """One line per cadre for `policy check --all`."""
-    text = Text(f"{result.cadre_id:<8} {escape(result.name):<6} ")
+def finding_title(policy_set: PolicySet, code: str) -> str:
+    """The Chinese title of a finding code (the code when the outcomes do not name it)."""
+    return policy_set.outcomes.findings.get(code, {}).get("title", code)
+
+
+def population_row(result: CadreResult, policy_set: PolicySet) -> dict:
+    """One cadre of ``check --all`` as plain data: the table, CSV and XLSX show these fields."""
+    post = current_post(result.scope.get("posts", []), result.as_of) or {}
+    unit = post.get("unit") or {}
     codes = result.active_codes()
-    text.append(", ".join(codes) if codes else "—", style="red" if codes else "dim")
-    promotion = result.determinations.get("promotion")
-    if promotion:
-        word, style = labels.ELIGIBILITY[promotion["eligibility"]]
-        text.append(f"  提拔:{promotion['eligibility']}", style=style)
+    promotion = result.determinations.get("promotion") or {}
+    return {"cadre": result.cadre_id, "name": result.name, "unit": unit.get("id", ""),
+            "unit_name": unit.get("name", ""), "findings": codes,
+            "finding_titles": [finding_title(policy_set, c) for c in codes],
+            "kinds": [policy_set.outcomes.findings.get(c, {}).get("kind", "") for c in codes],
+            "eligibility": promotion.get("eligibility", ""),
+            "eligibility_title": eligibility_word(promotion["eligibility"]) if promotion else ""}
+
+
+class Tally:
+    """Counts over ``check --all``: cadres, each active finding, each promotion eligibility."""
+
+    def __init__(self):
+        self.cadres = 0
+        self.findings: Counter = Counter()
+        self.eligibility: Counter = Counter()
+
+    def add(self, row: dict) -> None:
+        self.cadres += 1
+        self.findings.update(row["findings"])
+        if row["eligibility"]:
+            self.eligibility[row["eligibility"]] += 1
+
+    def as_dict(self, policy_set: PolicySet) -> dict:
+        """The summary of the JSON document (and the rows of the summary table)."""
+        return {"cadres": self.cadres,
+                "findings": [{"code": code, "title": finding_title(policy_set, code), "cadres": n}
+                             for code, n in sorted(self.findings.items())],
+                "promotion": {value: self.eligibility.get(value, 0) for value in [*ELIGIBILITY, *sorted(
+                    set(self.eligibility) - set(ELIGIBILITY))]}}
+
+
+def _findings_cell(row: dict) -> Text:
+    """Findings by title, each code dimmed after it, one a line; measures for the committee in red."""
+    text = Text()
+    for i, (code, title, kind) in enumerate(zip(row["findings"], row["finding_titles"], row["kinds"])):
+        if i:
+            text.append("\n")
+        if language() != "en":
+            text.append(safe(title), style="red" if kind == "action" else None)
+            text.append(" ")
+        text.append(code, style="dim" if language() != "en" else ("red" if kind == "action" else None))
+    return text or Text("—", style="dim")
+
+
+def population_table(rows: list[dict]) -> Table:
+    """``check --all`` as one table: id, name, unit, findings, promotion."""
+    table = Table(box=box.MINIMAL, show_edge=False, pad_edge=False, header_style="bold")
+    table.add_column(_("ID"), no_wrap=True)
+    table.add_column(_("Name"), no_wrap=True)
+    table.add_column(_("Unit"), overflow="fold")
+    table.add_column(_("Findings"), overflow="fold", ratio=1)
+    table.add_column(_("Promotion"), no_wrap=True)
+    for row in rows:
+        style = ELIGIBILITY.get(row["eligibility"], ("", None))[1]
+        table.add_row(row["cadre"], safe(row["name"]), safe(row["unit_name"] or row["unit"] or "—"),
+                      _findings_cell(row),
+                      Text(row["eligibility_title"], style=style if row["eligibility"] != "ineligible" else None))
+    return table
+
+
+def summary_table(summary: dict, as_of: str) -> Table:
+    """The summary of ``check --all``: cadres per finding, and per promotion eligibility."""
+    table = Table(box=box.MINIMAL, show_edge=False, pad_edge=False, header_style="bold",
+                  title=_("Summary: {n} cadres on {day}").format(n=summary["cadres"], day=as_of),
+                  title_justify="left", title_style="bold")
+    table.add_column(_("Outcome"), overflow="fold")
+    table.add_column(_("Code"), style="dim", overflow="fold")
+    table.add_column(_("Number of cadres"), justify="right")
+    for item in summary["findings"]:
+        table.add_row(safe(item["title"]), item["code"], str(item["cadres"]))
+    for value, n in summary["promotion"].items():
+        table.add_row(_("Promotion: {word}").format(word=eligibility_word(value)), value, str(n))
+    return table
+
+
+def unit_team_text(unit_id: str, missed: list) -> Text:
+    """The team targets a unit's instances miss, said once for the unit (``check --unit``)."""
+    text = Text(_("Team structure of {unit}: ").format(unit=unit_id), style="bold")
+    if not missed:
+        text.append(_("no target missed"))
+    for r in missed:
+        text.append("\n  · ")
+        text.append(_("{rule}: {label} {figure} (target {target}) ").format(
+            rule=safe(r.rule.title), label=safe(r.label), figure=r.figure, target=r.target))
+        text.append(r.finding, style="dim")
     return text
 
 
-def render_near(misses, console: Console) -> None:
+POPULATION_COLUMNS = [Column("cadre", N_("ID")), Column("name", N_("Name")), Column("unit", N_("Unit ID")),
+                      Column("unit_name", N_("Unit")), Column("finding_titles", N_("Findings")),
+                      Column("findings", N_("Finding codes")), Column("eligibility_title", N_("Promotion")),
+                      Column("eligibility", N_("Promotion code"))]
+SUMMARY_COLUMNS = [Column("title", N_("Outcome")), Column("code", N_("Code")), Column("cadres", N_("Number of cadres"))]
+
+
+def population_sheets(rows: list[dict], summary: dict) -> list[Sheet]:
+    """``check --all`` for a spreadsheet: the cadres, and the summary."""
+    flat = [dict(row, findings="、".join(row["findings"]), finding_titles="、".join(row["finding_titles"]))
+            for row in rows]
+    counts = summary["findings"] + [{"title": _("Promotion: {word}").format(word=eligibility_word(v)),
+                                     "code": v, "cadres": n} for v, n in summary["promotion"].items()]
+    return [Sheet(N_("Cadres"), POPULATION_COLUMNS, flat), Sheet(N_("Summary"), SUMMARY_COLUMNS, counts)]
+
+
+def write_population_json(out, header: dict, cadres, finish) -> None:
+    """``check --all --format json``: one document, the cadres streamed, the summary last.
+
+    Args:
+        out: a text stream.
+        header: the document's first members (as_of, policy_set, unit).
+        cadres: the cadres' JSON objects, written as they come.
+        finish: called after the last cadre; returns the summary.
+    """
+    out.write(json.dumps(header, ensure_ascii=False, indent=1)[:-2] + ',\n "cadres": [')
+    for i, cadre in enumerate(cadres):
+        out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(cadre, ensure_ascii=False))
+    out.write('\n ],\n "summary": ' + json.dumps(finish(), ensure_ascii=False) + "\n}\n")
+
+
+def render_near(misses, console: Console, policy_set: PolicySet) -> None:
     """The near misses of `policy check --near`."""
-    console.print(Text(f"临界情况 Near misses: {len(misses)} 项", style="bold underline"))
+    label = fact_label(policy_set)
+    console.print(Text(_("Near misses: {n}").format(n=len(misses)), style="bold underline"))
     for miss in misses:
         line = Text(f"  {miss.rule}", style="cyan")
-        line.append(f"（{miss.outcome}，现在 {miss.now}）", style="dim")
-        line.append(f" {miss.fact} {miss.value} {miss.op} {miss.threshold}：")
+        line.append("（" + _("{outcome}, now {state}").format(outcome=miss.outcome, state=rule_state(miss.now)) + "）",
+                    style="dim")
+        line.append(f" {safe(label(miss.fact))} {safe(miss.value)}：")
         line.append(miss.text, style="bold")
         console.print(line)

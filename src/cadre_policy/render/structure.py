@@ -6,14 +6,17 @@ counted, so an officer can check the count by hand.
 """
 from __future__ import annotations
 
-import html
 from collections import defaultdict
 
 from rich.console import Console
 from rich.text import Text
 
+from cadre_policy.i18n import N_, _
 from cadre_policy.language.model import PolicySet
-from cadre_policy.aggregate.results import MET, NOT_APPLICABLE, NOT_MET, STATUS_TITLES, UNKNOWN, InstanceResult, StructureReport
+from cadre_policy.render.html import difference_chart, e, page, search_box, tiles
+from cadre_policy.render.tables import Column, Sheet
+from cadre_policy.render.terminal import safe
+from cadre_policy.aggregate.results import MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, status_title, InstanceResult, StructureReport
 
 _STYLE = {MET: "green", NOT_MET: "red", NOT_APPLICABLE: "dim", UNKNOWN: "yellow"}
 _MARK = {MET: "✓", NOT_MET: "✗", NOT_APPLICABLE: "–", UNKNOWN: "?"}
@@ -54,64 +57,108 @@ def _by_region(report: StructureReport) -> dict[str, list[InstanceResult]]:
 
 def _members_text(r: InstanceResult) -> str:
     shown = "、".join(f"{_COUNTED[m.counted]}{m.id} {m.name}" for m in r.listed)
-    more = "" if r.listed_all else f" …（共 {r.members}，列出前 {len(r.listed)}）"
+    more = "" if r.listed_all else " …" + _("({total} in all, the first {n} listed)").format(total=r.members,
+                                                                                         n=len(r.listed))
     return shown + more
+
+
+def why_empty(report: StructureReport, policy_set: PolicySet) -> str:
+    """Why nothing is counted: the structure targets' periods in force, and what to ask instead."""
+    from cadre_policy.aggregate import load_structure
+    ids = {rule.policy for rule in load_structure(policy_set).rules}
+    periods = [f"{p.id}（{p.in_force.start} – {p.in_force.end or ''}）" for p in policy_set.policies if p.id in ids]
+    if not periods:
+        return _("The policy set has no structure targets.")
+    return _("No structure target is in force on {day}: the targets are in force {periods}. "
+             "Choose a date inside with --as-of.").format(day=report.as_of.isoformat(), periods="、".join(periods))
+
+
+def _counts_text(report: StructureReport) -> str:
+    counts = report.counts()
+    return _("{n} targets: ").format(n=len(report.results)) + _(", ").join(
+        f"{status_title(k)} {counts.get(k, 0)}" for k in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE))
 
 
 def render_text(report: StructureReport, policy_set: PolicySet, console: Console) -> None:
     """Every target by region: figure, target, status, members; empty teams summed up in one line."""
-    console.print(Text(f"班子和干部队伍结构目标  评估日期 {report.as_of.isoformat()}"
-                       + (f"  范围 {report.region}" if report.region else ""), style="bold"))
+    console.print(Text(_("Team and population structure targets") + "  " + _("as of") + " "
+                       + report.as_of.isoformat() + (f"  {_('region')} {safe(report.region)}" if report.region else ""),
+                       style="bold"))
     if not report.results:
-        console.print("没有在评估日期有效的结构目标。")
+        console.print(Text(why_empty(report, policy_set)))
         return
     for region, results in _by_region(report).items():
-        console.print(Text(f"\n{region}", style="bold underline"))
+        console.print(Text(f"\n{safe(region)}", style="bold underline"))
         by_rule: dict[str, list] = defaultdict(list)
         for r in results:
             by_rule[r.rule.id].append(r)
         for rule_id, items in by_rule.items():
             rule = items[0].rule
-            console.print(Text(f"  {rule.title}  [{rule.id} · {rule.provision}]", style="bold"))
+            console.print(Text(f"  {safe(rule.title)}  [{rule.id} · {rule.provision}]", style="bold"))
             empty = [r for r in items if r.status == NOT_APPLICABLE and r.unit]
             for r in items:
                 if r in empty:
                     continue
                 line = Text("    ")
-                line.append(f"{_MARK[r.status]} {STATUS_TITLES[r.status]}", style=_STYLE[r.status])
-                line.append(f"  {r.label}" + (f"（{r.unit}）" if r.unit else ""))
-                line.append(f"  {r.figure}  目标 {r.target}")
+                line.append(f"{_MARK[r.status]} {status_title(r.status)}", style=_STYLE[r.status])
+                line.append(f"  {safe(r.label)}" + (f"（{r.unit}）" if r.unit else ""))
+                line.append(f"  {r.figure}  {_('target')} {r.target}")
                 if r.finding:
-                    line.append(f"  {r.finding}", style="cyan")
+                    line.append(f"  {r.finding}", style="dim")
                 console.print(line)
                 if r.listed:
-                    console.print(Text(f"        {_members_text(r)}", style="dim"))
+                    console.print(Text(f"        {safe(_members_text(r))}", style="dim"))
             if empty:
-                console.print(Text(f"    – 不适用（无在职成员）: {'、'.join(r.label for r in empty)}", style="dim"))
+                console.print(Text("    – " + _("not applicable (no member in post): ")
+                                   + "、".join(safe(r.label) for r in empty), style="dim"))
+    console.print()
+    console.print(Text(_counts_text(report)))
+
+
+STRUCTURE_COLUMNS = [Column("region", N_("Region")), Column("rule", N_("Rule")), Column("title", N_("Target")),
+                     Column("provision", N_("Provision")), Column("label", N_("Team or population")),
+                     Column("unit", N_("Unit ID")), Column("figure", N_("Figure")), Column("target", N_("Target value")),
+                     Column("status_title", N_("Result")), Column("finding", N_("Finding code")),
+                     Column("members", N_("Members"))]
+
+
+def sheets(report: StructureReport, policy_set: PolicySet) -> list[Sheet]:
+    """The structure report for a spreadsheet: one row per target and team or population."""
+    rows = [{"region": r.region, "rule": r.rule.id, "title": r.rule.title, "provision": r.rule.provision,
+             "label": r.label, "unit": r.unit, "figure": r.figure, "target": r.target,
+             "status_title": status_title(r.status), "finding": r.finding, "members": _members_text(r)}
+            for r in report.results]
     counts = report.counts()
-    console.print(f"\n{len(report.results)} 项: " + ", ".join(f"{STATUS_TITLES[k]} {counts.get(k, 0)}"
-                                                          for k in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)))
-
-
-_CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
-h1{font-size:1.4em}h2{border-bottom:2px solid #444;margin-top:2em}h3{font-size:1em;margin:1.2em 0 .3em}
-table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}
-.met{color:#1a7f37}.not_met{color:#c62828;font-weight:bold}.unknown{color:#b26a00}.not_applicable{color:#888}
-.members{font-size:.85em;color:#555}.quote{font-size:.85em;color:#666}"""
+    summary = [{"title": status_title(k), "code": k, "cadres": counts.get(k, 0)}
+               for k in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)]
+    return [Sheet(N_("Structure targets"), STRUCTURE_COLUMNS, rows),
+            Sheet(N_("Summary"), [Column("title", N_("Result")), Column("code", N_("Code")),
+                                  Column("cadres", N_("Targets"))], summary)]
 
 
 def render_html(report: StructureReport, policy_set: PolicySet) -> str:
-    """One self-contained HTML page (inline CSS, no scripts, nothing fetched)."""
-    e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-           f"<title>班子和干部队伍结构目标 {e(report.as_of.isoformat())}</title>", f"<style>{_CSS}</style></head><body>",
-           f"<h1>班子和干部队伍结构目标</h1><p>评估日期 {e(report.as_of.isoformat())}"
-           + (f"，范围 {e(report.region)}" if report.region else "")
-           + f"；政策集 {e(policy_set.digest[:19])}</p>"]
+    """One self-contained page: overview, a chart of missed targets by region, the searchable results."""
+    title = _("Team and population structure targets")
+    head = f"{title} · {_('as of')} {report.as_of.isoformat()} · {_('policy set')} {policy_set.digest[:19]}"
+    out = [f"<h1>{e(title)}</h1>",
+           f'<p class="meta">{e(_("as of"))} {e(report.as_of.isoformat())}'
+           + (f" · {e(_('region'))} {e(report.region)}" if report.region else "")
+           + f' · {e(_("policy set"))} <code>{e(policy_set.digest[:19])}</code></p>']
     counts = report.counts()
-    out.append("<p>" + "，".join(f"{STATUS_TITLES[k]} {counts.get(k, 0)}"
-                                  for k in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)) + "</p>")
-    for region, results in _by_region(report).items():
+    out.append(f"<h2>{e(_('Overview'))}</h2>")
+    out.append(tiles([(_("targets checked"), len(report.results))]
+                     + [(status_title(k), counts.get(k, 0)) for k in (NOT_MET, MET, UNKNOWN, NOT_APPLICABLE)]))
+    if not report.results:
+        out.append(f'<p id="why-empty">{e(why_empty(report, policy_set))}</p>')
+        return page(title, "".join(out), head, searchable=False)
+    regions = _by_region(report)
+    out.append(f"<h2>{e(_('Targets not met, by region'))}</h2>")
+    out.append(difference_chart([(region, sum(r.status == NOT_MET for r in rs),
+                                  _("{n} of {total} not met").format(n=sum(r.status == NOT_MET for r in rs),
+                                                                    total=len(rs))) for region, rs in regions.items()],
+                                "chart-regions", _("Targets not met, by region"), signs=False))
+    out.append(search_box(_("Search: team, target, provision, finding, member")))
+    for region, results in regions.items():
         out.append(f"<h2>{e(region)}</h2>")
         by_rule: dict[str, list] = defaultdict(list)
         for r in results:
@@ -119,17 +166,18 @@ def render_html(report: StructureReport, policy_set: PolicySet) -> str:
         for items in by_rule.values():
             rule = items[0].rule
             src = _source(policy_set, items[0])
-            out.append(f"<h3>{e(rule.title)} <small>[{e(rule.id)} · {e(rule.provision)}]</small></h3>")
-            out.append(f'<p class="quote">《{e(src["document"])}》{e(src["section"])}：“{e(rule.quote)}”</p>')
-            out.append("<table><tr><th>对象</th><th>数值</th><th>目标</th><th>结果</th><th>计入的成员</th></tr>")
+            out.append(f'<div class="card" data-item><h3>{e(rule.title)} <code>[{e(rule.id)} · {e(rule.provision)}]'
+                       f'</code></h3><p class="quote">《{e(src["document"])}》{e(src["section"])}：“{e(rule.quote)}”</p>')
+            if rule.note:
+                out.append(f'<p class="quote">{e(_("Note"))}：{e(rule.note)}</p>')
+            out.append(f'<table><thead><tr><th>{e(_("Team or population"))}</th><th class="n">{e(_("Figure"))}</th>'
+                       f'<th>{e(_("Target value"))}</th><th>{e(_("Result"))}</th><th>{e(_("Members counted"))}</th>'
+                       "</tr></thead><tbody>")
             for r in items:
-                members = "、".join(f"{_COUNTED[m.counted]}{e(m.id)} {e(m.name)}" for m in r.listed)
-                if not r.listed_all:
-                    members += f" …（共 {r.members}，列出前 {len(r.listed)}）"
-                out.append(f"<tr><td>{e(r.label)}{f' ({e(r.unit)})' if r.unit else ''}</td><td>{e(r.figure)}</td>"
-                           f"<td>{e(r.target)}</td><td class=\"{r.status}\">{e(STATUS_TITLES[r.status])}"
-                           f"{f'<br>{e(r.finding)}' if r.finding else ''}</td>"
-                           f'<td class="members">{members}</td></tr>')
-            out.append("</table>")
-    out.append("<p class=\"members\">✓ 计入 ✗ 不计入 ? 资料不全</p></body></html>")
-    return "\n".join(out)
+                out.append(f"<tr><td>{e(r.label)}{f'（{e(r.unit)}）' if r.unit else ''}</td><td class=\"n\">"
+                           f"{e(r.figure)}</td><td>{e(r.target)}</td><td class=\"{r.status}\">"
+                           f"{e(status_title(r.status))}{f'<br><code>{e(r.finding)}</code>' if r.finding else ''}</td>"
+                           f'<td class="members">{e(_members_text(r))}</td></tr>')
+            out.append("</tbody></table></div>")
+    out.append(f'<p class="meta">{e(_("✓ counted ✗ not counted ? records incomplete"))}</p>')
+    return page(title, "".join(out), head)

@@ -1,32 +1,32 @@
 """Render a what-if run: text for a terminal, a JSON document, CSV rows of changes."""
 from __future__ import annotations
 
-import csv
 import json
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from cadre_policy.load.drafts import Draft
-from cadre_policy.render.spreadsheet import csv_text
 from cadre_policy.language.model import PolicySet
 from cadre_policy.whatif.run import WhatIfResult
-
-KEY_TITLES = {"promotion:eligible": "提拔：符合", "promotion:pending": "提拔：待定",
-              "promotion:exception_required": "提拔：须按例外（破格、越级或“一般应当”未满足）",
-              "promotion:ineligible": "提拔：不符合"}
-
+from cadre_policy.aggregate.results import status_title
+from cadre_policy.i18n import N_, _
+from cadre_policy.render.check import eligibility_word, fact_label, value_label
+from cadre_policy.render.reasons import phrase_change, rule_state
+from cadre_policy.render.tables import Column, Sheet, write_csv
+from cadre_policy.render.terminal import safe
 
 def key_title(key: str, policy_set: PolicySet) -> str:
-    """A summary key as an officer reads it: the outcome's Chinese title."""
-    kind, _, value = key.partition(":")
+    """A summary key as an officer reads it: the outcome's Chinese title, or 提拔：符合."""
+    kind, _sep, value = key.partition(":")
     if kind == "finding":
         return policy_set.outcomes.findings.get(value, {}).get("title", value)
-    if key in KEY_TITLES:
-        return KEY_TITLES[key]
+    if kind == "promotion":
+        return _("Promotion: {word}").format(word=eligibility_word(value))
     title = policy_set.outcomes.determinations.get(kind, {}).get("title", kind)
-    return f"{title}：{value}"
+    return f"{title}：{eligibility_word(value)}"
 
 
 def header(result: WhatIfResult, draft: Draft) -> dict:
@@ -68,41 +68,63 @@ def near_rows(result: WhatIfResult, policy_set: PolicySet) -> list[dict]:
     rows = []
     for code in codes:
         base, draft = result.near.get(f"baseline:{code}", 0), result.near.get(f"draft:{code}", 0)
-        title = "任一结果 any outcome" if code == "*" else policy_set.outcomes.findings.get(
+        title = _("any outcome") if code == "*" else policy_set.outcomes.findings.get(
             code, policy_set.outcomes.requirements.get(code, {})).get("title", code)
         rows.append({"code": code, "title": title, "baseline": base, "draft": draft, "difference": draft - base})
     return rows
 
 
-CSV_FIELDS = ["cadre", "name", "unit", "unit_name", "kind", "item", "baseline", "draft", "rule", "provision",
-              "rule_baseline", "rule_draft", "reasons"]
+CHANGE_COLUMNS = [Column("cadre", N_("ID")), Column("name", N_("Name")), Column("unit", N_("Unit ID")),
+                  Column("unit_name", N_("Unit")), Column("what", N_("What changes")), Column("code", N_("Code")),
+                  Column("baseline", N_("In force")), Column("draft", N_("Draft")), Column("rule", N_("Rule")),
+                  Column("provision", N_("Provision")), Column("rule_baseline", N_("Rule in force")),
+                  Column("rule_draft", N_("Rule in draft")), Column("reasons", N_("Why"))]
+SUMMARY_COLUMNS = [Column("title", N_("Outcome")), Column("key", N_("Code")), Column("baseline", N_("In force")),
+                   Column("draft", N_("Draft")), Column("difference", N_("Difference"))]
+UNIT_COLUMNS = [Column("unit", N_("Unit ID")), Column("name", N_("Unit")), Column("title", N_("Outcome")),
+                Column("key", N_("Code")), Column("baseline", N_("In force")), Column("draft", N_("Draft")),
+                Column("difference", N_("Difference"))]
 
 
-def change_rows(change: dict):
+def reason_texts(rule: dict, policy_set: PolicySet) -> list[str]:
+    """The reasons of one rule of a change, in words."""
+    label = fact_label(policy_set)
+    return [phrase_change(reason, label, value_label) for reason in rule["reasons"]]
+
+
+def _side_word(item: dict, side: str) -> str:
+    if item["kind"] == "finding":
+        present = (item["change"] == "removed") == (side == "baseline")
+        return _("applies") if present else ""
+    return eligibility_word(item[side])
+
+
+def change_rows(change: dict, policy_set: PolicySet):
     """Flat rows of one changed cadre: one per rule behind each change."""
     base = {k: change[k] for k in ("cadre", "name", "unit", "unit_name")}
     for item in change["changes"]:
-        if item["kind"] == "finding":
-            what = dict(base, kind="finding", item=item["code"],
-                        baseline="active" if item["change"] == "removed" else "",
-                        draft="active" if item["change"] == "added" else "")
-        else:
-            what = dict(base, kind=item["determination"], item="eligibility", baseline=item["baseline"],
-                        draft=item["draft"])
+        what = dict(base, what=item["title"], code=item.get("code") or item.get("determination"),
+                    baseline=_side_word(item, "baseline"), draft=_side_word(item, "draft"))
         if not item["rules"]:
-            yield dict(what, rule="", provision="", rule_baseline="", rule_draft="", reasons="")
+            yield what
         for rule in item["rules"]:
-            yield dict(what, rule=rule["rule"], provision=rule["provision"], rule_baseline=rule["baseline"],
-                       rule_draft=rule["draft"], reasons=" | ".join(rule["reasons"]))
+            yield dict(what, rule=rule["rule"], provision=rule["provision"], rule_baseline=rule_state(rule["baseline"]),
+                       rule_draft=rule_state(rule["draft"]), reasons=_("; ").join(reason_texts(rule, policy_set)))
 
 
-def to_csv(result: WhatIfResult, out) -> None:
-    """One row per change and rule: cadre, unit, what changed, both sides, the rule, the reasons."""
-    writer = csv.DictWriter(out, CSV_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for change in result.changes():
-        writer.writerows({k: csv_text(v) if isinstance(v, str) else v for k, v in row.items()}
-                         for row in change_rows(change))
+def sheets(result: WhatIfResult, policy_set: PolicySet) -> list[Sheet]:
+    """The what-if for a spreadsheet: the summary, the changes by unit, and every change."""
+    summary = [_row(r, policy_set) for r in result.summary_rows()]
+    units = [dict(_row(r, policy_set), unit=unit, name=result.unit_names.get(unit, unit))
+             for unit, counts in sorted(result.units.items()) for r in result.summary_rows(counts) if r[3]]
+    changes = (row for change in result.changes() for row in change_rows(change, policy_set))
+    return [Sheet(N_("Summary"), SUMMARY_COLUMNS, summary), Sheet(N_("By unit"), UNIT_COLUMNS, units),
+            Sheet(N_("Changes"), CHANGE_COLUMNS, changes)]
+
+
+def to_csv(result: WhatIfResult, policy_set: PolicySet, out) -> None:
+    """One row per change and rule (UTF-8 with BOM): cadre, unit, what changes, both sides, rule, why."""
+    write_csv(sheets(result, policy_set)[2], out)
 
 
 def _diff_text(diff: int) -> Text:
@@ -113,89 +135,97 @@ def _diff_text(diff: int) -> Text:
     return Text("0", style="dim")
 
 
-def summary_table(result: WhatIfResult, policy_set: PolicySet, counts=None, title=None, changed_only=False):
-    table = Table(title=title, show_edge=False, pad_edge=False)
-    for name, justify in (("结果 Outcome", "left"), ("code", "left"), ("baseline", "right"), ("draft", "right"),
-                          ("difference", "right")):
-        table.add_column(name, justify=justify)
-    for key, base, draft, diff in result.summary_rows(counts):
-        if changed_only and not diff:
-            continue
-        table.add_row(key_title(key, policy_set), key, str(base), str(draft), _diff_text(diff))
+def _counts_table(rows, title: str) -> Table:
+    table = Table(title=title, box=box.MINIMAL, show_edge=False, pad_edge=False, title_justify="left",
+                  title_style="bold", header_style="bold")
+    for name, justify in ((_("Outcome"), "left"), (_("Code"), "left"), (_("In force"), "right"),
+                          (_("Draft"), "right"), (_("Difference"), "right")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for title_text, code, base, draft, diff in rows:
+        table.add_row(safe(title_text), Text(code, style="dim"), str(base), str(draft), _diff_text(diff))
     return table
+
+
+def summary_table(result: WhatIfResult, policy_set: PolicySet, counts=None, title=None, changed_only=False):
+    """Cadres per outcome under the policy in force and under the draft."""
+    return _counts_table([(key_title(k, policy_set), k, b, d, x) for k, b, d, x in result.summary_rows(counts)
+                          if x or not changed_only], title or "")
 
 
 def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, console: Console,
                 limit: int | None = None) -> None:
     """Summary, the units where something changes, then every changed cadre with reasons."""
-    console.print(Text(f"What-if: {draft.title}", style="bold"))
-    console.print(Text(f"  draft {draft.id} ({draft.file}); " + "; ".join(draft.describe()), style="dim"))
-    console.print(Text(f"  {result.cadres} cadres on {result.as_of.isoformat()}, {result.changed} changed; "
-                       f"engine {result.engine}, {result.workers} worker(s), {result.seconds:.1f} s"
-                       + (f"; draft run skipped for {result.skipped} (provably as baseline)" if result.skipped else ""),
-                       style="dim"))
+    console.print(Text(_("What-if: {title}").format(title=safe(draft.title)), style="bold"))
+    console.print(Text("  " + _("draft {id} ({file}); ").format(id=safe(draft.id), file=safe(draft.file))
+                       + "; ".join(safe(d) for d in draft.describe()), style="dim"))
+    line = _("{cadres} cadres on {day}, {changed} changed; engine {engine}, {workers} worker(s), {seconds:.1f} s")
+    skipped = _("; draft run skipped for {n} (provably as in force)").format(n=result.skipped) if result.skipped else ""
+    console.print(Text("  " + line.format(cadres=result.cadres, day=result.as_of.isoformat(), changed=result.changed,
+                                          engine=result.engine, workers=result.workers, seconds=result.seconds)
+                       + skipped, style="dim"))
     console.print()
-    console.print(summary_table(result, policy_set, title="Summary: cadres per outcome"))
+    console.print(summary_table(result, policy_set, title=_("Summary: cadres per outcome")))
     if result.near is not None:
-        table = Table(title=f"Near misses: cadres within {result.near_margin} unit(s) of a deciding threshold",
-                      show_edge=False, pad_edge=False)
-        for name in ("结果 Outcome", "code", "baseline", "draft", "difference"):
-            table.add_column(name, justify="left" if name in ("结果 Outcome", "code") else "right")
-        for row in near_rows(result, policy_set):
-            table.add_row(row["title"], row["code"], str(row["baseline"]), str(row["draft"]),
-                          _diff_text(row["difference"]))
-        console.print(table)
+        rows = [(r["title"], r["code"], r["baseline"], r["draft"], r["difference"]) for r in near_rows(result, policy_set)]
+        console.print(_counts_table(rows, _("Near misses: cadres within {n} unit(s) of a deciding threshold").format(
+            n=result.near_margin)))
     if result.structure is not None:
         render_structure(result.structure, console)
     changed_units = [(u, c) for u, c in sorted(result.units.items()) if c[0] != c[1]]
     if changed_units:
         console.print()
-        console.print(Text("By unit (outcomes that change)", style="bold underline"))
+        console.print(Text(_("By unit (outcomes that change)"), style="bold underline"))
         for unit, counts in changed_units:
             rows = [r for r in result.summary_rows(counts) if r[3]]
-            console.print(Text(f"  {unit} {result.unit_names.get(unit, '')}: ") +
-                          Text("; ".join(f"{key_title(k, policy_set)} {b}→{d} ({'+' if x > 0 else ''}{x})"
-                                         for k, b, d, x in rows)))
+            console.print(Text(f"  {unit} {safe(result.unit_names.get(unit, ''))}: ") +
+                          Text(_("; ").join(f"{safe(key_title(k, policy_set))} {b}→{d}（{'+' if x > 0 else ''}{x}）"
+                                            for k, b, d, x in rows)))
     console.print()
-    console.print(Text(f"Changed cadres: {result.changed}", style="bold underline"))
+    console.print(Text(_("Changed cadres: {n}").format(n=result.changed), style="bold underline"))
     for i, change in enumerate(result.changes()):
         if limit is not None and i >= limit:
-            console.print(Text(f"… {result.changed - limit} more (use --format json or csv for all)", style="dim"))
+            console.print(Text(_("… {n} more (use --format json, csv or xlsx for all)").format(
+                n=result.changed - limit), style="dim"))
             break
-        for line in change_lines(change):
+        for line in change_lines(change, policy_set):
             console.print(line)
 
 
-def change_lines(change: dict) -> list[Text]:
+def change_lines(change: dict, policy_set: PolicySet) -> list[Text]:
     """A changed cadre: who, what changed, which rule, and why on each side."""
-    lines = [Text(f"{change['cadre']} {change['name']}  {change['unit_name']} ({change['unit']})", style="bold")]
+    lines = [Text(f"{change['cadre']} {safe(change['name'])}  {safe(change['unit_name'])}（{change['unit']}）",
+                  style="bold")]
     for item in change["changes"]:
         line = Text("  ")
         if item["kind"] == "finding":
             sign, style = ("+", "red") if item["change"] == "added" else ("−", "green")
-            line.append(f"{sign} {item['title']} {item['code']}", style=style)
-            line.append(f"  ({item['change']} under draft)", style="dim")
+            line.append(f"{sign} {safe(item['title'])} ", style=style)
+            line.append(item["code"], style="dim")
+            line.append("  " + (_("(added by the draft)") if item["change"] == "added" else _("(removed by the draft)")),
+                        style="dim")
         else:
-            line.append(f"{item['title']}: {item['baseline']} → {item['draft']}", style="yellow")
+            line.append(f"{safe(item['title'])}: {eligibility_word(item['baseline'])} → "
+                        f"{eligibility_word(item['draft'])}", style="yellow")
         lines.append(line)
         for rule in item["rules"]:
-            lines.append(Text(f"      {rule['rule']} · {rule['provision']}: {rule['baseline']} → {rule['draft']}",
-                              style="cyan"))
-            for reason in rule["reasons"]:
-                lines.append(Text(f"        因为 {reason}"))
+            lines.append(Text(f"      {rule['rule']} · {rule['provision']}: {rule_state(rule['baseline'])} → "
+                              f"{rule_state(rule['draft'])}", style="cyan"))
+            for reason in reason_texts(rule, policy_set):
+                lines.append(Text("        " + _("because {reason}").format(reason=safe(reason))))
     return lines
 
 
 def structure_line(change: dict) -> str:
-    """One structure target whose status changes: 清江县 … 3/5 ≥ 60% met → 3/5 ≥ 80% not_met."""
+    """One structure target whose status changes: 清江县 … 3/5 ≥ 60% 达到 → 3/5 ≥ 80% 未达到."""
     def side(values):
-        return "—" if values is None else f"{values['figure']} {values['target']} {values['status']}"
-    return f"{change['label']}  {change['title']}  [{change['rule']}]: {side(change['baseline'])} → {side(change['draft'])}"
+        return "—" if values is None else f"{values['figure']}（{_('target')} {values['target']}）{status_title(values['status'])}"
+    return f"{safe(change['label'])}  {safe(change['title'])}  [{change['rule']}]: {side(change['baseline'])} → " \
+           f"{side(change['draft'])}"
 
 
 def render_structure(changes: list[dict], console: Console) -> None:
     """The team and population targets whose status changes under the draft."""
     console.print()
-    console.print(Text(f"Structure targets that change status: {len(changes)}", style="bold underline"))
+    console.print(Text(_("Structure targets that change status: {n}").format(n=len(changes)), style="bold underline"))
     for change in changes:
         console.print(Text(f"  {structure_line(change)}"))

@@ -10,6 +10,7 @@ from datetime import date
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.errors import UserError
 from cadre_policy.explain.titles import titled
+from cadre_policy.i18n import _
 from cadre_policy.language import model as m
 from cadre_policy.load.drafts import Draft, load_draft, parse_sets
 from cadre_policy.whatif.run import Job, WhatIfResult, run_whatif, structure_changes
@@ -46,22 +47,23 @@ def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft
     if draft_path is not None:
         draft_set, draft, diagnostics = load_draft(draft_path, baseline, draft_display)
         if draft_set is None:
-            raise PolicyRejected(diagnostics, f"the draft {draft_display or draft_path} has errors; "
-                                              f"run `policy lint {draft_display or draft_path}`")
+            raise PolicyRejected(diagnostics, _("the draft {path} has errors; run `policy lint {path}`").format(
+                path=draft_display or draft_path))
     else:
         draft_set = baseline
-        draft = Draft("set", "参数调整 " + " ".join(sets), "(command line)", None)
+        draft = Draft("set", _("Parameter changes") + " " + " ".join(sets), _("(command line)"), None)
     day = as_of or (draft.in_force.start if draft.in_force else date.today())
     if draft.in_force and not draft.in_force.holds(day):
-        raise WhatIfRequestError(f"the draft is in force from {draft.in_force.start}"
-                                 f"{' to ' + str(draft.in_force.end) if draft.in_force.end else ''}; "
-                                 f"--as-of {day} is outside it", "as_of")
+        span = (_("from {start} to {end}") if draft.in_force.end else _("from {start}")).format(
+            start=draft.in_force.start, end=draft.in_force.end)
+        raise WhatIfRequestError(_("the draft is in force {span}; --as-of {day} is outside it").format(
+            span=span, day=day), "as_of")
     overrides, raws = parse_sets(draft_set, sets, day)
     baseline, draft_set = titled(baseline, day), titled(draft_set, day, overrides)   # titles follow parameters
     if raws:
         draft = dataclasses.replace(draft, sets=raws)
     if unit is not None and unit not in store.units():
-        raise WhatIfRequestError(f"unknown unit id: {unit}", "unit")
+        raise WhatIfRequestError(_("unknown unit id: {id}").format(id=unit), "unit")
     job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut)
     return Prepared(job, draft, draft_set, diagnostics)
 
@@ -83,7 +85,7 @@ def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int =
         if result is not None:
             result.close()          # no spool file left behind
         if isinstance(error, PolicyRejected):
-            raise PolicyRejected(error.diagnostics, "the draft cannot be compiled") from None
+            raise PolicyRejected(error.diagnostics, _("the draft cannot be compiled")) from None
         raise
     return result
 

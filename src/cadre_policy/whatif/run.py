@@ -211,7 +211,7 @@ class Comparer:
                                 because(rd.when, scope_d, ev_d, deciding=False) if rd else None)
                 for label, status in (("baseline", sb), ("draft", sd)):
                     if status.startswith("superseded"):
-                        reasons.append(f"{status} under {label}")
+                        reasons.append({"kind": "superseded", "side": label, "by": status.split()[-1]})
                 rule = rd or rb
                 rules.append({"rule": rule.id, "provision": rule.provision, "title": rule.title,
                               "baseline": sb, "draft": sd, "reasons": reasons})
@@ -269,55 +269,29 @@ def _evaluator(pe: PolicyRunner, firings) -> Evaluator:
                      pe.policy_set.parameters)
 
 
-def _holds_word(entry: dict) -> str:
-    holds = entry.get("holds")
-    if entry.get("negated") and holds is not None:
-        holds = not holds
-    op = entry["op"]
-    threshold = entry.get("threshold")
-    if op in ("present", "absent", "asserted"):
-        text = {"present": "on record", "absent": "not on record", "asserted": "asserted"}[op]
-    else:
-        text = f"{op} {threshold}" if threshold is not None else op
-    if entry.get("negated"):
-        text = f"not ({text})"
-    if holds is None:
-        return f"unknown whether {text}"
-    return text if entry.get("holds") else f"not {text}"
+def _pair(entries_b, entries_d) -> list[dict]:
+    """Reasons as data: each comparison whose value, threshold or result differs between the sides.
 
-
-def _value(entry: dict) -> str:
-    value = entry.get("value")
-    return "（无记录）" if value is None else str(value)
-
-
-def _pair(entries_b, entries_d) -> list[str]:
-    """Reason lines: each comparison whose value, threshold or result differs between the sides."""
+    Each is ``{"kind": "comparison", "fact", "baseline": entry, "draft": entry}`` (an entry
+    of :func:`~cadre_policy.explain.reasons.because`, None on a side without the rule), or
+    ``{"kind": "only_in", "side"}`` for a rule in force on one side only;
+    :mod:`cadre_policy.render.reasons` phrases them.
+    """
     if entries_b is None and entries_d is None:
         return []
     if entries_b is None or entries_d is None:
         side, entries = ("draft", entries_d) if entries_b is None else ("baseline", entries_b)
-        lines = [f"rule only in force under {side}"]
-        for e in entries:
-            lines.append(f"{e['fact']} {_value(e)}: {_holds_word(e)} under {side}")
-        return lines
-    lines = []
+        return [{"kind": "only_in", "side": side}] + [
+            {"kind": "comparison", "fact": e["fact"], "baseline": e if side == "baseline" else None,
+             "draft": e if side == "draft" else None} for e in entries]
     same_shape = [(e["fact"], e["op"]) for e in entries_b] == [(e["fact"], e["op"]) for e in entries_d]
     if not same_shape:
-        lines += [f"{e['fact']} {_value(e)}: {_holds_word(e)} under baseline" for e in entries_b]
-        lines += [f"{e['fact']} {_value(e)}: {_holds_word(e)} under draft" for e in entries_d]
-        return lines
-    for eb, ed in zip(entries_b, entries_d):
-        if (eb.get("value"), eb.get("threshold"), eb.get("holds")) == \
-                (ed.get("value"), ed.get("threshold"), ed.get("holds")):
-            continue
-        if eb.get("value") == ed.get("value"):
-            lines.append(f"{eb['fact']} {_value(eb)}: {_holds_word(eb)} under baseline, "
-                         f"{_holds_word(ed)} under draft")
-        else:
-            lines.append(f"{eb['fact']}: {_value(eb)}, {_holds_word(eb)} under baseline; "
-                         f"{_value(ed)}, {_holds_word(ed)} under draft")
-    return lines
+        return ([{"kind": "comparison", "fact": e["fact"], "baseline": e, "draft": None} for e in entries_b]
+                + [{"kind": "comparison", "fact": e["fact"], "baseline": None, "draft": e} for e in entries_d])
+    return [{"kind": "comparison", "fact": eb["fact"], "baseline": eb, "draft": ed}
+            for eb, ed in zip(entries_b, entries_d)
+            if (eb.get("value"), eb.get("threshold"), eb.get("holds")) !=
+            (ed.get("value"), ed.get("threshold"), ed.get("holds"))]
 
 
 def _near_hook(margin):
