@@ -76,12 +76,16 @@ class ImportRejected(FactsError):
     """An import was refused; nothing was written.
 
     Attributes:
-        issues: Every problem found, in file order then position.
+        issues: Every problem found, in file order then position (a streamed import keeps
+            the first :data:`~cadre_policy.facts.streaming.MAX_REPORTED`).
+        total: How many there were in all.
     """
 
-    def __init__(self, issues: list[Issue]):
+    def __init__(self, issues: list[Issue], total: int | None = None):
         self.issues = list(issues)
-        n = len(self.issues)
+        #: How many problems were found; beyond a cap only the first are kept in ``issues``.
+        self.total = len(self.issues) if total is None else total
+        n = self.total
         super().__init__(ngettext("import rejected: {n} error, nothing written",
                                   "import rejected: {n} errors, nothing written", n).format(n=n))
 

@@ -51,43 +51,74 @@ def validator() -> Draft202012Validator:
     return _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
-def text_issues(doc: Document) -> list[Issue]:
-    """Control characters in any key or text value, and dates outside DATE_MIN..DATE_MAX."""
+def text_issues(doc: Document, path: tuple = (), value=None) -> list[Issue]:
+    """Control characters in any key or text value, and dates outside DATE_MIN..DATE_MAX.
+
+    Args:
+        doc: The document (anything with ``issue(path, message)``).
+        path: Where ``value`` lies in the document; ``()`` with ``value`` None means
+            the whole of ``doc.data``.
+        value: The value to walk (a record of a streamed file).
+    """
     out: list[Issue] = []
-    low, high = DATE_MIN.isoformat(), DATE_MAX.isoformat()
-    stack = [((), doc.data)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(key, str) and _CONTROL.search(key):
-                    out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} "
-                                               f"in a key"))
-                stack.append((path + (key,), item))
-        elif isinstance(value, list):
-            stack.extend((path + (i,), item) for i, item in enumerate(value))
-        elif isinstance(value, str):
-            found = _CONTROL.search(value)
-            if found:
-                out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
-            elif _date(value) and not low <= value <= high:
-                out.append(doc.issue(path, f"date {value} is outside {low}..{high}"))
+    _walk_text(doc, doc.data if value is None and not path else value, list(path), out)
     return out
 
 
-def schema_issues(doc: Document) -> list[Issue]:
-    """Return one issue per JSON Schema violation in ``doc`` (dates checked as calendar dates)."""
+_LOW, _HIGH = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+
+
+def _walk_text(doc, value, path: list, out: list) -> None:
+    kind = type(value)
+    if kind is str:
+        found = _CONTROL.search(value)
+        if found:
+            out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
+        elif len(value) == 10 and not _LOW <= value <= _HIGH and _date(value):
+            out.append(doc.issue(path, f"date {value} is outside {_LOW}..{_HIGH}"))
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is str and _CONTROL.search(key):
+                out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} in a key"))
+            path.append(key)
+            _walk_text(doc, item, path, out)
+            path.pop()
+    elif kind is list:
+        for index, item in enumerate(value):
+            path.append(index)
+            _walk_text(doc, item, path, out)
+            path.pop()
+
+
+def schema_issues(doc: Document, checker=None, path: tuple = (), value=None) -> list[Issue]:
+    """Return one issue per JSON Schema violation in ``doc`` (dates checked as calendar dates).
+
+    Args:
+        doc: The document (anything with ``data`` and ``issue(path, message, key=None)``).
+        checker: The validator to use (the whole import format when None).
+        path: Where ``value`` lies in the document (a streamed record: ``("cadres", 12)``).
+        value: The value to validate (``doc.data`` when None and ``path`` is empty).
+    """
     out = []
-    for error in validator().iter_errors(doc.data):
+    instance = doc.data if value is None and not path else value
+    for error in (checker or validator()).iter_errors(instance):
         if error.context:  # anyOf/oneOf: report the most relevant branch
             error = best_match(error.context)
-        path = list(error.absolute_path)
+        where = list(path) + list(error.absolute_path)
         unknown = unknown_keys(error)
         if unknown is not None:
-            out += [doc.issue(path, f"unknown field '{key}'", key=str(key)) for key in unknown[0]]
+            out += [doc.issue(where, f"unknown field '{key}'", key=str(key)) for key in unknown[0]]
             continue
-        out.append(doc.issue(path, error.message))
+        out.append(doc.issue(where, error.message))
     return out
+
+
+@lru_cache(maxsize=None)
+def record_validator(kind: str) -> Draft202012Validator:
+    """The validator of one record of ``units`` or ``cadres`` (the import format's item schema)."""
+    schema = data.schema("facts")
+    ref = schema["properties"][kind]["items"]
+    return _Validator({"$defs": schema["$defs"], **ref}, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _items(container, key: str) -> list[tuple[int, dict]]:
@@ -133,7 +164,11 @@ class _Checker:
     def _unit_known(self, doc: Document, path: list, record: dict, key: str) -> None:
         unit_id = _str(record.get(key))
         if unit_id is not None and unit_id not in self.units and unit_id not in self.store_units:
-            self.issues.append(doc.issue(path + [key], f"unknown unit id '{unit_id}'"))
+            self.unknown_unit(doc, path + [key], unit_id)
+
+    def unknown_unit(self, doc, path: list, unit_id: str) -> None:
+        """A reference to a unit neither imported nor in the store (so far)."""
+        self.issues.append(doc.issue(path, f"unknown unit id '{unit_id}'"))
 
     def collect_ids(self, doc: Document) -> None:
         """First pass: register unit and cadre ids, reporting duplicates."""
@@ -168,61 +203,65 @@ class _Checker:
 
     def check_cadres(self, doc: Document) -> None:
         """Checks inside each cadre: references, date order, counts against totals."""
-        add = self.issues.append
         for i, c in _items(doc.data, "cadres"):
-            base = ["cadres", i]
-            birth = _date(c.get("birth_date"))
-            work_start = _date(c.get("work_start"))
-            if work_start and birth and work_start < birth:
-                add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
-            if isinstance(c.get("recruitment"), dict):
-                self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
-            for j, p in _items(c, "posts"):
-                path = base + ["posts", j]
-                self._unit_known(doc, path, p, "unit")
-                start, end = _date(p.get("start")), _date(p.get("end"))
-                if start and end and end < start:
-                    add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
-                if start and birth and start < birth:
-                    add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
-            years: dict[int, int] = {}
-            for j, a in _items(c, "appraisals"):
-                path = base + ["appraisals", j]
-                year, date = _int(a.get("year")), _date(a.get("date"))
-                if year is None:
-                    continue
-                _once(years, year, j, lambda first: add(doc.issue(
-                    path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
-                if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
-                    add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
-            review_dates: dict[dt.date, int] = {}
-            for j, r in _items(c, "reviews"):
-                path = base + ["reviews", j]
-                review_date = _date(r.get("date"))
-                # two on one date: which is "the latest review" would depend on list order
-                _once(review_dates, review_date, j, lambda first: add(doc.issue(
-                    path + ["date"], f"duplicate review date {review_date} (also reviews[{first}])")))
-                total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
-                if total is not None and dissatisfied is not None and dissatisfied > total:
-                    add(doc.issue(path + ["dissatisfied"],
-                                  f"dissatisfied {dissatisfied} is greater than total {total}"))
-                stages: dict[str, int] = {}
-                for k, rc in _items(r, "rectification"):
-                    rpath = path + ["rectification", k]
-                    stage = _str(rc.get("stage"))
-                    _once(stages, stage, k, lambda first: add(doc.issue(
-                        rpath + ["stage"], f"duplicate rectification stage '{stage}' (also rectification[{first}])")))
-                    date = _date(rc.get("date"))
-                    if date and review_date and date < review_date:
-                        add(doc.issue(rpath + ["date"],
-                                      f"date {date} is before the review date {review_date}"))
-            for j, n in _items(c, "nominations"):
-                self._unit_known(doc, base + ["nominations", j], n, "target_unit")
-            for j, p in _items(c, "polls"):
-                approve, total = _int(p.get("approve")), _int(p.get("total"))
-                if approve is not None and total is not None and approve > total:
-                    add(doc.issue(base + ["polls", j, "approve"],
-                                  f"approve {approve} is greater than total {total}"))
+            self.check_cadre(doc, i, c)
+
+    def check_cadre(self, doc, i: int, c: dict) -> None:
+        """The checks inside cadre ``i`` of ``doc``."""
+        add = self.issues.append
+        base = ["cadres", i]
+        birth = _date(c.get("birth_date"))
+        work_start = _date(c.get("work_start"))
+        if work_start and birth and work_start < birth:
+            add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
+        if isinstance(c.get("recruitment"), dict):
+            self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
+        for j, p in _items(c, "posts"):
+            path = base + ["posts", j]
+            self._unit_known(doc, path, p, "unit")
+            start, end = _date(p.get("start")), _date(p.get("end"))
+            if start and end and end < start:
+                add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
+            if start and birth and start < birth:
+                add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
+        years: dict[int, int] = {}
+        for j, a in _items(c, "appraisals"):
+            path = base + ["appraisals", j]
+            year, date = _int(a.get("year")), _date(a.get("date"))
+            if year is None:
+                continue
+            _once(years, year, j, lambda first: add(doc.issue(
+                path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
+            if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
+                add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
+        review_dates: dict[dt.date, int] = {}
+        for j, r in _items(c, "reviews"):
+            path = base + ["reviews", j]
+            review_date = _date(r.get("date"))
+            # two on one date: which is "the latest review" would depend on list order
+            _once(review_dates, review_date, j, lambda first: add(doc.issue(
+                path + ["date"], f"duplicate review date {review_date} (also reviews[{first}])")))
+            total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
+            if total is not None and dissatisfied is not None and dissatisfied > total:
+                add(doc.issue(path + ["dissatisfied"],
+                              f"dissatisfied {dissatisfied} is greater than total {total}"))
+            stages: dict[str, int] = {}
+            for k, rc in _items(r, "rectification"):
+                rpath = path + ["rectification", k]
+                stage = _str(rc.get("stage"))
+                _once(stages, stage, k, lambda first: add(doc.issue(
+                    rpath + ["stage"], f"duplicate rectification stage '{stage}' (also rectification[{first}])")))
+                date = _date(rc.get("date"))
+                if date and review_date and date < review_date:
+                    add(doc.issue(rpath + ["date"],
+                                  f"date {date} is before the review date {review_date}"))
+        for j, n in _items(c, "nominations"):
+            self._unit_known(doc, base + ["nominations", j], n, "target_unit")
+        for j, p in _items(c, "polls"):
+            approve, total = _int(p.get("approve")), _int(p.get("total"))
+            if approve is not None and total is not None and approve > total:
+                add(doc.issue(base + ["polls", j, "approve"],
+                              f"approve {approve} is greater than total {total}"))
 
 
 def _once(seen: dict, key, index: int, report) -> None:
@@ -269,6 +308,9 @@ def read_files(files: list[str]) -> tuple[list[Document], list[Issue]]:
 def import_files(store: FactStore, files: list[str]) -> UpsertResult:
     """Validate all ``files`` and, only if everything is valid, upsert them in one transaction.
 
+    The files are read record by record in bounded memory (:mod:`cadre_policy.facts.streaming`);
+    valid records are written as they come, inside the one transaction that any issue rolls back.
+
     Args:
         store: The fact store to write to.
         files: YAML or JSON import files.
@@ -277,13 +319,12 @@ def import_files(store: FactStore, files: list[str]) -> UpsertResult:
         Counts of units and cadres added, updated and unchanged.
 
     Raises:
-        ImportRejected: With every issue found, in file order then position; the
-            store is left untouched.
+        ImportRejected: With every issue found (the first
+            :data:`~cadre_policy.facts.streaming.MAX_REPORTED` of them, and their count),
+            in file order then position; the store is left untouched.
     """
-    docs, issues = read_files(files)
-    order = {f: n for n, f in enumerate(files)}
-    return import_documents(store, docs, issues,
-                            key=lambda x: (order.get(x.file, len(order)), x.line, x.column, x.path))
+    from cadre_policy.facts.streaming import import_stream
+    return import_stream(store, files)
 
 
 def import_documents(store: FactStore, docs: list, issues: list[Issue], key=None,

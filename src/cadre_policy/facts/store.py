@@ -818,53 +818,68 @@ class FactStore:
         Returns:
             Added / updated / unchanged counts for units and cadres.
         """
+        batches = [(units, [])] + [([], cadres[i:i + chunk_size]) for i in range(0, len(cadres), chunk_size)]
+        return self.upsert_batches(batches)
+
+    def upsert_batches(self, batches: Iterable[tuple[list[dict], list[dict]]]) -> UpsertResult:
+        """:meth:`upsert` of ``(units, cadres)`` batches taken one at a time, all in one transaction.
+
+        The streaming importer validates while it writes: if ``batches`` raises, the
+        transaction is rolled back and the store is unchanged. A batch's units are written
+        before its cadres; no cadre column refers to a unit, so their order is free.
+        """
         result = UpsertResult(Counts(), Counts())
         with self.engine.begin() as conn:
             self._check_integrity(conn)
             existing = self._units(conn)
-            new_units, replaced = [], []
-            for u in units:
-                old = existing.get(u["id"])
-                if old is None:
-                    result.units.added += 1
-                    new_units.append(u)
-                elif old != u:
-                    result.units.updated += 1
-                    new_units.append(u)
-                    replaced.append(u["id"])
-                else:
-                    result.units.unchanged += 1
-            if replaced:
-                conn.execute(delete(_flags).where(_flags.c.unit_id.in_(replaced)))
-                conn.execute(delete(_units).where(_units.c.id.in_(replaced)))
-            self._insert_units(conn, new_units)
-
-            for i in range(0, len(cadres), chunk_size):
-                part = cadres[i:i + chunk_size]
-                ids = [c["id"] for c in part]
-                old = {d["id"]: d for d in self._documents(conn, lambda col: col.in_(ids))}
-                buffers, replaced = _empty_buffers(), []
-                for doc in part:
-                    before = old.get(doc["id"])
-                    if before is None:
-                        result.cadres.added += 1
-                    elif before != doc:
-                        result.cadres.updated += 1
-                        replaced.append(doc["id"])
-                    else:
-                        result.cadres.unchanged += 1
-                        continue
-                    _cadre_rows(doc, buffers)
-                if replaced:
-                    for table in _RECORD_TABLES + (_cadres,):
-                        col = table.c.id if table is _cadres else table.c.cadre_id
-                        conn.execute(delete(table).where(col.in_(replaced)))
-                _write(conn, buffers)
+            for units, cadres in batches:
+                self._upsert_units(conn, existing, units, result)
+                if cadres:
+                    self._upsert_cadres(conn, cadres, result)
             if result.changed:
                 self._stamp(conn)
         if result.changed:
             self._analyze()
         return result
+
+    def _upsert_units(self, conn: Connection, existing: dict, units: list[dict], result: UpsertResult) -> None:
+        new_units, replaced = [], []
+        for u in units:
+            old = existing.get(u["id"])
+            if old is None:
+                result.units.added += 1
+                new_units.append(u)
+            elif old != u:
+                result.units.updated += 1
+                new_units.append(u)
+                replaced.append(u["id"])
+            else:
+                result.units.unchanged += 1
+        if replaced:
+            conn.execute(delete(_flags).where(_flags.c.unit_id.in_(replaced)))
+            conn.execute(delete(_units).where(_units.c.id.in_(replaced)))
+        self._insert_units(conn, new_units)
+
+    def _upsert_cadres(self, conn: Connection, part: list[dict], result: UpsertResult) -> None:
+        ids = [c["id"] for c in part]
+        old = {d["id"]: d for d in self._documents(conn, lambda col: col.in_(ids))}
+        buffers, replaced = _empty_buffers(), []
+        for doc in part:
+            before = old.get(doc["id"])
+            if before is None:
+                result.cadres.added += 1
+            elif before != doc:
+                result.cadres.updated += 1
+                replaced.append(doc["id"])
+            else:
+                result.cadres.unchanged += 1
+                continue
+            _cadre_rows(doc, buffers)
+        if replaced:
+            for table in _RECORD_TABLES + (_cadres,):
+                col = table.c.id if table is _cadres else table.c.cadre_id
+                conn.execute(delete(table).where(col.in_(replaced)))
+        _write(conn, buffers)
 
 
 def open_store(url: str) -> FactStore:
