@@ -14,19 +14,21 @@ from rich.text import Text
 
 from cadre_policy.explain.labels import field, value
 from cadre_policy.language.posts import current_post
+from cadre_policy.render.terminal import safe
 
 Line = list[tuple[str, str | None]]
 
 
 def emit(console: Console, lines: Iterable[Line]) -> None:
-    """Print lines in colour on a terminal, plain text otherwise."""
+    """Print lines in colour on a terminal, plain text otherwise; control characters in the
+    records (a name written by another program) shown as escapes, never sent raw."""
     if console.is_terminal:
         for line in lines:
-            console.print(Text.assemble(*line), soft_wrap=True)
+            console.print(Text.assemble(*((safe(text), style) for text, style in line)), soft_wrap=True)
     else:
         out = console.file
         for line in lines:
-            out.write("".join(text for text, _ in line) + "\n")
+            out.write("".join(safe(text) for text, _ in line) + "\n")
 
 
 def _unit(units: dict, unit_id: str | None) -> str:
