@@ -104,6 +104,9 @@ class _Compiler:
             "maximum", "required", "properties", "additionalProperties", "items", "uniqueItems"}
         if unknown:
             raise Unsupported(", ".join(sorted(unknown)))
+        fused = self.fused(schema)
+        if fused is not None:
+            return fused
         checks: list[Check] = []
         if "$ref" in schema:
             checks.append(self.ref(schema["$ref"]))
@@ -143,7 +146,50 @@ class _Compiler:
             return lambda v: True
         if len(checks) == 1:
             return checks[0]
-        return lambda v: all(c(v) for c in checks)
+        checks_ = tuple(checks)
+
+        def every(v) -> bool:
+            for check in checks_:
+                if not check(v):
+                    return False
+            return True
+        return every
+
+    def fused(self, schema: dict) -> Check | None:
+        """One closure for the shapes the facts schema is made of (each as strict as the
+        keywords together, the type test included); None for any other shape."""
+        keys = set(schema) - _ANNOTATIONS
+        kind = schema.get("type")
+        if keys == {"$ref"}:
+            return self.ref(schema["$ref"])
+        if keys == {"type"} and kind in _TYPES:
+            return _TYPES[kind]
+        if keys <= {"type", "enum"} and "enum" in keys and kind in (None, "string") \
+                and all(type(x) is str for x in schema["enum"]):
+            allowed = frozenset(schema["enum"])
+            return lambda v: type(v) is str and v in allowed
+        if kind == "string" and keys <= {"type", "pattern", "format", "minLength", "maxLength"} \
+                and schema.get("format", "date") == "date":
+            search = re.compile(schema["pattern"]).search if "pattern" in schema else None
+            date = _is_date() if "format" in schema else None
+            low, high = schema.get("minLength", 0), schema.get("maxLength")
+
+            def string(v) -> bool:
+                if type(v) is not str or len(v) < low or (high is not None and len(v) > high):
+                    return False
+                return (search is None or search(v) is not None) and (date is None or date(v))
+            return string
+        if kind == "integer" and keys <= {"type", "minimum", "maximum"}:
+            low, high = schema.get("minimum"), schema.get("maximum")
+            return lambda v: type(v) is int and (low is None or v >= low) and (high is None or v <= high)
+        if kind == "array" and keys <= {"type", "items", "uniqueItems"}:
+            item = self.compile(schema["items"]) if "items" in schema else (lambda v: True)
+            unique = bool(schema.get("uniqueItems"))
+            return lambda v: type(v) is list and all(map(item, v)) and (not unique or _unique(v))
+        if kind == "object" and keys <= {"type", "required", "properties", "additionalProperties"}:
+            mapping = self.mapping(schema)
+            return lambda v: type(v) is dict and mapping(v)
+        return None
 
     def mapping(self, schema: dict) -> Check:
         required = tuple(schema.get("required", ()))

@@ -69,25 +69,57 @@ _LOW, _HIGH = DATE_MIN.isoformat(), DATE_MAX.isoformat()
 
 
 def _walk_text(doc, value, path: list, out: list) -> None:
-    kind = type(value)
-    if kind is str:
+    if type(value) is dict:
+        items = value.items()
+        for key in value:
+            if type(key) is str and _CONTROL.search(key):
+                out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} in a key"))
+    elif type(value) is list:
+        items = enumerate(value)
+    else:
+        _text_issue(doc, value, path, out)
+        return
+    search = _CONTROL.search
+    for key, item in items:
+        kind = type(item)
+        if kind is str:
+            if search(item) or (len(item) == 10 and not _LOW <= item <= _HIGH):
+                path.append(key)
+                _text_issue(doc, item, path, out)
+                path.pop()
+        elif kind is dict or kind is list:
+            path.append(key)
+            _walk_text(doc, item, path, out)
+            path.pop()
+
+
+def _text_issue(doc, value, path: list, out: list) -> None:
+    if type(value) is str:
         found = _CONTROL.search(value)
         if found:
             out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
         elif len(value) == 10 and not _LOW <= value <= _HIGH and _date(value):
             out.append(doc.issue(path, f"date {value} is outside {_LOW}..{_HIGH}"))
-    elif kind is dict:
-        for key, item in value.items():
-            if type(key) is str and _CONTROL.search(key):
-                out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} in a key"))
-            path.append(key)
-            _walk_text(doc, item, path, out)
-            path.pop()
-    elif kind is list:
-        for index, item in enumerate(value):
-            path.append(index)
-            _walk_text(doc, item, path, out)
-            path.pop()
+
+
+_ESCAPED = re.compile(r"[\\\x7f-\x9f]")
+_YEAR = re.compile(r'"([0-9]{4})-')
+
+
+def json_text_is_plain(source: str) -> bool:
+    """True when the JSON text ``source`` surely holds no control character and no date outside
+    DATE_MIN..DATE_MAX, so :func:`text_issues` would find nothing in it.
+
+    Raw C0 characters cannot stand in JSON text, so a control character needs a backslash
+    escape or a raw U+007F..U+009F; a date of ten characters outside the range has a year
+    outside DATE_MIN's..DATE_MAX's (they are 1 January and 31 December).
+    """
+    if _ESCAPED.search(source):
+        return False
+    if (DATE_MIN.month, DATE_MIN.day, DATE_MAX.month, DATE_MAX.day) != (1, 1, 12, 31):
+        return False
+    low, high = DATE_MIN.year, DATE_MAX.year
+    return all(low <= int(year) <= high for year in _YEAR.findall(source))
 
 
 def schema_issues(doc: Document, checker=None, path: tuple = (), value=None) -> list[Issue]:

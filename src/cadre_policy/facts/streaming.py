@@ -21,7 +21,8 @@ from typing import Iterator
 from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
 from cadre_policy.facts.errors import ImportRejected, Issue
 from cadre_policy.facts.fastschema import Unsupported, compile_schema
-from cadre_policy.facts.importer import _Checker, _str, record_validator, schema_issues, text_issues
+from cadre_policy.facts.importer import (_Checker, _str, json_text_is_plain, record_validator, schema_issues,
+                                         text_issues)
 from cadre_policy.facts.store import FactStore, UpsertResult
 from cadre_policy.load.stream import Fragment, read_records
 
@@ -179,7 +180,8 @@ class _Import:
         before = self.issues.total
         if not self.fast[kind](value):
             self.issues.extend(schema_issues(rec, record_validator(kind), rec.prefix, value))
-        self.issues.extend(text_issues(rec, rec.prefix, value))
+        if rec.source is None or not json_text_is_plain(rec.source):
+            self.issues.extend(text_issues(rec, rec.prefix, value))
         if not isinstance(value, dict):
             return None
         if kind == "units":

@@ -55,10 +55,12 @@ class Fragment:
         line: The line where it starts.
     """
 
-    __slots__ = ("file", "prefix", "data", "line", "_locate")
+    __slots__ = ("file", "prefix", "data", "line", "_locate", "source")
 
-    def __init__(self, file: str, prefix: tuple, data: Any, line: int, locate: Locate):
+    def __init__(self, file: str, prefix: tuple, data: Any, line: int, locate: Locate, source: str | None = None):
         self.file, self.prefix, self.data, self.line, self._locate = file, prefix, data, line, locate
+        #: The JSON text of a record read from a JSON file (None from YAML).
+        self.source = source
 
     @property
     def kind(self) -> str | None:
@@ -151,6 +153,8 @@ _MERGE = "tag:yaml.org,2002:merge"
 _MAP_TAGS = (None, "!", "tag:yaml.org,2002:map")
 _SEQ_TAGS = (None, "!", "tag:yaml.org,2002:seq")
 _PLAIN_CACHE_MAX = 200_000
+_SCALAR = yaml.ScalarEvent
+_MISSING = object()
 
 
 def _find_mark(shadow, mark, raw) -> list | None:
@@ -299,16 +303,22 @@ class _YamlReader:
             raise self._fatal(event.start_mark, f"nested deeper than {MAX_DEPTH} levels")
         if kind is yaml.ScalarEvent:
             return self._scalar(event), (event.start_mark, None)
-        get = self.get
+        get, plain, scalar = self.get, self.plain, self._scalar
+        leaf = depth < MAX_DEPTH          # children are at depth + 1: scalars there are built inline
         if kind is yaml.SequenceStartEvent:
             if event.tag not in _SEQ_TAGS:
                 raise self._undefined(event)
             items, shadows = [], []
             while True:
                 child = get()
-                if type(child) is yaml.SequenceEndEvent:
+                ct = type(child)
+                if ct is _SCALAR and leaf:
+                    value = scalar(child)
+                    shadow = (child.start_mark, None)
+                elif ct is yaml.SequenceEndEvent:
                     return items, (event.start_mark, shadows)
-                value, shadow = self._value(child, depth + 1)
+                else:
+                    value, shadow = self._value(child, depth + 1)
                 items.append(value)
                 shadows.append(shadow)
         if kind is yaml.MappingStartEvent:
@@ -319,12 +329,33 @@ class _YamlReader:
             merged: list[tuple[dict, dict]] = []
             while True:
                 child = get()
-                if type(child) is yaml.MappingEndEvent:
+                ct = type(child)
+                if ct is _SCALAR and leaf:
+                    raw = child.value
+                    key = plain.get(raw, _MISSING) if child.tag is None and child.implicit[0] else _MISSING
+                    if key is _MISSING:
+                        key = scalar(child)
+                    key_mark = child.start_mark
+                elif ct is yaml.MappingEndEvent:
                     break
-                key, raw, key_mark = self._key(child, depth + 1)
+                else:
+                    key, raw, key_mark = self._key(child, depth + 1)
                 value_event = get()
-                value, shadow = self._value(value_event, depth + 1)
-                if key == "<<" and child.tag is None and child.implicit[0] and isinstance(value, (dict, list)):
+                if type(value_event) is _SCALAR and leaf:
+                    if value_event.tag is None:
+                        if value_event.implicit[0]:
+                            value = plain.get(value_event.value, _MISSING)
+                            if value is _MISSING:
+                                value = scalar(value_event)
+                        else:                   # quoted, no tag: text
+                            value = value_event.value
+                    else:
+                        value = scalar(value_event)
+                    shadow = (value_event.start_mark, None)
+                else:
+                    value, shadow = self._value(value_event, depth + 1)
+                if raw == "<<" and key == "<<" and child.tag is None and child.implicit[0] \
+                        and isinstance(value, (dict, list)):
                     merged.extend(self._merge(value, shadow, value_event))
                     continue
                 if raw in shadows:
@@ -357,8 +388,8 @@ class _YamlReader:
         tag, value = event.tag, event.value
         if tag is None or tag == "!":
             if event.implicit[0]:
-                known = self.plain.get(value, self)
-                if known is not self:
+                known = self.plain.get(value, _MISSING)
+                if known is not _MISSING:
                     return known
                 tag = self.loader.resolve(yaml.ScalarNode, value, event.implicit)
                 pending = len(self.pending)
@@ -545,11 +576,12 @@ def _json_list(text: _JsonText, key: str, i: int, scan, hook: _Duplicates):
         if hook.found:
             for dup in _json_duplicates(source, line, col):
                 yield Issue(text.file, dup[0], dup[1], json_path([key, index] + dup[2]), dup[3])
-        if isinstance(value, (dict, list)) and _depth(value) + 2 > MAX_DEPTH:
+        # a record is at depth 3; fewer brackets than levels left cannot nest too deep
+        if source.count("{") + source.count("[") + 2 > MAX_DEPTH and _depth(value) + 2 > MAX_DEPTH:
             path = _too_deep(value, [], 3)
             dl, dc = _json_locate(source, line, col)(path)
             raise _Fatal(Issue(text.file, dl, dc, "$", f"nested deeper than {MAX_DEPTH} levels"))
-        yield Fragment(text.file, (key, index), value, line, _json_locate(source, line, col))
+        yield Fragment(text.file, (key, index), value, line, _json_locate(source, line, col), source)
         index += 1
         c, i = text.char(end)
         if c == "]":
