@@ -279,7 +279,7 @@ class _YamlReader:
             else:
                 value, shadow = self._value(event, 2)
                 yield from self._flush((raw,), shadow)
-                entry = (key_mark, {raw: (key_mark, shadow)})
+                entry = (start.start_mark, {raw: (key_mark, shadow)})
                 yield Fragment(self.file, (), {key: value}, key_mark.line + 1, _yaml_locate(entry))
 
     def _check_depth(self, event, depth: int) -> None:
@@ -526,6 +526,7 @@ def _json_records(file: str, stream) -> Iterator[Fragment | Issue]:
         yield Fragment(file, (), value, line, _json_locate(text.buf[start:end], line, col))
         i = end
     else:
+        root_place = text.place(i)
         seen: dict[str, int] = {}
         i += 1
         c, i = text.char(i)
@@ -548,7 +549,7 @@ def _json_records(file: str, stream) -> Iterator[Fragment | Issue]:
                 value, i, start = text.decode(i, plain)
                 line, col = text.place(start)
                 inner = _json_locate(text.buf[start:i], line, col)
-                yield Fragment(file, (), {key: value}, key_line, _entry_locate(key, (key_line, key_col), inner))
+                yield Fragment(file, (), {key: value}, key_line, _entry_locate((key_line, key_col), root_place, inner))
             c, i = text.char(i)
             if c == ",":
                 c, i = text.char(i + 1)
@@ -616,10 +617,11 @@ def _too_deep(value, path: list, depth: int) -> list | None:
     return None
 
 
-def _entry_locate(key: str, key_place: tuple[int, int], inner: Locate) -> Locate:
+def _entry_locate(key_place: tuple[int, int], root_place: tuple[int, int], inner: Locate) -> Locate:
+    """Positions in ``{key: value}`` of a top-level entry: ``[]`` is the document, ``[] + key`` its key."""
     def locate(path: list, sub=None) -> tuple[int, int]:
         if not path:
-            return key_place
+            return root_place if sub is None else key_place
         return inner(path[1:], sub)
     return locate
 

@@ -1,0 +1,236 @@
+"""The streamed import (facts/streaming.py, load/stream.py): the same verdict and the same
+messages, with their places, as reading each file whole; all or nothing across batches."""
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cadre_policy.facts import streaming
+from cadre_policy.facts.errors import ImportRejected
+from cadre_policy.facts.importer import import_files, read_files, validate
+from cadre_policy.facts.store import FactStore
+from test_fuzz import broken_documents, documents
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _whole(files: list[str]) -> list:
+    """The issues of the whole-document reader (read_document + validate)."""
+    docs, issues = read_files(files)
+    return issues + validate(docs, ())
+
+
+class _Validating:
+    """A store that holds nothing and writes nothing: the streamed import only validates."""
+
+    def units(self) -> dict:
+        return {}
+
+    def upsert_batches(self, batches) -> None:
+        for _ in batches:
+            pass
+
+
+def _streamed(files: list[str], _folder=None) -> list:
+    try:
+        import_files(_Validating(), files)
+    except ImportRejected as exc:
+        return exc.issues
+    return []
+
+
+def _same(streamed: list, whole: list) -> None:
+    """The same problems at the same places; where the whole reader had no place (JSON that
+    YAML cannot compose, e.g. a raw U+007F), the streamed one may name it."""
+    assert sorted((x.file, x.path, x.message) for x in streamed) == sorted((x.file, x.path, x.message) for x in whole)
+    placed = {(x.file, x.path, x.message, x.line, x.column) for x in whole if x.line}
+    assert placed <= {(x.file, x.path, x.message, x.line, x.column) for x in streamed}
+
+
+def _text(doc, fmt: str) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=1) if fmt == "json" else yaml.safe_dump(doc, allow_unicode=True)
+
+
+@SETTINGS
+@given(st.one_of(documents(), broken_documents()), st.sampled_from(["json", "yaml"]))
+def test_streamed_issues_are_the_whole_readers(doc, fmt):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"in.{fmt}"
+        path.write_text(_text(doc, fmt), encoding="utf-8")
+        _same(_streamed([str(path)], Path(folder)), _whole([str(path)]))
+
+
+def _records(doc):
+    for kind in ("units", "cadres"):
+        items = doc.get(kind) if isinstance(doc, dict) else None
+        for item in items if isinstance(items, list) else ():
+            yield kind, item
+
+
+TRICKY = st.sampled_from([True, False, 1, 0, -1, 1.0, 16.0, 2**31 - 1, 2**31, 10**30, float("inf"), None, "",
+                          "x" * 101, "1970-02-30", "1970-1-1", "1970-01-01", "0001-01-01", "yes", "male",
+                          "cpc", "county", "U1", [], {}, [1, 1], ["a", "a"], ["a", "b"], {"id": "U1"}])
+
+
+@st.composite
+def mutated_records(draw):
+    """A valid document with a few values (anywhere in a record) replaced by tricky ones."""
+    doc = draw(documents())
+    for _ in range(draw(st.integers(1, 3))):
+        node, parent, key = doc, None, None
+        while isinstance(node, (dict, list)) and node and draw(st.booleans()):
+            parent, key = node, draw(st.sampled_from(sorted(node) if isinstance(node, dict) else range(len(node))))
+            node = node[key]
+        if parent is not None:
+            value = draw(TRICKY | st.just({**node, "extra": 1}) if isinstance(node, dict) else TRICKY)
+            parent[key] = copy.deepcopy(value)      # the constants are shared between examples
+    return doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(documents(), broken_documents(), mutated_records()))
+def test_fast_check_is_sound(doc):
+    """The fast check never passes a record jsonschema refuses (so the import decides exactly as before)."""
+    from cadre_policy.facts.importer import record_validator
+    fast = streaming._fast_checks()
+    for kind, item in _records(doc):
+        if fast[kind](item):
+            assert not list(record_validator(kind).iter_errors(item)), item
+
+
+@settings(max_examples=50, deadline=None)
+@given(documents())
+def test_fast_check_passes_valid_records(doc):
+    fast = streaming._fast_checks()
+    assert all(fast[kind](item) for kind, item in _records(doc))
+
+
+@SETTINGS
+@given(mutated_records(), st.sampled_from(["json", "yaml"]))
+def test_streamed_issues_on_mutated_records(doc, fmt):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"in.{fmt}"
+        path.write_text(_text(doc, fmt), encoding="utf-8")
+        _same(_streamed([str(path)]), _whole([str(path)]))
+
+
+# ---- places, all or nothing, order of files --------------------------------------------------
+
+UNITS = [{"id": "U1", "name": "单位一", "kind": "department", "level": "county"}]
+
+
+def _cadre(n: int, **fields) -> dict:
+    return {"id": f"C{n}", "name": "王五", "gender": "male", "birth_date": "1970-01-01", "party": "cpc",
+            "posts": [{"unit": "U1", "title": "局长", "rank": "county", "principal": True, "leadership": True,
+                       "start": "2010-01-01"}], **fields}
+
+
+def _lines(result) -> list[str]:
+    return result.stderr.splitlines()
+
+
+@pytest.fixture
+def one_per_batch(monkeypatch):
+    """Every cadre its own batch: the earlier records are written before the bad one is read."""
+    monkeypatch.setattr(streaming, "BATCH", 1)
+
+
+@pytest.mark.parametrize("fmt", ["json", "yaml"])
+def test_error_in_the_third_record_names_its_place_and_nothing_is_written(run_cli, sqlite_url, tmp_path, fmt,
+                                                                        one_per_batch):
+    cadres = [_cadre(1), _cadre(2), _cadre(3, polls=[{"date": "2017-02-10", "approve": 11, "total": 10}]), _cadre(4)]
+    file = tmp_path / f"in.{fmt}"
+    if fmt == "json":
+        file.write_text('{"units": [\n' + json.dumps(UNITS[0], ensure_ascii=False) + '\n],\n"cadres": [\n'
+                        + ",\n".join(json.dumps(c, ensure_ascii=False) for c in cadres) + "\n]}\n", encoding="utf-8")
+        text = file.read_text(encoding="utf-8").splitlines()
+        line = next(n for n, x in enumerate(text, 1) if '"approve": 11' in x)
+        column = text[line - 1].index('11') + 1
+    else:
+        file.write_text(yaml.safe_dump({"units": UNITS, "cadres": cadres}, allow_unicode=True, sort_keys=False),
+                        encoding="utf-8")
+        text = file.read_text(encoding="utf-8").splitlines()
+        line = next(n for n, x in enumerate(text, 1) if "approve: 11" in x)
+        column = text[line - 1].index("11") + 1
+    result = run_cli(sqlite_url, "facts", "import", file)
+    assert result.exit_code == 2
+    assert _lines(result) == [f"{file}:{line}:{column}: $.cadres[2].polls[0].approve: approve 11 is greater than "
+                              f"total 10", "Error: import rejected: 1 error, nothing written"]
+    assert run_cli(sqlite_url, "facts", "list").stdout == ""
+    assert run_cli(sqlite_url, "facts", "export", "--format", "json").stdout.count('"id"') == 0
+
+
+def test_a_rejected_import_leaves_earlier_contents_unchanged(run_cli, sqlite_url, tmp_path, one_per_batch):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"units": UNITS, "cadres": [_cadre(1)]}), encoding="utf-8")
+    assert run_cli(sqlite_url, "facts", "import", good).exit_code == 0
+    before = run_cli(sqlite_url, "facts", "export").stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({"cadres": [_cadre(1, name="赵六"), _cadre(2), _cadre(3)]}, allow_unicode=True)
+                   + "extra: &a [1]\nmore: *a\n", encoding="utf-8")
+    result = run_cli(sqlite_url, "facts", "import", bad)
+    assert result.exit_code == 2 and "aliases (*name) are not allowed" in result.stderr
+    assert run_cli(sqlite_url, "facts", "export").stdout == before
+
+
+QUOTED_U1 = '"U1"'
+
+
+def test_unit_defined_in_a_later_file(run_cli, sqlite_url, tmp_path, one_per_batch):
+    cadres, units = tmp_path / "cadres.json", tmp_path / "units.yaml"
+    cadres.write_text(json.dumps({"cadres": [_cadre(1), _cadre(2)]}, ensure_ascii=False, indent=1), encoding="utf-8")
+    units.write_text(yaml.safe_dump({"units": UNITS}, allow_unicode=True), encoding="utf-8")
+    result = run_cli(sqlite_url, "facts", "import", cadres, units)
+    assert result.exit_code == 0, result.stderr
+    assert "2 added" in result.stdout.splitlines()[1]
+    # without the file that defines it, each use is named in the file that uses it
+    lonely = tmp_path / "lonely.db"
+    result = run_cli(f"sqlite:///{lonely}", "facts", "import", cadres)
+    assert result.exit_code == 2
+    text = cadres.read_text(encoding="utf-8").splitlines()
+    lines = [n for n, x in enumerate(text, 1) if '"unit": "U1"' in x]
+    places = [f"{cadres}:{n}:{text[n - 1].index(QUOTED_U1) + 1}" for n in lines]
+    assert [x.split(": ")[0] for x in _lines(result)[:-1]] == places
+    assert all("unknown unit id 'U1'" in x for x in _lines(result)[:-1])
+
+
+def test_unit_after_the_cadres_that_use_it(run_cli, sqlite_url, tmp_path):
+    file = tmp_path / "in.yaml"
+    file.write_text(yaml.safe_dump({"cadres": [_cadre(1)], "units": UNITS}, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    assert run_cli(sqlite_url, "facts", "import", file).exit_code == 0
+    assert run_cli(sqlite_url, "facts", "show", "C1").exit_code == 0
+
+
+def test_many_errors_are_counted_and_the_first_reported(run_cli, sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(streaming, "MAX_REPORTED", 3)
+    file = tmp_path / "in.json"
+    file.write_text(json.dumps({"units": UNITS, "cadres": [_cadre(n, gender="x") for n in range(7)]}, indent=1))
+    lines = _lines(run_cli(sqlite_url, "facts", "import", file))
+    assert lines[-1] == "Error: import rejected: 7 errors, nothing written"
+    assert [x.split(": ")[1] for x in lines[:-1]] == [f"$.cadres[{n}].gender" for n in range(3)]
+
+
+def test_syntax_error_after_records_is_reported_once(run_cli, sqlite_url, tmp_path):
+    file = tmp_path / "in.yaml"
+    file.write_text(yaml.safe_dump({"units": UNITS, "cadres": [_cadre(1), _cadre(2)]}, allow_unicode=True,
+                                   sort_keys=False) + "- [oops\n", encoding="utf-8")
+    lines = _lines(run_cli(sqlite_url, "facts", "import", file))
+    assert len(lines) == 2 and "YAML syntax error" in lines[0] and lines[-1].endswith("1 error, nothing written")
+
+
+def test_duplicate_keys_inside_a_json_record(run_cli, sqlite_url, tmp_path):
+    file = tmp_path / "in.json"
+    file.write_text('{"units": [], "cadres": [\n{"id": "C1", "name": "王五", "name": "赵六", "gender": "male",\n'
+                    ' "birth_date": "1970-01-01", "party": "cpc", "party": "cpc"}]}', encoding="utf-8")
+    lines = _lines(run_cli(sqlite_url, "facts", "import", file))
+    assert lines[:-1] == [f"{file}:2:28: $.cadres[0].name: duplicate key 'name' (first at line 2)",
+                          f"{file}:3:46: $.cadres[0].party: duplicate key 'party' (first at line 3)"]
+    assert lines[:-1] == [str(x) for x in sorted(_whole([str(file)]), key=lambda x: (x.line, x.column))]
