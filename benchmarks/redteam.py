@@ -694,7 +694,8 @@ class SilentServer:
 def attack_output_text(b: Bench) -> None:
     """Names written by another program: CSV cells never formulas, terminals never driven."""
     url, path = b.sample_sqlite("cells")
-    run = b.policy("whatif", "-q", "--workers", "1", "--set", RATIO, "--as-of", AS_OF, "--format", "csv", db=url)
+    wide = "supervision.admonish_ratio=1/20"      # 7 of the sample's cadres change: one per payload
+    run = b.policy("whatif", "-q", "--workers", "1", "--set", wide, "--as-of", AS_OF, "--format", "csv", db=url)
     ids = list(dict.fromkeys(row["ID"] for row in csv.DictReader(io.StringIO(run.stdout.lstrip("\ufeff")))))
     payloads = ['=HYPERLINK("http://evil.example","点击")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|",
                 "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"]
@@ -709,14 +710,15 @@ def attack_output_text(b: Bench) -> None:
         problems = []
         for row in csv.DictReader(io.StringIO(run.stdout.lstrip("\ufeff"))):
             for value in row.values():
-                if value and value[0] in "=+-@\t\r":
+                if value and (value[0] in "=+-@\t\r" or any(c in value for c in "\t\r\x00\x1b")):
                     problems.append(f"cell {value[:20]!r}")
-            if row.get("ID") in named and row.get(column) != "'" + named[row["ID"]]:
+            shown = named.get(row.get("ID"), "").replace("\t", "\\x09").replace("\r", "\\x0d")
+            if row.get("ID") in named and row.get(column) != "'" + shown:
                 problems.append(f"name {row.get(column)!r}")
         return problems[:3]
-    b.expect("whatif --format csv: formula-like names", "whatif", "-q", "--workers", "1", "--set", RATIO,
+    b.expect(f"whatif --format csv: {len(named)} formula-like names", "whatif", "-q", "--workers", "1", "--set", wide,
              "--as-of", AS_OF, "--format", "csv", db=url, status=0, check=lambda r: cells(r, "Name"))
-    b.expect("check --all --format csv: formula-like names", "check", "--all", "--as-of", AS_OF, "--format", "csv",
+    b.expect(f"check --all --format csv: {len(named)} formula-like names", "check", "--all", "--as-of", AS_OF, "--format", "csv",
              db=url, status=0, check=lambda r: cells(r, "Name"))
 
     url, path = b.sample_sqlite("escapes")

@@ -5,7 +5,9 @@ in-process with ``catch_exceptions=False``).
 """
 from __future__ import annotations
 
+import io
 import json
+import os
 import socket
 import sqlite3
 import threading
@@ -318,3 +320,121 @@ def test_whatif_csv_cells_are_never_formulas(tmp_path, name):
             if row["ID"] == first["ID"]]
     assert rows and all(row["Name"] == "'" + name for row in rows)
     assert all(not value.startswith(("=", "+", "-", "@")) for row in rows for value in row.values())
+
+
+# ---- text written into the store by another program -----------------------------------------
+
+def _rename(path: str, names: dict) -> None:
+    conn = sqlite3.connect(path)
+    conn.executemany("UPDATE cadres SET name = ? WHERE id = ?", [(name, ident) for ident, name in names.items()])
+    conn.commit()
+    conn.close()
+
+
+WHATIF = ["whatif", "-q", "--workers", "1", "--set", "supervision.admonish_ratio=1/20", "--as-of", "2017-06-30"]
+
+
+def _changed_ids(url) -> list[str]:
+    doc = json.loads(invoke(url, *WHATIF, "--format", "json").stdout)
+    return [change["cadre"] for change in doc["changes"]]
+
+
+@pytest.mark.parametrize("command", [["facts", "show", "{id}"], ["facts", "list"], ["check", "{id}", "--as-of",
+                                     "2017-06-30"], ["check", "--all", "--as-of", "2017-06-30"], WHATIF],
+                         ids=["facts_show", "facts_list", "check", "check_all", "whatif"])
+def test_control_characters_stored_in_a_name_never_reach_the_terminal(tmp_path, command):
+    url, path = _sqlite_store(tmp_path)
+    cadre = _changed_ids(url)[0]
+    _rename(path, {cadre: "张\x1b[2J\x1b]0;pwned\x07\x00三"})
+    result = invoke(url, *[arg.format(id=cadre) for arg in command])
+    assert result.exit_code == 0, result.stderr
+    assert not any(c in result.stdout + result.stderr for c in "\x1b\x07\x00")
+    assert "\\x1b[2J" in result.stdout
+
+
+def test_tab_and_carriage_return_stored_in_a_name_are_no_csv_formula(tmp_path):
+    import csv
+    url, path = _sqlite_store(tmp_path)
+    first, second = _changed_ids(url)[:2]
+    _rename(path, {first: "\t=1+1", second: "\r=1+1"})
+    for args in (WHATIF + ["--format", "csv"], ["check", "--all", "--as-of", "2017-06-30", "--format", "csv"]):
+        result = invoke(url, *args)
+        assert result.exit_code == 0, result.stderr
+        rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+        # shown as text: the control character as a visible escape, never the cell's first character
+        assert {row["Name"] for row in rows if row["ID"] in (first, second)} == {"'\\x09=1+1", "'\\x0d=1+1"}
+        assert not [v for row in rows for v in row.values() if v[:1] in ("=", "+", "-", "@", "\t", "\r")]
+
+
+def test_a_dropped_table_is_an_error_on_every_backend(store_url):
+    from sqlalchemy import create_engine, inspect, text
+    assert invoke(store_url, "facts", "import", str(SAMPLE)).exit_code == 0
+    engine = create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE polls"))
+    for args in (["facts", "list"], ["facts", "import", str(SAMPLE)]):
+        _one_line_error(invoke(store_url, *args), "lacks the fact tables polls")
+    assert "polls" not in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_a_worker_error_leaves_no_spool_file(tmp_path, monkeypatch):
+    import tempfile
+    url, path = _sqlite_store(tmp_path)
+    _execute(path, "UPDATE reviews SET total = 'abc' WHERE cadre_id = 'C0007'")
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    args = ["whatif", "-q", "--workers", "2", "--chunk-size", "10", "--set", "supervision.admonish_ratio=3/10",
+            "--as-of", "2017-06-30"]
+    _one_line_error(invoke(url, *args), "table reviews, row cadre_id=C0007")
+    assert os.listdir(spool) == []
+
+
+# ---- every engine alike, through the command line -------------------------------------------
+
+ENGINES = ["durable", "python", "columnar"]
+
+
+@pytest.mark.parametrize("fraction", ["1/10000000000000000000", "1/" + "1" + "0" * 29], ids=["20_digits", "30_digits"])
+def test_a_huge_fraction_gives_one_answer_on_every_engine(loaded, fraction):
+    store_url, _ = loaded
+    answers = set()
+    for engine, extra in [(e, []) for e in ENGINES] + [("durable", ["--no-shortcut"])]:
+        result = invoke(store_url, "whatif", "-q", "--engine", engine, *extra, "--set",
+                        f"supervision.admonish_ratio={fraction}", "--as-of", "2017-06-30", "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        doc = json.loads(result.stdout)
+        answers.add(json.dumps([doc["summary"], [(c["cadre"], c["draft"]) for c in doc["changes"]]], sort_keys=True))
+        admonished = next(s["draft"] for s in doc["summary"] if s["key"] == "finding:admonishment_talk")
+        assert admonished == 13      # every cadre with a dissatisfied vote (the exact answer)
+    assert len(answers) == 1
+
+
+def _derived_fields(n: int) -> str:
+    derived = "derived:\n" + "".join(f"  q{i}: {{title: 数{i}, count: appraisals}}\n" for i in range(n))
+    rules = "".join(f"  - id: r.f{i}\n    title: 规则\n    provision: P004-5\n    quote: 原文\n"
+                    f"    when: {{fact: q{i}, 以上: {i % 3}}}\n    finding: admonishment_talk\n" for i in range(n))
+    return derived + "rules:\n" + rules
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_too_many_fields_are_refused_alike_on_every_engine(loaded, tmp_path, engine):
+    store_url, before = loaded
+    directory = write_set(tmp_path / "p", {"wide": HEADER.format(id="wide") + _derived_fields(250)})
+    stderr = _one_line_error(invoke(store_url, "check", "--all", "--as-of", "2017-06-30", "--engine", engine,
+                                    "--policies", str(directory)), "E404", "read 250 fields")
+    assert "wide.yaml:" in stderr
+    assert _dump(store_url) == before
+
+
+@pytest.mark.parametrize("body,fragment", [(BOMB, "E001"), ("parameters: " + "[" * 1000 + "]" * 1000 + "\n",
+                                                             f"deeper than {MAX_DEPTH}")], ids=["alias_bomb", "nested"])
+def test_a_hostile_draft_is_refused_by_whatif(loaded, tmp_path, body, fragment):
+    store_url, before = loaded
+    draft = tmp_path / "d.yaml"
+    draft.write_text("id: d\ntitle: 草案\nin_force: {from: 2017-06-30}\n" + body, encoding="utf-8")
+    stderr = _one_line_error(invoke(store_url, "whatif", "-q", "--draft", str(draft), "--as-of", "2017-06-30"),
+                             fragment)
+    assert f"{draft}:" in stderr
+    assert _dump(store_url) == before
