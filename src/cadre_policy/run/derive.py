@@ -123,6 +123,7 @@ class Deriver:
         self.params = params
         self.param_specs = param_specs
         self._filters = {}
+        self.record_evaluators = {}   # spec name -> the Evaluator its `where` was compiled with
         self._date_field = {}      # the field that dates each spec's records
         self._window_start = {}    # the first day of each spec's `within` window
         for spec in specs:
@@ -135,6 +136,7 @@ class Deriver:
                 evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,
                                       param_specs=param_specs, fact_type=catalogue.resolve)
                 self._filters[spec.name] = compile_predicate(spec.where, evaluator)
+                self.record_evaluators[spec.name] = evaluator
 
         self._per_record = {spec.name for spec in specs if spec.form in ("some", "every")}
         self._steps = [(spec.name, self._step(spec)) for spec in specs]

@@ -1,0 +1,691 @@
+"""Derivation in columns: a whole population's derived facts and engine facts at once.
+
+It computes what ``run.derive.Deriver`` and ``run.encode.Encoder`` compute for one cadre, for
+every cadre of a ``Population`` at once, and lays the result out as the ``FactTable`` the
+columnar engine reads. Two devices keep it exact without a second implementation of the
+language's semantics:
+
+- record-level work that is pure array arithmetic is done with numpy: the records dated on or
+  before the evaluation date, the latest / first / current record (ties broken as the
+  per-cadre code breaks them), counts in windows and since a date, distinct counts, and
+  cumulative durations with overlaps merged;
+- every calendar or language function (the 民法典 month arithmetic, completed years, rank
+  steps, a ``where`` condition, a value's lowering) is called, unchanged, once per *distinct*
+  combination of its inputs, and the answers are spread back over the rows. A population of
+  a million cadres has a few thousand distinct start dates and a handful of distinct
+  (grassroots flag, unit level) pairs.
+
+``some`` / ``every`` test a condition on each record's own date (a derivation as of another
+day): those run the per-cadre ``Deriver`` for the cadres that have a matching record at all,
+from their documents (``docs_for``). A policy set using anything this module does not know
+is reported by ``supported`` and derived cadre by cadre instead.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from cadre_policy.language import model as m
+from cadre_policy.language import periods
+from cadre_policy.language import types as t
+from cadre_policy.language.kleene import compile_predicate, lookup
+from cadre_policy.run.columnar.calendar import encode_durations
+from cadre_policy.run.columnar.population import Population, Records, Vec, text_codes
+from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
+from cadre_policy.run.encode import _lowering
+
+_FORMS = {"latest", "first", "current", "count", "duration", "elapsed", "age", "rank", "steps", "ratio",
+          "some", "every"}
+_CONDITIONS = (m.All, m.Any, m.Not, m.Present, m.Compare, m.Has, m.Within)
+
+
+# ---- distinct inputs --------------------------------------------------------------------
+def _codes(v: Vec) -> np.ndarray:
+    """An int64 code per row, equal exactly where the values are equal; -1 where none is on record."""
+    if v.kind in ("int", "bool", "date"):
+        return np.where(v.mask, v.values, np.iinfo(np.int64).min)
+    if v.codes is not None:
+        return np.where(v.mask, v.codes, -1)
+    return np.where(v.mask, text_codes(v.values), -1)
+
+
+def distinct(vecs: list[Vec]) -> tuple[np.ndarray, np.ndarray]:
+    """(a representative row of each distinct combination of the columns' values, each row's combination)."""
+    n = len(vecs[0].values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key, size = None, 1
+    for v in vecs:
+        _, dense = np.unique(_codes(v), return_inverse=True)
+        dense = dense.ravel()
+        width = int(dense.max()) + 1
+        if size * width >= 2 ** 62:          # the mixed-radix key would overflow: combine so far first
+            _, key = np.unique(key, return_inverse=True)
+            key, size = key.ravel(), int(key.max()) + 1
+        key = dense if key is None else key * width + dense
+        size *= width
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    return first, inverse.ravel()
+
+
+def apply(vecs: list[Vec], fn, kind: str | None = None) -> Vec:
+    """``fn(*python values)`` for every row, called once per distinct combination (None: no value)."""
+    n = len(vecs[0].values)
+    first, inverse = distinct(vecs)
+    answers = [fn(*(v.python(int(r)) for v in vecs)) for r in first]
+    return _spread(answers, inverse, n, kind)
+
+
+def _spread(answers: list, inverse: np.ndarray, n: int, kind: str | None) -> Vec:
+    kind = kind or _kind_of(answers)
+    if not answers:
+        return Vec.empty(n, kind)
+    out = Vec.empty(len(answers), kind)
+    for i, value in enumerate(answers):
+        if value is None:
+            continue
+        out.mask[i] = True
+        if kind == "date":
+            out.values[i] = (value - periods.EPOCH).days
+        elif kind in ("int", "bool"):
+            out.values[i] = int(value)
+        else:
+            out.values[i] = value
+    codes = None if kind in ("int", "bool", "date") else text_codes(answers)[inverse]
+    return Vec(out.values[inverse], out.mask[inverse], kind, codes)
+
+
+def _kind_of(values: list) -> str:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return "bool"
+    if present and all(isinstance(v, int) and not isinstance(v, bool) and abs(v) < INT64_LIMIT for v in present):
+        return "int"
+    if present and all(isinstance(v, date) for v in present):
+        return "date"
+    return "str" if all(isinstance(v, str) for v in present) else "obj"
+
+
+def _const(n: int, value, kind: str) -> Vec:
+    v = Vec.empty(n, kind)
+    v.values[:] = value
+    v.mask[:] = True
+    return v
+
+
+# ---- row groups --------------------------------------------------------------------------
+def _pick(records: Records, keep: np.ndarray, keys: list[np.ndarray], n: int, last: bool) -> np.ndarray:
+    """Per cadre, the row (or -1) that sorts last (or first) by ``keys`` among the rows kept."""
+    rows = np.flatnonzero(keep)
+    out = np.full(n, -1, dtype=np.int64)
+    if len(rows) == 0:
+        return out
+    cadre = records.cadre[rows]
+    order = np.lexsort(tuple(k[rows] for k in reversed(keys)) + (cadre,)) if keys else np.argsort(cadre, kind="stable")
+    rows, cadre = rows[order], cadre[order]
+    edge = np.flatnonzero(cadre[1:] != cadre[:-1])
+    ends = np.append(edge, len(rows) - 1) if last else np.insert(edge + 1, 0, 0)
+    out[cadre[ends]] = rows[ends]
+    return out
+
+
+def _count(records: Records, keep: np.ndarray, n: int) -> np.ndarray:
+    return np.bincount(records.cadre[keep], minlength=n).astype(np.int64)
+
+
+class _Ref:
+    """A record-valued fact: per cadre, a row of ``records`` (-1: none)."""
+
+    __slots__ = ("records", "rows")
+
+    def __init__(self, records: Records, rows: np.ndarray):
+        self.records, self.rows = records, rows
+
+
+class _Ratio:
+    __slots__ = ("num", "den", "mask")
+
+    def __init__(self, num, den, mask):
+        self.num, self.den, self.mask = num, den, mask
+
+
+class _UnitRef:
+    """A unit-valued fact: per row, a unit id (the unit read through the units table)."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: Vec):
+        self.ids = ids
+
+
+# ---- the deriver ---------------------------------------------------------------------------
+class ColumnarDeriver:
+    """The derived facts and engine facts of a compiled policy set for a population at once.
+
+    Args:
+        runner: The ``PolicyRunner`` whose compiled set, catalogue and evaluation date are used.
+    """
+
+    def __init__(self, runner):
+        self.runner = runner
+        self.as_of = runner.as_of
+        self.day = periods.day_number(self.as_of)
+        self.compiled = runner.compiled
+        self.per_cadre = runner.deriver
+        self.supported = all(self._supports(spec) for spec in self.compiled.derived)
+
+    def _supports(self, spec: m.Derived) -> bool:
+        if spec.form not in _FORMS:
+            return False
+        if spec.form in ("some", "every"):
+            return isinstance(spec.source, str) and spec.source in ("posts", "appraisals", "reviews", "nominations",
+                                                                    "polls", "opinions", "assessments")
+        return spec.where is None or _record_paths(spec.where) is not None
+
+    def table(self, pop: Population, units: dict, docs_for=None) -> FactTable:
+        """The ``FactTable`` of every cadre of ``pop``, as ``Encoder.encode`` would build it one by one.
+
+        Args:
+            pop: The population in columns.
+            units: Unit id -> unit document, flags normalised (``run.evaluate.normalise_units``).
+            docs_for: cadre indices -> their canonical documents; needed for ``some``/``every``.
+        """
+        return _Run(self, pop, units, docs_for).table()
+
+
+class _Run:
+    """One derivation over one population."""
+
+    def __init__(self, deriver: ColumnarDeriver, pop: Population, units: dict, docs_for):
+        self.d = deriver
+        self.pop = pop
+        self.n = pop.n
+        self.units = units
+        self.docs_for = docs_for
+        self.lists: dict[str, Records] = {}
+        self.refs: dict = {}
+        self.values: dict = {}
+        self._base()
+        for spec in deriver.compiled.derived:
+            value = getattr(self, "_" + spec.form)(spec)
+            if value is not None:
+                self.values[spec.name] = value
+
+    # ---- base scope (run.derive.base_scope) ----------------------------------------------
+    def _base(self) -> None:
+        pop, day, n = self.pop, self.d.day, self.n
+        cadre = Records("cadre", np.arange(n, dtype=np.int64), dict(pop.cadre))
+        birth = pop.cadre["birth_date"]
+        cadre.fields["age"] = apply([birth], lambda b: periods.completed_years(b, self.d.as_of), "int")
+        for key in [k for k in cadre.fields if k.startswith("recruitment_")]:
+            del cadre.fields[key]
+        self.refs["cadre"] = _Ref(cadre, np.arange(n, dtype=np.int64))
+        self.values["as_of"] = _const(n, day, "date")
+        rec_date = pop.cadre["recruitment_date"]
+        recruitment = Records("recruitment", np.arange(n, dtype=np.int64), {
+            "date": rec_date, "fresh_graduate": pop.cadre["recruitment_fresh_graduate"],
+            "unit": pop.cadre["recruitment_unit"]})
+        self.refs["recruitment"] = _Ref(recruitment, np.where(rec_date.mask & (rec_date.values <= day),
+                                                              np.arange(n), -1))
+        for name, records in pop.lists.items():
+            if name == "rectification":
+                continue
+            field = t.RECORD_DATE[name[:-1]] if name != "posts" else "start"
+            dated = records.fields[field]
+            keep = dated.mask & (dated.values <= day)
+            self.lists[name] = records.subset(keep)
+            if name == "reviews":
+                renumber = np.cumsum(keep) - 1
+                renumber[~keep] = -1
+        rect = pop.lists["rectification"]
+        parent = renumber[rect.parent] if len(rect.parent) else rect.parent
+        dated = rect.fields["date"]
+        keep = dated.mask & (dated.values <= day) & (parent >= 0)
+        self.lists["rectification"] = rect.subset(keep)
+        self.lists["rectification"].parent = parent[keep]
+        self._posts()
+        nominations = self.lists["nominations"]
+        exceptional = nominations.fields["exceptional"]
+        nominations.fields["exceptional"] = Vec(np.where(exceptional.mask, exceptional.values, 0),
+                                                np.ones(nominations.n, dtype=bool), "bool")
+        self._promotion()
+
+    def _posts(self) -> None:
+        posts, day = self.lists["posts"], self.d.day
+        n_rows = posts.n
+        rank = apply([posts.fields["rank"]], t.rank_index, "int").values if n_rows else np.zeros(0, np.int64)
+        first = np.ones(n_rows, dtype=bool)
+        first[1:] = posts.cadre[1:] != posts.cadre[:-1]
+        # highest rank among the cadre's earlier posts: a running maximum restarted per cadre
+        shifted = rank + 2 + posts.cadre * 16          # ranks are < 14 rungs: cadres never mix
+        running = np.maximum.accumulate(shifted) if n_rows else shifted
+        before = np.where(first, -1, np.roll(running, 1) - 2 - posts.cadre * 16)
+        posts.fields["promotion"] = Vec(((before >= 0) & (rank > before)).astype(np.int64),
+                                        np.ones(n_rows, dtype=bool), "bool")
+        unit = posts.fields["unit"]
+        prev = np.roll(np.arange(n_rows), 1)
+        posts.fields["previous_unit"] = Vec(unit.values[prev] if n_rows else unit.values,
+                                            ~first & (unit.mask[prev] if n_rows else first), "str")
+        end = posts.fields["end"]
+        held = self._covers(posts)
+        posts.fields["end"] = Vec(end.values, end.mask & ~held, "date")
+        posts.fields["_rank"] = Vec(rank, np.ones(n_rows, dtype=bool), "int")
+
+    def _covers(self, posts: Records) -> np.ndarray:
+        start, end, day = posts.fields["start"], posts.fields["end"], self.d.day
+        return start.mask & (start.values <= day) & (~end.mask | (end.values >= day))
+
+    def _current_rows(self, posts: Records, keep: np.ndarray) -> np.ndarray:
+        # language.posts.current_post: the highest rank, then the latest start, then the first listed
+        keep = keep & self._covers(posts)
+        order = -np.arange(posts.n)
+        return _pick(posts, keep, [posts.fields["_rank"].values, posts.fields["start"].values, order],
+                     self.n, last=True)
+
+    def _promotion(self) -> None:
+        n, posts, noms = self.n, self.lists["posts"], self.lists["nominations"]
+        current = self._current_rows(posts, np.ones(posts.n, dtype=bool))
+        start = posts.fields["start"].take(current)
+        nom_start = start.values[noms.cadre]
+        open_ = ~start.mask[noms.cadre] | (noms.fields["date"].values >= nom_start)
+        last_open = _pick(noms, open_, [], n, last=True)
+        self.refs["nomination"] = _Ref(noms, last_open)
+        nominated = last_open >= 0
+        target = noms.fields["target_rank"].take(last_open)
+        next_rank = apply([posts.fields["rank"].take(current)], t.NEXT_RANK.get, "str")
+        rank = Vec(np.where(nominated, target.values, next_rank.values),
+                   np.where(nominated, target.mask, next_rank.mask), "str")
+        unit = noms.fields["target_unit"].take(last_open)
+        unit.mask &= np.array([bool(u) for u in unit.values], dtype=bool) if n else unit.mask
+        promotion = Records("promotion", np.arange(n, dtype=np.int64), {
+            "nominated": Vec(nominated.astype(np.int64), np.ones(n, dtype=bool), "bool"),
+            "target_rank": rank, "target_unit": unit})
+        self.refs["promotion"] = _Ref(promotion, np.arange(n, dtype=np.int64))
+
+    # ---- resolving a fact path ------------------------------------------------------------
+    def resolve(self, path: str):
+        """What a scope path holds per cadre: a Vec, a _Ref, a _UnitRef, a _Ratio, a list, or None."""
+        head, _, rest = path.partition(".")
+        if head in self.values and not rest:
+            return self.values[head]
+        if head in self.refs:
+            ref = self.refs[head]
+            return self._within(ref.records, ref.rows, rest) if rest else ref
+        if head in self.lists and not rest:
+            return ("list", self.lists[head], None)
+        return None
+
+    def _within(self, records: Records, rows: np.ndarray, rest: str):
+        name, _, deeper = rest.partition(".")
+        if name == "rectification" and records.name == "reviews" and not deeper:
+            return ("list", self.lists["rectification"], rows)
+        vec = records.fields.get(name) if not name.startswith("_") else None
+        if vec is None:
+            return None
+        taken = vec.take(rows)
+        if vec.kind == "unit":
+            return self._unit(taken, deeper) if deeper else _UnitRef(taken)
+        return None if deeper else taken
+
+    def _unit(self, ids: Vec, path: str) -> Vec:
+        units = self.units
+
+        def field(unit_id):
+            unit = units.get(unit_id) or ({"id": unit_id} if unit_id else None)
+            value = lookup(unit, path) if unit is not None else None
+            return tuple(value) if isinstance(value, list) else value
+        return apply([ids], field)
+
+    def _list(self, source: str):
+        """(records, per-row keep mask) of a records path, or None when it is not a list."""
+        found = self.resolve(source)
+        if not (isinstance(found, tuple) and found[0] == "list"):
+            return None
+        _, records, parent_rows = found
+        keep = np.ones(records.n, dtype=bool)
+        if parent_rows is not None:           # the checks of the cadre's review in question only
+            keep &= records.parent == parent_rows[records.cadre]
+        return records, keep, parent_rows
+
+    def _where(self, spec: m.Derived, records: Records, keep: np.ndarray) -> np.ndarray:
+        """``keep`` and the rows whose ``where`` condition holds (an unknown one does not)."""
+        if spec.where is None:
+            return keep
+        rows = np.flatnonzero(keep)
+        out = np.zeros(records.n, dtype=bool)
+        if len(rows):
+            evaluator = self.d.per_cadre.record_evaluators[spec.name]
+            out[rows] = self._kleene(spec.where, records, rows, evaluator) == 1
+        return out
+
+    def _kleene(self, cond, records: Records, rows: np.ndarray, evaluator) -> np.ndarray:
+        """A condition's three-valued answer on each record row: 1 true, 0 false, -1 unknown.
+
+        All / Any / Not are combined over whole columns; each other condition is answered by
+        the compiled predicate the per-cadre code uses, once per distinct combination of the
+        record fields and cadre facts it reads.
+        """
+        if isinstance(cond, (m.All, m.Any)):
+            parts = [self._kleene(c, records, rows, evaluator) for c in cond.items]
+            stop = 0 if isinstance(cond, m.All) else 1
+            stopped = np.logical_or.reduce([p == stop for p in parts])
+            unknown = np.logical_or.reduce([p == -1 for p in parts])
+            return np.where(stopped, stop, np.where(unknown, -1, 1 - stop)).astype(np.int8)
+        if isinstance(cond, m.Not):
+            inner = self._kleene(cond.item, records, rows, evaluator)
+            return np.where(inner == -1, -1, 1 - inner).astype(np.int8)
+        matches = compile_predicate(cond, evaluator)
+        fields, outer = _record_paths(cond)
+        vecs = [records.fields[f].where(rows) if f in records.fields else Vec.empty(len(rows), "obj")
+                for f in fields]
+        kinds = [records.fields[f].kind if f in records.fields else "obj" for f in fields]
+        for path in outer:
+            value = self.resolve(path)
+            value = value if isinstance(value, Vec) else Vec.empty(self.n, "obj")
+            vecs.append(value.take(records.cadre[rows]))
+        units, n_fields = self.units, len(fields)
+
+        def test(*values):
+            record = {}
+            for f, v, kind in zip(fields, values, kinds):
+                if v is not None:
+                    record[f] = (units.get(v) or {"id": v}) if kind == "unit" else v
+            outer_scope: dict = {}
+            for path, v in zip(outer, values[n_fields:]):
+                if v is not None:
+                    *parents, last = path.split(".")
+                    node = outer_scope
+                    for part in parents:
+                        node = node.setdefault(part, {})
+                    node[last] = v
+            answer = matches(record, outer_scope)
+            return -1 if answer is None else int(answer)
+        if not vecs:                      # a condition reading no field: one answer for all
+            return np.full(len(rows), test(), dtype=np.int8)
+        return apply(vecs, test, "int").values.astype(np.int8)
+
+    def _date_field(self, spec: m.Derived) -> str:
+        return self.d.per_cadre._date_field[spec.name]
+
+    def _has_posts(self) -> np.ndarray:
+        return np.bincount(self.lists["posts"].cadre, minlength=self.n) > 0
+
+    # ---- the forms --------------------------------------------------------------------------
+    def _latest(self, spec, last=True):
+        found = self._list(spec.source)
+        if found is None:
+            return None
+        records, keep, _ = found
+        keep = self._where(spec, records, keep)
+        dated = records.fields.get(self._date_field(spec))
+        if dated is None:
+            return None
+        # latest: the last listed of the latest date; first: the first listed of the earliest
+        rows = _pick(records, keep & dated.mask, [dated.values, np.arange(records.n)], self.n, last=last)
+        self.refs[spec.name] = _Ref(records, rows)
+        return None
+
+    def _first(self, spec):
+        return self._latest(spec, last=False)
+
+    def _current(self, spec):
+        found = self._list(spec.source)
+        if found is None or found[0].name != "posts":
+            return None
+        records, keep, _ = found
+        self.refs[spec.name] = _Ref(records, self._current_rows(records, self._where(spec, records, keep)))
+        return None
+
+    def _count(self, spec):
+        found = self._list(spec.source)
+        if found is None:
+            return None
+        records, keep, parent_rows = found
+        keep = self._where(spec, records, keep)
+        known = np.ones(self.n, dtype=bool)
+        if parent_rows is not None:
+            known &= parent_rows >= 0
+        if spec.source == "posts":
+            known &= self._has_posts()
+        dated = records.fields.get(self._date_field(spec))
+        if spec.within is not None:
+            start = periods.day_number(self.d.per_cadre._window_start[spec.name])
+            keep &= dated.mask & (dated.values >= start)
+        if spec.since:
+            since = self.resolve(spec.since)
+            since = since if isinstance(since, Vec) else Vec.empty(self.n, "date")
+            known &= since.mask
+            keep &= dated.mask & (dated.values >= since.values[records.cadre])
+        if spec.distinct:
+            keys = [self._record_value(records, f) for f in spec.distinct]
+            whole = np.logical_and.reduce([k.mask for k in keys]) & keep
+            rows = np.flatnonzero(whole)
+            if len(rows):
+                sub = [k.where(rows) for k in keys]
+                _, combo = distinct(sub)
+                pairs = np.unique(np.stack([records.cadre[rows], combo], axis=1), axis=0)
+                counts = np.bincount(pairs[:, 0], minlength=self.n).astype(np.int64)
+            else:
+                counts = np.zeros(self.n, dtype=np.int64)
+        else:
+            counts = _count(records, keep, self.n)
+        return Vec(counts, known, "int")
+
+    def _record_value(self, records: Records, path: str) -> Vec:
+        head, _, rest = path.partition(".")
+        vec = records.fields.get(head)
+        if vec is None:
+            return Vec.empty(records.n, "obj")
+        if vec.kind == "unit" and rest:
+            return self._unit(vec, rest)
+        return vec if not rest else Vec.empty(records.n, "obj")
+
+    def _duration(self, spec):
+        found = self._list(spec.source)
+        if found is None or found[0].name != "posts":
+            return None
+        records, keep, _ = found
+        keep = self._where(spec, records, keep)
+        if spec.at:
+            at = self.resolve(spec.at)
+            at = at if isinstance(at, Vec) else Vec.empty(self.n, "date")
+            on = np.minimum(at.values, self.d.day)
+            known = at.mask.copy()
+        else:
+            on = np.full(self.n, self.d.day, dtype=np.int64)
+            known = np.ones(self.n, dtype=bool)
+        known &= self._has_posts()
+        start, end = records.fields["start"], records.fields["end"]
+        row_on = on[records.cadre]
+        stop = np.minimum(np.where(end.mask, end.values + 1, row_on), row_on)
+        keep &= (start.values <= row_on) & (stop > start.values)
+        rows = np.flatnonzero(keep)
+        total = np.zeros(self.n, dtype=np.int64)
+        first = np.zeros(self.n, dtype=np.int64)
+        if len(rows):
+            cadre = records.cadre[rows]
+            order = np.lexsort((stop[rows], start.values[rows], cadre))
+            rows, cadre = rows[order], cadre[order]
+            s, e = start.values[rows], stop[rows]
+            head = np.ones(len(rows), dtype=bool)
+            head[1:] = cadre[1:] != cadre[:-1]
+            # the furthest end reached by the cadre's earlier ranges: a running maximum per cadre
+            big = int(max(e.max(), s.max()) - min(e.min(), s.min()) + 2)
+            offset = cadre.astype(np.int64) * big
+            low = int(min(e.min(), s.min()))
+            running = np.maximum.accumulate(e - low + offset)
+            reached = np.where(head, np.iinfo(np.int64).min // 2, np.roll(running, 1) - offset + low)
+            gain = np.maximum(0, e - np.maximum(s, reached))
+            np.add.at(total, cadre, gain)
+            first[cadre[head]] = s[head]
+        has = np.bincount(records.cadre[rows], minlength=self.n) > 0 if len(rows) else np.zeros(self.n, bool)
+        # periods.encode_duration(first, first + total): the merged time laid end to end from the first start
+        values = np.where(has, encode_durations(first, first + total), 0)
+        return Vec(values, known, "int")
+
+    def _elapsed(self, spec):
+        sources = spec.source if isinstance(spec.source, tuple) else (spec.source,)
+        start = Vec.empty(self.n, "date")
+        for source in sources:          # the first on record
+            value = self.resolve(source)
+            if not isinstance(value, Vec) or value.kind != "date":
+                continue
+            fill = ~start.mask & value.mask
+            start.values[fill] = value.values[fill]
+            start.mask |= fill
+        if spec.at:
+            end = self.resolve(spec.at)
+            end = end if isinstance(end, Vec) and end.kind == "date" else Vec.empty(self.n, "date")
+        else:
+            end = _const(self.n, self.d.day, "date")
+        ok = start.mask & end.mask & (start.values <= end.values) & (end.values <= self.d.day)
+        if spec.form == "elapsed":
+            return Vec(np.where(ok, encode_durations(start.values, end.values), 0), ok, "int")
+        return apply([Vec(start.values, ok, "date"), Vec(end.values, ok, "date")],
+                     lambda a, b: None if a is None else periods.completed_years(a, b), "int")
+
+    def _age(self, spec):
+        return self._elapsed(spec)
+
+    def _rank(self, spec):
+        ref = spec.rank
+        value = self.resolve(ref.path)
+        value = value if isinstance(value, Vec) else Vec.empty(self.n, "str")
+        # kleene.rank_of on the looked-up rank: the same ladder functions
+        return apply([value], lambda r: t.rank_at_level(r, ref.level) if ref.level else t.rank_step(r, ref.step),
+                     "str")
+
+    def _steps(self, spec):
+        low, high = (self.resolve(p) for p in spec.source)
+        low = low if isinstance(low, Vec) else Vec.empty(self.n, "str")
+        high = high if isinstance(high, Vec) else Vec.empty(self.n, "str")
+        return apply([low, high], t.rank_steps, "int")
+
+    def _ratio(self, spec):
+        num, den = (self.resolve(p) for p in spec.source)
+        if not (isinstance(num, Vec) and isinstance(den, Vec)):
+            return None
+        mask = num.mask & den.mask & (den.values != 0)
+        return _Ratio(num.values, den.values, mask)
+
+    def _some(self, spec):
+        records = self.lists[spec.source]
+        keep = self._where(spec, records, np.ones(records.n, dtype=bool))
+        dated = records.fields.get(self._date_field(spec))
+        keep &= dated.mask
+        candidates = np.flatnonzero(np.bincount(records.cadre[keep], minlength=self.n) > 0)
+        rows = np.full(self.n, -1, dtype=np.int64)
+        every = Vec(np.ones(self.n, dtype=np.int64), np.ones(self.n, dtype=bool), "bool")
+        if len(candidates):
+            if self.docs_for is None:
+                raise ValueError(f"{spec.name}: a {spec.form} quantity needs the cadres' documents")
+            docs = self.docs_for(candidates)
+            firsts = np.searchsorted(records.cadre, candidates)
+            for index, doc, first in zip(candidates, docs, firsts):
+                scope = self.d.per_cadre.scope(doc, self.units)
+                value = scope.get(spec.name)
+                if spec.form == "some":
+                    if value is not None:
+                        rows[index] = first + next(i for i, r in enumerate(scope[spec.source]) if r is value)
+                else:
+                    every.mask[index] = value is not None
+                    every.values[index] = int(bool(value))
+        if spec.form == "every":
+            return every
+        self.refs[spec.name] = _Ref(records, rows)
+        return None
+
+    _every = _some
+
+    # ---- encoding (run.encode.Encoder) -------------------------------------------------------
+    def table(self) -> FactTable:
+        n = self.n
+        leaves: dict[str, tuple] = {}          # fact path -> (values, mask)
+        for path, (source, mode, extra) in sorted(self.d.compiled.fields.items()):
+            if mode == "closure":
+                continue
+            found = self.resolve(source)
+            if found is None:
+                continue
+            if mode == "value":
+                leaf = self._lowered(found, extra)
+            elif mode == "marker":
+                leaf = (np.ones(n, dtype=np.int64), _present(found, n))
+            elif mode == "flag":
+                leaf = self._flag(found, extra, n)
+            else:
+                leaf = (found.num if mode == "num" else found.den, found.mask) if isinstance(found, _Ratio) else None
+            if leaf is not None and leaf[1].any():
+                leaves[path] = leaf
+        return _layout(n, leaves)
+
+    def _lowered(self, found, kind):
+        if not isinstance(found, Vec) or found.kind == "obj":
+            return None            # a record, a list or a fraction has no value of its own
+        if kind is not None and (kind.name == "rank" or (kind.name == "enum" and kind.ordered)):
+            if found.kind != "str":
+                return None
+            low = apply([found], _lowering(kind), "int")
+            return low.values, low.mask
+        return found.values, found.mask
+
+    def _flag(self, found, flag: str, n: int):
+        if not isinstance(found, Vec):
+            return None
+        held = apply([found], lambda v: None if v is None else (True if flag in v else None), "bool")
+        return held.values, held.mask
+
+
+def _present(found, n: int) -> np.ndarray:
+    if isinstance(found, _Ref):
+        return found.rows >= 0
+    if isinstance(found, _UnitRef):
+        return found.ids.mask
+    if isinstance(found, _Ratio):
+        return found.mask
+    if isinstance(found, tuple):       # a list: always there when its parent is
+        parent_rows = found[2]
+        return np.ones(n, dtype=bool) if parent_rows is None else parent_rows >= 0
+    return found.mask
+
+
+def _layout(n: int, leaves: dict) -> FactTable:
+    """Columns of the fact paths, and every enclosing record present where something under it is."""
+    columns: dict[str, Column] = {}
+    for path, (values, mask) in leaves.items():
+        column = columns.setdefault(path, Column(n))
+        column.present |= mask
+        if values.dtype == object:
+            column.text, column.text_mask = values, mask.copy()
+        else:
+            column.num, column.num_mask = values.astype(np.int64, copy=False), mask.copy()
+        parts = path.split(".")
+        for i in range(1, len(parts)):
+            parent = columns.setdefault(".".join(parts[:i]), Column(n))
+            parent.present |= mask
+    return FactTable(n, columns)
+
+
+def _record_paths(cond):
+    """(record fields a ``where`` condition reads, cadre fact paths it reads), or None when unsupported."""
+    fields: list[str] = []
+    outer: list[str] = []
+
+    def visit(c) -> bool:
+        if isinstance(c, (m.All, m.Any)):
+            return all(visit(i) for i in c.items)
+        if isinstance(c, m.Not):
+            return visit(c.item)
+        if not isinstance(c, _CONDITIONS):
+            return False
+        subjects = (c.ratio_of or (c.subject,)) if isinstance(c, m.Compare) else (c.subject,)
+        for subject in subjects:
+            head = subject.split(".")[0]
+            if head not in fields:
+                fields.append(head)
+        value = getattr(c, "value", None)
+        if isinstance(value, (m.FactRef, m.RankOf)) and value.path not in outer:
+            outer.append(value.path)
+        return True
+    return (fields, outer) if visit(cond) else None
