@@ -382,6 +382,10 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     shared = derivation_key(base) == derivation_key(draft) and base.compiled.fields == draft.compiled.fields
     total = store.count_cadres(job.unit, job.as_of)
     unit_names = {uid: u.get("name", uid) for uid, u in store.units().items()}
+    if job.engine == "columnar" and job.unit is None and job.near is None:
+        from cadre_policy.whatif.columnar import PARTITION
+        # read in columns: large partitions, but at least one per worker
+        chunk_size = max(chunk_size, min(PARTITION, -(-total // workers)))
     tasks = store.chunks(job.unit, job.as_of, chunk_size)
     if total <= chunk_size * 4:
         tasks = list(tasks)
@@ -437,8 +441,13 @@ def structure_changes(baseline: m.PolicySet, draft: m.PolicySet, store, as_of: d
     Aggregates are grouped queries in the store's database, run once per side.
     """
     from cadre_policy.aggregate import evaluate_structure, load_structure
-    if not load_structure(baseline).rules and not load_structure(draft).rules:
+    mine, theirs = load_structure(baseline), load_structure(draft)
+    if not mine.rules and not theirs.rules:
         return None
+    if (mine.groups, mine.rules, mine.used_parameters) == (theirs.groups, theirs.rules, theirs.used_parameters) \
+            and not overrides and baseline.derived == draft.derived \
+            and all(baseline.parameters.get(p) == draft.parameters.get(p) for p in mine.used_parameters):
+        return []       # the same rules over the same parameters and facts: no group can change
     base = evaluate_structure(baseline, store, as_of, unit=unit, members_limit=0)
     new = evaluate_structure(draft, store, as_of, unit=unit, overrides=overrides, members_limit=0)
     labels = {(r.rule.id, r.key): (r.rule.title, r.label, r.rule.finding) for r in base.results + new.results}

@@ -183,19 +183,24 @@ class ColumnarDeriver:
                                                                     "polls", "opinions", "assessments")
         return spec.where is None or _record_paths(spec.where) is not None
 
-    def table(self, pop: Population, units: dict, docs_for=None) -> FactTable:
-        """The ``FactTable`` of every cadre of ``pop``, as ``Encoder.encode`` would build it one by one.
+    def derive(self, pop: Population, units: dict, docs_for=None) -> "Derivation":
+        """Every derived fact of every cadre of ``pop``.
 
         Args:
             pop: The population in columns.
             units: Unit id -> unit document, flags normalised (``run.evaluate.normalise_units``).
-            docs_for: cadre indices -> their canonical documents; needed for ``some``/``every``.
+            docs_for: cadre indices -> their canonical documents, in that order; needed for
+                ``some``/``every`` quantities.
         """
-        return _Run(self, pop, units, docs_for).table()
+        return Derivation(self, pop, units, docs_for)
+
+    def table(self, pop: Population, units: dict, docs_for=None) -> FactTable:
+        """The ``FactTable`` of every cadre of ``pop``, as ``Encoder.encode`` would build it one by one."""
+        return self.derive(pop, units, docs_for).table()
 
 
-class _Run:
-    """One derivation over one population."""
+class Derivation:
+    """One derivation over one population: ``table()`` lays out the engine facts."""
 
     def __init__(self, deriver: ColumnarDeriver, pop: Population, units: dict, docs_for):
         self.d = deriver
@@ -283,9 +288,14 @@ class _Run:
         return _pick(posts, keep, [posts.fields["_rank"].values, posts.fields["start"].values, order],
                      self.n, last=True)
 
+    def current_units(self) -> np.ndarray:
+        """The unit of each cadre's current post (``language.posts.current_post``), None when none is held."""
+        unit = self.lists["posts"].fields["unit"].take(self.current)
+        return np.where(unit.mask, unit.values, None)
+
     def _promotion(self) -> None:
         n, posts, noms = self.n, self.lists["posts"], self.lists["nominations"]
-        current = self._current_rows(posts, np.ones(posts.n, dtype=bool))
+        current = self.current = self._current_rows(posts, np.ones(posts.n, dtype=bool))
         start = posts.fields["start"].take(current)
         nom_start = start.values[noms.cadre]
         open_ = ~start.mask[noms.cadre] | (noms.fields["date"].values >= nom_start)

@@ -1,0 +1,297 @@
+"""The population read in bulk, a column per field: what the columnar derivation reads.
+
+One query per table over the whole population (or an id range), rows in canonical order,
+values straight into numpy arrays: no document is built. Dates are read as their stored
+text on SQLite and parsed by numpy in one call; text values are shared per distinct value,
+so a million posts cost a pointer each for their rank, not a string. Everything is read in
+one transaction, with the store's generation token, so a population run sees one state.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import Date, String, and_, select, type_coerce
+
+from cadre_policy.facts.errors import StoreCorruptError
+from cadre_policy.facts.models import (Appraisal, Assessment, Cadre, Nomination, Opinion, Poll, Post,
+                                       Rectification, Review, SchemaMeta)
+from cadre_policy.language import periods
+from cadre_policy.run.columnar.population import CADRE_FIELDS, RECORD_FIELDS, Population, Records, Vec
+
+#: record list -> (table, {population field: column name})
+_TABLES = {
+    "posts": (Post.__table__, {"unit": "unit_id", "title": "title", "rank": "rank", "principal": "principal",
+                               "leadership": "leadership", "middle_level": "middle_level",
+                               "grassroots": "grassroots", "start": "start_date", "end": "end_date"}),
+    "appraisals": (Appraisal.__table__, None),
+    "reviews": (Review.__table__, None),
+    "rectification": (Rectification.__table__, None),
+    "nominations": (Nomination.__table__, None),
+    "polls": (Poll.__table__, None),
+    "opinions": (Opinion.__table__, None),
+    "assessments": (Assessment.__table__, None),
+}
+_EPOCH = np.datetime64(periods.EPOCH.isoformat(), "D")
+_meta = SchemaMeta.__table__
+
+
+def read_population(store, first: str | None = None, last: str | None = None) -> tuple[Population, str]:
+    """Every cadre (with an id in [first, last] when given) and its records, in columns.
+
+    Args:
+        store: The ``FactStore``.
+        first: The first cadre id of a range (with ``last``).
+        last: The last cadre id of a range.
+
+    Returns:
+        (the population, the store's generation token when it was read).
+
+    Raises:
+        StoreCorruptError: a stored value does not read back as its column's type.
+    """
+    path = _sqlite_file(store)
+    if path is not None:
+        return _read_arrow(store, path, first, last)
+    cadres = Cadre.__table__
+    with store.engine.connect() as conn:
+        with conn.begin():            # one transaction: one state of the store
+            generation = conn.execute(select(_meta.c.value).where(_meta.c.key == "generation")).scalar() or ""
+            text_dates = conn.dialect.name == "sqlite"
+
+            def where(column):
+                return None if first is None else and_(column >= first, column <= last)
+
+            columns = {name: name for name in CADRE_FIELDS if name != "name"}
+            rows, names = _fetch(conn, cadres, columns, where(cadres.c.id), [cadres.c.id], text_dates)
+            ids = np.empty(len(rows[0]) if rows else 0, dtype=object)
+            ids[:] = rows[0] if rows else []
+            index = {cadre_id: i for i, cadre_id in enumerate(ids)}
+            cadre = {name: _vec(values, CADRE_FIELDS[name], store, cadres, name)
+                     for name, values in zip(names, rows)}
+            cadre["name"] = Vec.empty(len(ids), "str")        # not read: no rule reads a name
+            lists = {}
+            for name, (table, mapping) in _TABLES.items():
+                mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
+                keys = [table.c.cadre_id] + ([table.c.review_seq] if name == "rectification" else []) + [table.c.seq]
+                extra = {"_cadre": "cadre_id", "_seq": "review_seq" if name == "rectification" else "seq"}
+                fetched, got = _fetch(conn, table, {**extra, **mapping}, where(table.c.cadre_id), keys, text_dates)
+                values = dict(zip(got, fetched)) if fetched else {k: [] for k in got}
+                owners = _owners(values.pop("_cadre"), index)
+                seqs = np.array(values.pop("_seq"), dtype=np.int64)
+                records = Records(name, owners, {f: _vec(values[f], RECORD_FIELDS[name][f], store, table, mapping[f])
+                                                 for f in RECORD_FIELDS[name]})
+                records.fields["_seq"] = Vec(seqs, np.ones(len(seqs), dtype=bool), "int")
+                lists[name] = records
+    _link_checks(lists)
+    exceptional = lists["nominations"].fields["exceptional"]
+    exceptional.mask &= exceptional.values == 1       # as the documents say it: only when true
+    return Population(ids, cadre, lists), generation
+
+
+def _fetch(conn, table, columns: dict, where, order, text_dates: bool):
+    """(one list per selected column, their population names), rows in ``order``."""
+    selected = []
+    for name, column_name in columns.items():
+        column = table.c[column_name]
+        # SQLite keeps dates as text: numpy parses them in one call, faster than a date per value
+        selected.append((type_coerce(column, String) if text_dates and isinstance(column.type, Date) else column)
+                        .label(name))
+    query = select(*selected).order_by(*order)
+    if where is not None:
+        query = query.where(where)
+    result = conn.execute(query)
+    # the driver's own rows: the columns are typed here, SQLAlchemy's per-row objects cost 40 % more
+    rows = result.cursor.fetchall() if result.cursor is not None else result.fetchall()
+    names = list(columns)
+    return (list(zip(*rows)) if rows else []), names
+
+
+def _owners(cadre_ids, index: dict) -> np.ndarray:
+    """The cadre index of each row; rows arrive grouped by cadre, so each id is looked up once."""
+    out = np.empty(len(cadre_ids), dtype=np.int64)
+    previous, value = None, -1
+    for i, cadre_id in enumerate(cadre_ids):
+        if cadre_id != previous:
+            previous, value = cadre_id, index.get(cadre_id, -1)
+        out[i] = value
+    return out
+
+
+def _vec(values, kind: str, store, table, column: str) -> Vec:
+    """A column of one kind from fetched values; a value of another type is a damaged store."""
+    n = len(values)
+    try:
+        if kind == "date":
+            days = np.array(values, dtype="datetime64[D]")
+            mask = ~np.isnat(days)
+            return Vec(np.where(mask, (days - _EPOCH).astype(np.int64), 0), mask, "date")
+        if kind in ("int", "bool"):
+            mask = np.fromiter((v is not None for v in values), dtype=bool, count=n)
+            numbers = np.array([v if v is not None else 0 for v in values], dtype=np.int64) if n else \
+                np.zeros(0, dtype=np.int64)
+            if kind == "int" and not all(type(v) is int for v in values if v is not None):
+                raise ValueError
+            return Vec(numbers, mask, kind)
+    except (ValueError, TypeError, OverflowError):
+        raise _damaged(store, table, column) from None
+    return _text(values, kind, store, table, column)
+
+
+def _text(values, kind: str, store, table, column: str) -> Vec:
+    seen: dict = {None: -1}
+    codes = np.fromiter((seen.setdefault(v, len(seen) - 1) for v in values), dtype=np.int64, count=len(values))
+    shared = np.empty(len(seen), dtype=object)
+    for value, code in seen.items():
+        if value is not None and not isinstance(value, str):
+            raise _damaged(store, table, column)
+        shared[code] = value           # code -1 lands on the last slot: None
+    shared[-1] = None
+    return Vec(shared[codes], codes >= 0, kind, codes)
+
+
+def _link_checks(lists: dict) -> None:
+    """Each rectification check's review: the row of (its cadre, its review's seq) in ``reviews``."""
+    reviews, checks = lists["reviews"], lists["rectification"]
+    width = int(max(reviews.fields["_seq"].values.max(initial=0), checks.fields["_seq"].values.max(initial=0))) + 1
+    keys = reviews.cadre * width + reviews.fields["_seq"].values
+    wanted = checks.cadre * width + checks.fields["_seq"].values
+    at = np.searchsorted(keys, wanted)
+    found = (at < len(keys)) & (keys[np.minimum(at, max(len(keys) - 1, 0))] == wanted) if len(keys) else \
+        np.zeros(len(wanted), dtype=bool)
+    keep = found & (checks.cadre >= 0)
+    lists["rectification"] = checks.subset(keep)
+    lists["rectification"].parent = at[keep]
+    for name, records in lists.items():
+        records.fields.pop("_seq", None)
+        if name != "rectification" and (records.cadre < 0).any():
+            lists[name] = records.subset(records.cadre >= 0)
+
+
+def _damaged(store, table, column: str) -> StoreCorruptError:
+    return StoreCorruptError(f"database {store.url} is damaged: table {table.name}, column {column}: "
+                             "a stored value does not read back as its type (run policy facts export to find the row)")
+
+
+# ---- SQLite through ADBC into Arrow ----------------------------------------------------------
+def _sqlite_file(store) -> str | None:
+    """The database file of a SQLite store when the ADBC driver is installed (else None: SQLAlchemy reads)."""
+    url = store.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    try:
+        import adbc_driver_sqlite.dbapi  # noqa: F401
+    except ImportError:
+        return None
+    return url.database
+
+
+_NULL_INT = -(2 ** 63)
+
+
+def _arrow_select(table, mapping: dict, where: bool, keys: list[str]) -> str:
+    """A SELECT whose every column is non-null, so the driver infers each column's type from its first row.
+
+    ADBC's SQLite driver types a column by the first rows it sees: a column starting with
+    NULLs would be typed as an integer and fail on the first date. NULL becomes NUL in text,
+    '' in dates and the smallest integer in numbers; ``_arrow_vec`` turns those back.
+    """
+    parts = []
+    for name, column_name in mapping.items():
+        column = table.c[column_name]
+        # NUL cannot be in stored text (the import refuses control characters on every backend)
+        sentinel = "''" if isinstance(column.type, Date) else "char(0)" if isinstance(column.type, String) \
+            else str(_NULL_INT)
+        parts.append(f'COALESCE("{column_name}", {sentinel}) AS "{name}"')
+    sql = f'SELECT {", ".join(parts)} FROM "{table.name}"'
+    if where:
+        sql += f' WHERE "{keys[0]}" >= ? AND "{keys[0]}" <= ?'
+    return sql + " ORDER BY " + ", ".join(f'"{k}"' for k in keys)
+
+
+def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
+    import adbc_driver_sqlite.dbapi as adbc
+    params = () if first is None else (first, last)
+    try:
+        conn = adbc.connect(f"file:{path}?mode=ro", autocommit=False)
+    except Exception as exc:           # the driver's errors share no base class but Exception
+        raise StoreCorruptError(f"database {store.url} cannot be opened for reading: {exc}") from None
+    try:
+        cursor = conn.cursor()
+
+        def fetch(table, mapping, keys):
+            sql = _arrow_select(table, mapping, first is not None, keys)
+            try:
+                cursor.execute(sql, parameters=params or None)
+                return cursor.fetch_arrow_table()
+            except Exception:
+                raise _damaged(store, table, "?") from None
+        cursor.execute(f'SELECT value FROM "{_meta.name}" WHERE key = ?', parameters=("generation",))
+        found = cursor.fetchone()
+        generation = found[0] if found else ""
+        cadres = Cadre.__table__
+        columns = {name: name for name in CADRE_FIELDS if name != "name"}
+        got = fetch(cadres, columns, ["id"])
+        ids = np.array(got.column("id").to_pylist(), dtype=object)
+        cadre = {name: _arrow_vec(got.column(name), CADRE_FIELDS[name], store, cadres, name) for name in columns}
+        cadre["name"] = Vec.empty(len(ids), "str")
+        index = {cadre_id: i for i, cadre_id in enumerate(ids)}
+        lists = {}
+        for name, (table, mapping) in _TABLES.items():
+            mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
+            seq = "review_seq" if name == "rectification" else "seq"
+            keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
+            got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
+            owners = _arrow_owners(got.column("_cadre"), index)
+            records = Records(name, owners, {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store, table,
+                                                           mapping[f]) for f in RECORD_FIELDS[name]})
+            records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
+            lists[name] = records
+        conn.rollback()
+    finally:
+        conn.close()
+    _link_checks(lists)
+    exceptional = lists["nominations"].fields["exceptional"]
+    exceptional.mask &= exceptional.values == 1
+    return Population(ids, cadre, lists), generation
+
+
+def _arrow_owners(column, index: dict) -> np.ndarray:
+    """The cadre index of each row, through the distinct ids of the column."""
+    import pyarrow.compute as pc
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    lookup = np.array([index.get(v, -1) for v in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
+    return lookup[encoded.indices.to_numpy(zero_copy_only=False)] if len(encoded) else np.zeros(0, np.int64)
+
+
+def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
+    """A Vec from a non-null Arrow column written by ``_arrow_select`` (sentinels are the missing values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        if kind in ("int", "bool"):
+            if not pa.types.is_integer(column.type):
+                raise ValueError
+            values = column.to_numpy().astype(np.int64, copy=False)
+            mask = values != _NULL_INT
+            if kind == "bool" and not np.isin(values[mask], (0, 1)).all():
+                raise ValueError
+            return Vec(np.where(mask, values, 0), mask, kind)
+        if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+            raise ValueError
+        if kind == "date":
+            mask = pc.not_equal(column, "").to_numpy(zero_copy_only=False)
+            texts = pc.if_else(mask, column, "1970-01-01")
+            if not pc.all(pc.match_substring_regex(texts, r"^\d{4}-\d{2}-\d{2}$")).as_py():
+                raise ValueError
+            days = pc.cast(pc.cast(texts, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
+            return Vec(np.where(mask, days.astype(np.int64), 0), mask, "date")
+    except (ValueError, TypeError, pa.ArrowInvalid):
+        raise _damaged(store, table, name) from None
+    encoded = pc.dictionary_encode(column).combine_chunks()
+    texts = encoded.dictionary.to_pylist()
+    shared = np.empty(len(texts) + 1, dtype=object)
+    shared[:-1] = texts
+    shared[-1] = None
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    if "\x00" in texts:     # NUL stands for NULL (numpy's own strings would drop it: compare in Python)
+        codes[codes == texts.index("\x00")] = -1
+    return Vec(shared[codes], codes >= 0, kind, codes)
