@@ -54,9 +54,9 @@ class ColumnarComparer(Comparer):
     def compare_columns(self, pop, units: dict) -> dict:
         """Counts and explained differences for a population in columns."""
         documents = _Documents(self.store, pop.ids)
-        derived_b = self.derivers[0].derive(pop, units, documents)
+        derived_b = self.derivers[0].derive(pop, units)
         table_b = derived_b.table()
-        table_d = table_b if self.share_fact else self.derivers[1].table(pop, units, documents)
+        table_d = table_b if self.share_fact else self.derivers[1].table(pop, units)
         unit_of = [u if u is not None else NO_UNIT for u in derived_b.current_units().tolist()]
         matrix_b = self.columns[0].run_table(table_b)
         matrix_d = self.columns[1].run_table(table_d)

@@ -15,10 +15,10 @@ language's semantics:
   a million cadres has a few thousand distinct start dates and a handful of distinct
   (grassroots flag, unit level) pairs.
 
-``some`` / ``every`` test a condition on each record's own date (a derivation as of another
-day): those run the per-cadre ``Deriver`` for the cadres that have a matching record at all,
-from their documents (``docs_for``). A policy set using anything this module does not know
-is reported by ``supported`` and derived cadre by cadre instead.
+``some`` / ``every`` test a condition on each record's own date: that is one more derivation
+over a population with a row per matching record, each with its own evaluation date. A policy
+set using anything this module does not know is reported by ``supported`` and derived cadre by
+cadre instead.
 """
 from __future__ import annotations
 
@@ -29,9 +29,11 @@ import numpy as np
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
-from cadre_policy.language.kleene import compile_predicate, lookup
+from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
+from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
-from cadre_policy.run.columnar.population import Population, Records, Vec, text_codes
+from cadre_policy.run.columnar.population import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes
+from cadre_policy.run.derive import _closure
 from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
 from cadre_policy.run.encode import _lowering
 
@@ -50,6 +52,26 @@ def _codes(v: Vec) -> np.ndarray:
     return np.where(v.mask, text_codes(v.values), -1)
 
 
+def _dense(codes: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """(codes renumbered 0..k-1 keeping their order, k, a row holding each new code).
+
+    Codes within a small range are renumbered through a lookup table (no sort); others by np.unique.
+    """
+    n = len(codes)
+    low, high = int(codes.min()), int(codes.max())
+    if high - low <= max(4 * n, 1 << 16):
+        used = np.zeros(high - low + 1, dtype=bool)
+        used[codes - low] = True
+        table = np.cumsum(used) - 1
+        dense = table[codes - low]
+        k = int(table[-1]) + 1
+        holder = np.empty(k, dtype=np.int64)
+        holder[dense] = np.arange(n)          # any row of a value stands for it
+        return dense, k, holder
+    _, holder, dense = np.unique(codes, return_index=True, return_inverse=True)
+    return dense.ravel(), len(holder), holder
+
+
 def distinct(vecs: list[Vec]) -> tuple[np.ndarray, np.ndarray]:
     """(a representative row of each distinct combination of the columns' values, each row's combination)."""
     n = len(vecs[0].values)
@@ -57,16 +79,13 @@ def distinct(vecs: list[Vec]) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     key, size = None, 1
     for v in vecs:
-        _, dense = np.unique(_codes(v), return_inverse=True)
-        dense = dense.ravel()
-        width = int(dense.max()) + 1
-        if size * width >= 2 ** 62:          # the mixed-radix key would overflow: combine so far first
-            _, key = np.unique(key, return_inverse=True)
-            key, size = key.ravel(), int(key.max()) + 1
+        dense, width, _ = _dense(_codes(v))
+        if key is not None and size * width >= 2 ** 62:     # the mixed-radix key would overflow: compact it
+            key, size, _ = _dense(key)
         key = dense if key is None else key * width + dense
         size *= width
-    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    return first, inverse.ravel()
+    inverse, _, first = _dense(key)
+    return first, inverse
 
 
 def apply(vecs: list[Vec], fn, kind: str | None = None) -> Vec:
@@ -178,55 +197,63 @@ class ColumnarDeriver:
     def _supports(self, spec: m.Derived) -> bool:
         if spec.form not in _FORMS:
             return False
+        if spec.where is not None and _record_paths(spec.where) is None:
+            return False
         if spec.form in ("some", "every"):
-            return isinstance(spec.source, str) and spec.source in ("posts", "appraisals", "reviews", "nominations",
-                                                                    "polls", "opinions", "assessments")
-        return spec.where is None or _record_paths(spec.where) is not None
+            # derived again as of each record's date: the filters of what that reads must not
+            # depend on the date they were compiled for
+            names = _closure(spec.satisfies, self.per_cadre.catalogue.derived)
+            return spec.source in RECORD_FIELDS and spec.source != "rectification" and all(
+                _date_free(s.where) for s in self.per_cadre.specs if s.name in names)
+        return True
 
-    def derive(self, pop: Population, units: dict, docs_for=None) -> "Derivation":
+    def derive(self, pop: Population, units: dict) -> "Derivation":
         """Every derived fact of every cadre of ``pop``.
 
         Args:
             pop: The population in columns.
             units: Unit id -> unit document, flags normalised (``run.evaluate.normalise_units``).
-            docs_for: cadre indices -> their canonical documents, in that order; needed for
-                ``some``/``every`` quantities.
         """
-        return Derivation(self, pop, units, docs_for)
+        return Derivation(self, pop, units)
 
-    def table(self, pop: Population, units: dict, docs_for=None) -> FactTable:
+    def table(self, pop: Population, units: dict) -> FactTable:
         """The ``FactTable`` of every cadre of ``pop``, as ``Encoder.encode`` would build it one by one."""
-        return self.derive(pop, units, docs_for).table()
+        return self.derive(pop, units).table()
 
 
 class Derivation:
     """One derivation over one population: ``table()`` lays out the engine facts."""
 
-    def __init__(self, deriver: ColumnarDeriver, pop: Population, units: dict, docs_for):
+    def __init__(self, deriver: ColumnarDeriver, pop: Population, units: dict,
+                 days: np.ndarray | None = None, specs=None):
         self.d = deriver
         self.pop = pop
         self.n = pop.n
         self.units = units
-        self.docs_for = docs_for
+        # the evaluation date of each cadre: the same for all, except in the derivations
+        # ``some``/``every`` make as of each record's own date
+        self.uniform = days is None
+        self.days = np.full(self.n, deriver.day, dtype=np.int64) if days is None else days
         self.lists: dict[str, Records] = {}
         self.refs: dict = {}
         self.values: dict = {}
         self._base()
-        for spec in deriver.compiled.derived:
+        for spec in deriver.compiled.derived if specs is None else specs:
             value = getattr(self, "_" + spec.form)(spec)
             if value is not None:
                 self.values[spec.name] = value
 
     # ---- base scope (run.derive.base_scope) ----------------------------------------------
     def _base(self) -> None:
-        pop, day, n = self.pop, self.d.day, self.n
+        pop, day, n = self.pop, self.days, self.n
         cadre = Records("cadre", np.arange(n, dtype=np.int64), dict(pop.cadre))
         birth = pop.cadre["birth_date"]
-        cadre.fields["age"] = apply([birth], lambda b: periods.completed_years(b, self.d.as_of), "int")
+        cadre.fields["age"] = apply([birth, self._day_vec()], lambda b, on: None if b is None else
+                                    periods.completed_years(b, on), "int")
         for key in [k for k in cadre.fields if k.startswith("recruitment_")]:
             del cadre.fields[key]
         self.refs["cadre"] = _Ref(cadre, np.arange(n, dtype=np.int64))
-        self.values["as_of"] = _const(n, day, "date")
+        self.values["as_of"] = self._day_vec()
         rec_date = pop.cadre["recruitment_date"]
         recruitment = Records("recruitment", np.arange(n, dtype=np.int64), {
             "date": rec_date, "fresh_graduate": pop.cadre["recruitment_fresh_graduate"],
@@ -238,7 +265,7 @@ class Derivation:
                 continue
             field = t.RECORD_DATE[name[:-1]] if name != "posts" else "start"
             dated = records.fields[field]
-            keep = dated.mask & (dated.values <= day)
+            keep = dated.mask & (dated.values <= day[records.cadre])
             self.lists[name] = records.subset(keep)
             if name == "reviews":
                 renumber = np.cumsum(keep) - 1
@@ -246,7 +273,7 @@ class Derivation:
         rect = pop.lists["rectification"]
         parent = renumber[rect.parent] if len(rect.parent) else rect.parent
         dated = rect.fields["date"]
-        keep = dated.mask & (dated.values <= day) & (parent >= 0)
+        keep = dated.mask & (dated.values <= day[rect.cadre]) & (parent >= 0)
         self.lists["rectification"] = rect.subset(keep)
         self.lists["rectification"].parent = parent[keep]
         self._posts()
@@ -257,7 +284,7 @@ class Derivation:
         self._promotion()
 
     def _posts(self) -> None:
-        posts, day = self.lists["posts"], self.d.day
+        posts = self.lists["posts"]
         n_rows = posts.n
         rank = apply([posts.fields["rank"]], t.rank_index, "int").values if n_rows else np.zeros(0, np.int64)
         first = np.ones(n_rows, dtype=bool)
@@ -278,7 +305,7 @@ class Derivation:
         posts.fields["_rank"] = Vec(rank, np.ones(n_rows, dtype=bool), "int")
 
     def _covers(self, posts: Records) -> np.ndarray:
-        start, end, day = posts.fields["start"], posts.fields["end"], self.d.day
+        start, end, day = posts.fields["start"], posts.fields["end"], self.days[posts.cadre]
         return start.mask & (start.values <= day) & (~end.mask | (end.values >= day))
 
     def _current_rows(self, posts: Records, keep: np.ndarray) -> np.ndarray:
@@ -390,10 +417,9 @@ class Derivation:
         vecs = [records.fields[f].where(rows) if f in records.fields else Vec.empty(len(rows), "obj")
                 for f in fields]
         kinds = [records.fields[f].kind if f in records.fields else "obj" for f in fields]
-        for path in outer:
-            value = self.resolve(path)
-            value = value if isinstance(value, Vec) else Vec.empty(self.n, "obj")
-            vecs.append(value.take(records.cadre[rows]))
+        outer_vecs = [self._python_vec(path).take(records.cadre[rows]) for path in outer]
+        outer_kinds = [v.kind for v in outer_vecs]
+        vecs += outer_vecs
         units, n_fields = self.units, len(fields)
 
         def test(*values):
@@ -401,19 +427,21 @@ class Derivation:
             for f, v, kind in zip(fields, values, kinds):
                 if v is not None:
                     record[f] = (units.get(v) or {"id": v}) if kind == "unit" else v
-            outer_scope: dict = {}
-            for path, v in zip(outer, values[n_fields:]):
-                if v is not None:
-                    *parents, last = path.split(".")
-                    node = outer_scope
-                    for part in parents:
-                        node = node.setdefault(part, {})
-                    node[last] = v
-            answer = matches(record, outer_scope)
+            answer = matches(record, _nest(outer, values[n_fields:], outer_kinds))
             return -1 if answer is None else int(answer)
         if not vecs:                      # a condition reading no field: one answer for all
             return np.full(len(rows), test(), dtype=np.int8)
         return apply(vecs, test, "int").values.astype(np.int8)
+
+    def _day_vec(self) -> Vec:
+        return Vec(self.days, np.ones(self.n, dtype=bool), "date")
+
+    def _window_starts(self, spec: m.Derived) -> np.ndarray:
+        """The first day of ``spec``'s window (``periods.window_start``) for each cadre's evaluation date."""
+        if self.uniform:
+            return np.full(self.n, periods.day_number(self.d.per_cadre._window_start[spec.name]), dtype=np.int64)
+        length = months(spec.within, self.d.compiled.parameters) or 0
+        return apply([self._day_vec()], lambda on: periods.window_start(on, length), "date").values
 
     def _date_field(self, spec: m.Derived) -> str:
         return self.d.per_cadre._date_field[spec.name]
@@ -460,8 +488,7 @@ class Derivation:
             known &= self._has_posts()
         dated = records.fields.get(self._date_field(spec))
         if spec.within is not None:
-            start = periods.day_number(self.d.per_cadre._window_start[spec.name])
-            keep &= dated.mask & (dated.values >= start)
+            keep &= dated.mask & (dated.values >= self._window_starts(spec)[records.cadre])
         if spec.since:
             since = self.resolve(spec.since)
             since = since if isinstance(since, Vec) else Vec.empty(self.n, "date")
@@ -474,8 +501,9 @@ class Derivation:
             if len(rows):
                 sub = [k.where(rows) for k in keys]
                 _, combo = distinct(sub)
-                pairs = np.unique(np.stack([records.cadre[rows], combo], axis=1), axis=0)
-                counts = np.bincount(pairs[:, 0], minlength=self.n).astype(np.int64)
+                width = int(combo.max()) + 1
+                pairs = np.unique(records.cadre[rows] * width + combo)      # distinct (cadre, combination)
+                counts = np.bincount(pairs // width, minlength=self.n).astype(np.int64)
             else:
                 counts = np.zeros(self.n, dtype=np.int64)
         else:
@@ -500,10 +528,10 @@ class Derivation:
         if spec.at:
             at = self.resolve(spec.at)
             at = at if isinstance(at, Vec) else Vec.empty(self.n, "date")
-            on = np.minimum(at.values, self.d.day)
+            on = np.minimum(at.values, self.days)
             known = at.mask.copy()
         else:
-            on = np.full(self.n, self.d.day, dtype=np.int64)
+            on = self.days.copy()
             known = np.ones(self.n, dtype=bool)
         known &= self._has_posts()
         start, end = records.fields["start"], records.fields["end"]
@@ -548,8 +576,8 @@ class Derivation:
             end = self.resolve(spec.at)
             end = end if isinstance(end, Vec) and end.kind == "date" else Vec.empty(self.n, "date")
         else:
-            end = _const(self.n, self.d.day, "date")
-        ok = start.mask & end.mask & (start.values <= end.values) & (end.values <= self.d.day)
+            end = self._day_vec()
+        ok = start.mask & end.mask & (start.values <= end.values) & (end.values <= self.days)
         if spec.form == "elapsed":
             return Vec(np.where(ok, encode_durations(start.values, end.values), 0), ok, "int")
         return apply([Vec(start.values, ok, "date"), Vec(end.values, ok, "date")],
@@ -580,31 +608,56 @@ class Derivation:
         return _Ratio(num.values, den.values, mask)
 
     def _some(self, spec):
+        """some: the earliest matching record on whose date ``satisfies`` holds; every: whether it holds on all.
+
+        The condition is tested as ``Deriver._holds_on`` tests it: on each matching record's own
+        date, with the facts it reads derived as of that date. Here that is one derivation over a
+        population with one row per matching record, each with its own evaluation date.
+        """
         records = self.lists[spec.source]
         keep = self._where(spec, records, np.ones(records.n, dtype=bool))
         dated = records.fields.get(self._date_field(spec))
-        keep &= dated.mask
-        candidates = np.flatnonzero(np.bincount(records.cadre[keep], minlength=self.n) > 0)
-        rows = np.full(self.n, -1, dtype=np.int64)
-        every = Vec(np.ones(self.n, dtype=np.int64), np.ones(self.n, dtype=bool), "bool")
-        if len(candidates):
-            if self.docs_for is None:
-                raise ValueError(f"{spec.name}: a {spec.form} quantity needs the cadres' documents")
-            docs = self.docs_for(candidates)
-            firsts = np.searchsorted(records.cadre, candidates)
-            for index, doc, first in zip(candidates, docs, firsts):
-                scope = self.d.per_cadre.scope(doc, self.units)
-                value = scope.get(spec.name)
-                if spec.form == "some":
-                    if value is not None:
-                        rows[index] = first + next(i for i, r in enumerate(scope[spec.source]) if r is value)
-                else:
-                    every.mask[index] = value is not None
-                    every.values[index] = int(bool(value))
+        rows = np.flatnonzero(keep & dated.mask)
+        answers = self._holds_on(spec, records.cadre[rows], dated.values[rows])
         if spec.form == "every":
-            return every
-        self.refs[spec.name] = _Ref(records, rows)
+            false = np.bincount(records.cadre[rows[answers == 0]], minlength=self.n) > 0
+            unknown = np.bincount(records.cadre[rows[answers == -1]], minlength=self.n) > 0
+            return Vec((~false).astype(np.int64), false | ~unknown, "bool")
+        held = np.zeros(records.n, dtype=bool)
+        held[rows[answers == 1]] = True
+        self.refs[spec.name] = _Ref(records, _pick(records, held, [dated.values, np.arange(records.n)], self.n,
+                                                   last=False))
         return None
+
+    def _holds_on(self, spec, cadres: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """``spec.satisfies`` for each (cadre, day): 1 true, 0 false, -1 unknown."""
+        if len(cadres) == 0:
+            return np.zeros(0, dtype=np.int8)
+        per_cadre = self.d.per_cadre
+        names = _closure(spec.satisfies, per_cadre.catalogue.derived)
+        specs = [s for s in per_cadre.specs if s.name in names]
+        sub = Derivation(self.d, take_cadres(self.pop, cadres), self.units, days=days, specs=specs)
+        paths = list(dict.fromkeys(m.condition_facts(spec.satisfies)))
+        vecs = [sub._python_vec(path) for path in paths]
+        kinds = [v.kind for v in vecs]
+        evaluators: dict = {}
+
+        def holds(day, *values):
+            evaluator = evaluators.get(day)
+            if evaluator is None:
+                evaluator = evaluators[day] = Evaluator(per_cadre.catalogue.resolve, per_cadre.params, day,
+                                                        param_specs=per_cadre.param_specs)
+            answer = evaluator.holds(spec.satisfies, _nest(paths, values, kinds))
+            return -1 if answer is None else int(answer)
+        return apply([sub._day_vec()] + vecs, holds, "int").values.astype(np.int8)
+
+    def _python_vec(self, path: str) -> Vec:
+        """A fact path as a column of the values a per-cadre scope holds there ({} for a record)."""
+        found = self.resolve(path)
+        if isinstance(found, Vec):
+            return found
+        present = _present(found, self.n) if found is not None else np.zeros(self.n, dtype=bool)
+        return Vec(np.ones(self.n, dtype=np.int64), present, "record")
 
     _every = _some
 
@@ -647,6 +700,23 @@ class Derivation:
         return held.values, held.mask
 
 
+def _nest(paths: list, values, kinds) -> dict:
+    """A scope holding ``values`` at ``paths`` (a record as an empty dict: only its presence is read)."""
+    scope: dict = {}
+    for path, value, kind in zip(paths, values, kinds):
+        if value is None:
+            continue
+        *parents, last = path.split(".")
+        node = scope
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                break
+        else:
+            node.setdefault(last, {} if kind == "record" else value)
+    return scope
+
+
 def _present(found, n: int) -> np.ndarray:
     if isinstance(found, _Ref):
         return found.rows >= 0
@@ -675,6 +745,17 @@ def _layout(n: int, leaves: dict) -> FactTable:
             parent = columns.setdefault(".".join(parts[:i]), Column(n))
             parent.present |= mask
     return FactTable(n, columns)
+
+
+def _date_free(cond) -> bool:
+    """Whether a ``where`` condition reads no date relative to the evaluation date (no ``within``, no period)."""
+    if cond is None:
+        return True
+    if isinstance(cond, (m.All, m.Any)):
+        return all(_date_free(c) for c in cond.items)
+    if isinstance(cond, m.Not):
+        return _date_free(cond.item)
+    return not isinstance(cond, m.Within) and not isinstance(getattr(cond, "value", None), m.Period)
 
 
 def _record_paths(cond):

@@ -173,3 +173,25 @@ def from_documents(docs: list[dict]) -> Population:
     ids = np.empty(len(docs), dtype=object)
     ids[:] = [doc.get("id") for doc in docs]
     return Population(ids, cadres.done(), lists)
+
+
+def take_cadres(pop: Population, rows: np.ndarray) -> Population:
+    """The cadres at ``rows`` (repeats allowed: each occurrence is a cadre of its own) with their records."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cadre = {name: vec.take(rows) for name, vec in pop.cadre.items()}
+    lists, spans = {}, {}
+    for name, records in pop.lists.items():
+        low = np.searchsorted(records.cadre, rows, side="left")
+        lengths = np.searchsorted(records.cadre, rows, side="right") - low
+        starts = np.cumsum(lengths) - lengths          # where each new cadre's rows begin
+        picked = np.repeat(low - starts, lengths) + np.arange(int(lengths.sum()))
+        owners = np.repeat(np.arange(len(rows)), lengths)
+        lists[name] = Records(name, owners, {k: v.take(picked) for k, v in records.fields.items()})
+        spans[name] = (low, starts, picked)
+    low, starts, _ = spans["reviews"]
+    checks = pop.lists["rectification"]
+    picked = spans["rectification"][2]
+    owners = lists["rectification"].cadre
+    # the check's review: the same place among its new cadre's reviews as among the old one's
+    lists["rectification"].parent = starts[owners] + (checks.parent[picked] - low[owners])
+    return Population(pop.ids[rows], cadre, lists)
