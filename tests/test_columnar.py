@@ -8,10 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import numpy as np
+
 from cadre_policy.facts.generate import generate
 from cadre_policy.language import periods
 from cadre_policy.load.policyset import load
-from cadre_policy.run.columnar import ColumnarEngine
+from cadre_policy.run.columnar import ColumnarEngine, FactTable
+from cadre_policy.run.columnar.derive import ColumnarDeriver
+from cadre_policy.run.columnar.population import from_documents
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -30,12 +34,31 @@ def runners(policy_set):
             for engine in ("durable", "python")}
 
 
+def assert_same_tables(expected: FactTable, got: FactTable, docs) -> None:
+    """The same columns: presence, numbers and text, cadre by cadre (the first difference named)."""
+    for path in sorted(set(expected.columns) | set(got.columns)):
+        a, b = expected.column(path), got.column(path)
+        assert a is not None and b is not None, f"{path}: only in {'derived in columns' if a is None else 'per cadre'}"
+        rows = np.flatnonzero(a.present != b.present)
+        assert not len(rows), f"{path} present for {docs[rows[0]]['id']}: {a.present[rows[0]]} / {b.present[rows[0]]}"
+        for kind in ("num", "text"):
+            va, ma, vb, mb = getattr(a, kind), getattr(a, kind + "_mask"), getattr(b, kind), getattr(b, kind + "_mask")
+            assert (va is None) == (vb is None), f"{path}: {kind} values on one side only"
+            if va is None:
+                continue
+            differs = np.flatnonzero((ma != mb) | (ma & (va != vb)))
+            assert not len(differs), (f"{path} ({kind}) for {docs[differs[0]]['id']}: "
+                                      f"{va[differs[0]] if ma[differs[0]] else None} / "
+                                      f"{vb[differs[0]] if mb[differs[0]] else None}")
+
+
 def _agree(runners, docs, units):
-    """Every cadre: the same firings on all three engines (findings and requirements are assembled
-    from the firings alone, so the same firings give the same results; test_policy_cases compares
-    the assembled results too)."""
+    """Every cadre: the same derived facts in columns as one by one, and the same firings on all
+    three engines (findings and requirements are assembled from the firings alone, so the same
+    firings give the same results; test_policy_cases compares the assembled results too)."""
     python, durable = runners["python"], runners["durable"]
     facts = [python.facts(doc, units)[1] for doc in docs]
+    assert_same_tables(FactTable.from_facts(facts), ColumnarDeriver(python).table(from_documents(docs), units), docs)
     matrix = ColumnarEngine(python.compiled).run_facts(facts)
     for row, (doc, fact) in enumerate(zip(docs, facts)):
         assert matrix.firings(row) == python.engine.run(fact) == durable.engine.run(fact), doc["id"]
@@ -48,6 +71,15 @@ def test_three_engines_agree_on_a_generated_population(runners):
     matrix = _agree(runners, list(cadres), units)
     fired_tests = {matrix.tests[j] for j in range(len(matrix.tests)) if matrix.fired[:, j].any()}
     assert len(fired_tests) > 20     # the population reaches most of the rules, not a trivial few
+
+
+@pytest.mark.parametrize("as_of", [date(2013, 12, 31), date(2016, 2, 29), date(2019, 12, 31)])
+def test_derivation_in_columns_at_other_dates(policy_set, as_of):
+    """Other rules in force, windows ending on a leap day, the 2019 regulation's quantities."""
+    units, cadres = generate(3_000, 8, date(2019, 12, 31))
+    units = normalise_units({u["id"]: u for u in units})
+    _agree({engine: PolicyRunner(policy_set, as_of, engine, name=f"dated_{engine}") for engine in ("durable", "python")},
+           list(cadres), units)
 
 
 # ---- hypothesis: cadres at the boundaries -----------------------------------------------------------
@@ -83,6 +115,9 @@ def cadre(draw, as_of, n):
         post = {"start": start, "rank": draw(st.sampled_from(RANKS)), "unit": draw(st.sampled_from(UNIT_IDS)),
                 "title": "职务", "principal": draw(st.booleans()), "leadership": draw(st.booleans()),
                 "middle_level": draw(st.booleans())}
+        grassroots = draw(st.sampled_from([None, True, False]))
+        if grassroots is not None:
+            post["grassroots"] = grassroots
         if draw(st.booleans()):
             post["end"] = draw(boundary_day(as_of))
             if post["end"] <= start:
@@ -102,10 +137,14 @@ def cadre(draw, as_of, n):
                   for year in range(as_of.year - draw(st.integers(0, 4)), as_of.year)]
     approve, total = draw(votes())
     polls = [{"date": draw(boundary_day(as_of)), "approve": total - approve, "total": total}] if draw(st.booleans()) else []
+    nominations = [{"date": draw(boundary_day(as_of)), "target_rank": draw(st.sampled_from(RANKS)),
+                    "target_unit": draw(st.sampled_from(UNIT_IDS)), **({"exceptional": True} if draw(st.booleans()) else {})}
+                   for _ in range(draw(st.integers(0, 2)))]
+    nominations.sort(key=lambda n: n["date"])
     doc = {"id": f"H{n:03d}", "name": "测试", "gender": draw(st.sampled_from(["male", "female"])),
            "birth_date": periods.add_months(draw(boundary_day(as_of)), -12 * draw(st.sampled_from([30, 40, 45, 50]))),
            "management": draw(st.sampled_from(["county", "city"])), "posts": posts, "reviews": reviews,
-           "appraisals": appraisals, "polls": polls, "opinions": [], "assessments": [], "nominations": []}
+           "appraisals": appraisals, "polls": polls, "opinions": [], "assessments": [], "nominations": nominations}
     if draw(st.booleans()):
         doc["recruitment"] = {"date": draw(boundary_day(as_of)), "unit": draw(st.sampled_from(UNIT_IDS)),
                               "fresh_graduate": draw(st.booleans())}

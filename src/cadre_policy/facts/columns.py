@@ -266,6 +266,8 @@ def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
     """A Vec from a non-null Arrow column written by ``_arrow_select`` (sentinels are the missing values)."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    if len(column) == 0:          # no rows: the driver could not tell the column's type
+        return Vec.empty(0, kind)
     try:
         if kind in ("int", "bool"):
             if not pa.types.is_integer(column.type):
