@@ -1,13 +1,19 @@
-"""`policy facts import` of generated populations: wall time and peak memory, YAML and JSON.
+"""`policy facts import` of generated populations: wall time, rate and peak memory, YAML and JSON.
 
-Usage: python benchmarks/import_bench.py [N ...]   (default 10000)
-Each size is generated once as JSON (streamed by `facts generate`) and as YAML (the same
-document dumped block-style), then imported into a fresh SQLite store in a child process
-whose peak resident memory is read from getrusage. Prints the load average first.
+Usage: python benchmarks/import_bench.py [--formats json,yaml] [--keep DIR] [N ...]   (default 10000)
+
+Each size is generated once as JSON (streamed by `facts generate`) and converted to YAML
+block style record by record (so the 1,000,000 file is made in bounded memory too); then
+each file is imported into a fresh SQLite store by `policy facts import` in a child process,
+whose own peak resident memory comes from wait4 (getrusage of the children would report the
+largest child so far, not this one). For reference, `facts generate --load` (generation plus
+FactStore.bulk_load, no validation) is timed on the same size. The load average is printed
+before every run: the machine may be shared.
 """
-import json
+from __future__ import annotations
+
+import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -17,42 +23,75 @@ from pathlib import Path
 POLICY = str(Path(sys.executable).with_name("policy"))
 
 
-def child_run(args) -> tuple[float, float, int]:
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(args: list[str]) -> tuple[float, float, int, str]:
+    """(wall seconds, peak RSS in MB of this child alone, exit status, last stdout/stderr line)."""
     started = time.perf_counter()
-    process = subprocess.run(args, capture_output=True, text=True)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024     # MB, max over children so far
-    return wall, peak, process.returncode
+    lines = output.decode("utf-8", "replace").strip().splitlines()
+    return wall, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
 
 
-def main(sizes):
-    print(f"load average {os.getloadavg()[0]:.2f}")
-    work = Path(tempfile.mkdtemp(prefix="import_bench_"))
-    for n in sizes:
+def to_yaml(source: Path, target: Path) -> None:
+    """The JSON document ``source`` as block-style YAML, one record at a time."""
+    import yaml
+    from cadre_policy.load.stream import read_records
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    kind = None
+    with open(target, "w", encoding="utf-8") as out:
+        for item in read_records(str(source)):
+            if not getattr(item, "prefix", None):
+                raise SystemExit(f"unexpected item in {source}: {item}")
+            if item.prefix[0] != kind:
+                kind = item.prefix[0]
+                out.write(f"{kind}:\n")
+            out.write(yaml.dump([item.data], Dumper=dumper, allow_unicode=True, sort_keys=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[10000])
+    parser.add_argument("--formats", default="json,yaml")
+    parser.add_argument("--keep", help="keep the generated files here (and reuse them)")
+    args = parser.parse_args()
+    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="import_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    formats = args.formats.split(",")
+    print(f"{'cadres':>9} {'format':6} {'file MB':>8} {'wall s':>8} {'cadres/s':>9} {'peak MB':>8}  exit  load")
+    for n in args.sizes:
         source = work / f"p{n}.json"
-        subprocess.run([POLICY, "facts", "generate", "--cadres", str(n), "-o", str(source)], check=True,
-                       capture_output=True)
-        import yaml
-        yaml_file = work / f"p{n}.yaml"
-        with open(yaml_file, "w", encoding="utf-8") as out:
-            yaml.dump(json.load(open(source, encoding="utf-8")), out, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
-                      allow_unicode=True, sort_keys=False)
-        for file in (source, yaml_file):
-            db = work / f"{file.name}.db"
-            # a fresh child per run, so ru_maxrss is this run's peak
-            wall, peak, rc = child_run([sys.executable, __file__, "--one", str(db), str(file)])
-            print(f"{n:>9,} {file.suffix[1:]:4} {file.stat().st_size / 2**20:8.1f} MB file  "
-                  f"{wall:8.1f} s  {n / wall:8,.0f} cadres/s  peak {peak:8.0f} MB  exit {rc}", flush=True)
-
-
-def one(db, file):
-    """Run the import in this process, then report nothing (the parent reads rusage)."""
-    subprocess.run([POLICY, "--db", f"sqlite:///{db}", "facts", "import", file], check=False,
-                   capture_output=True)
+        if not source.exists():
+            subprocess.run([POLICY, "facts", "generate", "--cadres", str(n), "-o", str(source)], check=True,
+                           capture_output=True)
+        db = work / f"bulk{n}.db"
+        db.unlink(missing_ok=True)
+        before = load()
+        wall, peak, rc, _ = run([POLICY, "--db", f"sqlite:///{db}", "facts", "generate", "--cadres", str(n), "--load"])
+        print(f"{n:>9,} {'bulk':6} {'':>8} {wall:8.1f} {n / wall:9,.0f} {peak:8.0f}  {rc:>4}  {before}"
+              "   (facts generate --load: generation + bulk_load, no validation)", flush=True)
+        db.unlink(missing_ok=True)
+        for fmt in formats:
+            file = source if fmt == "json" else work / f"p{n}.yaml"
+            if not file.exists():
+                started = time.perf_counter()
+                to_yaml(source, file)
+                print(f"{'':>9} (YAML written in {time.perf_counter() - started:.0f} s)", flush=True)
+            db = work / f"import{n}.db"
+            db.unlink(missing_ok=True)
+            before = load()
+            wall, peak, rc, last = run([POLICY, "--db", f"sqlite:///{db}", "facts", "import", str(file)])
+            print(f"{n:>9,} {fmt:6} {file.stat().st_size / 2**20:8.1f} {wall:8.1f} {n / wall:9,.0f} {peak:8.0f}"
+                  f"  {rc:>4}  {before}" + ("" if rc == 0 else f"   {last}"), flush=True)
+            db.unlink(missing_ok=True)
+    print(f"load average at the end {load()}")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--one"]:
-        one(*sys.argv[2:4])
-    else:
-        main([int(x) for x in sys.argv[1:]] or [10000])
+    main()

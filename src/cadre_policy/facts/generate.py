@@ -325,7 +325,9 @@ class _CadreFactory:
                                                     "result": "ineffective" if bad else "effective"})
                     if not bad:
                         break
-            out.append(review)
+            # two reviews on one day are refused at import; the draws above keep the random stream
+            if all(r["date"] != review["date"] for r in out):
+                out.append(review)
         out.sort(key=lambda r: r["date"])
         return out
 
