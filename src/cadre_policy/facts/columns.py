@@ -230,17 +230,17 @@ def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
         cadres = Cadre.__table__
         columns = {name: name for name in CADRE_FIELDS if name != "name"}
         got = fetch(cadres, columns, ["id"])
-        ids = np.array(got.column("id").to_pylist(), dtype=object)
+        id_column = got.column("id").combine_chunks()
+        ids = np.array(id_column.to_pylist(), dtype=object)
         cadre = {name: _arrow_vec(got.column(name), CADRE_FIELDS[name], store, cadres, name) for name in columns}
         cadre["name"] = Vec.empty(len(ids), "str")
-        index = {cadre_id: i for i, cadre_id in enumerate(ids)}
         lists = {}
         for name, (table, mapping) in _TABLES.items():
             mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
             seq = "review_seq" if name == "rectification" else "seq"
             keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
             got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
-            owners = _arrow_owners(got.column("_cadre"), index)
+            owners = _arrow_owners(got.column("_cadre"), id_column)
             records = Records(name, owners, {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store, table,
                                                            mapping[f]) for f in RECORD_FIELDS[name]})
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
@@ -254,12 +254,11 @@ def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
     return Population(ids, cadre, lists), generation
 
 
-def _arrow_owners(column, index: dict) -> np.ndarray:
-    """The cadre index of each row, through the distinct ids of the column."""
+def _arrow_owners(column, ids) -> np.ndarray:
+    """The cadre index of each row (-1: a row whose cadre is not in ``ids``), by Arrow's hash lookup."""
     import pyarrow.compute as pc
-    encoded = pc.dictionary_encode(column).combine_chunks()
-    lookup = np.array([index.get(v, -1) for v in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
-    return lookup[encoded.indices.to_numpy(zero_copy_only=False)] if len(encoded) else np.zeros(0, np.int64)
+    at = pc.index_in(column, value_set=ids)
+    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:

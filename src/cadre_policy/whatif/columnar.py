@@ -25,8 +25,8 @@ from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
 from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, outcome_keys
 
-#: Cadres per partition when the population is read in columns (a worker's memory: ~1 kB each)
-PARTITION = 25_000
+#: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
+PARTITION = 100_000
 
 
 class EngineDisagreement(UserError):
@@ -47,24 +47,44 @@ class ColumnarComparer(Comparer):
         """Task: ("range", first, last) read in columns, or ("ids", [ids]) compared from documents."""
         if task[0] != "range" or not self.in_columns:
             return super().run(task)
-        from cadre_policy.facts.columns import read_population
-        pop, _generation = read_population(self.store, task[1], task[2])
-        return self.compare_columns(pop, self.units)
+        ids, table_b, table_d, unit_of = self._tables(task[1], task[2])
+        return self.compare_tables(ids, table_b, table_d, unit_of, self.units)
 
-    def compare_columns(self, pop, units: dict) -> dict:
-        """Counts and explained differences for a population in columns."""
-        documents = _Documents(self.store, pop.ids)
-        derived_b = self.derivers[0].derive(pop, units)
-        table_b = derived_b.table()
-        table_d = table_b if self.share_fact else self.derivers[1].table(pop, units)
-        unit_of = [u if u is not None else NO_UNIT for u in derived_b.current_units().tolist()]
+    def _tables(self, first: str, last: str):
+        """(ids, baseline table, draft table, current units) of a partition: from its snapshots when the
+        store has not been written since they were made, else read, derived and saved."""
+        from cadre_policy.run.columnar.snapshot import Snapshots, derivation_digest
+        digests = [derivation_digest(self.base), derivation_digest(self.draft)]
+        snapshots = Snapshots(self.job.db_url, self.store.generation())
+        saved = [snapshots.load(digests[0], first, last)]
+        saved.append(saved[0] if self.share_fact else snapshots.load(digests[1], first, last))
+        if saved[0] is not None and saved[1] is not None:
+            return saved[0][0], saved[0][1], saved[1][1], saved[0][2]
+        from cadre_policy.facts.columns import read_population
+        pop, generation = read_population(self.store, first, last)
+        snapshots = Snapshots(self.job.db_url, generation)      # saved under the state actually read
+        derived = self.derivers[0].derive(pop, self.units)
+        unit_of = derived.current_units()
+        tables = [saved[0][1] if saved[0] is not None else derived.table()]
+        tables.append(tables[0] if self.share_fact else
+                      saved[1][1] if saved[1] is not None else self.derivers[1].table(pop, self.units))
+        for side in ((0,) if self.share_fact else (0, 1)):
+            if saved[side] is None:
+                snapshots.save(digests[side], first, last, pop.ids, tables[side], unit_of)
+        return pop.ids, tables[0], tables[1], unit_of
+
+    def compare_tables(self, ids, table_b, table_d, unit_of: tuple, units: dict) -> dict:
+        """Counts and explained differences for a partition's tables (``unit_of``: ``current_units``)."""
         matrix_b = self.columns[0].run_table(table_b)
         matrix_d = self.columns[1].run_table(table_d)
+        codes, names = unit_of
+        unit_of = (codes, [name if name is not None else NO_UNIT for name in names])
         differs = self._tally(matrix_b, matrix_d, unit_of)
         rows = differs.pop("rows")
-        docs = documents(rows)
-        differs["changes"] = self._explain_rows(docs, [unit_of[r] for r in rows], units, differs.pop("expected"))
-        differs["n"] = pop.n
+        docs = _Documents(self.store, ids)(rows)
+        differs["changes"] = self._explain_rows(docs, [unit_of[1][unit_of[0][r]] for r in rows], units,
+                                                differs.pop("expected"))
+        differs["n"] = len(ids)
         return differs
 
     def compare(self, docs: list[dict], units: dict) -> dict:
@@ -83,7 +103,9 @@ class ColumnarComparer(Comparer):
         matrix_b = self.columns[0].run_facts(facts_b, table_b)
         matrix_d = self.columns[1].run_facts(facts_d, table_d)
         unit_of = [current_unit(doc, self.job.as_of) or NO_UNIT for doc in docs]
-        result = self._tally(matrix_b, matrix_d, unit_of)
+        names = list(dict.fromkeys(unit_of))
+        code = {name: i for i, name in enumerate(names)}
+        result = self._tally(matrix_b, matrix_d, (np.array([code[u] for u in unit_of], dtype=np.int64), names))
         rows = result.pop("rows")
         near = Counter()
         if self.near is not None:
@@ -95,7 +117,7 @@ class ColumnarComparer(Comparer):
         result.update(n=len(docs), near=near)
         return result
 
-    def _tally(self, matrix_b, matrix_d, unit_of: list) -> dict:
+    def _tally(self, matrix_b, matrix_d, unit_of: tuple) -> dict:
         """Counts overall and by unit, and the rows whose outcome differs (with both outcomes)."""
         keys_b, outcomes_b = self._outcomes(matrix_b, self.base.decider)
         keys_d, outcomes_d = self._outcomes(matrix_d, self.draft.decider)
@@ -155,12 +177,18 @@ def _count(outcomes: list, index: np.ndarray) -> Counter:
     return counts
 
 
-def _count_by_unit(unit_of: list, side_b, side_d) -> dict:
-    """unit -> (baseline Counter, draft Counter), counting each (unit, outcome) pair once."""
-    by_unit: dict = {}
+def _count_by_unit(unit_of: tuple, side_b, side_d) -> dict:
+    """unit -> (baseline Counter, draft Counter), counting each (unit, outcome) pair once.
+
+    ``unit_of`` is (a unit code per cadre, the unit of each code).
+    """
+    units, names = unit_of
+    by_unit: dict = {name: (Counter(), Counter()) for name in names}
     for side, (outcomes, index) in enumerate((side_b, side_d)):
-        for (unit, pattern), n in Counter(zip(unit_of, index.tolist())).items():
-            counters = by_unit.setdefault(unit, (Counter(), Counter()))
-            for key in outcome_keys(outcomes[pattern]):
+        width = max(len(outcomes), 1)
+        pairs, counts = np.unique(units * width + index, return_counts=True)
+        for pair, n in zip(pairs.tolist(), counts.tolist()):
+            counters = by_unit[names[pair // width]]
+            for key in outcome_keys(outcomes[pair % width]):
                 counters[side][key] += n
     return by_unit

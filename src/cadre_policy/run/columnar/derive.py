@@ -193,6 +193,29 @@ class ColumnarDeriver:
         self.compiled = runner.compiled
         self.per_cadre = runner.deriver
         self.supported = all(self._supports(spec) for spec in self.compiled.derived)
+        self._units: tuple = (None, {}, {})     # (units table, id -> row, path -> values by row)
+
+    def unit_position(self, units: dict) -> dict:
+        """unit id -> its row in the units table (the order of ``units``)."""
+        self._units_for(units)
+        return self._units[1]
+
+    def unit_values(self, units: dict, path: str) -> Vec:
+        """The value at ``path`` of every unit, one row per unit (lists as tuples), worked out once."""
+        memo = self._units_for(units)
+        found = memo.get(path)
+        if found is None:
+            answers = []
+            for unit in units.values():
+                value = lookup(unit, path)
+                answers.append(tuple(value) if isinstance(value, list) else value)
+            found = memo[path] = _spread(answers, np.arange(len(answers)), len(answers), None)
+        return found
+
+    def _units_for(self, units: dict) -> dict:
+        if self._units[0] is not units:
+            self._units = (units, {uid: i for i, uid in enumerate(units)}, {})
+        return self._units[2]
 
     def _supports(self, spec: m.Derived) -> bool:
         if spec.form not in _FORMS:
@@ -237,6 +260,7 @@ class Derivation:
         self.lists: dict[str, Records] = {}
         self.refs: dict = {}
         self.values: dict = {}
+        self._unit_positions: dict = {}
         self._base()
         for spec in deriver.compiled.derived if specs is None else specs:
             value = getattr(self, "_" + spec.form)(spec)
@@ -315,10 +339,13 @@ class Derivation:
         return _pick(posts, keep, [posts.fields["_rank"].values, posts.fields["start"].values, order],
                      self.n, last=True)
 
-    def current_units(self) -> np.ndarray:
-        """The unit of each cadre's current post (``language.posts.current_post``), None when none is held."""
+    def current_units(self) -> tuple[np.ndarray, list]:
+        """(a code per cadre, the unit id of each code) of the unit of each cadre's current post
+        (``language.posts.current_post``); None for a cadre who holds no post."""
         unit = self.lists["posts"].fields["unit"].take(self.current)
-        return np.where(unit.mask, unit.values, None)
+        codes = unit.codes if unit.codes is not None else text_codes(unit.values)
+        dense, k, holder = _dense(np.where(unit.mask, codes, -1))
+        return dense, [unit.values[r] if unit.mask[r] else None for r in holder.tolist()]
 
     def _promotion(self) -> None:
         n, posts, noms = self.n, self.lists["posts"], self.lists["nominations"]
@@ -362,17 +389,35 @@ class Derivation:
             return None
         taken = vec.take(rows)
         if vec.kind == "unit":
-            return self._unit(taken, deeper) if deeper else _UnitRef(taken)
+            if not deeper:
+                return _UnitRef(taken)
+            at = self._unit_rows(vec)
+            return self._unit(taken, deeper, np.where(rows >= 0, at[np.maximum(rows, 0)], -1))
         return None if deeper else taken
 
-    def _unit(self, ids: Vec, path: str) -> Vec:
-        units = self.units
+    def _unit_rows(self, ids: Vec) -> np.ndarray:
+        """The row of each value's unit in the units table (-1: a unit id not in it, or none)."""
+        key = id(ids.values)
+        found = self._unit_positions.get(key)
+        if found is None or found[0] is not ids.values:
+            codes = ids.codes if ids.codes is not None else text_codes(ids.values)
+            dense, _, holder = _dense(np.where(ids.mask, codes, -1))
+            position = self.d.unit_position(self.units)
+            table = np.array([position.get(ids.values[r], -1) if ids.mask[r] else -1 for r in holder.tolist()],
+                             dtype=np.int64)
+            found = self._unit_positions[key] = (ids.values, table[dense] if len(dense) else dense)
+        return found[1]
 
-        def field(unit_id):
-            unit = units.get(unit_id) or ({"id": unit_id} if unit_id else None)
-            value = lookup(unit, path) if unit is not None else None
-            return tuple(value) if isinstance(value, list) else value
-        return apply([ids], field)
+    def _unit(self, ids: Vec, path: str, rows: np.ndarray | None = None) -> Vec:
+        """The value at ``path`` of each row's unit (a unit not in the table is ``{"id": id}``, as per cadre).
+
+        ``rows``: the units' rows in the units table, when known (``_unit_rows``).
+        """
+        if path == "id":
+            return Vec(ids.values, ids.mask & (ids.values != ""), "str", ids.codes)
+        rows = self._unit_rows(ids) if rows is None else rows
+        values = self.d.unit_values(self.units, path)
+        return values.take(rows)
 
     def _list(self, source: str):
         """(records, per-row keep mask) of a records path, or None when it is not a list."""
@@ -665,6 +710,7 @@ class Derivation:
     def table(self) -> FactTable:
         n = self.n
         leaves: dict[str, tuple] = {}          # fact path -> (values, mask)
+        codes: dict = {}                       # fact path -> text codes, where known
         for path, (source, mode, extra) in sorted(self.d.compiled.fields.items()):
             if mode == "closure":
                 continue
@@ -680,8 +726,9 @@ class Derivation:
             else:
                 leaf = (found.num if mode == "num" else found.den, found.mask) if isinstance(found, _Ratio) else None
             if leaf is not None and leaf[1].any():
-                leaves[path] = leaf
-        return _layout(n, leaves)
+                leaves[path] = leaf[:2]
+                codes[path] = leaf[2] if len(leaf) > 2 else None
+        return _layout(n, leaves, codes)
 
     def _lowered(self, found, kind):
         if not isinstance(found, Vec) or found.kind == "obj":
@@ -691,7 +738,7 @@ class Derivation:
                 return None
             low = apply([found], _lowering(kind), "int")
             return low.values, low.mask
-        return found.values, found.mask
+        return found.values, found.mask, found.codes
 
     def _flag(self, found, flag: str, n: int):
         if not isinstance(found, Vec):
@@ -730,7 +777,7 @@ def _present(found, n: int) -> np.ndarray:
     return found.mask
 
 
-def _layout(n: int, leaves: dict) -> FactTable:
+def _layout(n: int, leaves: dict, codes: dict) -> FactTable:
     """Columns of the fact paths, and every enclosing record present where something under it is."""
     columns: dict[str, Column] = {}
     for path, (values, mask) in leaves.items():
@@ -738,6 +785,8 @@ def _layout(n: int, leaves: dict) -> FactTable:
         column.present |= mask
         if values.dtype == object:
             column.text, column.text_mask = values, mask.copy()
+            if codes.get(path) is not None:
+                column.preset_codes(codes[path])
         else:
             column.num, column.num_mask = values.astype(np.int64, copy=False), mask.copy()
         parts = path.split(".")

@@ -24,6 +24,24 @@ class Column:
         self.text_mask = None
         self._sorted = None
 
+    def preset_codes(self, codes: np.ndarray) -> None:
+        """Codes already known (equal where the strings are equal, -1 where none): sorted here per distinct string."""
+        rows = np.flatnonzero(self.text_mask & (codes >= 0))
+        if not len(rows):
+            self._sorted = (np.array([], dtype=object), np.full(len(self.text), -1, dtype=np.int64))
+            return
+        present = codes[rows]
+        holders = np.full(int(present.max()) + 1, -1, dtype=np.int64)
+        holders[present] = rows
+        used = np.flatnonzero(holders >= 0)
+        values = self.text[holders[used]]
+        order = np.argsort(values.astype(str), kind="stable") if len(values) else used
+        rank = np.full(len(holders), -1, dtype=np.int64)
+        rank[used[order]] = np.arange(len(used))
+        out = np.full(len(self.text), -1, dtype=np.int64)
+        out[rows] = rank[present]
+        self._sorted = (values[order], out)
+
     def text_codes(self):
         """(sorted distinct strings, code of each row): codes keep the strings' order."""
         if self._sorted is None:

@@ -1,0 +1,151 @@
+"""Derived facts of a partition kept on disk, keyed by the store's content version.
+
+A population run over a store nobody has written to since the last run derives exactly what
+it derived then. A snapshot holds one partition's ``FactTable`` for one compiled set (and the
+unit of each cadre's current post), keyed by a SHA-256 of: the store's URL and generation
+token (``FactStore.generation``: a new one with every committed write, so an import
+invalidates every snapshot of that store), the partition's id range, the evaluation date,
+the code version (``load.cache.code_version``) and what derivation depends on (the derived
+quantities, the parameters they read, the fields the rules read).
+
+Files are plain ``.npz`` archives read with ``allow_pickle=False``: no object is unpickled,
+so a file planted in the cache can at worst give numbers, never run code. Snapshots live
+under ``<cache dir>/snapshots`` (``load.cache.cache_dir``; ``POLICY_CACHE=off`` disables
+them); directories of earlier generations are removed when a new one is written, and a file
+that cannot be read is ignored and derived again.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from cadre_policy.load.cache import cache_dir, code_version
+from cadre_policy.run.columnar.table import Column, FactTable
+
+_FORMAT = "1"
+
+
+def derivation_digest(runner) -> str:
+    """What a compiled set's derived facts depend on, besides the store and the partition."""
+    from cadre_policy.whatif.run import derivation_key
+    text = repr((_FORMAT, runner.as_of, derivation_key(runner), sorted(runner.compiled.fields.items())))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class Snapshots:
+    """The snapshot files of one store at one generation.
+
+    Args:
+        url: The store's URL (only its digest is written anywhere).
+        generation: The store's generation token when the partition was read.
+    """
+
+    def __init__(self, url: str, generation: str):
+        root = cache_dir()
+        store = hashlib.sha256(f"{code_version()}\0{url}".encode()).hexdigest()[:24]
+        self.store_dir = None if root is None or not generation else root / "snapshots" / store
+        self.dir = None if self.store_dir is None else self.store_dir / hashlib.sha256(
+            generation.encode()).hexdigest()[:24]
+
+    def _file(self, digest: str, first: str, last: str) -> Path | None:
+        if self.dir is None:
+            return None
+        part = hashlib.sha256(f"{first}\0{last}".encode()).hexdigest()[:24]
+        return self.dir / f"{digest}-{part}.npz"
+
+    def load(self, digest: str, first: str, last: str):
+        """(cadre ids, FactTable, (unit codes, unit names)) saved for this partition, or None."""
+        path = self._file(digest, first, last)
+        if path is None or not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                return _table_from(archive)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None          # unreadable: derived again (and written again)
+
+    def save(self, digest: str, first: str, last: str, ids, table: FactTable, units: tuple) -> None:
+        """Write a partition's table; earlier generations of the same store are removed."""
+        path = self._file(digest, first, last)
+        if path is None:
+            return
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for old in self.store_dir.iterdir():
+                if old != self.dir and old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+            fd, temporary = tempfile.mkstemp(dir=self.dir, suffix=".part")
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, ids=np.array(list(ids), dtype=str), **_arrays_of(table, units))
+            os.replace(temporary, path)
+        except OSError:
+            return               # a full or read-only disk costs the next run its shortcut, nothing else
+
+
+def _arrays_of(table: FactTable, units: tuple) -> dict:
+    codes, names = units
+    arrays = {"n": np.array([table.n]), "unit_codes": codes,
+              "unit_names": np.array(["" if u is None else u for u in names], dtype=str),
+              "unit_none": np.array([u is None for u in names], dtype=bool),
+              "paths": np.array(list(table.columns), dtype=str)}
+    for i, column in enumerate(table.columns.values()):
+        arrays[f"{i}.present"] = np.packbits(column.present)
+        if column.num is not None:
+            if column.num.dtype == object:      # beyond int64: kept as decimal text
+                arrays[f"{i}.wide"] = np.array([str(v) for v in column.num], dtype=str)
+            else:
+                arrays[f"{i}.num"] = _narrow(column.num)
+            arrays[f"{i}.num_mask"] = np.packbits(column.num_mask)
+        if column.text is not None:
+            values, codes_ = column.text_codes()
+            arrays[f"{i}.text_values"] = np.array(list(values), dtype=str)
+            arrays[f"{i}.text_codes"] = _narrow(codes_)
+            arrays[f"{i}.text_mask"] = np.packbits(column.text_mask)
+    return arrays
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """The smallest integer type holding every value (widened again on reading)."""
+    if not len(values):
+        return values
+    low, high = int(values.min()), int(values.max())
+    for kind in (np.int8, np.int16, np.int32):
+        info = np.iinfo(kind)
+        if info.min <= low and high <= info.max:
+            return values.astype(kind)
+    return values
+
+
+def _bits(packed: np.ndarray, n: int) -> np.ndarray:
+    return np.unpackbits(packed, count=n).astype(bool)
+
+
+def _table_from(archive) -> tuple:
+    n = int(archive["n"][0])
+    columns = {}
+    for i, path in enumerate(archive["paths"].tolist()):
+        column = Column(n)
+        column.present = _bits(archive[f"{i}.present"], n)
+        if f"{i}.num" in archive:
+            column.num = archive[f"{i}.num"].astype(np.int64)
+            column.num_mask = _bits(archive[f"{i}.num_mask"], n)
+        elif f"{i}.wide" in archive:
+            column.num = np.array([int(v) for v in archive[f"{i}.wide"].tolist()], dtype=object)
+            column.num_mask = _bits(archive[f"{i}.num_mask"], n)
+        if f"{i}.text_values" in archive:
+            values = np.array(archive[f"{i}.text_values"].tolist() + [None], dtype=object)
+            codes = archive[f"{i}.text_codes"].astype(np.int64)
+            column.text = values[codes]
+            column.text_mask = _bits(archive[f"{i}.text_mask"], n)
+            column._sorted = (values[:-1], codes)
+        columns[path] = column
+    names = [None if none else name for name, none in zip(archive["unit_names"].tolist(),
+                                                          archive["unit_none"].tolist())]
+    ids = np.array(archive["ids"].tolist(), dtype=object)
+    return ids, FactTable(n, columns), (archive["unit_codes"], names)
