@@ -178,17 +178,21 @@ def _count(outcomes: list, index: np.ndarray) -> Counter:
 
 
 def _count_by_unit(unit_of: tuple, side_b, side_d) -> dict:
-    """unit -> (baseline Counter, draft Counter), counting each (unit, outcome) pair once.
+    """unit -> (baseline Counter, draft Counter); ``unit_of`` is (a unit code per cadre, the unit of each code).
 
-    ``unit_of`` is (a unit code per cadre, the unit of each code).
+    Counted with numpy: a (pattern x key) table of which summary keys each outcome has, and per
+    key one ``bincount`` of the cadres having it by unit.
     """
     units, names = unit_of
     by_unit: dict = {name: (Counter(), Counter()) for name in names}
     for side, (outcomes, index) in enumerate((side_b, side_d)):
-        width = max(len(outcomes), 1)
-        pairs, counts = np.unique(units * width + index, return_counts=True)
-        for pair, n in zip(pairs.tolist(), counts.tolist()):
-            counters = by_unit[names[pair // width]]
-            for key in outcome_keys(outcomes[pair % width]):
-                counters[side][key] += n
+        keys = sorted({key for outcome in outcomes for key in outcome_keys(outcome)})
+        column = {key: j for j, key in enumerate(keys)}
+        member = np.zeros((len(outcomes), len(keys)), dtype=bool)
+        for pattern, outcome in enumerate(outcomes):
+            member[pattern, [column[key] for key in outcome_keys(outcome)]] = True
+        for j, key in enumerate(keys):
+            counts = np.bincount(units[member[index, j]], minlength=len(names))
+            for unit in np.flatnonzero(counts).tolist():
+                by_unit[names[unit]][side][key] = int(counts[unit])
     return by_unit
