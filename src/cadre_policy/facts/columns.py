@@ -240,7 +240,10 @@ def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
             seq = "review_seq" if name == "rectification" else "seq"
             keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
             got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
-            owners = _arrow_owners(got.column("_cadre"), id_column)
+            try:
+                owners = _arrow_owners(got.column("_cadre"), id_column)
+            except (TypeError, ValueError) as exc:       # Arrow's type errors derive from these
+                raise _damaged(store, table, "cadre_id") from exc
             records = Records(name, owners, {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store, table,
                                                            mapping[f]) for f in RECORD_FIELDS[name]})
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
@@ -257,6 +260,8 @@ def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
 def _arrow_owners(column, ids) -> np.ndarray:
     """The cadre index of each row (-1: a row whose cadre is not in ``ids``), by Arrow's hash lookup."""
     import pyarrow.compute as pc
+    if len(column) == 0:
+        return np.zeros(0, dtype=np.int64)
     at = pc.index_in(column, value_set=ids)
     return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 

@@ -58,6 +58,8 @@ def _dense(codes: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     Codes within a small range are renumbered through a lookup table (no sort); others by np.unique.
     """
     n = len(codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), 0, np.zeros(0, dtype=np.int64)
     low, high = int(codes.min()), int(codes.max())
     if high - low <= max(4 * n, 1 << 16):
         used = np.zeros(high - low + 1, dtype=bool)
@@ -392,6 +394,8 @@ class Derivation:
             if not deeper:
                 return _UnitRef(taken)
             at = self._unit_rows(vec)
+            if not len(at):              # no such records at all: no unit for anyone
+                return self._unit(taken, deeper, np.full(len(rows), -1, dtype=np.int64))
             return self._unit(taken, deeper, np.where(rows >= 0, at[np.maximum(rows, 0)], -1))
         return None if deeper else taken
 
