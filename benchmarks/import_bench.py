@@ -1,6 +1,6 @@
 """`policy facts import` of generated populations: wall time, rate and peak memory, YAML and JSON.
 
-Usage: python benchmarks/import_bench.py [--formats json,yaml] [--keep DIR] [N ...]   (default 10000)
+Usage: python benchmarks/import_bench.py [--formats json,yaml] [--keep DIR] [--url URL] [N ...]   (default 10000)
 
 Each size is generated once as JSON (streamed by `facts generate`) and converted to YAML
 block style record by record (so the 1,000,000 file is made in bounded memory too); then
@@ -8,7 +8,9 @@ each file is imported into a fresh SQLite store by `policy facts import` in a ch
 whose own peak resident memory comes from wait4 (getrusage of the children would report the
 largest child so far, not this one). For reference, `facts generate --load` (generation plus
 FactStore.bulk_load, no validation) is timed on the same size. The load average is printed
-before every run: the machine may be shared.
+before every run: the machine may be shared. With ``--url`` (a private PostgreSQL or MariaDB
+database) the imports go there instead, its tables dropped before each run; the bulk_load
+reference stays on SQLite.
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def main() -> None:
     parser.add_argument("sizes", nargs="*", type=int, default=[10000])
     parser.add_argument("--formats", default="json,yaml")
     parser.add_argument("--keep", help="keep the generated files here (and reuse them)")
+    parser.add_argument("--url", help="import into this database (emptied before each run) instead of SQLite")
     args = parser.parse_args()
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="import_bench_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -85,8 +88,13 @@ def main() -> None:
                 print(f"{'':>9} (YAML written in {time.perf_counter() - started:.0f} s)", flush=True)
             db = work / f"import{n}.db"
             db.unlink(missing_ok=True)
+            url = args.url or f"sqlite:///{db}"
+            if args.url:
+                from cadre_policy.facts.store import FactStore
+                with FactStore(url) as store:
+                    store.drop_all()
             before = load()
-            wall, peak, rc, last = run([POLICY, "--db", f"sqlite:///{db}", "facts", "import", str(file)])
+            wall, peak, rc, last = run([POLICY, "--db", url, "facts", "import", str(file)])
             print(f"{n:>9,} {fmt:6} {file.stat().st_size / 2**20:8.1f} {wall:8.1f} {n / wall:9,.0f} {peak:8.0f}"
                   f"  {rc:>4}  {before}" + ("" if rc == 0 else f"   {last}"), flush=True)
             db.unlink(missing_ok=True)

@@ -234,3 +234,23 @@ def test_duplicate_keys_inside_a_json_record(run_cli, sqlite_url, tmp_path):
     assert lines[:-1] == [f"{file}:2:28: $.cadres[0].name: duplicate key 'name' (first at line 2)",
                           f"{file}:3:46: $.cadres[0].party: duplicate key 'party' (first at line 3)"]
     assert lines[:-1] == [str(x) for x in sorted(_whole([str(file)]), key=lambda x: (x.line, x.column))]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.one_of(documents(), mutated_records()))
+def test_pure_python_parser_reads_as_libyaml(doc):
+    """Without libyaml (or when it refuses a file) the pure-Python parser gives the same records and issues."""
+    from cadre_policy.load import stream
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.yaml"
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True) + "cadres: 1\n", encoding="utf-8")
+        fast = list(stream.read_records(str(path)))
+        saved, stream.FastBoundedLoader = stream.FastBoundedLoader, None
+        try:
+            slow = list(stream.read_records(str(path)))
+        finally:
+            stream.FastBoundedLoader = saved
+
+    def shown(items):
+        return [(x.prefix, x.data, x.line) if isinstance(x, stream.Fragment) else str(x) for x in items]
+    assert shown(fast) == shown(slow)

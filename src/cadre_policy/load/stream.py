@@ -13,9 +13,10 @@ built on its own, so memory holds one record and its positions at a time:
 - JSON: the standard library's C decoder on each record (``scan_once`` at the record's
   offset), about ten times faster than any parser that reports positions as it goes. The
   record's text is kept while it is checked; the line and column of a value are found by
-  walking that text only when there is something to report. No library on the package index
-  here streams JSON with line and column (ijson and json-stream give values or byte offsets
-  without them), and both would be slower than the C decoder.
+  walking that text only when there is something to report. Of the libraries on the package
+  index here, ijson, json-stream and jsonslicer stream values without line and column, and
+  json-source-map maps a whole document's positions in pure Python; none would be faster
+  than the C decoder with positions looked up only for what is reported, so no dependency.
 
 The reader yields :class:`Fragment` objects (a record, or a top-level entry that is not a
 list of records) and :class:`~cadre_policy.facts.errors.Issue` objects (problems of reading;
@@ -697,7 +698,6 @@ def _json_find(source: str, path: list, key=None) -> int:
 
 def _json_duplicates(source: str, line: int, col: int) -> list[tuple[int, int, list, str]]:
     """(line, column, path, message) of each repeated key in the JSON value ``source``."""
-    locate = _json_locate(source, line, col)
     out = []
 
     def place(offset: int) -> tuple[int, int]:
@@ -720,5 +720,4 @@ def _json_duplicates(source: str, line: int, col: int) -> list[tuple[int, int, l
                 walk(value_at, path + [n])
 
     walk(0, [])
-    del locate
     return out
