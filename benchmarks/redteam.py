@@ -516,7 +516,7 @@ def attack_durable_limits(b: Bench) -> None:
     for engine in ("durable", "python"):
         b.expect(f"check: DNF 13 any-pairs ({engine})", "check", "C0001", "--as-of", AS_OF, "--engine", engine,
                  "--policies", dnf_dir, db=url, fragments=["E406"], timeout=180)
-    for n in (16, 64):
+    for n in (16, 20, 63, 64, 65):
         directory = policy_dir(b, f"joins{n}", joins(n))
         outs = {}
         for engine in ("durable", "python", "columnar"):
@@ -870,6 +870,7 @@ def attack_population_runs(b: Bench) -> None:
         b.record(attack, "exit ≠ 0 (2 for a worker), one line, no spool file", run, problems,
                  changed=b.digest(url) != before, stray=b.stray())
 
+    _parent_killed(b)
     url = b.population()
     doc = json.loads(b.policy("facts", "export", "--format", "json", db=url).stdout)
     cadre = doc["cadres"][0]
@@ -893,6 +894,41 @@ def attack_population_runs(b: Bench) -> None:
         problems.append("figures of two states reported")
     b.record("import committing during a what-if (torn read)", "exit 2: …would mix two states…", run, problems,
              stray=b.stray())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _parent_killed(b: Bench) -> None:
+    """SIGKILL to the what-if itself: nothing can clean up, but its workers must not outlive it."""
+    url = b.population()
+    process = b.popen(*POPULATION_WHATIF, db=url)
+    if not _spooling(process, b.tmp):
+        process.communicate()
+        b.record("SIGKILL to the what-if: workers end", "workers gone", None, ["ended before it began"])
+        return
+    time.sleep(0.5)
+    workers = _children(process.pid)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 15
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    orphans = [pid for pid in workers if _alive(pid)]
+    for pid in orphans:         # this script started them: end them (they hold its pipes open)
+        os.kill(pid, signal.SIGKILL)
+    out, err = process.communicate()
+    run = Run(process.returncode, out, err, 0)
+    problems = [f"{len(orphans)} of {len(workers)} workers still running 15 s after their parent died"] if orphans else []
+    spool = [n for n in b.stray() if n.startswith("whatif-")]      # SIGKILL cannot be caught: noted, not judged
+    b.record("SIGKILL to the what-if: its workers end", "workers gone, no traceback", run, problems,
+             observed=f"killed; {len(workers) - len(orphans)} of {len(workers)} workers ended"
+                      + (f"; spool file left ({len(spool)}, SIGKILL cannot be caught)" if spool else ""))
 
 
 ATTACKS = [attack_import_files, attack_nul_every_backend, attack_policy_files, attack_options, attack_huge_fractions,
