@@ -78,6 +78,7 @@ class Row:
     hang: bool = False
     partial_write: bool = False
     stray: list = field(default_factory=list)
+    group: str = ""
 
 
 class Bench:
@@ -98,6 +99,7 @@ class Bench:
         self._sample: Path | None = None
         self._population: Path | None = None
         self._counter = 0
+        self.group = ""
 
     # -- running ---------------------------------------------------------------------------
 
@@ -238,7 +240,7 @@ class Bench:
             observed = "-" if run is None else (f"exit {run.status}" + (f": {run.last[:110]}" if run.last else ""))
         if problems:
             observed = f"{observed} [{'; '.join(problems)}]"
-        self.rows.append(Row(attack, expected, observed, not problems, tb, hang, changed, stray))
+        self.rows.append(Row(attack, expected, observed, not problems, tb, hang, changed, stray, self.group))
         print(f"{'OK  ' if not problems else 'FAIL'} {attack}: {observed}", flush=True)
 
     def expect(self, attack: str, *args, db: str | None = None, status: int | tuple = 2, fragments=(),
@@ -275,11 +277,12 @@ class Bench:
             lines.append(f"{r.attack:<{width}}  {r.expected[:44]:<44}  {'OK' if r.ok else 'FAIL':<6}  {r.observed}")
         return "\n".join(lines)
 
-    def totals(self) -> dict:
-        return {"attacks": len(self.rows), "ok": sum(r.ok for r in self.rows),
-                "failed": sum(not r.ok for r in self.rows), "tracebacks": sum(r.traceback for r in self.rows),
-                "hangs": sum(r.hang for r in self.rows), "partial writes": sum(r.partial_write for r in self.rows),
-                "stray files": sum(bool(r.stray) for r in self.rows)}
+    def totals(self, group: str | None = None) -> dict:
+        rows = [r for r in self.rows if group is None or r.group == group]
+        return {"attacks": len(rows), "ok": sum(r.ok for r in rows),
+                "failed": sum(not r.ok for r in rows), "tracebacks": sum(r.traceback for r in rows),
+                "hangs": sum(r.hang for r in rows), "partial writes": sum(r.partial_write for r in rows),
+                "stray files": sum(bool(r.stray) for r in rows)}
 
 
 # ---- inputs --------------------------------------------------------------------------------
@@ -527,7 +530,7 @@ def attack_durable_limits(b: Bench) -> None:
         _agree(b, f"check: rule joining {n}: engines agree", outs)
     directory = policy_dir(b, "alpha", alpha(200))
     outs = {}
-    for engine in ("durable", "python"):
+    for engine in ("durable", "python", "columnar"):
         run = b.expect(f"check: 200 rules on one fact (alpha, {engine})", "check", "--all", "--as-of", AS_OF,
                        "--engine", engine, "--policies", directory, "--format", "json", db=url, status=0, timeout=180)
         outs[engine] = run.stdout
@@ -929,6 +932,7 @@ def _parent_killed(b: Bench) -> None:
     b.record("SIGKILL to the what-if: its workers end", "workers gone, no traceback", run, problems,
              observed=f"killed; {len(workers) - len(orphans)} of {len(workers)} workers ended"
                       + (f"; spool file left ({len(spool)}, SIGKILL cannot be caught)" if spool else ""))
+    b.rows[-1].hang = bool(orphans)     # workers waiting forever on a queue nobody writes
 
 
 ATTACKS = [attack_import_files, attack_nul_every_backend, attack_policy_files, attack_options, attack_huge_fractions,
@@ -949,6 +953,7 @@ def main() -> int:
         for attack in ATTACKS:
             if args.only and args.only not in attack.__name__:
                 continue
+            bench.group = attack.__name__.removeprefix("attack_")
             try:
                 attack(bench)
             except Exception as exc:        # the bench's own failure: a FAIL row, the others still run
@@ -960,6 +965,13 @@ def main() -> int:
     print()
     print(bench.table())
     totals = bench.totals()
+    print()
+    keys = list(totals)
+    print("| group | " + " | ".join(keys) + " |")
+    print("|---|" + "---:|" * len(keys))
+    for group in dict.fromkeys(r.group for r in bench.rows):
+        print(f"| {group} | " + " | ".join(str(v) for v in bench.totals(group).values()) + " |")
+    print("| **all** | " + " | ".join(f"**{v}**" for v in totals.values()) + " |")
     print()
     print(", ".join(f"{k}: {v}" for k, v in totals.items()))
     print(f"{time.monotonic() - started:.0f} s; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
