@@ -56,7 +56,7 @@ def test_the_columns_are_the_documents_on_every_backend(store_url):
 def test_sqlite_read_through_sqlalchemy_gives_what_adbc_gives(sqlite_url, monkeypatch):
     store = _filled(sqlite_url)
     through_adbc, _ = columns.read_population(store)
-    monkeypatch.setattr(columns, "_sqlite_file", lambda _store: None)
+    monkeypatch.setattr(columns, "_arrow_source", lambda _store: None)
     through_sqlalchemy, _ = columns.read_population(store)
     _same(through_adbc, through_sqlalchemy)
 
@@ -69,7 +69,7 @@ def test_a_damaged_date_names_the_table(sqlite_url, monkeypatch, adbc):
         conn.execute("UPDATE posts SET start_date = 'not a date' WHERE seq = 0 AND cadre_id = "
                      "(SELECT min(cadre_id) FROM posts)")
     if not adbc:
-        monkeypatch.setattr(columns, "_sqlite_file", lambda _store: None)
+        monkeypatch.setattr(columns, "_arrow_source", lambda _store: None)
     with pytest.raises(StoreCorruptError, match="table posts"):
         columns.read_population(store)
     result = invoke(sqlite_url, "whatif", "--draft", str(ROOT / "drafts" / "admonish_30pct.yaml"), "--as-of", "2017-06-30",

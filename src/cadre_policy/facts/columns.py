@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from sqlalchemy import Date, String, and_, select, type_coerce
 
-from cadre_policy.facts.errors import StoreCorruptError
+from cadre_policy.facts.errors import StoreChangedError, StoreCorruptError, StoreUnavailableError
+from cadre_policy.facts.store import _timeouts
 from cadre_policy.facts.models import (Appraisal, Assessment, Cadre, Nomination, Opinion, Poll, Post,
                                        Rectification, Review, SchemaMeta)
 from cadre_policy.language import periods
@@ -48,9 +49,9 @@ def read_population(store, first: str | None = None, last: str | None = None) ->
     Raises:
         StoreCorruptError: a stored value does not read back as its column's type.
     """
-    path = _sqlite_file(store)
-    if path is not None:
-        return _read_arrow(store, path, first, last)
+    source = _arrow_source(store)
+    if source is not None:
+        return _read_arrow(store, source, first, last)
     cadres = Cadre.__table__
     with store.engine.connect() as conn:
         with conn.begin():            # one transaction: one state of the store
@@ -172,28 +173,52 @@ def _damaged(store, table, column: str) -> StoreCorruptError:
 
 
 # ---- SQLite through ADBC into Arrow ----------------------------------------------------------
-def _sqlite_file(store) -> str | None:
-    """The database file of a SQLite store when the ADBC driver is installed (else None: SQLAlchemy reads)."""
+def _arrow_source(store) -> tuple | None:
+    """(dialect, ADBC connect function, its argument) for SQLite and PostgreSQL stores whose ADBC
+    driver is installed; None otherwise (SQLAlchemy reads)."""
     url = store.engine.url
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return None
+    backend = url.get_backend_name()
     try:
-        import adbc_driver_sqlite.dbapi  # noqa: F401
+        if backend == "sqlite" and url.database and url.database != ":memory:":
+            import adbc_driver_sqlite.dbapi as adbc
+            return "sqlite", adbc.connect, f"file:{url.database}?mode=ro"
+        if backend == "postgresql":
+            import adbc_driver_postgresql.dbapi as adbc
+            return "postgresql", adbc.connect, _libpq_uri(url)
     except ImportError:
         return None
-    return url.database
+    return None
+
+
+def _libpq_uri(url) -> str:
+    """The libpq URI of a SQLAlchemy PostgreSQL URL (its query, e.g. ``options``, kept)."""
+    from urllib.parse import quote, urlencode
+    auth = quote(url.username or "", safe="")
+    if url.password:
+        auth += ":" + quote(str(url.password), safe="")
+    host = url.host or "localhost"
+    port = f":{url.port}" if url.port else ""
+    query = {k: (v if isinstance(v, str) else v[-1]) for k, v in url.query.items()}
+    query.setdefault("connect_timeout", "10")
+    return f"postgresql://{auth}{'@' if auth else ''}{host}{port}/{quote(url.database or '')}?{urlencode(query)}"
 
 
 _NULL_INT = -(2 ** 63)
 
 
-def _arrow_select(table, mapping: dict, where: bool, keys: list[str]) -> str:
-    """A SELECT whose every column is non-null, so the driver infers each column's type from its first row.
+def _arrow_select(table, mapping: dict, where: bool, keys: list[str], dialect: str) -> str:
+    """The SELECT of a table's columns in canonical order (static text; the id range is bound).
 
-    ADBC's SQLite driver types a column by the first rows it sees: a column starting with
-    NULLs would be typed as an integer and fail on the first date. NULL becomes NUL in text,
-    '' in dates and the smallest integer in numbers; ``_arrow_vec`` turns those back.
+    On SQLite every column is made non-null: ADBC's SQLite driver types a column by the first
+    rows it sees, so a column starting with NULLs would be typed as an integer and fail on the
+    first date. NULL becomes NUL in text, '' in dates and the smallest integer in numbers;
+    ``_arrow_vec`` turns those back. PostgreSQL columns arrive typed, with their NULLs.
     """
+    if dialect == "postgresql":
+        sql = f'SELECT {", ".join(f"{c} AS _{n}" for n, c in mapping.items())} FROM {table.name}'
+        if where:
+            sql += f" WHERE {keys[0]} >= $1 AND {keys[0]} <= $2"
+        return sql + " ORDER BY " + ", ".join(keys)
     parts = []
     for name, column_name in mapping.items():
         column = table.c[column_name]
@@ -207,26 +232,34 @@ def _arrow_select(table, mapping: dict, where: bool, keys: list[str]) -> str:
     return sql + " ORDER BY " + ", ".join(f'"{k}"' for k in keys)
 
 
-def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
-    import adbc_driver_sqlite.dbapi as adbc
+def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
+    dialect, connect, target = source
     params = () if first is None else (first, last)
     try:
-        conn = adbc.connect(f"file:{path}?mode=ro", autocommit=False)
-    except Exception as exc:           # the driver's errors share no base class but Exception
-        raise StoreCorruptError(f"database {store.url} cannot be opened for reading: {exc}") from None
+        conn = connect(target, autocommit=False)
+    except Exception as exc:           # the drivers' errors share no base class but Exception
+        raise StoreUnavailableError(f"database {store.url} cannot be opened for reading: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     try:
         cursor = conn.cursor()
+        if dialect == "postgresql":            # the store's statement timeout holds here too
+            cursor.execute(f"SET statement_timeout = {int(_timeouts()[1]) * 1000}")
 
         def fetch(table, mapping, keys):
-            sql = _arrow_select(table, mapping, first is not None, keys)
+            sql = _arrow_select(table, mapping, first is not None, keys, dialect)
             try:
                 cursor.execute(sql, parameters=params or None)
-                return cursor.fetch_arrow_table()
+                got = cursor.fetch_arrow_table()
             except Exception:
                 raise _damaged(store, table, "?") from None
-        cursor.execute(f'SELECT value FROM "{_meta.name}" WHERE key = ?', parameters=("generation",))
-        found = cursor.fetchone()
-        generation = found[0] if found else ""
+            return got.rename_columns(list(mapping)) if dialect == "postgresql" else got
+
+        def generation_now():
+            mark = "$1" if dialect == "postgresql" else "?"
+            cursor.execute(f"SELECT value FROM {_meta.name} WHERE key = {mark}", parameters=("generation",))
+            found = cursor.fetchone()
+            return found[0] if found else ""
+        generation = generation_now()
         cadres = Cadre.__table__
         columns = {name: name for name in CADRE_FIELDS if name != "name"}
         got = fetch(cadres, columns, ["id"])
@@ -248,6 +281,9 @@ def _read_arrow(store, path: str, first, last) -> tuple[Population, str]:
                                                            mapping[f]) for f in RECORD_FIELDS[name]})
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
             lists[name] = records
+        if generation_now() != generation:        # PostgreSQL reads each table at its own moment
+            raise StoreChangedError(f"database {store.url} was written while this run read it (an import "
+                                    f"committed): its figures would mix two states; run it again")
         conn.rollback()
     finally:
         conn.close()
@@ -274,13 +310,19 @@ def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
         return Vec.empty(0, kind)
     try:
         if kind in ("int", "bool"):
+            if pa.types.is_boolean(column.type):
+                column = pc.cast(column, pa.int64())
             if not pa.types.is_integer(column.type):
                 raise ValueError
-            values = column.to_numpy().astype(np.int64, copy=False)
+            values = pc.fill_null(pc.cast(column, pa.int64()), _NULL_INT).to_numpy().astype(np.int64, copy=False)
             mask = values != _NULL_INT
             if kind == "bool" and not np.isin(values[mask], (0, 1)).all():
                 raise ValueError
             return Vec(np.where(mask, values, 0), mask, kind)
+        if kind == "date" and pa.types.is_date32(column.type):           # PostgreSQL: typed, with NULLs
+            mask = pc.is_valid(column).to_numpy(zero_copy_only=False)
+            days = pc.fill_null(pc.cast(column, pa.int32()), 0).to_numpy(zero_copy_only=False)
+            return Vec(days.astype(np.int64), mask, "date")
         if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
             raise ValueError
         if kind == "date":
@@ -297,7 +339,7 @@ def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
     shared = np.empty(len(texts) + 1, dtype=object)
     shared[:-1] = texts
     shared[-1] = None
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     if "\x00" in texts:     # NUL stands for NULL (numpy's own strings would drop it: compare in Python)
         codes[codes == texts.index("\x00")] = -1
     return Vec(shared[codes], codes >= 0, kind, codes)
