@@ -26,7 +26,7 @@ from cadre_policy.run.columnar.derive import ColumnarDeriver
 from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, outcome_keys
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
-PARTITION = 100_000
+PARTITION = 50_000
 
 
 class EngineDisagreement(UserError):
@@ -177,22 +177,23 @@ def _count(outcomes: list, index: np.ndarray) -> Counter:
     return counts
 
 
-def _count_by_unit(unit_of: tuple, side_b, side_d) -> dict:
-    """unit -> (baseline Counter, draft Counter); ``unit_of`` is (a unit code per cadre, the unit of each code).
+def _count_by_unit(unit_of: tuple, side_b, side_d) -> tuple:
+    """Counts by unit as ``("table", units, ((keys, unit x key matrix) per side))`` (``whatif.run.UnitCounts``);
+    ``unit_of`` is (a unit code per cadre, the unit of each code).
 
-    Counted with numpy: a (pattern x key) table of which summary keys each outcome has, and per
-    key one ``bincount`` of the cadres having it by unit.
+    A (pattern x key) table says which summary keys each outcome has; per key, one
+    ``bincount`` of the cadres having it, by unit.
     """
     units, names = unit_of
-    by_unit: dict = {name: (Counter(), Counter()) for name in names}
-    for side, (outcomes, index) in enumerate((side_b, side_d)):
+    sides = []
+    for outcomes, index in (side_b, side_d):
         keys = sorted({key for outcome in outcomes for key in outcome_keys(outcome)})
         column = {key: j for j, key in enumerate(keys)}
         member = np.zeros((len(outcomes), len(keys)), dtype=bool)
         for pattern, outcome in enumerate(outcomes):
             member[pattern, [column[key] for key in outcome_keys(outcome)]] = True
-        for j, key in enumerate(keys):
-            counts = np.bincount(units[member[index, j]], minlength=len(names))
-            for unit in np.flatnonzero(counts).tolist():
-                by_unit[names[unit]][side][key] = int(counts[unit])
-    return by_unit
+        matrix = np.zeros((len(names), len(keys)), dtype=np.int64)
+        for j in range(len(keys)):
+            matrix[:, j] = np.bincount(units[member[index, j]], minlength=len(names))
+        sides.append((keys, matrix))
+    return ("table", names, tuple(sides))

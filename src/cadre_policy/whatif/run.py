@@ -365,6 +365,52 @@ def _key_order(key: str):
     return (1, kind, ELIGIBILITY_VALUES.index(value) if value in ELIGIBILITY_VALUES else 9, value)
 
 
+class UnitCounts:
+    """Counts by unit summed over partitions: a partition gives unit -> (Counter, Counter), or, from
+    the columnar comparer, ``("table", units, (keys, matrix) per side)``: a unit x key matrix,
+    added here with numpy so the Counters are built once, at the end, not once per partition."""
+
+    def __init__(self):
+        self.index: dict = {}                 # unit -> row
+        self.sides = ({}, {})                 # key -> counts by row
+        self.plain: dict = {}
+
+    def add(self, part) -> None:
+        if not (isinstance(part, tuple) and part and part[0] == "table"):
+            for unit, (cb, cd) in part.items():
+                mine = self.plain.setdefault(unit, (Counter(), Counter()))
+                mine[0].update(cb)
+                mine[1].update(cd)
+            return
+        import numpy as np
+        _, names, sides = part
+        rows = np.array([self.index.setdefault(name, len(self.index)) for name in names], dtype=np.int64)
+        for totals, (keys, matrix) in zip(self.sides, sides):
+            for j, key in enumerate(keys):
+                total = totals.get(key)
+                if total is None or len(total) < len(self.index):
+                    grown = np.zeros(max(len(self.index), 2 * len(total) if total is not None else 0), np.int64)
+                    if total is not None:
+                        grown[:len(total)] = total
+                    total = totals[key] = grown
+                total[rows] += matrix[:, j]
+
+    def counters(self) -> dict:
+        """unit -> (baseline Counter, draft Counter)."""
+        import numpy as np
+        names = list(self.index)
+        out = {name: (Counter(), Counter()) for name in names}
+        for side, totals in enumerate(self.sides):
+            for key, total in totals.items():
+                for row in np.flatnonzero(total).tolist():
+                    out[names[row]][side][key] = int(total[row])
+        for unit, (cb, cd) in self.plain.items():
+            mine = out.setdefault(unit, (Counter(), Counter()))
+            mine[0].update(cb)
+            mine[1].update(cd)
+        return out
+
+
 def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 1000,
                progress=None, cluster: str | None = None) -> WhatIfResult:
     """Evaluate baseline and draft over the store; counts in memory, differences spooled.
@@ -392,7 +438,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     if workers > 1:
         store.engine.dispose()          # no pooled connection crosses the fork
     counts = (Counter(), Counter())
-    units: dict = {}
+    units = UnitCounts()
     near = Counter() if job.near is not None else None
     changed = n = skipped = 0
     changed_by_unit: Counter = Counter()
@@ -413,10 +459,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
                 skipped += chunk["skipped"]
                 counts[0].update(chunk["counts"][0])
                 counts[1].update(chunk["counts"][1])
-                for unit, (cb, cd) in chunk["units"].items():
-                    mine = units.setdefault(unit, (Counter(), Counter()))
-                    mine[0].update(cb)
-                    mine[1].update(cd)
+                units.add(chunk["units"])
                 if near is not None:
                     near.update(chunk["near"])
                 for change in chunk["changes"]:
@@ -430,7 +473,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
         raise
     if runner is not None:
         workers = runner.workers
-    return WhatIfResult(job.as_of, n, counts, units, unit_names, spool, changed, near,
+    return WhatIfResult(job.as_of, n, counts, units.counters(), unit_names, spool, changed, near,
                         time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)
 
 

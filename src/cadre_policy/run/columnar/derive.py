@@ -94,7 +94,7 @@ def apply(vecs: list[Vec], fn, kind: str | None = None) -> Vec:
     """``fn(*python values)`` for every row, called once per distinct combination (None: no value)."""
     n = len(vecs[0].values)
     first, inverse = distinct(vecs)
-    answers = [fn(*(v.python(int(r)) for v in vecs)) for r in first]
+    answers = [fn(*values) for values in zip(*(v.pythons(first) for v in vecs))]
     return _spread(answers, inverse, n, kind)
 
 

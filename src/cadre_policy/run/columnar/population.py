@@ -67,6 +67,18 @@ class Vec:
         """The rows where ``keep`` holds."""
         return Vec(self.values[keep], self.mask[keep], self.kind, None if self.codes is None else self.codes[keep])
 
+    def pythons(self, rows: np.ndarray) -> list:
+        """The canonical-document values of ``rows`` (None where not on record), converted at once."""
+        mask = self.mask[rows].tolist()
+        values = self.values[rows]
+        if self.kind == "date":
+            values = (values.astype("datetime64[D]")).tolist()        # datetime.date objects
+        elif self.kind == "bool":
+            values = values.astype(bool).tolist()
+        else:
+            values = values.tolist()
+        return [v if ok else None for v, ok in zip(values, mask)]
+
     def python(self, i: int):
         """The canonical-document value of row ``i`` (None when not on record)."""
         if not self.mask[i]:
