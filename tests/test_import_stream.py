@@ -167,7 +167,9 @@ def test_error_in_the_third_record_names_its_place_and_nothing_is_written(run_cl
     assert run_cli(sqlite_url, "facts", "export", "--format", "json").stdout.count('"id"') == 0
 
 
-def test_a_rejected_import_leaves_earlier_contents_unchanged(run_cli, sqlite_url, tmp_path, one_per_batch):
+def test_a_rejected_import_leaves_earlier_contents_unchanged(run_cli, store_url, tmp_path, one_per_batch):
+    """Batches already written in the transaction are rolled back, on every backend."""
+    sqlite_url = store_url
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"units": UNITS, "cadres": [_cadre(1)]}), encoding="utf-8")
     assert run_cli(sqlite_url, "facts", "import", good).exit_code == 0
