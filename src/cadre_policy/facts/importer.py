@@ -1,10 +1,12 @@
-"""``policy facts import``: validate import files completely, then upsert in one transaction.
+"""``policy facts import``: validate import files completely, upsert in one transaction.
 
-Validation happens in two passes over every file before anything is written:
-the JSON Schema (``facts/schema.json``, Draft 2020-12), then cross-record checks
-that a schema cannot express (unknown unit ids, dates out of order, counts above
-their totals, duplicate ids, control characters in text, dates outside the calendar range
-the program computes with). Any problem rejects the whole import.
+The checks: the JSON Schema (``facts/schema.json``, Draft 2020-12), then what a schema
+cannot express (unknown unit ids, dates out of order, counts above their totals, duplicate
+ids, control characters in text, dates outside the calendar range the program computes
+with). Any problem rejects the whole import. YAML and JSON files are checked record by
+record as they are read (:mod:`cadre_policy.facts.streaming`, with the functions here);
+parsed documents (spreadsheets, the workbench's posted facts) go through :func:`validate`,
+two passes over every document before anything is written.
 
 Decided on purpose: an integer field takes an integer only, so JSON ``16.0`` is refused
 (JSON Schema would accept it; a float where a count is due means the exporting program
