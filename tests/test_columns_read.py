@@ -75,3 +75,30 @@ def test_a_damaged_date_names_the_table(sqlite_url, monkeypatch, adbc):
     result = invoke(sqlite_url, "whatif", "--draft", str(ROOT / "drafts" / "admonish_30pct.yaml"), "--as-of", "2017-06-30",
                     "--engine", "columnar", "-q")
     assert result.exit_code == 2 and "posts" in result.output and "Traceback" not in result.output
+
+
+def test_a_rule_on_names_is_compared_from_documents(sqlite_url, tmp_path):
+    """Names are not read in columns: a policy set reading one falls back to documents, same report."""
+    from cadre_policy.load.drafts import load_draft
+    from cadre_policy.load.policyset import load
+    from cadre_policy.whatif.columnar import ColumnarComparer
+    from cadre_policy.whatif.run import Job, run_whatif
+    store = _filled(sqlite_url)
+    name = next(doc for chunk in store.iter_cadre_chunks() for doc in chunk)["name"]
+    text = (ROOT / "drafts" / "new_document_township_principal.yaml").read_text(encoding="utf-8")
+    text = text.replace("applies: {fact: promotion.target_rank, in: [deputy_county, county]}",
+                        f"applies: {{fact: cadre.name, eq: {name}}}")
+    draft_path = tmp_path / "names.yaml"
+    draft_path.write_text(text, encoding="utf-8")
+    baseline = load(ROOT / "policies")
+    draft_set, _, diagnostics = load_draft(draft_path, baseline)
+    assert draft_set is not None, [str(d) for d in diagnostics]
+    results = {}
+    for engine in ("columnar", "durable"):
+        job = Job(sqlite_url, AS_OF, engine, baseline, draft_set)
+        if engine == "columnar":
+            assert not ColumnarComparer(job, store).in_columns
+        result = run_whatif(job, store, workers=1)
+        results[engine] = (result.counts, result.units, list(result.changes()))
+        result.close()
+    assert results["columnar"] == results["durable"]

@@ -194,7 +194,10 @@ class ColumnarDeriver:
         self.day = periods.day_number(self.as_of)
         self.compiled = runner.compiled
         self.per_cadre = runner.deriver
-        self.supported = all(self._supports(spec) for spec in self.compiled.derived)
+        # names are not read in columns (facts.columns): a rule on a name is derived per cadre
+        reads_names = any(source == "cadre.name" for source, _, _ in self.compiled.fields.values()) or any(
+            "cadre.name" in spec.references() for spec in self.compiled.derived)
+        self.supported = not reads_names and all(self._supports(spec) for spec in self.compiled.derived)
         self._units: tuple = (None, {}, {})     # (units table, id -> row, path -> values by row)
 
     def unit_position(self, units: dict) -> dict:
