@@ -78,3 +78,13 @@ def test_no_snapshots_when_the_cache_is_off(store_url, tmp_path, monkeypatch):
     monkeypatch.setenv("POLICY_CACHE", "off")
     _whatif(store_url)
     assert _files(tmp_path) == []
+
+
+def test_snapshots_beyond_the_limit_are_removed_least_recently_used_first(store_url, tmp_path, monkeypatch):
+    first = _whatif(store_url)
+    older, newer = sorted(_files(tmp_path), key=lambda f: f.stat().st_mtime)
+    size = newer.stat().st_size
+    older.unlink()
+    monkeypatch.setenv("POLICY_SNAPSHOT_MB", str(size * 1.5 / 2 ** 20))   # room for one of the two
+    assert _whatif(store_url) == first          # the missing side derived again and saved: the other goes
+    assert _files(tmp_path) == [older]

@@ -11,8 +11,9 @@ quantities, the parameters they read, the fields the rules read).
 Files are plain ``.npz`` archives read with ``allow_pickle=False``: no object is unpickled,
 so a file planted in the cache can at worst give numbers, never run code. Snapshots live
 under ``<cache dir>/snapshots`` (``load.cache.cache_dir``; ``POLICY_CACHE=off`` disables
-them); directories of earlier generations are removed when a new one is written, and a file
-that cannot be read is ignored and derived again.
+them); directories of earlier generations are removed when a new one is written, at most
+``POLICY_SNAPSHOT_MB`` (2,048) megabytes are kept per store (the least recently used go
+first), and a file that cannot be read is ignored and derived again.
 """
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from cadre_policy.load.cache import cache_dir, code_version
 from cadre_policy.run.columnar.table import Column, FactTable
 
 _FORMAT = "1"
+#: Megabytes of snapshots kept per store; the least recently used go first (``POLICY_SNAPSHOT_MB``).
+LIMIT_MB = 2048
 
 
 def derivation_digest(runner) -> str:
@@ -66,7 +69,9 @@ class Snapshots:
             return None
         try:
             with np.load(path, allow_pickle=False) as archive:
-                return _table_from(archive)
+                found = _table_from(archive)
+            os.utime(path)               # recently used: the last to be removed for space
+            return found
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None          # unreadable: derived again (and written again)
 
@@ -84,8 +89,28 @@ class Snapshots:
             with os.fdopen(fd, "wb") as out:
                 np.savez(out, ids=np.array(list(ids), dtype=str), **_arrays_of(table, units))
             os.replace(temporary, path)
+            _trim(self.dir, _limit_bytes())
         except OSError:
             return               # a full or read-only disk costs the next run its shortcut, nothing else
+
+
+def _limit_bytes() -> int:
+    raw = os.environ.get("POLICY_SNAPSHOT_MB", "").strip()
+    try:
+        megabytes = float(raw) if raw.isascii() and raw else LIMIT_MB
+    except ValueError:
+        megabytes = LIMIT_MB
+    return int(max(megabytes, 0) * 2 ** 20)
+
+
+def _trim(directory: Path, limit: int) -> None:
+    """Remove the least recently used snapshots until those left fit in ``limit`` bytes."""
+    files = sorted(directory.glob("*.npz"), key=lambda f: f.stat().st_mtime, reverse=True)
+    kept = 0
+    for file in files:
+        kept += file.stat().st_size
+        if kept > limit:
+            file.unlink(missing_ok=True)
 
 
 def _arrays_of(table: FactTable, units: tuple) -> dict:
