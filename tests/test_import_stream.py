@@ -256,3 +256,19 @@ def test_pure_python_parser_reads_as_libyaml(doc):
     def shown(items):
         return [(x.prefix, x.data, x.line) if isinstance(x, stream.Fragment) else str(x) for x in items]
     assert shown(fast) == shown(slow)
+
+
+@pytest.mark.parametrize("text", [
+    "{[1]: 2}\nfoo: [\n",                                   # unhashable key, then a syntax error
+    "cadres:\n- !foo {id: X1}\n- [\n",                       # unknown tag, then a syntax error
+    "cadres:\n- {? [a]: 1}\n- *x\n",                         # unhashable key, then an alias
+    "cadres:\n- !foo {id: X1}\n",                            # unknown tag alone
+    "cadres:\n- {id: !foo X1}\n---\nmore: 1\n",              # unknown scalar tag, then a second document
+], ids=["unhashable_then_syntax", "tag_then_syntax", "unhashable_then_alias", "tag", "tag_then_document"])
+def test_what_cannot_be_built_waits_for_the_rest_of_the_file(tmp_path, text):
+    """The whole reader composed the file before building values: a later syntax error, alias or
+    second document is what it reported, and so does the streamed one."""
+    path = tmp_path / "in.yaml"
+    path.write_text(text, encoding="utf-8")
+    whole = _whole([str(path)])
+    assert len(whole) == 1 and [str(x) for x in _streamed([str(path)])] == [str(whole[0])]

@@ -120,6 +120,16 @@ class _LibyamlRefused(Exception):
     pass
 
 
+class _Construct(Exception):
+    """A value SafeLoader would fail to construct (an unhashable key, an unknown tag). It composed
+    the whole document first, so a syntax error, alias or nesting later in the file is reported
+    instead: the rest of the file is read for those before this issue ends it."""
+
+    def __init__(self, issue: Issue, depth: int):
+        super().__init__(issue.message)
+        self.issue, self.depth = issue, depth
+
+
 def _yaml_records(file: str, stream) -> Iterator[Fragment | Issue]:
     if FastBoundedLoader is None:
         yield from _YamlReader(file, ImportLoader, stream).items()
@@ -209,7 +219,11 @@ class _YamlReader:
         try:
             self.loader = self.loader_class(self.stream)    # the reader refuses control characters here
             self.get = self.loader.get_event
-            yield from self._document()
+            try:
+                yield from self._document()
+            except _Construct as failed:
+                self._drain(failed.depth)
+                raise _Fatal(failed.issue) from None
         except yaml.MarkedYAMLError as error:
             if self.fast:
                 raise _LibyamlRefused(error) from None
@@ -222,6 +236,32 @@ class _YamlReader:
             if self.loader is not None:
                 self.loader.dispose()
 
+    def _drain(self, depth: int) -> None:
+        """Read the events left (``depth``: the innermost open collection's) for what composing refuses."""
+        get, ended = self.get, False
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.AliasEvent:
+                raise self._fatal(event.start_mark, "aliases (*name) are not allowed in import files: write the "
+                                                    "value out")
+            if kind is yaml.ScalarEvent or kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self._check_depth(event, depth + 1)
+                if kind is not yaml.ScalarEvent:
+                    depth += 1
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+            elif kind is yaml.DocumentEndEvent:
+                ended = True
+            elif kind is yaml.DocumentStartEvent and ended:
+                raise yaml.composer.ComposerError("expected a single document in the stream", self.document_start,
+                                                  "but found another document", event.start_mark)
+            elif kind is yaml.StreamEndEvent:
+                return
+
+    def _construct_error(self, mark, message: str, depth: int) -> _Construct:
+        return _Construct(Issue(self.file, mark.line + 1, mark.column + 1, "$", message), depth)
+
     def _fatal(self, mark, message: str) -> _Fatal:
         return _Fatal(Issue(self.file, mark.line + 1, mark.column + 1, "$", message))
 
@@ -232,7 +272,7 @@ class _YamlReader:
         if isinstance(event, yaml.StreamEndEvent):
             yield Fragment(self.file, (), None, 0, lambda path, key=None: (0, 0))
             return
-        document_start = event.start_mark               # DocumentStart
+        self.document_start = document_start = event.start_mark      # DocumentStart
         event = get()
         if isinstance(event, yaml.MappingStartEvent) and event.tag in _MAP_TAGS:
             yield from self._top(event)
@@ -254,6 +294,14 @@ class _YamlReader:
         self.pending = []
 
     def _top(self, start) -> Iterator[Fragment | Issue]:
+        try:
+            yield from self._entries(start)
+        except _Construct as failed:
+            if failed.depth is None:            # a top-level key
+                failed.depth = 1
+            raise
+
+    def _entries(self, start) -> Iterator[Fragment | Issue]:
         get = self.get
         seen: dict[str, Any] = {}
         while True:
@@ -292,11 +340,20 @@ class _YamlReader:
             raise self._fatal(event.start_mark, "aliases (*name) are not allowed in import files: write the value out")
         self._check_depth(event, depth)
         if not isinstance(event, yaml.ScalarEvent):
-            raise self._fatal(event.start_mark, "YAML syntax error: while constructing a mapping found unhashable key")
+            raise self._construct_error(event.start_mark, "YAML syntax error: while constructing a mapping found "
+                                                          "unhashable key", depth)
         return self._scalar(event), event.value, event.start_mark
 
     def _value(self, event, depth: int):
-        """Build the value that starts with ``event``: (value, shadow)."""
+        """Build the value that starts with ``event`` at ``depth``: (value, shadow)."""
+        try:
+            return self._build(event, depth)
+        except _Construct as failed:
+            if failed.depth is None:    # a scalar of this collection, or this scalar (its collection is one up)
+                failed.depth = depth if type(event) is not yaml.ScalarEvent else depth - 1
+            raise
+
+    def _build(self, event, depth: int):
         kind = type(event)
         if kind is yaml.AliasEvent:
             raise self._fatal(event.start_mark, "aliases (*name) are not allowed in import files: write the value out")
@@ -308,7 +365,7 @@ class _YamlReader:
         leaf = depth < MAX_DEPTH          # children are at depth + 1: scalars there are built inline
         if kind is yaml.SequenceStartEvent:
             if event.tag not in _SEQ_TAGS:
-                raise self._undefined(event)
+                raise self._undefined(event, depth)
             items, shadows = [], []
             while True:
                 child = get()
@@ -324,7 +381,7 @@ class _YamlReader:
                 shadows.append(shadow)
         if kind is yaml.MappingStartEvent:
             if event.tag not in _MAP_TAGS:
-                raise self._undefined(event)
+                raise self._undefined(event, depth)
             result: dict = {}
             shadows: dict = {}
             merged: list[tuple[dict, dict]] = []
@@ -357,7 +414,7 @@ class _YamlReader:
                     value, shadow = self._value(value_event, depth + 1)
                 if raw == "<<" and key == "<<" and child.tag is None and child.implicit[0] \
                         and isinstance(value, (dict, list)):
-                    merged.extend(self._merge(value, shadow, value_event))
+                    merged.extend(self._merge(value, shadow, value_event, depth))
                     continue
                 if raw in shadows:
                     first = shadows[raw][0]
@@ -372,18 +429,18 @@ class _YamlReader:
             return result, (event.start_mark, shadows)
         raise self._fatal(event.start_mark, f"YAML syntax error: unexpected {kind.__name__}")
 
-    def _merge(self, value, shadow, event):
+    def _merge(self, value, shadow, event, depth: int):
         """``<<: {…}`` or ``<<: [{…}, …]`` (SafeLoader's merge keys; aliases are refused anyway)."""
         if isinstance(value, dict):
             return [(value, shadow[1])]
         if all(isinstance(v, dict) for v in value):
             return [(v, s[1]) for v, s in zip(value, shadow[1])]
-        raise self._fatal(event.start_mark, "YAML syntax error: while constructing a mapping expected a mapping "
-                                            "or list of mappings for merging")
+        raise self._construct_error(event.start_mark, "YAML syntax error: while constructing a mapping expected a "
+                                                      "mapping or list of mappings for merging", depth)
 
-    def _undefined(self, event) -> _Fatal:
-        return self._fatal(event.start_mark, f"YAML syntax error: could not determine a constructor for the tag "
-                                             f"'{event.tag}'")
+    def _undefined(self, event, depth: int) -> _Construct:
+        return self._construct_error(event.start_mark, f"YAML syntax error: could not determine a constructor for "
+                                                       f"the tag '{event.tag}'", depth)
 
     def _scalar(self, event):
         tag, value = event.tag, event.value
@@ -413,6 +470,8 @@ class _YamlReader:
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return build(self.loader, node)
+        except yaml.constructor.ConstructorError as error:
+            raise _Construct(_syntax_issue(self.file, error), None) from None   # the caller knows the depth
         except ValueError as error:                 # an integer of 5,000 digits
             self.pending.append((event.start_mark, None, f"YAML error: {error}"))
             return None
