@@ -168,6 +168,12 @@ def _link_checks(lists: dict) -> None:
 
 
 def _damaged(store, table, column: str) -> StoreCorruptError:
+    """The damage, naming the row: the table is scanned once more, row by row (an error path only)."""
+    from cadre_policy.facts.store import _corrupt
+    with store.engine.connect() as conn:
+        found = _corrupt(store.url, conn, table, None)
+    if ", row " in str(found):
+        return found
     return StoreCorruptError(f"database {store.url} is damaged: table {table.name}, column {column}: "
                              "a stored value does not read back as its type (run policy facts export to find the row)")
 
