@@ -94,7 +94,7 @@ def mutated_records(draw):
     return doc
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(documents(), broken_documents(), mutated_records()))
 def test_fast_check_is_sound(doc):
     """The fast check never passes a record jsonschema refuses (so the import decides exactly as before)."""
@@ -272,3 +272,34 @@ def test_what_cannot_be_built_waits_for_the_rest_of_the_file(tmp_path, text):
     path.write_text(text, encoding="utf-8")
     whole = _whole([str(path)])
     assert len(whole) == 1 and [str(x) for x in _streamed([str(path)])] == [str(whole[0])]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(documents(), mutated_records(), broken_documents()), st.integers(1, 40))
+def test_json_read_in_small_chunks(doc, chunk):
+    """Records, keys and numbers cut by the end of the buffer read as when the file is read at once."""
+    from cadre_policy.load import stream
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.json"
+        path.write_text(_text(doc, "json"), encoding="utf-8")
+        saved, stream._CHUNK = stream._CHUNK, chunk
+        try:
+            small = _streamed([str(path)])
+        finally:
+            stream._CHUNK = saved
+        assert small == _streamed([str(path)])
+        _same(small, _whole([str(path)]))
+
+
+@pytest.mark.parametrize("text", ["11.5", "1e5", '{"cadres": [1.25e3]}', '{"units": -0.5}', '"2019"', "[true]"])
+def test_json_values_cut_at_every_place(tmp_path, text):
+    from cadre_policy.load import stream
+    path = tmp_path / "in.json"
+    path.write_text(text, encoding="utf-8")
+    whole = [str(x) for x in _whole([str(path)])]
+    for chunk in range(1, len(text) + 1):
+        saved, stream._CHUNK = stream._CHUNK, chunk
+        try:
+            assert [str(x) for x in _streamed([str(path)])] == whole, chunk
+        finally:
+            stream._CHUNK = saved

@@ -480,6 +480,7 @@ class _YamlReader:
 # ---- JSON -----------------------------------------------------------------------------------
 
 _WS = re.compile(r"[ \t\n\r]*")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 
 
 class _Duplicates:
@@ -551,9 +552,11 @@ class _JsonText:
         while True:
             try:
                 value, end = scan(self.buf, i)
-                if end < len(self.buf) or self.eof:        # a number may go on in the next chunk
+                # a number may go on in the next chunk: "11" of "11.5", "1" of "1e5"
+                if self.eof or (_NUMBER_TAIL.match(self.buf, end).end() < len(self.buf)
+                                if type(value) in (int, float) else end < len(self.buf)):
                     return value, end, i
-                message, pos = None, end
+                message, pos = "", end
             except StopIteration as stop:
                 message, pos = "Expecting value", stop.value
             except JSONDecodeError as error:
