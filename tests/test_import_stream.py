@@ -303,3 +303,12 @@ def test_json_values_cut_at_every_place(tmp_path, text):
             assert [str(x) for x in _streamed([str(path)])] == whole, chunk
         finally:
             stream._CHUNK = saved
+
+
+def test_unknown_units_beyond_the_places_kept_are_counted(run_cli, sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(streaming, "MAX_PLACES_PER_UNIT", 2)
+    file = tmp_path / "in.json"
+    file.write_text(json.dumps({"cadres": [_cadre(n) for n in range(5)]}, indent=1))
+    lines = _lines(run_cli(sqlite_url, "facts", "import", file))
+    assert lines[-1] == "Error: import rejected: 5 errors, nothing written"
+    assert [x.split(": ")[1] for x in lines[:-1]] == ["$.cadres[0].posts[0].unit", "$.cadres[1].posts[0].unit"]

@@ -80,13 +80,15 @@ class _StreamChecker(_Checker):
         self.cadres: dict[str, int] = {}        # id -> file index << 32 | line
         self.pending: dict[str, list[Issue]] = {}
         self.pending_more: dict[str, int] = {}
+        self.pending_places = 0
         self.file_index = 0                     # of the file being read
 
     def unknown_unit(self, doc, path: list, unit_id: str) -> None:
         places = self.pending.setdefault(unit_id, [])
-        if len(places) < MAX_PLACES_PER_UNIT:
+        if len(places) < MAX_PLACES_PER_UNIT and self.pending_places < 10 * MAX_REPORTED:
             places.append(doc.issue(path, f"unknown unit id '{unit_id}'"))
-        else:
+            self.pending_places += 1
+        else:                       # counted, not placed: the report keeps the first places anyway
             self.pending_more[unit_id] = self.pending_more.get(unit_id, 0) + 1
 
     def unit(self, rec: Fragment, index: int, unit: dict) -> None:
@@ -119,8 +121,7 @@ class _StreamChecker(_Checker):
         for unit_id, places in self.pending.items():
             if unit_id not in self.units:
                 self.issues.extend(places)
-                for _ in range(self.pending_more.get(unit_id, 0)):
-                    self.issues.total += 1
+                self.issues.total += self.pending_more.get(unit_id, 0)
         self.pending.clear()
         for ident, (_file, _line, parent, place) in self.units.items():
             seen, cur = {ident}, parent
