@@ -438,3 +438,28 @@ def test_a_hostile_draft_is_refused_by_whatif(loaded, tmp_path, body, fragment):
                              fragment)
     assert f"{draft}:" in stderr
     assert _dump(store_url) == before
+
+
+LINK = "  - id: s.{i}\n    title: 第{i}层\n    provision: P004-5\n    quote: 原文\n    when: {{{cond}}}\n    derive: d{i}\n"
+CHAIN = "rules:\n" + (
+    "  - id: s.end\n    title: 结论\n    provision: P004-5\n    quote: 原文\n    when: {derived: d69}\n"
+    "    finding: admonishment_talk\n") + "".join(reversed(
+        [LINK.format(i=0, cond="fact: cadre.age, 以上: 0")]
+        + [LINK.format(i=i, cond=f"not: {{derived: d{i - 1}}}") for i in range(1, 70)]))
+
+
+@pytest.mark.parametrize("body", [RULE % "1/100000000000000000000000000000", CHAIN], ids=["fraction_30_digits",
+                                                                                          "strata_70_reversed"])
+def test_every_engine_gives_the_same_check_all(loaded, tmp_path, body):
+    store_url, _ = loaded
+    directory = write_set(tmp_path / "p", {"set": HEADER.format(id="set") + body})
+    outputs = set()
+    for engine in ENGINES:
+        result = invoke(store_url, "check", "--all", "--as-of", "2017-06-30", "--engine", engine,
+                        "--policies", str(directory), "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        doc = json.loads(result.stdout)
+        outputs.add(json.dumps(doc["cadres"], sort_keys=True, ensure_ascii=False))
+        if body is not CHAIN:       # every cadre with a dissatisfied vote: the exact answer
+            assert [f["cadres"] for f in doc["summary"]["findings"]] == [13]
+    assert len(outputs) == 1
