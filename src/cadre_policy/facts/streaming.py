@@ -178,7 +178,6 @@ class _Import:
         """Check one record; its canonical form when it is valid so far, else None."""
         kind, index = rec.prefix
         value = rec.data
-        before = self.issues.total
         if not self.fast[kind](value):
             self.issues.extend(schema_issues(rec, record_validator(kind), rec.prefix, value))
         if rec.source is None or not json_text_is_plain(rec.source):
@@ -189,7 +188,7 @@ class _Import:
             self.checker.unit(rec, index, value)
         else:
             self.checker.cadre(rec, index, value)
-        if self.issues.total != before:
+        if self.issues.total:         # this record's problems, or earlier ones: nothing more is written
             return None
         return canonical_unit(value) if kind == "units" else canonical_cadre(value)
 
