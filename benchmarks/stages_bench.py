@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Where a columnar what-if spends its CPU: one partition, stage by stage, µs per cadre.
+
+Runs the stages of ``whatif.columnar.ColumnarComparer`` one after another on the first
+``--cadres`` cadres of a SQLite store (in this process, snapshots off): reading in columns,
+deriving and laying out each side, evaluating every rule of both sides, counting outcomes by
+unit, and reading, re-running (durable_rules) and explaining the cadres that change.
+
+    python benchmarks/stages_bench.py --db /tmp/pop.db --draft drafts/grassroots_3y.yaml --cadres 50000
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, load_average  # noqa: E402
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True, help="a SQLite store (path)")
+    parser.add_argument("--draft", default=str(ROOT / "drafts" / "grassroots_3y.yaml"))
+    parser.add_argument("--cadres", type=int, default=50_000)
+    args = parser.parse_args(argv)
+    os.environ["POLICY_CACHE"] = "off"
+    from cadre_policy.facts.columns import read_population
+    from cadre_policy.facts.store import FactStore
+    from cadre_policy.load.drafts import load_draft
+    from cadre_policy.load.policyset import load
+    from cadre_policy.whatif.columnar import ColumnarComparer, _Documents
+    from cadre_policy.whatif.run import Job
+
+    url = f"sqlite:///{args.db}"
+    baseline = load(ROOT / "policies")
+    draft_set, _, _ = load_draft(args.draft, baseline)
+    store = FactStore(url)
+    first, last = next(iter(store.chunks(None, None, args.cadres)))[1:]
+    comparer = ColumnarComparer(Job(url, date(2017, 6, 30), "columnar", baseline, draft_set), store)
+    units = comparer.units
+    stages = []
+
+    def stage(name, fn):
+        start = time.process_time()
+        value = fn()
+        stages.append((name, time.process_time() - start))
+        return value
+
+    print(f"load {load_average()}", file=sys.stderr)
+    pop, _ = stage("read in columns (ADBC)", lambda: read_population(store, first, last))
+    derived = stage("derive baseline", lambda: comparer.derivers[0].derive(pop, units))
+    table_b = stage("lay out baseline", derived.table)
+    table_d = table_b if comparer.share_fact else stage(
+        "derive and lay out draft", lambda: comparer.derivers[1].table(pop, units))
+    unit_of = derived.current_units()
+    matrix_b = stage("rules, baseline", lambda: comparer.columns[0].run_table(table_b))
+    matrix_d = stage("rules, draft", lambda: comparer.columns[1].run_table(table_d))
+    codes, names = unit_of
+    tally = stage("outcomes and counts by unit", lambda: comparer._tally(matrix_b, matrix_d, (codes, names)))
+    rows = tally.pop("rows")
+    docs = stage("read changed cadres' documents", lambda: _Documents(store, pop.ids)(rows))
+    stage("durable_rules re-run and reasons", lambda: comparer._explain_rows(
+        docs, [names[codes[r]] or "—" for r in rows], units, tally.pop("expected")))
+    n = pop.n
+    print(f"{n:,} cadres, draft {Path(args.draft).stem}, {len(rows):,} changed; load now {load_average()}")
+    print("| stage | CPU s | µs per cadre |")
+    print("|---|---:|---:|")
+    for name, seconds in stages:
+        print(f"| {name} | {seconds:.2f} | {seconds / n * 1e6:.1f} |")
+    total = sum(s for _, s in stages)
+    print(f"| **total** | {total:.2f} | {total / n * 1e6:.1f} |")
+    if rows:
+        print(f"explaining costs {stages[-1][1] / len(rows) * 1e3 + stages[-2][1] / len(rows) * 1e3:.2f} ms "
+              "of CPU per changed cadre")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
