@@ -616,6 +616,9 @@ class FactStore:
             as_of: The day the unit filter is read on.
             chunk_size: Cadres per piece.
         """
+        if unit is None:
+            yield from self._ranges(chunk_size)
+            return
         last = None
         while True:
             if unit is None:
@@ -634,6 +637,22 @@ class FactStore:
             if len(ids) < chunk_size:
                 return
             last = ids[-1]
+
+    def _ranges(self, chunk_size: int) -> Iterator[tuple]:
+        """``("range", first, last)`` of every ``chunk_size`` cadres in id order, in one query: only the
+        ids at the pieces' edges leave the database (row numbers computed there)."""
+        numbered = select(_cadres.c.id, func.row_number().over(order_by=_cadres.c.id).label("n")).subquery()
+        edges = (select(numbered.c.id, numbered.c.n)
+                 .where(or_((numbered.c.n - 1) % chunk_size == 0, numbered.c.n % chunk_size == 0))
+                 .order_by(numbered.c.n))
+        with self.engine.connect() as conn:
+            rows = conn.execute(edges).all()
+            final = conn.execute(select(func.max(_cadres.c.id))).scalar()
+        firsts = [cadre_id for cadre_id, n in rows if (n - 1) % chunk_size == 0]
+        lasts = [cadre_id for cadre_id, n in rows if n % chunk_size == 0]
+        if len(lasts) < len(firsts):            # the last piece is short
+            lasts.append(final)
+        yield from (("range", first, last) for first, last in zip(firsts, lasts))
 
     def read(self, chunk: tuple) -> list[dict]:
         """The canonical documents of one piece from ``chunks``, one query per table."""
