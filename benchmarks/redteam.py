@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from policy_builder import HEADER, OUTCOMES, write_set  # noqa: E402
+from policy_builder import HEADER, write_set  # noqa: E402
 
 POLICY = str(Path(sys.executable).with_name("policy"))
 AS_OF = "2017-06-30"
@@ -333,7 +333,8 @@ def alpha(n: int) -> str:
 
 
 def chain70() -> str:
-    link = "  - id: s.{i}\n    title: 第{i}层\n    provision: P004-5\n    quote: 原文\n    when: {{{cond}}}\n    derive: d{i}\n"
+    link = ("  - id: s.{i}\n    title: 第{i}层\n    provision: P004-5\n    quote: 原文\n"
+            "    when: {{{cond}}}\n    derive: d{i}\n")
     links = [link.format(i=0, cond="fact: cadre.age, 以上: 0")]
     links += [link.format(i=i, cond=f"not: {{derived: d{i - 1}}}") for i in range(1, 70)]
     end = _rule("end", "{derived: d69}", "finding: admonishment_talk")
@@ -481,7 +482,8 @@ def attack_huge_fractions(b: Bench) -> None:
             results[engine] = _whatif_summary(run) if run.status == 0 else run
         runs = [r for r in results.values() if isinstance(r, Run)]
         problems = [f"{e}: exit {r.status}" for e, r in results.items() if isinstance(r, Run)]
-        answers = {json.dumps(v, ensure_ascii=False, sort_keys=True) for v in results.values() if not isinstance(v, Run)}
+        answers = {json.dumps(v, ensure_ascii=False, sort_keys=True)
+                   for v in results.values() if not isinstance(v, Run)}
         if len(answers) > 1:
             problems.append("engines disagree: " + ", ".join(
                 f"{e} {sum(1 for _ in v[1])} changed" for e, v in results.items() if not isinstance(v, Run)))
@@ -501,8 +503,7 @@ def attack_huge_fractions(b: Bench) -> None:
                 problems.append(f"{engine}: exit {last.status}")
                 continue
             doc = json.loads(last.stdout)
-            outputs[engine] = sorted((c["cadre"]["id"] if isinstance(c.get("cadre"), dict) else c.get("id", c.get("cadre")),
-                                      json.dumps(c.get("findings", c.get("outcome")), sort_keys=True, ensure_ascii=False))
+            outputs[engine] = sorted((c["cadre"], json.dumps(c["findings"], sort_keys=True, ensure_ascii=False))
                                      for c in doc["cadres"])
         if len({json.dumps(v) for v in outputs.values()}) > 1:
             problems.append("engines disagree")
@@ -721,7 +722,8 @@ def attack_output_text(b: Bench) -> None:
         return problems[:3]
     b.expect(f"whatif --format csv: {len(named)} formula-like names", "whatif", "-q", "--workers", "1", "--set", wide,
              "--as-of", AS_OF, "--format", "csv", db=url, status=0, check=lambda r: cells(r, "Name"))
-    b.expect(f"check --all --format csv: {len(named)} formula-like names", "check", "--all", "--as-of", AS_OF, "--format", "csv",
+    b.expect(f"check --all --format csv: {len(named)} formula-like names", "check", "--all", "--as-of", AS_OF,
+             "--format", "csv",
              db=url, status=0, check=lambda r: cells(r, "Name"))
 
     url, path = b.sample_sqlite("escapes")
@@ -927,7 +929,8 @@ def _parent_killed(b: Bench) -> None:
         os.kill(pid, signal.SIGKILL)
     out, err = process.communicate()
     run = Run(process.returncode, out, err, 0)
-    problems = [f"{len(orphans)} of {len(workers)} workers still running 15 s after their parent died"] if orphans else []
+    problems = ([f"{len(orphans)} of {len(workers)} workers still running 15 s after their parent died"]
+                if orphans else [])
     spool = [n for n in b.stray() if n.startswith("whatif-")]      # SIGKILL cannot be caught: noted, not judged
     b.record("SIGKILL to the what-if: its workers end", "workers gone, no traceback", run, problems,
              observed=f"killed; {len(workers) - len(orphans)} of {len(workers)} workers ended"
