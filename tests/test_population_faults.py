@@ -77,6 +77,45 @@ def test_a_signal_leaves_no_spool_file_and_no_traceback(population, tmp_path, si
     assert os.listdir(tmp_path) == []
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+def test_workers_end_when_the_whatif_is_killed(population, tmp_path):
+    """SIGKILL cannot be caught: the workers end by themselves (PR_SET_PDEATHSIG), not run on."""
+    _, url = population
+    process = _whatif(url, tmp_path)
+    _started(process, tmp_path)
+    deadline = time.monotonic() + 60
+    while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(process.pid)
+    assert workers, "no worker processes"
+    process.kill()
+    process.communicate(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{w}").exists() and "zombie" not in _state(w) for w in workers):
+        assert time.monotonic() < deadline, "workers outlived the killed what-if"
+        time.sleep(0.1)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "zombie"
+
+
 def test_an_import_committing_during_a_whatif_is_refused_not_mixed(population, tmp_path):
     folder, url = population
     cadre = json.loads(subprocess.run(POLICY + ["--db", url, "facts", "export", "--format", "json"],

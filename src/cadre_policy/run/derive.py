@@ -124,13 +124,13 @@ class Deriver:
         self.param_specs = param_specs
         self._filters = {}
         self.record_evaluators = {}   # spec name -> the Evaluator its `where` was compiled with
-        self._date_field = {}      # the field that dates each spec's records
-        self._window_start = {}    # the first day of each spec's `within` window
+        self.date_fields = {}      # the field that dates each spec's records
+        self.window_starts = {}    # the first day of each spec's `within` window
         for spec in specs:
             source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
-            self._date_field[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
+            self.date_fields[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
             if spec.within is not None:
-                self._window_start[spec.name] = periods.window_start(as_of, months(spec.within, params) or 0)
+                self.window_starts[spec.name] = periods.window_start(as_of, months(spec.within, params) or 0)
             if spec.where is not None:
                 fields = catalogue.record_fields(spec.source) or {}
                 evaluator = Evaluator(lambda path, fields=fields: _field_type(fields, path), params, as_of,
@@ -181,7 +181,7 @@ class Deriver:
                 return Ratio(n, d) if n is not None and d else None
             return ratio
         records_of = self._records_of(spec)
-        field = self._date_field[spec.name]
+        field = self.date_fields[spec.name]
         if form == "latest":
             def latest(scope):
                 best = None
@@ -246,7 +246,7 @@ class Deriver:
         if deriver is None:
             if len(self._on_date) > 4096:
                 self._on_date.clear()
-            names = _closure(spec.satisfies, self.catalogue.derived)
+            names = derived_closure(spec.satisfies, self.catalogue.derived)
             specs = [s for s in self.specs if s.name in names]
             deriver = self._on_date[key] = Deriver(specs, self.catalogue, self.params, self.param_specs, day)
         scope = deriver.scope(doc, units)
@@ -258,7 +258,7 @@ class Deriver:
         if records is None or (spec.source == "posts" and not scope.get("posts")):
             return None      # no post on record: the career is unknown, as for durations
         if spec.within is not None:
-            start = self._window_start[spec.name]
+            start = self.window_starts[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
         if spec.since:
             since = lookup(scope, spec.since)
@@ -271,7 +271,7 @@ class Deriver:
         return len(records)
 
 
-def _closure(cond, derived: dict) -> set[str]:
+def derived_closure(cond, derived: dict) -> set[str]:
     """The derived quantities a condition reads, with those they read in turn."""
     names: set[str] = set()
     todo = [p.split(".")[0] for p in m.condition_facts(cond)]

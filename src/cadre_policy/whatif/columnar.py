@@ -23,7 +23,7 @@ import numpy as np
 from cadre_policy.errors import UserError
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
-from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, outcome_keys
+from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
 PARTITION = 50_000
@@ -54,7 +54,7 @@ class ColumnarComparer(Comparer):
         """(ids, baseline table, draft table, current units) of a partition: from its snapshots when the
         store has not been written since they were made, else read, derived and saved."""
         from cadre_policy.run.columnar.snapshot import Snapshots, derivation_digest
-        digests = [derivation_digest(self.base), derivation_digest(self.draft)]
+        digests = [derivation_digest(side, derivation_key(side)) for side in (self.base, self.draft)]
         snapshots = Snapshots(self.job.db_url, self.store.generation())
         saved = [snapshots.load(digests[0], first, last)]
         saved.append(saved[0] if self.share_fact else snapshots.load(digests[1], first, last))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,7 +40,24 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _init(init: Callable, args: tuple) -> None:
+def _die_with(parent: int) -> None:
+    """End this worker when its parent dies, even by SIGKILL (which the parent cannot pass on).
+
+    Linux's PR_SET_PDEATHSIG; a parent already gone before the call is caught by comparing
+    ``getppid`` with the parent's pid. Elsewhere the worker ends at its next task instead.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)     # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _init(init: Callable, args: tuple, parent: int) -> None:
+    _die_with(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the parent's terminate(): just end
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)     # the parent gone: end quietly, no BrokenPipe traceback
@@ -66,7 +84,7 @@ def run_tasks(tasks: Iterable, init: Callable, args: tuple, workers: int,
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     limit = in_flight or workers * 2
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context(method),
-                               initializer=_init, initargs=(init, args))
+                               initializer=_init, initargs=(init, args, os.getpid()))
     try:
         pending: deque = deque()
         for task in tasks:
@@ -75,6 +93,9 @@ def run_tasks(tasks: Iterable, init: Callable, args: tuple, workers: int,
                 yield _result(pending.popleft())
         while pending:
             yield _result(pending.popleft())
+    except BrokenProcessPool:       # a worker died before a later task could even be submitted
+        _stop(pool)
+        raise _died() from None
     except BaseException:
         _stop(pool)
         raise
@@ -85,8 +106,12 @@ def _result(future):
     try:
         return future.result()
     except BrokenProcessPool:
-        raise WorkerFailed("a worker process died during the run (killed, or the rules engine aborted); "
-                           "nothing was reported") from None
+        raise _died() from None
+
+
+def _died() -> WorkerFailed:
+    return WorkerFailed("a worker process died during the run (killed, or the rules engine aborted); "
+                        "nothing was reported")
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:

@@ -33,7 +33,7 @@ from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
 from cadre_policy.run.columnar.population import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes
-from cadre_policy.run.derive import _closure
+from cadre_policy.run.derive import derived_closure
 from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
 from cadre_policy.run.encode import _lowering
 
@@ -230,7 +230,7 @@ class ColumnarDeriver:
         if spec.form in ("some", "every"):
             # derived again as of each record's date: the filters of what that reads must not
             # depend on the date they were compiled for
-            names = _closure(spec.satisfies, self.per_cadre.catalogue.derived)
+            names = derived_closure(spec.satisfies, self.per_cadre.catalogue.derived)
             return spec.source in RECORD_FIELDS and spec.source != "rectification" and all(
                 _date_free(s.where) for s in self.per_cadre.specs if s.name in names)
         return True
@@ -491,12 +491,12 @@ class Derivation:
     def _window_starts(self, spec: m.Derived) -> np.ndarray:
         """The first day of ``spec``'s window (``periods.window_start``) for each cadre's evaluation date."""
         if self.uniform:
-            return np.full(self.n, periods.day_number(self.d.per_cadre._window_start[spec.name]), dtype=np.int64)
+            return np.full(self.n, periods.day_number(self.d.per_cadre.window_starts[spec.name]), dtype=np.int64)
         length = months(spec.within, self.d.compiled.parameters) or 0
         return apply([self._day_vec()], lambda on: periods.window_start(on, length), "date").values
 
     def _date_field(self, spec: m.Derived) -> str:
-        return self.d.per_cadre._date_field[spec.name]
+        return self.d.per_cadre.date_fields[spec.name]
 
     def _has_posts(self) -> np.ndarray:
         return np.bincount(self.lists["posts"].cadre, minlength=self.n) > 0
@@ -686,7 +686,7 @@ class Derivation:
         if len(cadres) == 0:
             return np.zeros(0, dtype=np.int8)
         per_cadre = self.d.per_cadre
-        names = _closure(spec.satisfies, per_cadre.catalogue.derived)
+        names = derived_closure(spec.satisfies, per_cadre.catalogue.derived)
         specs = [s for s in per_cadre.specs if s.name in names]
         sub = Derivation(self.d, take_cadres(self.pop, cadres), self.units, days=days, specs=specs)
         paths = list(dict.fromkeys(m.condition_facts(spec.satisfies)))

@@ -34,10 +34,14 @@ _FORMAT = "1"
 LIMIT_MB = 2048
 
 
-def derivation_digest(runner) -> str:
-    """What a compiled set's derived facts depend on, besides the store and the partition."""
-    from cadre_policy.whatif.run import derivation_key
-    text = repr((_FORMAT, runner.as_of, derivation_key(runner), sorted(runner.compiled.fields.items())))
+def derivation_digest(runner, derivation: tuple) -> str:
+    """What a compiled set's derived facts depend on, besides the store and the partition.
+
+    Args:
+        runner: The ``PolicyRunner`` (its evaluation date and the fields its rules read).
+        derivation: Its derived quantities and the parameters they read (``whatif.run.derivation_key``).
+    """
+    text = repr((_FORMAT, runner.as_of, derivation, sorted(runner.compiled.fields.items())))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
