@@ -87,13 +87,12 @@ def main(argv=None) -> int:
                 print(json.dumps(row), file=sys.stderr, flush=True)
     print("| cadres | draft | engine | mode | wall (s) | µs/cadre end to end | µs/cadre reading in columns (ADBC) "
           "| × that read | µs/cadre reading rows (SQLAlchemy) | eval/s end to end | bare eval/s (1 process) "
-          "| peak MB (tree) | peak MB (largest process) | load before |")
-    print("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| peak MB (tree) | load before |")
+    print("|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(f"| {r['cadres']:,} | {r['draft']} | {r['engine']} | {r['mode']} | {r['wall_s']} | {r['us_per_cadre']} | "
               f"{r['columns_us_per_cadre']} | {r['ratio_to_columns']} | {r['read_us_per_cadre']} | "
-              f"{r['evals_per_s']:,} | {r['bare_evals_per_s']:,} | {r['tree_peak_mb']} | "
-              f"{r['max_process_mb']} | {r['load_before']} |")
+              f"{r['evals_per_s']:,} | {r['bare_evals_per_s']:,} | {r['tree_peak_mb']} | {r['load_before']} |")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0
