@@ -128,13 +128,6 @@ def _kind_of(values: list) -> str:
     return "str" if all(isinstance(v, str) for v in present) else "obj"
 
 
-def _const(n: int, value, kind: str) -> Vec:
-    v = Vec.empty(n, kind)
-    v.values[:] = value
-    v.mask[:] = True
-    return v
-
-
 # ---- row groups --------------------------------------------------------------------------
 def _pick(records: Records, keep: np.ndarray, keys: list[np.ndarray], n: int, last: bool) -> np.ndarray:
     """Per cadre, the row (or -1) that sorts last (or first) by ``keys`` among the rows kept."""

@@ -79,19 +79,6 @@ class Vec:
             values = values.tolist()
         return [v if ok else None for v, ok in zip(values, mask)]
 
-    def python(self, i: int):
-        """The canonical-document value of row ``i`` (None when not on record)."""
-        if not self.mask[i]:
-            return None
-        value = self.values[i]
-        if self.kind == "date":
-            return periods.from_day_number(int(value))
-        if self.kind == "bool":
-            return bool(value)
-        if self.kind == "int":
-            return int(value)
-        return value
-
 
 @dataclass
 class Records:
