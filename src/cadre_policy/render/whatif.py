@@ -39,19 +39,31 @@ def header(result: WhatIfResult, draft: Draft) -> dict:
 
 
 def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> None:
-    """One JSON document: header, summary, per unit, near misses, changes (streamed from the spool)."""
+    """One JSON document: header, summary, near misses, then a line per unit and per changed cadre.
+
+    Units and changes are written one compact line each (a million cadres have thousands of
+    units): json's C encoder writes those, its indenting one only the header.
+    """
+    titles: dict = {}
+
+    def row(r) -> dict:
+        key, base, new, diff = r
+        if key not in titles:
+            titles[key] = key_title(key, policy_set)
+        return {"key": key, "title": titles[key], "baseline": base, "draft": new, "difference": diff}
     doc = header(result, draft)
-    doc["summary"] = [_row(r, policy_set) for r in result.summary_rows()]
-    doc["units"] = [{"unit": unit, "name": result.unit_names.get(unit, unit),
-                     "changed": result.changed_by_unit.get(unit, 0),
-                     "summary": [_row(r, policy_set) for r in result.summary_rows(counts)]}
-                    for unit, counts in sorted(result.units.items())]
+    doc["summary"] = [row(r) for r in result.summary_rows()]
     if result.near is not None:
         doc["near"] = near_rows(result, policy_set)
     if result.structure is not None:
         doc["structure"] = result.structure
     text = json.dumps(doc, ensure_ascii=False, indent=1)
-    out.write(text[:-2] + ',\n "changes": [')
+    out.write(text[:-2] + ',\n "units": [')
+    for i, (unit, counts) in enumerate(sorted(result.units.items())):
+        line = {"unit": unit, "name": result.unit_names.get(unit, unit), "changed": result.changed_by_unit.get(unit, 0),
+                "summary": [row(r) for r in result.summary_rows(counts)]}
+        out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(line, ensure_ascii=False))
+    out.write("\n ],\n \"changes\": [")
     for i, change in enumerate(result.changes()):
         out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(change, ensure_ascii=False))
     out.write("\n ]\n}\n")
