@@ -7,7 +7,8 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_for, engine_option,
+from cadre_policy.run.backends import default_engine
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      evaluation_day, load_policies, make_runner, open_store, output_option,
                                      policies_option)
 from cadre_policy.cli.output import open_output
@@ -50,12 +51,12 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         raise Failure(_("--record stores one cadre's check: give a CADRE_ID instead of --all"))
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
-    runner = make_runner(policy_set, day, engine_for(engine, all_cadres))
+    runner = make_runner(policy_set, day, default_engine(engine, all_cadres))
     store = open_store(ctx)
     units = units_for(runner, store)
     if not all_cadres:
         _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin,
-                   {"as_of": day.isoformat(), "engine": engine_for(engine, False)} if record else None)
+                   {"as_of": day.isoformat(), "engine": default_engine(engine, False)} if record else None)
         return
     if unit_id is not None and unit_id not in units:
         raise Failure(_("unknown unit id: {id}").format(id=unit_id))

@@ -13,6 +13,7 @@ import click
 from cadre_policy import i18n
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
+from cadre_policy.run.backends import ENGINES
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -255,14 +256,9 @@ policies_option = click.option("--policies", "policies_dir", metavar="DIR", envv
                                help="The policy set (default: ./policies).")
 as_of_option = click.option("--as-of", "as_of", type=Day(), metavar="YYYY-MM-DD",
                             help="Evaluation date (default: today).")
-engine_option = click.option("--engine", type=click.Choice(["durable", "python", "columnar"]),
+engine_option = click.option("--engine", type=click.Choice(list(ENGINES)),
                              help="Which engine evaluates the compiled rules (default: columnar for the whole "
                                   "population, durable for one cadre).")
-
-
-def engine_for(engine: str | None, population: bool) -> str:
-    """The engine asked for, or the default: columnar over a population, durable_rules for one cadre."""
-    return engine or ("columnar" if population else "durable")
 
 
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here instead of stdout.")

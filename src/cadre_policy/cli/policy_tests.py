@@ -9,7 +9,8 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_for, engine_option,
+from cadre_policy.run.backends import default_engine
+from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_option,
                                      evaluation_day, load_policies, policies_option, policy_dir)
 
 
@@ -38,7 +39,7 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
                 for d in lint_cases_file(Path(f), policy_set)]
     if any(d.severity == "error" for d in problems):
         raise PolicyRejected(problems, "the test files have errors; run `policy lint`")
-    results, _problems = run_files(policy_set, targets, engine_for(engine, False), predicate)
+    results, _problems = run_files(policy_set, targets, default_engine(engine, False), predicate)
     if predicate is not None and not results:
         raise Failure(_("no case matches -k '{select}'").format(select=select))
     missing = uncovered(policy_set, results, coverage_scope(policy_set, targets)) if coverage else None

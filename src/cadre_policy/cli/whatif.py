@@ -9,7 +9,8 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_for, engine_option,
+from cadre_policy.run.backends import default_engine
+from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      load_policies,
                                      open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
@@ -74,7 +75,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
         raise Failure(_("no such draft file: {path}").format(path=draft_file))
     store = open_store(ctx)
     db_url = ctx.find_root().obj["db_url"]
-    engine = engine_for(engine, True)
+    engine = default_engine(engine, True)
     prepared = request.prepare(baseline, store, db_url, draft_path=draft_file, sets=sets,
                                as_of=as_of, unit=unit_id, engine=engine,
                                near=near_margin, shortcut=not no_shortcut)

@@ -131,7 +131,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             prepared = request.prepare(baseline, store, spec["db_url"], draft_path=draft_path,
                                        draft_display=spec["request"].get("draft"), sets=spec.get("set") or (),
                                        as_of=date.fromisoformat(spec["as_of"]) if spec.get("as_of") else None,
-                                       unit=spec.get("unit"), engine=spec.get("engine", "durable"))
+                                       unit=spec.get("unit"), engine=spec["engine"])
             total = store.count_cadres()
             state = {"done": 0}
 

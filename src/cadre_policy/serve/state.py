@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cadre_policy.explain.titles import titled
+from cadre_policy.run.backends import default_engine
 from cadre_policy.facts.store import FactStore, Scope, scope_of
 from cadre_policy.facts.record_store import RecordStore
 from cadre_policy.facts.accounts import Account, Accounts
@@ -28,11 +29,11 @@ class Config:
 
     @property
     def check_engine(self) -> str:
-        return self.engine or "durable"
+        return default_engine(self.engine, population=False)
 
     @property
     def whatif_engine(self) -> str:
-        return self.engine or "columnar"
+        return default_engine(self.engine, population=True)
 
 
 class Runners:

@@ -23,6 +23,14 @@ def closure_values(stratum: ir.Stratum, asserted: set) -> dict:
     return {key.replace(":", "__"): int(key in asserted) for key in stratum.closure}
 
 
+ENGINES = ("durable", "python", "columnar")
+
+
+def default_engine(engine: str | None, population: bool) -> str:
+    """The engine asked for, or the default: columnar over a population, durable_rules for one cadre."""
+    return engine or ("columnar" if population else "durable")
+
+
 def make_engine(name: str, compiled: ir.CompiledSet):
     """The engine called ``name`` (durable | python | columnar) for a compiled set."""
     if name == "python":
