@@ -102,3 +102,13 @@ def test_a_rule_on_names_is_compared_from_documents(sqlite_url, tmp_path):
         results[engine] = (result.counts, result.units, list(result.changes()))
         result.close()
     assert results["columnar"] == results["durable"]
+
+
+def test_a_store_file_name_with_uri_characters_is_read(tmp_path):
+    """The ADBC driver opens a URI: '#', '%' and spaces in the file name are quoted, not cut."""
+    folder = tmp_path / "odd dir#1"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'facts 100%.db'}"
+    store = _filled(url)
+    population, _ = columns.read_population(store)
+    assert population.n == 460

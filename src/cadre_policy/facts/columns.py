@@ -187,7 +187,9 @@ def _arrow_source(store) -> tuple | None:
     try:
         if backend == "sqlite" and url.database and url.database != ":memory:":
             import adbc_driver_sqlite.dbapi as adbc
-            return "sqlite", adbc.connect, f"file:{url.database}?mode=ro"
+            from urllib.parse import quote
+            # a URI, so the path is quoted: '?' or '#' in a file name would end it
+            return "sqlite", adbc.connect, f"file:{quote(url.database)}?mode=ro"
         if backend == "postgresql":
             import adbc_driver_postgresql.dbapi as adbc
             return "postgresql", adbc.connect, _libpq_uri(url)
@@ -262,8 +264,12 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
 
         def generation_now():
             mark = "$1" if dialect == "postgresql" else "?"
-            cursor.execute(f"SELECT value FROM {_meta.name} WHERE key = {mark}", parameters=("generation",))
-            found = cursor.fetchone()
+            try:
+                cursor.execute(f"SELECT value FROM {_meta.name} WHERE key = {mark}", parameters=("generation",))
+                found = cursor.fetchone()
+            except Exception as exc:        # the drivers' errors share no base class but Exception
+                raise StoreUnavailableError(f"database {store.url} cannot be read: "
+                                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
             return found[0] if found else ""
         generation = generation_now()
         cadres = Cadre.__table__
