@@ -167,6 +167,11 @@ def _link_checks(lists: dict) -> None:
             lists[name] = records.subset(records.cadre >= 0)
 
 
+def _unreadable(store, exc: Exception) -> StoreUnavailableError:
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return StoreUnavailableError(f"database {store.url} cannot be read: {first}")
+
+
 def _damaged(store, table, column: str) -> StoreCorruptError:
     """The damage, naming the row: the table is scanned once more, row by row (an error path only)."""
     from cadre_policy.facts.store import _corrupt
@@ -207,7 +212,7 @@ def _libpq_uri(url) -> str:
     host = url.host or "localhost"
     port = f":{url.port}" if url.port else ""
     query = {k: (v if isinstance(v, str) else v[-1]) for k, v in url.query.items()}
-    query.setdefault("connect_timeout", "10")
+    query.setdefault("connect_timeout", str(_timeouts()[0]))       # the store's own connect timeout
     return f"postgresql://{auth}{'@' if auth else ''}{host}{port}/{quote(url.database or '')}?{urlencode(query)}"
 
 
@@ -246,8 +251,7 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
     try:
         conn = connect(target, autocommit=False)
     except Exception as exc:           # the drivers' errors share no base class but Exception
-        raise StoreUnavailableError(f"database {store.url} cannot be opened for reading: "
-                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise _unreadable(store, exc) from None
     try:
         cursor = conn.cursor()
         if dialect == "postgresql":            # the store's statement timeout holds here too
@@ -258,8 +262,10 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
             try:
                 cursor.execute(sql, parameters=params or None)
                 got = cursor.fetch_arrow_table()
-            except Exception:
-                raise _damaged(store, table, "?") from None
+            except Exception as exc:        # the drivers' errors share no base class but Exception
+                if "type mismatch" in str(exc).lower() or type(exc).__name__ == "DataError":
+                    raise _damaged(store, table, "?") from None      # a value of another type is stored
+                raise _unreadable(store, exc) from None             # a timeout, a lost connection
             return got.rename_columns(list(mapping)) if dialect == "postgresql" else got
 
         def generation_now():
@@ -267,9 +273,8 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
             try:
                 cursor.execute(f"SELECT value FROM {_meta.name} WHERE key = {mark}", parameters=("generation",))
                 found = cursor.fetchone()
-            except Exception as exc:        # the drivers' errors share no base class but Exception
-                raise StoreUnavailableError(f"database {store.url} cannot be read: "
-                                            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+            except Exception as exc:
+                raise _unreadable(store, exc) from None
             return found[0] if found else ""
         generation = generation_now()
         cadres = Cadre.__table__
