@@ -64,8 +64,8 @@ def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
                 "summary": [row(r) for r in result.summary_rows(counts)]}
         out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(line, ensure_ascii=False))
     out.write("\n ],\n \"changes\": [")
-    for i, change in enumerate(result.changes()):
-        out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(change, ensure_ascii=False))
+    for i, line in enumerate(result.lines()):        # as spooled: one JSON document a line
+        out.write(("\n  " if i == 0 else ",\n  ") + line)
     out.write("\n ]\n}\n")
 
 

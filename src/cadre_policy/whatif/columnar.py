@@ -23,7 +23,7 @@ import numpy as np
 from cadre_policy.errors import UserError
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
-from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys
+from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
 PARTITION = 50_000
@@ -82,8 +82,8 @@ class ColumnarComparer(Comparer):
         differs = self._tally(matrix_b, matrix_d, unit_of)
         rows = differs.pop("rows")
         docs = _Documents(self.store, ids)(rows)
-        differs["changes"] = self._explain_rows(docs, [unit_of[1][unit_of[0][r]] for r in rows], units,
-                                                differs.pop("expected"))
+        differs["changes"] = spooled(self._explain_rows(docs, [unit_of[1][unit_of[0][r]] for r in rows], units,
+                                                        differs.pop("expected")))
         differs["n"] = len(ids)
         return differs
 
@@ -112,8 +112,8 @@ class ColumnarComparer(Comparer):
             for row, doc in enumerate(docs):
                 near.update(self.near(self, doc, (*sides_b[row], matrix_b.firings(row)),
                                       (*sides_d[row], matrix_d.firings(row))))
-        result["changes"] = self._explain_rows([docs[r] for r in rows], [unit_of[r] for r in rows], units,
-                                               result.pop("expected"))
+        result["changes"] = spooled(self._explain_rows([docs[r] for r in rows], [unit_of[r] for r in rows], units,
+                                                       result.pop("expected")))
         result.update(n=len(docs), near=near)
         return result
 

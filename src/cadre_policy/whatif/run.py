@@ -90,6 +90,12 @@ def differing_tests(base: ir.CompiledSet, draft: ir.CompiledSet):
     return diffs
 
 
+def spooled(changes: list[dict]) -> list[tuple[str, str]]:
+    """(unit, JSON line) of each changed cadre: serialised in the worker, so the parent, which all
+    partitions pass through, only writes the lines to the spool and copies them into the report."""
+    return [(change["unit"], json.dumps(change, ensure_ascii=False)) for change in changes]
+
+
 def current_unit(doc: dict, as_of: date) -> str | None:
     """The unit of the current post on ``as_of`` (language.posts), where the counts attribute a cadre."""
     post = current_post(doc.get("posts", ()), as_of)
@@ -169,7 +175,7 @@ class Comparer:
             if out_b != out_d:
                 changes.append(self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b),
                                             (scope_d, fact_d, firings_d, out_d)))
-        return {"n": len(docs), "counts": counts, "units": by_unit, "changes": changes, "near": near,
+        return {"n": len(docs), "counts": counts, "units": by_unit, "changes": spooled(changes), "near": near,
                 "skipped": skipped}
 
     def _same_firings(self, fact: dict, firings) -> bool:
@@ -341,9 +347,14 @@ class WhatIfResult:
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
+        for line in self.lines():
+            yield json.loads(line)
+
+    def lines(self):
+        """Each changed cadre as the JSON line it is spooled as (no newline)."""
         with open(self.spool, encoding="utf-8") as spool:
             for line in spool:
-                yield json.loads(line)
+                yield line.rstrip("\n")
 
     def close(self) -> None:
         try:
@@ -462,10 +473,10 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
                 units.add(chunk["units"])
                 if near is not None:
                     near.update(chunk["near"])
-                for change in chunk["changes"]:
-                    out.write(json.dumps(change, ensure_ascii=False) + "\n")
+                for unit, line in chunk["changes"]:
+                    out.write(line + "\n")
                     changed += 1
-                    changed_by_unit[change["unit"]] += 1
+                    changed_by_unit[unit] += 1
                 if progress is not None:
                     progress(chunk["n"], total)
     except BaseException:       # a worker failed, Ctrl-C, SIGTERM: no spool file survives the run
