@@ -48,6 +48,8 @@ def read_population(store, first: str | None = None, last: str | None = None) ->
 
     Raises:
         StoreCorruptError: a stored value does not read back as its column's type.
+        StoreUnavailableError: the database cannot be read (a timeout, a lost connection).
+        StoreChangedError: a write committed while the tables were read.
     """
     source = _arrow_source(store)
     if source is not None:
@@ -82,10 +84,19 @@ def read_population(store, first: str | None = None, last: str | None = None) ->
                                                  for f in RECORD_FIELDS[name]})
                 records.fields["_seq"] = Vec(seqs, np.ones(len(seqs), dtype=bool), "int")
                 lists[name] = records
+            # READ COMMITTED (PostgreSQL without its ADBC driver) reads each table at its own moment
+            now = conn.execute(select(_meta.c.value).where(_meta.c.key == "generation")).scalar() or ""
+            if now != generation:
+                raise StoreChangedError.during_run(store.url)
+    return _population(ids, cadre, lists), generation
+
+
+def _population(ids, cadre: dict, lists: dict) -> Population:
+    """The population of what was read: checks linked to their reviews, nominations' 破格 as documents say it."""
     _link_checks(lists)
     exceptional = lists["nominations"].fields["exceptional"]
-    exceptional.mask &= exceptional.values == 1       # as the documents say it: only when true
-    return Population(ids, cadre, lists), generation
+    exceptional.mask &= exceptional.values == 1       # only when true, as in the documents
+    return Population(ids, cadre, lists)
 
 
 def _fetch(conn, table, columns: dict, where, order, text_dates: bool):
@@ -299,15 +310,11 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
             lists[name] = records
         if generation_now() != generation:        # PostgreSQL reads each table at its own moment
-            raise StoreChangedError(f"database {store.url} was written while this run read it (an import "
-                                    f"committed): its figures would mix two states; run it again")
+            raise StoreChangedError.during_run(store.url)
         conn.rollback()
     finally:
         conn.close()
-    _link_checks(lists)
-    exceptional = lists["nominations"].fields["exceptional"]
-    exceptional.mask &= exceptional.values == 1
-    return Population(ids, cadre, lists), generation
+    return _population(ids, cadre, lists), generation
 
 
 def _arrow_owners(column, ids) -> np.ndarray:

@@ -38,6 +38,11 @@ class StoreCorruptError(FactsError):
 class StoreChangedError(FactsError):
     """The store was written while a population run read it: its figures would mix two states."""
 
+    @classmethod
+    def during_run(cls, url: str) -> "StoreChangedError":
+        return cls(f"database {url} was written while this run read it (an import committed): "
+                   "its figures would mix two states; run it again")
+
 
 class StoreUnavailableError(FactsError):
     """The database URL is malformed, its driver is missing, or it does not answer."""

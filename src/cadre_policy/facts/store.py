@@ -508,8 +508,7 @@ class FactStore:
         before = self.generation()
         yield
         if self.generation() != before:
-            raise StoreChangedError(f"database {self.url} was written while this run read it (an import "
-                                    f"committed): its figures would mix two states; run it again")
+            raise StoreChangedError.during_run(self.url)
 
     @staticmethod
     def _stamp(conn: Connection) -> None:
