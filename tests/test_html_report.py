@@ -111,13 +111,20 @@ def _pages_of(pdf: Path) -> int:
     return len(reader.pages)
 
 
+def _open(driver, page: Path) -> str:
+    """Open a report in the browser; its visible text, which must be Chinese throughout."""
+    from selenium.webdriver.common.by import By
+    driver.get(page.as_uri())
+    text = driver.find_element(By.TAG_NAME, "body").text
+    assert not _english_words(text), _english_words(text)
+    return text
+
+
 @needs_chromium
 def test_whatif_page(pages, driver):
     from selenium.webdriver.common.by import By
-    driver.get(pages["whatif"].as_uri())
+    text = _open(driver, pages["whatif"])
     assert driver.title.startswith("政策测算：")
-    text = driver.find_element(By.TAG_NAME, "body").text
-    assert not _english_words(text), _english_words(text)
     assert text.index("概览") < text.index("各结论人数的差额") < text.index("汇总：各结论的人数")
     bars = driver.find_elements(By.CSS_SELECTOR, "#chart-outcomes rect")
     assert bars and all(b.size["height"] > 0 and b.size["width"] > 0 for b in bars)
@@ -148,9 +155,7 @@ def test_whatif_page(pages, driver):
 @needs_chromium
 def test_structure_page(pages, driver):
     from selenium.webdriver.common.by import By
-    driver.get(pages["structure"].as_uri())
-    text = driver.find_element(By.TAG_NAME, "body").text
-    assert not _english_words(text), _english_words(text)
+    text = _open(driver, pages["structure"])
     assert text.index("概览") < text.index("各区域未达到的目标") < text.index("东湖区")
     assert driver.find_elements(By.CSS_SELECTOR, "#chart-regions rect")
     cards = _visible(driver)
@@ -168,11 +173,8 @@ def test_structure_page(pages, driver):
 
 @needs_chromium
 def test_cadre_sheet_is_one_a4_page(pages, driver):
-    from selenium.webdriver.common.by import By
-    driver.get(pages["sheet"].as_uri())
+    text = _open(driver, pages["sheet"])
     assert driver.title.startswith("干部资格审查表")
-    text = driver.find_element(By.TAG_NAME, "body").text
-    assert not _english_words(text), _english_words(text)
     assert "最近一次年度考核·等次为称职，不是优秀" in text
     assert "16/45，超过 1/3" in text and "“对测评“不满意”票超过三分之一" in text
     rows = _visible(driver)

@@ -41,21 +41,21 @@ def matcher(expression: str):
         position += 1
         return token
 
+    def joined(word, operand, combine):
+        """``operand (word operand)*``, left to right: one precedence level."""
+        def parse():
+            test = operand()
+            while peek() == word:
+                take()
+                test = (lambda a, b: lambda name: combine(a(name), b(name)))(test, operand())
+            return test
+        return parse
+
     def disjunction():
-        test = conjunction()
-        while peek() == "or":
-            take()
-            left, right = test, conjunction()
-            test = (lambda a, b: lambda name: a(name) or b(name))(left, right)
-        return test
+        return joined("or", conjunction, lambda a, b: a or b)()
 
     def conjunction():
-        test = negation()
-        while peek() == "and":
-            take()
-            left, right = test, negation()
-            test = (lambda a, b: lambda name: a(name) and b(name))(left, right)
-        return test
+        return joined("and", negation, lambda a, b: a and b)()
 
     def negation():
         if peek() == "not":
