@@ -75,6 +75,10 @@ def test_a_damaged_date_names_the_table(sqlite_url, monkeypatch, adbc):
     result = invoke(sqlite_url, "whatif", "--draft", str(ROOT / "drafts" / "admonish_30pct.yaml"), "--as-of", "2017-06-30",
                     "--engine", "columnar", "-q")
     assert result.exit_code == 2 and "posts" in result.output and "Traceback" not in result.output
+    assert "row cadre_id=" in result.output            # the damaged row is named, not only the table
+    chinese = invoke(sqlite_url, "--lang", "zh", "whatif", "--draft", str(ROOT / "drafts" / "admonish_30pct.yaml"),
+                     "--as-of", "2017-06-30", "--engine", "columnar", "-q")
+    assert chinese.exit_code == 2 and "已损坏：表 posts，行 cadre_id=" in chinese.output
 
 
 def test_a_rule_on_names_is_compared_from_documents(sqlite_url, tmp_path):

@@ -15,6 +15,7 @@ from cadre_policy.facts.errors import StoreChangedError, StoreCorruptError, Stor
 from cadre_policy.facts.store import _timeouts
 from cadre_policy.facts.models import (Appraisal, Assessment, Cadre, Nomination, Opinion, Poll, Post,
                                        Rectification, Review, SchemaMeta)
+from cadre_policy.i18n import _
 from cadre_policy.language import periods
 from cadre_policy.run.columnar.population import CADRE_FIELDS, RECORD_FIELDS, Population, Records, Vec
 
@@ -180,7 +181,7 @@ def _link_checks(lists: dict) -> None:
 
 def _unreadable(store, exc: Exception) -> StoreUnavailableError:
     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return StoreUnavailableError(f"database {store.url} cannot be read: {first}")
+    return StoreUnavailableError(_("cannot open database {url}: {reason}").format(url=store.url, reason=first))
 
 
 def _damaged(store, table, column: str) -> StoreCorruptError:
@@ -188,10 +189,11 @@ def _damaged(store, table, column: str) -> StoreCorruptError:
     from cadre_policy.facts.store import _corrupt
     with store.engine.connect() as conn:
         found = _corrupt(store.url, conn, table, None)
-    if ", row " in str(found):
+    if getattr(found, "row", None):
         return found
-    return StoreCorruptError(f"database {store.url} is damaged: table {table.name}, column {column}: "
-                             "a stored value does not read back as its type (run policy facts export to find the row)")
+    return StoreCorruptError(_("database {url} is damaged: table {table}, column {column}: a stored value does "
+                               "not read back as its type (run policy facts export to find the row)").format(
+        url=store.url, table=table.name, column=column))
 
 
 # ---- SQLite through ADBC into Arrow ----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cadre_policy.errors import UserError
-from cadre_policy.i18n import ngettext
+from cadre_policy.i18n import _, ngettext
 
 
 class FactsError(UserError):
@@ -40,8 +40,8 @@ class StoreChangedError(FactsError):
 
     @classmethod
     def during_run(cls, url: str) -> "StoreChangedError":
-        return cls(f"database {url} was written while this run read it (an import committed): "
-                   "its figures would mix two states; run it again")
+        return cls(_("database {url} was written while this run read it (an import committed): "
+                     "its figures would mix two states; run it again").format(url=url))
 
 
 class StoreUnavailableError(FactsError):

@@ -366,9 +366,13 @@ def _corrupt(url: str, conn: Connection, table, where) -> StoreCorruptError:
             problem = _bad_value(column, row._mapping[column.name])
             if problem:
                 ident = ", ".join(f"{k.name}={row._mapping[k.name]}" for k in keys)
-                return StoreCorruptError(f"database {url} is damaged: table {table.name}, row {ident}, "
-                                         f"column {column.name}: {problem}")
-    return StoreCorruptError(f"database {url} is damaged: table {table.name} cannot be read back")
+                error = StoreCorruptError(_("database {url} is damaged: table {table}, row {row}, column {column}: "
+                                            "{problem}").format(url=url, table=table.name, row=ident,
+                                                                column=column.name, problem=problem))
+                error.row = ident       # the row found (callers tell it from "cannot be read back")
+                return error
+    return StoreCorruptError(_("database {url} is damaged: table {table} cannot be read back").format(
+        url=url, table=table.name))
 
 
 def _checked_rows(table) -> Callable:
