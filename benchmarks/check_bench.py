@@ -24,7 +24,7 @@ def bare_check_rate(db: Path, engine: str, count: int) -> float:
     from datetime import date
     from cadre_policy.run.evaluate import PolicyRunner, normalise_units
     from cadre_policy.load.policyset import load
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
     pe = PolicyRunner(load(ROOT / "policies"), date.fromisoformat(AS_OF), engine, name=f"bare_check_{engine}")
     facts = []
     with FactStore(f"sqlite:///{db}") as store:
@@ -45,7 +45,7 @@ def sample_db(directory: Path) -> tuple[Path, int]:
     if not db.exists():
         subprocess.run([POLICY, "--db", f"sqlite:///{db}", "facts", "import",
                         str(data.SAMPLE / "city.yaml")], check=True, capture_output=True)
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
     with FactStore(f"sqlite:///{db}") as store:
         return db, store.count_cadres()
 

@@ -92,7 +92,7 @@ def derived_facts(db: Path, draft: Path, count: int, engine: str):
     from cadre_policy.load.drafts import load_draft
     from cadre_policy.run.evaluate import PolicyRunner, normalise_units
     from cadre_policy.load.policyset import load
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
     baseline = load(ROOT / "policies")
     draft_set, _, diagnostics = load_draft(draft, baseline)
     assert draft_set is not None, [str(d) for d in diagnostics]
@@ -132,8 +132,8 @@ def read_in_columns(db: Path) -> tuple[float, int]:
     """(seconds, rows) to read every row of the cadre tables into columns (SQLAlchemy Core, no
     documents built): the floor an end-to-end run is compared with."""
     from sqlalchemy import select
-    from cadre_policy.facts import models
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store import models
+    from cadre_policy.store.fact_store import FactStore
     tables = [m.__table__ for m in (models.Cadre, models.Post, models.Appraisal, models.Review,
                                     models.Rectification, models.Nomination, models.Poll, models.Opinion,
                                     models.Assessment)]

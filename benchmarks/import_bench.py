@@ -44,7 +44,7 @@ def run(args: list[str]) -> tuple[float, float, int, str]:
 def to_yaml(source: Path, target: Path) -> None:
     """The JSON document ``source`` as block-style YAML, one record at a time."""
     import yaml
-    from cadre_policy.load.stream import read_records
+    from cadre_policy.parse.stream import read_records
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     kind = None
     with open(target, "w", encoding="utf-8") as out:
@@ -90,7 +90,7 @@ def main() -> None:
             db.unlink(missing_ok=True)
             url = args.url or f"sqlite:///{db}"
             if args.url:
-                from cadre_policy.facts.store import FactStore
+                from cadre_policy.store.fact_store import FactStore
                 with FactStore(url) as store:
                     store.drop_all()
             before = load()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.load.policyset import load
-from cadre_policy.facts.generate import generate
+from cadre_policy.generate.population import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -619,8 +619,8 @@ def attack_database(b: Bench) -> None:
 STRICT_PROBE = r"""
 import sys
 from sqlalchemy.exc import DBAPIError
-from cadre_policy.facts.canonical import canonical_cadre
-from cadre_policy.facts.store import FactStore
+from cadre_policy.record.canonical import canonical_cadre
+from cadre_policy.store.fact_store import FactStore
 doc = {"id": "X9", "name": "张三", "gender": "male", "birth_date": "1970-01-01", "party": "cpc",
        "reviews": [{"date": "2016-01-01", "total": 3000000000, "dissatisfied": 1}]}
 with FactStore(sys.argv[1]) as store:

@@ -49,8 +49,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import httpx
-    from cadre_policy.facts.store import FactStore
-    from cadre_policy.facts.accounts import Accounts
+    from cadre_policy.store.fact_store import FactStore
+    from cadre_policy.accounts.users import Accounts
 
     source = population(cache_dir(args.cache), args.size, args.seed)
     work = source.with_name(f"serve_load_{args.size}.db")
@@ -74,7 +74,7 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start")
+                    raise SystemExit("the server did not start") from None
                 time.sleep(0.5)
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             client.post("/api/v1/check", json={"cadre": ids[0], "as_of": AS_OF}).raise_for_status()   # compile

@@ -22,7 +22,7 @@ from common import POLICY, cache_dir, load_average, population, timed  # noqa: E
 #: The yardstick for memory: the store's canonical documents of the population, all held at once.
 _HOLD = """
 import sys
-from cadre_policy.facts.store import FactStore
+from cadre_policy.store.fact_store import FactStore
 with FactStore(sys.argv[1]) as store:
     docs = [doc for chunk in store.iter_cadre_chunks() for doc in chunk]
 print(len(docs))
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     directory = cache_dir(args.cache)
     print(f"load average before: {load_average()}")
-    print(f"| cadres | what | file MB | wall (s) | cadres/s | peak MB |")
+    print("| cadres | what | file MB | wall (s) | cadres/s | peak MB |")
     print("|---:|---|---:|---:|---:|---:|")
     for size in args.sizes:
         db = population(directory, size, args.seed)

@@ -28,8 +28,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cadres", type=int, default=50_000)
     args = parser.parse_args(argv)
     os.environ["POLICY_CACHE"] = "off"
-    from cadre_policy.facts.columns import read_population
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.columns import read_population
+    from cadre_policy.store.fact_store import FactStore
     from cadre_policy.load.drafts import load_draft
     from cadre_policy.load.policyset import load
     from cadre_policy.whatif.columnar import ColumnarComparer, _Documents

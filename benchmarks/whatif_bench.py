@@ -100,8 +100,8 @@ def main(argv=None) -> int:
 
 def read_population_seconds(db: Path) -> float:
     """Seconds to read the whole store the way the columnar what-if reads it (facts.columns)."""
-    from cadre_policy.facts.columns import read_population
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.columns import read_population
+    from cadre_policy.store.fact_store import FactStore
     with FactStore(f"sqlite:///{db}") as store:
         start = time.perf_counter()
         population, _ = read_population(store)

@@ -78,7 +78,7 @@ def store_url(request, tmp_path):
         pytest.skip(f"{label} not configured: set {var}")
     url = request.getfixturevalue("server_urls")[backend]
     yield url
-    from cadre_policy.facts.models import Base
+    from cadre_policy.store.models import Base
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     engine.dispose()
@@ -113,7 +113,7 @@ def sqlite_url(tmp_path):
 @pytest.fixture
 def store(store_url):
     """An open FactStore on ``store_url``."""
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
     with FactStore(store_url) as opened:
         yield opened
 

@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 import numpy as np
 
-from cadre_policy.facts.generate import generate
+from cadre_policy.generate.population import generate
 from cadre_policy.language import periods
 from cadre_policy.load.policyset import load
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
-from cadre_policy.run.columnar.population import from_documents
+from cadre_policy.record.columns import from_documents
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"
@@ -110,7 +110,7 @@ def votes(draw):
 @st.composite
 def cadre(draw, as_of, n):
     posts = []
-    for i in range(draw(st.integers(0, 3))):
+    for _ in range(draw(st.integers(0, 3))):
         start = draw(boundary_day(as_of))
         post = {"start": start, "rank": draw(st.sampled_from(RANKS)), "unit": draw(st.sampled_from(UNIT_IDS)),
                 "title": "职务", "principal": draw(st.booleans()), "leadership": draw(st.booleans()),

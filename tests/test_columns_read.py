@@ -1,4 +1,4 @@
-"""The population read in columns (facts/columns.py) is what the documents say, on every backend,
+"""The population read in columns (store/columns.py) is what the documents say, on every backend,
 and a damaged stored value is a one-line error, not a traceback."""
 import sqlite3
 from datetime import date
@@ -6,11 +6,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from cadre_policy.facts import columns
-from cadre_policy.facts.errors import StoreCorruptError
-from cadre_policy.facts.generate import generate
-from cadre_policy.facts.store import FactStore
-from cadre_policy.run.columnar.population import from_documents
+from cadre_policy.store import columns
+from cadre_policy.store.errors import StoreCorruptError
+from cadre_policy.generate.population import generate
+from cadre_policy.store.fact_store import FactStore
+from cadre_policy.record.columns import from_documents
 from conftest import ROOT, SAMPLE, invoke
 
 AS_OF = date(2017, 6, 30)

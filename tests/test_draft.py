@@ -9,10 +9,10 @@ import pytest
 
 from cadre_policy import data
 from cadre_policy.load.drafts import DraftError, load_draft, parse_set
-from cadre_policy.load.schemas import validator
+from cadre_policy.parse.schemas import validator
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.load.policyset import load
-from cadre_policy.facts.generate import generate
+from cadre_policy.generate.population import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

@@ -16,7 +16,7 @@ from cadre_policy import data
 from cadre_policy.cli import main
 from cadre_policy.editor.schema import dump, editor_schemas, missing_descriptions
 from cadre_policy.load.policyset import load
-from cadre_policy.load.schemas import NAMES
+from cadre_policy.parse.schemas import NAMES
 
 CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
 

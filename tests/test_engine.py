@@ -8,7 +8,7 @@ import pytest
 from cadre_policy.run.columnar import ColumnarEngine
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.load.policyset import load
-from cadre_policy.facts.generate import generate
+from cadre_policy.generate.population import generate
 from policy_builder import write_set
 
 POLICIES = Path(__file__).resolve().parent.parent / "policies"

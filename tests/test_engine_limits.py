@@ -119,7 +119,7 @@ def test_a_rule_joining_many_derived_facts_runs_on_every_engine(tmp_path, engine
 
 
 def test_a_condition_that_expands_beyond_the_engine_is_a_lint_error_with_its_place(tmp_path):
-    from cadre_policy.check.policy import MAX_DNF_TERMS
+    from cadre_policy.validate.policy import MAX_DNF_TERMS
     from cadre_policy.load.policyset import lint
     pairs = ", ".join("{any: [{fact: cadre.age, 以上: %d}, {fact: cadre.age, 以下: %d}]}" % (i, 200 - i)
                       for i in range(13))

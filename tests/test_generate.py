@@ -1,4 +1,4 @@
-"""The synthetic population generator (facts/generate.py) and `policy facts generate`."""
+"""The synthetic population generator (generate/population.py) and `policy facts generate`."""
 import datetime as dt
 import io
 import json
@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cadre_policy import cli, data
 from cadre_policy.cli.common import EXIT_USAGE
-from cadre_policy.facts.generate import generate, write_json
+from cadre_policy.generate.population import generate, write_json
 from cadre_policy.language.types import RANKS
 
 SCHEMA = data.schema("facts")

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 
 from browser import ARTIFACTS, ROOT, chrome, needs_chromium
 from cadre_policy.cli import main
-from cadre_policy.facts.generate import generate
-from cadre_policy.facts.store import FactStore
+from cadre_policy.generate.population import generate
+from cadre_policy.store.fact_store import FactStore
 from conftest import SAMPLE, invoke
 
 AS_OF = "2017-06-30"

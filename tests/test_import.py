@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import FIXTURE, SAMPLE
-from cadre_policy.facts.importer import validator
+from cadre_policy.intake.importer import validator
 
 BASE = """\
 units:
@@ -189,7 +189,7 @@ def test_sample_imports_and_shows(run_cli, sqlite_url):
 
 
 def test_schema_is_draft_2020_12_and_documents_every_enum():
-    from cadre_policy.explain.labels import VALUES
+    from cadre_policy.language.labels import VALUES
     schema = validator().schema
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     defs = schema["$defs"]

@@ -1,4 +1,4 @@
-"""The streamed import (facts/streaming.py, load/stream.py): the same verdict and the same
+"""The streamed import (intake/streaming.py, parse/stream.py): the same verdict and the same
 messages, with their places, as reading each file whole; all or nothing across batches."""
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cadre_policy.facts import streaming
-from cadre_policy.facts.errors import ImportRejected
-from cadre_policy.facts.importer import import_files, read_files, validate
-from cadre_policy.facts.store import FactStore
+from cadre_policy.intake import streaming
+from cadre_policy.parse.issues import ImportRejected
+from cadre_policy.intake.streaming import import_files
+from cadre_policy.intake.importer import read_files, validate
 from test_fuzz import broken_documents, documents
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,7 +98,7 @@ def mutated_records(draw):
 @given(st.one_of(documents(), broken_documents(), mutated_records()))
 def test_fast_check_is_sound(doc):
     """The fast check never passes a record jsonschema refuses (so the import decides exactly as before)."""
-    from cadre_policy.facts.importer import record_validator
+    from cadre_policy.intake.importer import record_validator
     fast = streaming._fast_checks()
     for kind, item in _records(doc):
         if fast[kind](item):
@@ -242,7 +242,7 @@ def test_duplicate_keys_inside_a_json_record(run_cli, sqlite_url, tmp_path):
 @given(st.one_of(documents(), mutated_records()))
 def test_pure_python_parser_reads_as_libyaml(doc):
     """Without libyaml (or when it refuses a file) the pure-Python parser gives the same records and issues."""
-    from cadre_policy.load import stream
+    from cadre_policy.parse import stream
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "in.yaml"
         path.write_text(yaml.safe_dump(doc, allow_unicode=True) + "cadres: 1\n", encoding="utf-8")
@@ -278,7 +278,7 @@ def test_what_cannot_be_built_waits_for_the_rest_of_the_file(tmp_path, text):
 @given(st.one_of(documents(), mutated_records(), broken_documents()), st.integers(1, 40))
 def test_json_read_in_small_chunks(doc, chunk):
     """Records, keys and numbers cut by the end of the buffer read as when the file is read at once."""
-    from cadre_policy.load import stream
+    from cadre_policy.parse import stream
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "in.json"
         path.write_text(_text(doc, "json"), encoding="utf-8")
@@ -293,7 +293,7 @@ def test_json_read_in_small_chunks(doc, chunk):
 
 @pytest.mark.parametrize("text", ["11.5", "1e5", '{"cadres": [1.25e3]}', '{"units": -0.5}', '"2019"', "[true]"])
 def test_json_values_cut_at_every_place(tmp_path, text):
-    from cadre_policy.load import stream
+    from cadre_policy.parse import stream
     path = tmp_path / "in.json"
     path.write_text(text, encoding="utf-8")
     whole = [str(x) for x in _whole([str(path)])]

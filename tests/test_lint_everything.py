@@ -243,7 +243,7 @@ def test_reversed_periods_in_policy_files_and_rules(policy_copy):
 
 
 @pytest.mark.parametrize("name", ["cadre_policy.diagnostics", "cadre_policy.testing.select",
-                                  "cadre_policy.explain.titles", "cadre_policy.editor.server"])
+                                  "cadre_policy.language.titles", "cadre_policy.editor.server"])
 def test_doctests_of_the_authoring_modules(name):
     import doctest
     import importlib

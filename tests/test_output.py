@@ -106,7 +106,7 @@ def test_every_output_option_writes_through_open_output():
     writes = re.compile(r"""\bopen\([^)]*["'](?:w|wb|a|x)["']|\.write_(?:text|bytes)\(""")
     # the helper itself; a README tool; the language server's scratch copy of an open editor buffer;
     # the workbench's scratch copies of posted drafts and imports and its job reports
-    allowed = {"cli/output.py", "facts/sheets/readme.py", "editor/server.py", "serve/scratch.py"}
+    allowed = {"cli/output.py", "intake/sheets/readme.py", "editor/server.py", "scratch.py"}
     for module in SRC.rglob("*.py"):
         name = str(module.relative_to(SRC))
         if name not in allowed:

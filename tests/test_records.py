@@ -17,7 +17,7 @@ AS_OF = "2017-06-30"
 def sample_url(store_url):
     assert invoke(store_url, "facts", "import", SAMPLE).exit_code == 0
     yield store_url
-    from cadre_policy.facts.record_tables import RecordsBase
+    from cadre_policy.decisions.tables import RecordsBase
     engine = create_engine(store_url)
     RecordsBase.metadata.drop_all(engine)
     engine.dispose()
@@ -58,7 +58,7 @@ def test_record_needs_one_cadre(sample_url):
 
 
 def test_scope_follows_units_below_and_the_date(sample_url):
-    from cadre_policy.facts.store import FactStore, scope_of
+    from cadre_policy.store.fact_store import FactStore, scope_of
     with FactStore(sample_url) as store:
         units = store.units()
         county = scope_of(units, ["QJ-PC"], dt.date(2017, 6, 30))

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import SAMPLE, invoke
 from cadre_policy.cli import main
-from cadre_policy.load.limits import MAX_DEPTH, MAX_EXPANDED_NODES
+from cadre_policy.parse.limits import MAX_DEPTH, MAX_EXPANDED_NODES
 from policy_builder import HEADER, write_set
 
 CADRE = {"id": "X1", "name": "张三", "gender": "male", "birth_date": "1970-01-01", "party": "cpc"}
@@ -293,8 +293,8 @@ def test_mariadb_refuses_out_of_range_values_instead_of_clipping(store_url):
     if not store_url.startswith("mysql"):
         pytest.skip("MariaDB's sql_mode")
     from sqlalchemy.exc import DBAPIError
-    from cadre_policy.facts.canonical import canonical_cadre
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.record.canonical import canonical_cadre
+    from cadre_policy.store.fact_store import FactStore
     with FactStore(store_url) as store:
         with pytest.raises(DBAPIError, match="Out of range"):
             store.bulk_load([], [canonical_cadre(_cadre(reviews=[_review(3_000_000_000)]))])

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cadre_policy.cli import main
-from cadre_policy.records.digest import result_digest
+from cadre_policy.decisions.digest import result_digest
 from serve_server import AS_OF, PASSWORD, ROOT, wait_for_job
 
 PROBLEM = "application/problem+json"

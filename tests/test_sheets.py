@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from conftest import ROOT, SAMPLE
-from cadre_policy.facts.sheets.layout import NOTES_SHEET, SHEETS
-from cadre_policy.facts.sheets.readme import section
+from cadre_policy.intake.sheets.layout import NOTES_SHEET, SHEETS
+from cadre_policy.intake.sheets.readme import section
 
 D = dt.datetime
 
@@ -249,7 +249,7 @@ def test_template_has_sheets_validations_and_notes(run_cli, sqlite_url, tmp_path
 
 def test_readme_section_is_generated_from_the_layout():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert section() in text, "README sheets section is stale: run python -m cadre_policy.facts.sheets.readme"
+    assert section() in text, "README sheets section is stale: run python -m cadre_policy.intake.sheets.readme"
 
 
 def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from cadre_policy.facts import columns
-from cadre_policy.facts.generate import generate
-from cadre_policy.facts.store import FactStore
+from cadre_policy.store import columns
+from cadre_policy.generate.population import generate
+from cadre_policy.store.fact_store import FactStore
 from cadre_policy.load.drafts import load_draft
 from cadre_policy.load.policyset import load
 from cadre_policy.whatif.run import Job, run_whatif

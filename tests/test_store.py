@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import event, select, text, update
 
 from conftest import FIXTURE, SAMPLE
-from cadre_policy.facts.errors import ImportRejected, SchemaVersionError
-from cadre_policy.facts.exporter import export_store
-from cadre_policy.facts.importer import import_files
-from cadre_policy.facts.models import SchemaMeta
-from cadre_policy.facts.store import FactStore
+from cadre_policy.parse.issues import ImportRejected
+from cadre_policy.store.errors import SchemaVersionError
+from cadre_policy.intake.exporter import export_store
+from cadre_policy.intake.streaming import import_files
+from cadre_policy.store.models import SchemaMeta
+from cadre_policy.store.fact_store import FactStore
 
 D = dt.date
 

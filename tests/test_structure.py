@@ -14,9 +14,9 @@ import yaml
 from cadre_policy.load.policyset import lint, load
 from cadre_policy.aggregate import evaluate_structure, load_structure
 from cadre_policy.aggregate import candidates, partition, results
-from cadre_policy.facts import aggregates
+from cadre_policy.aggregate import sql as aggregates
 from cadre_policy.testing.aggregate import load_structure_cases, run_case
-from cadre_policy.facts.store import FactStore
+from cadre_policy.store.fact_store import FactStore
 
 from conftest import SAMPLE, invoke
 
@@ -63,7 +63,7 @@ def test_structure_case_sqlite(case, policy_set, tmp_path):
 
 def test_structure_cases_on_each_backend(store_url, policy_set):
     """Every case on SQLite, PostgreSQL and MariaDB (servers when configured), one store emptied between cases."""
-    from cadre_policy.facts.models import Base
+    from cadre_policy.store.models import Base
     failures = []
     with FactStore(store_url) as store:
         for case in CASES:
@@ -79,7 +79,7 @@ def test_structure_cases_on_each_backend(store_url, policy_set):
 
 def test_sample_on_each_backend(store_url, policy_set):
     """The sample city gives the same comparable report on every backend."""
-    from cadre_policy.facts.importer import import_files
+    from cadre_policy.intake.streaming import import_files
     with FactStore(store_url) as store:
         import_files(store, [str(SAMPLE)])
         report = evaluate_structure(policy_set, store, date(2017, 6, 30))

@@ -1,9 +1,9 @@
-"""Titles and notes that name a parameter show its value in force (explain/titles.py)."""
+"""Titles and notes that name a parameter show its value in force (language/titles.py)."""
 from datetime import date
 from fractions import Fraction
 
 from cadre_policy import data
-from cadre_policy.explain.titles import fill, show_value, titled
+from cadre_policy.language.titles import fill, show_value, titled
 from cadre_policy.load.drafts import load_draft
 from cadre_policy.load.policyset import lint, load
 from policy_builder import HEADER, write_set

@@ -20,8 +20,8 @@ from cadre_policy.cli import main
 from cadre_policy.load.drafts import load_draft
 from cadre_policy.load.policyset import load
 from cadre_policy.whatif.run import Job, run_whatif
-from cadre_policy.facts.generate import generate
-from cadre_policy.facts.store import FactStore
+from cadre_policy.generate.population import generate
+from cadre_policy.store.fact_store import FactStore
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"

@@ -1,7 +1,7 @@
 """Aggregate rules computed in the database: one grouped query per group.
 
 What to count is decided here (the rules in force, the groups and instances in scope);
-the store counts in SQL (``FactStore.count_groups``, see ``facts/aggregates.py``) and
+the store counts in SQL (``aggregate/sql.py``) and
 only counts and the few listed members come back, to be judged against the targets.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def _status(rule: AggregateRule, target, members: int, matched: int, unknown: in
 def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule], store, as_of: date,
         scope: Scope, overrides: dict | None = None, members_limit: int | None = 50) -> StructureReport:
     """Compute every rule in force over every group instance in scope (see ``evaluate_structure``)."""
-    from cadre_policy.facts.aggregates import GroupPlan
+    from cadre_policy.aggregate.sql import GroupPlan, count_groups
     report = StructureReport(as_of, policy_set.digest, scope.region)
     unit_places = places(store.units())
     _check_scope(scope, unit_places)
@@ -75,7 +75,7 @@ def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]
             continue
         asked.append((group, group_rules, GroupPlan(group.members, group.per, tuple(r.condition for r in group_rules),
                                                     None if query_keys is None else frozenset(query_keys))))
-    counted = store.count_groups(as_of, resolve, unit_places, [plan for _rule, _key, plan in asked], members_limit)
+    counted = count_groups(store.engine, as_of, resolve, unit_places, [plan for _rule, _key, plan in asked], members_limit)
     for (group, group_rules, _plan), counts in zip(asked, counted):
         for i, rule in enumerate(group_rules):
             report.results += _rule_results(rule, i, group, counts, scope, unit_places, _target(resolve, rule),

@@ -7,7 +7,7 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.run.backends import default_engine
+from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      evaluation_day, load_policies, make_runner, open_store, output_option,
                                      policies_option)
@@ -46,7 +46,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         raise Failure(_("--format html is the sheet of one cadre; give a CADRE_ID"))
     if not all_cadres and fmt in ("jsonl", "csv", "xlsx"):
         raise Failure(_("--format {format} is for --all").format(format=fmt))
-    from cadre_policy.explain.titles import titled
+    from cadre_policy.language.titles import titled
     if record and all_cadres:
         raise Failure(_("--record stores one cadre's check: give a CADRE_ID instead of --all"))
     day = evaluation_day(as_of)
@@ -75,7 +75,7 @@ def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, ma
         raise Failure(_("unknown cadre id: {id}").format(id=cadre_id))
     result = runner.evaluate(doc, units)
     if record is not None:
-        from cadre_policy.records.decide import record_check
+        from cadre_policy.decisions.decide import record_check
         record_id = record_check(store, runner, doc, units, render.to_json(result, policy_set), actor=cli_actor(),
                                  channel="cli", request={"cadre": cadre_id, **record})
         click.echo(_("纪实 record {id}").format(id=record_id), err=True)

@@ -13,7 +13,7 @@ import click
 from cadre_policy import i18n
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
-from cadre_policy.run.backends import ENGINES
+from cadre_policy.run.engines import ENGINES
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -142,7 +142,7 @@ class BoundaryGroup(TranslatedHelp, click.Group):
         return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx):
-        from cadre_policy.facts.errors import database_fault
+        from cadre_policy.store.errors import database_fault
         _sigterm_interrupts()
         try:
             return super().invoke(ctx)
@@ -163,7 +163,7 @@ def open_store(ctx: click.Context):
     Bad URLs, missing drivers, unreachable servers and schema-version mismatches are
     :class:`UserError` (exit 2).
     """
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
     root = ctx.find_root()
     store = FactStore(root.obj["db_url"])
     root.call_on_close(store.close)

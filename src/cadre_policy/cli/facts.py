@@ -28,8 +28,8 @@ def facts_import(ctx, files, reader):
     FILES are YAML or JSON import files, XLSX workbooks, CSV files (one per sheet, named
     by the sheet: 干部.csv, 任职.csv …) or folders of such CSV files.
     """
-    from cadre_policy.facts.sheets import import_paths, is_sheet_path
-    from cadre_policy.facts.importer import import_files
+    from cadre_policy.intake.sheets import import_paths, is_sheet_path
+    from cadre_policy.intake.streaming import import_files
     files = list(files)
     if any(is_sheet_path(f) for f in files):
         report = import_paths(open_store(ctx), files, reader)
@@ -55,11 +55,11 @@ def facts_export(ctx, fmt, output):
     """Write the whole store in the import format, or as spreadsheets in the template's layout."""
     store = open_store(ctx)
     if fmt in ("yaml", "json"):
-        from cadre_policy.facts.exporter import export_store
+        from cadre_policy.intake.exporter import export_store
         with open_output(output) as out:
             export_store(store, out, fmt)
         return
-    from cadre_policy.facts.sheets.writer import rows, write_csv_folder, write_xlsx
+    from cadre_policy.intake.sheets.writer import rows, write_csv_folder, write_xlsx
     data = rows(store.units().values(), store.iter_cadre_chunks())
     if fmt == "csv":
         if output is None:
@@ -75,7 +75,7 @@ def facts_export(ctx, fmt, output):
 @output_option
 def facts_template(output):
     """Write an empty workbook to fill in: every sheet, drop-downs, date columns, a 说明 sheet."""
-    from cadre_policy.facts.sheets.writer import write_xlsx
+    from cadre_policy.intake.sheets.writer import write_xlsx
     binary_output(output)
     with open_output(output, binary=True) as out:
         write_xlsx(out, ())
@@ -126,7 +126,7 @@ def facts_generate(ctx, n, seed, as_of, output, load):
     """Generate a synthetic population; without --output or --load, JSON goes to stdout."""
     import time
     from contextlib import nullcontext
-    from cadre_policy.facts.generate import YAML_MAX, JsonWriter, generate, tee, write_yaml
+    from cadre_policy.generate.population import YAML_MAX, JsonWriter, generate, tee, write_yaml
     t0 = time.perf_counter()
     units, cadres = generate(n, seed, as_of)
     yaml_out = output is not None and output.endswith((".yaml", ".yml"))

@@ -22,7 +22,7 @@ def lint(paths, policies_dir, fmt):
     PATHS are files or directories (default: the policy set). Exit 1 on errors, 2 when a
     path does not exist or holds no policy file.
     """
-    from cadre_policy.check.lint import lint_paths
+    from cadre_policy.load.lint import lint_paths
     from cadre_policy.render.diagnostics import to_json, to_sarif
     diagnostics = lint_paths(paths, policy_dir(policies_dir))
     errors = sum(d.severity == "error" for d in diagnostics)

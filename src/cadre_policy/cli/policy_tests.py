@@ -9,7 +9,7 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.run.backends import default_engine
+from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_option, engine_option,
                                      evaluation_day, load_policies, policies_option, policy_dir)
 
@@ -26,8 +26,8 @@ from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_opti
               help="text: failures and a summary; json: every case; junit: JUnit XML for CI.")
 def test_command(paths, policies_dir, engine, coverage, select, fmt):
     """Run the policy test cases (*.tests.yaml). Exit 1 when any fails, 2 when a test file has errors."""
-    from cadre_policy.check.cases import lint_cases_file
-    from cadre_policy.check.lint import file_kind
+    from cadre_policy.load.cases import lint_cases_file
+    from cadre_policy.load.lint import file_kind
     from cadre_policy.diagnostics import PolicyRejected
     from cadre_policy.testing.cases import case_files, coverage_scope, run_files, uncovered
     from cadre_policy.testing.select import matcher
@@ -72,7 +72,7 @@ def show(rule_id, as_of, policies_dir):
     from cadre_policy.aggregate import load_structure
     from cadre_policy.diagnostics import suggest
     from cadre_policy.explain.sentence import aggregate_sentence, rule_sentence
-    from cadre_policy.explain.titles import titled
+    from cadre_policy.language.titles import titled
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
     rule = policy_set.rule(rule_id)

@@ -11,7 +11,7 @@ from cadre_policy.cli.output import open_output
 
 
 def _records(ctx):
-    from cadre_policy.facts.record_store import RecordStore
+    from cadre_policy.decisions.store import RecordStore
     return RecordStore(open_store(ctx).engine)
 
 
@@ -49,7 +49,7 @@ def show(ctx, record_id):
 def verify(ctx, record_id, policies_dir, chain):
     """Re-run a record on its stored facts and policy set: reproduced or not, and why. Exit 1 when not."""
     from cadre_policy.cli.common import Failure
-    from cadre_policy.records.verify import verify as verify_record, verify_chain
+    from cadre_policy.decisions.verify import verify as verify_record, verify_chain
     store = _records(ctx)
     if chain:
         problems = verify_chain(store)
@@ -71,7 +71,7 @@ def verify(ctx, record_id, policies_dir, chain):
 @click.pass_context
 def export(ctx, output):
     """Every record as JSON lines (oldest first), for archiving."""
-    from cadre_policy.facts.record_store import Record
+    from cadre_policy.decisions.store import Record
     store = _records(ctx)
     with open_output(output) as out:
         for row in store.all_rows():

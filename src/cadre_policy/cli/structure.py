@@ -26,7 +26,7 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
     from cadre_policy.aggregate import evaluate_structure
     from cadre_policy.render.terminal import console_for
     from cadre_policy.render.structure import render_html, render_text, to_json
-    from cadre_policy.explain.titles import titled
+    from cadre_policy.language.titles import titled
     day = evaluation_day(as_of)
     policy_set = titled(load_policies(policies_dir), day)
     report = evaluate_structure(policy_set, open_store(ctx), day, region, members_limit=members_limit or None)

@@ -7,7 +7,7 @@ from cadre_policy.cli.common import open_store
 
 
 def _accounts(ctx):
-    from cadre_policy.facts.accounts import Accounts
+    from cadre_policy.accounts.users import Accounts
     store = open_store(ctx)
     return store, Accounts(store.engine)
 

@@ -9,7 +9,7 @@ import click
 
 from cadre_policy.i18n import _
 
-from cadre_policy.run.backends import default_engine
+from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      load_policies,
                                      open_store, output_option, policies_option)
@@ -67,6 +67,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
            limit, near_margin, no_shortcut, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.whatif import request
+    from cadre_policy.render.whatif import document as whatif_document
 
     if not draft_file and not sets:
         raise Failure(_("give a draft (--draft FILE) and/or parameter changes (--set NAME=VALUE)"))
@@ -87,9 +88,9 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
         result = request.run(prepared, store, workers, chunk_size, progress, cluster)
     try:
         if record:
-            from cadre_policy.records.decide import record_whatif
+            from cadre_policy.decisions.decide import record_whatif
             draft_text = open(draft_file, encoding="utf-8").read() if draft_file else None
-            record_id = record_whatif(store, prepared, request.document(result, prepared), draft_text,
+            record_id = record_whatif(store, prepared, whatif_document(result, prepared), draft_text,
                                       actor=cli_actor(), channel="cli",
                                       request={"draft": draft_file, "set": list(sets), "as_of": str(prepared.job.as_of),
                                                "unit": unit_id, "engine": engine, "near": near_margin})

@@ -11,7 +11,7 @@ from cadre_policy.language import types as t
 from cadre_policy.errors import EvaluationError
 from cadre_policy.language.parameters import kind_of, name_of, parameters_on
 from cadre_policy.language.catalog import Catalogue
-from cadre_policy.check.strata import stratify
+from cadre_policy.validate.strata import stratify
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.language.values import COUNT_MAX, parse_fraction
 

@@ -6,7 +6,7 @@ Two things are generated, never written by hand per property:
   by ``FILE:DEF.key``, ``DEF.key``, then ``key``), followed by the Chinese labels of its
   enumerated values (``explain.labels``);
 * the enums of the names a policy set defines, in the ``$defs`` of
-  :data:`~cadre_policy.load.schemas.NAME_DEFS`: the fact catalogue, the finding and
+  :data:`~cadre_policy.parse.schemas.NAME_DEFS`: the fact catalogue, the finding and
   requirement codes of the outcome catalogue, the provision ids of the register, the
   parameter names (short and qualified).
 
@@ -21,10 +21,10 @@ from functools import cache
 import yaml
 
 from cadre_policy import data
-from cadre_policy.explain import labels
+from cadre_policy.language import labels
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.language.model import PolicySet
-from cadre_policy.load.schemas import NAMES, NAME_DEFS
+from cadre_policy.parse.schemas import NAMES, NAME_DEFS
 
 # Which label table names the values of a property, where the key alone does not say it.
 _VALUE_LABELS = {"facts:unit.kind": "unit_kind", "facts:assessment.kind": "assessment_kind"}

@@ -22,7 +22,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
-from cadre_policy.check.lint import file_kind, lint_paths
+from cadre_policy.load.lint import file_kind, lint_paths
 from cadre_policy.diagnostics import Diagnostic
 from cadre_policy.errors import UserError
 
@@ -138,7 +138,7 @@ def describe_name(policy_set, word: str) -> str | None:
     """What the policy set says of a name, in Chinese (Markdown), or None when it is not one."""
     from cadre_policy.aggregate import load_structure
     from cadre_policy.explain.sentence import aggregate_sentence, rule_sentence
-    from cadre_policy.explain.titles import titled
+    from cadre_policy.language.titles import titled
     today = date.today()
     policy_set = titled(policy_set, today)
     rule = policy_set.rule(word)
@@ -154,7 +154,7 @@ def describe_name(policy_set, word: str) -> str | None:
 
 
 def _short_description(policy_set, name: str) -> str:
-    from cadre_policy.explain.reasons import display
+    from cadre_policy.run.reasons import display
     from cadre_policy.explain.sentence import fact_title
     from cadre_policy.language.catalog import Catalogue
     outcomes = policy_set.outcomes

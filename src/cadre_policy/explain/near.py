@@ -13,7 +13,7 @@ from fractions import Fraction
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.run.evaluate import CadreResult, PolicyRunner
-from cadre_policy.explain.reasons import display
+from cadre_policy.run.reasons import display
 from cadre_policy.language.walk import walk
 from cadre_policy.language.kleene import Evaluator, Ratio, compare, lookup, sort_key
 

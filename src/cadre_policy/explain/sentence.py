@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from cadre_policy.explain import labels
+from cadre_policy.language import labels
 
 from cadre_policy.language import model as m
 from cadre_policy.language.parameters import name_of, parameters_on
-from cadre_policy.explain.reasons import display
+from cadre_policy.run.reasons import display
 
 OP_WORDS = {"==": "等于", "!=": "不等于", ">": "超过", ">=": "达到（含本数）", "<": "低于", "<=": "不超过（含本数）",
             "in": "属于", "not_in": "不属于"}

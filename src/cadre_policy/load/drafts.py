@@ -21,10 +21,10 @@ from pathlib import Path
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import N_, _
 from cadre_policy.language import model as m
-from cadre_policy.check.policy import check_policy_set
+from cadre_policy.validate.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
 from cadre_policy.load.policies import _Builder, read_checked
-from cadre_policy.load.schemas import validator
+from cadre_policy.parse.schemas import validator
 from cadre_policy.language.values import parse_parameter, parse_whole
 
 EARLIEST = date(1900, 1, 1)
@@ -153,7 +153,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
                                               suggest(owner, changes)))
                 continue
             new = _Builder(owner, positions, diagnostics).parameter(short, raw, path)
-            for start, value in new.values:
+            for _start, value in new.values:
                 diagnostics.extend(_param_value_diags(new.kind, value, name, loc))
             _put(changes[owner]["parameters"], new, lambda p: p.name == name)
             changed_params.append(name)

@@ -15,7 +15,7 @@ from jsonschema.exceptions import best_match
 
 from cadre_policy.language import model as m
 from cadre_policy.diagnostics import Diagnostic, Location, suggest
-from cadre_policy.load.positioned import Positions, load_yaml
+from cadre_policy.parse.positioned import Positions, load_yaml
 
 DERIVED_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "elapsed", "ratio", "age",
                  "rank", "steps")
@@ -25,12 +25,12 @@ SCHEMA_LINE = "# yaml-language-server: $schema="
 
 def policy_schema() -> dict:
     """The JSON Schema of a policy file (``schemas/policy.schema.json``, without generated enums)."""
-    from cadre_policy.load.schemas import structural
+    from cadre_policy.parse.schemas import structural
     return structural("policy")
 
 
 def _policy_validator():
-    from cadre_policy.load.schemas import validator
+    from cadre_policy.parse.schemas import validator
     return validator("policy")
 
 
@@ -66,7 +66,7 @@ def schema_diagnostics(data, positions: Positions, schema=None) -> list[Diagnost
     """Validate ``data`` against a schema (a dict or a ready validator; the policy schema by
     default); one diagnostic per problem, placed at the node it is about."""
     schema = schema or policy_schema()
-    from cadre_policy.load.schemas import DATES
+    from cadre_policy.parse.schemas import DATES
     validator = schema if isinstance(schema, jsonschema.protocols.Validator) else \
         jsonschema.Draft202012Validator(schema, format_checker=DATES)
     found = []
@@ -118,7 +118,7 @@ def _applicable(errors) -> list:
 
 
 def _explain(error, positions: Positions) -> list[Diagnostic]:
-    from cadre_policy.load.schemas import unknown_keys
+    from cadre_policy.parse.schemas import unknown_keys
     path = tuple(error.absolute_path)
     unknown = unknown_keys(error)
     if unknown is not None:
@@ -373,7 +373,7 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
 def read_data_file(path: Path, schema_name: str, display: str | None = None):
     """Read a data file of the set (outcomes, register, test units) and check it against its
     shipped schema: (data or None, positions, diagnostics)."""
-    from cadre_policy.load.schemas import validator
+    from cadre_policy.parse.schemas import validator
     data, positions, problems, _ = read_yaml_file(path, display)
     if problems:
         return None, positions, problems

@@ -8,7 +8,7 @@ from cadre_policy.load.cache import cached
 
 def lint(directory) -> tuple[PolicySet | None, list[Diagnostic]]:
     """Every diagnostic of a policy set, sorted by place."""
-    from cadre_policy.check.policy import check_policy_set     # imported only when not cached
+    from cadre_policy.validate.policy import check_policy_set     # imported only when not cached
     from cadre_policy.load.policies import load_policy_set
     policy_set, diagnostics = load_policy_set(directory)
     if policy_set is not None:

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cadre_policy.explain import labels
+from cadre_policy.language import labels
 
 from cadre_policy.run.evaluate import CadreResult
 from cadre_policy.render.reasons import phrase, rule_state

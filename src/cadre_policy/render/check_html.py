@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from cadre_policy.explain import labels
-from cadre_policy.explain.reasons import SYMBOLS
+from cadre_policy.language import labels
+from cadre_policy.run.reasons import SYMBOLS
 from cadre_policy.language.posts import current_post
 from cadre_policy.language.model import PolicySet
 from cadre_policy.render.check import fact_label, value_label

@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from cadre_policy.explain.labels import field, value
+from cadre_policy.language.labels import field, value
 from cadre_policy.language.posts import current_post
 from cadre_policy.render.terminal import safe
 

@@ -92,7 +92,7 @@ def render_text(report: StructureReport, policy_set: PolicySet, console: Console
         by_rule: dict[str, list] = defaultdict(list)
         for r in results:
             by_rule[r.rule.id].append(r)
-        for rule_id, items in by_rule.items():
+        for items in by_rule.values():
             rule = items[0].rule
             console.print(Text(f"  {safe(rule.title)}  [{rule.id} · {rule.provision}]", style="bold"))
             empty = [r for r in items if r.status == NOT_APPLICABLE and r.unit]

@@ -20,7 +20,7 @@ from typing import IO, Iterable, Sequence
 from rich.cells import cell_len
 
 from cadre_policy.i18n import _
-from cadre_policy.render.spreadsheet import csv_text
+from cadre_policy.intake.sheets.csvcells import csv_text
 from cadre_policy.render.terminal import safe
 
 _MAX_WIDTH = 60

@@ -241,3 +241,12 @@ def render_structure(changes: list[dict], console: Console) -> None:
     console.print(Text(_("Structure targets that change status: {n}").format(n=len(changes)), style="bold underline"))
     for change in changes:
         console.print(Text(f"  {structure_line(change)}"))
+
+
+def document(result: WhatIfResult, prepared) -> dict:
+    """The report as the JSON document of ``policy whatif --format json`` (``prepared``: a
+    ``whatif.request.Prepared``)."""
+    import io
+    out = io.StringIO()
+    to_json(result, prepared.draft, prepared.draft_set, out)
+    return json.loads(out.getvalue())

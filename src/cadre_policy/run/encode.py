@@ -44,7 +44,7 @@ class Encoder:
 
     def __init__(self, fields: dict):
         self.root = _Node()
-        for path, (source, mode, extra) in sorted(fields.items()):
+        for _path, (source, mode, extra) in sorted(fields.items()):
             if mode == "closure":
                 continue   # the runner adds what earlier strata asserted
             *parents, key = source.split(".")

@@ -9,7 +9,8 @@ from typing import Callable
 from cadre_policy.compile import ir
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
-from cadre_policy.run.backends import Firings, make_engine
+from cadre_policy.run.engines import make_engine
+from cadre_policy.run.firings import Firings
 from cadre_policy.run.backends.python import field_value
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.compile.compiler import compile_policy_set
@@ -19,7 +20,7 @@ from cadre_policy.run.outcome import UNKNOWN, Decider
 from cadre_policy.language.kleene import Evaluator, lookup
 from cadre_policy.language.parameters import duration_months, months
 from cadre_policy.language.walk import walk
-from cadre_policy.explain.reasons import because
+from cadre_policy.run.reasons import because
 
 
 @dataclass

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
-from cadre_policy.facts.accounts import Account
+from cadre_policy.accounts.users import Account
 from cadre_policy.serve.problems import Problem
-from cadre_policy.serve.scratch import write_bytes, write_text
+from cadre_policy.scratch import write_bytes, write_text
 from cadre_policy.serve.security import identify, require_csrf
 
 router = APIRouter(prefix="/api/v1")
@@ -118,7 +118,7 @@ class CheckIn(BaseModel):
 
 def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, day: date) -> dict:
     """A check made and recorded: the same JSON as `policy check --format json`, plus ``record``."""
-    from cadre_policy.records.decide import check_result, record_check
+    from cadre_policy.decisions.decide import check_result, record_check
     runner, lock, units = wb.runners.get(day)
     if facts is not None:
         doc, units = inline_facts(wb, facts, units)
@@ -136,9 +136,9 @@ def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, 
 
 def inline_facts(wb, facts: InlineFacts, units: dict) -> tuple[dict, dict]:
     """Validate posted facts as an import would; (canonical cadre, units the rules see)."""
-    from cadre_policy.facts.canonical import canonical_cadre, canonical_unit
-    from cadre_policy.load.positioned import Document
-    from cadre_policy.facts.importer import validate
+    from cadre_policy.record.canonical import canonical_cadre, canonical_unit
+    from cadre_policy.parse.positioned import Document
+    from cadre_policy.intake.importer import validate
     from cadre_policy.run.evaluate import normalise_units
     document = Document("input", json.loads(json.dumps({"units": facts.units, "cadres": [facts.cadre]}, default=str)))
     issues = validate([document], units.keys())
@@ -334,7 +334,7 @@ def records(who: Viewer, request: Request, kind: Literal["check", "whatif"] | No
 
 @router.get("/records/{record_id}", summary="One decision record in full")
 def record(record_id: int, who: Viewer, request: Request):
-    from cadre_policy.facts.record_store import RecordsError
+    from cadre_policy.decisions.store import RecordsError
     try:
         found = workbench(request).records.get(record_id)
     except RecordsError:
@@ -359,7 +359,7 @@ def users(who: Admin, request: Request):
 
 @router.post("/users", status_code=201, summary="Add an account")
 def add_user(body: UserIn, who: Admin, request: Request):
-    from cadre_policy.facts.accounts import AccountError
+    from cadre_policy.accounts.users import AccountError
     wb = workbench(request)
     try:
         return wb.accounts.add(body.name, body.password, body.role, body.units, wb.units().keys()).as_dict()
@@ -378,8 +378,8 @@ async def import_facts(who: Admin, request: Request):
 
 
 def _import(wb, body: bytes, suffix: str) -> dict:
-    from cadre_policy.facts.errors import ImportRejected
-    from cadre_policy.facts.importer import import_files
+    from cadre_policy.parse.issues import ImportRejected
+    from cadre_policy.intake.streaming import import_files
     with tempfile.TemporaryDirectory(prefix="policy-import-") as tmp:
         path = os.path.join(tmp, "import" + suffix)
         write_bytes(path, body)

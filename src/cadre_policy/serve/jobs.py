@@ -115,13 +115,14 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
     from datetime import date
 
     from cadre_policy.errors import UserError
-    from cadre_policy.serve.scratch import open_text, write_text
+    from cadre_policy.scratch import open_text, write_text
     try:
-        from cadre_policy.facts.store import FactStore
+        from cadre_policy.store.fact_store import FactStore
         from cadre_policy.load.policyset import load
-        from cadre_policy.records.decide import record_whatif
+        from cadre_policy.decisions.decide import record_whatif
         from cadre_policy.render.whatif_html import to_html
         from cadre_policy.whatif import request
+        from cadre_policy.render.whatif import document as whatif_document
         baseline = load(spec["policies"])
         with FactStore(spec["db_url"]) as store:
             draft_path = None
@@ -141,7 +142,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             chunk = max(50, min(1000, total // 20 or 1))
             result = request.run(prepared, store, spec.get("workers", 1), chunk, progress)
             try:
-                doc = request.document(result, prepared)
+                doc = whatif_document(result, prepared)
                 with open_text(os.path.join(out_dir, "report.html")) as out:
                     to_html(result, prepared.draft, prepared.draft_set, out)
             finally:

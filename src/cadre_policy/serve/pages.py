@@ -38,7 +38,7 @@ def _page(request: Request, role: str = "viewer"):
 
 
 def render(request: Request, template: str, session=None, **values) -> HTMLResponse:
-    from cadre_policy.explain.reasons import SYMBOLS
+    from cadre_policy.run.reasons import SYMBOLS
     from cadre_policy.render.check import fact_label, value_label
     wb = request.app.state.workbench
     account = session.account if session else None

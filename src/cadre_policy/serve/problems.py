@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadre_policy.errors import UserError
-from cadre_policy.facts.errors import database_fault
+from cadre_policy.store.errors import database_fault
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:cadre-policy:problem:"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from cadre_policy.facts.accounts import Account
+from cadre_policy.accounts.users import Account
 from cadre_policy.serve.problems import Problem
 
 COOKIE = "policy_session"

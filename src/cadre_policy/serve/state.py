@@ -7,11 +7,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 
-from cadre_policy.explain.titles import titled
-from cadre_policy.run.backends import default_engine
-from cadre_policy.facts.store import FactStore, Scope, scope_of
-from cadre_policy.facts.record_store import RecordStore
-from cadre_policy.facts.accounts import Account, Accounts
+from cadre_policy.language.titles import titled
+from cadre_policy.run.engines import default_engine
+from cadre_policy.store.fact_store import FactStore, Scope, scope_of
+from cadre_policy.decisions.store import RecordStore
+from cadre_policy.accounts.users import Account, Accounts
 from cadre_policy.serve.jobs import Jobs
 from cadre_policy.serve.security import LoginLimiter, Sessions
 

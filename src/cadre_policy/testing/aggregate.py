@@ -24,7 +24,7 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 
 from cadre_policy.diagnostics import Diagnostic, Location
-from cadre_policy.load.positioned import load_yaml
+from cadre_policy.parse.positioned import load_yaml
 
 _CADRE_KEYS = ("id", "name", "gender", "birth_date", "party", "ethnicity", "education", "native_region",
                "management", "reserve")

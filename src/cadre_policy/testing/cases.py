@@ -16,7 +16,7 @@ import yaml
 from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.language.model import PolicySet
-from cadre_policy.load.positioned import load_yaml
+from cadre_policy.parse.positioned import load_yaml
 
 DEFAULT_CADRE = {"id": "T0001", "name": "测试干部", "gender": "male", "birth_date": date(1975, 1, 1), "party": "cpc"}
 # What a case may write for a requirement's result: met, unmet, unknown, and "not applicable"
@@ -165,7 +165,7 @@ def run_files(policy_set: PolicySet, paths, engine: str = "durable", select=None
     """
     import tempfile
 
-    from cadre_policy.facts.store import FactStore
+    from cadre_policy.store.fact_store import FactStore
 
     from cadre_policy.testing.aggregate import load_structure_cases, run_case
     runner = CaseRunner(policy_set, engine)

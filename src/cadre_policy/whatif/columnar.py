@@ -23,7 +23,7 @@ import numpy as np
 from cadre_policy.errors import UserError
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
-from cadre_policy.whatif.run import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
+from cadre_policy.whatif.compare import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
 PARTITION = 50_000
@@ -60,7 +60,7 @@ class ColumnarComparer(Comparer):
         saved.append(saved[0] if self.share_fact else snapshots.load(digests[1], first, last))
         if saved[0] is not None and saved[1] is not None:
             return saved[0][0], saved[0][1], saved[1][1], saved[0][2]
-        from cadre_policy.facts.columns import read_population
+        from cadre_policy.store.columns import read_population
         pop, generation = read_population(self.store, first, last)
         snapshots = Snapshots(self.job.db_url, generation)      # saved under the state actually read
         derived = self.derivers[0].derive(pop, self.units)

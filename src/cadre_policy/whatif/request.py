@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
-import io
-import json
 from dataclasses import dataclass
 from datetime import date
 
 from cadre_policy.diagnostics import Diagnostic, PolicyRejected
 from cadre_policy.errors import UserError
-from cadre_policy.explain.titles import titled
+from cadre_policy.language.titles import titled
 from cadre_policy.i18n import _
 from cadre_policy.language import model as m
 from cadre_policy.load.drafts import Draft, load_draft, parse_sets
@@ -88,11 +86,3 @@ def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int =
             raise PolicyRejected(error.diagnostics, _("the draft cannot be compiled")) from None
         raise
     return result
-
-
-def document(result: WhatIfResult, prepared: Prepared) -> dict:
-    """The report as the JSON document of ``policy whatif --format json``."""
-    out = io.StringIO()
-    from cadre_policy.render.whatif import to_json
-    to_json(result, prepared.draft, prepared.draft_set, out)
-    return json.loads(out.getvalue())

@@ -14,7 +14,7 @@ import json
 import durable_rules_engine as dre
 
 from cadre_policy.compile import ir
-from cadre_policy.run.backends import Firings, closure_values
+from cadre_policy.run.firings import Firings, closure_values
 
 # One fact may match at most 64 alpha branches (error 303); stay well below.
 MAX_RULES_PER_RULESET = 48
@@ -131,7 +131,7 @@ class DurableEngine:
         for level, stratum in enumerate(compiled.strata):
             entries = []
             for test in stratum.tests:
-                for k, (facts, cadre_formula) in enumerate(_dnf(test.formula)):
+                for facts, cadre_formula in _dnf(test.formula):
                     if cadre_formula == ir.FALSE:
                         continue
                     entries.append((f"r{len(entries)}", test, _rule_json(facts, cadre_formula)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import operator
 
 from cadre_policy.compile import ir
-from cadre_policy.run.backends import Firings, closure_values
+from cadre_policy.run.firings import Firings, closure_values
 
 OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
        ">=": operator.ge}

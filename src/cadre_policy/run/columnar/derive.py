@@ -32,7 +32,7 @@ from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
-from cadre_policy.run.columnar.population import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes
+from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes
 from cadre_policy.run.derive import derived_closure
 from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
 from cadre_policy.run.encode import _lowering

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cadre_policy.compile import ir
-from cadre_policy.run.backends import Firings
+from cadre_policy.run.firings import Firings
 from cadre_policy.run.columnar.table import INT64_LIMIT, FactTable
 
 OPS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,

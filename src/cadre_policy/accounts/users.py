@@ -1,0 +1,149 @@
+"""Accounts: officers and systems, their roles and units, passwords (argon2id) and API tokens."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, insert, select, update
+
+from cadre_policy.errors import UserError
+from cadre_policy.decisions.tables import ApiToken, User
+from cadre_policy.decisions.store import ensure_schema
+
+ROLES = ("viewer", "author", "admin")
+ROLE_TITLES = {"viewer": "查阅", "author": "起草", "admin": "管理"}
+MIN_PASSWORD = 8
+_NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
+_users = User.__table__
+_tokens = ApiToken.__table__
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not a password of anyone")   # verified against for unknown names: same time taken
+
+
+class AccountError(UserError):
+    """A bad user name, role, password or unit; or an unknown user."""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A signed-in user: name, role, and the unit ids they are scoped to (empty: every unit)."""
+    name: str
+    role: str
+    units: tuple = ()
+
+    def may(self, role: str) -> bool:
+        """Whether this account has ``role`` or a higher one."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "role": self.role, "role_title": ROLE_TITLES[self.role], "units": list(self.units)}
+
+
+def _account(row) -> Account:
+    return Account(row.name, row.role, tuple(u for u in row.units.split(",") if u))
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+class Accounts:
+    """Users and tokens in the database of an SQLAlchemy engine."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        ensure_schema(engine)
+
+    def add(self, name: str, password: str, role: str, units=(), known_units=None) -> Account:
+        """Create a user; ``known_units`` (the store's unit ids) rejects a unit that does not exist."""
+        _check_name(name)
+        _check_role(role)
+        _check_password(password)
+        units = tuple(units)
+        if known_units is not None:
+            unknown = [u for u in units if u not in known_units]
+            if unknown:
+                raise AccountError(f"unknown unit id: {', '.join(unknown)}")
+        with self.engine.begin() as conn:
+            if conn.execute(select(_users.c.id).where(_users.c.name == name)).first():
+                raise AccountError(f"user {name} exists already")
+            conn.execute(insert(_users), [{"name": name, "password_hash": _hasher.hash(password), "role": role,
+                                           "units": ",".join(units), "created": _now()}])
+        return Account(name, role, units)
+
+    def list(self) -> list[Account]:
+        with self.engine.connect() as conn:
+            return [_account(r) for r in conn.execute(select(_users).order_by(_users.c.name))]
+
+    def get(self, name: str) -> Account | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_users).where(_users.c.name == name)).first()
+        return _account(row) if row else None
+
+    def remove(self, name: str) -> None:
+        """Remove a user and their tokens (their decision records stay)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(_users.c.id).where(_users.c.name == name)).first()
+            if row is None:
+                raise AccountError(f"unknown user: {name}")
+            conn.execute(delete(_tokens).where(_tokens.c.user_id == row.id))
+            conn.execute(delete(_users).where(_users.c.id == row.id))
+
+    def set_password(self, name: str, password: str) -> None:
+        _check_password(password)
+        with self.engine.begin() as conn:
+            done = conn.execute(update(_users).where(_users.c.name == name)
+                                .values(password_hash=_hasher.hash(password))).rowcount
+        if not done:
+            raise AccountError(f"unknown user: {name}")
+
+    def authenticate(self, name: str, password: str) -> Account | None:
+        """The account when the password is right, else None (unknown names take as long)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_users).where(_users.c.name == name)).first()
+        try:
+            _hasher.verify(row.password_hash if row else _DUMMY, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return _account(row) if row else None
+
+    def new_token(self, name: str, label: str = "") -> str:
+        """A new API token for a user, shown once; only its SHA-256 is kept."""
+        token = "cpt_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            row = conn.execute(select(_users.c.id).where(_users.c.name == name)).first()
+            if row is None:
+                raise AccountError(f"unknown user: {name}")
+            conn.execute(insert(_tokens), [{"user_id": row.id, "token_hash": _token_hash(token), "label": label[:100],
+                                            "created": _now()}])
+        return token
+
+    def by_token(self, token: str) -> Account | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_users).join(_tokens, _tokens.c.user_id == _users.c.id)
+                               .where(_tokens.c.token_hash == _token_hash(token))).first()
+        return _account(row) if row else None
+
+
+def _token_hash(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_name(name: str) -> None:
+    if not _NAME.match(name or ""):
+        raise AccountError(f"bad user name '{name}': 1–64 letters, digits, _ . @ -")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"unknown role '{role}': one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")

@@ -1,0 +1,377 @@
+"""``policy facts import``: validate import files completely, upsert in one transaction.
+
+The checks: the JSON Schema (``facts/schema.json``, Draft 2020-12), then what a schema
+cannot express (unknown unit ids, dates out of order, counts above their totals, duplicate
+ids, control characters in text, dates outside the calendar range the program computes
+with). Any problem rejects the whole import. YAML and JSON files are checked record by
+record as they are read (:mod:`cadre_policy.intake.streaming`, with the functions here);
+parsed documents (spreadsheets, the workbench's posted facts) go through :func:`validate`,
+two passes over every document before anything is written.
+
+Decided on purpose: an integer field takes an integer only, so JSON ``16.0`` is refused
+(JSON Schema would accept it; a float where a count is due means the exporting program
+lost track of the type), and ``yes``/``no`` are text, not booleans (see ``load.limits``).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Iterable
+
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import best_match
+
+from cadre_policy import data
+from cadre_policy.language.values import DATE_MAX, DATE_MIN
+
+from cadre_policy.record.canonical import canonical_cadre, canonical_unit
+from cadre_policy.parse.positioned import Document, read_document
+from cadre_policy.parse.schemas import unknown_keys
+from cadre_policy.parse.issues import ImportRejected, Issue
+from cadre_policy.store.fact_store import FactStore, UpsertResult
+
+
+def _is_integer(_checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+#: JSON Schema's "integer" also matches 16.0; ours does not.
+_Validator = validators.extend(
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+
+#: C0 and C1 control characters and DEL; tab and line breaks included (no text field is
+#: multi-line). PostgreSQL refuses NUL while SQLite and MariaDB store it: refuse them all here.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    """Return the import-format validator (with date format checking on)."""
+    schema = data.schema("facts")
+    return _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def text_issues(doc: Document, path: tuple = (), value=None) -> list[Issue]:
+    """Control characters in any key or text value, and dates outside DATE_MIN..DATE_MAX.
+
+    Args:
+        doc: The document (anything with ``issue(path, message)``).
+        path: Where ``value`` lies in the document; ``()`` with ``value`` None means
+            the whole of ``doc.data``.
+        value: The value to walk (a record of a streamed file).
+    """
+    out: list[Issue] = []
+    _walk_text(doc, doc.data if value is None and not path else value, list(path), out)
+    return out
+
+
+_LOW, _HIGH = DATE_MIN.isoformat(), DATE_MAX.isoformat()
+
+
+def _walk_text(doc, value, path: list, out: list) -> None:
+    if type(value) is dict:
+        items = value.items()
+        for key in value:
+            if type(key) is str and _CONTROL.search(key):
+                out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} in a key"))
+    elif type(value) is list:
+        items = enumerate(value)
+    else:
+        _text_issue(doc, value, path, out)
+        return
+    search = _CONTROL.search
+    for key, item in items:
+        kind = type(item)
+        if kind is str:
+            if search(item) or (len(item) == 10 and not _LOW <= item <= _HIGH):
+                path.append(key)
+                _text_issue(doc, item, path, out)
+                path.pop()
+        elif kind is dict or kind is list:
+            path.append(key)
+            _walk_text(doc, item, path, out)
+            path.pop()
+
+
+def _text_issue(doc, value, path: list, out: list) -> None:
+    if type(value) is str:
+        found = _CONTROL.search(value)
+        if found:
+            out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
+        elif len(value) == 10 and not _LOW <= value <= _HIGH and _date(value):
+            out.append(doc.issue(path, f"date {value} is outside {_LOW}..{_HIGH}"))
+
+
+_ESCAPED = re.compile(r"[\\\x7f-\x9f]")
+_YEAR = re.compile(r'"([0-9]{4})-')
+
+
+def json_text_is_plain(source: str) -> bool:
+    """True when the JSON text ``source`` surely holds no control character and no date outside
+    DATE_MIN..DATE_MAX, so :func:`text_issues` would find nothing in it.
+
+    Raw C0 characters cannot stand in JSON text, so a control character needs a backslash
+    escape or a raw U+007F..U+009F; a date of ten characters outside the range has a year
+    outside DATE_MIN's..DATE_MAX's (they are 1 January and 31 December).
+    """
+    if _ESCAPED.search(source):
+        return False
+    if (DATE_MIN.month, DATE_MIN.day, DATE_MAX.month, DATE_MAX.day) != (1, 1, 12, 31):
+        return False
+    low, high = DATE_MIN.year, DATE_MAX.year
+    return all(low <= int(year) <= high for year in _YEAR.findall(source))
+
+
+def schema_issues(doc: Document, checker=None, path: tuple = (), value=None) -> list[Issue]:
+    """Return one issue per JSON Schema violation in ``doc`` (dates checked as calendar dates).
+
+    Args:
+        doc: The document (anything with ``data`` and ``issue(path, message, key=None)``).
+        checker: The validator to use (the whole import format when None).
+        path: Where ``value`` lies in the document (a streamed record: ``("cadres", 12)``).
+        value: The value to validate (``doc.data`` when None and ``path`` is empty).
+    """
+    out = []
+    instance = doc.data if value is None and not path else value
+    for error in (checker or validator()).iter_errors(instance):
+        if error.context:  # anyOf/oneOf: report the most relevant branch
+            error = best_match(error.context)
+        where = list(path) + list(error.absolute_path)
+        unknown = unknown_keys(error)
+        if unknown is not None:
+            out += [doc.issue(where, f"unknown field '{key}'", key=str(key)) for key in unknown[0]]
+            continue
+        out.append(doc.issue(where, error.message))
+    return out
+
+
+@lru_cache(maxsize=None)
+def record_validator(kind: str) -> Draft202012Validator:
+    """The validator of one record of ``units`` or ``cadres`` (the import format's item schema)."""
+    schema = data.schema("facts")
+    ref = schema["properties"][kind]["items"]
+    return _Validator({"$defs": schema["$defs"], **ref}, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _items(container, key: str) -> list[tuple[int, dict]]:
+    """(index, item) of the mappings in ``container[key]``; tolerant of schema-invalid input."""
+    value = container.get(key) if isinstance(container, dict) else None
+    if not isinstance(value, list):
+        return []
+    return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+
+
+def _int(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class _Checker:
+    """Cross-record checks over all files of one import.
+
+    They run on schema-invalid input too (every value is type-checked before use),
+    so one import run reports every problem at once.
+    """
+
+    def __init__(self, store_units: Iterable[str]):
+        self.store_units = set(store_units)
+        self.units: dict[str, tuple[Document, int]] = {}
+        self.cadres: dict[str, tuple[Document, int]] = {}
+        self.issues: list[Issue] = []
+
+    def _where(self, seen: tuple[Document, int], kind: str) -> str:
+        doc, index = seen
+        return doc.where([kind, index])
+
+    def _unit_known(self, doc: Document, path: list, record: dict, key: str) -> None:
+        unit_id = _str(record.get(key))
+        if unit_id is not None and unit_id not in self.units and unit_id not in self.store_units:
+            self.unknown_unit(doc, path + [key], unit_id)
+
+    def unknown_unit(self, doc, path: list, unit_id: str) -> None:
+        """A reference to a unit neither imported nor in the store (so far)."""
+        self.issues.append(doc.issue(path, f"unknown unit id '{unit_id}'"))
+
+    def collect_ids(self, doc: Document) -> None:
+        """First pass: register unit and cadre ids, reporting duplicates."""
+        for kind, table in (("units", self.units), ("cadres", self.cadres)):
+            for i, item in _items(doc.data, kind):
+                ident = _str(item.get("id"))
+                if ident is None:
+                    continue
+                if ident in table:
+                    self.issues.append(doc.issue(
+                        [kind, i, "id"], f"duplicate {kind[:-1]} id '{ident}' "
+                                         f"(first at {self._where(table[ident], kind)})"))
+                else:
+                    table[ident] = (doc, i)
+
+    def check_units(self, doc: Document) -> None:
+        """Parents must exist and must not form a cycle."""
+        for i, unit in _items(doc.data, "units"):
+            self._unit_known(doc, ["units", i], unit, "parent")
+            ident = _str(unit.get("id"))
+            if ident is None or self.units.get(ident) != (doc, i):
+                continue
+            seen, cur = {ident}, _str(unit.get("parent"))
+            while cur is not None and cur in self.units:
+                if cur in seen:
+                    self.issues.append(doc.issue(["units", i, "parent"],
+                                                 f"unit '{ident}' is its own ancestor (parent cycle)"))
+                    break
+                seen.add(cur)
+                pdoc, pi = self.units[cur]
+                cur = _str(pdoc.data["units"][pi].get("parent"))
+
+    def check_cadres(self, doc: Document) -> None:
+        """Checks inside each cadre: references, date order, counts against totals."""
+        for i, c in _items(doc.data, "cadres"):
+            self.check_cadre(doc, i, c)
+
+    def check_cadre(self, doc, i: int, c: dict) -> None:
+        """The checks inside cadre ``i`` of ``doc``."""
+        add = self.issues.append
+        base = ["cadres", i]
+        birth = _date(c.get("birth_date"))
+        work_start = _date(c.get("work_start"))
+        if work_start and birth and work_start < birth:
+            add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
+        if isinstance(c.get("recruitment"), dict):
+            self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
+        for j, p in _items(c, "posts"):
+            path = base + ["posts", j]
+            self._unit_known(doc, path, p, "unit")
+            start, end = _date(p.get("start")), _date(p.get("end"))
+            if start and end and end < start:
+                add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
+            if start and birth and start < birth:
+                add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
+        years: dict[int, int] = {}
+        for j, a in _items(c, "appraisals"):
+            path = base + ["appraisals", j]
+            year, date = _int(a.get("year")), _date(a.get("date"))
+            if year is None:
+                continue
+            _once(years, year, j, lambda first: add(doc.issue(
+                path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
+            if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
+                add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
+        review_dates: dict[dt.date, int] = {}
+        for j, r in _items(c, "reviews"):
+            path = base + ["reviews", j]
+            review_date = _date(r.get("date"))
+            # two on one date: which is "the latest review" would depend on list order
+            _once(review_dates, review_date, j, lambda first: add(doc.issue(
+                path + ["date"], f"duplicate review date {review_date} (also reviews[{first}])")))
+            total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
+            if total is not None and dissatisfied is not None and dissatisfied > total:
+                add(doc.issue(path + ["dissatisfied"],
+                              f"dissatisfied {dissatisfied} is greater than total {total}"))
+            stages: dict[str, int] = {}
+            for k, rc in _items(r, "rectification"):
+                rpath = path + ["rectification", k]
+                stage = _str(rc.get("stage"))
+                _once(stages, stage, k, lambda first: add(doc.issue(
+                    rpath + ["stage"], f"duplicate rectification stage '{stage}' (also rectification[{first}])")))
+                date = _date(rc.get("date"))
+                if date and review_date and date < review_date:
+                    add(doc.issue(rpath + ["date"],
+                                  f"date {date} is before the review date {review_date}"))
+        for j, n in _items(c, "nominations"):
+            self._unit_known(doc, base + ["nominations", j], n, "target_unit")
+        for j, p in _items(c, "polls"):
+            approve, total = _int(p.get("approve")), _int(p.get("total"))
+            if approve is not None and total is not None and approve > total:
+                add(doc.issue(base + ["polls", j, "approve"],
+                              f"approve {approve} is greater than total {total}"))
+
+
+def _once(seen: dict, key, index: int, report) -> None:
+    """Keep the first index of ``key``; call ``report(first index)`` for a later duplicate."""
+    if key is None:
+        return
+    if key in seen:
+        report(seen[key])
+    else:
+        seen[key] = index
+
+
+def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
+    """Return every schema and cross-record issue of the parsed documents.
+
+    A document is anything with ``file``, ``data`` (the import format, dates as ISO
+    text), ``issue(path, message, key=None)`` and ``where(path)``: a YAML/JSON
+    :class:`Document`, or a workbook read by :mod:`cadre_policy.intake.sheets`, whose
+    issues name the sheet and cell of the value.
+    """
+    issues: list[Issue] = []
+    checker = _Checker(store_units)
+    for doc in docs:
+        issues.extend(schema_issues(doc))
+        issues.extend(text_issues(doc))
+        checker.collect_ids(doc)
+    for doc in docs:
+        checker.check_units(doc)
+        checker.check_cadres(doc)
+    return issues + checker.issues
+
+
+def read_files(files: list[str]) -> tuple[list[Document], list[Issue]]:
+    """Parse every file; return the documents and the reading issues."""
+    docs, issues = [], []
+    for file in files:
+        doc, found = read_document(file)
+        issues.extend(found)
+        if doc is not None:
+            docs.append(doc)
+    return docs, issues
+
+
+def import_documents(store: FactStore, docs: list, issues: list[Issue], key=None,
+                     keep=None) -> UpsertResult:
+    """Validate parsed documents and, only if there is no issue at all, upsert them in one transaction.
+
+    Args:
+        store: The fact store to write to.
+        docs: Parsed documents (see :func:`validate`).
+        issues: Problems already found while reading them.
+        key: Sort key of the issues in the report (their order as found when None).
+        keep: Which validation issues to report (all when None); a reader drops those
+            that repeat a problem it already reported at the same place.
+
+    Returns:
+        Counts of units and cadres added, updated and unchanged.
+
+    Raises:
+        ImportRejected: With every issue; the store is left untouched.
+    """
+    found = validate(docs, store.units().keys())
+    issues = list(issues) + (found if keep is None else [x for x in found if keep(x)])
+    if issues:
+        if key is not None:
+            issues.sort(key=key)
+        raise ImportRejected(issues)
+    units = [canonical_unit(u) for d in docs for u in _drain(d.data, "units")]
+    cadres = [canonical_cadre(c) for d in docs for c in _drain(d.data, "cadres")]
+    return store.upsert(units, cadres)
+
+
+def _drain(data: dict, key: str):
+    """The items of ``data[key]`` in order, each let go once taken: the parsed documents and
+    their canonical form are never both held whole."""
+    items = data.get(key) or []
+    items.reverse()
+    while items:
+        yield items.pop()

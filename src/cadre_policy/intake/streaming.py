@@ -1,0 +1,204 @@
+"""``policy facts import`` of YAML and JSON files in bounded memory: validate record by record
+while writing in batches inside one transaction.
+
+Each record (a unit or a cadre) is read on its own (:mod:`cadre_policy.parse.stream`), checked
+against the import schema (a fast sound check first, jsonschema for the words,
+:mod:`cadre_policy.intake.fastschema`), for text and dates, and by the same per-cadre checks
+as a whole-document import (:class:`cadre_policy.intake.importer._Checker`). Kept across
+records is only what cross-record checks need: the ids seen (with the file and line of the
+first) and, for units, their parents. A unit used before it is defined (later in the file,
+or in a later file) is an open question until the end: up to :data:`MAX_PLACES_PER_UNIT`
+places are kept per such unit and reported if it never comes.
+
+Valid records go to :meth:`FactStore.upsert_batches` as they come, all in one transaction;
+once any problem is found nothing more is written, and at the end the batches raise
+:class:`ImportRejected`, which rolls the transaction back: all or nothing, as before.
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+from cadre_policy.record.canonical import canonical_cadre, canonical_unit
+from cadre_policy.parse.issues import ImportRejected, Issue
+from cadre_policy.intake.fastschema import Unsupported, compile_schema
+from cadre_policy.intake.importer import (_Checker, _str, json_text_is_plain, record_validator, schema_issues,
+                                         text_issues)
+from cadre_policy.store.fact_store import FactStore, UpsertResult
+from cadre_policy.parse.stream import Fragment, read_records
+
+#: Issues kept for the report (the count is of all of them).
+MAX_REPORTED = 1000
+#: Places kept per unit id that is used but not (yet) defined.
+MAX_PLACES_PER_UNIT = 20
+#: Cadres written per round.
+BATCH = 2000
+
+
+def _fast_checks() -> dict:
+    from cadre_policy import data
+    schema = data.schema("facts")
+    try:
+        return {kind: compile_schema(schema, schema["properties"][kind]["items"]["$ref"]) for kind in ("units", "cadres")}
+    except (Unsupported, KeyError):
+        return {kind: (lambda value: False) for kind in ("units", "cadres")}
+
+
+_FAST: dict | None = None
+
+
+class _Issues:
+    """Issues in report order, the first MAX_REPORTED kept; ``total`` counts them all."""
+
+    def __init__(self, key):
+        self.key, self.items, self.total = key, [], 0
+
+    def append(self, issue: Issue) -> None:
+        self.total += 1
+        self.items.append(issue)
+        if len(self.items) > 4 * MAX_REPORTED:
+            self.items.sort(key=self.key)
+            del self.items[MAX_REPORTED:]
+
+    def extend(self, issues) -> None:
+        for issue in issues:
+            self.append(issue)
+
+    def report(self) -> list[Issue]:
+        self.items.sort(key=self.key)
+        return self.items[:MAX_REPORTED]
+
+
+class _StreamChecker(_Checker):
+    """The whole-document checks, record by record (see the module docstring)."""
+
+    def __init__(self, store_units, files: list[str]):
+        super().__init__(store_units)
+        order = {f: n for n, f in enumerate(files)}
+        self.files = files
+        self.issues = _Issues(lambda x: (order.get(x.file, len(order)), x.line, x.column, x.path))
+        self.units: dict[str, tuple] = {}       # id -> (file, line, parent, parent issue place)
+        self.cadres: dict[str, int] = {}        # id -> file index << 32 | line
+        self.pending: dict[str, list[Issue]] = {}
+        self.pending_more: dict[str, int] = {}
+        self.pending_places = 0
+        self.file_index = 0                     # of the file being read
+
+    def unknown_unit(self, doc, path: list, unit_id: str) -> None:
+        places = self.pending.setdefault(unit_id, [])
+        if len(places) < MAX_PLACES_PER_UNIT and self.pending_places < 10 * MAX_REPORTED:
+            places.append(doc.issue(path, f"unknown unit id '{unit_id}'"))
+            self.pending_places += 1
+        else:                       # counted, not placed: the report keeps the first places anyway
+            self.pending_more[unit_id] = self.pending_more.get(unit_id, 0) + 1
+
+    def unit(self, rec: Fragment, index: int, unit: dict) -> None:
+        ident = _str(unit.get("id"))
+        if ident is not None:
+            first = self.units.get(ident)
+            if first is not None:
+                self.issues.append(rec.issue(["units", index, "id"], f"duplicate unit id '{ident}' "
+                                                                     f"(first at {_where(first[0], first[1])})"))
+            else:
+                parent = _str(unit.get("parent"))
+                self.units[ident] = (rec.file, rec.line, parent,
+                                     rec.issue(["units", index, "parent"], "") if parent is not None else None)
+        self._unit_known(rec, ["units", index], unit, "parent")
+
+    def cadre(self, rec: Fragment, index: int, cadre: dict) -> None:
+        ident = _str(cadre.get("id"))
+        if ident is not None:
+            first = self.cadres.get(ident)
+            if first is not None:
+                file = self.files[first >> 32]
+                self.issues.append(rec.issue(["cadres", index, "id"], f"duplicate cadre id '{ident}' "
+                                                                      f"(first at {_where(file, first & 0xFFFFFFFF)})"))
+            else:
+                self.cadres[ident] = self.file_index << 32 | rec.line
+        self.check_cadre(rec, index, cadre)
+
+    def finish(self) -> None:
+        """The questions left open until every file was read: units used but never defined, cycles."""
+        for unit_id, places in self.pending.items():
+            if unit_id not in self.units:
+                self.issues.extend(places)
+                self.issues.total += self.pending_more.get(unit_id, 0)
+        self.pending.clear()
+        for ident, (_file, _line, parent, place) in self.units.items():
+            seen, cur = {ident}, parent
+            while cur is not None and cur in self.units:
+                if cur in seen:
+                    self.issues.append(Issue(place.file, place.line, place.column, place.path,
+                                             f"unit '{ident}' is its own ancestor (parent cycle)"))
+                    break
+                seen.add(cur)
+                cur = self.units[cur][2]
+
+
+def _where(file: str, line: int) -> str:
+    return f"{file}:{line}" if line else file
+
+
+class _Import:
+    def __init__(self, store: FactStore, files: list[str]):
+        global _FAST
+        if _FAST is None:
+            _FAST = _fast_checks()
+        self.fast = _FAST
+        self.files = files
+        self.checker = _StreamChecker(store.units().keys(), files)
+        self.issues = self.checker.issues
+
+    def batches(self) -> Iterator[tuple[list[dict], list[dict]]]:
+        units: list[dict] = []
+        cadres: list[dict] = []
+        for n, file in enumerate(self.files):
+            self.checker.file_index = n
+            for item in read_records(file):
+                if isinstance(item, Issue):
+                    self.issues.append(item)
+                elif item.prefix:
+                    built = self.record(item)
+                    if built is not None and not self.issues.total:
+                        (units if item.prefix[0] == "units" else cadres).append(built)
+                else:       # the document itself, or a top-level entry that is not a list of records
+                    self.issues.extend(schema_issues(item))
+                    self.issues.extend(text_issues(item))
+                if self.issues.total:
+                    units.clear()
+                    cadres.clear()
+                elif len(cadres) >= BATCH or len(units) >= BATCH:
+                    yield units, cadres
+                    units, cadres = [], []
+        self.checker.finish()
+        if self.issues.total:
+            raise ImportRejected(self.issues.report(), self.issues.total)
+        yield units, cadres
+
+    def record(self, rec: Fragment) -> dict | None:
+        """Check one record; its canonical form when it is valid so far, else None."""
+        kind, index = rec.prefix
+        value = rec.data
+        if not self.fast[kind](value):
+            self.issues.extend(schema_issues(rec, record_validator(kind), rec.prefix, value))
+        if rec.source is None or not json_text_is_plain(rec.source):
+            self.issues.extend(text_issues(rec, rec.prefix, value))
+        if not isinstance(value, dict):
+            return None
+        if kind == "units":
+            self.checker.unit(rec, index, value)
+        else:
+            self.checker.cadre(rec, index, value)
+        if self.issues.total:         # this record's problems, or earlier ones: nothing more is written
+            return None
+        return canonical_unit(value) if kind == "units" else canonical_cadre(value)
+
+
+def import_files(store: FactStore, files: list[str]) -> UpsertResult:
+    """Validate YAML/JSON import ``files`` record by record and upsert them in one transaction.
+
+    Raises:
+        ImportRejected: With the first :data:`MAX_REPORTED` issues (and the count of all),
+            in file order then position; the store is left untouched.
+    """
+    return store.upsert_batches(_Import(store, files).batches())
+

@@ -1,0 +1,433 @@
+"""Name and type checks of a loaded policy set (E2xx references, E3xx types, E4xx semantics)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cadre_policy.language import model as m
+from cadre_policy.language import types as t
+from cadre_policy.language.catalog import Catalogue
+from cadre_policy.validate.strata import stratify
+from cadre_policy.language.parameters import name_of
+from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
+from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
+
+ORDER_OPS = {">", ">=", "<", "<="}
+
+
+class Checker:
+    """Checks every name and type in a policy set; collects diagnostics."""
+
+    def __init__(self, policy_set: m.PolicySet):
+        self.ps = policy_set
+        self.diagnostics: list[Diagnostic] = []
+        self.catalogue = Catalogue(policy_set.derived)
+        self.parameters = policy_set.parameters
+        self.derive_names = {r.code for r in policy_set.rules if r.kind == "derive"}
+        self.used_parameters: set[str] = set()
+
+    def error(self, code, message, loc, suggestion=None):
+        self.diagnostics.append(Diagnostic(code, message, loc or Location(), suggestion))
+
+    # ---- entry point -------------------------------------------------------------------
+    def check(self) -> list[Diagnostic]:
+        self._duplicates()
+        self._derived_cycles()
+        for param in self.parameters.values():
+            self._parameter(param)
+        for derived in self.ps.derived.values():
+            self._derived(derived)
+        rule_ids = {r.id for r in self.ps.rules}
+        for rule in self.ps.rules:
+            self._rule(rule, rule_ids)
+        self._strata()
+        self._titles()
+        self._exception_cycles()
+        for name, param in self.parameters.items():
+            if name not in self.used_parameters:
+                self.error("W501", f"parameter '{name}' is not used by any rule", param.loc)
+        return self.diagnostics
+
+    def _titles(self):
+        """Every ``{name}`` in a rule's title or note, or an outcome's title, names a parameter."""
+        from cadre_policy.language.titles import placeholders, resolve
+        places = [(rule.policy, text, rule.loc) for rule in self.ps.rules for text in (rule.title, rule.note)]
+        catalogue = Location(str(Path(self.ps.path) / "outcomes.yaml"))
+        places += [("", entry.get("title", ""), catalogue)
+                   for table in (self.ps.outcomes.findings, self.ps.outcomes.requirements) for entry in table.values()]
+        for scope, text, loc in places:
+            for name in placeholders(text):
+                found = resolve(name, scope, self.parameters)
+                if found:
+                    self.used_parameters.add(found)
+                    continue
+                hint = suggest_qualified(name, self.parameters) if not scope else \
+                    suggest(name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters])
+                self.error("E211", f"unknown parameter '{name}' named in the text '{text}'", loc, hint)
+
+    def _duplicates(self):
+        for what, items in (("policy id", [(p.id, Location(p.file, 1, 1)) for p in self.ps.policies]),
+                            ("rule id", [(r.id, r.loc) for r in self.ps.rules]),
+                            ("derived quantity", [(d.name, d.loc) for p in self.ps.policies for d in p.derived])):
+            seen = {}
+            for name, loc in items:
+                if name in seen:
+                    self.error("E205", f"duplicate {what} '{name}' (first at {seen[name]})", loc)
+                else:
+                    seen[name] = loc
+        for d in self.ps.derived.values():
+            if d.name in t.BUILTIN_FACTS or d.name in t.RECORD_LISTS:
+                self.error("E205", f"derived quantity '{d.name}' hides the built-in fact of that name", d.loc)
+
+    # ---- declarations ----------------------------------------------------------------
+    def _derived_cycles(self):
+        specs = self.ps.derived
+
+        def refs(spec):
+            return {p.split(".")[0] for p in spec.references()} & set(specs)
+
+        state: dict[str, int] = {}   # 1 visiting, 2 done
+
+        def visit(name, trail):
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                cycle = trail[trail.index(name):] + [name]
+                self.error("E403", f"derived quantities depend on each other in a cycle: {' -> '.join(cycle)}",
+                           specs[name].loc)
+                return
+            state[name] = 1
+            for ref in sorted(refs(specs[name])):
+                visit(ref, trail + [name])
+            state[name] = 2
+
+        for name in specs:
+            visit(name, [])
+
+    def _parameter(self, param: m.Parameter):
+        for start, raw in param.values:
+            try:
+                parse_parameter(param.kind, raw)
+            except ValueError as error:
+                self.error("E303", f"parameter '{param.name}' on {start}: {error}", param.loc)
+
+    def _derived(self, d: m.Derived):
+        if d.form in m.RECORD_FORMS:
+            fields = self.catalogue.record_fields(d.source)
+            if fields is None:
+                self._unknown(d.source, d.loc, records=True)
+                return
+            if d.form in ("current", "duration") and d.source != "posts":
+                self.error("E301", f"'{d.form}' ranges over posts, not '{d.source}'", d.loc)
+            if d.where is not None:
+                self._condition(d.where, fields=fields)
+            for name in d.distinct:
+                self._subject_type(name, d.loc, fields)
+            if d.form in ("some", "every") and d.satisfies is None:
+                self.error("E101", f"'{d.form}' needs 'satisfies': the condition tested on each record's date",
+                           d.loc)
+            if d.satisfies is not None:
+                self._condition(d.satisfies)
+        if d.form in ("elapsed", "age"):
+            for path in (d.source if isinstance(d.source, tuple) else (d.source,)):
+                self._expect_fact(path, "date", d.loc)
+        for ref in (d.at, d.since):
+            if ref:
+                self._expect_fact(ref, "date", d.loc)
+        if d.form == "ratio":
+            for part in d.source:
+                self._expect_fact(part, "integer", d.loc)
+        if d.form == "steps":
+            for part in d.source:
+                self._expect_fact(part, "rank", d.loc)
+        if d.form == "rank":
+            self._rank_of(d.rank)
+        if d.within is not None:
+            self._period(d.within)
+
+    def _rank_of(self, ref: m.RankOf):
+        self._expect_fact(ref.path, "rank", ref.loc)
+        if ref.step and ref.level:
+            self.error("E103", "a rank is computed with 'step' or 'level', not both", ref.loc)
+
+    def _expect_fact(self, path, type_name, loc):
+        kind = self.catalogue.resolve(path)
+        if kind is None:
+            self._unknown(path, loc)
+        elif kind.name != type_name:
+            self.error("E301", f"'{path}' is {kind}, a {type_name} is needed here", loc)
+
+    def _unknown(self, path, loc, records=False, fields=None):
+        if fields is not None:
+            candidates = list(fields)
+            self.error("E201", f"unknown field '{path}'", loc, suggest(path, candidates))
+            return
+        candidates = [p for p, _ in self.catalogue.paths(include_records=records)]
+        self.error("E201", f"unknown fact '{path}'", loc, suggest(path, candidates))
+
+    # ---- rules --------------------------------------------------------------------------
+    def _rule(self, rule: m.Rule, rule_ids: set):
+        outcomes = self.ps.outcomes
+        if rule.kind == "finding" and rule.code not in outcomes.findings:
+            self.error("E203", f"unknown finding code '{rule.code}'", rule.loc, suggest(rule.code, outcomes.findings))
+        if rule.kind == "requirement" and rule.code not in outcomes.requirements:
+            self.error("E203", f"unknown requirement code '{rule.code}'", rule.loc,
+                       suggest(rule.code, outcomes.requirements))
+        if self.ps.provisions and rule.provision not in self.ps.provisions:
+            self.error("E207", f"unknown provision '{rule.provision}' (not in provisions.yaml)", rule.loc,
+                       suggest(rule.provision, self.ps.provisions))
+        for target in rule.supersedes:
+            if target == rule.id:
+                self.error("E401", f"rule '{rule.id}' supersedes itself", rule.loc)
+            elif target not in rule_ids:
+                self.error("E204", f"unknown rule id '{target}' in supersedes", rule.loc, suggest(target, rule_ids))
+        for target in rule.exception_to:
+            other = self.ps.rule(target)
+            if other is None:
+                self.error("E204", f"unknown rule id '{target}' in exception_to", rule.loc, suggest(target, rule_ids))
+            elif other.kind not in ("requirement", "exception"):
+                self.error("E301", f"'{target}' is a {other.kind} rule; an exception waives requirements "
+                                   "(or suspends another exception)", rule.loc)
+        for cond in (rule.when, rule.applies, rule.met, rule.unmet):
+            if cond is not None:
+                self._condition(cond)
+                terms = max(dnf_terms(cond, False), dnf_terms(cond, True))
+                if terms > MAX_DNF_TERMS:
+                    self.error("E406", f"rule '{rule.id}': its condition (or its negation) expands to {terms:,} "
+                                       f"alternatives; the rules engine runs at most {MAX_DNF_TERMS:,}: "
+                                       "split the rule or derive parts of the condition first", rule.loc)
+        if rule.until is not None:
+            self._expect_fact(rule.until.fact, "date", rule.until.loc)
+            if isinstance(rule.until.plus, m.ParamRef):
+                self._param_of(rule.until.plus, ("years", "months"))
+            else:
+                self._period(rule.until.plus)
+
+    def _param_of(self, ref: m.ParamRef, kinds, policy: str | None = None) -> m.Parameter | None:
+        param = self.lookup_parameter(ref)
+        if param is None:
+            return None
+        if kinds and param.kind not in kinds:
+            self.error("E301", f"parameter '{param.name}' is a {param.kind}; {' or '.join(kinds)} is needed here",
+                       ref.loc)
+        return param
+
+    def lookup_parameter(self, ref: m.ParamRef) -> m.Parameter | None:
+        """Resolve a parameter reference: the name in its own policy first, then the qualified name."""
+        name = name_of(ref, self.parameters)
+        if name is not None:
+            self.used_parameters.add(name)
+            return self.parameters[name]
+        self.error("E202", f"unknown parameter '{ref.name}'", ref.loc, suggest(ref.name, list(self.parameters) + [
+            p.split(".", 1)[1] for p in self.parameters]))
+        return None
+
+    def _period(self, period: m.Period):
+        if isinstance(period.amount, m.ParamRef):
+            self._param_of(period.amount, (period.unit,))
+
+    def _exception_cycles(self):
+        """An exception may be the exception to another exception (Catala), never in a cycle."""
+        graph = {r.id: [t for t in r.exception_to] for r in self.ps.rules if r.kind == "exception"}
+        state: dict[str, int] = {}
+        by_id = {r.id: r for r in self.ps.rules}
+
+        def visit(rule_id, trail):
+            if state.get(rule_id) == 2 or rule_id not in graph:
+                return
+            if state.get(rule_id) == 1:
+                cycle = trail[trail.index(rule_id):] + [rule_id]
+                self.error("E407", f"exceptions form a cycle: {' -> '.join(cycle)}", by_id[rule_id].loc)
+                return
+            state[rule_id] = 1
+            for target in graph[rule_id]:
+                visit(target, trail + [rule_id])
+            state[rule_id] = 2
+
+        for rule_id in graph:
+            visit(rule_id, [])
+
+    def _strata(self):
+        """Order the rules so that 'not' over a conclusion reads it only once it is final."""
+        _, stuck = stratify(self.ps.rules)
+        by_id = {rule.id: rule for rule in self.ps.rules}
+        for rule_id in stuck:
+            self.error("E402", f"rule '{rule_id}' depends on its own conclusion through 'not': "
+                               "the rules cannot be ordered", by_id[rule_id].loc)
+
+    # ---- conditions ------------------------------------------------------------------------
+    def _condition(self, cond, fields: dict | None = None):
+        if isinstance(cond, (m.All, m.Any)):
+            for item in cond.items:
+                self._condition(item, fields)
+        elif isinstance(cond, m.Not):
+            self._condition(cond.item, fields)
+        elif isinstance(cond, m.Asserted):
+            if fields is not None:
+                self.error("E103", f"'{cond.kind}:' cannot be used inside 'where'", cond.loc)
+            elif cond.kind == "finding" and cond.name not in self.ps.outcomes.findings:
+                self.error("E203", f"unknown finding code '{cond.name}'", cond.loc,
+                           suggest(cond.name, self.ps.outcomes.findings))
+            elif cond.kind == "derived" and cond.name not in self.derive_names:
+                self.error("E206", f"no rule derives '{cond.name}'", cond.loc, suggest(cond.name, self.derive_names))
+        elif isinstance(cond, m.Present):
+            self._subject_type(cond.subject, cond.loc, fields)
+        elif isinstance(cond, m.Has):
+            kind = self._subject_type(cond.subject, cond.loc, fields)
+            if kind is not None and kind.name != "flags":
+                self.error("E301", f"'has' needs a list of flags; '{cond.subject}' is {kind}", cond.loc)
+        elif isinstance(cond, m.Within):
+            kind = self._subject_type(cond.subject, cond.loc, fields)
+            if kind is not None and kind.name != "date":
+                self.error("E301", f"'within' needs a date; '{cond.subject}' is {kind}", cond.loc)
+            self._period(cond.period)
+        elif isinstance(cond, m.Compare):
+            self._compare(cond, fields)
+
+    def _subject_type(self, path, loc, fields=None) -> t.Type | None:
+        if fields is not None:
+            head, *rest = path.split(".")
+            kind = fields.get(head)
+            for part in rest:
+                kind = kind.fields.get(part) if kind is not None and kind.name == "record" else None
+            if kind is None:
+                self._unknown(path, loc, fields=fields)
+            return kind
+        kind = self.catalogue.resolve(path)
+        if kind is None:
+            self._unknown(path, loc)
+        return kind
+
+    def _compare(self, cond: m.Compare, fields):
+        if cond.ratio_of:
+            for part in cond.ratio_of:
+                kind = self._subject_type(part, cond.loc, fields)
+                if kind is not None and kind.name != "integer":
+                    self.error("E301", f"a ratio divides integers; '{part}' is {kind}", cond.loc)
+            subject = t.FRACTION
+        else:
+            subject = self._subject_type(cond.subject, cond.loc, fields)
+        if subject is None:
+            return
+        if subject.name in ("record", "records", "flags"):
+            self.error("E301", f"'{cond.subject}' is {subject}; compare one of its fields", cond.loc)
+            return
+        if cond.op in ORDER_OPS and not subject.comparable_order:
+            self.error("E304", f"'{cond.word}' orders values, but '{cond.subject}' is {subject}", cond.loc)
+            return
+        self._value(cond, subject, fields)
+
+    def _value(self, cond: m.Compare, subject: t.Type, fields):
+        value = cond.value
+        if isinstance(value, m.RankOf):
+            self._rank_of(value)
+            if subject.name != "rank":
+                self.error("E301", f"'{cond.subject}' ({subject}) is not a rank", cond.loc)
+            if fields is None:
+                self.error("E103", "a computed rank is a value inside 'where'; in a rule condition declare it "
+                                   "as a derived quantity (rank:) and compare with {fact: NAME}", value.loc)
+            return
+        if isinstance(value, m.FactRef):
+            other = self._subject_type(value.path, value.loc)   # inside `where` too: a fact of the cadre
+            if other is not None and _family(other) != _family(subject):
+                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with '{value.path}' ({other})",
+                           cond.loc)
+            return
+        if isinstance(value, m.Period):
+            if subject.name != "duration":
+                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with a period of {value.unit}",
+                           cond.loc)
+            self._period(value)
+            return
+        if isinstance(value, m.ParamRef):
+            param = self._param_of(value, ())
+            if param is None:
+                return
+            kind = PARAMETER_TYPES[param.kind]
+            ok = {"fraction": subject.name == "fraction", "period": subject.name == "duration",
+                  "integer": subject.name == "integer", "date": subject.name == "date",
+                  "rank": subject.name == "rank",
+                  "text": subject.name in ("enum", "text")}[kind]
+            if not ok:
+                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with parameter '{param.name}' "
+                                   f"({param.kind})", cond.loc)
+            elif kind == "text" and subject.values:
+                for _, raw in param.values:
+                    for item in (raw if isinstance(raw, list) else [raw]):
+                        self._member(item, subject, param.loc, cond.subject)
+            return
+        raw = value.raw
+        if cond.op in ("in", "not_in"):
+            if not isinstance(raw, list):
+                self.error("E301", f"'{cond.word}' needs a list of values", cond.loc)
+                return
+            for item in raw:
+                self._literal(item, subject, cond)
+        else:
+            if isinstance(raw, list):
+                self.error("E301", f"'{cond.word}' compares with one value; use 'in' for a list", cond.loc)
+                return
+            self._literal(raw, subject, cond)
+
+    def _literal(self, raw, subject: t.Type, cond: m.Compare):
+        natural = literal_type(raw)
+        if natural == "fraction":
+            try:
+                parse_fraction(raw)
+            except ValueError as error:     # 1/0, or more digits than an exact comparison allows
+                self.error("E303", f"'{cond.subject}': {error}", cond.loc)
+                return
+        if subject.name in ("enum", "rank"):
+            if not isinstance(raw, str):
+                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with {raw!r} ({natural})", cond.loc)
+            else:
+                self._member(raw, subject, cond.value.loc, cond.subject)
+            return
+        expected = {"integer": "integer", "boolean": "boolean", "fraction": "fraction", "date": "date",
+                    "text": "text"}.get(subject.name)
+        if subject.name == "fraction" and natural == "integer":
+            return
+        if subject.name == "text" and natural in ("date", "fraction"):
+            return
+        if expected != natural:
+            self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with {raw!r} ({natural})", cond.loc)
+
+    def _member(self, raw, subject: t.Type, loc, path):
+        if raw not in subject.values:
+            self.error("E302", f"'{raw}' is not a value of '{path}' ({' | '.join(subject.values)})", loc,
+                       suggest(str(raw), subject.values))
+
+
+#: Alternatives of one rule's condition in disjunctive normal form. durable_rules expands 'any'
+#: inside 'all' into one alpha path each: 8,192 ran, 16,384 made it refuse the ruleset
+#: (benchmarks/durable_limits.py); half the measured limit, checked for both engines alike.
+MAX_DNF_TERMS = 4096
+
+
+def dnf_terms(cond, negative: bool) -> int:
+    """How many alternatives ``cond`` (or its negation) has in disjunctive normal form.
+
+    A negated test counts two (absent, or the opposite test), as the compiler lowers it.
+    """
+    if isinstance(cond, (m.All, m.Any)):
+        counts = [dnf_terms(item, negative) for item in cond.items]
+        if isinstance(cond, m.All) != negative:
+            product = 1
+            for count in counts:
+                product *= count
+            return product
+        return sum(counts)
+    if isinstance(cond, m.Not):
+        return dnf_terms(cond.item, not negative)
+    if isinstance(cond, m.Compare) and cond.op == "in" and not negative and isinstance(
+            getattr(cond.value, "raw", None), list):
+        return max(1, len(cond.value.raw))
+    return 2 if negative else 1
+
+
+def _family(kind: t.Type) -> str:
+    return "text" if kind.name in ("enum", "text") else kind.name
+
+
+def check_policy_set(policy_set: m.PolicySet) -> list[Diagnostic]:
+    """All name, type and semantic diagnostics of a loaded policy set."""
+    return Checker(policy_set).check()
