@@ -36,6 +36,13 @@ def population(tmp_path_factory):
     path = tmp_path_factory.mktemp("whatif") / "pop.db"
     url = f"sqlite:///{path}"
     units, cadres = generate(N, 11, AS_OF)
+    cadres = list(cadres)
+    # A post's end is its last day held: some posts end on the evaluation day itself, so the
+    # readings below must count them as held (the generator alone never writes such an end).
+    for cadre in cadres[::7]:
+        open_posts = [p for p in cadre["posts"] if p.get("end") is None and p["start"] <= AS_OF]
+        if open_posts:
+            open_posts[-1]["end"] = AS_OF
     with FactStore(url) as store:
         store.bulk_load(units, cadres)
         docs = [d for chunk in store.iter_cadre_chunks() for d in chunk]
@@ -98,7 +105,7 @@ RANKS = ["clerk", "deputy_section", "section", "deputy_county", "county", "deput
 
 
 def current_post(doc):
-    held = [p for p in doc["posts"] if p["start"] <= AS_OF and (p.get("end") is None or p["end"] > AS_OF)]
+    held = [p for p in doc["posts"] if p["start"] <= AS_OF and (p.get("end") is None or p["end"] >= AS_OF)]
     return max(held, key=lambda p: (RANKS.index(p["rank"]), p["start"])) if held else None
 
 
@@ -350,7 +357,7 @@ def test_unit_filter_counts_only_that_unit(population):
     unit = current_post(docs[0])["unit"]
     doc = json.loads(run(url, "--set", "supervision.admonish_ratio=1/10", "--as-of", "2017-06-30", "--unit", unit,
                          "--format", "json", "--workers", "1").stdout)
-    in_unit = [d for d in docs if any(p["unit"] == unit and p["start"] <= AS_OF and p.get("end", AS_OF + ONE) > AS_OF
+    in_unit = [d for d in docs if any(p["unit"] == unit and p["start"] <= AS_OF and p.get("end", AS_OF) >= AS_OF
                                       for p in d["posts"])]
     assert doc["cadres"] == len(in_unit)
 
