@@ -206,3 +206,17 @@ def test_schema_is_draft_2020_12_and_documents_every_enum():
         enums[key] = defs["cadre"]["properties"][key]["enum"]
     for kind, values in enums.items():
         assert set(values) == set(VALUES[kind]), kind
+
+
+def test_one_validator_configuration_refuses_a_count_written_as_a_float():
+    """The import and the lint of policy, draft and tests files share one validator: 45.0 is no count."""
+    from cadre_policy.parse.schemas import record_validator, validator
+    review = {"date": "2016-05-10", "total": 45.0, "dissatisfied": 3}
+    cadre = {"id": "C1", "name": "甲", "gender": "male", "birth_date": "1970-01-01", "party": "cpc",
+             "reviews": [review]}
+    assert any(e.validator == "type" for e in record_validator("cadres").iter_errors(cadre))
+    assert any(e.validator == "type" for e in validator("facts").iter_errors({"cadres": [cadre]}))
+    case_file = {"policy": "supervision", "as_of": "2017-06-30",
+                 "cases": [{"name": "x", "cadre": {k: v for k, v in cadre.items() if k != "id"}, "expect": {}}]}
+    assert any(e.validator == "type" for e in validator("tests").iter_errors(case_file))
+    assert not list(record_validator("cadres").iter_errors(dict(cadre, reviews=[dict(review, total=45)])))

@@ -98,7 +98,7 @@ def mutated_records(draw):
 @given(st.one_of(documents(), broken_documents(), mutated_records()))
 def test_fast_check_is_sound(doc):
     """The fast check never passes a record jsonschema refuses (so the import decides exactly as before)."""
-    from cadre_policy.intake.importer import record_validator
+    from cadre_policy.parse.schemas import record_validator
     fast = streaming._fast_checks()
     for kind, item in _records(doc):
         if fast[kind](item):

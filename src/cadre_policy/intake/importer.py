@@ -16,41 +16,29 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from typing import Iterable
 
-from jsonschema import Draft202012Validator, validators
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
-from cadre_policy import data
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.parse.positioned import Document, read_document
 from cadre_policy.parse.schemas import unknown_keys
+from cadre_policy.parse.schemas import validator as schema_validator
 from cadre_policy.parse.issues import ImportRejected, Issue
 from cadre_policy.store.fact_store import FactStore, UpsertResult
 
-
-def _is_integer(_checker, instance) -> bool:
-    return isinstance(instance, int) and not isinstance(instance, bool)
-
-
-#: JSON Schema's "integer" also matches 16.0; ours does not.
-_Validator = validators.extend(
-    Draft202012Validator,
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
 
 #: C0 and C1 control characters and DEL; tab and line breaks included (no text field is
 #: multi-line). PostgreSQL refuses NUL while SQLite and MariaDB store it: refuse them all here.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-@lru_cache(maxsize=1)
 def validator() -> Draft202012Validator:
-    """Return the import-format validator (with date format checking on)."""
-    schema = data.schema("facts")
-    return _Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    """The import-format validator (the one configuration of ``parse.schemas``)."""
+    return schema_validator("facts")
 
 
 def text_issues(doc: Document, path: tuple = (), value=None) -> list[Issue]:
@@ -145,14 +133,6 @@ def schema_issues(doc: Document, checker=None, path: tuple = (), value=None) -> 
             continue
         out.append(doc.issue(where, error.message))
     return out
-
-
-@lru_cache(maxsize=None)
-def record_validator(kind: str) -> Draft202012Validator:
-    """The validator of one record of ``units`` or ``cadres`` (the import format's item schema)."""
-    schema = data.schema("facts")
-    ref = schema["properties"][kind]["items"]
-    return _Validator({"$defs": schema["$defs"], **ref}, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 def _items(container, key: str) -> list[tuple[int, dict]]:

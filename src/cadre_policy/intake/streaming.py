@@ -21,7 +21,8 @@ from typing import Iterator
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.parse.issues import ImportRejected, Issue
 from cadre_policy.intake.fastschema import Unsupported, compile_schema
-from cadre_policy.intake.importer import (_Checker, _str, json_text_is_plain, record_validator, schema_issues,
+from cadre_policy.parse.schemas import record_validator
+from cadre_policy.intake.importer import (_Checker, _str, json_text_is_plain, schema_issues,
                                          text_issues)
 from cadre_policy.store.fact_store import FactStore, UpsertResult
 from cadre_policy.parse.stream import Fragment, read_records

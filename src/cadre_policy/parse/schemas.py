@@ -12,6 +12,7 @@ import copy
 from functools import cache
 
 import jsonschema
+from jsonschema import validators
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -22,6 +23,17 @@ NAMES = ("policy", "draft", "facts", "tests", "outcomes", "provisions")
 NAME_DEFS = ("fact_name", "finding_code", "requirement_code", "provision_id", "parameter_name")
 #: Dates are calendar dates (2019-02-30 is not one): the one format the schemas check.
 DATES = jsonschema.FormatChecker(["date"])
+
+
+def _is_integer(_checker, instance) -> bool:
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+#: The one validator configuration of every shipped schema: Draft 2020-12 whose "integer" is an
+#: integer (JSON Schema's also matches 45.0, which no count or year is), calendar dates checked.
+Validator = validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
 
 
 @cache
@@ -54,5 +66,12 @@ def unknown_keys(error) -> tuple[list, set] | None:
 
 @cache
 def validator(name: str) -> jsonschema.Draft202012Validator:
-    """A validator of the shipped schema ``name`` that checks calendar dates."""
-    return jsonschema.Draft202012Validator(structural(name), registry=registry(), format_checker=DATES)
+    """A validator of the shipped schema ``name`` (see :data:`Validator`)."""
+    return Validator(structural(name), registry=registry(), format_checker=DATES)
+
+
+@cache
+def record_validator(kind: str) -> jsonschema.Draft202012Validator:
+    """The validator of one item of ``units`` or ``cadres`` of the import format."""
+    schema = structural("facts")
+    return Validator({"$defs": schema["$defs"], **schema["properties"][kind]["items"]}, format_checker=DATES)
