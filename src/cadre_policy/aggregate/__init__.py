@@ -73,7 +73,7 @@ def evaluate_structure(policy_set: m.PolicySet, store, as_of: date, region: str 
 
     Args:
         policy_set: A loaded, checked policy set (policies without ``structure:`` add nothing).
-        store: A ``facts.store.FactStore``; aggregates are grouped queries in its database.
+        store: A ``store.fact_store.FactStore``; aggregates are grouped queries in its database.
         as_of: The evaluation date: members are the cadres holding a matching post that day.
         region: Only the instances in this region (county) or city.
         unit: Only the instances this unit falls in (its team, its region, its city).

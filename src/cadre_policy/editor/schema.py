@@ -4,7 +4,7 @@ Two things are generated, never written by hand per property:
 
 * a Chinese description on every property, from ``schemas/descriptions.yaml`` (looked up
   by ``FILE:DEF.key``, ``DEF.key``, then ``key``), followed by the Chinese labels of its
-  enumerated values (``explain.labels``);
+  enumerated values (``language.labels``);
 * the enums of the names a policy set defines, in the ``$defs`` of
   :data:`~cadre_policy.parse.schemas.NAME_DEFS`: the fact catalogue, the finding and
   requirement codes of the outcome catalogue, the provision ids of the register, the

@@ -8,7 +8,7 @@ one ``random.Random(seed)`` (the fields added for 条例（2019） from a second
 it): the same seed gives the same population.
 
 Documents are canonical-ish plain Python values (dates are ``datetime.date``):
-they validate against ``facts/schema.json`` once dates are turned into ISO text.
+they validate against ``data/schemas/facts.schema.json`` once dates are turned into ISO text.
 
 >>> units, cadres = generate(5, seed=1)
 >>> [c["id"] for c in cadres]

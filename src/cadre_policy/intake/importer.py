@@ -1,6 +1,6 @@
 """``policy facts import``: validate import files completely, upsert in one transaction.
 
-The checks: the JSON Schema (``facts/schema.json``, Draft 2020-12), then what a schema
+The checks: the JSON Schema (``data/schemas/facts.schema.json``, Draft 2020-12), then what a schema
 cannot express (unknown unit ids, dates out of order, counts above their totals, duplicate
 ids, control characters in text, dates outside the calendar range the program computes
 with). Any problem rejects the whole import. YAML and JSON files are checked record by
@@ -10,7 +10,7 @@ two passes over every document before anything is written.
 
 Decided on purpose: an integer field takes an integer only, so JSON ``16.0`` is refused
 (JSON Schema would accept it; a float where a count is due means the exporting program
-lost track of the type), and ``yes``/``no`` are text, not booleans (see ``load.limits``).
+lost track of the type), and ``yes``/``no`` are text, not booleans (see ``parse.limits``).
 """
 from __future__ import annotations
 

@@ -247,7 +247,7 @@ class Policy:
     derived: tuple = ()
     rules: tuple = ()
     boundary: str = "民法典"
-    groups: dict = field(default_factory=dict, compare=False, hash=False)       # raw, read by engine.structure
+    groups: dict = field(default_factory=dict, compare=False, hash=False)       # raw, read by aggregate.load_structure
     structure: tuple = ()                                                      # raw aggregate rules
     positions: object = field(default=None, compare=False, hash=False, repr=False)  # yamlpos.Positions
 

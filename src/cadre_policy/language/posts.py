@@ -3,7 +3,7 @@ and the store's unit filter share.
 
 A post covers day D when it started on or before D and its ``end`` is absent or not before D:
 ``end`` is the last day the post is held, counted whole (民法典 第二百零三条). The store's unit
-filter says the same in SQL (``facts.queries.post_covers``); change both together.
+filter says the same in SQL (``store.queries.post_covers``); change both together.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ positions in the draft file.
 
 The draft schema (``schemas/draft.schema.json``) refers to the rule, derived and
 parameter definitions of ``schemas/policy.schema.json`` by relative ``$ref``s, which
-resolve locally (``load.schemas``), so both files stay the single source of truth.
+resolve locally (``parse.schemas``), so both files stay the single source of truth.
 """
 from __future__ import annotations
 

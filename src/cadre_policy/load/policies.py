@@ -1,7 +1,7 @@
 """Reading policy files: strict YAML, the JSON Schema, and the model.
 
 The loader reports reading (E0xx) and schema (E1xx) problems with their positions;
-name and type checks are the checker's (``check.policy``).
+name and type checks are the checker's (``validate.policy``).
 """
 from __future__ import annotations
 

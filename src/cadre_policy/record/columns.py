@@ -6,7 +6,7 @@ for the cadre's own fields. Values keep the meaning of the canonical documents: 
 day numbers (``periods.day_number``), booleans 0/1, integers int64, text and unit ids
 Python strings; a ``mask`` says where a value is on record.
 
-The fact store fills it in bulk (``facts.columns``); ``from_documents`` lays out canonical
+The fact store fills it in bulk (``store.columns``); ``from_documents`` lays out canonical
 documents (tests, and populations already in memory) the same way.
 """
 from __future__ import annotations

@@ -94,7 +94,7 @@ def install(app) -> None:
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
-        if database_fault(exc):     # a database fault: 503, not a crash (SQL stays behind facts/)
+        if database_fault(exc):     # a database fault: 503, not a crash (SQL stays in store/)
             log.error("database error on %s: %s", request.url.path, exc)
             return respond(Problem(503, "数据库错误 database error; the server log has the detail", kind="database"),
                            request)

@@ -76,7 +76,7 @@ def load_cases(path: Path) -> tuple[list[Case], list[Diagnostic]]:
     """The cases of one tests file, with any problem reading it."""
     data, positions, problems = load_yaml(path.read_text(encoding="utf-8"), str(path))
     if isinstance(data, dict) and data.get("kind") == "structure":
-        return [], problems   # aggregate-rule cases: engine.structure.cases runs them
+        return [], problems   # aggregate-rule cases: testing.aggregate runs them
     if problems or not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         return [], problems or [Diagnostic("E101", "a tests file has 'cases:' (a list)", Location(str(path), 1, 1))]
     units = _units(data.get("units"), path.parent)

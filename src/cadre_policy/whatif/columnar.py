@@ -1,6 +1,6 @@
 """The what-if on the columnar engine: columns find who changes, durable_rules explains them.
 
-A worker reads its partition of the store in columns (``facts.columns``), derives both sides'
+A worker reads its partition of the store in columns (``store.columns``), derives both sides'
 facts for the whole partition at once (``run.columnar.derive``) and evaluates every rule over
 whole columns (``run.columnar``). A cadre's outcome (active findings, eligibilities) follows
 from its firings alone, so it is decided once per distinct row of firings (``run/outcome.

@@ -187,7 +187,7 @@ class ColumnarDeriver:
         self.day = periods.day_number(self.as_of)
         self.compiled = runner.compiled
         self.per_cadre = runner.deriver
-        # names are not read in columns (facts.columns): a rule on a name is derived per cadre
+        # names are not read in columns (store.columns): a rule on a name is derived per cadre
         reads_names = any(source == "cadre.name" for source, _, _ in self.compiled.fields.values()) or any(
             "cadre.name" in spec.references() for spec in self.compiled.derived)
         self.supported = not reads_names and all(self._supports(spec) for spec in self.compiled.derived)
