@@ -66,10 +66,8 @@ def server_urls():
         cleanup()
 
 
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def store_url(request, tmp_path):
-    """A database URL for the fact store on each backend; tables are dropped afterwards."""
-    backend = request.param
+def _backend_url(request, backend: str, tmp_path):
+    """A database URL for the fact store on ``backend``; a server's tables are dropped afterwards."""
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'facts.db'}"
         return
@@ -82,6 +80,18 @@ def store_url(request, tmp_path):
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def store_url(request, tmp_path):
+    """A database URL for the fact store on each backend."""
+    yield from _backend_url(request, request.param, tmp_path)
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_url(request, tmp_path):
+    """A database URL on each database server (skipped when not configured)."""
+    yield from _backend_url(request, request.param, tmp_path)
 
 
 @pytest.fixture(autouse=True)
