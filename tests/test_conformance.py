@@ -165,3 +165,19 @@ def test_columnar_derivation_and_engine_over_each_date(policy_set):
                            for probe, want in case["expect"].get("holds", {}).items()
                            if _holds(matrix.firings(row), probe) != want]
             _expect_or_excepted(case["id"], "population", differences)
+
+
+@pytest.mark.parametrize("as_of", [date(2017, 6, 30), date(2017, 2, 28), date(2016, 2, 29), date(2017, 3, 1),
+                                   date(2016, 12, 31)])
+def test_sql_ages_mean_completed_years(as_of):
+    """Structure counts compare ages in SQL through a birth-date bound (aggregate/sql.py ``born_by``):
+    the bound is the last birth date with the completed years of ``language.periods``, on the day
+    and the day after, leap days and month-ends included."""
+    from datetime import timedelta
+
+    from cadre_policy.aggregate.sql import born_by
+    from cadre_policy.language import periods
+    for years in range(1, 70):      # ages are of people already born
+        bound = born_by(as_of, years)
+        assert periods.completed_years(bound, as_of) >= years, (as_of, years)
+        assert periods.completed_years(bound + timedelta(days=1), as_of) < years, (as_of, years)
