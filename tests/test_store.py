@@ -241,8 +241,9 @@ def test_older_schema_version_is_refused(store_url):
         FactStore(store_url)
 
 
-def test_version_1_store_is_upgraded_in_place(store_url):
-    """A version-1 store (no work_start, no exceptional) opens as version 2 with its records intact."""
+def test_version_1_store_is_refused_then_upgraded_in_place(store_url, run_cli):
+    """A version-1 store (no work_start, no exceptional) is refused with the advice to upgrade;
+    `policy facts upgrade` brings it to version 2 through the Alembic revisions, records intact."""
     cadre = dict(_synthetic(1, "U1"), nominations=[{"date": D(2017, 2, 1), "target_rank": "deputy_county",
                                                    "target_unit": "U1"}])
     with FactStore(store_url) as store:
@@ -250,7 +251,15 @@ def test_version_1_store_is_upgraded_in_place(store_url):
         with store.engine.begin() as conn:
             conn.execute(text("ALTER TABLE cadres DROP COLUMN work_start"))
             conn.execute(text("ALTER TABLE nominations DROP COLUMN exceptional"))
+            conn.execute(text("DROP TABLE alembic_version"))          # made before migrations were revisions
             conn.execute(update(SchemaMeta).where(SchemaMeta.key == "schema_version").values(value="1"))
+    with pytest.raises(SchemaVersionError, match="version 1, this program needs version 2: upgrade it in place"):
+        FactStore(store_url)
+    refused = run_cli(store_url, "facts", "show", "B00001")
+    assert refused.exit_code == 2 and "facts upgrade" in refused.output
+    upgraded = run_cli(store_url, "facts", "upgrade")
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "fact-store schema version 2" in upgraded.output
     with FactStore(store_url) as store:
         doc = store.cadre("B00001")
         assert "work_start" not in doc and doc["nominations"][0] == {
@@ -261,6 +270,15 @@ def test_version_1_store_is_upgraded_in_place(store_url):
         assert doc["work_start"] == D(1990, 7, 1) and doc["nominations"][0]["exceptional"] is True
         with store.engine.connect() as conn:
             assert conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).scalar() == "2"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+    assert run_cli(store_url, "facts", "upgrade").exit_code == 0           # the newest: nothing to run
+
+
+def test_every_released_version_has_its_revision():
+    from cadre_policy.store import migrate
+    from cadre_policy.store.models import SCHEMA_VERSION
+    assert migrate.RELEASES[str(SCHEMA_VERSION)] == migrate.head()
+    assert list(migrate.RELEASES) == [str(v) for v in range(1, SCHEMA_VERSION + 1)]
 
 
 def test_tables_without_version_are_refused(store_url):

@@ -157,15 +157,15 @@ class BoundaryGroup(TranslatedHelp, click.Group):
             raise Failure(fault) from None
 
 
-def open_store(ctx: click.Context):
+def open_store(ctx: click.Context, upgrade: bool = False):
     """Open the fact store named by ``--db``/``$POLICY_DB``; it is closed when the command ends.
 
     Bad URLs, missing drivers, unreachable servers and schema-version mismatches are
-    :class:`UserError` (exit 2).
+    :class:`UserError` (exit 2). ``upgrade``: an older released schema is upgraded in place.
     """
     from cadre_policy.store.fact_store import FactStore
     root = ctx.find_root()
-    store = FactStore(root.obj["db_url"])
+    store = FactStore(root.obj["db_url"], upgrade=upgrade)
     root.call_on_close(store.close)
     return store
 

@@ -46,6 +46,15 @@ def facts_import(ctx, files, reader):
         click.echo(_("blank rows skipped: {n}").format(n=report.blank_rows))
 
 
+@facts.command("upgrade")
+@click.pass_context
+def facts_upgrade(ctx):
+    """Upgrade the store's schema in place to this program's version (back it up first)."""
+    from cadre_policy.store.fact_store import SCHEMA_VERSION
+    store = open_store(ctx, upgrade=True)
+    click.echo(_("database {url}: fact-store schema version {version}").format(url=store.url, version=SCHEMA_VERSION))
+
+
 @facts.command("export")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json", "xlsx", "csv"]), default="yaml",
               show_default=True, help="xlsx: one workbook; csv: a folder (-o) with one file per sheet.")

@@ -27,7 +27,7 @@ from operator import itemgetter
 from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, exists,
-                        func, insert, inspect, or_, select, text, type_coerce, update)
+                        func, insert, inspect, or_, select, type_coerce, update)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
@@ -35,6 +35,7 @@ from cadre_policy.record.canonical import RECORD_LISTS
 from cadre_policy.language.posts import current_post
 from cadre_policy.store.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
+from cadre_policy.store import migrate
 from cadre_policy.store.queries import post_covers
 from cadre_policy.store.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
                           Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
@@ -172,15 +173,6 @@ _RECORDS = (
     ("assessments", Assessment.__table__, "date", _as_row, _bools(_as_doc, "prominent_problems")),
 )
 _RECORD_TABLES = tuple(rec[1] for rec in _RECORDS) + (_rect,)
-
-
-def _upgrade_from_1(conn: Connection) -> None:
-    """Version 1 lacks two optional columns whose absence means what version 1 meant (no 参加工作时间,
-    not 破格): add them, in the caller's transaction, and record version 2."""
-    for table, column in ((Cadre.__table__, "work_start"), (Nomination.__table__, "exceptional")):
-        kind = table.c[column].type.compile(dialect=conn.dialect)
-        conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {kind}"))
-    conn.execute(update(_meta).where(_meta.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
 
 
 def _cadre_rows(doc: dict, out: dict) -> None:
@@ -439,7 +431,7 @@ class FactStore:
         SchemaVersionError: The database was made by another schema version.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, upgrade: bool = False):
         self.url = _safe_url(url)
         try:
             parsed = make_url(url)
@@ -451,7 +443,7 @@ class FactStore:
             self.dialect = self.engine.dialect.name
             if self.dialect in ("mysql", "mariadb"):
                 event.listen(self.engine, "connect", _mariadb_session)
-            self._ensure_schema()
+            self._ensure_schema(upgrade)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreUnavailableError(_("cannot use database URL {url}: {reason}").format(
                 url=self.url, reason=_first_line(exc))) from None
@@ -461,16 +453,26 @@ class FactStore:
 
     # schema ---------------------------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, upgrade: bool) -> None:
+        """Make a new store whole; open one at this program's schema version; upgrade an older
+        released version when asked (``policy facts upgrade``), else refuse it with that advice."""
         with self.engine.begin() as conn:
             present = set(inspect(conn).get_table_names())
             ours = set(Base.metadata.tables)
             if _meta.name in present:
                 version = conn.execute(select(_meta.c.value)
                                        .where(_meta.c.key == "schema_version")).scalar()
-                if version == "1":
-                    _upgrade_from_1(conn)
-                    version = str(SCHEMA_VERSION)
+                if version != str(SCHEMA_VERSION) and version in migrate.RELEASES and upgrade:
+                    if migrate.current(conn) is None:        # made before migrations were revisions
+                        migrate.stamp(conn, migrate.RELEASES[version])
+                    migrate.upgrade(conn)
+                    version = conn.execute(select(_meta.c.value)
+                                           .where(_meta.c.key == "schema_version")).scalar()
+                if version != str(SCHEMA_VERSION) and version in migrate.RELEASES:
+                    raise SchemaVersionError(_(
+                        "database {url} has fact-store schema version {version}, this program needs version "
+                        "{needed}: upgrade it in place with `policy --db URL facts upgrade` (back it up first)"
+                    ).format(url=self.url, version=version, needed=SCHEMA_VERSION))
                 if version != str(SCHEMA_VERSION):
                     raise SchemaVersionError(
                         f"database {self.url} has fact-store schema version {version}, this program "
@@ -487,6 +489,7 @@ class FactStore:
             else:
                 Base.metadata.create_all(conn)
                 conn.execute(insert(_meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+                migrate.stamp(conn, migrate.head())
 
     def drop_all(self) -> None:
         """Drop every fact-store table (tests and tooling only)."""

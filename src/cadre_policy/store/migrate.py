@@ -1,0 +1,48 @@
+"""Schema migrations of the fact store, with Alembic (``store/migrations/versions``).
+
+Each released schema version (``schema_meta.schema_version``, shown to users) is one Alembic
+revision: ``RELEASES`` maps the one to the other. A store made before Alembic was used has no
+``alembic_version`` table: it is stamped with the revision of its version first. A new store is
+made whole from the models and stamped with the newest revision. ``policy facts upgrade`` runs
+the revisions a store lacks, in one transaction where the database allows DDL in one (SQLite,
+PostgreSQL; MariaDB commits each ALTER).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+#: Released schema version -> its Alembic revision.
+RELEASES = {"1": "0001", "2": "0002"}
+
+
+def _config(conn: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = conn
+    return config
+
+
+def head() -> str:
+    """The newest revision."""
+    return ScriptDirectory.from_config(_config(None)).get_current_head()
+
+
+def current(conn: Connection) -> str | None:
+    """The store's revision (None: not stamped yet)."""
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def stamp(conn: Connection, revision: str) -> None:
+    """Record ``revision`` as the store's, running nothing."""
+    command.stamp(_config(conn), revision)
+
+
+def upgrade(conn: Connection) -> None:
+    """Run every revision the store lacks (after stamping an unstamped store by its version)."""
+    command.upgrade(_config(conn), "head")
