@@ -127,6 +127,15 @@ def test_the_corpus_is_read():
     assert used == set(probes), f"probes without a case: {sorted(set(probes) - used)}"
 
 
+def test_every_form_of_derived_quantity_has_a_probe():
+    from cadre_policy.language.model import RECORD_FORMS
+    doc, _ = probe_policy()
+    forms = {next(k for k in spec if k not in ("title", "note", "where", "within", "since", "distinct", "at",
+                                                 "satisfies", "step", "level"))
+             for spec in doc["derived"].values()}
+    assert forms >= set(RECORD_FORMS) | {"elapsed", "ratio", "age", "rank", "steps"}, forms
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_per_cadre_derivation(policy_set, case):
     scope, _fact = runner(policy_set, case["as_of"], "python").facts(case["cadre"], case["units"])
