@@ -153,6 +153,7 @@ def test_one_third_is_exclusive(dissatisfied, expected):
         assert result.active_codes() == expected
 
 
+@pytest.mark.slow       # a random population; the conformance corpus holds the edges in the fast suite
 @pytest.mark.parametrize("as_of,size", [(AS_OF, 10000), (date(2020, 6, 30), 3000)])
 def test_engines_agree_on_a_seeded_population_of_10000(as_of, size):
     """On the Yichang plan period, and under 条例（2019） (exceptions, 一般应当, rank arithmetic)."""

@@ -116,6 +116,7 @@ def _state(pid: int) -> str:
         return "zombie"
 
 
+@pytest.mark.slow       # a 10,000-cadre what-if racing an import
 def test_an_import_committing_during_a_whatif_is_refused_not_mixed(population, tmp_path):
     folder, url = population
     cadre = json.loads(subprocess.run(POLICY + ["--db", url, "facts", "export", "--format", "json"],
