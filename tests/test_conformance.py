@@ -6,7 +6,8 @@ means for it: the value of facts (``expect.facts``: a derived quantity or built-
 conditions hold (``expect.holds``: true / false / unknown). It runs on
 
 - the per-cadre derivation (``run/derive.py``): the facts are compared with the expectation;
-- durable_rules, the Python engine and the columnar engine for one cadre: the probes;
+- durable_rules, the Python engine and the columnar engine for one cadre, and the Kleene
+  evaluator that reasons and `where` filters use (``language/kleene.py``): the probes;
 - the columnar derivation and engine for the population of all cases of one date at once
   (``run/columnar``): the derived table must equal the per-cadre one, column by column, and the
   firings those of the expectation.
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cadre_policy.language.kleene import Ratio, lookup
+from cadre_policy.language.kleene import Evaluator, Ratio, lookup
 from cadre_policy.load.policyset import load
 from cadre_policy.record.canonical import RECORD_LISTS, canonical_cadre
 from cadre_policy.record.columns import from_documents
@@ -143,6 +144,22 @@ def test_per_cadre_derivation(policy_set, case):
                    for path, want in case["expect"].get("facts", {}).items()
                    if not _expected_matches(want, lookup(scope, path))]
     _expect_or_excepted(case["id"], "derive", differences)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_kleene_evaluator_for_one_cadre(policy_set, case):
+    """language/kleene.py, which reasons and `where` filters use, on the probes' own conditions."""
+    pe = runner(policy_set, case["as_of"], "python")
+    scope = pe.facts(case["cadre"], case["units"])[0]
+    evaluator = Evaluator(pe.catalogue.resolve, pe.compiled.parameters, case["as_of"], frozenset(),
+                          policy_set.parameters)
+    words = {True: "true", False: "false", None: "unknown"}
+    differences = []
+    for probe, want in case["expect"].get("holds", {}).items():
+        got = words[evaluator.holds(policy_set.rule(f"conformance.{probe}_true").when, scope)]
+        if got != want:
+            differences.append(f"{probe}: expected {want}, got {got}")
+    _expect_or_excepted(case["id"], "kleene", differences)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

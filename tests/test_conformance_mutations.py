@@ -2,7 +2,8 @@
 
 Each mutation below changes one line of a derivation (a tie-break, the end of a window, the day a
 post stops being held) in a copy of the package; the corpus (tests/test_conformance.py: the
-per-cadre derivation and the population derivation in columns) must fail on the copy. A mutation
+per-cadre derivation, the population derivation and engine in columns, the Kleene evaluator) must
+fail on the copy. A mutation
 the corpus lets through means an edge of the language has no case: add one to the corpus.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow      # 15 runs of the corpus in subprocesses: ~1 minute
+pytestmark = pytest.mark.slow      # 17 runs of the corpus in subprocesses: ~1 minute
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "cadre_policy"
@@ -44,6 +45,9 @@ MUTATIONS = [
      "columns: records of the evaluation day left out"),
     ("run/columnar/derive.py", "np.where(end.mask, end.values + 1, row_on)", "np.where(end.mask, end.values, row_on)",
      "columns: duration leaves out a post's last day"),
+    ("language/model.py", '"超过": ">", "gt": ">"', '"超过": ">=", "gt": ">"', "超过 read as 以上 (every engine)"),
+    ("language/kleene.py", "return False if False in results else (None if None in results else True)",
+     "return False if False in results else True", "kleene: an unknown part of all read as true"),
 ]
 
 
@@ -69,6 +73,6 @@ def test_the_corpus_catches_the_mutation(copies, mutation):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), str(ROOT / "tests")]),
                POLICY_CACHE="off")
     run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                          str(ROOT / "tests" / "test_conformance.py"), "-k", "derivation or population"],
+                          str(ROOT / "tests" / "test_conformance.py"), "-k", "derivation or population or kleene"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, f"the corpus did not notice: {_what}\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
