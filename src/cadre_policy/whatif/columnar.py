@@ -16,13 +16,19 @@ compared from documents instead, cadre facts laid out in columns per chunk.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+import zlib
 from collections import Counter
 
 import numpy as np
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
+from cadre_policy.record.columns import take_cadres
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
+from cadre_policy.run.columnar.scope import Gatherer, condition_paths
 from cadre_policy.whatif.compare import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
@@ -40,6 +46,7 @@ class ColumnarComparer(Comparer):
         super().__init__(dataclasses.replace(job, engine="durable"), store)
         self.columns = (ColumnarEngine(self.base.compiled), ColumnarEngine(self.draft.compiled))
         self.derivers = (ColumnarDeriver(self.base), ColumnarDeriver(self.draft))
+        self.paths = (condition_paths(self.base.compiled), condition_paths(self.draft.compiled))
         self.in_columns = all(c.vectorised for c in self.columns) and all(d.supported for d in self.derivers) \
             and self.near is None
 
@@ -47,33 +54,39 @@ class ColumnarComparer(Comparer):
         """Task: ("range", first, last) read in columns, or ("ids", [ids]) compared from documents."""
         if task[0] != "range" or not self.in_columns:
             return super().run(task)
-        ids, table_b, table_d, unit_of = self._tables(task[1], task[2])
-        return self.compare_tables(ids, table_b, table_d, unit_of, self.units)
+        ids, table_b, table_d, unit_of, source = self._tables(task[1], task[2])
+        return self.compare_tables(ids, table_b, table_d, unit_of, self.units, source)
 
     def _tables(self, first: str, last: str):
-        """(ids, baseline table, draft table, current units) of a partition: from its snapshots when the
-        store has not been written since they were made, else read, derived and saved."""
+        """(ids, baseline table, draft table, current units, where explanations read) of a partition: from
+        its snapshots when the store has not been written since they were made, else read, derived and saved."""
         from cadre_policy.run.columnar.snapshot import Snapshots, derivation_digest
         digests = [derivation_digest(side, derivation_key(side)) for side in (self.base, self.draft)]
         snapshots = Snapshots(self.job.db_url, self.store.generation())
         saved = [snapshots.load(digests[0], first, last)]
         saved.append(saved[0] if self.share_fact else snapshots.load(digests[1], first, last))
         if saved[0] is not None and saved[1] is not None:
-            return saved[0][0], saved[0][1], saved[1][1], saved[0][2]
+            return saved[0][0], saved[0][1], saved[1][1], saved[0][2], _Source(None, None)
         from cadre_policy.store.columns import read_population
         pop, generation = read_population(self.store, first, last)
         snapshots = Snapshots(self.job.db_url, generation)      # saved under the state actually read
         derived = self.derivers[0].derive(pop, self.units)
         unit_of = derived.current_units()
         tables = [saved[0][1] if saved[0] is not None else derived.table()]
-        tables.append(tables[0] if self.share_fact else
-                      saved[1][1] if saved[1] is not None else self.derivers[1].table(pop, self.units))
+        derived_d = derived if self.share_scope else None
+        if self.share_fact:
+            tables.append(tables[0])
+        elif saved[1] is not None:
+            tables.append(saved[1][1])
+        else:
+            derived_d = derived_d or self.derivers[1].derive(pop, self.units)
+            tables.append(derived_d.table())
         for side in ((0,) if self.share_fact else (0, 1)):
             if saved[side] is None:
                 snapshots.save(digests[side], first, last, pop.ids, tables[side], unit_of)
-        return pop.ids, tables[0], tables[1], unit_of
+        return pop.ids, tables[0], tables[1], unit_of, _Source(pop, (derived, derived_d))
 
-    def compare_tables(self, ids, table_b, table_d, unit_of: tuple, units: dict) -> dict:
+    def compare_tables(self, ids, table_b, table_d, unit_of: tuple, units: dict, source=None) -> dict:
         """Counts and explained differences for a partition's tables (``unit_of``: ``current_units``)."""
         matrix_b = self.columns[0].run_table(table_b)
         matrix_d = self.columns[1].run_table(table_d)
@@ -81,11 +94,47 @@ class ColumnarComparer(Comparer):
         unit_of = (codes, [name if name is not None else NO_UNIT for name in names])
         differs = self._tally(matrix_b, matrix_d, unit_of)
         rows = differs.pop("rows")
-        docs = _Documents(self.store, ids)(rows)
-        differs["changes"] = spooled(self._explain_rows(docs, [unit_of[1][unit_of[0][r]] for r in rows], units,
-                                                        differs.pop("expected")))
-        differs["n"] = len(ids)
+        documents = _Documents(self.store, ids)
+        scopes, cadre_names = self._gather(source or _Source(None, None), rows, ids, documents, units)
+        changes, verified = self._explain(rows, [ids[r] for r in rows], cadre_names,
+                                          [unit_of[1][unit_of[0][r]] for r in rows], units, differs.pop("expected"),
+                                          (matrix_b, matrix_d), scopes, lambda at: documents([rows[i] for i in at]))
+        differs["changes"] = spooled(changes)
+        differs.update(n=len(ids), verified=verified)
         return differs
+
+    def _gather(self, source: "_Source", rows: list, ids, documents, units: dict):
+        """(the scopes on both sides, the names) of the changed ``rows``, gathered from the columns.
+
+        From the partition's derivations when it was derived here; from a derivation of only those
+        cadres when one side came from a snapshot; from their documents, laid out in columns and
+        derived at once, when both did.
+        """
+        if not rows:
+            return ([], []), []
+        at = np.asarray(rows, dtype=np.int64)
+        if source.pop is None:
+            from cadre_policy.record.columns import from_documents
+            docs = documents(rows)
+            pop, at, names = from_documents(docs), np.arange(len(rows)), [doc.get("name", "") for doc in docs]
+            derived = (None, None)
+        else:
+            from cadre_policy.store.columns import read_names
+            found = read_names(self.store, [ids[r] for r in rows])
+            pop, derived, names = source.pop, source.derived, [found.get(ids[r], "") for r in rows]
+        if derived[0] is None or (derived[1] is None and not self.share_scope):
+            pop = take_cadres(pop, at) if source.pop is not None else pop
+            at = np.arange(len(rows))
+            derived = (self.derivers[0].derive(pop, units), None)
+        if derived[1] is None:
+            derived = (derived[0], derived[0] if self.share_scope else self.derivers[1].derive(pop, units))
+        scopes = []
+        for side, derivation in enumerate(derived):
+            gatherer = Gatherer(derivation, self.paths[side])
+            if not gatherer.supported:
+                return None, names
+            scopes.append(gatherer.scopes(at))
+        return tuple(scopes), names
 
     def compare(self, docs: list[dict], units: dict) -> dict:
         base, draft = self.base, self.draft
@@ -112,9 +161,13 @@ class ColumnarComparer(Comparer):
             for row, doc in enumerate(docs):
                 near.update(self.near(self, doc, (*sides_b[row], matrix_b.firings(row)),
                                       (*sides_d[row], matrix_d.firings(row))))
-        result["changes"] = spooled(self._explain_rows([docs[r] for r in rows], [unit_of[r] for r in rows], units,
-                                                       result.pop("expected")))
-        result.update(n=len(docs), near=near)
+        scopes = ([sides_b[r][0] for r in rows], [sides_d[r][0] for r in rows])
+        changes, verified = self._explain(rows, [docs[r].get("id", "") for r in rows],
+                                          [docs[r].get("name", "") for r in rows], [unit_of[r] for r in rows], units,
+                                          result.pop("expected"), (matrix_b, matrix_d), scopes,
+                                          lambda at: [docs[rows[i]] for i in at])
+        result["changes"] = spooled(changes)
+        result.update(n=len(docs), near=near, verified=verified)
         return result
 
     def _tally(self, matrix_b, matrix_d, unit_of: tuple) -> dict:
@@ -130,28 +183,75 @@ class ColumnarComparer(Comparer):
         return {"counts": counts, "units": by_unit, "rows": rows, "expected": expected, "near": Counter(),
                 "skipped": 0}
 
-    def _explain_rows(self, docs: list, units_of: list, units: dict, expected: list) -> list:
-        """Each changed cadre run again through durable_rules on both sides, and explained."""
-        base, draft = self.base, self.draft
+    def _explain(self, rows: list, cadre_ids: list, names: list, units_of: list, units: dict, expected: list,
+                 matrices: tuple, scopes, documents) -> tuple[list, int]:
+        """(the change record of each changed row, how many durable_rules checked).
+
+        Each is explained from the columns: the firings of both sides' matrices and the scopes
+        gathered at the facts the conditions read. A deterministic sample (``sample``) is run
+        again through durable_rules on both sides and explained from its document, the reference:
+        an outcome or a reason that differs stops the run, naming the cadre.
+        """
+        if scopes is None:       # something the gathering cannot rebuild: every cadre from its document
+            at = list(range(len(rows)))
+            return [self._reference(doc, unit, units, want)
+                    for doc, unit, want in zip(documents(at), units_of, expected)], len(rows)
+        matrix_b, matrix_d = matrices
         changes = []
-        for doc, unit, (want_b, want_d) in zip(docs, units_of, expected):
-            scope_b, fact_b = base.facts(doc, units)
-            scope_d, fact_d = (scope_b, fact_b) if self.share_fact else draft.facts(doc, units)
-            firings_b, firings_d = base.engine.run(fact_b), draft.engine.run(fact_d)   # durable_rules
-            out_b, out_d = base.decider.decide(firings_b.fired).summary, draft.decider.decide(firings_d.fired).summary
-            if (out_b, out_d) != (want_b, want_d):
-                raise EngineDisagreement(
-                    f"cadre {doc.get('id')}: the columnar engine and durable_rules disagree "
-                    f"({want_b} / {want_d} against {out_b} / {out_d}); run with --engine durable and report this")
-            changes.append(self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b),
-                                        (scope_d, fact_d, firings_d, out_d)))
-        return changes
+        for i, row in enumerate(rows):
+            firings_b = matrix_b.firings(row)
+            firings_d = matrix_d.firings(row)
+            if firings_d == firings_b:
+                firings_d = firings_b
+            changes.append(self.explain_cadre(cadre_ids[i], names[i], units_of[i], units,
+                                              (scopes[0][i], firings_b, expected[i][0]),
+                                              (scopes[1][i], firings_d, expected[i][1])))
+        picked = sample(cadre_ids, self.job.verify, self.job.verify_least)
+        for i, doc in zip(picked, documents(picked)):
+            reference = self._reference(doc, units_of[i], units, expected[i])
+            if json.dumps(reference, ensure_ascii=False) != json.dumps(changes[i], ensure_ascii=False):
+                raise EngineDisagreement(_(
+                    "cadre {id}: the reasons gathered from the columns differ from durable_rules' "
+                    "(run with --engine durable and report this)").format(id=cadre_ids[i]))
+        return changes, len(picked)
+
+    def _reference(self, doc: dict, unit, units: dict, want: tuple) -> dict:
+        """A changed cadre derived from its document, run through durable_rules on both sides, and explained."""
+        base, draft = self.base, self.draft
+        scope_b, fact_b = base.facts(doc, units)
+        scope_d, fact_d = (scope_b, fact_b) if self.share_fact else draft.facts(doc, units)
+        firings_b, firings_d = base.engine.run(fact_b), draft.engine.run(fact_d)   # durable_rules
+        out_b, out_d = base.decider.decide(firings_b.fired).summary, draft.decider.decide(firings_d.fired).summary
+        if (out_b, out_d) != want:
+            raise EngineDisagreement(
+                f"cadre {doc.get('id')}: the columnar engine and durable_rules disagree "
+                f"({want[0]} / {want[1]} against {out_b} / {out_d}); run with --engine durable and report this")
+        return self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b), (scope_d, fact_d, firings_d, out_d))
 
     @staticmethod
     def _outcomes(matrix, decider):
         """(the outcome summary of each distinct row of firings, which of them each cadre has)."""
         patterns, inverse = matrix.patterns()
         return [decider.decide(firings.fired).summary for firings in patterns], inverse
+
+
+class _Source:
+    """What explaining a partition's changed cadres reads: its population and both sides' derivations
+    (None where the partition came from snapshots)."""
+
+    def __init__(self, pop, derived):
+        self.pop, self.derived = pop, derived or (None, None)
+
+
+def sample(ids: list, rate: float, least: int) -> list[int]:
+    """Positions of the changed cadres durable_rules checks: ``rate`` of them and at least ``least``,
+    chosen by a hash of the id, so the same cadres are checked whatever the workers or the order."""
+    k = len(ids)
+    size = min(k, max(math.ceil(rate * k), least))
+    if size >= k:
+        return list(range(k))
+    ranked = sorted(range(k), key=lambda i: (zlib.crc32(str(ids[i]).encode()), str(ids[i])))
+    return sorted(ranked[:size])
 
 
 class _Documents:

@@ -37,6 +37,8 @@ class Job:
     unit: str | None = None
     near: object = None            # a margin for near misses (explain.near), or None
     shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
+    verify: float = 0.01           # columnar: the share of changed cadres durable_rules re-runs (1: every one)
+    verify_least: int = 100        # ... and at least this many per partition (``run_whatif`` spreads the run's)
 
 
 def outcome_keys(outcome) -> list[str]:
@@ -181,15 +183,25 @@ class Comparer:
 
     # ---- reasons for one changed cadre ---------------------------------------------------
     def explain(self, doc, unit, units, side_b, side_d) -> dict:
-        (scope_b, fact_b, firings_b, out_b), (scope_d, fact_d, firings_d, out_d) = side_b, side_d
-        res_b = self.base.assemble(doc, scope_b, fact_b, firings_b)
-        res_d = self.draft.assemble(doc, scope_d, fact_d, firings_d)
+        """The change record of one cadre from its document's scopes, firings and outcomes on both sides."""
+        (scope_b, _, firings_b, out_b), (scope_d, _, firings_d, out_d) = side_b, side_d
+        return self.explain_cadre(doc.get("id", ""), doc.get("name", ""), unit, units,
+                                  (scope_b, firings_b, out_b), (scope_d, firings_d, out_d))
+
+    def explain_cadre(self, cadre_id: str, name: str, unit, units, side_b, side_d) -> dict:
+        """The change record of one cadre: each side is (scope, firings, outcome summary).
+
+        The scope needs only the facts the rules' conditions read (``rule_paths``): the columnar
+        what-if gathers those from its columns instead of deriving the cadre again.
+        """
+        (scope_b, firings_b, out_b), (scope_d, firings_d, out_d) = side_b, side_d
+        decided_b = self.base.decider.decide(firings_b.fired)
+        decided_d = decided_b if firings_d is firings_b and self.same_decider else \
+            self.draft.decider.decide(firings_d.fired)
         ev_b = _evaluator(self.base, firings_b)
         ev_d = _evaluator(self.draft, firings_d)
-        status_b = {f.rule.id: ("active" if f.status == "active" else f"superseded by {f.superseded_by}")
-                    for f in res_b.findings}
-        status_d = {f.rule.id: ("active" if f.status == "active" else f"superseded by {f.superseded_by}")
-                    for f in res_d.findings}
+        status_b = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _, by in decided_b.findings}
+        status_d = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _, by in decided_d.findings}
         outcomes = self.draft.policy_set.outcomes
         items = []
         codes_b, codes_d = out_b[0], out_d[0]
@@ -220,8 +232,8 @@ class Comparer:
         for det in sorted(set(elig_b) | set(elig_d)):
             if elig_b.get(det) == elig_d.get(det):
                 continue
-            reqs_b = {r.rule.id: r for r in res_b.determinations.get(det, {}).get("requirements", [])}
-            reqs_d = {r.rule.id: r for r in res_d.determinations.get(det, {}).get("requirements", [])}
+            reqs_b = _requirements(self.base, decided_b, det)
+            reqs_d = _requirements(self.draft, decided_d, det)
             rules = []
             for rule_id in list(reqs_b) + [r for r in reqs_d if r not in reqs_b]:
                 qb, qd = reqs_b.get(rule_id), reqs_d.get(rule_id)
@@ -245,11 +257,23 @@ class Comparer:
             items.append({"kind": "eligibility", "determination": det,
                           "title": outcomes.determinations.get(det, {}).get("title", det),
                           "baseline": elig_b.get(det, "none"), "draft": elig_d.get(det, "none"), "rules": rules})
-        return {"cadre": doc.get("id", ""), "name": doc.get("name", ""), "unit": unit,
+        return {"cadre": cadre_id, "name": name, "unit": unit,
                 "unit_name": (units.get(unit) or {}).get("name", unit),
                 "baseline": {"findings": sorted(codes_b), **dict(out_b[1])},
                 "draft": {"findings": sorted(codes_d), **dict(out_d[1])},
                 "changes": items}
+
+
+@dataclass(frozen=True)
+class _Requirement:
+    result: str
+    strength: str
+
+
+def _requirements(pe: PolicyRunner, decided, determination: str) -> dict:
+    """rule id -> (result, strength) of each requirement of a determination, as ``assemble`` lists them."""
+    return {rule_id: _Requirement(result, pe.compiled.rules[rule_id].strength)
+            for det, rule_id, _, result, _ in decided.requirements if det == determination}
 
 
 def _decides(requirement, eligibility: str | None) -> bool:

@@ -7,6 +7,7 @@ temporary file: memory is bounded by the chunk size, not the population.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -41,6 +42,7 @@ class WhatIfResult:
     changed_by_unit: Counter = field(default_factory=Counter)
     near_margin: object = None
     skipped: int = 0                   # draft engine runs skipped by the proven shortcut
+    verified: int = 0                  # changed cadres durable_rules re-ran to check the columnar explanation
     structure: list | None = None      # team and population targets whose status changes (see structure_changes)
 
     def changes(self):
@@ -141,6 +143,8 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
         from cadre_policy.whatif.columnar import PARTITION
         # read in columns: large partitions, but at least one per worker
         chunk_size = max(chunk_size, min(PARTITION, -(-total // workers)))
+    # the run's least durable_rules cross-check, spread over its partitions
+    job = dataclasses.replace(job, verify_least=-(-job.verify_least // max(1, -(-total // chunk_size))))
     tasks = store.chunks(job.unit, job.as_of, chunk_size)
     if total <= chunk_size * 4:
         tasks = list(tasks)
@@ -149,7 +153,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     counts = (Counter(), Counter())
     units = UnitCounts()
     near = Counter() if job.near is not None else None
-    changed = n = skipped = 0
+    changed = n = skipped = verified = 0
     changed_by_unit: Counter = Counter()
     comparer = Comparer
     if job.engine == "columnar":
@@ -166,6 +170,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
             for chunk in chunks:
                 n += chunk["n"]
                 skipped += chunk["skipped"]
+                verified += chunk.get("verified", 0)
                 counts[0].update(chunk["counts"][0])
                 counts[1].update(chunk["counts"][1])
                 units.add(chunk["units"])
@@ -183,7 +188,8 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     if runner is not None:
         workers = runner.workers
     return WhatIfResult(job.as_of, n, counts, units.counters(), unit_names, spool, changed, near,
-                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped)
+                        time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped,
+                        verified=verified)
 
 
 def structure_changes(baseline: m.PolicySet, draft: m.PolicySet, store, as_of: date, overrides: dict,
