@@ -60,11 +60,14 @@ def _progress_bar(enabled: bool):
               help="Also count cadres within MARGIN of a threshold (votes, years, months, days).")
 @click.option("--no-shortcut", is_flag=True,
               help="Run the draft's engine for every cadre, even where it provably fires as the baseline.")
+@click.option("--verify", is_flag=True,
+              help="Columnar engine: run every changed cadre again through durable_rules and check its reasons "
+                   "(by default a sample: 1 %, at least 100).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this what-if in the database.")
 @click.pass_context
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
-           limit, near_margin, no_shortcut, quiet, record):
+           limit, near_margin, no_shortcut, verify, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.whatif import request
     from cadre_policy.render.whatif import document as whatif_document
@@ -79,7 +82,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     engine = default_engine(engine, True)
     prepared = request.prepare(baseline, store, db_url, draft_path=draft_file, sets=sets,
                                as_of=as_of, unit=unit_id, engine=engine,
-                               near=near_margin, shortcut=not no_shortcut)
+                               near=near_margin, shortcut=not no_shortcut, verify=verify)
     if not quiet:
         for diagnostic in prepared.diagnostics:
             click.echo(str(diagnostic), err=True)

@@ -35,7 +35,8 @@ def header(result: WhatIfResult, draft: Draft) -> dict:
                       "changes": draft.describe()},
             "as_of": result.as_of.isoformat(), "cadres": result.cadres, "changed": result.changed,
             "engine": result.engine, "workers": result.workers, "seconds": round(result.seconds, 2),
-            "shared_facts": result.shared_facts, "draft_runs_skipped": result.skipped}
+            "shared_facts": result.shared_facts, "draft_runs_skipped": result.skipped,
+            "durable_rules_checked": result.verified}
 
 
 def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> None:
@@ -172,6 +173,8 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
                        + "; ".join(safe(d) for d in draft.describe()), style="dim"))
     line = _("{cadres} cadres on {day}, {changed} changed; engine {engine}, {workers} worker(s), {seconds:.1f} s")
     skipped = _("; draft run skipped for {n} (provably as in force)").format(n=result.skipped) if result.skipped else ""
+    if result.verified:
+        skipped += _("; {n} changed cadres checked again with durable_rules").format(n=result.verified)
     console.print(Text("  " + line.format(cadres=result.cadres, day=result.as_of.isoformat(), changed=result.changed,
                                           engine=result.engine, workers=result.workers, seconds=result.seconds)
                        + skipped, style="dim"))

@@ -142,11 +142,11 @@ class ColumnarComparer(Comparer):
         if self.share_fact:
             sides_d = sides_b
         elif self.share_scope:
-            sides_d = [(scope, draft.encoder.encode(scope)) for scope, _ in sides_b]
+            sides_d = [(scope, draft.encoder.encode(scope)) for scope, _fact in sides_b]
         else:
             sides_d = [draft.facts(doc, units) for doc in docs]
-        facts_b = [fact for _, fact in sides_b]
-        facts_d = facts_b if sides_d is sides_b else [fact for _, fact in sides_d]
+        facts_b = [fact for _scope, fact in sides_b]
+        facts_d = facts_b if sides_d is sides_b else [fact for _scope, fact in sides_d]
         table_b = FactTable.from_facts(facts_b) if self.columns[0].vectorised else None
         table_d = table_b if facts_d is facts_b else None     # the same facts: laid out once
         matrix_b = self.columns[0].run_facts(facts_b, table_b)

@@ -200,8 +200,8 @@ class Comparer:
             self.draft.decider.decide(firings_d.fired)
         ev_b = _evaluator(self.base, firings_b)
         ev_d = _evaluator(self.draft, firings_d)
-        status_b = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _, by in decided_b.findings}
-        status_d = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _, by in decided_d.findings}
+        status_b = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _code, by in decided_b.findings}
+        status_d = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _code, by in decided_d.findings}
         outcomes = self.draft.policy_set.outcomes
         items = []
         codes_b, codes_d = out_b[0], out_d[0]
@@ -273,7 +273,7 @@ class _Requirement:
 def _requirements(pe: PolicyRunner, decided, determination: str) -> dict:
     """rule id -> (result, strength) of each requirement of a determination, as ``assemble`` lists them."""
     return {rule_id: _Requirement(result, pe.compiled.rules[rule_id].strength)
-            for det, rule_id, _, result, _ in decided.requirements if det == determination}
+            for det, rule_id, _code, result, _by in decided.requirements if det == determination}
 
 
 def _decides(requirement, eligibility: str | None) -> bool:

@@ -33,7 +33,7 @@ class Prepared:
 
 def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft_display: str | None = None,
             sets=(), as_of: date | None = None, unit: str | None = None, engine: str = "durable",
-            near=None, shortcut: bool = True) -> Prepared:
+            near=None, shortcut: bool = True, verify: bool = False) -> Prepared:
     """Load the draft against the baseline and check the request.
 
     Raises:
@@ -63,6 +63,8 @@ def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft
     if unit is not None and unit not in store.units():
         raise WhatIfRequestError(_("unknown unit id: {id}").format(id=unit), "unit")
     job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut)
+    if verify:          # durable_rules re-runs every changed cadre, not a sample
+        job = dataclasses.replace(job, verify=1.0)
     return Prepared(job, draft, draft_set, diagnostics)
 
 
