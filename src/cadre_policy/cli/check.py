@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -12,6 +13,7 @@ from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output
                                      evaluation_day, load_policies, make_runner, open_store, output_option,
                                      policies_option)
 from cadre_policy.cli.output import open_output
+from cadre_policy.cli.whatif import _progress_bar
 
 
 @click.command()
@@ -30,8 +32,10 @@ from cadre_policy.cli.output import open_output
 @click.option("--margin", type=Whole(), metavar="N",
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this check in the database.")
+@click.option("--workers", type=Whole(1), help="With --all: worker processes (default: all cores).")
 @click.pass_context
-def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, output, near, margin, record):
+def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, output, near, margin, record,
+          workers):
     """Which provisions apply to a cadre on a date, what follows, and why."""
     from cadre_policy.run.population import units_for
     if not cadre_id and not all_cadres:
@@ -60,7 +64,7 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         return
     if unit_id is not None and unit_id not in units:
         raise Failure(_("unknown unit id: {id}").format(id=unit_id))
-    _check_all(runner, store, units, unit_id, policy_set, day, fmt, output)
+    _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, workers, ctx.find_root().obj["db_url"])
 
 
 def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record):
@@ -99,8 +103,12 @@ def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, ma
                 render.render_near(misses, console, policy_set)
 
 
-def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output):
-    """``check --all``: a table and a summary table, or one JSON document, JSON Lines, CSV, XLSX."""
+def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, workers, db_url):
+    """``check --all``: a table and a summary table, or one JSON document, JSON Lines, CSV, XLSX.
+
+    On the columnar engine, without --unit, the population is checked in columns on the worker
+    pool (render/population.py), progress on stderr; else cadre by cadre from documents.
+    """
     from cadre_policy.render import check as render
     from cadre_policy.render.tables import write_csv, write_xlsx
     from cadre_policy.render.terminal import console_for
@@ -110,6 +118,10 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output):
         from cadre_policy.aggregate import unit_structure
         missed = unit_structure(policy_set, store, day, unit_id)
     tally = render.Tally()
+    in_columns = unit_id is None and runner.engine.name == "columnar"
+    if in_columns:
+        from cadre_policy.render.population import supported
+        in_columns = supported(runner)
 
     def results():
         for result in check_all(runner, store, units, unit_id):
@@ -119,20 +131,37 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output):
     if fmt in ("xlsx",):
         binary_output(output)
     # the output is void if an import committed meanwhile (one consistent state of the store)
-    with store.one_state(), open_output(output, binary=fmt == "xlsx", newline="") as out:
+    with store.one_state(), open_output(output, binary=fmt == "xlsx", newline="") as out, \
+            _progress_bar(sys.stderr.isatty() and in_columns, _("checking")) as progress:
+        if in_columns:
+            lines = _in_columns(runner, store, units, day, tally, workers, db_url, progress)
+        if in_columns and fmt in ("json", "jsonl"):
+            if fmt == "json":
+                header = {"as_of": day.isoformat(),
+                          "policy_set": {"path": policy_set.path, "digest": policy_set.digest}, "unit": None}
+                render.write_population_lines(out, header, (line for line, _row in lines),
+                                              lambda: tally.as_dict(policy_set))
+            else:
+                for line, _row in lines:
+                    out.write(line + "\n")
+            return
+        if in_columns:
+            pairs = ((None, row) for _line, row in lines)
+        else:
+            pairs = results()
         if fmt == "json":
             header = {"as_of": day.isoformat(), "policy_set": {"path": policy_set.path, "digest": policy_set.digest},
                       "unit": None if unit_id is None else {"id": unit_id, "structure": _missed_json(missed)}}
-            render.write_population_json(out, header, (render.to_json(r, policy_set) for r, _row in results()),
+            render.write_population_json(out, header, (render.to_json(r, policy_set) for r, _row in pairs),
                                          lambda: tally.as_dict(policy_set))
         elif fmt == "jsonl":
-            for result, _row in results():
+            for result, _row in pairs:
                 doc = render.to_json(result, policy_set)
                 if missed is not None:
                     doc["structure"] = _missed_json(missed)
                 out.write(json.dumps(doc, ensure_ascii=False) + "\n")
         elif fmt in ("csv", "xlsx"):
-            rows = [row for _r, row in results()]
+            rows = [row for _r, row in pairs]
             sheets = render.population_sheets(rows, tally.as_dict(policy_set))
             if fmt == "csv":
                 write_csv(sheets[0], out)
@@ -140,12 +169,22 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output):
                 write_xlsx(sheets, out)
         else:
             console = console_for(out)
-            rows = [row for _r, row in results()]
+            rows = [row for _r, row in pairs]
             if missed is not None:
                 console.print(render.unit_team_text(unit_id, missed))
             console.print(render.population_table(rows))
             console.print()
             console.print(render.summary_table(tally.as_dict(policy_set), day.isoformat()))
+
+
+def _in_columns(runner, store, units, day, tally, workers, db_url, progress):
+    """(JSON line, row) of every cadre, checked in columns on the worker pool, tallied as they pass."""
+    from cadre_policy.render.population import CheckJob, check_partitions
+    from cadre_policy.whatif.parallel import default_workers
+    job = CheckJob(db_url, runner.policy_set, day, units, store.generation())
+    for line, row in check_partitions(job, store, workers or default_workers(), progress):
+        tally.add(row)
+        yield line, row
 
 
 def _missed_json(missed) -> list[dict]:

@@ -17,14 +17,14 @@ from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
 
 @contextmanager
-def _progress_bar(enabled: bool):
+def _progress_bar(enabled: bool, label: str | None = None):
     """A rich progress bar on stderr; yields a callback (done, total) or None."""
     if not enabled:
         yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    progress = Progress(TextColumn(_("what-if")), BarColumn(), MofNCompleteColumn(), TextColumn(_("cadres")),
+    progress = Progress(TextColumn(label or _("what-if")), BarColumn(), MofNCompleteColumn(), TextColumn(_("cadres")),
                         TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
     with progress:
         task = progress.add_task("what-if", total=None)

@@ -166,10 +166,14 @@ def finding_title(policy_set: PolicySet, code: str) -> str:
     return policy_set.outcomes.findings.get(code, {}).get("title", code)
 
 
-def population_row(result: CadreResult, policy_set: PolicySet) -> dict:
-    """One cadre of ``check --all`` as plain data: the table, CSV and XLSX show these fields."""
-    post = current_post(result.scope.get("posts", []), result.as_of) or {}
-    unit = post.get("unit") or {}
+def population_row(result: CadreResult, policy_set: PolicySet, unit: dict | None = None) -> dict:
+    """One cadre of ``check --all`` as plain data: the table, CSV and XLSX show these fields.
+
+    ``unit``: the unit of the current post when known (the columnar check's scope holds no posts).
+    """
+    if unit is None:
+        post = current_post(result.scope.get("posts", []), result.as_of) or {}
+        unit = post.get("unit") or {}
     codes = result.active_codes()
     promotion = result.determinations.get("promotion") or {}
     return {"cadre": result.cadre_id, "name": result.name, "unit": unit.get("id", ""),
@@ -288,6 +292,14 @@ def write_population_json(out, header: dict, cadres, finish) -> None:
     out.write(json.dumps(header, ensure_ascii=False, indent=1)[:-2] + ',\n "cadres": [')
     for i, cadre in enumerate(cadres):
         out.write(("\n  " if i == 0 else ",\n  ") + json.dumps(cadre, ensure_ascii=False))
+    out.write('\n ],\n "summary": ' + json.dumps(finish(), ensure_ascii=False) + "\n}\n")
+
+
+def write_population_lines(out, header: dict, lines, finish) -> None:
+    """The document of :func:`write_population_json` from cadres already serialised (one line each)."""
+    out.write(json.dumps(header, ensure_ascii=False, indent=1)[:-2] + ',\n "cadres": [')
+    for i, line in enumerate(lines):
+        out.write(("\n  " if i == 0 else ",\n  ") + line)
     out.write('\n ],\n "summary": ' + json.dumps(finish(), ensure_ascii=False) + "\n}\n")
 
 

@@ -120,8 +120,11 @@ class PolicyRunner:
         return self.assemble(doc, scope, fact, firings)
 
     # ---- assembling results ---------------------------------------------------------------
-    def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings) -> CadreResult:
-        """The full result of one cadre (with reasons computed when read) from its firings."""
+    def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings, because=because) -> CadreResult:
+        """The full result of one cadre (with reasons computed when read) from its firings.
+
+        ``because``: what explains a condition (``run.reasons.because``, or a memo of it).
+        """
         evaluator = Evaluator(self.catalogue.resolve, self.compiled.parameters, self.as_of, firings.asserted,
                               self.policy_set.parameters)
         outcome = self.decider.decide(firings.fired)

@@ -36,13 +36,15 @@ _EPOCH = np.datetime64(periods.EPOCH.isoformat(), "D")
 _meta = SchemaMeta.__table__
 
 
-def read_population(store, first: str | None = None, last: str | None = None) -> tuple[Population, str]:
+def read_population(store, first: str | None = None, last: str | None = None,
+                    names: bool = False) -> tuple[Population, str]:
     """Every cadre (with an id in [first, last] when given) and its records, in columns.
 
     Args:
         store: The ``FactStore``.
         first: The first cadre id of a range (with ``last``).
         last: The last cadre id of a range.
+        names: Read the cadres' names too (no rule reads one; reports print them).
 
     Returns:
         (the population, the store's generation token when it was read).
@@ -54,7 +56,7 @@ def read_population(store, first: str | None = None, last: str | None = None) ->
     """
     source = _arrow_source(store)
     if source is not None:
-        return _read_arrow(store, source, first, last)
+        return _read_arrow(store, source, first, last, names)
     cadres = Cadre.__table__
     with store.engine.connect() as conn:
         with conn.begin():            # one transaction: one state of the store
@@ -64,14 +66,14 @@ def read_population(store, first: str | None = None, last: str | None = None) ->
             def where(column):
                 return None if first is None else and_(column >= first, column <= last)
 
-            columns = {name: name for name in CADRE_FIELDS if name != "name"}
-            rows, names = _fetch(conn, cadres, columns, where(cadres.c.id), [cadres.c.id], text_dates)
+            columns = {name: name for name in CADRE_FIELDS if name != "name" or names}
+            rows, got = _fetch(conn, cadres, columns, where(cadres.c.id), [cadres.c.id], text_dates)
             ids = np.empty(len(rows[0]) if rows else 0, dtype=object)
             ids[:] = rows[0] if rows else []
             index = {cadre_id: i for i, cadre_id in enumerate(ids)}
             cadre = {name: _vec(values, CADRE_FIELDS[name], store, cadres, name)
-                     for name, values in zip(names, rows)}
-            cadre["name"] = Vec.empty(len(ids), "str")        # not read: no rule reads a name
+                     for name, values in zip(got, rows)}
+            cadre.setdefault("name", Vec.empty(len(ids), "str"))        # not read unless asked: no rule reads a name
             lists = {}
             for name, (table, mapping) in _TABLES.items():
                 mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
@@ -270,7 +272,7 @@ def _arrow_select(table, mapping: dict, where: bool, keys: list[str], dialect: s
     return sql + " ORDER BY " + ", ".join(f'"{k}"' for k in keys)
 
 
-def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
+def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple[Population, str]:
     dialect, connect, target = source
     params = () if first is None else (first, last)
     try:
@@ -303,12 +305,12 @@ def _read_arrow(store, source: tuple, first, last) -> tuple[Population, str]:
             return found[0] if found else ""
         generation = generation_now()
         cadres = Cadre.__table__
-        columns = {name: name for name in CADRE_FIELDS if name != "name"}
+        columns = {name: name for name in CADRE_FIELDS if name != "name" or names}
         got = fetch(cadres, columns, ["id"])
         id_column = got.column("id").combine_chunks()
         ids = np.array(id_column.to_pylist(), dtype=object)
         cadre = {name: _arrow_vec(got.column(name), CADRE_FIELDS[name], store, cadres, name) for name in columns}
-        cadre["name"] = Vec.empty(len(ids), "str")
+        cadre.setdefault("name", Vec.empty(len(ids), "str"))
         lists = {}
         for name, (table, mapping) in _TABLES.items():
             mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
