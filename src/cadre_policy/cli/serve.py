@@ -14,8 +14,8 @@ from cadre_policy.cli.common import Failure, engine_option, load_policies, polic
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
 @policies_option
 @engine_option
-@click.option("--whatif-workers", type=click.IntRange(1), default=1, show_default=True,
-              help="Worker processes of a what-if job (checks keep the rest of the machine).")
+@click.option("--whatif-workers", type=click.IntRange(1),
+              help="Worker processes of a what-if job (default: all cores, as policy whatif).")
 @click.pass_context
 def serve(ctx, host, port, policies_dir, engine, whatif_workers):
     """Serve the decision API (/api/v1) and the workbench pages."""

@@ -12,7 +12,7 @@ import json
 from fractions import Fraction
 
 #: Fields of a result that describe the run, not the decision (left out of its digest).
-RUN_FIELDS = ("seconds", "workers", "draft_runs_skipped", "record")
+RUN_FIELDS = ("seconds", "workers", "draft_runs_skipped", "durable_rules_checked", "record")
 
 
 def _plain(value):

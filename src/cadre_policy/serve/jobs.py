@@ -113,6 +113,10 @@ class Jobs:
 def run_job(spec: dict, out_dir: str, queue) -> None:
     """The job process: run the what-if, write result.json and report.html, store the record."""
     from datetime import date
+    # the server starts this process as a daemon, so it ends with the server; a daemon may not
+    # start the what-if's worker processes, so it stops being one here (the parent still ends it,
+    # and the workers end with it: whatif.parallel sets their parent-death signal)
+    multiprocessing.current_process().daemon = False
 
     from cadre_policy.errors import UserError
     from cadre_policy.scratch import open_text, write_text
@@ -140,7 +144,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
                 state["done"] += n
                 queue.put(("progress", state["done"], of))
             chunk = max(50, min(1000, total // 20 or 1))
-            result = request.run(prepared, store, spec.get("workers", 1), chunk, progress)
+            result = request.run(prepared, store, spec.get("workers"), chunk, progress)
             try:
                 doc = whatif_document(result, prepared)
                 with open_text(os.path.join(out_dir, "report.html")) as out:

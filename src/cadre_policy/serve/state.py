@@ -24,7 +24,7 @@ class Config:
     db_url: str
     policies: str
     engine: str | None = None          # None: durable_rules for checks, columnar for what-if jobs (as the CLI)
-    whatif_workers: int = 1
+    whatif_workers: int | None = None  # None: all cores, as `policy whatif` (whatif.parallel.default_workers)
     login_attempts: int = 5
 
     @property
