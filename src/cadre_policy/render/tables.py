@@ -20,7 +20,6 @@ from typing import IO, Iterable, Sequence
 from rich.cells import cell_len
 
 from cadre_policy.i18n import _
-from cadre_policy.intake.sheets.csvcells import csv_text
 from cadre_policy.render.terminal import safe
 
 _MAX_WIDTH = 60
@@ -56,7 +55,20 @@ def cell(value):
         return _("yes") if value else _("no")
     if isinstance(value, (int, float)):
         return value
-    return safe(csv_text(str(value)))
+    return safe(_csv_text()(str(value)))
+
+
+def _csv_text():
+    """``intake.sheets.csvcells.csv_text``, imported when a cell is first written: importing the
+    spreadsheet package loads openpyxl, which a command printing no table does not need."""
+    global _CSV_TEXT
+    if _CSV_TEXT is None:
+        from cadre_policy.intake.sheets.csvcells import csv_text
+        _CSV_TEXT = csv_text
+    return _CSV_TEXT
+
+
+_CSV_TEXT = None
 
 
 def write_csv(sheet: Sheet, out: IO[str]) -> None:
