@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -58,23 +59,30 @@ def main(argv=None) -> int:
     ensure_population(args.db, args.cadres, args.seed)
     rows = []
     for workers in (int(w) for w in args.workers.split(",")):
-        snapshots = tempfile.mkdtemp(prefix="cluster-snapshots-")    # cold: every partition read from PostgreSQL
-        for mode in ("cold", "cached"):
+        # the plain worker pool first (cold), then the LocalCluster cold and cached: CPU side by side
+        for mode in ("plain", "cold", "cached"):
+            if mode != "cached":
+                snapshots = tempfile.mkdtemp(prefix="cluster-snapshots-")    # cold: every partition read again
             load = load_average()
+            cluster = ["--cluster", "local"] if mode != "plain" else []
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             run = timed([POLICY, "--db", args.db, "whatif", "--draft", args.draft, "--as-of", "2017-06-30",
-                         "--cluster", "local", "--workers", str(workers), "--format", "json", "-o", os.devnull,
+                         *cluster, "--workers", str(workers), "--format", "json", "-o", os.devnull,
                          "--quiet"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                         env=dict(os.environ, POLICY_CACHE_DIR=snapshots))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
             rate = args.cadres / run["wall"]
             rows.append({"workers": workers, "mode": mode, "wall_s": round(run["wall"], 1), "cadres_per_s": round(rate),
-                         "per_worker": round(rate / workers), "tree_peak_mb": round(run["tree_peak_mb"]),
-                         "load_before": load})
+                         "per_worker": round(rate / workers), "cpu_s": round(cpu, 1),
+                         "tree_peak_mb": round(run["tree_peak_mb"]), "load_before": load})
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     print(f"{args.cadres:,} cadres on PostgreSQL, draft {Path(args.draft).stem}, load now {load_average()}")
-    print("| Dask workers | snapshots | wall (s) | cadres/s | cadres/s per worker | peak MB (tree) | load before |")
-    print("|---:|---|---:|---:|---:|---:|---|")
+    print("| workers | run | wall (s) | CPU (s) | cadres/s | cadres/s per worker | peak MB (tree) | load before |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        print(f"| {r['workers']} | {r['mode']} | {r['wall_s']} | {r['cadres_per_s']:,} | {r['per_worker']:,} | "
+        run = "worker pool" if r["mode"] == "plain" else f"LocalCluster, {r['mode']}"
+        print(f"| {r['workers']} | {run} | {r['wall_s']} | {r['cpu_s']} | {r['cadres_per_s']:,} | {r['per_worker']:,} | "
               f"{r['tree_peak_mb']} | {r['load_before']} |")
     per_worker = max(r["per_worker"] for r in rows if r["mode"] == "cold")
     for machines, cores in ((1, 8), (4, 8), (16, 8)):

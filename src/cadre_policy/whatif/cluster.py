@@ -51,8 +51,15 @@ class ClusterRunner:
         cluster = None
         try:
             if self.address == "local":
-                cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0", silence_logs=40)
+                import dask
+                # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then hands every freed
+                # array back to the kernel and faults the pages in again on the next, which a partition's
+                # numpy temporaries pay in system time (twice the local pool's); the default threshold
+                # adapts to them
+                environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"), MALLOC_TRIM_THRESHOLD_=None)
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                    cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                           dashboard_address=":0", silence_logs=40)
                 client = Client(cluster)
             else:
                 client = Client(self.address, timeout=10)
