@@ -33,6 +33,8 @@ from cadre_policy.whatif.compare import NO_UNIT, Comparer, current_unit, derivat
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
 PARTITION = 50_000
+#: A changed cadre read as a document costs about as much as this many cadres read in columns
+_DOCUMENT_COST = 30
 
 
 class EngineDisagreement(UserError):
@@ -113,10 +115,19 @@ class ColumnarComparer(Comparer):
         if not rows:
             return ([], []), []
         at = np.asarray(rows, dtype=np.int64)
-        if source.pop is None:
+        if source.pop is None and len(rows) * _DOCUMENT_COST < len(ids):
             from cadre_policy.record.columns import from_documents
             docs = documents(rows)
             pop, at, names = from_documents(docs), np.arange(len(rows)), [doc.get("name", "") for doc in docs]
+            derived = (None, None)
+        elif source.pop is None:        # many changed: reading the partition in columns again costs less
+            from cadre_policy.store.columns import read_population
+            pop, _generation = read_population(self.store, ids[0], ids[-1], names=True)
+            if len(pop.ids) != len(ids) or (pop.ids != ids).any():
+                from cadre_policy.store.errors import StoreChangedError
+                raise StoreChangedError.during_run(self.store.url)
+            names = [name or "" for name in pop.cadre["name"].pythons(at)]
+            source = _Source(pop, None)
             derived = (None, None)
         else:
             from cadre_policy.store.columns import read_names
