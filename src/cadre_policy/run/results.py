@@ -80,7 +80,8 @@ class Reasons:
         for path in reads[1]:
             value = lookup(scope, path)
             values.append((type(value), tuple(value) if isinstance(value, list) else value))
-        key = (id(cond), provision, deciding, tuple(values), tuple(a in evaluator.asserted for a in reads[2]))
+        key = (id(cond), id(evaluator.params), evaluator.as_of, provision, deciding, tuple(values),
+               tuple(a in evaluator.asserted for a in reads[2]))
         try:
             found = self.known.get(key)
         except TypeError:               # a record: not a key

@@ -29,6 +29,8 @@ from cadre_policy.record.columns import take_cadres
 from cadre_policy.run.columnar import ColumnarEngine, FactTable
 from cadre_policy.run.columnar.derive import ColumnarDeriver
 from cadre_policy.run.columnar.scope import Gatherer, condition_paths
+from cadre_policy.run.reasons import because
+from cadre_policy.run.results import Reasons
 from cadre_policy.whatif.compare import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
@@ -48,7 +50,7 @@ class ColumnarComparer(Comparer):
         super().__init__(dataclasses.replace(job, engine="durable"), store)
         self.columns = (ColumnarEngine(self.base.compiled), ColumnarEngine(self.draft.compiled))
         self.derivers = (ColumnarDeriver(self.base), ColumnarDeriver(self.draft))
-        self.paths = (condition_paths(self.base.compiled), condition_paths(self.draft.compiled))
+        self.because = Reasons()
         self.in_columns = all(c.vectorised for c in self.columns) and all(d.supported for d in self.derivers) \
             and self.near is None
 
@@ -97,7 +99,8 @@ class ColumnarComparer(Comparer):
         differs = self._tally(matrix_b, matrix_d, unit_of)
         rows = differs.pop("rows")
         documents = _Documents(self.store, ids)
-        scopes, cadre_names = self._gather(source or _Source(None, None), rows, ids, documents, units)
+        scopes, cadre_names = self._gather(source or _Source(None, None), rows, ids, documents, units,
+                                           self._paths(differs["expected"]))
         changes, verified = self._explain(rows, [ids[r] for r in rows], cadre_names,
                                           [unit_of[1][unit_of[0][r]] for r in rows], units, differs.pop("expected"),
                                           (matrix_b, matrix_d), scopes, lambda at: documents([rows[i] for i in at]))
@@ -105,7 +108,22 @@ class ColumnarComparer(Comparer):
         differs.update(n=len(ids), verified=verified)
         return differs
 
-    def _gather(self, source: "_Source", rows: list, ids, documents, units: dict):
+    def _paths(self, expected: list) -> tuple:
+        """The fact paths explaining these changes reads, per side: the conditions of the finding rules
+        of the codes that change and of the requirement rules of the determinations that change."""
+        codes, dets = set(), set()
+        for (codes_b, elig_b), (codes_d, elig_d) in set(expected):
+            codes |= codes_b ^ codes_d
+            elig_b, elig_d = dict(elig_b), dict(elig_d)
+            dets |= {d for d in set(elig_b) | set(elig_d) if elig_b.get(d) != elig_d.get(d)}
+        out = []
+        for side in (self.base, self.draft):
+            rules = {rule_id for rule_id, code in side.decider.findings if code in codes}
+            rules |= {rule_id for rule_id, _code, det, _strength in side.decider.requirements if det in dets}
+            out.append(condition_paths(side.compiled, rules))
+        return tuple(out)
+
+    def _gather(self, source: "_Source", rows: list, ids, documents, units: dict, paths: tuple):
         """(the scopes on both sides, the names) of the changed ``rows``, gathered from the columns.
 
         From the partition's derivations when it was derived here; from a derivation of only those
@@ -141,7 +159,7 @@ class ColumnarComparer(Comparer):
             derived = (derived[0], derived[0] if self.share_scope else self.derivers[1].derive(pop, units))
         scopes = []
         for side, derivation in enumerate(derived):
-            gatherer = Gatherer(derivation, self.paths[side])
+            gatherer = Gatherer(derivation, paths[side])
             if not gatherer.supported:
                 return None, names
             scopes.append(gatherer.scopes(at))
@@ -237,7 +255,9 @@ class ColumnarComparer(Comparer):
             raise EngineDisagreement(
                 f"cadre {doc.get('id')}: the columnar engine and durable_rules disagree "
                 f"({want[0]} / {want[1]} against {out_b} / {out_d}); run with --engine durable and report this")
-        return self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b), (scope_d, fact_d, firings_d, out_d))
+        # the reference is phrased afresh (run.reasons.because), never from the comparer's memo
+        return self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b), (scope_d, fact_d, firings_d, out_d),
+                            because)
 
     @staticmethod
     def _outcomes(matrix, decider):

@@ -112,6 +112,7 @@ class Comparer:
         self._store = store
         self._units = None
         self.near = _near_hook(job.near)
+        self.because = because          # what explains a condition (the columnar comparer remembers it)
 
     @property
     def store(self):
@@ -182,19 +183,20 @@ class Comparer:
         return True
 
     # ---- reasons for one changed cadre ---------------------------------------------------
-    def explain(self, doc, unit, units, side_b, side_d) -> dict:
+    def explain(self, doc, unit, units, side_b, side_d, because=None) -> dict:
         """The change record of one cadre from its document's scopes, firings and outcomes on both sides."""
         (scope_b, _, firings_b, out_b), (scope_d, _, firings_d, out_d) = side_b, side_d
         return self.explain_cadre(doc.get("id", ""), doc.get("name", ""), unit, units,
-                                  (scope_b, firings_b, out_b), (scope_d, firings_d, out_d))
+                                  (scope_b, firings_b, out_b), (scope_d, firings_d, out_d), because)
 
-    def explain_cadre(self, cadre_id: str, name: str, unit, units, side_b, side_d) -> dict:
+    def explain_cadre(self, cadre_id: str, name: str, unit, units, side_b, side_d, because=None) -> dict:
         """The change record of one cadre: each side is (scope, firings, outcome summary).
 
         The scope needs only the facts the rules' conditions read (``rule_paths``): the columnar
         what-if gathers those from its columns instead of deriving the cadre again.
         """
         (scope_b, firings_b, out_b), (scope_d, firings_d, out_d) = side_b, side_d
+        because = because or self.because
         decided_b = self.base.decider.decide(firings_b.fired)
         decided_d = decided_b if firings_d is firings_b and self.same_decider else \
             self.draft.decider.decide(firings_d.fired)

@@ -14,10 +14,13 @@ from cadre_policy.language import model as m
 from cadre_policy.run.columnar.derive import Derivation, _Ref, _UnitRef
 
 
-def condition_paths(compiled) -> tuple[str, ...]:
-    """Every fact path the conditions of a compiled set's rules read, shortest first."""
+def condition_paths(compiled, rule_ids=None) -> tuple[str, ...]:
+    """Every fact path the conditions of a compiled set's rules (those of ``rule_ids`` when given) read,
+    shortest first."""
     paths: set = set()
     for rule in compiled.rules.values():
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
         for cond in (rule.when, rule.applies, rule.met):
             paths.update(m.condition_facts(cond))
     return tuple(sorted(paths, key=lambda p: (p.count("."), p)))
