@@ -103,7 +103,7 @@ class ColumnarComparer(Comparer):
                                            self._paths(differs["expected"]))
         changes, verified = self._explain(rows, [ids[r] for r in rows], cadre_names,
                                           [unit_of[1][unit_of[0][r]] for r in rows], units, differs.pop("expected"),
-                                          (matrix_b, matrix_d), scopes, lambda at: documents([rows[i] for i in at]))
+                                          differs.pop("firings"), scopes, lambda at: documents([rows[i] for i in at]))
         differs["changes"] = spooled(changes)
         differs.update(n=len(ids), verified=verified)
         return differs
@@ -193,7 +193,7 @@ class ColumnarComparer(Comparer):
         scopes = ([sides_b[r][0] for r in rows], [sides_d[r][0] for r in rows])
         changes, verified = self._explain(rows, [docs[r].get("id", "") for r in rows],
                                           [docs[r].get("name", "") for r in rows], [unit_of[r] for r in rows], units,
-                                          result.pop("expected"), (matrix_b, matrix_d), scopes,
+                                          result.pop("expected"), result.pop("firings"), scopes,
                                           lambda at: [docs[rows[i]] for i in at])
         result["changes"] = spooled(changes)
         result.update(n=len(docs), near=near, verified=verified)
@@ -201,19 +201,20 @@ class ColumnarComparer(Comparer):
 
     def _tally(self, matrix_b, matrix_d, unit_of: tuple) -> dict:
         """Counts overall and by unit, and the rows whose outcome differs (with both outcomes)."""
-        keys_b, outcomes_b = self._outcomes(matrix_b, self.base.decider)
-        keys_d, outcomes_d = self._outcomes(matrix_d, self.draft.decider)
+        keys_b, outcomes_b, patterns_b = self._outcomes(matrix_b, self.base.decider)
+        keys_d, outcomes_d, patterns_d = self._outcomes(matrix_d, self.draft.decider)
         counts = (_count(keys_b, outcomes_b), _count(keys_d, outcomes_d))
         by_unit = _count_by_unit(unit_of, (keys_b, outcomes_b), (keys_d, outcomes_d))
         pattern_differs = {(b, d) for b, d in set(zip(outcomes_b.tolist(), outcomes_d.tolist()))
                            if keys_b[b] != keys_d[d]}
         rows = [i for i, pair in enumerate(zip(outcomes_b.tolist(), outcomes_d.tolist())) if pair in pattern_differs]
         expected = [(keys_b[outcomes_b[r]], keys_d[outcomes_d[r]]) for r in rows]
-        return {"counts": counts, "units": by_unit, "rows": rows, "expected": expected, "near": Counter(),
-                "skipped": 0}
+        firings = [(patterns_b[outcomes_b[r]], patterns_d[outcomes_d[r]]) for r in rows]
+        return {"counts": counts, "units": by_unit, "rows": rows, "expected": expected, "firings": firings,
+                "near": Counter(), "skipped": 0}
 
     def _explain(self, rows: list, cadre_ids: list, names: list, units_of: list, units: dict, expected: list,
-                 matrices: tuple, scopes, documents) -> tuple[list, int]:
+                 firings: list, scopes, documents) -> tuple[list, int]:
         """(the change record of each changed row, how many durable_rules checked).
 
         Each is explained from the columns: the firings of both sides' matrices and the scopes
@@ -225,11 +226,9 @@ class ColumnarComparer(Comparer):
             at = list(range(len(rows)))
             return [self._reference(doc, unit, units, want)
                     for doc, unit, want in zip(documents(at), units_of, expected)], len(rows)
-        matrix_b, matrix_d = matrices
         changes = []
-        for i, row in enumerate(rows):
-            firings_b = matrix_b.firings(row)
-            firings_d = matrix_d.firings(row)
+        for i in range(len(rows)):
+            firings_b, firings_d = firings[i]        # each side's distinct rows of firings (matrix.patterns)
             if firings_d == firings_b:
                 firings_d = firings_b
             changes.append(self.explain_cadre(cadre_ids[i], names[i], units_of[i], units,
@@ -263,7 +262,7 @@ class ColumnarComparer(Comparer):
     def _outcomes(matrix, decider):
         """(the outcome summary of each distinct row of firings, which of them each cadre has)."""
         patterns, inverse = matrix.patterns()
-        return [decider.decide(firings.fired).summary for firings in patterns], inverse
+        return [decider.decide(firings.fired).summary for firings in patterns], inverse, patterns
 
 
 class _Source:

@@ -113,6 +113,7 @@ class Comparer:
         self._units = None
         self.near = _near_hook(job.near)
         self.because = because          # what explains a condition (the columnar comparer remembers it)
+        self._decided: tuple = ({}, {})
 
     @property
     def store(self):
@@ -173,6 +174,16 @@ class Comparer:
         return {"n": len(docs), "counts": counts, "units": by_unit, "changes": spooled(changes), "near": near,
                 "skipped": skipped}
 
+    def _decide(self, side: int, firings):
+        """The outcome of one side's firings, decided once per distinct set of them."""
+        memo = self._decided[side]
+        found = memo.get(firings.fired)
+        if found is None:
+            if len(memo) > 10_000:
+                memo.clear()
+            found = memo[firings.fired] = (self.base, self.draft)[side].decider.decide(firings.fired)
+        return found
+
     def _same_firings(self, fact: dict, firings) -> bool:
         """True when every differing test has the same value under both formulas (see differing_tests)."""
         asserted = firings.asserted
@@ -197,9 +208,8 @@ class Comparer:
         """
         (scope_b, firings_b, out_b), (scope_d, firings_d, out_d) = side_b, side_d
         because = because or self.because
-        decided_b = self.base.decider.decide(firings_b.fired)
-        decided_d = decided_b if firings_d is firings_b and self.same_decider else \
-            self.draft.decider.decide(firings_d.fired)
+        decided_b = self._decide(0, firings_b)
+        decided_d = decided_b if firings_d is firings_b and self.same_decider else self._decide(1, firings_d)
         ev_b = _evaluator(self.base, firings_b)
         ev_d = _evaluator(self.draft, firings_d)
         status_b = {rule_id: ("active" if by is None else f"superseded by {by}") for rule_id, _code, by in decided_b.findings}
