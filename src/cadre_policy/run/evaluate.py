@@ -106,6 +106,7 @@ class PolicyRunner:
         self.encoder = Encoder(self.compiled.fields)
         self.engine = make_engine(engine, self.compiled)
         self.decider = Decider.of(self.compiled, policy_set.outcomes)
+        self.param_specs = policy_set.parameters      # a property that builds a dict: read once
         self._formulas = {t.key: t for s in self.compiled.strata for t in s.tests}
 
     def facts(self, doc: dict, units: dict) -> tuple[dict, dict]:
@@ -120,14 +121,16 @@ class PolicyRunner:
         return self.assemble(doc, scope, fact, firings)
 
     # ---- assembling results ---------------------------------------------------------------
-    def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings, because=because) -> CadreResult:
+    def assemble(self, doc: dict, scope: dict, fact: dict, firings: Firings, because=because,
+                 outcome=None) -> CadreResult:
         """The full result of one cadre (with reasons computed when read) from its firings.
 
-        ``because``: what explains a condition (``run.reasons.because``, or a memo of it).
+        ``because``: what explains a condition (``run.reasons.because``, or a memo of it);
+        ``outcome``: the decision of these firings when already made.
         """
         evaluator = Evaluator(self.catalogue.resolve, self.compiled.parameters, self.as_of, firings.asserted,
-                              self.policy_set.parameters)
-        outcome = self.decider.decide(firings.fired)
+                              self.param_specs)
+        outcome = outcome or self.decider.decide(firings.fired)
         rules = self.compiled.rules
         findings = []
         for rule_id, code, by in outcome.findings:

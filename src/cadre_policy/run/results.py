@@ -47,6 +47,8 @@ class ColumnarResults:
         """
         derived = self.deriver.derive(pop, units)
         matrix = self.engine.run_table(derived.table())
+        patterns, which = matrix.patterns()          # each distinct row of firings, decided once
+        decided = [self.runner.decider.decide(firings.fired) for firings in patterns]
         codes, unit_ids = derived.current_units()
         gatherer = Gatherer(derived, self.paths)
         if not gatherer.supported:
@@ -56,7 +58,9 @@ class ColumnarResults:
             rows = np.arange(start, min(start + 2000, pop.n))
             for row, scope in zip(rows.tolist(), gatherer.scopes(rows)):
                 doc = {"id": pop.ids[row], "name": names[row] or ""}
-                yield self.runner.assemble(doc, scope, {}, matrix.firings(row), self.memo), unit_ids[codes[row]]
+                pattern = which[row]
+                yield (self.runner.assemble(doc, scope, {}, patterns[pattern], self.memo, decided[pattern]),
+                       unit_ids[codes[row]])
 
 
 class Reasons:

@@ -299,8 +299,7 @@ def _decides(requirement, eligibility: str | None) -> bool:
 
 
 def _evaluator(pe: PolicyRunner, firings) -> Evaluator:
-    return Evaluator(pe.catalogue.resolve, pe.compiled.parameters, pe.as_of, firings.asserted,
-                     pe.policy_set.parameters)
+    return Evaluator(pe.catalogue.resolve, pe.compiled.parameters, pe.as_of, firings.asserted, pe.param_specs)
 
 
 def _pair(entries_b, entries_d) -> list[dict]:
