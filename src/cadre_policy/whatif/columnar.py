@@ -1,13 +1,15 @@
-"""The what-if on the columnar engine: columns find who changes, durable_rules explains them.
+"""The what-if on the columnar engine: columns find who changes and explain them; durable_rules checks.
 
 A worker reads its partition of the store in columns (``store.columns``), derives both sides'
 facts for the whole partition at once (``run.columnar.derive``) and evaluates every rule over
 whole columns (``run.columnar``). A cadre's outcome (active findings, eligibilities) follows
 from its firings alone, so it is decided once per distinct row of firings (``run/outcome.
-Decider``, the decision every engine's results take) and counted by unit with numpy. Only the
-cadres whose outcome differs are read as documents and run again through durable_rules, the
-reference, on both sides: it must reach the same outcomes (else the run stops: an engine bug,
-not a result), and its firings give the reasons written today.
+Decider``, the decision every engine's results take) and counted by unit with numpy. A cadre
+whose outcome differs is explained from the same columns: its rows of firings on both sides
+and a scope gathered from the derivation at the facts the changing rules read
+(``run.columnar.scope``), phrased by the one phraser. durable_rules, the reference, re-runs a
+deterministic sample of them from their documents (``sample``; every one with ``verify=1``):
+a different outcome or reason stops the run, naming the cadre (an engine bug, not a result).
 
 Partitions given as id lists (``--unit``), near misses (``--near``, which need every cadre's
 full result) and policy sets using something the columnar derivation does not know are
