@@ -29,7 +29,7 @@ import numpy as np
 from cadre_policy.load.cache import cache_dir, code_version
 from cadre_policy.run.columnar.table import Column, FactTable
 
-_FORMAT = "1"
+_FORMAT = "2"          # 2: pieces grouped by type in a few members (``_arrays_of``)
 #: Megabytes of snapshots kept per store; the least recently used go first (``POLICY_SNAPSHOT_MB``).
 LIMIT_MB = 2048
 
@@ -117,26 +117,55 @@ def _trim(directory: Path, limit: int) -> None:
             file.unlink(missing_ok=True)
 
 
+#: What each slice of a snapshot holds (the ``index`` rows' second field)
+_FIELDS = ("present", "num", "wide", "num_mask", "text_values", "text_codes", "text_mask")
+
+
 def _arrays_of(table: FactTable, units: tuple) -> dict:
+    """A table as a few arrays: every column's pieces concatenated by type, with an index of slices.
+
+    A partition has some 200 pieces; an archive member each made reading one cost a zip entry,
+    a header parse and a CRC per piece (most of a cached run's load), so pieces of one type share
+    a member and ``index`` rows (column, field, member, start, length) say where each lies.
+    """
     codes, names = units
+    groups: dict = {}                   # member name -> [arrays]
+    sizes: dict = {}
+    index = []
+
+    def put(column: int, field: str, values: np.ndarray) -> None:
+        member = "texts" if values.dtype.kind == "U" else f"g{values.dtype.str}"
+        groups.setdefault(member, []).append(values)
+        start = sizes.get(member, 0)
+        sizes[member] = start + len(values)
+        index.append((column, _FIELDS.index(field), _MEMBERS.index(member), start, len(values)))
+
+    for i, column in enumerate(table.columns.values()):
+        put(i, "present", np.packbits(column.present))
+        if column.num is not None:
+            if column.num.dtype == object:      # beyond int64: kept as decimal text
+                put(i, "wide", np.array([str(v) for v in column.num], dtype=str))
+            else:
+                put(i, "num", _narrow(column.num))
+            put(i, "num_mask", np.packbits(column.num_mask))
+        if column.text is not None:
+            values, codes_ = column.text_codes()
+            put(i, "text_values", np.array(list(values), dtype=str))
+            put(i, "text_codes", _narrow(codes_))
+            put(i, "text_mask", np.packbits(column.text_mask))
     arrays = {"n": np.array([table.n]), "unit_codes": codes,
               "unit_names": np.array(["" if u is None else u for u in names], dtype=str),
               "unit_none": np.array([u is None for u in names], dtype=bool),
-              "paths": np.array(list(table.columns), dtype=str)}
-    for i, column in enumerate(table.columns.values()):
-        arrays[f"{i}.present"] = np.packbits(column.present)
-        if column.num is not None:
-            if column.num.dtype == object:      # beyond int64: kept as decimal text
-                arrays[f"{i}.wide"] = np.array([str(v) for v in column.num], dtype=str)
-            else:
-                arrays[f"{i}.num"] = _narrow(column.num)
-            arrays[f"{i}.num_mask"] = np.packbits(column.num_mask)
-        if column.text is not None:
-            values, codes_ = column.text_codes()
-            arrays[f"{i}.text_values"] = np.array(list(values), dtype=str)
-            arrays[f"{i}.text_codes"] = _narrow(codes_)
-            arrays[f"{i}.text_mask"] = np.packbits(column.text_mask)
+              "paths": np.array(list(table.columns), dtype=str),
+              "index": np.array(index, dtype=np.int64).reshape(-1, 5)}
+    for member, parts in groups.items():
+        arrays[member] = np.concatenate(parts) if member != "texts" else np.array(
+            [v for part in parts for v in part.tolist()], dtype=str)
     return arrays
+
+
+#: The members pieces are grouped in: text, then integers by width and packed bits
+_MEMBERS = ("texts", "g|i1", "g<i2", "g<i4", "g<i8", "g|u1")
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -157,21 +186,25 @@ def _bits(packed: np.ndarray, n: int) -> np.ndarray:
 
 def _table_from(archive) -> tuple:
     n = int(archive["n"][0])
+    members = {name: archive[name] for name in _MEMBERS if name in archive}
+    pieces: dict = {}
+    for column, field, member, start, length in archive["index"].tolist():
+        pieces[(column, _FIELDS[field])] = members[_MEMBERS[member]][start:start + length]
     columns = {}
     for i, path in enumerate(archive["paths"].tolist()):
         column = Column(n)
-        column.present = _bits(archive[f"{i}.present"], n)
-        if f"{i}.num" in archive:
-            column.num = archive[f"{i}.num"].astype(np.int64)
-            column.num_mask = _bits(archive[f"{i}.num_mask"], n)
-        elif f"{i}.wide" in archive:
-            column.num = np.array([int(v) for v in archive[f"{i}.wide"].tolist()], dtype=object)
-            column.num_mask = _bits(archive[f"{i}.num_mask"], n)
-        if f"{i}.text_values" in archive:
-            values = np.array(archive[f"{i}.text_values"].tolist() + [None], dtype=object)
-            codes = archive[f"{i}.text_codes"].astype(np.int64)
+        column.present = _bits(pieces[(i, "present")], n)
+        if (i, "num") in pieces:
+            column.num = pieces[(i, "num")].astype(np.int64)
+            column.num_mask = _bits(pieces[(i, "num_mask")], n)
+        elif (i, "wide") in pieces:
+            column.num = np.array([int(v) for v in pieces[(i, "wide")].tolist()], dtype=object)
+            column.num_mask = _bits(pieces[(i, "num_mask")], n)
+        if (i, "text_values") in pieces:
+            values = np.array(pieces[(i, "text_values")].tolist() + [None], dtype=object)
+            codes = pieces[(i, "text_codes")].astype(np.int64)
             column.text = values[codes]
-            column.text_mask = _bits(archive[f"{i}.text_mask"], n)
+            column.text_mask = _bits(pieces[(i, "text_mask")], n)
             column._sorted = (values[:-1], codes)
         columns[path] = column
     names = [None if none else name for name, none in zip(archive["unit_names"].tolist(),
