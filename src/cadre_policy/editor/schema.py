@@ -3,8 +3,9 @@
 Two things are generated, never written by hand per property:
 
 * a Chinese description on every property, from ``schemas/descriptions.yaml`` (looked up
-  by ``FILE:DEF.key``, ``DEF.key``, then ``key``), followed by the Chinese labels of its
-  enumerated values (``language.labels``);
+  by ``FILE:DEF.key``, ``DEF.key``, then ``key``; the import format's from the record schema
+  table, ``schemas/record.yaml``), followed by the Chinese labels of its enumerated values
+  (``language.labels``);
 * the enums of the names a policy set defines, in the ``$defs`` of
   :data:`~cadre_policy.parse.schemas.NAME_DEFS`: the fact catalogue, the finding and
   requirement codes of the outcome catalogue, the provision ids of the register, the
@@ -21,14 +22,10 @@ from functools import cache
 import yaml
 
 from cadre_policy import data
-from cadre_policy.language import labels
+from cadre_policy.language import labels, record_table
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.language.model import PolicySet
 from cadre_policy.parse.schemas import NAMES, NAME_DEFS
-
-# Which label table names the values of a property, where the key alone does not say it.
-_VALUE_LABELS = {"facts:unit.kind": "unit_kind", "facts:assessment.kind": "assessment_kind"}
-
 
 @cache
 def descriptions() -> dict:
@@ -121,6 +118,10 @@ def _describe(node, file: str, context: str, root: dict) -> None:
 
 
 def _lookup(file: str, context: str, key: str) -> str | None:
+    if file == "facts":                      # the import format: the record schema table says it
+        text = record_table.description(context, key) if context != "(top)" else record_table.document()["lists"].get(key)
+        if text:
+            return text
     table = descriptions()
     return (table["contexts"].get(f"{file}:{context}.{key}") or table["contexts"].get(f"{context}.{key}")
             or table["keys"].get(key))
@@ -132,7 +133,8 @@ def _value_labels(file: str, context: str, key: str, sub: dict, root: dict) -> s
     ref = sub.get("$ref", "")
     if values is None and ref.startswith("#/$defs/"):
         values = root.get("$defs", {}).get(ref[len("#/$defs/"):], {}).get("enum")
-    table = labels.VALUES.get(_VALUE_LABELS.get(f"{file}:{context}.{key}", key), {})
+    field = record_table.kinds()[context].fields.get(key) if file == "facts" and context in record_table.kinds() else None
+    table = labels.VALUES.get(field.values_name if field else key, {}) if not field or field.values_name else {}
     if not values or not table:
         return ""
     return "（" + "、".join(f"{v} {table.get(v, v)}" for v in values) + "）"

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-RANKS = ("clerk", "deputy_section", "section", "deputy_county", "county", "deputy_prefecture", "prefecture")
+from cadre_policy.language import record_table
+
+RANKS = tuple(record_table.enums()["rank"])             # lowest first
 # The levels (级) of the ladder, each a deputy (副职) and a principal (正职) rank; 科员 belongs to none.
 LEVELS_OF_RANK = {"deputy_section": ("township_section", "deputy"), "section": ("township_section", "principal"),
                   "deputy_county": ("county_division", "deputy"), "county": ("county_division", "principal"),
@@ -40,13 +42,12 @@ def rank_steps(low: str | None, high: str | None) -> int | None:
     return RANKS.index(high) - RANKS.index(low)
 
 
-EDUCATION = ("secondary", "college", "bachelor", "master", "doctor")
-GRADES = ("excellent", "competent", "basically_competent", "incompetent")
-UNIT_KINDS = ("party_committee", "government", "department", "court", "procuratorate", "public_security",
-              "discipline", "organisation", "township", "village", "enterprise", "institution",
-              "industrial_park", "other")
-LEVELS = ("province", "city", "county", "township", "village")
-DEPARTMENTS = ("family_planning", "discipline", "procuratorate", "mass_work", "work_safety")
+# the vocabularies of the record schema table (data/schemas/record.yaml)
+EDUCATION = tuple(record_table.enums()["education"])
+GRADES = tuple(record_table.enums()["grade"])
+UNIT_KINDS = tuple(record_table.enums()["unit_kind"])
+LEVELS = tuple(record_table.enums()["level"])
+DEPARTMENTS = tuple(record_table.enums()["department"])
 
 RANK_INDEX = {rank: i for i, rank in enumerate(RANKS)}         # the ladder's rungs, lowest 0
 NEXT_RANK = dict(zip(RANKS, RANKS[1:]))                       # the rank one step above
@@ -103,35 +104,45 @@ def records(kind: str, fields: dict) -> Type:
     return Type("records", fields=fields, record=kind)
 
 
-UNIT = record("unit", {
-    "id": TEXT, "name": TEXT, "kind": enum(*UNIT_KINDS), "level": enum(*LEVELS),
-    "region": TEXT, "parent": TEXT, "flags": FLAGS,
+def _type_of(f: record_table.Field) -> Type:
+    """The fact type of a field of the record schema table."""
+    if f.ref == "unit":
+        return UNIT
+    if f.type == "enum":
+        return RANK if f.values_name == "rank" else enum(*f.values, ordered=f.ordered)
+    if f.type == "list":
+        return records(f.of, _fields(f.of))
+    return {"id": TEXT, "text": TEXT, "date": DATE, "int": INTEGER, "bool": BOOLEAN, "flags": FLAGS}[f.type]
+
+
+def _fields(kind: str, computed: dict | None = None, after: str | None = None) -> dict:
+    """The fact types of a record kind's fields (a cadre's records are facts of their own), with the
+    ``computed`` fields the engine adds, placed after the field ``after`` (at the end without one)."""
+    out = {}
+    for f in record_table.kind(kind).fields.values():
+        if kind == "cadre" and f.type in ("list", "record"):
+            continue
+        out[f.name] = _type_of(f)
+        if f.name == after:
+            out.update(computed or {})
+    if after is None:
+        out.update(computed or {})
+    return out
+
+
+UNIT = record("unit", _fields("unit", {
     "structure": FLAGS,          # structure findings of the group instances the unit falls in
-})
-POST = record("post", {
-    "unit": UNIT, "title": TEXT, "rank": RANK, "principal": BOOLEAN, "leadership": BOOLEAN,
-    "middle_level": BOOLEAN, "grassroots": BOOLEAN, "start": DATE, "end": DATE,
-    "promotion": BOOLEAN, "previous_unit": TEXT,
-})
-APPRAISAL = record("appraisal", {"year": INTEGER, "grade": enum(*GRADES), "date": DATE})
-RECTIFICATION = record("rectification", {
-    "stage": enum("three_month", "six_month"), "date": DATE, "result": enum("effective", "ineffective"),
-})
-REVIEW = record("review", {
-    "date": DATE, "total": INTEGER, "dissatisfied": INTEGER,
-    "rectification": records("rectification", RECTIFICATION.fields),
-})
-NOMINATION = record("nomination", {"date": DATE, "target_rank": RANK, "target_unit": UNIT, "exceptional": BOOLEAN})
-POLL = record("poll", {"date": DATE, "approve": INTEGER, "total": INTEGER})
-OPINION = record("opinion", {"department": enum(*DEPARTMENTS), "date": DATE, "adverse": BOOLEAN})
-ASSESSMENT = record("assessment", {"date": DATE, "kind": enum("special", "annual"), "prominent_problems": BOOLEAN})
-CADRE = record("cadre", {
-    "id": TEXT, "name": TEXT, "gender": enum("male", "female"), "birth_date": DATE, "work_start": DATE,
-    "age": INTEGER,
-    "party": enum("cpc", "non_cpc"), "ethnicity": TEXT, "education": enum(*EDUCATION, ordered=True),
-    "native_region": TEXT, "management": enum("county", "city"), "reserve": enum("none", "section", "county"),
-})
-RECRUITMENT = record("recruitment", {"date": DATE, "fresh_graduate": BOOLEAN, "unit": UNIT})
+}))
+POST = record("post", _fields("post", {"promotion": BOOLEAN, "previous_unit": TEXT}))
+APPRAISAL = record("appraisal", _fields("appraisal"))
+RECTIFICATION = record("rectification", _fields("rectification"))
+REVIEW = record("review", _fields("review"))
+NOMINATION = record("nomination", _fields("nomination"))
+POLL = record("poll", _fields("poll"))
+OPINION = record("opinion", _fields("opinion"))
+ASSESSMENT = record("assessment", _fields("assessment"))
+CADRE = record("cadre", _fields("cadre", {"age": INTEGER}, after="work_start"))
+RECRUITMENT = record("recruitment", _fields("recruitment"))
 PROMOTION = record("promotion", {"target_rank": RANK, "target_unit": UNIT, "nominated": BOOLEAN})
 
 # The record lists of a cadre document, and the field that dates each record.

@@ -12,8 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-UNIT_OPTIONAL = ("region", "parent")
-CADRE_OPTIONAL = ("ethnicity", "education", "native_region", "management", "reserve")
+from cadre_policy.language import record_table
+
+
+def _optional(kind: str) -> tuple[str, ...]:
+    return tuple(f.name for f in record_table.kind(kind).fields.values() if f.scalar and not f.required)
+
+
+#: The optional scalar fields of a unit and of a cadre, from the record schema table.
+UNIT_OPTIONAL = _optional("unit")
+CADRE_OPTIONAL = _optional("cadre")
+_CADRE_DATES = frozenset(f.name for f in record_table.kind("cadre").fields.values() if f.type == "date")
 
 #: Record lists of a cadre, in document key order, with the key they are sorted by.
 RECORD_LISTS: tuple[tuple[str, str], ...] = (
@@ -105,9 +114,9 @@ def canonical_cadre(raw: dict) -> dict:
     """
     doc = {"id": raw["id"], "name": raw["name"], "gender": raw["gender"],
            "birth_date": to_date(raw["birth_date"]), "party": raw["party"]}
-    if raw.get("work_start") is not None:
-        doc["work_start"] = to_date(raw["work_start"])
-    _copy(raw, CADRE_OPTIONAL, doc)
+    for key in CADRE_OPTIONAL:
+        if raw.get(key) is not None:
+            doc[key] = to_date(raw[key]) if key in _CADRE_DATES else raw[key]
     rec = raw.get("recruitment")
     if rec is not None:
         recruitment = {"date": to_date(rec["date"])}

@@ -16,24 +16,34 @@ from datetime import date
 
 import numpy as np
 
-from cadre_policy.language import periods
+from cadre_policy.language import periods, record_table
 
-#: The fields of each record list, with their kinds (``unit``: a unit id, read through the units).
-RECORD_FIELDS = {
-    "posts": {"unit": "unit", "title": "str", "rank": "str", "principal": "bool", "leadership": "bool",
-              "middle_level": "bool", "grassroots": "bool", "start": "date", "end": "date"},
-    "appraisals": {"year": "int", "grade": "str", "date": "date"},
-    "reviews": {"date": "date", "total": "int", "dissatisfied": "int"},
-    "rectification": {"stage": "str", "date": "date", "result": "str"},
-    "nominations": {"date": "date", "target_rank": "str", "target_unit": "unit", "exceptional": "bool"},
-    "polls": {"date": "date", "approve": "int", "total": "int"},
-    "opinions": {"department": "str", "date": "date", "adverse": "bool"},
-    "assessments": {"date": "date", "kind": "str", "prominent_problems": "bool"},
-}
-CADRE_FIELDS = {"id": "str", "name": "str", "gender": "str", "birth_date": "date", "work_start": "date",
-                "party": "str", "ethnicity": "str", "education": "str", "native_region": "str",
-                "management": "str", "reserve": "str", "recruitment_date": "date",
-                "recruitment_fresh_graduate": "bool", "recruitment_unit": "unit"}
+def _kind_of(f: record_table.Field) -> str:
+    """The column kind of a field: ``unit`` for a unit id (read through the units), numbers as they are."""
+    if f.ref == "unit":
+        return "unit"
+    return f.type if f.type in ("int", "bool", "date") else "str"
+
+
+def _record_fields() -> dict[str, dict[str, str]]:
+    return {kind.list: {f.name: _kind_of(f) for f in kind.fields.values() if f.scalar}
+            for kind in record_table.kinds().values() if kind.list not in (None, "units", "cadres")}
+
+
+def _cadre_fields() -> dict[str, str]:
+    out = {}
+    for f in record_table.kind("cadre").fields.values():
+        if f.scalar:
+            out[f.name] = _kind_of(f)
+        elif f.type == "record":              # a nested record is columns of the cadre's row
+            out.update({sub.column: _kind_of(sub) for sub in record_table.kind(f.of).fields.values()})
+    return out
+
+
+#: The fields of each record list, with their kinds, from the record schema table.
+RECORD_FIELDS = _record_fields()
+#: The cadre's own fields (a nested record's by their column, ``recruitment_date``).
+CADRE_FIELDS = _cadre_fields()
 NUMERIC = ("int", "bool", "date")
 
 

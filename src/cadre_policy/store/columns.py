@@ -16,22 +16,14 @@ from cadre_policy.store.fact_store import _timeouts
 from cadre_policy.store.models import (Appraisal, Assessment, Cadre, Nomination, Opinion, Poll, Post,
                                        Rectification, Review, SchemaMeta)
 from cadre_policy.i18n import _
-from cadre_policy.language import periods
+from cadre_policy.language import periods, record_table
 from cadre_policy.record.columns import CADRE_FIELDS, RECORD_FIELDS, Population, Records, Vec
 
-#: record list -> (table, {population field: column name})
-_TABLES = {
-    "posts": (Post.__table__, {"unit": "unit_id", "title": "title", "rank": "rank", "principal": "principal",
-                               "leadership": "leadership", "middle_level": "middle_level",
-                               "grassroots": "grassroots", "start": "start_date", "end": "end_date"}),
-    "appraisals": (Appraisal.__table__, None),
-    "reviews": (Review.__table__, None),
-    "rectification": (Rectification.__table__, None),
-    "nominations": (Nomination.__table__, None),
-    "polls": (Poll.__table__, None),
-    "opinions": (Opinion.__table__, None),
-    "assessments": (Assessment.__table__, None),
-}
+_ORM = {model.__tablename__: model.__table__ for model in
+        (Appraisal, Assessment, Nomination, Opinion, Poll, Post, Rectification, Review)}
+#: record list -> (table, {population field: column name}), from the record schema table
+_TABLES = {kind.list: (_ORM[kind.table], {f.name: f.column for f in kind.fields.values() if f.name in RECORD_FIELDS[kind.list]})
+           for kind in record_table.kinds().values() if kind.list in RECORD_FIELDS}
 _EPOCH = np.datetime64(periods.EPOCH.isoformat(), "D")
 _meta = SchemaMeta.__table__
 
@@ -76,7 +68,6 @@ def read_population(store, first: str | None = None, last: str | None = None,
             cadre.setdefault("name", Vec.empty(len(ids), "str"))        # not read unless asked: no rule reads a name
             lists = {}
             for name, (table, mapping) in _TABLES.items():
-                mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
                 keys = [table.c.cadre_id] + ([table.c.review_seq] if name == "rectification" else []) + [table.c.seq]
                 extra = {"_cadre": "cadre_id", "_seq": "review_seq" if name == "rectification" else "seq"}
                 fetched, got = _fetch(conn, table, {**extra, **mapping}, where(table.c.cadre_id), keys, text_dates)
@@ -313,7 +304,6 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
         cadre.setdefault("name", Vec.empty(len(ids), "str"))
         lists = {}
         for name, (table, mapping) in _TABLES.items():
-            mapping = mapping or {f: f for f in RECORD_FIELDS[name]}
             seq = "review_seq" if name == "rectification" else "seq"
             keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
             got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)

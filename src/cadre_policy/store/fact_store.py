@@ -31,7 +31,7 @@ from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 
-from cadre_policy.record.canonical import RECORD_LISTS
+from cadre_policy.record.canonical import CADRE_OPTIONAL, RECORD_LISTS
 from cadre_policy.language.posts import current_post
 from cadre_policy.store.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
@@ -66,20 +66,19 @@ def _unit_doc(r) -> dict:
 
 def _cadre_row(c: dict) -> dict:
     rec = c.get("recruitment") or {}
-    return {"id": c["id"], "name": c["name"], "gender": c["gender"], "birth_date": c["birth_date"],
-            "work_start": c.get("work_start"), "party": c["party"], "ethnicity": c.get("ethnicity"), "education": c.get("education"),
-            "native_region": c.get("native_region"), "management": c.get("management"),
-            "reserve": c.get("reserve"), "recruitment_date": rec.get("date"),
-            "recruitment_fresh_graduate": rec.get("fresh_graduate"),
-            "recruitment_unit": rec.get("unit")}
+    row = {"id": c["id"], "name": c["name"], "gender": c["gender"], "birth_date": c["birth_date"],
+           "party": c["party"]}
+    for key in CADRE_OPTIONAL:
+        row[key] = c.get(key)
+    row.update({"recruitment_date": rec.get("date"), "recruitment_fresh_graduate": rec.get("fresh_graduate"),
+                "recruitment_unit": rec.get("unit")})
+    return row
 
 
 def _cadre_doc(r) -> dict:
     doc = {"id": r.id, "name": r.name, "gender": r.gender, "birth_date": r.birth_date,
            "party": r.party}
-    if r.work_start is not None:
-        doc["work_start"] = r.work_start
-    for key in ("ethnicity", "education", "native_region", "management", "reserve"):
+    for key in CADRE_OPTIONAL:
         value = getattr(r, key)
         if value is not None:
             doc[key] = value

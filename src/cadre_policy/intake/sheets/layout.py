@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cadre_policy.language import record_table
 from cadre_policy.language.labels import VALUES, field
 
 #: Column kinds and how 说明 names them.
@@ -90,89 +91,31 @@ def _c(name: str, kind: str, required: bool = False, values: str | None = None, 
 
 
 CADRE = _c("cadre", "id", True, header="干部编号", note="本行记录所属干部的编号（干部表的编号）")
+REVIEW_DATE = _c("review_date", "date", True, header="评议日期", note="所属监督评议的日期（监督评议表的日期）")
+#: The columns a record sheet has before its own: the cadre, and for 整改 the review it checks.
+_LEADING = {"cadres": (), "units": (), "rectification": (CADRE, REVIEW_DATE)}
 
-SHEETS: tuple[Sheet, ...] = (
-    Sheet("单位", "units", (
-        _c("id", "id", True, note="单位编号，全表唯一"),
-        _c("name", "text", True, header="名称", note="单位名称"),
-        _c("kind", "enum", True, "unit_kind", note="单位类别"),
-        _c("level", "enum", True, note="行政层级"),
-        _c("region", "text", note="服务区域"),
-        _c("parent", "id", note="上级单位的编号"),
-        _c("flags", "flags", note="考核标记，如 全省综合考核排名靠后"),
-    ), "一行一个单位"),
-    Sheet("干部", "cadres", (
-        _c("id", "id", True, note="干部编号，全表唯一"),
-        _c("name", "text", True),
-        _c("gender", "enum", True),
-        _c("birth_date", "birth", True, aliases=("出生年月",),
-           note="出生日期；只写年月（1975.04）时按当月1日计算年龄"),
-        _c("party", "enum", True),
-        _c("ethnicity", "text"),
-        _c("education", "enum", note="最高学历"),
-        _c("native_region", "text", note="籍贯/成长地"),
-        _c("management", "enum", note="县管或市管"),
-        _c("reserve", "enum", note="后备干部类别"),
-        _c("recruitment.date", "date", header="招录日期", note="录用为公务员的日期；空 = 无招录记录"),
-        _c("recruitment.fresh_graduate", "bool", header="应届毕业生", note="是否以应届毕业生身份招录"),
-        _c("recruitment.unit", "id", header="招录单位", note="招录单位的编号"),
-    ), "一行一名干部"),
-    Sheet("任职", "posts", (
-        CADRE,
-        _c("unit", "id", True, note="任职单位的编号"),
-        _c("title", "text", True, note="职务名称"),
-        _c("rank", "enum", True),
-        _c("principal", "bool", True, note="是否正职"),
-        _c("leadership", "bool", True, note="是否班子成员"),
-        _c("middle_level", "bool", note="是否中层干部"),
-        _c("grassroots", "bool", note="是否计为基层经历（空 = 按单位层级）"),
-        _c("start", "date", True),
-        _c("end", "date", note="空 = 现任"),
-    ), "一行一段任职经历"),
-    Sheet("年度考核", "appraisals", (
-        CADRE,
-        _c("year", "int", True, note="考核年度"),
-        _c("grade", "enum", True),
-        _c("date", "date", note="结果确定日期；空 = 当年12月31日"),
-    ), "一行一个年度的考核结果"),
-    Sheet("监督评议", "reviews", (
-        CADRE,
-        _c("date", "date", True, note="评议日期"),
-        _c("total", "int", True),
-        _c("dissatisfied", "int", True),
-    ), "一行一次监督评议"),
-    Sheet("整改", "rectification", (
-        CADRE,
-        _c("review_date", "date", True, header="评议日期", note="所属监督评议的日期（监督评议表的日期）"),
-        _c("stage", "enum", True),
-        _c("date", "date", True, note="检查日期"),
-        _c("result", "enum", True),
-    ), "一行一次整改检查"),
-    Sheet("拟提拔", "nominations", (
-        CADRE,
-        _c("date", "date", True),
-        _c("target_rank", "enum", True),
-        _c("target_unit", "id", True, note="拟任单位的编号"),
-    ), "一行一次拟提拔"),
-    Sheet("民意征询", "polls", (
-        CADRE,
-        _c("date", "date", True),
-        _c("approve", "int", True),
-        _c("total", "int", True),
-    ), "一行一次民意征询"),
-    Sheet("部门意见", "opinions", (
-        CADRE,
-        _c("department", "enum", True),
-        _c("date", "date", True),
-        _c("adverse", "bool", True, note="是否否定意见"),
-    ), "一行一份部门意见"),
-    Sheet("考核", "assessments", (
-        CADRE,
-        _c("date", "date", True),
-        _c("kind", "enum", True, "assessment_kind"),
-        _c("prominent_problems", "bool", True, note="是否问题突出"),
-    ), "一行一次专项/年度考核"),
-)
+
+def _columns(kind: record_table.Kind, prefix: str = "") -> list[Column]:
+    """The sheet columns of a record kind, from the record schema table (a nested record's
+    fields are columns of the same sheet, ``recruitment.date``)."""
+    out = []
+    for f in kind.fields.values():
+        if f.type == "record":
+            out += _columns(record_table.kind(f.of), prefix=f"{f.name}.")
+            continue
+        if f.sheet is None or f.type == "list":
+            continue
+        sheet = f.sheet
+        out.append(Column(sheet.get("header") or field(f.name),
+                          prefix + f.name, sheet.get("kind", f.type), sheet.get("required", f.required),
+                          f.values_name, sheet.get("note", ""), tuple(sheet.get("aliases", ()))))
+    return out
+
+
+SHEETS: tuple[Sheet, ...] = tuple(
+    Sheet(kind.sheet["name"], kind.list, (*_LEADING.get(kind.list, (CADRE,)), *_columns(kind)), kind.sheet["note"])
+    for kind in record_table.kinds().values() if kind.sheet)
 
 #: The sheet explaining every column (template and export); skipped when reading.
 NOTES_SHEET = "说明"
