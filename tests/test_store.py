@@ -13,6 +13,7 @@ from cadre_policy.store.errors import SchemaVersionError
 from cadre_policy.intake.exporter import export_store
 from cadre_policy.intake.streaming import import_files
 from cadre_policy.store.models import SchemaMeta
+from cadre_policy.store import migrate
 from cadre_policy.store.fact_store import FactStore
 
 D = dt.date
@@ -55,7 +56,8 @@ def test_import_fixture_gives_canonical_documents(store):
     c1 = store.cadre("C0001")
     assert list(c1) == ["id", "name", "gender", "birth_date", "party", "ethnicity", "education",
                         "native_region", "management", "reserve", "recruitment", "posts",
-                        "appraisals", "reviews", "nominations", "polls", "opinions", "assessments"]
+                        "appraisals", "reviews", "nominations", "polls", "opinions", "assessments",
+                        "educations", "sanctions"]
     assert c1["birth_date"] == D(1975, 4, 12)
     assert c1["recruitment"] == {"date": D(1998, 7, 1), "fresh_graduate": True, "unit": "XL-PC"}
     # posts sorted by start; current post has no `end`; optional flags kept only when given
@@ -75,7 +77,7 @@ def test_import_fixture_gives_canonical_documents(store):
                   "posts": [{"unit": "XL-TOWN1", "title": "副主任科员", "rank": "deputy_section",
                              "principal": False, "leadership": False, "start": D(2012, 9, 1)}],
                   "appraisals": [], "reviews": [], "nominations": [], "polls": [], "opinions": [],
-                  "assessments": []}
+                  "assessments": [], "educations": [], "sanctions": []}
     units = store.units()
     assert units["XL-PC"] == {"id": "XL-PC", "name": "西陵区委", "kind": "party_committee",
                               "level": "county", "region": "西陵区", "parent": "YC-PC",
@@ -207,7 +209,7 @@ def test_chunks_are_bulk_reads_in_id_order(store):
     assert [len(c) for c in chunks] == [10, 10, 5]
     assert [d["id"] for c in chunks for d in c] == ids
     # per chunk: one id query, one cadre query, one per record table (+ rectifications)
-    assert len(spy.sql) <= 3 * 11
+    assert len(spy.sql) <= 3 * 13
     by_unit = [d["id"] for c in store.iter_cadre_chunks(unit="U2", chunk_size=4, as_of=ON) for d in c]
     assert by_unit == store.cadre_ids(unit="U2", as_of=ON) and len(by_unit) == store.count_cadres("U2", ON) == 12
     doc = store.cadre("B00003")
@@ -237,45 +239,68 @@ def test_older_schema_version_is_refused(store_url):
     with FactStore(store_url) as store:
         with store.engine.begin() as conn:
             conn.execute(update(SchemaMeta).values(value="0"))
-    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 2"):
+    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 3"):
         FactStore(store_url)
 
 
-def test_version_1_store_is_refused_then_upgraded_in_place(store_url, run_cli):
-    """A version-1 store (no work_start, no exceptional) is refused with the advice to upgrade;
-    `policy facts upgrade` brings it to version 2 through the Alembic revisions, records intact."""
+#: What each released schema version lacks of the current one: (columns by table, tables).
+_RELEASED = {
+    "2": ({"cadres": ["party_joined", "party_full", "status"], "posts": ["probation_end"]},
+          ["educations", "sanctions"]),
+}
+_RELEASED["1"] = ({**_RELEASED["2"][0], "cadres": _RELEASED["2"][0]["cadres"] + ["work_start"],
+                   "nominations": ["exceptional"]}, _RELEASED["2"][1])
+
+
+@pytest.mark.parametrize("version", sorted(_RELEASED))
+def test_released_store_is_refused_then_upgraded_in_place(store_url, run_cli, version):
+    """A store of every released schema version is refused with the advice to upgrade; `policy facts
+    upgrade` brings it to the current version through the Alembic revisions, records intact, and it
+    takes the fields added since. Version 1 was made before migrations were revisions (unstamped)."""
     cadre = dict(_synthetic(1, "U1"), nominations=[{"date": D(2017, 2, 1), "target_rank": "deputy_county",
                                                    "target_unit": "U1"}])
+    columns, tables = _RELEASED[version]
     with FactStore(store_url) as store:
         store.bulk_load([{"id": "U1", "name": "单位一", "kind": "department", "level": "county"}], [cadre])
+        before = store.cadre("B00001")
         with store.engine.begin() as conn:
-            conn.execute(text("ALTER TABLE cadres DROP COLUMN work_start"))
-            conn.execute(text("ALTER TABLE nominations DROP COLUMN exceptional"))
-            conn.execute(text("DROP TABLE alembic_version"))          # made before migrations were revisions
-            conn.execute(update(SchemaMeta).where(SchemaMeta.key == "schema_version").values(value="1"))
-    with pytest.raises(SchemaVersionError, match="version 1, this program needs version 2: upgrade it in place"):
+            for table, names in columns.items():
+                for name in names:
+                    conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {name}"))
+            for table in tables:
+                conn.execute(text(f"DROP TABLE {table}"))
+            if version == "1":
+                conn.execute(text("DROP TABLE alembic_version"))
+            else:
+                conn.execute(text(f"UPDATE alembic_version SET version_num = '{migrate.RELEASES[version]}'"))
+            conn.execute(update(SchemaMeta).where(SchemaMeta.key == "schema_version").values(value=version))
+    with pytest.raises(SchemaVersionError, match=f"version {version}, this program needs version 3: upgrade it"):
         FactStore(store_url)
     refused = run_cli(store_url, "facts", "show", "B00001")
     assert refused.exit_code == 2 and "facts upgrade" in refused.output
     upgraded = run_cli(store_url, "facts", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert "fact-store schema version 2" in upgraded.output
+    assert "fact-store schema version 3" in upgraded.output
     with FactStore(store_url) as store:
-        doc = store.cadre("B00001")
-        assert "work_start" not in doc and doc["nominations"][0] == {
-            "date": D(2017, 2, 1), "target_rank": "deputy_county", "target_unit": "U1"}
-        store.upsert([], [dict(cadre, work_start=D(1990, 7, 1),
-                               nominations=[dict(cadre["nominations"][0], exceptional=True)])])
+        assert store.cadre("B00001") == before
+        newer = dict(cadre, work_start=D(1990, 7, 1), party_joined=D(1996, 7, 1), status="civil_servant",
+                     nominations=[dict(cadre["nominations"][0], exceptional=True)],
+                     posts=[dict(cadre["posts"][0], probation_end=D(2016, 12, 31))],
+                     educations=[{"level": "bachelor", "mode": "full_time", "date": D(1995, 7, 1)}],
+                     sanctions=[{"date": D(2015, 3, 1), "kind": "party_probation", "years": 2}])
+        store.upsert([], [newer])
         doc = store.cadre("B00001")
         assert doc["work_start"] == D(1990, 7, 1) and doc["nominations"][0]["exceptional"] is True
+        assert doc["party_joined"] == D(1996, 7, 1) and doc["status"] == "civil_servant"
+        assert doc["posts"][0]["probation_end"] == D(2016, 12, 31)
+        assert doc["educations"] == newer["educations"] and doc["sanctions"] == newer["sanctions"]
         with store.engine.connect() as conn:
-            assert conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).scalar() == "2"
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).scalar() == "3"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     assert run_cli(store_url, "facts", "upgrade").exit_code == 0           # the newest: nothing to run
 
 
 def test_every_released_version_has_its_revision():
-    from cadre_policy.store import migrate
     from cadre_policy.store.models import SCHEMA_VERSION
     assert migrate.RELEASES[str(SCHEMA_VERSION)] == migrate.head()
     assert list(migrate.RELEASES) == [str(v) for v in range(1, SCHEMA_VERSION + 1)]

@@ -42,6 +42,8 @@ def facts_import(ctx, files, reader):
     if report and report.year_month_births:
         click.echo(_("birth dates with year and month only (taken as the 1st): {n} cadres").format(
             n=report.year_month_births))
+    for header, n in (report.month_only.items() if report else ()):
+        click.echo(_("{field} with year and month only (taken as the 1st): {n}").format(field=header, n=n))
     if report and report.blank_rows:
         click.echo(_("blank rows skipped: {n}").format(n=report.blank_rows))
 

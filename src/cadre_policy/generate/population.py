@@ -39,6 +39,11 @@ GRADE_WEIGHTS = (0.15, 0.78, 0.05, 0.02)
 DEPARTMENTS = ("family_planning", "discipline", "procuratorate", "mass_work", "work_safety")
 EDUCATION = ("secondary", "college", "bachelor", "master", "doctor")
 EDUCATION_WEIGHTS = (0.03, 0.22, 0.55, 0.18, 0.02)
+STATUSES = ("civil_servant", "reference_managed", "institution", "enterprise")
+STATUS_WEIGHTS = (0.7, 0.2, 0.08, 0.02)
+SANCTION_KINDS = ("admonishment", "admonishment", "admonishment", "post_adjustment", "removal", "demotion",
+                  "party_warning", "party_serious_warning", "party_probation", "gov_warning", "gov_demerit",
+                  "gov_major_demerit", "gov_downgrade")
 
 #: Largest population written as YAML (the YAML writer builds the document in memory).
 YAML_MAX = 20_000
@@ -209,11 +214,13 @@ def _name(rng: random.Random) -> str:
 class _CadreFactory:
     """Draws one cadre document at a time; holds the lookup tables, never the cadres."""
 
-    def __init__(self, units: list[dict], rng: random.Random, as_of: dt.date, rng2019: random.Random):
+    def __init__(self, units: list[dict], rng: random.Random, as_of: dt.date, rng2019: random.Random,
+                 rng2026: random.Random | None = None):
         self.rng = rng
         # the fields of 条例（2019） (work_start, 越级, 破格) draw from a stream of their own, so that a
         # seed gives the same careers, appraisals and reviews as before they were added
         self.rng2019 = rng2019
+        self.rng2026 = rng2026 or random.Random(0)
         self.pools = _Pools(units)
         self.as_of = as_of.toordinal()
         self.rank_cum = list(accumulate(RANK_WEIGHTS))
@@ -256,7 +263,67 @@ class _CadreFactory:
         doc["reviews"] = self._reviews(posts[-1]) if doc.get("management") == "county" else []
         self._nomination(doc, rank, unit)
         doc["assessments"] = self._assessments() if principal and rng.random() < 0.06 else []
+        self._record_2026(doc, birth, start)
         return doc
+
+    # --- the record a department keeps (issue 26): party dates, status, educations, probation, sanctions;
+    # drawn from a stream of their own, so a seed gives the same careers as before they were added
+
+    def _record_2026(self, doc: dict, birth: int, start: int) -> None:
+        rng = self.rng2026
+        if doc["party"] == "cpc" and rng.random() < 0.9:
+            joined = start - rng.randrange(0, 1500) if rng.random() < 0.5 else start + rng.randrange(0, 3000)
+            joined = max(birth + 18 * 365, min(joined, self.as_of - 400))
+            doc["party_joined"] = dt.date.fromordinal(joined)
+            if rng.random() < 0.95:
+                doc["party_full"] = dt.date.fromordinal(joined + 365 + rng.randrange(0, 60))
+        if rng.random() < 0.9:
+            doc["status"] = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+        if rng.random() < 0.7:
+            doc["educations"] = self._educations(doc["education"], birth)
+        self._probation(doc["posts"])
+        doc["sanctions"] = self._sanctions(doc["posts"]) if rng.random() < 0.04 else []
+
+    def _educations(self, highest: str, birth: int) -> list[dict]:
+        """Education records whose highest level is ``highest``: a full-time first degree, and now and
+        then the highest one earned in service."""
+        rng = self.rng2026
+        top = EDUCATION.index(highest)
+        in_service = top >= 1 and rng.random() < 0.35
+        first = top - 1 if in_service else top
+        records = [self._education(EDUCATION[first], "full_time", birth + (19 + 2 * first) * 365)]
+        if in_service:
+            records.append(self._education(highest, "in_service", birth + (28 + rng.randrange(10)) * 365))
+        return records
+
+    def _education(self, level: str, mode: str, day: int) -> dict:
+        rng = self.rng2026
+        record = {"level": level, "mode": mode, "school": _place(rng) + rng.choice(("大学", "学院", "党校")),
+                  "date": dt.date.fromordinal(min(day + rng.randrange(200), self.as_of - 30))}
+        degree = {"bachelor": "bachelor_degree", "master": "master_degree", "doctor": "doctor_degree"}.get(level)
+        if degree and rng.random() < 0.8:
+            record["degree"] = degree
+        return record
+
+    def _probation(self, posts: list[dict]) -> None:
+        """A year's probation (任职试用期) on some recent promotions to a leading post."""
+        rng = self.rng2026
+        post = posts[-1]
+        if post["rank"] != "clerk" and self.as_of - post["start"].toordinal() < 900 and rng.random() < 0.4:
+            post["probation_end"] = dt.date.fromordinal(post["start"].toordinal() + 364)
+
+    def _sanctions(self, posts: list[dict]) -> list[dict]:
+        """One or two sanctions or measures while in post."""
+        rng = self.rng2026
+        first, last = posts[0]["start"].toordinal(), self.as_of - 10
+        out = []
+        for _ in range(1 + (rng.random() < 0.2)):
+            kind = rng.choice(SANCTION_KINDS)
+            record = {"date": dt.date.fromordinal(rng.randrange(first, last) if last > first else last), "kind": kind}
+            if kind == "party_probation":
+                record["years"] = rng.choice((1, 2))
+            out.append(record)
+        return out
 
     def _posts(self, unit: dict, rank: int, start: int) -> tuple[list[dict], bool]:
         """Career of 1-4 posts ending in ``unit`` at ``rank``; ranks climb, dates chain."""
@@ -384,7 +451,7 @@ def generate(cadres: int, seed: int, as_of: dt.date = AS_OF) -> tuple[list[dict]
         raise ValueError("cadres must be >= 0")
     rng = random.Random(seed)
     units = build_units(cadres, rng)
-    factory = _CadreFactory(units, rng, as_of, random.Random(f"{seed}:2019"))
+    factory = _CadreFactory(units, rng, as_of, random.Random(f"{seed}:2019"), random.Random(f"{seed}:2026"))
     return units, (factory.cadre(n) for n in range(1, cadres + 1))
 
 

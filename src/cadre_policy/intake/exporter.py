@@ -47,7 +47,7 @@ def _flow_records(cadre: dict) -> dict:
         out["recruitment"] = _Flow(out["recruitment"])
     for key, _ in RECORD_LISTS:
         records = []
-        for rec in out[key]:
+        for rec in out.get(key, ()):
             rec = _Flow(rec)
             if "rectification" in rec:
                 rec["rectification"] = [_Flow(r) for r in rec["rectification"]]

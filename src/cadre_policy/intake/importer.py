@@ -23,7 +23,8 @@ from jsonschema.exceptions import best_match
 
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
-from cadre_policy.record.canonical import canonical_cadre, canonical_unit
+from cadre_policy.record.canonical import canonical_cadre, canonical_unit, highest_education
+from cadre_policy.intake.vocabulary import normalise_document
 from cadre_policy.parse.positioned import Document, read_document
 from cadre_policy.parse.schemas import unknown_keys
 from cadre_policy.parse.schemas import validator as schema_validator
@@ -228,6 +229,13 @@ class _Checker:
         work_start = _date(c.get("work_start"))
         if work_start and birth and work_start < birth:
             add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
+        party_joined, party_full = _date(c.get("party_joined")), _date(c.get("party_full"))
+        if party_joined and birth and party_joined < birth:
+            add(doc.issue(base + ["party_joined"], f"party_joined {party_joined} is before birth_date {birth}"))
+        if party_joined and party_full and party_full < party_joined:
+            add(doc.issue(base + ["party_full"], f"party_full {party_full} is before party_joined {party_joined}"))
+        self._check_educations(doc, base, c)
+        self._check_sanctions(doc, base, c)
         if isinstance(c.get("recruitment"), dict):
             self._unit_known(doc, base + ["recruitment"], c["recruitment"], "unit")
         for j, p in _items(c, "posts"):
@@ -238,6 +246,9 @@ class _Checker:
                 add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
             if start and birth and start < birth:
                 add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
+            probation_end = _date(p.get("probation_end"))
+            if start and probation_end and probation_end < start:
+                add(doc.issue(path + ["probation_end"], f"probation_end {probation_end} is before start {start}"))
         years: dict[int, int] = {}
         for j, a in _items(c, "appraisals"):
             path = base + ["appraisals", j]
@@ -278,6 +289,29 @@ class _Checker:
                               f"approve {approve} is greater than total {total}"))
 
 
+    def _check_educations(self, doc, base: list, c: dict) -> None:
+        """``education`` given beside education records must be their highest level."""
+        records = [e for _, e in _items(c, "educations")]
+        given = _str(c.get("education"))
+        if not records or given is None:
+            return
+        highest = highest_education(records)
+        if highest is not None and highest != given:
+            self.issues.append(doc.issue(base + ["education"], f"education '{given}' is not the highest level of "
+                                                                f"the education records ('{highest}')"))
+
+    def _check_sanctions(self, doc, base: list, c: dict) -> None:
+        """留党察看 needs its one or two years; no other kind has years."""
+        for j, s in _items(c, "sanctions"):
+            kind, years = s.get("kind"), s.get("years")
+            if kind == "party_probation" and years is None:
+                self.issues.append(doc.issue(base + ["sanctions", j], "years (1 or 2) is required for "
+                                                                      "party_probation 留党察看"))
+            elif kind != "party_probation" and years is not None and isinstance(kind, str):
+                self.issues.append(doc.issue(base + ["sanctions", j, "years"],
+                                             f"years is for party_probation 留党察看 only, not {kind}"))
+
+
 def _once(seen: dict, key, index: int, report) -> None:
     """Keep the first index of ``key``; call ``report(first index)`` for a later duplicate."""
     if key is None:
@@ -299,6 +333,7 @@ def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
     issues: list[Issue] = []
     checker = _Checker(store_units)
     for doc in docs:
+        issues.extend(normalise_document(doc))
         issues.extend(schema_issues(doc))
         issues.extend(text_issues(doc))
         checker.collect_ids(doc)

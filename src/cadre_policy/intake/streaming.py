@@ -22,6 +22,7 @@ from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.parse.issues import ImportRejected, Issue
 from cadre_policy.intake.fastschema import Unsupported, compile_schema
 from cadre_policy.parse.schemas import record_validator
+from cadre_policy.intake.vocabulary import normalise
 from cadre_policy.intake.importer import (_Checker, _str, json_text_is_plain, schema_issues,
                                          text_issues)
 from cadre_policy.store.fact_store import FactStore, UpsertResult
@@ -180,7 +181,10 @@ class _Import:
         kind, index = rec.prefix
         value = rec.data
         if not self.fast[kind](value):
-            self.issues.extend(schema_issues(rec, record_validator(kind), rec.prefix, value))
+            # Chinese names of enumerated values: only a record the fast check refuses can hold one
+            self.issues.extend(normalise(rec, list(rec.prefix), kind[:-1], value))
+            if not self.fast[kind](value):
+                self.issues.extend(schema_issues(rec, record_validator(kind), rec.prefix, value))
         if rec.source is None or not json_text_is_plain(rec.source):
             self.issues.extend(text_issues(rec, rec.prefix, value))
         if not isinstance(value, dict):

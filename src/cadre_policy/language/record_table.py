@@ -112,14 +112,23 @@ def by_list() -> dict[str, Kind]:
 
 
 def labels() -> dict[str, str]:
-    """Field name -> Chinese label over every kind; a name means one thing, so one label."""
+    """Field name -> Chinese label over every kind (the first kind's where two kinds label one name
+    differently: ``level`` of a unit and of an education record; a field's own ``label`` says which)."""
     out: dict[str, str] = {}
     for k in kinds().values():
         for f in k.fields.values():
-            if out.setdefault(f.name, f.label) != f.label:
-                raise ValueError(f"record.yaml: {k.name}.{f.name}: label {f.label!r} differs from "
-                                 f"{out[f.name]!r} elsewhere")
+            out.setdefault(f.name, f.label)
     return out
+
+
+def aliases(values_name: str) -> dict[str, str]:
+    """Other names an enumeration's values may be written as: name -> code."""
+    return dict((_raw().get("aliases") or {}).get(values_name) or {})
+
+
+def ambiguous(values_name: str) -> dict[str, list[str]]:
+    """Names that could mean more than one value of an enumeration: name -> the codes."""
+    return dict((_raw().get("ambiguous") or {}).get(values_name) or {})
 
 
 def description(kind_name: str, key: str) -> str | None:

@@ -143,15 +143,19 @@ OPINION = record("opinion", _fields("opinion"))
 ASSESSMENT = record("assessment", _fields("assessment"))
 CADRE = record("cadre", _fields("cadre", {"age": INTEGER}, after="work_start"))
 RECRUITMENT = record("recruitment", _fields("recruitment"))
+EDUCATION_RECORD = record("education", _fields("education"))
+SANCTION = record("sanction", _fields("sanction"))
 PROMOTION = record("promotion", {"target_rank": RANK, "target_unit": UNIT, "nominated": BOOLEAN})
 
 # The record lists of a cadre document, and the field that dates each record.
 RECORD_LISTS = {
     "posts": POST, "appraisals": APPRAISAL, "reviews": REVIEW, "nominations": NOMINATION,
     "polls": POLL, "opinions": OPINION, "assessments": ASSESSMENT,
+    "educations": EDUCATION_RECORD, "sanctions": SANCTION,
 }
 RECORD_DATE = {"post": "start", "appraisal": "date", "review": "date", "rectification": "date",
-               "nomination": "date", "poll": "date", "opinion": "date", "assessment": "date"}
+               "nomination": "date", "poll": "date", "opinion": "date", "assessment": "date",
+               "education": "date", "sanction": "date"}
 
 # Facts every rule can use without declaring them.
 BUILTIN_FACTS = {

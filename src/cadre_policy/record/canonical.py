@@ -33,6 +33,8 @@ RECORD_LISTS: tuple[tuple[str, str], ...] = (
     ("polls", "date"),
     ("opinions", "date"),
     ("assessments", "date"),
+    ("educations", "date"),
+    ("sanctions", "date"),
 )
 
 _STAGE_ORDER = {"three_month": 0, "six_month": 1}
@@ -66,6 +68,8 @@ def _post(raw: dict) -> dict:
     post["start"] = to_date(raw["start"])
     if raw.get("end") is not None:
         post["end"] = to_date(raw["end"])
+    if raw.get("probation_end") is not None:
+        post["probation_end"] = to_date(raw["probation_end"])
     return post
 
 
@@ -91,6 +95,17 @@ def _dated(keys: tuple[str, ...]):
     return build
 
 
+def _from_table(kind: str):
+    """The canonical record of a kind whose fields are all in the record schema table: the fields
+    on record, in the table's order, dates as dates."""
+    fields = [(f.name, f.type == "date") for f in record_table.kind(kind).fields.values()]
+
+    def build(raw: dict) -> dict:
+        return {key: (to_date(raw[key]) if is_date else raw[key]) for key, is_date in fields
+                if raw.get(key) is not None}
+    return build
+
+
 _BUILDERS = {
     "posts": _post,
     "appraisals": _appraisal,
@@ -100,7 +115,12 @@ _BUILDERS = {
     "polls": _dated(("date", "approve", "total")),
     "opinions": _dated(("department", "date", "adverse")),
     "assessments": _dated(("date", "kind", "prominent_problems")),
+    "educations": _from_table("education"),
+    "sanctions": _from_table("sanction"),
 }
+
+#: The ladder of education levels, lowest first (the highest is the cadre's ``education``).
+_LEVELS = list(record_table.enums()["education"])
 
 
 def canonical_cadre(raw: dict) -> dict:
@@ -126,5 +146,13 @@ def canonical_cadre(raw: dict) -> dict:
         records = [_BUILDERS[key](r) for r in raw.get(key) or ()]
         records.sort(key=lambda r: r[sort_key])  # stable: ties keep the file's order
         doc[key] = records
+    if doc["educations"] and "education" not in doc:     # the highest level on record
+        doc["education"] = highest_education(doc["educations"])
     return doc
+
+
+def highest_education(records: list[dict], mode: str | None = None) -> str | None:
+    """The highest level among education records (of one ``mode`` when given); None without any."""
+    levels = [r["level"] for r in records if r.get("level") in _LEVELS and (mode is None or r.get("mode") == mode)]
+    return max(levels, key=_LEVELS.index) if levels else None
 

@@ -72,7 +72,8 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
         reviews.append(review if len(dated) == len(checks) and "rectification" in review
                        else dict(review, rectification=dated))
     scope["reviews"] = reviews
-    for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment")):
+    for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment"),
+                       ("educations", "education"), ("sanctions", "sanction")):
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
     scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")),
                                  exceptional=bool(n.get("exceptional")))     # 破格: false unless the record says so

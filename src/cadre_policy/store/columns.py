@@ -13,14 +13,14 @@ from sqlalchemy import Date, String, and_, select, type_coerce
 
 from cadre_policy.store.errors import StoreChangedError, StoreCorruptError, StoreUnavailableError
 from cadre_policy.store.fact_store import _timeouts
-from cadre_policy.store.models import (Appraisal, Assessment, Cadre, Nomination, Opinion, Poll, Post,
-                                       Rectification, Review, SchemaMeta)
+from cadre_policy.store.models import (Appraisal, Assessment, Cadre, Education, Nomination, Opinion, Poll, Post,
+                                       Rectification, Review, Sanction, SchemaMeta)
 from cadre_policy.i18n import _
 from cadre_policy.language import periods, record_table
 from cadre_policy.record.columns import CADRE_FIELDS, RECORD_FIELDS, Population, Records, Vec
 
 _ORM = {model.__tablename__: model.__table__ for model in
-        (Appraisal, Assessment, Nomination, Opinion, Poll, Post, Rectification, Review)}
+        (Appraisal, Assessment, Education, Nomination, Opinion, Poll, Post, Rectification, Review, Sanction)}
 #: record list -> (table, {population field: column name}), from the record schema table
 _TABLES = {kind.list: (_ORM[kind.table], {f.name: f.column for f in kind.fields.values() if f.name in RECORD_FIELDS[kind.list]})
            for kind in record_table.kinds().values() if kind.list in RECORD_FIELDS}

@@ -37,8 +37,9 @@ from cadre_policy.store.errors import (SchemaVersionError, StoreChangedError, St
                                       StoreUnavailableError)
 from cadre_policy.store import migrate
 from cadre_policy.store.queries import post_covers
-from cadre_policy.store.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Nomination, Opinion,
-                          Poll, Post, Rectification, Review, SchemaMeta, Unit, UnitFlag)
+from cadre_policy.language import record_table
+from cadre_policy.store.models import (SCHEMA_VERSION, Appraisal, Assessment, Base, Cadre, Education, Nomination,
+                                       Opinion, Poll, Post, Rectification, Review, Sanction, SchemaMeta, Unit, UnitFlag)
 from cadre_policy.i18n import _
 
 _units = Unit.__table__
@@ -98,7 +99,7 @@ def _post_row(cid, seq, p):
     return {"cadre_id": cid, "seq": seq, "unit_id": p["unit"], "title": p["title"], "rank": p["rank"],
             "principal": p["principal"], "leadership": p["leadership"],
             "middle_level": p.get("middle_level"), "grassroots": p.get("grassroots"),
-            "start_date": p["start"], "end_date": p.get("end")}
+            "start_date": p["start"], "end_date": p.get("end"), "probation_end": p.get("probation_end")}
 
 
 def _post_doc(r):
@@ -111,6 +112,8 @@ def _post_doc(r):
     doc["start"] = r.start_date
     if r.end_date is not None:
         doc["end"] = r.end_date
+    if r.probation_end is not None:
+        doc["probation_end"] = r.probation_end
     return doc
 
 
@@ -157,6 +160,31 @@ def _nom_doc(r) -> dict:
     if r.exceptional:
         doc["exceptional"] = True
     return doc
+
+
+def _from_table(kind: str):
+    """Row/doc converters of a record kind whose columns are its fields (record_table): optional
+    fields absent from the document when not on record, booleans as booleans."""
+    fields = list(record_table.kind(kind).fields.values())
+    keys = [f.name for f in fields]
+    bools = {f.name for f in fields if f.type == "bool"}
+
+    def row(cid, seq, rec):
+        out = {"cadre_id": cid, "seq": seq}
+        for key in keys:
+            out[key] = rec.get(key)
+        return out
+
+    def doc(r):
+        out = {}
+        for key in keys:
+            value = getattr(r, key)
+            if value is not None:
+                out[key] = bool(value) if key in bools else value
+        return out
+    return row, doc
+
+
 _poll_row, _poll_doc = _plain("date", "approve", "total")
 _op_row, _op_doc = _plain("department", "date", "adverse")
 _as_row, _as_doc = _plain("date", "kind", "prominent_problems")
@@ -170,6 +198,8 @@ _RECORDS = (
     ("polls", Poll.__table__, "date", _poll_row, _poll_doc),
     ("opinions", Opinion.__table__, "date", _op_row, _bools(_op_doc, "adverse")),
     ("assessments", Assessment.__table__, "date", _as_row, _bools(_as_doc, "prominent_problems")),
+    ("educations", Education.__table__, "date", *_from_table("education")),
+    ("sanctions", Sanction.__table__, "date", *_from_table("sanction")),
 )
 _RECORD_TABLES = tuple(rec[1] for rec in _RECORDS) + (_rect,)
 

@@ -18,8 +18,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
 
 #: Bump when the tables change; a database with another value is refused.
-# 2: cadres.work_start and nominations.exceptional (a version-1 store is upgraded in place: see store.py)
-SCHEMA_VERSION = 2
+# 2: cadres.work_start and nominations.exceptional
+# 3: cadres.party_joined, party_full, status; posts.probation_end; the tables educations and sanctions
+# (an older store is upgraded in place when opened: store/fact_store.py, _UPGRADES)
+SCHEMA_VERSION = 3
 
 ID_LEN = 64
 
@@ -101,6 +103,9 @@ class Cadre(Base):
     birth_date: Mapped[dt.date] = mapped_column(Date)
     work_start: Mapped[dt.date | None] = mapped_column(Date)
     party: Mapped[str] = mapped_column(String(16))
+    party_joined: Mapped[dt.date | None] = mapped_column(Date)
+    party_full: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str | None] = mapped_column(String(32))
     ethnicity: Mapped[str | None] = mapped_column(_text(50))
     education: Mapped[str | None] = mapped_column(String(16))
     native_region: Mapped[str | None] = mapped_column(_text(100))
@@ -135,6 +140,7 @@ class Post(Base):
     grassroots: Mapped[bool | None] = mapped_column(Boolean)
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
+    probation_end: Mapped[dt.date | None] = mapped_column(Date)
 
     # serves `list --unit` and `iter_cadre_chunks(unit=...)`
     __table_args__ = (Index("ix_posts_unit_current", "unit_id", "end_date", "cadre_id"),
@@ -219,3 +225,29 @@ class Assessment(Base):
     kind: Mapped[str] = mapped_column(String(16))
     prominent_problems: Mapped[bool] = mapped_column(Boolean)
 
+
+
+class Education(Base):
+    """An education record (学历学位): level, degree, full-time or in service."""
+
+    __tablename__ = "educations"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    level: Mapped[str] = mapped_column(String(16))
+    degree: Mapped[str | None] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    school: Mapped[str | None] = mapped_column(_text(200))
+    major: Mapped[str | None] = mapped_column(_text(200))
+    date: Mapped[dt.date] = mapped_column(Date)
+
+
+class Sanction(Base):
+    """A sanction, organisational measure or admonishment (处分、组织处理、诫勉)."""
+
+    __tablename__ = "sanctions"
+    cadre_id: Mapped[str] = _cadre_fk()
+    seq: Mapped[int] = _seq()
+    date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    years: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(_text(500))

@@ -17,13 +17,14 @@ from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.language.model import PolicySet
 from cadre_policy.parse.positioned import load_yaml
+from cadre_policy.record import canonical
 
 DEFAULT_CADRE = {"id": "T0001", "name": "测试干部", "gender": "male", "birth_date": date(1975, 1, 1), "party": "cpc"}
 # What a case may write for a requirement's result: met, unmet, unknown, and "not applicable"
 # (the rule does not apply to the cadre; also spelt not_applicable, as structure statuses are).
 RESULT_SPELLINGS = {"not_applicable": "not applicable"}
 NOT_ASSESSED = "not assessed"     # the eligibility of a case no determination speaks of
-RECORD_LISTS = ("posts", "appraisals", "reviews", "nominations", "polls", "opinions", "assessments")
+RECORD_LISTS = tuple(key for key, _ in canonical.RECORD_LISTS)
 
 
 @dataclass

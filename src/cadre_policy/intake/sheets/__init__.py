@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cadre_policy.parse.issues import Issue
 from cadre_policy.intake.importer import import_documents, read_files
@@ -31,11 +31,13 @@ class SheetImport:
         result: Units and cadres added, updated, unchanged.
         year_month_births: Cadres whose 出生年月 gave year and month only (read as the 1st).
         blank_rows: Rows without any value, skipped.
+        month_only: Per column header (入党时间 …), the dates given as year and month only (the 1st).
     """
 
     result: UpsertResult
     year_month_births: int = 0
     blank_rows: int = 0
+    month_only: dict = field(default_factory=dict)
 
 
 def is_sheet_path(path: str) -> bool:
@@ -114,4 +116,8 @@ def import_paths(store: FactStore, paths: list[str], reader: str = "openpyxl") -
             order.setdefault(file, order[book.file] + (n + 1) / 1000)
     result = import_documents(store, docs + books, found + issues, key=_sort_key(order),
                               keep=lambda x: not any(b.repeats(x) for b in books))
-    return SheetImport(result, sum(b.year_month_births for b in books), sum(b.blank_rows for b in books))
+    month_only: dict[str, int] = {}
+    for book in books:
+        for header, n in book.month_only.items():
+            month_only[header] = month_only.get(header, 0) + n
+    return SheetImport(result, sum(b.year_month_births for b in books), sum(b.blank_rows for b in books), month_only)

@@ -19,6 +19,7 @@ import datetime as dt
 import difflib
 import re
 
+from cadre_policy.language import record_table
 from cadre_policy.intake.sheets.layout import Column
 
 _FULL = (re.compile(r"(\d{4})([-./])(\d{1,2})\2(\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"))
@@ -149,6 +150,13 @@ def read_enum(raw, column: Column) -> str:
     for code, label in column.labels.items():
         if text == label:
             return code
+    if column.values:
+        if text in record_table.aliases(column.values):
+            return record_table.aliases(column.values)[text]
+        choices = record_table.ambiguous(column.values).get(text)
+        if choices:
+            named = "' or '".join(column.labels.get(c, c) for c in choices)
+            raise CellError(f"'{text}' is ambiguous: did you mean '{named}'?")
     raise CellError(f"'{text}' is not a {_what(column)}{_suggest(text, column)}")
 
 
@@ -180,6 +188,6 @@ def read_cell(raw, column: Column):
         raise CellError(f"the formula gives the error {raw.strip()}")
     if isinstance(raw, dt.time) and not isinstance(raw, dt.datetime):
         raise CellError(f"{raw} is a time of day, not a {_what(column)}")
-    if column.kind == "birth":
+    if column.kind in ("birth", "month"):
         return read_birth(raw, column)[0]
     return _READERS[column.kind](raw, column)

@@ -22,6 +22,7 @@ KINDS: dict[str, str] = {
     "int": "整数",
     "date": "日期（Excel 日期，或 2017-06-30、2017.06.30、2017/6/30、2017年6月30日）",
     "birth": "日期，或出生年月 1975.04 / 1975年4月（按当月1日计）",
+    "month": "日期，或只写年月 1998.07 / 1998年7月（按当月1日计）",
     "bool": "是/否",
     "enum": "选项（中文或代码）",
     "flags": "多个选项，用、或逗号分隔",
@@ -107,7 +108,7 @@ def _columns(kind: record_table.Kind, prefix: str = "") -> list[Column]:
         if f.sheet is None or f.type == "list":
             continue
         sheet = f.sheet
-        out.append(Column(sheet.get("header") or field(f.name),
+        out.append(Column(sheet.get("header") or f.label,
                           prefix + f.name, sheet.get("kind", f.type), sheet.get("required", f.required),
                           f.values_name, sheet.get("note", ""), tuple(sheet.get("aliases", ()))))
     return out

@@ -72,6 +72,7 @@ class SheetBook:
         self.data: dict = {"units": [], "cadres": []}
         self.issues: list[Issue] = []
         self.year_month_births = 0
+        self.month_only: dict[str, int] = {}      # header -> values read from year and month alone
         self.blank_rows = 0
         self._headers: dict[str, _Header] = {}
         self._unit_rows = array("l")
@@ -165,6 +166,10 @@ class SheetBook:
                 if column.kind == "birth":
                     value, month_only = read_birth(raw, column)
                     self.year_month_births += month_only
+                elif column.kind == "month":          # read by the rule of 出生年月, counted per column
+                    value, month_only = read_birth(raw, column)
+                    if month_only:
+                        self.month_only[column.header] = self.month_only.get(column.header, 0) + 1
                 else:
                     value = read_cell(raw, column)
             except CellError as exc:
