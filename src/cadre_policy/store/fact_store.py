@@ -398,11 +398,13 @@ def _corrupt(url: str, conn: Connection, table, where) -> StoreCorruptError:
 
 def _checked_rows(table) -> Callable:
     """A check of the integer columns SQLite hands back as stored (it does not enforce types)."""
-    names = [c.name for c in table.columns if isinstance(c.type, Integer) and not isinstance(c.type, Boolean)]
+    names = [(c.name, c.nullable) for c in table.columns if isinstance(c.type, Integer)
+             and not isinstance(c.type, Boolean)]
 
     def check(row) -> bool:
-        for name in names:
-            if type(row._mapping[name]) is not int:
+        for name, nullable in names:
+            value = row._mapping[name]
+            if type(value) is not int and not (nullable and value is None):
                 return False
         return True
     return check
