@@ -275,8 +275,9 @@ class _CadreFactory:
             joined = start - rng.randrange(0, 1500) if rng.random() < 0.5 else start + rng.randrange(0, 3000)
             joined = max(birth + 18 * 365, min(joined, self.as_of - 400))
             doc["party_joined"] = dt.date.fromordinal(joined)
-            if rng.random() < 0.95:
-                doc["party_full"] = dt.date.fromordinal(joined + 365 + rng.randrange(0, 60))
+            full = joined + 365 + rng.randrange(0, 60)
+            if rng.random() < 0.95 and full <= self.as_of:
+                doc["party_full"] = dt.date.fromordinal(full)
         if rng.random() < 0.9:
             doc["status"] = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
         if rng.random() < 0.7:
