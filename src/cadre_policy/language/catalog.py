@@ -5,7 +5,8 @@ from cadre_policy.language import types as t
 from cadre_policy.language.model import Derived
 
 RESULT_TYPES = {"duration": t.DURATION, "count": t.INTEGER, "elapsed": t.DURATION, "ratio": t.FRACTION,
-                "age": t.INTEGER, "every": t.BOOLEAN, "rank": t.RANK, "steps": t.INTEGER}
+                "age": t.INTEGER, "every": t.BOOLEAN, "rank": t.RANK, "steps": t.INTEGER, "year": t.INTEGER,
+                "plus": t.INTEGER, "minus": t.INTEGER, "min": t.INTEGER, "max": t.INTEGER, "lookup": t.INTEGER}
 
 
 class Catalogue:
@@ -25,7 +26,7 @@ class Catalogue:
             return None
         self._resolving.add(name)
         spec = self.derived[name]
-        if spec.form in ("latest", "first", "current", "some"):
+        if spec.form in ("latest", "first", "current", "some", "consecutive"):
             source = self.resolve(spec.source)
             result = t.record(source.record, source.fields) if source and source.name == "records" else None
         else:

@@ -29,6 +29,7 @@ class ParamRef:
     name: str
     loc: Location = field(default_factory=Location, compare=False)
     scope: str = ""              # the policy it was written in: a bare name is looked up there first
+    key: str | None = None       # a table parameter's entry: the record field naming it (a count's within)
 
     def candidates(self) -> tuple[str, ...]:
         return (f"{self.scope}.{self.name}", self.name) if self.scope else (self.name,)
@@ -145,7 +146,9 @@ class Parameter:
         return current
 
 
-RECORD_FORMS = ("latest", "first", "current", "duration", "count", "some", "every")
+RECORD_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "consecutive")
+#: Integer arithmetic on two operands (a fact path or an integer).
+ARITHMETIC = {"plus": lambda a, b: a + b, "minus": lambda a, b: a - b, "min": min, "max": max}
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,10 @@ class Derived:
     loc: Location = field(default_factory=Location, compare=False)
     satisfies: object = None     # some / every: the condition tested on each record's own date
     rank: RankOf | None = None   # rank: the rank computed
+    operands: tuple = ()         # plus minus min max: two operands, each a fact path or an integer
+    param: ParamRef | None = None    # lookup: the table parameter
+    n: int = 0                   # consecutive: how many consecutive values of ``by``
+    by: str = ""                 # consecutive: the integer field that numbers the records (year)
 
     def references(self) -> set[str]:
         """Every fact path this quantity reads, its records included (for ordering and cycles)."""

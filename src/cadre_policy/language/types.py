@@ -144,7 +144,7 @@ ASSESSMENT = record("assessment", _fields("assessment"))
 CADRE = record("cadre", _fields("cadre", {"age": INTEGER}, after="work_start"))
 RECRUITMENT = record("recruitment", _fields("recruitment"))
 EDUCATION_RECORD = record("education", _fields("education"))
-SANCTION = record("sanction", _fields("sanction"))
+SANCTION = record("sanction", _fields("sanction", {"rank": RANK}))   # rank: the highest held on its date
 PROMOTION = record("promotion", {"target_rank": RANK, "target_unit": UNIT, "nominated": BOOLEAN})
 
 # The record lists of a cadre document, and the field that dates each record.

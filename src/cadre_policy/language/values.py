@@ -88,7 +88,7 @@ def literal_type(raw) -> str:
 
 
 PARAMETER_TYPES = {"ratio": "fraction", "years": "period", "months": "period", "count": "integer",
-                   "date": "date", "enum": "text", "rank": "rank"}
+                   "date": "date", "enum": "text", "rank": "rank", "table": "table"}
 
 
 def parse_parameter(kind: str, raw):
@@ -109,6 +109,16 @@ def parse_parameter(kind: str, raw):
         if raw not in t.RANKS:
             raise ValueError(f"'{raw}' is not a rank ({', '.join(t.RANKS)})")
         return raw
+    if kind == "table":
+        # a table parameter: an entry per key (a rank, a sanction kind, a number of years), whole numbers
+        if not isinstance(raw, dict) or not raw:
+            raise ValueError(f"'{raw}' is not a table (a mapping from keys to whole numbers)")
+        out = {}
+        for key, value in raw.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"the entry '{key}': '{value}' is not a whole number")
+            out[str(key)] = value
+        return out
     if kind == "enum":
         if isinstance(raw, list):
             return tuple(str(x) for x in raw)

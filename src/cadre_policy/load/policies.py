@@ -18,7 +18,7 @@ from cadre_policy.diagnostics import Diagnostic, Location, suggest
 from cadre_policy.parse.positioned import Positions, load_yaml
 
 DERIVED_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "elapsed", "ratio", "age",
-                 "rank", "steps")
+                 "rank", "steps", "year", "plus", "minus", "min", "max", "lookup", "consecutive")
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
@@ -210,8 +210,8 @@ class _Builder:
     def period(self, raw, path) -> m.Period:
         unit = next(iter(raw))
         amount = raw[unit]
-        amount = m.ParamRef(amount["param"], self.loc(path + (unit,)), self.policy_id) if isinstance(amount, dict) \
-            else m.Literal(amount, self.loc(path + (unit,)))
+        amount = m.ParamRef(amount["param"], self.loc(path + (unit,)), self.policy_id, amount.get("key")) \
+            if isinstance(amount, dict) else m.Literal(amount, self.loc(path + (unit,)))
         return m.Period(unit, amount, self.loc(path))
 
     def condition(self, raw, path, record: bool = False):
@@ -280,9 +280,25 @@ class _Builder:
             forms = forms or ["latest"]
         form = forms[0]
         source = raw.get(form)
-        if isinstance(source, list):       # ratio, steps: two facts; elapsed: the first date on record
+        operands, param, n, by = (), None, 0, ""
+        if form in m.ARITHMETIC:           # two operands: fact paths or integers
+            operands = tuple(source)
+            source = tuple(x for x in operands if isinstance(x, str))
+        elif form == "lookup":             # a table parameter's entry named by a fact
+            param = m.ParamRef(source, self.loc(path + ("lookup",)), self.policy_id)
+            source = raw.get("key")
+        elif form == "consecutive":
+            spec = source
+            source, n, by = spec.get("over"), spec.get("count", 0), spec.get("by", "")
+            if "where" in spec:
+                raw = dict(raw, where=spec["where"])
+                path_where = path + ("consecutive", "where")
+        if isinstance(source, list):       # ratio, steps: two facts; elapsed, year: the first date on record
             source = tuple(source)
-        where = self.condition(raw["where"], path + ("where",), record=True) if "where" in raw else None
+        if form == "consecutive" and "where" in raw:
+            where = self.condition(raw["where"], path_where, record=True)
+        else:
+            where = self.condition(raw["where"], path + ("where",), record=True) if "where" in raw else None
         satisfies = self.condition(raw["satisfies"], path + ("satisfies",)) if "satisfies" in raw else None
         within = self.period(raw["within"], path + ("within",)) if "within" in raw else None
         distinct = raw.get("distinct") or ()
@@ -291,7 +307,7 @@ class _Builder:
                             path + ("rank",)) if form == "rank" else None
         return m.Derived(name, raw["title"], form, source, where, raw.get("at"), raw.get("since"), within,
                          distinct, raw.get("note", ""), self.policy_id, self.pos.at(path, key=True),
-                         satisfies, rank)
+                         satisfies, rank, operands, param, n, by)
 
     def rule(self, raw, path, order) -> m.Rule:
         kind = next(k for k in ("finding", "requirement", "derive", "exception_to") if k in raw)

@@ -14,7 +14,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup, rank_of
-from cadre_policy.language.parameters import months
+from cadre_policy.language.parameters import months, name_of
 from cadre_policy.language.posts import covers, current_post
 
 
@@ -47,6 +47,18 @@ def _posts(doc: dict, units: dict, as_of: date) -> list[dict]:
     return posts
 
 
+def rank_held(posts, day: date) -> str | None:
+    """The highest rank among the posts held on ``day`` (None when none is held)."""
+    ranks = [p.get("rank") for p in posts if covers(p, day)]
+    return max(ranks, key=t.rank_index) if ranks else None
+
+
+def _with_rank_held(sanction: dict, posts) -> dict:
+    """A sanction with ``rank``: the highest rank held on its date (原任职务), absent when none was held."""
+    rank = rank_held(posts, sanction["date"])
+    return sanction if rank is None else dict(sanction, rank=rank)
+
+
 def _dated(records, kind: str, as_of: date) -> list[dict]:
     field = t.RECORD_DATE[kind]
     return [r for r in records if r.get(field) is not None and r[field] <= as_of]
@@ -73,8 +85,10 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
                        else dict(review, rectification=dated))
     scope["reviews"] = reviews
     for name, kind in (("polls", "poll"), ("opinions", "opinion"), ("assessments", "assessment"),
-                       ("educations", "education"), ("sanctions", "sanction")):
+                       ("educations", "education")):
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
+    scope["sanctions"] = [_with_rank_held(s, doc.get("posts", ())) for s in _dated(doc.get("sanctions", ()),
+                                                                                   "sanction", as_of)]
     scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")),
                                  exceptional=bool(n.get("exceptional")))     # 破格: false unless the record says so
                             for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
@@ -130,7 +144,13 @@ class Deriver:
         for spec in specs:
             source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
             self.date_fields[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
-            if spec.within is not None:
+            if spec.within is not None and _keyed(spec.within):
+                # per record: the first day of the window of each entry of the table parameter
+                table = _table(spec.within.amount, params) or {}
+                scale = 12 if spec.within.unit == "years" else 1
+                self.window_starts[spec.name] = {key: periods.window_start(as_of, value * scale)
+                                                 for key, value in table.items()}
+            elif spec.within is not None:
                 self.window_starts[spec.name] = periods.window_start(as_of, months(spec.within, params) or 0)
             if spec.where is not None:
                 fields = catalogue.record_fields(spec.source) or {}
@@ -171,6 +191,28 @@ class Deriver:
         if form == "rank":
             ref = spec.rank
             return lambda scope: rank_of(ref, scope)
+        if form == "year":
+            sources = spec.source if isinstance(spec.source, tuple) else (spec.source,)
+
+            def year(scope):
+                day = next((d for d in (lookup(scope, s) for s in sources) if d is not None), None)
+                return day.year if day is not None else None
+            return year
+        if form in m.ARITHMETIC:
+            operate, operands = m.ARITHMETIC[form], spec.operands
+
+            def arithmetic(scope):
+                values = [lookup(scope, x) if isinstance(x, str) else x for x in operands]
+                return None if None in values else operate(*values)
+            return arithmetic
+        if form == "lookup":
+            table = _table(spec.param, self.params)
+            key_path = spec.source
+
+            def entry(scope):
+                key = lookup(scope, key_path)
+                return None if key is None or table is None else table.get(_key(key))
+            return entry
         if form == "steps":
             low, high = spec.source
             return lambda scope: t.rank_steps(lookup(scope, low), lookup(scope, high))
@@ -199,6 +241,8 @@ class Deriver:
             return first
         if form in ("some", "every"):
             return partial(self._quantified, spec, records_of, field)
+        if form == "consecutive":
+            return partial(self._consecutive, spec, self._filters.get(spec.name))
         if form == "current":
             return lambda scope: (lambda records: None if records is None else current_post(records, as_of))(
                 records_of(scope))
@@ -254,11 +298,32 @@ class Deriver:
         evaluator = Evaluator(self.catalogue.resolve, self.params, day, param_specs=self.param_specs)
         return evaluator.holds(spec.satisfies, scope)
 
+    def _consecutive(self, spec: m.Derived, matches, scope: dict):
+        """The record of the latest ``by`` value on record when it and the ``n - 1`` values before it,
+        one after another, each have a record matching ``where``; None otherwise (a gap breaks the run)."""
+        records = scope[spec.source] if spec.source in scope else lookup(scope, spec.source)
+        numbered = [r for r in records or () if isinstance(r.get(spec.by), int)]
+        if not numbered:
+            return None
+        last = max(r[spec.by] for r in numbered)
+        held = {}
+        for record in numbered:
+            if matches is None or matches(record, scope) is True:
+                held.setdefault(record[spec.by], record)
+        for value in range(last, last - spec.n, -1):
+            if value not in held:
+                return None
+        return held[last]
+
     def _count(self, spec: m.Derived, records_of, field: str, scope: dict) -> int | None:
         records = records_of(scope)
         if records is None or (spec.source == "posts" and not scope.get("posts")):
             return None      # no post on record: the career is unknown, as for durations
-        if spec.within is not None:
+        if spec.within is not None and _keyed(spec.within):
+            starts, key = self.window_starts[spec.name], spec.within.amount.key
+            records = [r for r in records if r.get(field) is not None and _key(lookup(r, key)) in starts
+                       and r[field] >= starts[_key(lookup(r, key))]]
+        elif spec.within is not None:
             start = self.window_starts[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
         if spec.since:
@@ -270,6 +335,23 @@ class Deriver:
             keys = {tuple(lookup(r, f) for f in spec.distinct) for r in records}
             return len({k for k in keys if None not in k})
         return len(records)
+
+
+def _keyed(period: m.Period) -> bool:
+    """A period read per record from a table parameter (``{months: {param: NAME, key: FIELD}}``)."""
+    return isinstance(period.amount, m.ParamRef) and period.amount.key is not None
+
+
+def _table(ref: m.ParamRef, params: dict) -> dict | None:
+    """A table parameter's entries on the evaluation date (None when it has none then)."""
+    name = name_of(ref, params)
+    value = params.get(name) if name else None
+    return value if isinstance(value, dict) else None
+
+
+def _key(value) -> str | None:
+    """The entry a value names in a table (keys are text: ``section``, ``party_probation``, ``2``)."""
+    return None if value is None else str(value)
 
 
 def derived_closure(cond, derived: dict) -> set[str]:

@@ -141,8 +141,33 @@ class Checker:
                 self._expect_fact(part, "rank", d.loc)
         if d.form == "rank":
             self._rank_of(d.rank)
+        if d.form == "year":
+            for path in (d.source if isinstance(d.source, tuple) else (d.source,)):
+                self._expect_fact(path, "date", d.loc)
+        if d.form in m.ARITHMETIC:
+            if len(d.operands) != 2:
+                self.error("E103", f"'{d.form}' takes two operands [A, B], each a fact or a whole number", d.loc)
+            for part in d.operands:
+                if isinstance(part, str):
+                    self._expect_fact(part, "integer", d.loc)
+                elif isinstance(part, bool) or not isinstance(part, int):
+                    self.error("E301", f"'{d.form}': {part!r} is neither a fact nor a whole number", d.loc)
+        if d.form == "lookup":
+            self._param_of(d.param, ("table",))
+            if not isinstance(d.source, str):
+                self.error("E103", "'lookup' needs 'key': the fact whose value names the entry", d.loc)
+            elif self.catalogue.resolve(d.source) is None:
+                self._unknown(d.source, d.loc)
+        if d.form == "consecutive":
+            fields = self.catalogue.record_fields(d.source) or {}
+            by = fields.get(d.by)
+            if by is None or by.name != "integer":
+                self.error("E301", f"'consecutive' numbers the records by an integer field (by: year), not "
+                                   f"'{d.by}'", d.loc)
+            if not isinstance(d.n, int) or isinstance(d.n, bool) or d.n < 1:
+                self.error("E103", "'consecutive' needs 'count': how many consecutive values (1 or more)", d.loc)
         if d.within is not None:
-            self._period(d.within)
+            self._period(d.within, self.catalogue.record_fields(d.source) if d.form == "count" else None)
 
     def _rank_of(self, ref: m.RankOf):
         self._expect_fact(ref.path, "rank", ref.loc)
@@ -221,8 +246,16 @@ class Checker:
             p.split(".", 1)[1] for p in self.parameters]))
         return None
 
-    def _period(self, period: m.Period):
-        if isinstance(period.amount, m.ParamRef):
+    def _period(self, period: m.Period, fields: dict | None = None):
+        if isinstance(period.amount, m.ParamRef) and period.amount.key is not None:
+            # a period read per record from a table parameter, by one of the record's fields
+            self._param_of(period.amount, ("table",))
+            if fields is None:
+                self.error("E103", "a period looked up by 'key' is read per record: only in a count's 'within'",
+                           period.loc)
+            else:
+                self._subject_type(period.amount.key, period.loc, fields)
+        elif isinstance(period.amount, m.ParamRef):
             self._param_of(period.amount, (period.unit,))
 
     def _exception_cycles(self):
@@ -345,7 +378,7 @@ class Checker:
             kind = PARAMETER_TYPES[param.kind]
             ok = {"fraction": subject.name == "fraction", "period": subject.name == "duration",
                   "integer": subject.name == "integer", "date": subject.name == "date",
-                  "rank": subject.name == "rank",
+                  "rank": subject.name == "rank", "table": False,       # a table: read through `lookup`
                   "text": subject.name in ("enum", "text")}[kind]
             if not ok:
                 self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with parameter '{param.name}' "

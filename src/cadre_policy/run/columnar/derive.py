@@ -32,13 +32,14 @@ from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
-from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes
-from cadre_policy.run.derive import derived_closure
+from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes, vec
+from cadre_policy.run.derive import _key, _keyed, _table, derived_closure
 from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
 from cadre_policy.run.encode import _lowering
 
 _FORMS = {"latest", "first", "current", "count", "duration", "elapsed", "age", "rank", "steps", "ratio",
-          "some", "every"}
+          "some", "every", "year", "plus", "minus", "min", "max", "lookup", "consecutive"}
+_NUMPY_ARITHMETIC = {"plus": np.add, "minus": np.subtract, "min": np.minimum, "max": np.maximum}
 _CONDITIONS = (m.All, m.Any, m.Not, m.Present, m.Compare, m.Has, m.Within)
 
 
@@ -292,6 +293,8 @@ class Derivation:
             if name == "reviews":
                 renumber = np.cumsum(keep) - 1
                 renumber[~keep] = -1
+        if "sanctions" in self.lists:
+            self._sanction_ranks()
         rect = pop.lists["rectification"]
         parent = renumber[rect.parent] if len(rect.parent) else rect.parent
         dated = rect.fields["date"]
@@ -304,6 +307,23 @@ class Derivation:
         nominations.fields["exceptional"] = Vec(np.where(exceptional.mask, exceptional.values, 0),
                                                 np.ones(nominations.n, dtype=bool), "bool")
         self._promotion()
+
+    def _sanction_ranks(self) -> None:
+        """Each sanction's ``rank``: the highest rank held on its date (run.derive.rank_held), from all of
+        the cadre's posts. Sanctions are few: one small loop over them."""
+        sanctions, posts = self.lists["sanctions"], self.pop.lists["posts"]
+        start, end, rank = posts.fields["start"], posts.fields["end"], posts.fields["rank"]
+        days = sanctions.fields["date"]
+        low = np.searchsorted(posts.cadre, sanctions.cadre, side="left")
+        high = np.searchsorted(posts.cadre, sanctions.cadre, side="right")
+        held = []
+        for i in range(sanctions.n):
+            day = days.values[i]
+            rows = np.arange(low[i], high[i])
+            rows = rows[start.mask[rows] & (start.values[rows] <= day) & (~end.mask[rows] | (end.values[rows] >= day))]
+            ranks = [rank.values[r] for r in rows.tolist() if rank.mask[r]]
+            held.append(max(ranks, key=t.rank_index) if ranks and days.mask[i] else None)
+        sanctions.fields["rank"] = vec(held, "str")
 
     def _posts(self) -> None:
         posts = self.lists["posts"]
@@ -488,6 +508,18 @@ class Derivation:
         length = months(spec.within, self.d.compiled.parameters) or 0
         return apply([self._day_vec()], lambda on: periods.window_start(on, length), "date").values
 
+    def _keyed_starts(self, spec: m.Derived, records: Records) -> Vec:
+        """Per record row, the first day of its window: the table parameter's entry for the row's key."""
+        key = self._record_value(records, spec.within.amount.key)
+        if self.uniform:
+            starts = self.d.per_cadre.window_starts[spec.name]
+            return apply([key], lambda k: starts.get(_key(k)), "date")
+        table = _table(spec.within.amount, self.d.compiled.parameters) or {}
+        scale = 12 if spec.within.unit == "years" else 1
+        on = Vec(self.days[records.cadre], np.ones(records.n, dtype=bool), "date")
+        return apply([key, on], lambda k, day: None if _key(k) not in table else
+                     periods.window_start(day, table[_key(k)] * scale), "date")
+
     def _date_field(self, spec: m.Derived) -> str:
         return self.d.per_cadre.date_fields[spec.name]
 
@@ -532,7 +564,10 @@ class Derivation:
         if spec.source == "posts":
             known &= self._has_posts()
         dated = records.fields.get(self._date_field(spec))
-        if spec.within is not None:
+        if spec.within is not None and _keyed(spec.within):
+            starts = self._keyed_starts(spec, records)
+            keep &= dated.mask & starts.mask & (dated.values >= starts.values)
+        elif spec.within is not None:
             keep &= dated.mask & (dated.values >= self._window_starts(spec)[records.cadre])
         if spec.since:
             since = self.resolve(spec.since)
@@ -630,6 +665,57 @@ class Derivation:
 
     def _age(self, spec):
         return self._elapsed(spec)
+
+    def _year(self, spec):
+        sources = spec.source if isinstance(spec.source, tuple) else (spec.source,)
+        day = Vec.empty(self.n, "date")
+        for source in sources:          # the first on record
+            value = self.resolve(source)
+            if isinstance(value, Vec) and value.kind == "date":
+                fill = ~day.mask & value.mask
+                day.values[fill] = value.values[fill]
+                day.mask |= fill
+        return apply([day], lambda d: None if d is None else d.year, "int")
+
+    def _operand(self, operand) -> Vec:
+        if isinstance(operand, str):
+            found = self.resolve(operand)
+            return found if isinstance(found, Vec) and found.kind == "int" else Vec.empty(self.n, "int")
+        return Vec(np.full(self.n, operand, dtype=np.int64), np.ones(self.n, dtype=bool), "int")
+
+    def _plus(self, spec):
+        a, b = (self._operand(x) for x in spec.operands)
+        return Vec(_NUMPY_ARITHMETIC[spec.form](a.values, b.values), a.mask & b.mask, "int")
+
+    _minus = _min = _max = _plus
+
+    def _lookup(self, spec):
+        key = self.resolve(spec.source)
+        table = _table(spec.param, self.d.compiled.parameters)
+        if not isinstance(key, Vec) or table is None:
+            return Vec.empty(self.n, "int")
+        return apply([key], lambda k: None if k is None else table.get(_key(k)), "int")
+
+    def _consecutive(self, spec):
+        """The record of the latest ``by`` value when it and the ``n - 1`` before it each have a matching
+        record (run.derive.Deriver._consecutive): unique (cadre, value) pairs counted in the window."""
+        records = self.lists.get(spec.source)
+        if records is None:
+            return None
+        by = records.fields[spec.by]
+        numbered = by.mask
+        last = np.full(self.n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(last, records.cadre[numbered], by.values[numbered])
+        matched = self._where(spec, records, numbered.copy())
+        top = last[records.cadre]
+        window = matched & (by.values > top - spec.n) & (by.values <= top)
+        rows = np.flatnonzero(window)
+        pairs = np.unique(np.stack([records.cadre[rows], by.values[rows]], axis=1), axis=0) if len(rows) else \
+            np.zeros((0, 2), dtype=np.int64)
+        complete = np.bincount(pairs[:, 0], minlength=self.n) == spec.n
+        chosen = _pick(records, matched & (by.values == top), [np.arange(records.n)], self.n, last=False)
+        self.refs[spec.name] = _Ref(records, np.where(complete, chosen, -1))
+        return None
 
     def _rank(self, spec):
         ref = spec.rank
