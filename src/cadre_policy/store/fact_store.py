@@ -499,6 +499,7 @@ class FactStore:
                     migrate.upgrade(conn)
                     version = conn.execute(select(_meta.c.value)
                                            .where(_meta.c.key == "schema_version")).scalar()
+                    present = set(inspect(conn).get_table_names())       # the tables a revision made
                 if version != str(SCHEMA_VERSION) and version in migrate.RELEASES:
                     raise SchemaVersionError(_(
                         "database {url} has fact-store schema version {version}, this program needs version "
