@@ -126,3 +126,11 @@ def test_canonical_optional_fields_are_the_tables():
     cadre = rt.kind("cadre").fields.values()
     assert canonical.CADRE_OPTIONAL == tuple(f.name for f in cadre if f.scalar and not f.required)
     assert [key for key, _ in canonical.RECORD_LISTS] == [f.name for f in cadre if f.type == "list"]
+
+
+def test_test_cases_take_every_field_of_a_cadre():
+    """A test case's cadre (tests.schema.json partial_cadre) has every field the table gives a cadre."""
+    partial = data.schema("tests")["$defs"]["partial_cadre"]["properties"]
+    assert list(partial) == list(rt.kind("cadre").fields)
+    for name, spec in partial.items():
+        assert spec["$ref"] == f"facts.schema.json#/$defs/cadre/properties/{name}"

@@ -19,6 +19,7 @@ PROVISIONS_MD = SHARED / "PROVISIONS.md"
 SEEDS = SHARED / "seeds"
 # The national regulation's clauses are kept beside the seeds, in one file of their own.
 REGULATION = "REGULATION_2019.md"
+NATIONAL = "NATIONAL_RULES.md"          # the national bars (issue 26): texts and readings
 
 DATA_FILES = {"provisions.yaml", "outcomes.yaml", "test_units.yaml"}
 KINDS = {"I", "T", "P", "N", "I+T"}
@@ -91,7 +92,7 @@ def _rules() -> list[tuple[Path, dict, dict]]:
 
 def _seed_text(name: str) -> str:
     """A source document, normalised: a seed file, or the regulation's clauses (REGULATION_2019.md)."""
-    return normalise(((SHARED if name == REGULATION else SEEDS) / name).read_text(encoding="utf-8"))
+    return normalise(((SHARED if name in (REGULATION, NATIONAL) else SEEDS) / name).read_text(encoding="utf-8"))
 
 
 # ---- the register itself ----------------------------------------------------------------
@@ -99,10 +100,12 @@ def test_register_entries_are_complete():
     ids = []
     for entry in _register():
         assert {"id", "document", "section", "quote", "kind"} <= set(entry), entry
-        assert re.fullmatch(r"P\d{3}-\d+|R2019-\d+-\d+", entry["id"]), entry["id"]
+        assert re.fullmatch(r"P\d{3}-\d+|R2019-\d+-\d+|NAT-\d+|CSL-\d+-\d+", entry["id"]), entry["id"]
         assert entry["kind"] in KINDS, entry
         if entry["id"].startswith("R2019-"):
             assert entry["document"] == REGULATION, entry
+        elif entry["id"].startswith(("NAT-", "CSL-")):
+            assert entry["document"] == NATIONAL, entry
         else:
             assert entry["document"].startswith(entry["id"][1:4] + "_"), entry
         if entry["kind"] == "N":

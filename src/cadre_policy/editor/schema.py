@@ -118,8 +118,9 @@ def _describe(node, file: str, context: str, root: dict) -> None:
 
 
 def _lookup(file: str, context: str, key: str) -> str | None:
-    if file == "facts":                      # the import format: the record schema table says it
-        text = record_table.description(context, key) if context != "(top)" else record_table.document()["lists"].get(key)
+    if file == "facts" or context == "partial_cadre":     # the import format: the record schema table says it
+        kind = "cadre" if context == "partial_cadre" else context
+        text = record_table.description(kind, key) if kind != "(top)" else record_table.document()["lists"].get(key)
         if text:
             return text
     table = descriptions()
