@@ -10,6 +10,7 @@ from cadre_policy import i18n
 from cadre_policy.cli.check import check
 from cadre_policy.cli.common import BoundaryGroup
 from cadre_policy.cli.editor import lsp, schema
+from cadre_policy.cli.eval import eval_command
 from cadre_policy.cli.facts import facts
 from cadre_policy.cli.lint import lint
 from cadre_policy.cli.policy_tests import show, test_command
@@ -46,8 +47,8 @@ def _accept_global_options(command: click.Command) -> None:
         _accept_global_options(sub)
 
 
-for command in (facts, lint, check, structure, test_command, show, whatif, schema, lsp, serve, users,
-                records):
+for command in (facts, lint, check, eval_command, structure, test_command, show, whatif, schema, lsp, serve,
+                users, records):
     _accept_global_options(command)
     main.add_command(command)
 

@@ -24,7 +24,9 @@ from cadre_policy.cli.common import (EXIT_FINDINGS, EXIT_OK, Failure, as_of_opti
               help="Only the cases whose name matches: names joined by and, or, not, e.g. -k '诫勉 and not 恰为'.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "junit"]), default="text", show_default=True,
               help="text: failures and a summary; json: every case; junit: JUnit XML for CI.")
-def test_command(paths, policies_dir, engine, coverage, select, fmt):
+@click.option("--draft", "draft_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="Run the cases with this draft applied; its own cases (FILE's name with .tests.yaml) too.")
+def test_command(paths, policies_dir, engine, coverage, select, fmt, draft_file):
     """Run the policy test cases (*.tests.yaml). Exit 1 when any fails, 2 when a test file has errors."""
     from cadre_policy.load.cases import lint_cases_file
     from cadre_policy.load.lint import file_kind
@@ -33,7 +35,10 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
     from cadre_policy.testing.select import matcher
     directory = policy_dir(policies_dir)
     policy_set = load_policies(directory)
-    targets = paths or [directory]
+    targets = list(paths or [directory])
+    if draft_file is not None:
+        policy_set, own = _with_draft(policy_set, draft_file)
+        targets += [own] if own and own not in targets else []
     predicate = matcher(select) if select is not None else None
     problems = [d for f in case_files(targets) if file_kind(Path(f)) == "tests"
                 for d in lint_cases_file(Path(f), policy_set)]
@@ -61,6 +66,19 @@ def test_command(paths, policies_dir, engine, coverage, select, fmt):
                 location=location, rule=rule_id, provision=provision))
         click.echo(_("PASS: {passed}/{total}").format(passed=passed, total=len(results)))
     sys.exit(EXIT_OK if passed == len(results) else EXIT_FINDINGS)
+
+
+def _with_draft(policy_set, draft_file: str):
+    """The policy set with the draft applied (a draft with errors is refused, every diagnostic listed),
+    and the draft's own test file when there is one beside it (``name.tests.yaml`` for ``name.yaml``)."""
+    from cadre_policy.diagnostics import PolicyRejected
+    from cadre_policy.load.drafts import load_draft
+    draft_set, _draft, diagnostics = load_draft(draft_file, policy_set)
+    if draft_set is None:
+        raise PolicyRejected(diagnostics, _("the draft {path} has errors; run `policy lint`").format(path=draft_file))
+    path = Path(draft_file)
+    own = path.with_name(path.name.removesuffix(path.suffix) + ".tests.yaml")
+    return draft_set, (str(own) if own.exists() else None)
 
 
 @click.command()

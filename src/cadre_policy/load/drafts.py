@@ -12,6 +12,8 @@ resolve locally (``parse.schemas``), so both files stay the single source of tru
 """
 from __future__ import annotations
 
+import re
+
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
@@ -32,6 +34,10 @@ EARLIEST = date(1900, 1, 1)
 
 class DraftError(UserError):
     """A quick change (``--set``) that cannot be applied: one line for the user."""
+
+
+#: A key of dated values (YYYY-MM-DD); any other mapping is one value (a table parameter's entries).
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def is_draft_file(path) -> bool:
@@ -159,15 +165,15 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
             changed_params.append(name)
             continue
         old = params[name]
-        if isinstance(raw, dict):
-            dated = {date.fromisoformat(k): v for k, v in raw.items()}
-        else:
+        if isinstance(raw, dict) and all(_ISO_DAY.fullmatch(str(k)) for k in raw):
+            dated = {date.fromisoformat(str(k)): v for k, v in raw.items()}
+        else:                             # one value (a table's entries too), from the draft's first day
             start = in_force.start if in_force else (old.values[0][0] if old.values else EARLIEST)
             dated = {start: raw}
             dated.update({d: v for d, v in old.values if d < start})
         for value in dated.values():
             diagnostics.extend(_param_value_diags(old.kind, value, name, positions.at(path)))
-        if not isinstance(raw, dict):
+        if not (isinstance(raw, dict) and all(_ISO_DAY.fullmatch(str(k)) for k in raw)):     # one value, a table too
             values = tuple(sorted(dated.items()))
         else:
             merged = dict(old.values)

@@ -464,3 +464,10 @@ def _family(kind: t.Type) -> str:
 def check_policy_set(policy_set: m.PolicySet) -> list[Diagnostic]:
     """All name, type and semantic diagnostics of a loaded policy set."""
     return Checker(policy_set).check()
+
+
+def check_condition(policy_set: m.PolicySet, cond) -> list[Diagnostic]:
+    """Check one condition written outside the set (``policy eval``) as a rule's condition is checked."""
+    checker = Checker(policy_set)
+    checker._condition(cond)
+    return checker.diagnostics
