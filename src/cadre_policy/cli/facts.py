@@ -21,13 +21,22 @@ def facts():
 @click.option("--reader", type=click.Choice(["openpyxl", "calamine"]), default="openpyxl", show_default=True,
               help="XLSX reader: openpyxl streams in bounded memory; calamine is much faster on large "
                    "workbooks but holds a whole sheet in memory.")
+@click.option("--cadre", "cadre_id", metavar="ID",
+              help="A text file (.txt) is the 简历 of this cadre: its lines become the cadre's posts.")
+@click.option("--check", is_flag=True, help="With a 简历: print every line's reading and problem; write nothing.")
+@click.option("--titles", "titles_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
+              help="With a 简历: the department's title table (title -> rank, principal, leadership).")
 @click.pass_context
-def facts_import(ctx, files, reader):
+def facts_import(ctx, files, reader, cadre_id, check, titles_file):
     """Validate import files completely, then upsert them in one transaction.
 
     FILES are YAML or JSON import files, XLSX workbooks, CSV files (one per sheet, named
-    by the sheet: 干部.csv, 任职.csv …) or folders of such CSV files.
+    by the sheet: 干部.csv, 任职.csv …) or folders of such CSV files; or one text file, the
+    简历 of the cadre --cadre (--check: show how it reads, write nothing).
     """
+    if any(str(f).lower().endswith(".txt") for f in files) or cadre_id or check:
+        _import_resume(ctx, list(files), cadre_id, check, titles_file)
+        return
     from cadre_policy.intake.sheets import import_paths, is_sheet_path
     from cadre_policy.intake.streaming import import_files
     files = list(files)
@@ -55,6 +64,28 @@ def facts_upgrade(ctx):
     from cadre_policy.store.fact_store import SCHEMA_VERSION
     store = open_store(ctx, upgrade=True)
     click.echo(_("database {url}: fact-store schema version {version}").format(url=store.url, version=SCHEMA_VERSION))
+
+
+def _import_resume(ctx, files: list, cadre_id, check: bool, titles_file) -> None:
+    from cadre_policy.intake.resume import import_resume, titles
+    if len(files) != 1 or not str(files[0]).lower().endswith(".txt") or not cadre_id:
+        raise Failure(_("a 简历 is one text file (.txt) with --cadre ID"))
+    readings = import_resume(open_store(ctx), files[0], cadre_id, titles(titles_file), check)
+    for r in readings:
+        post = r.post or {}
+        reading = (f"{r.start or '?'} ~ {r.end or _('now')}  {r.unit_name or '?'} ({r.unit or '?'})  {r.title or '?'}"
+                   f"  {post.get('rank', '?')}") if r.start else ""
+        click.echo(f"{files[0]}:{r.line}: {r.text}")
+        if reading:
+            click.echo(f"    {reading}")
+        for problem in r.problems:
+            click.echo(f"    ! {problem}")
+    problems = sum(len(r.problems) for r in readings)
+    if check:
+        click.echo(_("{lines} lines, {problems} problems; nothing written (--check)").format(
+            lines=len(readings), problems=problems))
+    else:
+        click.echo(_("{cadre}: {n} posts written from the 简历").format(cadre=cadre_id, n=len(readings)))
 
 
 @facts.command("export")
