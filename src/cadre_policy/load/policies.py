@@ -188,6 +188,7 @@ class _Builder:
         self.policy_id = policy_id
         self.pos = positions
         self.diagnostics = diagnostics
+        self.lookups: dict[str, m.Derived] = {}    # {param: NAME, key: {fact: F}} values, as derived lookups
 
     def loc(self, path) -> Location:
         return self.pos.at(path)
@@ -195,6 +196,8 @@ class _Builder:
     def value(self, raw, path):
         loc = self.loc(path)
         if isinstance(raw, dict):
+            if "param" in raw and isinstance(raw.get("key"), dict) and "fact" in raw["key"]:
+                return m.FactRef(self._lookup(raw["param"], raw["key"]["fact"], loc), loc)
             if "param" in raw:
                 return m.ParamRef(raw["param"], loc, self.policy_id)
             if "fact" in raw:
@@ -204,12 +207,26 @@ class _Builder:
             return self.period(raw, path)
         return m.Literal(raw, loc)
 
+    def _lookup(self, param: str, fact: str, loc) -> str:
+        """A table parameter's entry named by a fact, as a derived quantity of its own (``lookup``): the
+        value ``{param: NAME, key: {fact: F}}`` reads it, so every engine sees a plain fact."""
+        name = f"{param.replace('.', '__')}__by__{fact.replace('.', '__')}"
+        if name not in self.lookups:
+            self.lookups[name] = m.Derived(name, f"{param}（按 {fact}）", "lookup", fact, None, None, None, None, (),
+                                           "", self.policy_id, loc, None, None, (),
+                                           m.ParamRef(param, loc, self.policy_id))
+        return name
+
     def rank_of(self, raw, path) -> m.RankOf:
         return m.RankOf(raw["rank"], raw.get("step", 0), raw.get("level", ""), self.loc(path))
 
     def period(self, raw, path) -> m.Period:
         unit = next(iter(raw))
         amount = raw[unit]
+        if isinstance(amount, dict) and not isinstance(amount.get("key"), (str, type(None))):
+            self.diagnostics.append(Diagnostic("E103", "a period's table entry is named by a field of the record "
+                                                       "(key: kind)", self.loc(path + (unit,))))
+            amount = {"param": amount["param"]}
         amount = m.ParamRef(amount["param"], self.loc(path + (unit,)), self.policy_id, amount.get("key")) \
             if isinstance(amount, dict) else m.Literal(amount, self.loc(path + (unit,)))
         return m.Period(unit, amount, self.loc(path))
@@ -369,6 +386,8 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
     if data is None or any(d.severity == "error" for d in diagnostics):
         return None, diagnostics, text
     builder = _Builder(data["id"], positions, diagnostics)
+    derived = tuple(builder.derived(k, v, ("derived", k)) for k, v in data.get("derived", {}).items())
+    rules = tuple(builder.rule(r, ("rules", i), order_start + i) for i, r in enumerate(data.get("rules", [])))
     src = data["source"]
     policy = m.Policy(
         id=data["id"], title=data["title"],
@@ -376,8 +395,8 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
                         src.get("note", "")),
         in_force=builder.in_force(data["in_force"], ("in_force",)), file=display,
         parameters=tuple(builder.parameter(k, v, ("parameters", k)) for k, v in data.get("parameters", {}).items()),
-        derived=tuple(builder.derived(k, v, ("derived", k)) for k, v in data.get("derived", {}).items()),
-        rules=tuple(builder.rule(r, ("rules", i), order_start + i) for i, r in enumerate(data.get("rules", []))),
+        derived=derived + tuple(builder.lookups.values()),
+        rules=rules,
         boundary=data.get("boundary", "民法典"),
         groups=data.get("groups", {}),
         structure=tuple(data.get("structure", ())),
