@@ -33,9 +33,12 @@ from cadre_policy.cli.whatif import _progress_bar
               help="With --near: only thresholds at most N units away (votes, years, months, days).")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this check in the database.")
 @click.option("--workers", type=Whole(1), help="With --all: worker processes (default: all cores).")
+@click.option("--layout", type=click.Choice(["review", "appointment"]), default="review", show_default=True,
+              help="With --format html: review: the 资格审查 sheet; appointment: the cadre in the layout of the "
+                   "干部任免审批表, the 资格审查 conclusion attached.")
 @click.pass_context
 def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, output, near, margin, record,
-          workers):
+          workers, layout):
     """Which provisions apply to a cadre on a date, what follows, and why."""
     from cadre_policy.run.population import units_for
     if not cadre_id and not all_cadres:
@@ -46,6 +49,8 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
         raise Failure(_("--unit selects cadres for --all; with one CADRE_ID leave it out"))
     if margin is not None and not near:
         raise Failure(_("--margin limits --near; add --near, or leave --margin out"))
+    if layout != "review" and fmt != "html":
+        raise Failure(_("--layout is a layout of --format html"))
     if all_cadres and fmt == "html":
         raise Failure(_("--format html is the sheet of one cadre; give a CADRE_ID"))
     if not all_cadres and fmt in ("jsonl", "csv", "xlsx"):
@@ -60,14 +65,14 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     units = units_for(runner, store)
     if not all_cadres:
         _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin,
-                   {"as_of": day.isoformat(), "engine": default_engine(engine, False)} if record else None)
+                   {"as_of": day.isoformat(), "engine": default_engine(engine, False)} if record else None, layout)
         return
     if unit_id is not None and unit_id not in units:
         raise Failure(_("unknown unit id: {id}").format(id=unit_id))
     _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, workers, ctx.find_root().obj["db_url"])
 
 
-def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record):
+def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record, layout="review"):
     """One cadre: findings with reasons and sources, the promotion checklist; text, JSON or the HTML sheet.
 
     ``record`` (the request's day and engine) stores a decision record (纪实) of the check first.
@@ -93,6 +98,9 @@ def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, ma
             if misses is not None:
                 data["near_misses"] = [miss.as_dict() for miss in misses]
             out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        elif fmt == "html" and layout == "appointment":
+            from cadre_policy.render.appointment_form import appointment_form
+            out.write(appointment_form(render.to_json(result, policy_set), doc, store.units()))
         elif fmt == "html":
             from cadre_policy.render.sheet import cadre_sheet
             out.write(cadre_sheet(result, policy_set, doc, store.units()))
