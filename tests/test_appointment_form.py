@@ -51,3 +51,11 @@ def test_layout_is_a_layout_of_html(run_cli, tmp_path):
     url = _store(run_cli, tmp_path)
     result = run_cli(url, "check", "A1", "--layout", "appointment")
     assert result.exit_code == 2 and "--layout" in result.output
+
+
+def test_facts_show_prints_the_new_records(run_cli, tmp_path):
+    url = _store(run_cli, tmp_path)
+    shown = run_cli(url, "facts", "show", "A1").stdout
+    assert "入党时间：1996-06-01" in shown and "身份：公务员" in shown
+    assert "学历学位\n  1997-07-01  全日制  大学本科  学士  江城大学" in shown
+    assert "处分和组织处理\n  2016-03-01  党内严重警告  违反工作纪律" in shown

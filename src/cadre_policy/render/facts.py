@@ -50,6 +50,7 @@ def _record_lines(doc: dict, units: dict) -> dict[str, list[str]]:
     posts = [f"{_d(p['start'])} {'至 ' + _d(p['end']) if p.get('end') else '至今'}  {p['title']}  {_unit(units, p['unit'])}  "
              f"{value('rank', p['rank'])}  "
              f"{_flags(p, ('principal', 'leadership', 'middle_level', 'grassroots'))}".rstrip()
+             + (f"  试用期至 {_d(p['probation_end'])}" if p.get("probation_end") else "")
              for p in doc["posts"]]
     appraisals = [f"{a['year']}年度  {value('grade', a['grade'])}  (确定于 {_d(a['date'])})"
                   for a in doc["appraisals"]]
@@ -71,6 +72,14 @@ def _record_lines(doc: dict, units: dict) -> dict[str, list[str]]:
         "assessments": [f"{_d(a['date'])}  {value('assessment_kind', a['kind'])}  "
                         f"{'问题突出' if a['prominent_problems'] else '无突出问题'}"
                         for a in doc["assessments"]],
+        # the record lists added later are shown when there are any, so earlier outputs stay as they were
+        "educations": [f"{_d(x['date'])}  {value('mode', x['mode'])}  {value('education', x['level'])}"
+                       + "".join(f"  {v}" for v in (value("degree", x["degree"]) if x.get("degree") else None,
+                                                      x.get("school"), x.get("major")) if v)
+                       for x in doc.get("educations", ())] or None,
+        "sanctions": [f"{_d(s['date'])}  {value('sanction_kind', s['kind'])}"
+                      + (f"（{s['years']}年）" if s.get("years") else "") + (f"  {s['note']}" if s.get("note") else "")
+                      for s in doc.get("sanctions", ())] or None,
     }
 
 
@@ -92,6 +101,11 @@ def cadre_lines(doc: dict, units: dict) -> list[Line]:
     for key in ("education", "management", "reserve"):
         if key in doc:
             row(key, value(key, doc[key]))
+    for key in ("party_joined", "party_full"):
+        if key in doc:
+            row(key, doc[key].isoformat())
+    if "status" in doc:
+        row("status", value("status", doc["status"]))
     if "recruitment" in doc:
         rec = doc["recruitment"]
         text = rec["date"].isoformat()
@@ -101,6 +115,8 @@ def cadre_lines(doc: dict, units: dict) -> list[Line]:
             text += "  应届毕业生"
         row("recruitment", text)
     for key, items in _record_lines(doc, units).items():
+        if items is None:
+            continue
         lines.append([(f"{field(key)}", "bold magenta")])
         lines.extend([[("  ", None), (item, None)] for item in items] or [[("  （无）", "dim")]])
     return lines
