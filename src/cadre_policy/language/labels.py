@@ -14,7 +14,8 @@ VALUES["target_rank"] = VALUES["rank"]
 FACT_HEADS: dict[str, str] = {"cadre": "干部", "recruitment": "招录", "nomination": "拟提拔", "promotion": "提拔",
                               "as_of": "评估日期"}
 #: Fields the engine computes (not in the import format); ``age`` is also said briefly.
-COMPUTED_FIELDS: dict[str, str] = {"age": "年龄（周岁）", "promotion": "属提拔", "previous_unit": "前一职务单位",
+COMPUTED_FIELDS: dict[str, str] = {"age": "年龄（周岁）", "full_time_education": "全日制最高学历",
+                                   "promotion": "属提拔", "previous_unit": "前一职务单位",
                                    "target_rank": "拟任职务层次", "nominated": "已被提名"}
 BRIEF: dict[str, str] = {"cadre": "", "age": "年龄"}      # a checklist line leaves the cadre implied
 #: A determination's eligibility: the word and the colour it is shown in.

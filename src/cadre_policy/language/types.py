@@ -141,7 +141,9 @@ NOMINATION = record("nomination", _fields("nomination"))
 POLL = record("poll", _fields("poll"))
 OPINION = record("opinion", _fields("opinion"))
 ASSESSMENT = record("assessment", _fields("assessment"))
-CADRE = record("cadre", _fields("cadre", {"age": INTEGER}, after="work_start"))
+# computed: age; the highest full-time education (全日制最高学历) among the education records on record
+CADRE = record("cadre", _fields("cadre", {"age": INTEGER, "full_time_education": enum(*EDUCATION, ordered=True)},
+                                after="work_start"))
 RECRUITMENT = record("recruitment", _fields("recruitment"))
 EDUCATION_RECORD = record("education", _fields("education"))
 SANCTION = record("sanction", _fields("sanction", {"rank": RANK}))   # rank: the highest held on its date

@@ -16,6 +16,7 @@ from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup, rank_of
 from cadre_policy.language.parameters import months, name_of
 from cadre_policy.language.posts import covers, current_post
+from cadre_policy.record.canonical import highest_education
 
 
 
@@ -89,6 +90,9 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
         scope[name] = _dated(doc.get(name, ()), kind, as_of)
     scope["sanctions"] = [_with_rank_held(s, doc.get("posts", ())) for s in _dated(doc.get("sanctions", ()),
                                                                                    "sanction", as_of)]
+    full_time = highest_education(scope["educations"], "full_time")
+    if full_time is not None:
+        cadre["full_time_education"] = full_time
     scope["nominations"] = [dict(n, target_unit=_unit(units, n.get("target_unit")),
                                  exceptional=bool(n.get("exceptional")))     # 破格: false unless the record says so
                             for n in _dated(doc.get("nominations", ()), "nomination", as_of)]

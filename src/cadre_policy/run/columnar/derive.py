@@ -295,6 +295,8 @@ class Derivation:
                 renumber[~keep] = -1
         if "sanctions" in self.lists:
             self._sanction_ranks()
+        if "educations" in self.lists:
+            cadre.fields["full_time_education"] = self._full_time_education()
         rect = pop.lists["rectification"]
         parent = renumber[rect.parent] if len(rect.parent) else rect.parent
         dated = rect.fields["date"]
@@ -307,6 +309,16 @@ class Derivation:
         nominations.fields["exceptional"] = Vec(np.where(exceptional.mask, exceptional.values, 0),
                                                 np.ones(nominations.n, dtype=bool), "bool")
         self._promotion()
+
+    def _full_time_education(self) -> Vec:
+        """Each cadre's highest full-time education level among its records on record (run.derive.base_scope)."""
+        records = self.lists["educations"]
+        levels, mode = records.fields["level"], records.fields["mode"]
+        ladder = {level: i for i, level in enumerate(t.EDUCATION)}
+        rank = apply([levels, mode], lambda lv, md: ladder.get(lv) if md == "full_time" else None, "int")
+        best = np.full(self.n, -1, dtype=np.int64)
+        np.maximum.at(best, records.cadre[rank.mask], rank.values[rank.mask])
+        return vec([t.EDUCATION[i] if i >= 0 else None for i in best.tolist()], "str")
 
     def _sanction_ranks(self) -> None:
         """Each sanction's ``rank``: the highest rank held on its date (run.derive.rank_held), from all of
