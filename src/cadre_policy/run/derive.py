@@ -148,9 +148,9 @@ class Deriver:
         for spec in specs:
             source = catalogue.resolve(spec.source) if isinstance(spec.source, str) else None
             self.date_fields[spec.name] = t.RECORD_DATE.get(source.record if source else "", "date")
-            if spec.within is not None and _keyed(spec.within):
+            if spec.within is not None and keyed_period(spec.within):
                 # per record: the first day of the window of each entry of the table parameter
-                table = _table(spec.within.amount, params) or {}
+                table = table_of(spec.within.amount, params) or {}
                 scale = 12 if spec.within.unit == "years" else 1
                 self.window_starts[spec.name] = {key: periods.window_start(as_of, value * scale)
                                                  for key, value in table.items()}
@@ -210,12 +210,12 @@ class Deriver:
                 return None if None in values else operate(*values)
             return arithmetic
         if form == "lookup":
-            table = _table(spec.param, self.params)
+            table = table_of(spec.param, self.params)
             key_path = spec.source
 
             def entry(scope):
                 key = lookup(scope, key_path)
-                return None if key is None or table is None else table.get(_key(key))
+                return None if key is None or table is None else table.get(entry_key(key))
             return entry
         if form == "steps":
             low, high = spec.source
@@ -323,10 +323,10 @@ class Deriver:
         records = records_of(scope)
         if records is None or (spec.source == "posts" and not scope.get("posts")):
             return None      # no post on record: the career is unknown, as for durations
-        if spec.within is not None and _keyed(spec.within):
+        if spec.within is not None and keyed_period(spec.within):
             starts, key = self.window_starts[spec.name], spec.within.amount.key
-            records = [r for r in records if r.get(field) is not None and _key(lookup(r, key)) in starts
-                       and r[field] >= starts[_key(lookup(r, key))]]
+            records = [r for r in records if r.get(field) is not None and entry_key(lookup(r, key)) in starts
+                       and r[field] >= starts[entry_key(lookup(r, key))]]
         elif spec.within is not None:
             start = self.window_starts[spec.name]
             records = [r for r in records if r.get(field) is not None and r[field] >= start]
@@ -341,19 +341,19 @@ class Deriver:
         return len(records)
 
 
-def _keyed(period: m.Period) -> bool:
+def keyed_period(period: m.Period) -> bool:
     """A period read per record from a table parameter (``{months: {param: NAME, key: FIELD}}``)."""
     return isinstance(period.amount, m.ParamRef) and period.amount.key is not None
 
 
-def _table(ref: m.ParamRef, params: dict) -> dict | None:
+def table_of(ref: m.ParamRef, params: dict) -> dict | None:
     """A table parameter's entries on the evaluation date (None when it has none then)."""
     name = name_of(ref, params)
     value = params.get(name) if name else None
     return value if isinstance(value, dict) else None
 
 
-def _key(value) -> str | None:
+def entry_key(value) -> str | None:
     """The entry a value names in a table (keys are text: ``section``, ``party_probation``, ``2``)."""
     return None if value is None else str(value)
 

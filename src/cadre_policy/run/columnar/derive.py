@@ -33,7 +33,7 @@ from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
 from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes, vec
-from cadre_policy.run.derive import _key, _keyed, _table, derived_closure
+from cadre_policy.run.derive import derived_closure, entry_key, keyed_period, table_of
 from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
 from cadre_policy.run.encode import _lowering
 
@@ -525,12 +525,12 @@ class Derivation:
         key = self._record_value(records, spec.within.amount.key)
         if self.uniform:
             starts = self.d.per_cadre.window_starts[spec.name]
-            return apply([key], lambda k: starts.get(_key(k)), "date")
-        table = _table(spec.within.amount, self.d.compiled.parameters) or {}
+            return apply([key], lambda k: starts.get(entry_key(k)), "date")
+        table = table_of(spec.within.amount, self.d.compiled.parameters) or {}
         scale = 12 if spec.within.unit == "years" else 1
         on = Vec(self.days[records.cadre], np.ones(records.n, dtype=bool), "date")
-        return apply([key, on], lambda k, day: None if _key(k) not in table else
-                     periods.window_start(day, table[_key(k)] * scale), "date")
+        return apply([key, on], lambda k, day: None if entry_key(k) not in table else
+                     periods.window_start(day, table[entry_key(k)] * scale), "date")
 
     def _date_field(self, spec: m.Derived) -> str:
         return self.d.per_cadre.date_fields[spec.name]
@@ -576,7 +576,7 @@ class Derivation:
         if spec.source == "posts":
             known &= self._has_posts()
         dated = records.fields.get(self._date_field(spec))
-        if spec.within is not None and _keyed(spec.within):
+        if spec.within is not None and keyed_period(spec.within):
             starts = self._keyed_starts(spec, records)
             keep &= dated.mask & starts.mask & (dated.values >= starts.values)
         elif spec.within is not None:
@@ -703,10 +703,10 @@ class Derivation:
 
     def _lookup(self, spec):
         key = self.resolve(spec.source)
-        table = _table(spec.param, self.d.compiled.parameters)
+        table = table_of(spec.param, self.d.compiled.parameters)
         if not isinstance(key, Vec) or table is None:
             return Vec.empty(self.n, "int")
-        return apply([key], lambda k: None if k is None else table.get(_key(k)), "int")
+        return apply([key], lambda k: None if k is None else table.get(entry_key(k)), "int")
 
     def _consecutive(self, spec):
         """The record of the latest ``by`` value when it and the ``n - 1`` before it each have a matching
