@@ -105,3 +105,28 @@ def test_out_of_order_and_overlapping_periods_are_named(run_cli, tmp_path):
     line2, line3 = checked.split(f"{resume}:2:")[1].split(f"{resume}:3:")
     assert "out of order: starts before line 1" in line2 and "overlaps" not in line2
     assert "overlaps line 1" in line3 and "3 lines, 2 problems" in checked
+
+
+def test_a_sheet_of_resumes_names_the_cell_and_line_then_imports_them_all(run_cli, tmp_path):
+    import csv
+    url = _store(run_cli, tmp_path, [_cadre("R1"), _cadre("R2")])
+    sheet = tmp_path / "简历.csv"
+
+    def write(second_title):
+        with open(sheet, "w", encoding="utf-8", newline="") as out:
+            rows = csv.writer(out)
+            rows.writerow(["干部编号", "姓名", "简历"])
+            rows.writerow(["R1", "刘明", "1995.07--2002.03 东山县青石镇科员\n2002.03-- 东山县青石镇副镇长"])
+            rows.writerow(["R2", "刘明", f"1995.07--2002.03 东山县白沙镇科员\n2002.03-- 东山县白沙镇{second_title}"])
+    write("政委")
+    checked = run_cli(url, "facts", "import", sheet, "--resumes", "--check")
+    assert checked.exit_code == 0 and f"{sheet}:简历!C3: R2" in checked.stdout
+    assert "4 lines, 1 problems; nothing written" in checked.stdout
+    refused = run_cli(url, "facts", "import", sheet, "--resumes")
+    assert refused.exit_code == 2 and f"{sheet}:简历!C3: line 2: unknown title in '东山县白沙镇政委'" in refused.stderr
+    write("镇长")
+    done = run_cli(url, "facts", "import", sheet, "--resumes")
+    assert done.exit_code == 0 and "2 cadres' posts written from their 简历" in done.stdout
+    from cadre_policy.store.fact_store import FactStore
+    with FactStore(url) as store:
+        assert [(p["title"], p["rank"]) for p in store.cadre("R2")["posts"]] == [("科员", "clerk"), ("镇长", "section")]

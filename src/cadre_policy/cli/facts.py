@@ -26,16 +26,18 @@ def facts():
 @click.option("--check", is_flag=True, help="With a 简历: print every line's reading and problem; write nothing.")
 @click.option("--titles", "titles_file", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
               help="With a 简历: the department's title table (title -> rank, principal, leadership).")
+@click.option("--resumes", is_flag=True,
+              help="The file is a sheet (XLSX, CSV) of 简历: columns 干部编号 and 简历, a cadre a row.")
 @click.pass_context
-def facts_import(ctx, files, reader, cadre_id, check, titles_file):
+def facts_import(ctx, files, reader, cadre_id, check, titles_file, resumes):
     """Validate import files completely, then upsert them in one transaction.
 
     FILES are YAML or JSON import files, XLSX workbooks, CSV files (one per sheet, named
     by the sheet: 干部.csv, 任职.csv …) or folders of such CSV files; or one text file, the
     简历 of the cadre --cadre (--check: show how it reads, write nothing).
     """
-    if any(str(f).lower().endswith(".txt") for f in files) or cadre_id or check:
-        _import_resume(ctx, list(files), cadre_id, check, titles_file)
+    if any(str(f).lower().endswith(".txt") for f in files) or cadre_id or check or resumes:
+        _import_resume(ctx, list(files), cadre_id, check, titles_file, resumes)
         return
     from cadre_policy.intake.sheets import import_paths, is_sheet_path
     from cadre_policy.intake.streaming import import_files
@@ -66,26 +68,46 @@ def facts_upgrade(ctx):
     click.echo(_("database {url}: fact-store schema version {version}").format(url=store.url, version=SCHEMA_VERSION))
 
 
-def _import_resume(ctx, files: list, cadre_id, check: bool, titles_file) -> None:
-    from cadre_policy.intake.resume import import_resume, titles
+def _import_resume(ctx, files: list, cadre_id, check: bool, titles_file, resumes: bool) -> None:
+    from cadre_policy.intake.resume import import_resume, import_resume_sheet, titles
+    if resumes:
+        if len(files) != 1 or not str(files[0]).lower().endswith((".xlsx", ".csv")) or cadre_id:
+            raise Failure(_("--resumes reads one sheet (.xlsx or .csv) of 简历, without --cadre"))
+        rows = import_resume_sheet(open_store(ctx), files[0], titles(titles_file), check)
+        for row_cadre, cell, readings in rows:
+            click.echo(f"{files[0]}:{cell}: {row_cadre}")
+            _print_readings(f"    {_('line')} ", readings)
+        lines = sum(len(readings) for _cadre, _cell, readings in rows)
+        problems = sum(len(r.problems) for _cadre, _cell, readings in rows for r in readings)
+        if check:
+            click.echo(_("{lines} lines, {problems} problems; nothing written (--check)").format(
+                lines=lines, problems=problems))
+        else:
+            click.echo(_("{n} cadres' posts written from their 简历").format(n=len(rows)))
+        return
     if len(files) != 1 or not str(files[0]).lower().endswith(".txt") or not cadre_id:
         raise Failure(_("a 简历 is one text file (.txt) with --cadre ID"))
     readings = import_resume(open_store(ctx), files[0], cadre_id, titles(titles_file), check)
-    for r in readings:
-        post = r.post or {}
-        reading = (f"{r.start or '?'} ~ {r.end or _('now')}  {r.unit_name or '?'} ({r.unit or '?'})  {r.title or '?'}"
-                   f"  {post.get('rank', '?')}") if r.start else ""
-        click.echo(f"{files[0]}:{r.line}: {r.text}")
-        if reading:
-            click.echo(f"    {reading}")
-        for problem in r.problems:
-            click.echo(f"    ! {problem}")
+    _print_readings(f"{files[0]}:", readings)
     problems = sum(len(r.problems) for r in readings)
     if check:
         click.echo(_("{lines} lines, {problems} problems; nothing written (--check)").format(
             lines=len(readings), problems=problems))
     else:
         click.echo(_("{cadre}: {n} posts written from the 简历").format(cadre=cadre_id, n=len(readings)))
+
+
+def _print_readings(prefix: str, readings) -> None:
+    """Each line of a 简历 with its reading and its problems."""
+    for r in readings:
+        post = r.post or {}
+        reading = (f"{r.start or '?'} ~ {r.end or _('now')}  {r.unit_name or '?'} ({r.unit or '?'})  {r.title or '?'}"
+                   f"  {post.get('rank', '?')}") if r.start else ""
+        click.echo(f"{prefix}{r.line}: {r.text}")
+        if reading:
+            click.echo(f"    {reading}")
+        for problem in r.problems:
+            click.echo(f"    ! {problem}")
 
 
 @facts.command("export")

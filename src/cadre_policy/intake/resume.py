@@ -162,3 +162,71 @@ def import_resume(store, file: str, cadre_id: str, table: dict, check: bool) -> 
         raise ImportRejected([Issue(file, 0, 0, "", _("the 简历 has no period"))])
     store.upsert([], [canonical_cadre(dict(doc, posts=[r.post for r in readings]))])
     return readings
+
+
+#: The columns of a sheet of 简历: the cadre, and the 简历 itself (one cell, a line a period).
+SHEET_COLUMNS = ("干部编号", "简历")
+
+
+def sheet_resumes(path: str) -> tuple[list[tuple[str, str, str]], list[Issue]]:
+    """(cadre id, the cell's place, the 简历 text) of each row of a sheet (XLSX: the first sheet;
+    CSV) with the columns 干部编号 and 简历; the problems of its layout."""
+    from openpyxl.utils import get_column_letter
+
+    from cadre_policy.intake.sheets.sources import _csv_rows, _openpyxl_book
+    if path.lower().endswith(".csv"):
+        name, rows = Path(path).stem, _csv_rows(path)
+    else:
+        names, read, close = _openpyxl_book(path)
+        name, rows = names[0], list(read(names[0]))
+        close()
+    rows = iter(rows)
+    header = [str(v).strip() if v is not None else "" for v in next(rows, ())]
+    missing = [c for c in SHEET_COLUMNS if c not in header]
+    if missing:
+        return [], [Issue(path, 0, 0, "", _("a sheet of 简历 has the columns {columns}; missing: {missing}").format(
+            columns="、".join(SHEET_COLUMNS), missing="、".join(missing)), cell=f"{name}!1")]
+    who, what = header.index(SHEET_COLUMNS[0]), header.index(SHEET_COLUMNS[1])
+    found = []
+    for number, row in enumerate(rows, 2):
+        cells = list(row) + [None] * (len(header) - len(row))
+        if cells[who] is None and cells[what] is None:
+            continue
+        found.append((str(cells[who] or "").strip(), f"{name}!{get_column_letter(what + 1)}{number}",
+                      str(cells[what] or "")))
+    return found, []
+
+
+def import_resume_sheet(store, path: str, table: dict, check: bool) -> list[tuple[str, str, list[Reading]]]:
+    """Every row's 简历 read (see :func:`import_resume`); unless ``check``, each cadre's posts replaced by
+    it, all in one transaction and only when no line of any row has a problem.
+
+    Raises:
+        ImportRejected: a problem anywhere (each named ``FILE:SHEET!CELL`` and the line in the cell).
+    """
+    from cadre_policy.record.canonical import canonical_cadre
+    rows, found = sheet_resumes(path)
+    units = store.units()
+    out, docs = [], []
+    for cadre_id, cell, text in rows:
+        doc = store.cadre(cadre_id) if cadre_id else None
+        if doc is None:
+            found.append(Issue(path, 0, 0, "", _("unknown cadre id '{id}'").format(id=cadre_id), cell=cell))
+            continue
+        readings = read_resume(text, units, table)
+        for reading in readings:
+            if reading.start and reading.start < doc["birth_date"]:
+                reading.problems.append(_("starts before the birth date {date}").format(date=doc["birth_date"]))
+            found += [Issue(path, 0, 0, _("line {line}").format(line=reading.line), problem, cell=cell)
+                      for problem in reading.problems]
+        if not readings:
+            found.append(Issue(path, 0, 0, "", _("the 简历 has no period"), cell=cell))
+        out.append((cadre_id, cell, readings))
+        if all(r.post is not None for r in readings):
+            docs.append(canonical_cadre(dict(doc, posts=[r.post for r in readings])))
+    if check:
+        return out
+    if found:
+        raise ImportRejected(found)
+    store.upsert([], docs)
+    return out
