@@ -23,6 +23,7 @@ def eval_command(ctx, expression, cadre_id, as_of, policies_dir, fmt):
 
     from cadre_policy.language.titles import titled
     from cadre_policy.run.population import units_for
+    from cadre_policy.render.check import fact_label, value_label
     from cadre_policy.render.reasons import phrase
     from cadre_policy.run.expression import evaluate
     day = evaluation_day(as_of)
@@ -39,7 +40,8 @@ def eval_command(ctx, expression, cadre_id, as_of, policies_dir, fmt):
     click.echo(f"{answer['expression']} = {answer['value']}")
     if answer.get("title"):
         click.echo(_("  {title} ({form})").format(title=answer["title"], form=answer["form"]))
+    label = fact_label(policy_set)
     for entry in answer.get("because", ()):
-        click.echo(f"  {phrase(entry)}")
+        click.echo(f"  {phrase(entry, label, value_label)}")
     for entry in answer.get("reads", ()):
         click.echo(f"  {entry['fact']} = {entry['value'] if entry['value'] is not None else _('not on record')}")
