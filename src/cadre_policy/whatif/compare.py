@@ -49,7 +49,7 @@ def outcome_keys(outcome) -> list[str]:
 
 def derivation_key(pe: PolicyRunner) -> tuple:
     """What a cadre's derived scope depends on: the derived specs and the parameters they read."""
-    names = {name for spec in pe.compiled.derived for root in (*spec.conditions(), spec.within)
+    names = {name for spec in pe.compiled.derived for root in (*spec.conditions(), spec.within, spec.param)
              for node in walk(root) if isinstance(node, m.ParamRef) for name in node.candidates()}
     params = tuple(sorted((n, repr(pe.compiled.parameters.get(n))) for n in names if n in pe.compiled.parameters))
     return tuple(pe.compiled.derived), params
