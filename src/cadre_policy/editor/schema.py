@@ -63,6 +63,9 @@ def editor_schemas(policy_set: PolicySet) -> dict[str, dict]:
     out = {}
     for name in NAMES:
         schema = copy.deepcopy(data.schema(name))
+        if name == "tests":       # a test case's cadre takes every field the record schema table gives a cadre
+            schema["$defs"]["partial_cadre"]["properties"] = {
+                key: {"$ref": f"facts.schema.json#/$defs/cadre/properties/{key}"} for key in record_table.kind("cadre").fields}
         _describe(schema, name, "(top)", schema)
         for key in NAME_DEFS:
             if key in schema.get("$defs", {}) and enums[key]:
