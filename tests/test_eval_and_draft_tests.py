@@ -153,3 +153,28 @@ def test_a_table_read_by_lookup_is_part_of_the_derivation(tmp_path):
     base = PolicyRunner(policy_set, day, "python", name="lookup_base")
     draft = PolicyRunner(policy_set, day, "python", {"national.age_limit_by_rank": {"section": 50}}, name="lookup_draft")
     assert derivation_key(base) != derivation_key(draft)
+
+
+def test_a_draft_reads_a_table_entry_in_its_conditions(tmp_path):
+    from cadre_policy.load.drafts import load_draft
+    from cadre_policy.load.policyset import load
+    from cadre_policy.run.evaluate import PolicyRunner
+    draft = tmp_path / "age_by_rank.yaml"
+    draft.write_text(yaml.safe_dump({
+        "id": "age_by_rank", "title": "草案：按职务层次的年龄上限", "in_force": {"from": D(2017, 1, 1)},
+        "parameters": {"national.age_limit_by_rank": {"kind": "table", "title": "年龄上限",
+                                                      "values": {D(2017, 1, 1): {"section": 45}}}},
+        "add": {"national": [{"id": "national.over_age", "title": "超龄", "provision": "NAT-2", "section": "考察对象",
+                              "quote": "近三年年度考核结果中有被确定为基本称职以下等次的", "derive": "over_age",
+                              "when": {"fact": "cadre.age",
+                                       "超过": {"param": "age_limit_by_rank", "key": {"fact": "current_post.rank"}}}}]},
+    }, allow_unicode=True), encoding="utf-8")
+    draft_set, _draft, diagnostics = load_draft(draft, load(data.POLICIES))
+    assert draft_set is not None, [str(d) for d in diagnostics]
+    runner = PolicyRunner(draft_set, D(2017, 6, 30), "python", name="age_by_rank")
+    cadre = {"id": "O1", "name": "甲", "gender": "male", "birth_date": D(1970, 1, 1), "party": "cpc",
+             "posts": [{"unit": "DS-T1", "title": "镇长", "rank": "section", "principal": True, "leadership": True,
+                        "start": D(2010, 1, 1)}]}
+    assert "derived:over_age" in runner.evaluate(cadre, {}).asserted                # 47 > 45 for a 正科
+    younger = dict(cadre, birth_date=D(1975, 1, 1))
+    assert "derived:over_age" not in runner.evaluate(younger, {}).asserted

@@ -187,8 +187,10 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
     changed_derived = []
     for name, raw in (data.get("derived") or {}).items():
         owner = derived[name].policy if name in derived else draft_id
-        new = _Builder(owner, positions, diagnostics).derived(name, raw, ("derived", name))
+        builder = _Builder(owner, positions, diagnostics)
+        new = builder.derived(name, raw, ("derived", name))
         _put(changes[owner]["derived"], new, lambda d: d.name == name)
+        _keep_lookups(builder, changes[owner]["derived"])
         changed_derived.append(name)
 
     # ---- rules -------------------------------------------------------------------------
@@ -200,8 +202,10 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
             diagnostics.append(Diagnostic("E204", f"unknown rule id '{raw['id']}' in replace (to add a rule, "
                                                   "use add:)", positions.at(path + ("id",)), suggest(raw["id"], rules)))
             continue
-        new = _Builder(old.policy, positions, diagnostics).rule(raw, path, old.order)
+        builder = _Builder(old.policy, positions, diagnostics)
+        new = builder.rule(raw, path, old.order)
         _put(changes[old.policy]["rules"], new, lambda r: r.id == old.id)
+        _keep_lookups(builder, changes[old.policy]["derived"])
         replaced.append(old.id)
     added = []
     add = data.get("add") or []
@@ -219,7 +223,9 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
                                                       f"{rules[raw['id']].loc}); use replace: to change it",
                                               positions.at(path + ("id",))))
                 continue
-            new = _Builder(owner, positions, diagnostics).rule(raw, path, next_order)
+            builder = _Builder(owner, positions, diagnostics)
+            new = builder.rule(raw, path, next_order)
+            _keep_lookups(builder, changes[owner]["derived"])
             next_order += 1
             changes[owner]["rules"].append(new)
             added.append(new.id)
@@ -272,6 +278,12 @@ def _document(data: dict, positions, baseline: m.PolicySet, diagnostics: list):
                                           positions.at(("provisions", i, "id"))))
         provisions[entry["id"]] = entry
     return m.Outcomes(merged["findings"], merged["requirements"], outcomes.determinations), provisions
+
+
+def _keep_lookups(builder: _Builder, derived: list) -> None:
+    """The table entries a draft's conditions read (``{param: NAME, key: {fact: F}}``), as derived lookups."""
+    for lookup in builder.lookups.values():
+        _put(derived, lookup, lambda d, name=lookup.name: d.name == name)
 
 
 def _put(items: list, new, same) -> None:
