@@ -53,7 +53,7 @@ def test_every_message_in_the_code_is_translated():
                 extract_from_dir(str(ROOT / "src" / "cadre_policy"), method_map=[("**.py", "python")],
                                  keywords=KEYWORDS)}
     # messages inside f-strings, which the extractor does not see before Python 3.12
-    for path in (ROOT / "src" / "cadre_policy").rglob("*.py"):
+    for path in [*(ROOT / "src" / "cadre_policy").rglob("*.py"), *(ROOT / "src" / "cadre_policy").rglob("*.html")]:
         for match in LITERAL_CALL.finditer(path.read_text(encoding="utf-8")):
             messages.setdefault(ast.literal_eval(match.group(1)), str(path.relative_to(ROOT)))
     messages.update(_help_texts(main))
@@ -107,7 +107,7 @@ def test_language_is_per_context():
 
 
 CHINESE_C0007 = """\
-C0007 李娟（女，34岁）  现任 清江县龙泉镇镇党委书记（正科）  评估日期 2017-06-30
+C0007 李娟（女，34岁）  现任 清江县龙泉镇党委书记（正科）  评估日期 2017-06-30
 结论：1 项
   ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
       因为 最近一次监督评议·不满意票/最近一次监督评议·总票数 16/45，超过 1/3
@@ -121,7 +121,7 @@ C0007 李娟（女，34岁）  现任 清江县龙泉镇镇党委书记（正科
       基层工作经历（累计） 11年11个月29天，2年以上
 """
 ENGLISH_C0007 = """\
-C0007 李娟（female, 34 years old）  now 清江县龙泉镇镇党委书记 (section)  as of 2017-06-30
+C0007 李娟（female, 34 years old）  now 清江县龙泉镇党委书记 (section)  as of 2017-06-30
 Findings: 1
   ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
       because latest_review.dissatisfied/latest_review.total 16/45, more than 1/3

@@ -103,7 +103,7 @@ def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, ma
             out.write(appointment_form(render.to_json(result, policy_set), doc, store.units()))
         elif fmt == "html":
             from cadre_policy.render.sheet import cadre_sheet
-            out.write(cadre_sheet(result, policy_set, doc, store.units()))
+            out.write(cadre_sheet(render.to_json(result, policy_set), doc, store.units(), policy_set))
         else:
             console = console_for(out)
             render.render_text(result, policy_set, console)

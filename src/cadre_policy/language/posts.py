@@ -25,3 +25,21 @@ def current_post(posts, day: date, unit: str | None = None) -> dict | None:
     if not held:
         return None
     return max(held, key=lambda p: (rank_index(p.get("rank")), p["start"]))
+
+
+def post_name(unit_name: str | None, title: str | None) -> str:
+    """A post as it is named: the unit, then the title, the words they share said once.
+
+    Titles repeat the end of their unit's name (清江县龙泉镇 + 镇党委书记, 中共清江县委 + 县委书记);
+    the post is 清江县龙泉镇党委书记, 中共清江县委书记, not 龙泉镇镇党委书记.
+
+    >>> post_name("清江县龙泉镇", "镇党委书记"), post_name("中共清江县委", "县委书记")
+    ('清江县龙泉镇党委书记', '中共清江县委书记')
+    >>> post_name("清江县人民政府", "县长"), post_name(None, "科员"), post_name("清江县教育局", "")
+    ('清江县人民政府县长', '科员', '清江县教育局')
+    """
+    unit_name, title = unit_name or "", title or ""
+    for size in range(min(len(unit_name), len(title)), 0, -1):
+        if unit_name.endswith(title[:size]):
+            return unit_name + title[size:]
+    return unit_name + title

@@ -12,9 +12,9 @@ from rich.text import Text
 from cadre_policy.language import labels
 
 from cadre_policy.run.evaluate import CadreResult
-from cadre_policy.render.reasons import phrase, rule_state
+from cadre_policy.render.reasons import phrases, rule_state
 from cadre_policy.language.model import PolicySet, Rule
-from cadre_policy.language.posts import current_post
+from cadre_policy.language.posts import current_post, post_name
 from cadre_policy.i18n import N_, _, language
 from cadre_policy.render.tables import Column, Sheet
 from cadre_policy.render.terminal import safe
@@ -106,7 +106,7 @@ def _header(result: CadreResult) -> Text:
     if post:
         unit = post.get("unit") or {}
         text.append("  " + _("now {post} ({rank})").format(
-            post=safe(unit.get("name", unit.get("id", ""))) + safe(post.get("title", "")),
+            post=safe(post_name(unit.get("name", unit.get("id", "")), post.get("title", ""))),
             rank=value_label("rank", post.get("rank"))))
     text.append("  " + _("as of") + " " + result.as_of.isoformat(), style="dim")
     return text
@@ -130,10 +130,8 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append("  " + _("until {day}").format(day=f.until.isoformat()))
         line.append(f"  [{f.rule.id} · {f.rule.provision}]", style="dim")
         console.print(line)
-        for entry in f.because:
-            if entry["holds"] is not None and entry["holds"] != bool(entry.get("negated")):
-                console.print(Text("      " + _("because {reason}").format(
-                    reason=safe(phrase(entry, label, value_label)))))
+        for clause in phrases(f.because, label, value_label, finding=True):
+            console.print(Text("      " + _("because {reason}").format(reason=safe(clause))))
         src = source_of(policy_set, f.rule)
         console.print(Text("      " + _("source: 《{document}》{section}: “{quote}”").format(
             document=safe(src["document"]), section=safe(src["section"]), quote=safe(src["quote"])), style="dim"))
@@ -157,8 +155,8 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append(f"  {req.code}", style="dim")
             line.append(f"  [{req.rule.provision}]", style="dim")
             console.print(line)
-            for entry in req.because:
-                console.print(Text("      " + safe(phrase(entry, label, value_label))))
+            for clause in phrases(req.because, label, value_label):
+                console.print(Text("      " + safe(clause)))
 
 
 def finding_title(policy_set: PolicySet, code: str) -> str:

@@ -12,7 +12,7 @@ from html import escape
 
 from rich.cells import cell_len
 
-from cadre_policy.i18n import _, language
+from cadre_policy.i18n import _
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","WenQuanYi Micro Hei","Microsoft YaHei",sans-serif;margin:24px auto;color:#222;
@@ -63,16 +63,23 @@ def e(value) -> str:
     return "" if value is None else escape(str(value))
 
 
+_BODY = "\x00body\x00"
+
+
+def shell(title: str, head: str, searchable: bool = True) -> dict:
+    """What the report shell (templates/report.html) needs besides the body."""
+    return {"title": title, "css": CSS, "page_rule": _page_rule(head), "searchable": searchable,
+            "search_script": SEARCH}
+
+
 def page_parts(title: str, head: str, searchable: bool = True) -> tuple[str, str]:
     """The page before and after its body, for pages written as they are made (long lists).
 
     ``head`` is printed in the top margin of every A4 page (report, digest, date).
     """
-    lang = "en" if language() == "en" else "zh-CN"
-    start = (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
-             f'<meta name="viewport" content="width=device-width,initial-scale=1"><title>{e(title)}</title>'
-             f'<style>{CSS}{_page_rule(head)}</style></head><body>')
-    return start, (f"<script>{SEARCH}</script>" if searchable else "") + "</body></html>\n"
+    from cadre_policy.render.templating import render
+    start, end = render("report.html", body=_BODY, **shell(title, head, searchable)).split(_BODY)
+    return start, end
 
 
 def page(title: str, body: str, head: str, searchable: bool = True) -> str:

@@ -7,8 +7,13 @@ the way an officer would: "最近一次监督评议·不满意票/总票数 16/4
 """
 from __future__ import annotations
 
+import re
+
 from cadre_policy.i18n import N_, _, language
 from cadre_policy.language.model import OPERATORS
+
+# a threshold read from another fact: ``nomination.date = 2017-03-01`` (run/reasons.py)
+_FACT_THRESHOLD = re.compile(r"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*) = (.*)")
 
 # for each operator: the word when the comparison holds, and when it does not
 _WORDS = {
@@ -38,6 +43,19 @@ def _word(op: str, holds: bool) -> str:
     return _(_WORDS[OPERATORS.get(op, op)][0 if holds else 1]) if OPERATORS.get(op, op) in _WORDS else op
 
 
+def _threshold(fact: str, threshold, label, value_label) -> str:
+    """The threshold in words: another fact by its label and value, an enumerated value by its label."""
+    text = str(threshold)
+    found = _FACT_THRESHOLD.fullmatch(text)
+    if found:
+        path, value = found.groups()
+        # compared with the subject, so of its kind (a rank with a rank) unless its own field says more
+        words = value_label(path, value)
+        words = value_label(fact, value) if words == value else words
+        return _("{fact} ({value})").format(fact=label(path), value=words)
+    return value_label(fact, text)
+
+
 def phrase(entry: dict, label=None, value_label=None) -> str:
     """One deciding comparison as a clause.
 
@@ -57,9 +75,11 @@ def phrase(entry: dict, label=None, value_label=None) -> str:
     if entry.get("value") is None:
         return _("{fact}: not on record, so it cannot be decided").format(fact=fact)
     value = value_label(entry["fact"], str(entry["value"]))
-    threshold = entry.get("threshold")
+    raw = entry.get("threshold")
+    threshold = _threshold(entry["fact"], raw, label, value_label) if raw is not None else raw
     if op in ("eq", "ne", "in", "not_in"):
-        options = "、".join(value_label(entry["fact"], part) for part in str(threshold).split(", "))
+        options = threshold if _FACT_THRESHOLD.fullmatch(str(raw)) else \
+            "、".join(value_label(entry["fact"], part) for part in str(raw).split(", "))
         equal = (holds if op in ("eq", "in") else not holds) if holds is not None else None
         if op in ("eq", "ne"):
             template = _("{fact} is {value}") if equal else _("{fact} is {value}, not {threshold}")
@@ -69,7 +89,7 @@ def phrase(entry: dict, label=None, value_label=None) -> str:
         return template.format(fact=fact, value=value, threshold=options)
     if op == "has":
         return (_("{fact} includes “{flag}”") if holds else _("{fact} does not include “{flag}”")).format(
-            fact=fact, flag=value_label("flags", str(threshold)))
+            fact=fact, flag=value_label("flags", str(raw)))
     if op == "within":
         return (_("{fact} {value}, within {threshold}") if holds else
                 _("{fact} {value}, not within {threshold}")).format(fact=fact, value=value, threshold=threshold)
@@ -79,6 +99,19 @@ def phrase(entry: dict, label=None, value_label=None) -> str:
         return f"{fact} {value}，{threshold}{op}"
     return _("{fact} {value}, {word} {threshold}").format(fact=fact, value=value, word=_word(op, holds),
                                                          threshold=threshold)
+
+
+def shown(entries: list[dict], finding: bool = False) -> list[dict]:
+    """The entries a reader is shown: for a finding, the comparisons that made it (held, read through
+    any ``not``); for a requirement, every deciding comparison."""
+    if finding:
+        return [b for b in entries if b.get("holds") is not None and b["holds"] != bool(b.get("negated"))]
+    return list(entries)
+
+
+def phrases(entries: list[dict], label=None, value_label=None, finding: bool = False) -> list[str]:
+    """The clauses of a finding's or a requirement's reasons, as the CLI, the pages and the sheet say them."""
+    return [phrase(entry, label, value_label) for entry in shown(entries, finding)]
 
 
 def phrase_change(reason: dict, label=None, value_label=None) -> str:

@@ -1,95 +1,91 @@
-"""The per-cadre 资格审查 sheet (``policy check ID --format html``): one printable A4 page.
+"""The one per-cadre 资格审查表 (qualification review sheet): one printable A4 page from templates/sheet.html.
 
-The cadre's facts, then each finding and each promotion requirement with its result,
-the values that decided it (phrased by :mod:`cadre_policy.render.reasons`) and the
-source text it encodes. The same renderer serves the workbench.
+Built from the JSON of a check (``policy check --format json``, the workbench's check)
+and the cadre's canonical document, so the sheet says exactly what the check said, and
+the CLI (``policy check ID --format html``) and the workbench print the same bytes for
+the same check. Reasons are phrased by :mod:`cadre_policy.render.reasons`, as on the
+terminal and the check page.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from cadre_policy.i18n import _
+from cadre_policy.language import labels
 from cadre_policy.language.model import PolicySet
-from cadre_policy.render.check import (eligibility_word, fact_label, finding_title, source_of,
-                                       value_label)
-from cadre_policy.render.facts import cadre_lines
-from cadre_policy.render.html import e, page, search_box
-from cadre_policy.render.reasons import phrase
-from cadre_policy.run.evaluate import CadreResult
+from cadre_policy.language.posts import current_post, post_name
+from cadre_policy.render.check import eligibility_word, fact_label, source_of, value_label
+from cadre_policy.render.html import shell
+from cadre_policy.render.reasons import phrases
+from cadre_policy.render.templating import render
 
 SHEET_CSS = """
-.sheet{font-size:12px} .sheet h1{font-size:19px;margin:0} .sheet h2{font-size:14px;margin:12px 0 4px}
-.facts{columns:2;column-gap:18px;font-size:11.5px} .facts div{break-inside:avoid} .facts .head{font-weight:bold;
-margin-top:4px} .req{width:100%;font-size:11.5px} .req td{padding:3px 6px} .mark{white-space:nowrap;font-weight:bold}
-.ok{color:#1a7f37} .no{color:#c62828} .maybe{color:#b26a00} .sign{margin-top:14px;font-size:12px}
-.sign span{display:inline-block;min-width:30%;border-top:1px solid #999;padding-top:2px;margin-right:3%}
-@media print{.sheet{font-size:10.5px} .facts,.req{font-size:10px} .sheet h1{font-size:16px}}
+.sheet{font-size:12px} .sheet h1{font-size:19px;margin:0;letter-spacing:.2em;text-align:center}
+.sheet .meta{text-align:center} .sheet h2{font-size:14px;margin:12px 0 4px}
+.sheet table{width:100%;font-size:11.5px} .sheet td{padding:3px 6px} .sheet th.k{width:1%}
+.mark{white-space:nowrap;font-weight:bold} .ok{color:#1a7f37} .no{color:#c62828} .maybe{color:#b26a00}
+.sign td{height:12mm} .foot{font-size:10px;color:#555;margin-top:6px}
+@media print{.sheet{font-size:10.5px} .sheet table{font-size:10px} .sheet h1{font-size:16px}}
 """
-
-_MARK = {"met": ("✓", "ok"), "unmet": ("✗", "no"), "unknown": ("?", "maybe")}
-
-
-def _facts_html(doc: dict, units: dict) -> str:
-    parts = ['<div class="facts">']
-    for line in cadre_lines(doc, units)[1:]:
-        if len(line) == 1:
-            parts.append(f'<div class="head">{e(line[0][0])}</div>')
-        elif line[0][1] == "cyan":
-            parts.append(f"<div><b>{e(line[0][0].strip())}</b>{e(line[1][0])}</div>")
-        else:
-            parts.append(f"<div>{e(''.join(text for text, _style in line).strip())}</div>")
-    return "".join(parts) + "</div>"
+_MARK = {"met": ("✓", "ok"), "unmet": ("✗", "no"), "unknown": ("?", "maybe"), "waived": ("⊘", "maybe")}
+_RESULT = {"met": "fulfilled", "unmet": "not fulfilled", "waived": "waived by an exception"}
+_CLASS = {"eligible": "ok", "ineligible": "no"}
 
 
-def _reasons(entries, label) -> str:
-    clauses = [phrase(entry, label, value_label) for entry in entries
-               if entry.get("holds") is not None or entry.get("value") is None]
-    return "<br>".join(e(c) for c in clauses)
+def _facts(doc: dict, post: dict | None, unit_name) -> list[tuple[str, str]]:
+    def enum(key: str) -> str:
+        return labels.value(key, doc[key]) if doc.get(key) is not None else "—"
+    rows = [(labels.field("name"), doc["name"]), (labels.field("gender"), enum("gender")),
+            (labels.field("birth_date"), str(doc["birth_date"])), (labels.field("party"), enum("party")),
+            (labels.field("ethnicity"), doc.get("ethnicity") or "—"), (labels.field("education"), enum("education"))]
+    now = (f"{post_name(unit_name(post['unit']), post['title'])}（{labels.value('rank', post['rank'])}）"
+           if post else "—")
+    return rows + [("现任职务", now)]
 
 
-def cadre_sheet(result: CadreResult, policy_set: PolicySet, doc: dict, units: dict) -> str:
-    """The whole page for one cadre, in the reader's language."""
-    label = fact_label(policy_set)
-    title = _("Eligibility review sheet")
-    head = f"{title} · {result.cadre_id} {result.name} · {_('as of')} {result.as_of.isoformat()} · " \
-           f"{_('policy set')} {policy_set.digest[:19]}"
-    body = ['<div class="sheet">', f"<h1>{e(title)}：{e(result.cadre_id)} {e(result.name)}</h1>",
-            f'<p class="meta">{e(_("as of"))} {e(result.as_of.isoformat())} · {e(_("policy set"))} '
-            f"<code>{e(policy_set.digest[:19])}</code></p>",
-            search_box(_("Search: requirement, provision, value")),
-            f"<h2>{e(_('Facts on record'))}</h2>", _facts_html(doc, units)]
-    for name, det in result.determinations.items():
-        dtitle = policy_set.outcomes.determinations.get(name, {}).get("title", name)
-        word = eligibility_word(det["eligibility"])
-        cls = {"eligible": "ok", "ineligible": "no"}.get(det["eligibility"], "maybe")
-        target = det.get("target_rank")
-        body.append(f"<h2>{e(dtitle)}" + (f"（{e(_('proposed rank'))} {e(value_label('rank', target))}）" if target else "")
-                    + f'：<span class="{cls}">{e(word)}</span></h2>')
-        body.append(f'<table class="req"><thead><tr><th>{e(_("Requirement"))}</th><th>{e(_("Result"))}</th>'
-                    f'<th>{e(_("Deciding values"))}</th><th>{e(_("Source"))}</th></tr></thead><tbody>')
+def _determinations(result: dict, policy_set: PolicySet, label) -> list[dict]:
+    names = [n for n in policy_set.outcomes.determinations if n in result] or ["promotion"]
+    out = []
+    for name in names:
+        det = result[name]
+        rows = []
         for req in det["requirements"]:
-            mark, mcls = _MARK.get(req.result, ("?", "maybe"))
-            rtitle = policy_set.outcomes.requirements.get(req.code, {}).get("title", req.code)
-            src = source_of(policy_set, req.rule)
-            result_word = {"met": _("fulfilled"), "unmet": _("not fulfilled")}.get(req.result, _("pending (records incomplete)"))
-            body.append(f'<tr data-item><td>{e(rtitle)}<br><code>{e(req.code)} · {e(req.rule.provision)}</code></td>'
-                        f'<td class="mark {mcls}">{mark} {e(result_word)}</td><td>{_reasons(req.because, label)}</td>'
-                        f'<td class="quote">《{e(src["document"])}》{e(src["section"])}：“{e(src["quote"])}”</td></tr>')
-        body.append("</tbody></table>")
-    active = [f for f in result.findings]
-    body.append(f"<h2>{e(_('Findings'))}：{len([f for f in active if f.status == 'active'])}</h2>")
-    if active:
-        body.append(f'<table class="req"><thead><tr><th>{e(_("Finding"))}</th><th>{e(_("Deciding values"))}</th>'
-                    f'<th>{e(_("Source"))}</th></tr></thead><tbody>')
-        for f in active:
-            src = source_of(policy_set, f.rule)
-            state = "" if f.status == "active" else f"（{e(_('superseded by {rule}').format(rule=f.superseded_by))}）"
-            until = f"<br>{e(_('until {day}').format(day=f.until.isoformat()))}" if f.until else ""
-            body.append(f'<tr data-item><td><b>{e(finding_title(policy_set, f.code))}</b>{state}{until}<br>'
-                        f'<code>{e(f.code)} · {e(f.rule.provision)}</code></td>'
-                        f'<td>{_reasons([b for b in f.because if b["holds"]], label)}</td>'
-                        f'<td class="quote">《{e(src["document"])}》{e(src["section"])}：“{e(src["quote"])}”</td></tr>')
-        body.append("</tbody></table>")
-    else:
-        body.append(f"<p>{e(_('None.'))}</p>")
-    body.append(f'<div class="sign"><span>{e(_("Reviewed by"))}</span><span>{e(_("Checked by"))}</span>'
-                f'<span>{e(_("Date"))}</span></div></div>')
-    return page(f"{title} {result.cadre_id} {result.name}", f"<style>{SHEET_CSS}</style>" + "".join(body), head)
+            mark, cls = _MARK.get(req["result"], ("?", "maybe"))
+            rule = policy_set.rule(req["rule"])
+            rows.append({"title": req["title"], "code": req["code"], "provision": req["provision"], "mark": mark,
+                         "source": source_of(policy_set, rule) if rule is not None else None,
+                         "class": cls, "word": _(_RESULT.get(req["result"], "pending (records incomplete)")),
+                         "reasons": phrases(req["because"], label, value_label)})
+        out.append({"title": policy_set.outcomes.determinations.get(name, {}).get("title", name),
+                    "target": value_label("rank", det["target_rank"]) if det.get("target_rank") else None,
+                    "word": eligibility_word(det["eligibility"]), "class": _CLASS.get(det["eligibility"], "maybe"),
+                    "requirements": rows})
+    return out
+
+
+def sheet_values(result: dict, doc: dict, units: dict, policy_set: PolicySet) -> dict:
+    """What the sheet shows, as plain data: facts, posts, each determination's requirements, findings."""
+    label = fact_label(policy_set)
+    day = date.fromisoformat(result["as_of"])
+    unit_name = (lambda uid: units.get(uid, {}).get("name", uid))
+    posts = [{"start": str(p["start"]), "end": str(p["end"]) if p.get("end") else None,
+              "post": post_name(unit_name(p["unit"]), p["title"]), "rank": labels.value("rank", p["rank"])}
+             for p in doc.get("posts", [])]
+    findings = [{"title": f["title"], "code": f["code"], "provision": f["provision"], "until": f.get("until"),
+                 "superseded_by": f.get("superseded_by"), "source": f["source"],
+                 "reasons": phrases(f["because"], label, value_label, finding=True)} for f in result["findings"]]
+    return {"cadre": result["cadre"], "name": result["name"], "as_of": result["as_of"],
+            "digest": result["policy_set"]["digest"],
+            "facts": _facts(doc, current_post(doc.get("posts", []), day), unit_name), "posts": posts,
+            "determinations": _determinations(result, policy_set, label), "findings": findings}
+
+
+def cadre_sheet(result: dict, doc: dict, units: dict, policy_set: PolicySet) -> str:
+    """The whole page for one check (its JSON), in the reader's language."""
+    values = sheet_values(result, doc, units, policy_set)
+    title = _("Eligibility review sheet")
+    head = f"{title} · {values['cadre']} {values['name']} · {_('as of')} {values['as_of']} · " \
+           f"{_('policy set')} {values['digest'][:19]}"
+    frame = shell(f"{title} {values['cadre']} {values['name']}", head)
+    frame["css"] += SHEET_CSS
+    return render("sheet.html", heading=title, **frame, **values)

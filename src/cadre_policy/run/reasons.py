@@ -9,7 +9,7 @@ from cadre_policy.language import periods
 from cadre_policy.language.kleene import Evaluator, Ratio, lookup
 
 WORD = {"==": "eq", "!=": "ne"}
-#: Operator symbols of the workbench's sheet (render/check_html.py, serve/pages.py); the CLI phrases reasons in render/reasons.py
+#: Operator symbols of the structure and what-if reports; reasons of a check are phrased in render/reasons.py
 SYMBOLS = {"eq": "=", "ne": "≠", "in": "属于", "not_in": "不属于", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
            "within": "以内", "has": "含", "on_or_after": "≥", "on_or_before": "≤", "after": ">", "before": "<"}
 

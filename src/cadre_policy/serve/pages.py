@@ -38,15 +38,16 @@ def _page(request: Request, role: str = "viewer"):
 
 
 def render(request: Request, template: str, session=None, **values) -> HTMLResponse:
-    from cadre_policy.run.reasons import SYMBOLS
     from cadre_policy.render.check import fact_label, value_label
+    from cadre_policy.render.reasons import phrases
     wb = request.app.state.workbench
+    fact = fact_label(wb.policy_set)
     account = session.account if session else None
     allowed = ROLE_PAGES.get(account.role, [n for n, *_ in NAV]) if account else []
     html = env.get_template(template).render(
         request=request, account=account, csrf=session.csrf if session else "",
-        nav=[item for item in NAV if item[0] in allowed], fact=fact_label(wb.policy_set), value_label=value_label,
-        op_word=lambda op: {"asserted": "已认定"}.get(op, SYMBOLS.get(op, op)),
+        nav=[item for item in NAV if item[0] in allowed], fact=fact, value_label=value_label,
+        reasons=lambda entries, finding=False: phrases(entries, fact, value_label, finding),
         ELIGIBILITY=ELIGIBILITY, RESULT=RESULT, **values)
     return HTMLResponse(html)
 
@@ -98,10 +99,10 @@ def install(app) -> None:
 
     @app.get("/cadres/{cadre_id}/sheet", response_class=HTMLResponse, include_in_schema=False)
     def sheet_page(request: Request, cadre_id: str, as_of: str | None = None):
-        from cadre_policy.render.check_html import qualification_sheet
+        from cadre_policy.render.sheet import cadre_sheet
         session, result, doc, day = checked(request, cadre_id, as_of)
         wb = request.app.state.workbench
-        return HTMLResponse(qualification_sheet(result, doc, wb.units(), wb.titled(day)))
+        return HTMLResponse(cadre_sheet(result, doc, wb.units(), wb.titled(day)))
 
     @app.get("/rules", response_class=HTMLResponse, include_in_schema=False)
     def rules_page(request: Request):

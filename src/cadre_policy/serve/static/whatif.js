@@ -3,7 +3,9 @@
   var text = document.getElementById("draft"), gutter = document.getElementById("gutter");
   var list = document.getElementById("diagnostics"), status = document.getElementById("lint-status");
   var marks = {}, timer = null, asked = 0;
-  var headers = {"Content-Type": "application/json", "X-CSRF-Token": window.CSRF_TOKEN};
+  var sample = document.getElementById("sample-draft");
+  if (sample) sample.addEventListener("change", function () { sample.form.submit(); });
+  var headers = {"Content-Type": "application/json", "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content};
 
   function drawGutter() {
     var n = text.value.split("\n").length;
