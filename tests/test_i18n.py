@@ -91,7 +91,7 @@ def test_locale_and_option_choose_the_language(sqlite_url):
         "Usage: policy check [OPTIONS] [CADRE_ID]\n\n  Which provisions apply")
     assert run("check", "--help", "--lang", "zh").exit_code == 2      # --lang belongs before the command
     helped = run("--lang", "zh", "check", "--help", env={"LANG": "en_US.UTF-8", "LC_ALL": ""}).stdout
-    assert helped.startswith("用法: policy check [OPTIONS] [CADRE_ID]\n\n  某日哪些条款适用于某名干部")
+    assert helped.startswith("用法: policy check [选项] [CADRE_ID]\n\n  某日哪些条款适用于某名干部")
     assert "选项:" in helped and "显示本帮助并退出。" in helped and "[默认：text]" in helped
     assert "Usage" not in helped and "Options" not in helped
 

@@ -226,7 +226,7 @@ def test_show_structure_rule_and_parameter_units():
     code, out, _ = run("show", "structure.county_team_age", "--as-of", "2016-01-01")
     assert code == 0 and out[0] == "structure.county_team_age — 县市区党政领导班子以40—50岁干部为主体"
     code, out, _ = run("show", "yichang_grassroots.two_years", "--as-of", "2016-01-01")
-    assert "以上 2年（参数 yichang_grassroots.grassroots_min，2016-01-01 时的取值）（含本数）" in "\n".join(out)
+    assert "以上 2年（2016-01-01 时的取值）〔参数 yichang_grassroots.grassroots_min〕（含本数）" in "\n".join(out)
     code, out, _ = run("show", "yichang_grassroots.two_years", "--as-of", "2000-01-01")
     assert "以上 〔参数 yichang_grassroots.grassroots_min：2000-01-01 时尚无取值〕" in "\n".join(out)
     assert "None" not in "\n".join(out)

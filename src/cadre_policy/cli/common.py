@@ -75,8 +75,35 @@ def _translated(command: click.Command, params: list):
                 command.short_help = short
 
 
+def _click_says_the_catalogue() -> None:
+    """Click marks its own words (Usage:, Options, [required], Error:, Repeat for confirmation) for the
+    standard library's gettext, bound at import in each of its modules; they are said from this
+    catalogue instead, so they follow ``--lang`` like every other word (Chinese by default)."""
+    import click.core
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+    # not click.decorators: its words are option help, made once and translated when shown (TranslatedHelp)
+    for module in (click.core, click.exceptions, click.formatting, click.parser, click.termui,
+                   click.types):
+        if hasattr(module, "_"):
+            module._ = i18n.gettext
+        if hasattr(module, "ngettext"):
+            module.ngettext = i18n.ngettext
+
+
+_click_says_the_catalogue()
+
+
 class TranslatedHelp:
     """Mixin for click commands: help texts are msgids, translated when the help is shown."""
+
+    def collect_usage_pieces(self, ctx):
+        # [OPTIONS] and COMMAND [ARGS]... are click's defaults, not marked for translation
+        return [i18n.gettext(piece) if piece in ("[OPTIONS]", "COMMAND [ARGS]...") else piece
+                for piece in super().collect_usage_pieces(ctx)]
 
     def get_help(self, ctx):
         with _translated(self, self.get_params(ctx)):
@@ -225,10 +252,12 @@ class Day(click.ParamType):
         from cadre_policy.language.values import parse_date
         if isinstance(value, date):
             return value
+        from cadre_policy.language.values import DATE_MAX, DATE_MIN
         try:
             return parse_date(value)
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
+        except ValueError:
+            self.fail(i18n.gettext("{value} is not a calendar date written YYYY-MM-DD from {low} to {high}").format(
+                value=value, low=DATE_MIN.isoformat(), high=DATE_MAX.isoformat()), param, ctx)
 
 
 class Whole(click.ParamType):

@@ -11,6 +11,8 @@ from cadre_policy.run.reasons import display
 
 OP_WORDS = {"==": "等于", "!=": "不等于", ">": "超过", ">=": "达到（含本数）", "<": "低于", "<=": "不超过（含本数）",
             "in": "属于", "not_in": "不属于"}
+#: the kinds of outcome (outcomes.yaml) in words
+OUTCOME_KINDS = {"action": "处理措施", "bar": "任用限制", "exception": "例外", "flag": "提示", "target": "结构目标"}
 ENGLISH = {"gt", "gte", "lt", "lte", "eq", "ne", "in", "not_in", "on_or_after", "on_or_before", "after", "before"}
 
 
@@ -35,7 +37,7 @@ class _Sentence:
             return f"〔参数 {name}：{self.as_of.isoformat()} 时尚无取值〕"
         unit = {"years": "年", "months": "个月"}.get(spec.kind if spec else "", "")
         open_note = "，原文未明确，为默认值" if spec is not None and spec.open else ""
-        return f"{display(self.params[name])}{unit}（参数 {name}，{self.as_of.isoformat()} 时的取值{open_note}）"
+        return f"{display(self.params[name])}{unit}（{self.as_of.isoformat()} 时的取值{open_note}）〔参数 {name}〕"
 
     def value(self, value, subject: str = "") -> str:
         if isinstance(value, m.ParamRef):
@@ -86,6 +88,15 @@ class _Sentence:
         return f"{subject} {word} {self.value(cond.value, cond.subject)}{boundary}"
 
 
+def _kind(outcome: dict) -> str:
+    return OUTCOME_KINDS.get(outcome.get("kind", ""), outcome.get("kind", ""))
+
+
+def _derived_title(policy_set: m.PolicySet, code: str) -> str:
+    derived = policy_set.derived.get(code)
+    return derived.title if derived is not None else code
+
+
 def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
     """The rule in Chinese: condition, consequence, citation, with parameter values on ``as_of``."""
     s = _Sentence(policy_set, as_of)
@@ -96,9 +107,9 @@ def rule_sentence(policy_set: m.PolicySet, rule: m.Rule, as_of: date) -> str:
         lines += s.condition(rule.when, 1)
         if rule.kind == "finding":
             outcome = policy_set.outcomes.findings.get(rule.code, {})
-            lines.append(f"则 认定：{outcome.get('title', rule.code)}（{rule.code}，{outcome.get('kind', '')}）")
+            lines.append(f"则 认定：{outcome.get('title', rule.code)}（{_kind(outcome)}）〔{rule.code}〕")
         else:
-            lines.append(f"则 推定：{rule.code}（供其他规则引用）")
+            lines.append(f"则 推定：{_derived_title(policy_set, rule.code)}（供其他规则引用）〔{rule.code}〕")
         if rule.until is not None:
             plus = s.param(rule.until.plus) if isinstance(rule.until.plus, m.ParamRef) else s.value(rule.until.plus)
             lines.append(f"   期限：至{s.fact(rule.until.fact)}起{plus}届满之日")
@@ -157,6 +168,6 @@ def aggregate_sentence(policy_set: m.PolicySet, rule, group, as_of: date) -> str
     lines = [f"{rule.id} — {rule.title}", "",
              f"范围：{group.title if group else rule.group}（{per}为一个统计单位）",
              f"衡量：{MEASURE_WORDS.get(rule.measure, rule.measure)}{target}",
-             f"未达到时 认定：{finding.get('title', rule.finding)}（{rule.finding}，{finding.get('kind', '')}）"]
+             f"未达到时 认定：{finding.get('title', rule.finding)}（{_kind(finding)}）〔{rule.finding}〕"]
     policy = next(p for p in policy_set.policies if p.id == rule.policy)
     return "\n".join(lines + _citation(policy, rule, as_of))

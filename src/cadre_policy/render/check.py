@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 from rich import box
@@ -301,6 +302,10 @@ def write_population_lines(out, header: dict, lines, finish) -> None:
     out.write('\n ],\n "summary": ' + json.dumps(finish(), ensure_ascii=False) + "\n}\n")
 
 
+# a fact path inside a near miss's sentence (explain/near.py names the fact it moves)
+_FACT_PATH = re.compile(r"\b[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*\b")
+
+
 def render_near(misses, console: Console, policy_set: PolicySet) -> None:
     """The near misses of `policy check --near`."""
     label = fact_label(policy_set)
@@ -310,5 +315,5 @@ def render_near(misses, console: Console, policy_set: PolicySet) -> None:
         line.append("（" + _("{outcome}, now {state}").format(outcome=miss.outcome, state=rule_state(miss.now)) + "）",
                     style="dim")
         line.append(f" {safe(label(miss.fact))} {safe(miss.value)}：")
-        line.append(miss.text, style="bold")
+        line.append(safe(_FACT_PATH.sub(lambda m: label(m.group(0)), miss.text)), style="bold")
         console.print(line)

@@ -12,6 +12,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from cadre_policy.accounts.users import Account
+from cadre_policy.i18n import _
 from cadre_policy.serve.problems import Problem
 from cadre_policy.scratch import write_bytes, write_text
 from cadre_policy.serve.security import identify, require_csrf
@@ -32,11 +33,11 @@ def caller(role: str):
     def dependency(request: Request) -> Caller:
         account, session, channel = identify(request)
         if account is None:
-            raise Problem(401, "请先登录 sign in first (a session cookie or an Authorization: Bearer token)",
+            raise Problem(401, _("sign in first (a session cookie or an Authorization: Bearer token)"),
                           headers={"WWW-Authenticate": "Bearer"})
         require_csrf(request, session)
         if not account.may(role):
-            raise Problem(403, f"需要“{role}”或更高角色 this needs the role {role} or higher", "role")
+            raise Problem(403, _("this needs the role {role} or higher").format(role=role), "role")
         return Caller(account, channel)
     return dependency
 
@@ -61,9 +62,9 @@ def scoped_cadre(wb, account: Account, cadre_id: str, day: date) -> dict:
     doc = wb.store.cadre(cadre_id, scope)
     if doc is None:
         if scope is not None and wb.store.cadre(cadre_id) is not None:
-            raise Problem(403, f"干部 {cadre_id} 不在您所辖单位 cadre {cadre_id} is outside your units on {day}",
+            raise Problem(403, _("cadre {id} is outside your units on {day}").format(id=cadre_id, day=day),
                           "cadre")
-        raise Problem(404, f"无此干部 unknown cadre id: {cadre_id}", "cadre")
+        raise Problem(404, _("unknown cadre id: {id}").format(id=cadre_id), "cadre")
     return doc
 
 
@@ -90,7 +91,7 @@ def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100
     wb = workbench(request)
     day = day_of(as_of)
     if unit is not None and unit not in wb.units():
-        raise Problem(404, f"无此单位 unknown unit id: {unit}", "unit")
+        raise Problem(404, _("unknown unit id: {id}").format(id=unit), "unit")
     hits = wb.store.search(q.strip(), unit, wb.scope(who.account, day), day, limit)
     units = wb.units()
     for hit in hits:
@@ -156,9 +157,9 @@ def _input_path(path: str) -> str:
 @router.post("/check", summary="Check a stored cadre, or posted facts, on a date; the decision is recorded")
 def check(body: CheckIn, who: Viewer, request: Request):
     if (body.cadre is None) == (body.input is None):
-        raise Problem(422, "给出 cadre（干部编号）或 input（事实）其一 give exactly one of cadre or input", "cadre")
+        raise Problem(422, _("give exactly one of cadre or input"), "cadre")
     if body.input is not None and not who.account.may("author"):
-        raise Problem(403, "核查临时事实需要“author”角色 checking posted facts needs the role author", "input")
+        raise Problem(403, _("checking posted facts needs the role author"), "input")
     return run_check(workbench(request), who, body.cadre, body.input, day_of(body.as_of))
 
 
@@ -176,7 +177,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     """Check the request here (errors answer at once), then run it as a job."""
     from cadre_policy.whatif import request as whatif_request
     if body.draft is None and not body.set:
-        raise Problem(422, "给出草案或参数调整 give a draft and/or set changes", "draft")
+        raise Problem(422, _("give a draft and/or set changes"), "draft")
     with tempfile.TemporaryDirectory(prefix="policy-draft-") as tmp:
         path = None
         if body.draft is not None:
@@ -204,7 +205,8 @@ def _draft_problem(exc: Exception) -> Exception:
     if isinstance(exc, PolicyRejected):
         errors = [diagnostic_json(d) for d in exc.diagnostics]
         first = next((d for d in exc.diagnostics if d.severity == "error"), exc.diagnostics[0])
-        return Problem(422, f"草案有误 the draft has errors: line {first.location.line}: {first.code} {first.message}",
+        return Problem(422, _("the draft has errors: line {line}: {code} {message}").format(
+            line=first.location.line, code=first.code, message=first.message),
                        "draft", kind="draft", errors=errors)
     if isinstance(exc, UserError):
         return Problem(422, str(exc), getattr(exc, "field", "set"))
@@ -220,9 +222,9 @@ def whatif(body: WhatIfIn, who: Author, request: Request):
 def own_job(wb, who: Caller, job_id: str):
     job = wb.jobs.get(job_id)
     if job is None:
-        raise Problem(404, f"无此任务 unknown job: {job_id}", "job")
+        raise Problem(404, _("unknown job: {id}").format(id=job_id), "job")
     if job.owner != who.account.name and not who.account.may("admin"):
-        raise Problem(403, "这不是您的任务 not your job", "job")
+        raise Problem(403, _("not your job"), "job")
     return job
 
 
@@ -235,7 +237,7 @@ def job_status(job_id: str, who: Author, request: Request):
 def job_result(job_id: str, who: Author, request: Request):
     job = own_job(workbench(request), who, job_id)
     if job.status != "done":
-        raise Problem(409, f"任务尚未完成 the job is {job.status}", "job", kind="not-ready")
+        raise Problem(409, _("the job is not finished ({status})").format(status=job.status), "job", kind="not-ready")
     return FileResponse(job.path("result.json"), media_type="application/json")
 
 
@@ -258,10 +260,10 @@ def allowed_region(wb, account: Account, region: str | None) -> str | None:
         return region
     if region is None:
         if len(regions) != 1:
-            raise Problem(422, f"请选择地区 give a region: one of {', '.join(sorted(regions))}", "region")
+            raise Problem(422, _("give a region: one of {regions}").format(regions="、".join(sorted(regions))), "region")
         return next(iter(regions))
     if region not in regions:
-        raise Problem(403, f"地区 {region} 不在您所辖范围 region {region} is outside your units", "region")
+        raise Problem(403, _("region {region} is outside your units").format(region=region), "region")
     return region
 
 
@@ -284,7 +286,7 @@ def find_rule(policy_set, rule_id: str):
     rule = policy_set.rule(rule_id)
     if rule is None:
         hint = suggest(rule_id, [r.id for r in policy_set.rules])
-        raise Problem(404, f"无此规则 unknown rule id: {rule_id}" + (f" (did you mean '{hint}'?)" if hint else ""),
+        raise Problem(404, _("unknown rule id: {id}").format(id=rule_id) + (_(" (did you mean {hint}?)").format(hint=hint) if hint else ""),
                       "rule")
     return rule
 
@@ -338,9 +340,9 @@ def record(record_id: int, who: Viewer, request: Request):
     try:
         found = workbench(request).records.get(record_id)
     except RecordsError:
-        raise Problem(404, f"无此纪实记录 unknown record id: {record_id}", "record") from None
+        raise Problem(404, _("unknown record id: {id}").format(id=record_id), "record") from None
     if found.actor != who.account.name and not who.account.may("admin"):
-        raise Problem(403, "这不是您的纪实记录 not your record", "record")
+        raise Problem(403, _("not your record"), "record")
     return found.as_dict()
 
 
@@ -372,7 +374,7 @@ async def import_facts(who: Admin, request: Request):
     from starlette.concurrency import run_in_threadpool
     body = await request.body()
     if len(body) > 50_000_000:
-        raise Problem(413, "导入文件过大 the import is larger than 50 MB", "body")
+        raise Problem(413, _("the import is larger than 50 MB"), "body")
     suffix = ".json" if request.headers.get("content-type", "").startswith("application/json") else ".yaml"
     return await run_in_threadpool(_import, workbench(request), body, suffix)
 

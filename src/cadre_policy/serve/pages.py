@@ -1,14 +1,17 @@
 """The workbench pages: server-rendered, Chinese first, every asset served from the package (works offline)."""
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
+from cadre_policy.i18n import DEFAULT, LANGUAGES, _, using
 from cadre_policy.serve.problems import Problem
 from cadre_policy.serve.security import identify
 
@@ -20,8 +23,32 @@ ROLE_PAGES = {"viewer": ["search", "rules", "structure", "records"], "author": [
 NAV = [("search", "/", "干部查询"), ("rules", "/rules", "政策浏览"), ("whatif", "/whatif", "方案测算"),
        ("structure", "/structure", "班子结构"), ("records", "/records", "纪实记录")]
 
+KINDS = {"finding": "认定规则", "requirement": "任用条件", "derive": "推定规则", "exception": "例外规则",
+         "aggregate": "结构目标"}
+PARAMETER_KINDS = {"count": "人数", "ratio": "比例", "years": "年限", "months": "月数", "date": "日期", "enum": "选项",
+                   "number": "数值"}
+CHANNELS = {"web": "工作台", "api": "接口", "cli": "命令行"}
+BEIJING = timezone(timedelta(hours=8), "北京时间")       # China keeps no daylight saving time
+
 env = Environment(loader=PackageLoader("cadre_policy.serve", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
+
+
+def beijing(at) -> str:
+    """A stored UTC time (ISO text or datetime) as Beijing time to the second: 2026-12-07 21:05:09."""
+    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def codes(text: str) -> Markup:
+    """A rule's sentence with its codes (〔path〕) in elements the 显示代码 switch shows."""
+    return Markup(re.sub(r"〔[^〕]*〕", lambda m: f'<span class="code">{m.group(0)}</span>', str(escape(text))))
+
+
+env.filters.update(beijing=beijing, codes=codes)
+env.globals.update(KINDS=KINDS, PARAMETER_KINDS=PARAMETER_KINDS, CHANNELS=CHANNELS)
 
 
 class SignIn(Exception):
@@ -29,11 +56,11 @@ class SignIn(Exception):
 
 
 def _page(request: Request, role: str = "viewer"):
-    account, session, _ = identify(request)
+    account, session, _token = identify(request)
     if account is None or session is None:
         raise SignIn()
     if not account.may(role):
-        raise Problem(403, f"需要“{role}”或更高角色 this page needs the role {role}", "role")
+        raise Problem(403, _("this needs the role {role} or higher").format(role=role), "role")
     return account, session
 
 
@@ -43,11 +70,12 @@ def render(request: Request, template: str, session=None, **values) -> HTMLRespo
     wb = request.app.state.workbench
     fact = fact_label(wb.policy_set)
     account = session.account if session else None
-    allowed = ROLE_PAGES.get(account.role, [n for n, *_ in NAV]) if account else []
+    allowed = ROLE_PAGES.get(account.role, [n for n, *_rest in NAV]) if account else []
     html = env.get_template(template).render(
         request=request, account=account, csrf=session.csrf if session else "",
         nav=[item for item in NAV if item[0] in allowed], fact=fact, value_label=value_label,
         reasons=lambda entries, finding=False: phrases(entries, fact, value_label, finding),
+        unit_names=lambda ids: [wb.units().get(uid, {}).get("name", uid) for uid in ids],
         ELIGIBILITY=ELIGIBILITY, RESULT=RESULT, **values)
     return HTMLResponse(html)
 
@@ -58,13 +86,24 @@ def _day(text: str | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise Problem(422, f"日期格式应为 YYYY-MM-DD not a date: {text}", "as_of") from None
+        raise Problem(422, _("not a date (YYYY-MM-DD): {text}").format(text=text), "as_of") from None
 
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
     from cadre_policy.serve import api
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def _language(request: Request, call_next):
+        # one language a request: ?lang=en (remembered in a cookie) or the cookie, else Chinese
+        asked = request.query_params.get("lang")
+        lang = asked if asked in LANGUAGES else request.cookies.get("lang")
+        with using(lang if lang in LANGUAGES else DEFAULT):
+            response = await call_next(request)
+        if asked in LANGUAGES:
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="strict", path="/")
+        return response
 
     @app.exception_handler(SignIn)
     async def _sign_in(request: Request, exc: SignIn):
@@ -93,9 +132,13 @@ def install(app) -> None:
 
     @app.get("/cadres/{cadre_id}", response_class=HTMLResponse, include_in_schema=False)
     def check_page(request: Request, cadre_id: str, as_of: str | None = None):
+        from cadre_policy.language.posts import current_post, post_name
         session, result, doc, day = checked(request, cadre_id, as_of)
-        return render(request, "check.html", session, result=result, doc=doc,
-                      units=request.app.state.workbench.units(), as_of=day.isoformat())
+        units = request.app.state.workbench.units()
+        held = current_post(doc.get("posts", []), day)
+        post = post_name(units.get(held["unit"], {}).get("name", held["unit"]), held["title"]) if held else ""
+        return render(request, "check.html", session, result=result, doc=doc, units=units, post=post,
+                      as_of=day.isoformat())
 
     @app.get("/cadres/{cadre_id}/sheet", response_class=HTMLResponse, include_in_schema=False)
     def sheet_page(request: Request, cadre_id: str, as_of: str | None = None):
@@ -134,7 +177,7 @@ def install(app) -> None:
         account, session = _page(request, "author")
         job = api.own_job(request.app.state.workbench, api.Caller(account, "web"), job_id)
         if job.status != "done":
-            raise Problem(409, f"任务尚未完成 the job is {job.status}", "job", kind="not-ready")
+            raise Problem(409, _("the job is not finished ({status})").format(status=job.status), "job", kind="not-ready")
         return FileResponse(job.path("report.html"), media_type="text/html; charset=utf-8")
 
     @app.get("/structure", response_class=HTMLResponse, include_in_schema=False)

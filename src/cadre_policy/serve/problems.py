@@ -5,7 +5,6 @@ a 500 problem that says only that, never a stack trace (it is logged on the serv
 """
 from __future__ import annotations
 
-import html
 import logging
 
 from fastapi import Request
@@ -14,15 +13,17 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import N_, _
 from cadre_policy.store.errors import database_fault
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "urn:cadre-policy:problem:"
-TITLES = {400: "请求有误 Bad request", 401: "未登录 Not signed in", 403: "无权访问 Forbidden",
-          404: "未找到 Not found", 405: "方法不允许 Method not allowed", 409: "冲突 Conflict",
-          413: "请求过大 Too large", 415: "媒体类型不支持 Unsupported media type",
-          422: "内容无法处理 Unprocessable content", 429: "请求过多 Too many requests",
-          500: "服务器内部错误 Internal error", 503: "服务不可用 Unavailable"}
+TITLES = {400: N_("Bad request"), 401: N_("Not signed in"), 403: N_("Forbidden"), 404: N_("Not found"),
+          405: N_("Method not allowed"), 409: N_("Conflict"), 413: N_("Too large"),
+          415: N_("Unsupported media type"), 422: N_("Unprocessable content"), 429: N_("Too many requests"),
+          500: N_("Internal error"), 503: N_("Unavailable")}
+#: Starlette's own details (an unknown path, a wrong method) are its status titles in English
+_STARLETTE = {"Not Found": 404, "Method Not Allowed": 405}
 log = logging.getLogger("cadre_policy.serve")
 
 
@@ -39,7 +40,7 @@ class Problem(Exception):
         self.extra = extra
 
     def body(self, instance: str) -> dict:
-        out = {"type": TYPE_BASE + self.kind, "title": TITLES.get(self.status, str(self.status)),
+        out = {"type": TYPE_BASE + self.kind, "title": _(TITLES[self.status]) if self.status in TITLES else str(self.status),
                "status": self.status, "detail": self.detail, "instance": instance}
         if self.field:
             out["field"] = self.field
@@ -50,11 +51,8 @@ class Problem(Exception):
 def respond(problem: Problem, request: Request):
     """problem+json; a workbench page asked for by a browser gets the same problem as a small HTML page."""
     if not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", ""):
-        e = html.escape
-        page = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{e(problem.body("")["title"])}'
-                f'</title><link rel="stylesheet" href="/static/workbench.css"></head><body><main>'
-                f'<h1>{e(problem.body("")["title"])}</h1><p class="error" id="problem">{e(problem.detail)}</p>'
-                f'<p><a href="/">返回首页</a></p></main></body></html>')
+        from cadre_policy.render.templating import render
+        page = render("problem.html", title=problem.body("")["title"], detail=problem.detail)
         return HTMLResponse(page, status_code=problem.status, headers=problem.headers)
     return JSONResponse(problem.body(request.url.path), status_code=problem.status, media_type=MEDIA_TYPE,
                         headers=problem.headers)
@@ -78,12 +76,14 @@ def install(app) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [{"field": _field(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
-        first = errors[0] if errors else {"field": None, "detail": "invalid request"}
+        first = errors[0] if errors else {"field": None, "detail": _("invalid request")}
         return respond(Problem(422, f"{first['field']}: {first['detail']}", first["field"], errors=errors), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        if not detail or _STARLETTE.get(detail) == exc.status_code:
+            detail = _(TITLES.get(exc.status_code, "Bad request"))
         return respond(Problem(exc.status_code, detail, headers=getattr(exc, "headers", None)), request)
 
     @app.exception_handler(UserError)
@@ -96,8 +96,8 @@ def install(app) -> None:
     async def _crash(request: Request, exc: Exception):
         if database_fault(exc):     # a database fault: 503, not a crash (SQL stays in store/)
             log.error("database error on %s: %s", request.url.path, exc)
-            return respond(Problem(503, "数据库错误 database error; the server log has the detail", kind="database"),
+            return respond(Problem(503, _("database error; the server log has the detail"), kind="database"),
                            request)
         log.exception("unexpected error on %s", request.url.path)
-        return respond(Problem(500, "服务器内部错误 internal error; the server log has the detail", kind="internal"),
+        return respond(Problem(500, _("internal error; the server log has the detail"), kind="internal"),
                        request)
