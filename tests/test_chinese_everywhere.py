@@ -139,3 +139,17 @@ def test_the_allow_list_does_not_hide_english(allowed):
     assert english("结论 Findings · What-if · 不是principal_rank_of_target_level", allowed) == [
         "Findings", "What-if", "principal_rank_of_target_level"]
     assert english("C0007 JL-FIN sha256:75d7f2b0 2017-06-30 supervision.admonish", allowed) == []
+
+
+def test_lint_diagnostics_are_chinese(tmp_path, allowed):
+    # an officer's natural first draft: a parameter by its Chinese name, an impossible date, a misspelt key
+    (tmp_path / "草案.yaml").write_text("id: d1\ntitle: 诫勉门槛\nin_force: {from: 2017-01-01}\nparameters:\n"
+                                     "  诫勉谈话比例: 3/10\nsorce: x\n", encoding="utf-8")
+    (tmp_path / "日期.yaml").write_text("id: d2\ntitle: 诫勉门槛\nin_force: {from: 2017-02-30}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["--lang", "zh", "lint", str(tmp_path / "草案.yaml"), str(tmp_path / "日期.yaml")])
+    assert result.exit_code != 0
+    assert "参数名写作" in result.output and "不是有效日期" in result.output and "未知的键“sorce”" in result.output
+    text = re.sub(r"\$?\b[A-Z][A-Z_/]*\b|\S*/\S*|“[^”]*”|[EW]\d{3}", " ", result.output)
+    words = english(text, allowed | {"source", "yaml", "language", "server", "schema", "supervision",
+                                     "admonish_ratio", "parameters"})
+    assert not words, f"{sorted(set(words))}\n{result.output}"

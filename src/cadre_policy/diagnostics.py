@@ -16,6 +16,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 
 
 CODES = {
@@ -92,7 +93,7 @@ class Diagnostic:
         return (self.location.file, self.location.line, self.location.column, self.code, self.message)
 
     def __str__(self) -> str:
-        hint = f" (did you mean '{self.suggestion}'?)" if self.suggestion else ""
+        hint = _(" (did you mean '{hint}'?)").format(hint=self.suggestion) if self.suggestion else ""
         return f"{self.location}: {self.code} {self.message}{hint}"
 
 

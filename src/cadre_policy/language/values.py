@@ -5,6 +5,7 @@ import re
 from datetime import date
 from fractions import Fraction
 
+from cadre_policy.i18n import _
 from cadre_policy.language import types as t
 
 # ASCII digits only: `int()` and `\d` also take Arabic-Indic and full-width digits
@@ -38,13 +39,14 @@ def parse_date(raw) -> date:
     else:
         text = str(raw)
         if not DATE_RE.match(text):
-            raise ValueError(f"'{raw}' is not a date written YYYY-MM-DD")
+            raise ValueError(_("'{value}' is not a date (YYYY-MM-DD)").format(value=raw))
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise ValueError(f"'{raw}' is not a calendar date") from None
+            raise ValueError(_("'{value}' is not a calendar date").format(value=raw)) from None
     if not DATE_MIN <= day <= DATE_MAX:
-        raise ValueError(f"{day.isoformat()} is outside {DATE_MIN.isoformat()}..{DATE_MAX.isoformat()}")
+        raise ValueError(_("{day} is outside {low}..{high}").format(day=day.isoformat(), low=DATE_MIN.isoformat(),
+                                                                 high=DATE_MAX.isoformat()))
     return day
 
 

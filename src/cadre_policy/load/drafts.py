@@ -90,7 +90,7 @@ def _param_value_diags(kind, raw, name, loc) -> list[Diagnostic]:
     try:
         parse_parameter(kind, raw)
     except ValueError as error:
-        return [Diagnostic("E303", f"parameter '{name}': {error}", loc)]
+        return [Diagnostic("E303", _("parameter '{name}': {error}").format(name=name, error=error), loc)]
     return []
 
 
@@ -149,13 +149,15 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         loc = positions.at(path, key=True)
         declaration = isinstance(raw, dict) and "values" in raw and "kind" in raw
         if name not in params and not declaration:
-            diagnostics.append(Diagnostic("E202", f"unknown parameter '{name}': a draft names parameters "
-                                                  "as policy.name", loc, suggest_qualified(name, params)))
+            diagnostics.append(Diagnostic("E202", _("unknown parameter '{name}': a draft names parameters as "
+                                                    "policy.name").format(name=name), loc,
+                                          suggest_qualified(name, params)))
             continue
         if declaration:
             owner, _dot, short = name.rpartition(".")
             if not owner or owner not in changes:
-                diagnostics.append(Diagnostic("E209", f"unknown policy '{owner}' for parameter '{name}'", loc,
+                diagnostics.append(Diagnostic("E209", _("unknown policy '{owner}' for parameter '{name}'").format(
+                    owner=owner, name=name), loc,
                                               suggest(owner, changes)))
                 continue
             new = _Builder(owner, positions, diagnostics).parameter(short, raw, path)

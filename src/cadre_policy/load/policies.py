@@ -15,6 +15,7 @@ from jsonschema.exceptions import best_match
 
 from cadre_policy.language import model as m
 from cadre_policy.diagnostics import Diagnostic, Location, suggest
+from cadre_policy.i18n import N_, _
 from cadre_policy.parse.positioned import Positions, load_yaml
 
 DERIVED_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "elapsed", "ratio", "age",
@@ -126,8 +127,8 @@ def _explain(error, positions: Positions) -> list[Diagnostic]:
         out = []
         for key in keys:
             hint = _OPERATOR_HINTS.get(str(key))
-            what = "operator" if hint in allowed else "key"
-            out.append(Diagnostic("E102", f"unknown {what} '{key}'", positions.at(path + (key,), key=True),
+            what = _("unknown operator '{key}'") if hint in allowed else _("unknown key '{key}'")
+            out.append(Diagnostic("E102", what.format(key=key), positions.at(path + (key,), key=True),
                                   hint if hint in allowed else suggest(str(key), allowed)))
         return out
     if error.validator == "oneOf" and _is_rule_schema(error.schema) and isinstance(error.instance, dict):
@@ -142,33 +143,40 @@ def _explain(error, positions: Positions) -> list[Diagnostic]:
         if deepest is not None and deepest.validator != error.validator:
             return _explain(deepest, positions)
     if error.validator == "required":
-        return [Diagnostic("E101", error.message.replace("is a required property", "is required"),
-                           positions.at(path))]
+        missing = error.message.split("'")[1] if error.message.count("'") >= 2 else error.message
+        return [Diagnostic("E101", _("'{key}' is required").format(key=missing), positions.at(path))]
     if error.validator == "format" and error.validator_value == "date":
-        return [Diagnostic("E104", f"'{error.instance}' is not a calendar date", positions.at(path))]
+        return [Diagnostic("E104", _("'{value}' is not a calendar date").format(value=error.instance),
+                           positions.at(path))]
     if error.validator == "pattern" and error.validator_value == _DATE_PATTERN:
-        return [Diagnostic("E104", f"'{error.instance}' is not a date (YYYY-MM-DD)",
+        return [Diagnostic("E104", _("'{value}' is not a date (YYYY-MM-DD)").format(value=error.instance),
                            positions.at(path + ((error.instance,) if error.instance in positions.keys(path) else ()),
                                         key=error.instance in positions.keys(path)))]
     if error.validator == "enum":
         allowed = [str(v) for v in error.validator_value]
         shown = ", ".join(allowed) if len(allowed) <= 12 else ", ".join(allowed[:12]) + ", …"
-        return [Diagnostic("E302", f"{_yaml_text(error.instance)} is not one of {shown}", positions.at(path),
+        return [Diagnostic("E302", _("{value} is not one of {allowed}").format(value=_yaml_text(error.instance),
+                                                                               allowed=shown), positions.at(path),
                            suggest(str(error.instance), allowed))]
-    where = "/".join(str(p) for p in path) or "(top)"
+    where = "/".join(str(p) for p in path) or _("(top)")
     if error.validator == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
-        return [Diagnostic("E101", f"{where}: {_KINDS.get(type(error.instance), 'a value')} where "
-                                   f"{' or '.join(_KINDS_BY_NAME.get(w, w) for w in wanted)} is expected",
-                           positions.at(path))]
+        return [Diagnostic("E101", _("{where}: {found} where {wanted} is expected").format(
+            where=where, found=_(_KINDS.get(type(error.instance), N_("a value"))),
+            wanted=_(" or ").join(_(_KINDS_BY_NAME.get(w, w)) for w in wanted)), positions.at(path))]
+    if error.validator == "pattern" and path and path[0] == "parameters":
+        return [Diagnostic("E101", _("{where}: a parameter is named policy.name in ASCII letters "
+                                     "(for example supervision.admonish_ratio), not '{name}'").format(
+            where=where, name=error.instance), positions.at(path + (error.instance,), key=True))]
     message = error.message if len(error.message) <= 200 else f"{_yaml_text(error.instance)[:60]} … does not fit"
     return [Diagnostic("E101", f"{where}: {message}", positions.at(path))]
 
 
-_KINDS = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number", bool: "true/false",
-          type(None): "null"}
-_KINDS_BY_NAME = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
-                  "number": "a number", "boolean": "true/false", "null": "null"}
+_KINDS = {dict: N_("a mapping"), list: N_("a list"), str: N_("text"), int: N_("a number"), float: N_("a number"),
+          bool: N_("true/false"), type(None): N_("null")}
+_KINDS_BY_NAME = {"object": N_("a mapping"), "array": N_("a list"), "string": N_("text"),
+                  "integer": N_("a whole number"), "number": N_("a number"), "boolean": N_("true/false"),
+                  "null": N_("null")}
 
 
 def _yaml_text(value) -> str:
@@ -372,8 +380,9 @@ def read_checked(path: Path, display: str, schema: dict, what: str, schema_file:
         return None, positions, [Diagnostic("E101", f"{what}", Location(display, 1, 1))], text
     diagnostics = schema_diagnostics(data, positions, schema)
     if not text.startswith(SCHEMA_LINE):
-        diagnostics.append(Diagnostic("W503", f"the first line should be '{SCHEMA_LINE}../schemas/{schema_file}' "
-                                              "so editors complete and check the file", Location(display, 1, 1)))
+        diagnostics.append(Diagnostic("W503", _("the first line should be '{line}' so editors complete and check "
+                                                "the file").format(line=f"{SCHEMA_LINE}../schemas/{schema_file}"),
+                                      Location(display, 1, 1)))
     return data, positions, diagnostics, text
 
 
@@ -409,7 +418,7 @@ def read_data_file(path: Path, schema_name: str, display: str | None = None):
     """Read a data file of the set (outcomes, register, test units) and check it against its
     shipped schema: (data or None, positions, diagnostics)."""
     from cadre_policy.parse.schemas import validator
-    data, positions, problems, _ = read_yaml_file(path, display)
+    data, positions, problems, _text = read_yaml_file(path, display)
     if problems:
         return None, positions, problems
     if not isinstance(data, dict):
@@ -422,7 +431,7 @@ def load_outcomes(path: Path) -> tuple[m.Outcomes, list[Diagnostic]]:
     """Read ``outcomes.yaml``: the finding codes, requirement codes and determinations."""
     if not path.exists():
         return m.Outcomes({}, {}, {}), [Diagnostic("E003", "no outcomes.yaml in the policy set", Location(str(path)))]
-    data, _, problems = read_data_file(path, "outcomes")
+    data, _positions, problems = read_data_file(path, "outcomes")
     data = data or {}
     return m.Outcomes(data.get("findings") or {}, data.get("requirements") or {},
                       data.get("determinations") or {}), problems

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from cadre_policy.i18n import _
 from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.parse.issues import Issue
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
@@ -93,7 +94,7 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, positions: Positions, prob
         value = loader.construct_object(node, deep=True)
     except ValueError as error:
         if node.tag == "tag:yaml.org,2002:timestamp":
-            problems.append(Diagnostic("E104", f"'{node.value}' is not a calendar date", where))
+            problems.append(Diagnostic("E104", _("'{value}' is not a calendar date").format(value=node.value), where))
             return node.value
         problems.append(Diagnostic("E001", f"'{node.value[:40]}' cannot be read: {error}", where))
         return None
@@ -190,7 +191,7 @@ class Document:
 
     def where(self, path: list) -> str:
         """``file:line`` of the value at ``path`` (for "first at …" in messages)."""
-        line, _ = self.position(path)
+        line, _column = self.position(path)
         return f"{self.file}:{line}" if line else f"{self.file} {json_path(path)}"
 
     def position(self, path: list, key: str | None = None) -> tuple[int, int]:
@@ -208,7 +209,7 @@ class Document:
                 break
             node = child[1]
         if key is not None and isinstance(node, yaml.MappingNode):
-            for k, _ in node.value:
+            for k, _value in node.value:
                 if isinstance(k, yaml.ScalarNode) and k.value == key:
                     node = k
                     break
