@@ -31,7 +31,11 @@ def chrome(width: int = 1200, height: int = 1600):
                  "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}",
                  "--disable-dev-shm-usage"):
         options.add_argument(flag)
-    return webdriver.Chrome(service=Service(DRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    if width < 500:         # headless Chromium's window is at least 500 px wide: emulate a phone's screen
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+    return driver
 
 
 def screenshot(driver, name: str) -> None:

@@ -49,4 +49,6 @@ def test_a_post_is_named_as_it_is_said():
     assert post_name("清江县龙泉镇", "镇党委书记") == "清江县龙泉镇党委书记"
     assert post_name("中共清江县委", "县委书记") == "中共清江县委书记"
     assert post_name("清江县人民政府", "县长") == "清江县人民政府县长"
+    assert post_name("清江县龙泉镇", "镇长") == "清江县龙泉镇镇长" and post_name("清江县龙泉镇", "镇政府科员") == "清江县龙泉镇政府科员"
+    assert post_name("清江县人民法院", "院长") == "清江县人民法院院长"
     assert post_name(None, "科员") == "科员" and post_name("清江县教育局", None) == "清江县教育局"

@@ -1,97 +1,21 @@
 """The workbench pages: server-rendered, Chinese first, every asset served from the package (works offline)."""
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
+from datetime import date
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
 
 from cadre_policy.i18n import DEFAULT, LANGUAGES, _, using
 from cadre_policy.serve.problems import Problem
-from cadre_policy.serve.security import identify
-
-HERE = Path(__file__).parent
-ELIGIBILITY = {"eligible": "符合", "ineligible": "不符合", "pending": "待定（资料不全）"}
-RESULT = {"met": "✓ 符合", "unmet": "✗ 不符合", "unknown": "? 资料不全"}
-ROLE_PAGES = {"viewer": ["search", "rules", "structure", "records"], "author": ["search", "rules", "whatif",
-                                                                                   "structure", "records"]}
-NAV = [("search", "/", "干部查询"), ("rules", "/rules", "政策浏览"), ("whatif", "/whatif", "方案测算"),
-       ("structure", "/structure", "班子结构"), ("records", "/records", "纪实记录")]
-
-KINDS = {"finding": "认定规则", "requirement": "任用条件", "derive": "推定规则", "exception": "例外规则",
-         "aggregate": "结构目标"}
-PARAMETER_KINDS = {"count": "人数", "ratio": "比例", "years": "年限", "months": "月数", "date": "日期", "enum": "选项",
-                   "number": "数值"}
-CHANNELS = {"web": "工作台", "api": "接口", "cli": "命令行"}
-BEIJING = timezone(timedelta(hours=8), "北京时间")       # China keeps no daylight saving time
-
-env = Environment(loader=PackageLoader("cadre_policy.serve", "templates"), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
-
-
-def beijing(at) -> str:
-    """A stored UTC time (ISO text or datetime) as Beijing time to the second: 2026-12-07 21:05:09."""
-    moment = datetime.fromisoformat(at) if isinstance(at, str) else at
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def codes(text: str) -> Markup:
-    """A rule's sentence with its codes (〔path〕) in elements the 显示代码 switch shows."""
-    return Markup(re.sub(r"〔[^〕]*〕", lambda m: f'<span class="code">{m.group(0)}</span>', str(escape(text))))
-
-
-env.filters.update(beijing=beijing, codes=codes)
-env.globals.update(KINDS=KINDS, PARAMETER_KINDS=PARAMETER_KINDS, CHANNELS=CHANNELS)
-
-
-class SignIn(Exception):
-    """A page asked for without a session: go to the sign-in page and come back."""
-
-
-def _page(request: Request, role: str = "viewer"):
-    account, session, _token = identify(request)
-    if account is None or session is None:
-        raise SignIn()
-    if not account.may(role):
-        raise Problem(403, _("this needs the role {role} or higher").format(role=role), "role")
-    return account, session
-
-
-def render(request: Request, template: str, session=None, **values) -> HTMLResponse:
-    from cadre_policy.render.check import fact_label, value_label
-    from cadre_policy.render.reasons import phrases
-    wb = request.app.state.workbench
-    fact = fact_label(wb.policy_set)
-    account = session.account if session else None
-    allowed = ROLE_PAGES.get(account.role, [n for n, *_rest in NAV]) if account else []
-    html = env.get_template(template).render(
-        request=request, account=account, csrf=session.csrf if session else "",
-        nav=[item for item in NAV if item[0] in allowed], fact=fact, value_label=value_label,
-        reasons=lambda entries, finding=False: phrases(entries, fact, value_label, finding),
-        unit_names=lambda ids: [wb.units().get(uid, {}).get("name", uid) for uid in ids],
-        ELIGIBILITY=ELIGIBILITY, RESULT=RESULT, **values)
-    return HTMLResponse(html)
-
-
-def _day(text: str | None) -> date:
-    if not text:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise Problem(422, _("not a date (YYYY-MM-DD): {text}").format(text=text), "as_of") from None
+from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api
+    from cadre_policy.serve import api, unit_list
+    unit_list.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")

@@ -1,0 +1,88 @@
+"""本单位干部核查一览 against a real `policy serve`: the cadres of a unit and below on a date, filtered,
+sorted and paged; the export read back (the 说明 sheet names the date and the policy set); other units refused."""
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from browser import chrome, needs_chromium, screenshot
+from serve_server import AS_OF
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'class="cadre-link">(C\d+)<', html)
+
+
+def test_a_unit_list_with_filters(workbench_server):
+    client = workbench_server.client("qj")
+    page = client.get(f"/units?as_of={AS_OF}")
+    assert page.status_code == 200 and "本单位干部核查一览" in page.text
+    every = _ids(page.text)
+    assert len(every) == 17 and every == sorted(every) and "C0018" not in every       # 清江县 only
+    assert "清江县龙泉镇党委书记" in page.text and "诫勉谈话" in page.text
+    town = _ids(client.get(f"/units?unit=QJ-LQ&as_of={AS_OF}").text)
+    assert town == ["C0007", "C0008", "C0017"]
+    admonished = _ids(client.get(f"/units?as_of={AS_OF}&finding=admonishment_talk").text)
+    assert admonished == ["C0007", "C0009", "C0012"]
+    pending = _ids(client.get(f"/units?as_of={AS_OF}&eligibility=pending").text)
+    assert pending == ["C0017"]
+    unmet = _ids(client.get(f"/units?as_of={AS_OF}&unmet=appraisal_excellent&rank=section").text)
+    assert unmet and "C0007" in unmet and set(unmet) <= set(every)
+    by_findings = _ids(client.get(f"/units?as_of={AS_OF}&sort=findings").text)
+    assert set(by_findings) == set(every) and by_findings[0] in admonished + ["C0001", "C0006", "C0011", "C0014",
+                                                                              "C0017"]
+    assert client.get(f"/units?unit=BH-PC&as_of={AS_OF}").status_code == 403
+    assert client.get(f"/units?unit=NOPE&as_of={AS_OF}").status_code == 404
+
+
+def test_the_city_list_is_paged(workbench_server):
+    client = workbench_server.client("admin")
+    first = client.get(f"/units?unit=JL-PC&as_of={AS_OF}")
+    second = client.get(f"/units?unit=JL-PC&as_of={AS_OF}&page=2")
+    assert 'id="pager"' in first.text
+    ones, twos = _ids(first.text), _ids(second.text)
+    assert len(ones) == 50 and twos and not set(ones) & set(twos)
+
+
+def test_the_export_has_the_list_and_a_note(workbench_server):
+    client = workbench_server.client("qj")
+    response = client.get(f"/units/export.xlsx?unit=QJ-PC&as_of={AS_OF}&finding=admonishment_talk")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["干部", "说明"]
+    cadres = [[c.value for c in row] for row in book["干部"].iter_rows()]
+    assert cadres[0][:3] == ["编号", "姓名", "现任职务"] and [r[0] for r in cadres[1:]] == ["C0007", "C0009", "C0012"]
+    note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
+    assert note["评估日期"] == AS_OF and note["政策集"].startswith("sha256:") and note["导出人"] == "qj"
+    assert "admonishment_talk" in note["筛选条件"] and note["干部"] == 3 and note["单位"].startswith("中共清江县委")
+
+
+@needs_chromium
+@pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
+def test_the_unit_list_in_the_browser(workbench_server, width, height):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver = chrome(width, height)
+    try:
+        driver.get(workbench_server.base + "/login")
+        driver.find_element(By.ID, "name").send_keys("qj")
+        driver.find_element(By.ID, "password").send_keys("pass-word-1\n")
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "q"))
+        driver.get(workbench_server.base + f"/units?as_of={AS_OF}")
+        Select(driver.find_element(By.ID, "finding")).select_by_visible_text("诫勉谈话")
+        driver.find_element(By.ID, "apply").click()
+        WebDriverWait(driver, 30).until(lambda d: "finding=admonishment_talk" in d.current_url)
+        assert driver.find_element(By.ID, "total").text == "3"
+        assert "export.xlsx" in driver.find_element(By.ID, "export").get_attribute("href")
+        table = driver.find_element(By.ID, "unit-list")
+        # the table scrolls inside its box on a phone: the page itself is not wider than the screen
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width + 1
+        assert table.is_displayed()
+        screenshot(driver, f"workbench-units-{width}.png")
+    finally:
+        driver.quit()
