@@ -86,3 +86,27 @@ def test_the_unit_list_in_the_browser(workbench_server, width, height):
         screenshot(driver, f"workbench-units-{width}.png")
     finally:
         driver.quit()
+
+
+def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
+    # stderr a terminal (a pseudo-terminal here), the list to a file: a progress bar, n/total cadres
+    import os
+    import pty
+    import subprocess
+    import sys
+    main_fd, terminal = pty.openpty()
+    out = tmp_path / "all.txt"
+    done = subprocess.run([sys.executable, "-c", "from cadre_policy.cli import main; main()", "--lang", "zh",
+                           "--db", sample_db, "check", "--all", "--as-of", AS_OF, "-o", str(out)],
+                          stderr=terminal, stdout=subprocess.DEVNULL, timeout=120)
+    os.close(terminal)
+    shown = b""
+    try:
+        while chunk := os.read(main_fd, 65536):
+            shown += chunk
+    except OSError:
+        pass
+    os.close(main_fd)
+    assert done.returncode == 0
+    text = shown.decode("utf-8", "replace")
+    assert "检查" in text and "60/60" in text and "C0007" in out.read_text(encoding="utf-8")

@@ -6,14 +6,13 @@ import sys
 
 import click
 
-from cadre_policy.i18n import _
+from cadre_policy.i18n import N_, _
 
 from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
-                                     evaluation_day, load_policies, make_runner, open_store, output_option,
+                                     evaluation_day, load_policies, make_runner, open_store, output_option, progress_bar,
                                      policies_option)
 from cadre_policy.cli.output import open_output
-from cadre_policy.cli.whatif import _progress_bar
 
 
 @click.command()
@@ -130,17 +129,23 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, work
     if in_columns:
         from cadre_policy.render.population import supported
         in_columns = supported(runner)
+    # a bar on a terminal's stderr, unless JSON is streamed to that terminal as it is made
+    show = sys.stderr.isatty() and not (fmt in ("json", "jsonl") and output in (None, "-") and sys.stdout.isatty())
 
     def results():
-        for result in check_all(runner, store, units, unit_id):
-            row = render.population_row(result, policy_set)
-            tally.add(row)
-            yield result, row
+        with progress_bar(show and not in_columns, N_("checking")) as progress:
+            total = store.count_cadres(unit_id, day if unit_id else None) if progress else 0
+            for n, result in enumerate(check_all(runner, store, units, unit_id), start=1):
+                row = render.population_row(result, policy_set)
+                tally.add(row)
+                if progress and (n % 200 == 0 or n == total):
+                    progress(200 if n % 200 == 0 else n % 200, total)
+                yield result, row
     if fmt in ("xlsx",):
         binary_output(output)
     # the output is void if an import committed meanwhile (one consistent state of the store)
     with store.one_state(), open_output(output, binary=fmt == "xlsx", newline="") as out, \
-            _progress_bar(sys.stderr.isatty() and in_columns, _("checking")) as progress:
+            progress_bar(sys.stderr.isatty() and in_columns, N_("checking")) as progress:
         if in_columns:
             lines = _in_columns(runner, store, units, day, tally, workers, db_url, progress)
         if in_columns and fmt in ("json", "jsonl"):

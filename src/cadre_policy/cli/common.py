@@ -237,6 +237,26 @@ def evaluation_day(value) -> date:
     return value or date.today()
 
 
+@contextmanager
+def progress_bar(enabled: bool, label: str):
+    """A rich progress bar on stderr, named ``label`` (a catalogue message); yields a callback
+    (done, total) or None when not enabled (stderr is not a terminal, or --quiet)."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    progress = Progress(TextColumn(i18n.gettext(label)), BarColumn(), MofNCompleteColumn(),
+                        TextColumn(i18n.gettext("cadres")), TimeRemainingColumn(), console=Console(file=sys.stderr),
+                        transient=True)
+    with progress:
+        task = progress.add_task(label, total=None)
+
+        def advance(n, total):
+            progress.update(task, total=total, advance=n)
+        yield advance
+
+
 def make_runner(policy_set, as_of: date, engine: str, **kwargs):
     """The policy set compiled for a date on the chosen engine."""
     from cadre_policy.run.evaluate import PolicyRunner

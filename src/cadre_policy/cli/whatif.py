@@ -3,35 +3,16 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import contextmanager
 
 import click
 
-from cadre_policy.i18n import _
+from cadre_policy.i18n import N_, _
 
 from cadre_policy.run.engines import default_engine
-from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
+from cadre_policy.cli.common import (Failure, progress_bar, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      load_policies,
                                      open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
-
-
-@contextmanager
-def _progress_bar(enabled: bool, label: str | None = None):
-    """A rich progress bar on stderr; yields a callback (done, total) or None."""
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    progress = Progress(TextColumn(label or _("what-if")), BarColumn(), MofNCompleteColumn(), TextColumn(_("cadres")),
-                        TimeRemainingColumn(), console=Console(file=sys.stderr), transient=True)
-    with progress:
-        task = progress.add_task("what-if", total=None)
-
-        def advance(n, total):
-            progress.update(task, total=total, advance=n)
-        yield advance
 
 
 @click.command()
@@ -87,7 +68,7 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
         for diagnostic in prepared.diagnostics:
             click.echo(str(diagnostic), err=True)
     show = not quiet and sys.stderr.isatty()
-    with _progress_bar(show) as progress:
+    with progress_bar(show, N_("what-if")) as progress:
         result = request.run(prepared, store, workers, chunk_size, progress, cluster)
     try:
         if record:
