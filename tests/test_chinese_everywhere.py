@@ -154,3 +154,22 @@ def test_lint_diagnostics_are_chinese(tmp_path, allowed):
     words = english(text, allowed | {"source", "yaml", "language", "server", "schema", "supervision",
                                      "admonish_ratio", "parameters"})
     assert not words, f"{sorted(set(words))}\n{result.output}"
+
+
+def test_spreadsheet_cell_errors_are_chinese(sample_db, tmp_path, allowed):
+    from openpyxl import load_workbook
+    book = tmp_path / "名册.xlsx"
+    assert CliRunner().invoke(main, ["--db", sample_db, "facts", "export", "--format", "xlsx", "-o",
+                                     str(book)]).exit_code == 0
+    workbook = load_workbook(book)
+    sheet = workbook["干部"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=8, column=header.index("学历") + 1).value = "本科"
+    sheet.cell(row=9, column=header.index("出生日期") + 1).value = "1980-02-30"
+    workbook.save(book)
+    result = CliRunner().invoke(main, ["--lang", "zh", "--db", sample_db, "facts", "import", str(book)])
+    assert result.exit_code == 2
+    assert "干部!G8" in result.output and "“本科”不是有效的学历（是否是“大学本科”？）" in result.output
+    assert "干部!D9" in result.output and "不是有效日期" in result.output and "未写入任何数据" in result.output
+    text = re.sub(r"\S*/\S*|'[^']*'|\b[a-z_]+(?=:)", " ", result.output)
+    assert not english(text, allowed), result.output

@@ -19,8 +19,10 @@ import datetime as dt
 import difflib
 import re
 
+from cadre_policy.i18n import _, language
 from cadre_policy.language import record_table
 from cadre_policy.intake.sheets.layout import Column
+from cadre_policy.language.labels import field
 
 _FULL = (re.compile(r"(\d{4})([-./])(\d{1,2})\2(\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"))
 _MONTH = (re.compile(r"(\d{4})[-./](\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月"))
@@ -44,7 +46,8 @@ def _shown(raw) -> str:
 
 
 def _what(column: Column) -> str:
-    return column.leaf.replace("_", " ")
+    """The column's field in words: its Chinese label, or in English the field's name."""
+    return column.leaf.replace("_", " ") if language() == "en" else field(column.leaf)
 
 
 def _suggest(text: str, column: Column) -> str:
@@ -52,20 +55,20 @@ def _suggest(text: str, column: Column) -> str:
     close = difflib.get_close_matches(text, labels + list(column.labels), n=1, cutoff=0.5)
     if close:
         best = column.labels.get(close[0], close[0])
-        return f" (did you mean '{best}'?)"
-    return f" (one of {'、'.join(labels)})" if labels else ""
+        return _(" (did you mean '{hint}'?)").format(hint=best)
+    return _(" (one of {values})").format(values="、".join(labels)) if labels else ""
 
 
 def _date(year: str, month: str, day: str, raw) -> str:
     try:
         return dt.date(int(year), int(month), int(day)).isoformat()
     except ValueError:
-        raise CellError(f"{_shown(raw)} is not a date") from None
+        raise CellError(_("{value} is not a date").format(value=_shown(raw))) from None
 
 
 def _datetime_cell(raw: dt.datetime, column: Column) -> str:
     if raw.time() != dt.time(0):
-        raise CellError(f"{raw} has a time of day; {_what(column)} is a date")
+        raise CellError(_("{value} has a time of day; {field} is a date").format(value=raw, field=_what(column)))
     return raw.date().isoformat()
 
 
@@ -82,20 +85,20 @@ def read_date(raw, column: Column) -> str:
             if m:
                 g = m.groups()
                 return _date(g[0], g[-2], g[-1], raw)
-        raise CellError(f"{_shown(raw)} is not a date (write 2017-06-30, 2017.06.30, 2017/6/30 "
-                        f"or 2017年6月30日, or use a date cell)")
+        raise CellError(_("{value} is not a date (write 2017-06-30, 2017.06.30, 2017/6/30 or 2017年6月30日, "
+                          "or use a date cell)").format(value=_shown(raw)))
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        raise CellError(f"the number {raw} is not a date (format the cell as a date)")
-    raise CellError(f"{_shown(raw)} is not a date")
+        raise CellError(_("the number {value} is not a date (format the cell as a date)").format(value=raw))
+    raise CellError(_("{value} is not a date").format(value=_shown(raw)))
 
 
 def read_birth(raw, column: Column) -> tuple[str, bool]:
     """A birth date; year and month alone stand for the 1st. Returns (ISO date, year-month only)."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-        year, _, month = f"{raw:.2f}".partition(".")
+        year, _dot, month = f"{raw:.2f}".partition(".")
         if month == "10":
-            raise CellError(f"the number {raw} may mean {year}.10 or {year}.01; "
-                            f"write the cell as text ('{year}.10')")
+            raise CellError(_("the number {value} may mean {year}.10 or {year}.01; write the cell as text "
+                              "('{year}.10')").format(value=raw, year=year))
         return _date(year, month, "1", raw), True
     if isinstance(raw, str):
         text = raw.strip()
@@ -109,25 +112,25 @@ def read_birth(raw, column: Column) -> tuple[str, bool]:
 def read_text(raw, column: Column) -> str:
     """Text; a whole number cell becomes its digits (an id typed as a number)."""
     if isinstance(raw, bool):
-        raise CellError(f"{raw} is a true/false cell, not text")
+        raise CellError(_("{value} is a true/false cell, not text").format(value=raw))
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
     if isinstance(raw, (dt.date, dt.time)):
-        raise CellError(f"{raw} is a date or time cell, not text")
+        raise CellError(_("{value} is a date or time cell, not text").format(value=raw))
     return str(raw).strip()  # control characters: refused by the shared validation
 
 
 def read_int(raw, column: Column) -> int:
     """A whole number (a number cell, or digits as text)."""
     if isinstance(raw, bool):
-        raise CellError(f"{raw} is a true/false cell, not a whole number")
+        raise CellError(_("{value} is a true/false cell, not a whole number").format(value=raw))
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
     if isinstance(raw, str) and re.fullmatch(r"\s*-?\d+\s*", raw):
         return int(raw)
-    raise CellError(f"{_shown(raw)} is not a whole number")
+    raise CellError(_("{value} is not a whole number").format(value=_shown(raw)))
 
 
 def read_bool(raw, column: Column) -> bool:
@@ -139,7 +142,7 @@ def read_bool(raw, column: Column) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"{_shown(raw)} is not 是 or 否")
+    raise CellError(_("{value} is not 是 or 否").format(value=_shown(raw)))
 
 
 def read_enum(raw, column: Column) -> str:
@@ -155,9 +158,10 @@ def read_enum(raw, column: Column) -> str:
             return record_table.aliases(column.values)[text]
         choices = record_table.ambiguous(column.values).get(text)
         if choices:
-            named = "' or '".join(column.labels.get(c, c) for c in choices)
-            raise CellError(f"'{text}' is ambiguous: did you mean '{named}'?")
-    raise CellError(f"'{text}' is not a {_what(column)}{_suggest(text, column)}")
+            named = "、".join(column.labels.get(c, c) for c in choices)
+            raise CellError(_("'{value}' is ambiguous: did you mean one of {choices}?").format(value=text,
+                                                                                             choices=named))
+    raise CellError(_("'{value}' is not a {field}").format(value=text, field=_what(column)) + _suggest(text, column))
 
 
 def read_flags(raw, column: Column) -> list[str]:
@@ -169,7 +173,8 @@ def read_flags(raw, column: Column) -> list[str]:
             continue
         codes = [code for code, label in column.labels.items() if label == part]
         if not codes:
-            raise CellError(f"'{part}' is not a known {_what(column)[:-1]}{_suggest(part, column)}")
+            raise CellError(_("'{value}' is not a known {field}").format(
+                value=part, field=_what(column) if language() != "en" else _what(column)[:-1]) + _suggest(part, column))
         out.append(codes[0])
     return out
 
