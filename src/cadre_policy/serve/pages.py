@@ -14,8 +14,9 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, unit_list
+    from cadre_policy.serve import api, roster, unit_list
     unit_list.install(app)
+    roster.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
