@@ -96,7 +96,7 @@ def pages(server) -> dict[str, str]:
     client.headers["Accept"] = "text/html"
     out = {"/login": login}
     for path in ("/", f"/?q=李&as_of={AS_OF}", f"/units?as_of={AS_OF}", f"/units?unit=JL-PC&as_of={AS_OF}&page=2",
-                 f"/cadres/C0007?as_of={AS_OF}", "/cadres/C0001?as_of=2020-06-30", "/import",
+                 f"/cadres/C0007?as_of={AS_OF}", "/cadres/C0001?as_of=2020-06-30", "/import", "/whatif/jobs",
                  f"/cadres/C0007/sheet?as_of={AS_OF}", "/rules", "/rules/supervision.admonish",
                  "/rules/appraisal.admonish", "/whatif", "/whatif?draft=admonish_30pct.yaml", f"/structure?as_of={AS_OF}",
                  f"/structure/report?region=清江县&as_of={AS_OF}", "/records", "/cadres/C9999", "/rules/R999",

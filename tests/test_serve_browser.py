@@ -88,7 +88,9 @@ def test_an_officer_works_through_the_workbench(server):
         assert not driver.find_elements(By.CSS_SELECTOR, "#gutter .ln.error")
         driver.execute_script("document.getElementById('as_of').value = arguments[0]", AS_OF)
         driver.find_element(By.ID, "run").click()
+        assert driver.find_element(By.ID, "run").get_attribute("disabled")     # no second run by a double click
         wait.until(lambda d: d.find_element(By.ID, "job-status").text == "已完成")
+        assert not driver.find_element(By.ID, "run").get_attribute("disabled")
         assert driver.find_element(By.ID, "progress-text").text == "60 / 60 名干部"
         assert driver.find_element(By.ID, "job-record").text.startswith("#")
         frame = driver.find_element(By.ID, "report")
@@ -96,8 +98,19 @@ def test_an_officer_works_through_the_workbench(server):
         driver.switch_to.frame(frame)
         wait.until(seen.presence_of_element_located((By.ID, "summary")))
         assert "admonishment_talk" in driver.find_element(By.ID, "summary").text
+        assert "草案与现行对照" in driver.find_element(By.ID, "comparison").text
+        assert "1/3" in driver.find_element(By.ID, "comparison").text
         driver.switch_to.default_content()
         screenshot(driver, "workbench-whatif-report.png")
+
+        # left and found again: 我的测算 lists the job with its report
+        driver.get(server.base + "/")
+        driver.get(server.base + "/whatif/jobs")
+        row = driver.find_element(By.CSS_SELECTOR, "#jobs tbody tr")
+        assert "已完成" in row.text and AS_OF in row.text
+        row.find_element(By.CLASS_NAME, "report-link").click()
+        wait.until(seen.presence_of_element_located((By.ID, "comparison")))
+        assert "3/10" in driver.find_element(By.ID, "comparison").text
 
         # the structure page of the officer's county
         driver.get(server.base + "/structure")

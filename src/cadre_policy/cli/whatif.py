@@ -79,13 +79,13 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
                                       request={"draft": draft_file, "set": list(sets), "as_of": str(prepared.job.as_of),
                                                "unit": unit_id, "engine": engine, "near": near_margin})
             click.echo(_("纪实 record {id}").format(id=record_id), err=True)
-        _write(result, prepared.draft, prepared.draft_set, fmt, output, limit)
+        _write(result, prepared.draft, prepared.draft_set, fmt, output, limit, prepared.job.baseline)
     finally:
         if result is not None:
             result.close()
 
 
-def _write(result, draft, policy_set, fmt, output, limit):
+def _write(result, draft, policy_set, fmt, output, limit, baseline=None):
     from cadre_policy.render.tables import write_xlsx
     from cadre_policy.render.terminal import console_for
     from cadre_policy.render.whatif import render_text, sheets, to_csv, to_json
@@ -101,7 +101,7 @@ def _write(result, draft, policy_set, fmt, output, limit):
             elif fmt == "xlsx":
                 write_xlsx(sheets(result, policy_set), out)
             elif fmt == "html":
-                to_html(result, draft, policy_set, out)
+                to_html(result, draft, policy_set, out, baseline)
             else:
                 render_text(result, draft, policy_set, console_for(out), limit)
     except BrokenPipeError:             # `| head`: the reader is gone; say nothing more

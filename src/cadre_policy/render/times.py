@@ -12,6 +12,8 @@ def beijing(at) -> str:
     >>> beijing("2026-12-07T21:05:09+00:00"), beijing("2026-12-07T21:05:09")
     ('2026-12-08 05:05:09', '2026-12-08 05:05:09')
     """
+    if isinstance(at, (int, float)):                # seconds since the epoch (time.time())
+        at = datetime.fromtimestamp(at, timezone.utc)
     moment = datetime.fromisoformat(at) if isinstance(at, str) else at
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)

@@ -52,8 +52,29 @@ def _table(rows, policy_set, table_id: str) -> str:
     return "".join(out)
 
 
-def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> None:
-    """Write the page: overview, difference charts, summary, structure, near misses, changed cadres."""
+def comparison(draft: Draft, policy_set: PolicySet, baseline: PolicySet | None, day) -> dict:
+    """草案与现行对照: each parameter the draft changes, in force → draft on ``day``, and its rule changes."""
+    from cadre_policy.language.values import format_value, parse_parameter
+
+    def shown(ps, name):
+        param = ps.parameters.get(name) if ps is not None else None
+        raw = param.raw_on(day) if param is not None else None
+        return "—" if raw is None else format_value(parse_parameter(param.kind, raw))
+    names = list(dict.fromkeys([*draft.parameters, *draft.sets]))
+    start = draft.in_force.start.isoformat() if draft.in_force is not None else day.isoformat()
+    parameters = [{"name": n, "title": getattr(policy_set.parameters.get(n), "title", n), "before": shown(baseline, n),
+                   "after": shown(policy_set, n), "start": start} for n in names]
+    words = ((_("changed"), draft.replaced), (_("added"), draft.added), (_("no longer applied"), draft.disabled))
+    rules = [{"what": what, "id": rule_id, "title": getattr(policy_set.rule(rule_id) or (baseline and baseline.rule(rule_id)),
+                                                            "title", rule_id)}
+             for what, ids in words for rule_id in ids]
+    return {"parameters": parameters, "rules": rules}
+
+
+def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out, baseline: PolicySet | None = None) -> None:
+    """Write the page: the draft against the rules in force, overview, difference charts, summary, structure,
+    near misses, changed cadres."""
+    from cadre_policy.render.templating import render
     rows = result.summary_rows()
     changed = [(key_title(k, policy_set), k, b, d, x) for k, b, d, x in rows if x]
     biggest = sorted(changed, key=lambda r: (-abs(r[4]), r[1]))[:3]
@@ -65,6 +86,7 @@ def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
             f'{e(_("policy set"))} <code>{e(policy_set.digest[:19])}</code></p>']
     if draft.note:
         body.append(f"<p>{e(draft.note)}</p>")
+    body.append(render("whatif_comparison.html", **comparison(draft, policy_set, baseline, result.as_of)))
     body.append(f"<h2>{e(_('Overview'))}</h2>")
     body.append(tiles([(_("cadres checked"), f"{result.cadres:,}"), (_("cadres whose outcome changes"),
                                                                     f"{result.changed:,}"),

@@ -27,6 +27,7 @@ class Job:
     owner: str
     request: dict
     status: str = "queued"              # queued | running | done | failed
+    phase: str = ""                     # while running: read | compute | report | record (said in Chinese by whatif.js and jobs.html)
     done: int = 0
     total: int | None = None
     record: int | None = None
@@ -36,8 +37,9 @@ class Job:
     out_dir: str = ""
 
     def as_dict(self) -> dict:
-        out = {"id": self.id, "status": self.status, "done": self.done, "total": self.total,
-               "owner": self.owner, "request": self.request, "record": self.record}
+        out = {"id": self.id, "status": self.status, "phase": self.phase, "done": self.done, "total": self.total,
+               "owner": self.owner, "request": self.request, "record": self.record, "created": self.created,
+               "finished": self.finished}
         if self.error:
             out["error"] = self.error
         if self.status == "done":
@@ -69,6 +71,12 @@ class Jobs:
         threading.Thread(target=self._pump, args=(job, spec), daemon=True, name=f"whatif-{job.id}").start()
         return job
 
+    def of(self, owner: str | None) -> list[Job]:
+        """The jobs of ``owner`` (every job with None), newest first."""
+        with self._lock:
+            jobs = [j for j in self._jobs.values() if owner is None or j.owner == owner]
+        return sorted(jobs, key=lambda j: -j.created)
+
     def get(self, job_id: str) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id)
@@ -97,6 +105,8 @@ class Jobs:
                 kind = message[0]
                 if kind == "progress":
                     job.done, job.total = message[1], message[2]
+                elif kind == "phase":
+                    job.phase = message[1]
                 elif kind == "done":
                     job.record, job.status = message[1], "done"
                     break
@@ -104,6 +114,7 @@ class Jobs:
                     job.status, job.error = "failed", message[1]
                     break
             process.join(5)
+            job.phase = ""
             job.finished = time.time()
 
     def close(self) -> None:
@@ -127,6 +138,7 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
         from cadre_policy.render.whatif_html import to_html
         from cadre_policy.whatif import request
         from cadre_policy.render.whatif import document as whatif_document
+        queue.put(("phase", "read"))
         baseline = load(spec["policies"])
         with FactStore(spec["db_url"]) as store:
             draft_path = None
@@ -144,13 +156,16 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
                 state["done"] += n
                 queue.put(("progress", state["done"], of))
             chunk = max(50, min(1000, total // 20 or 1))
+            queue.put(("phase", "compute"))
             result = request.run(prepared, store, spec.get("workers"), chunk, progress)
+            queue.put(("phase", "report"))
             try:
                 doc = whatif_document(result, prepared)
                 with open_text(os.path.join(out_dir, "report.html")) as out:
-                    to_html(result, prepared.draft, prepared.draft_set, out)
+                    to_html(result, prepared.draft, prepared.draft_set, out, prepared.job.baseline)
             finally:
                 result.close()
+            queue.put(("phase", "record"))
             ask = dict(spec["request"], as_of=prepared.job.as_of.isoformat())
             record_id = record_whatif(store, prepared, doc, spec.get("draft"), actor=spec["actor"],
                                       channel=spec["channel"], request=ask)

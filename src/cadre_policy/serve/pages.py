@@ -97,6 +97,12 @@ def install(app) -> None:
         text = (data.DRAFTS / draft).read_text(encoding="utf-8") if draft in samples else ""
         return render(request, "whatif.html", session, samples=samples, draft=draft if text else "", text=text)
 
+    @app.get("/whatif/jobs", response_class=HTMLResponse, include_in_schema=False)
+    def my_jobs(request: Request):
+        account, session = _page(request, "author")
+        jobs = request.app.state.workbench.jobs.of(None if account.may("admin") else account.name)
+        return render(request, "jobs.html", session, jobs=[j.as_dict() for j in jobs], active="whatif")
+
     @app.get("/whatif/jobs/{job_id}/report", response_class=HTMLResponse, include_in_schema=False)
     def whatif_report(request: Request, job_id: str):
         account, session = _page(request, "author")

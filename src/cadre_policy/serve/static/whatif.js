@@ -85,20 +85,35 @@
   var jobError = document.getElementById("job-error"), links = document.getElementById("report-links");
   var frame = document.getElementById("report");
   var STATUS = {queued: "排队中", running: "运行中", done: "已完成", failed: "失败"};
+  var PHASE = {read: "读取", compute: "计算", report: "说明", record: "留痕"};
+  var run = document.getElementById("run");
 
-  function fail(message) { jobError.hidden = false; jobError.textContent = message; jobStatus.textContent = STATUS.failed; }
+  // one job at a time from this page: the button waits until the job ends (a double click runs it once)
+  function busy(on) { run.disabled = on; run.textContent = on ? "测算进行中…" : "运行测算"; }
+  function fail(message) {
+    jobError.hidden = false; jobError.textContent = message; jobStatus.textContent = STATUS.failed; busy(false);
+    localStorage.removeItem("whatif-job");
+  }
 
   function poll(id) {
-    fetch("/api/v1/jobs/" + id, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (j) {
+    fetch("/api/v1/jobs/" + id, {credentials: "same-origin"}).then(function (r) {
+      if (!r.ok) { busy(false); localStorage.removeItem("whatif-job"); throw new Error("gone"); }
+      return r.json();
+    }).then(function (j) {
       jobStatus.textContent = STATUS[j.status] || j.status;
-      if (j.total) { bar.max = j.total; bar.value = j.done; progressText.textContent = j.done + " / " + j.total + " 名干部"; }
+      var phase = j.phase ? (PHASE[j.phase] || j.phase) + "：" : "";
+      if (j.total) { bar.max = j.total; bar.value = j.done; progressText.textContent = phase + j.done + " / " + j.total + " 名干部"; }
+      else if (phase) { progressText.textContent = phase.slice(0, -1); }
+      if (j.status === "done" || j.status === "failed") { busy(false); localStorage.removeItem("whatif-job"); }
       if (j.status === "done") {
+        progressText.textContent = j.done + " / " + j.total + " 名干部";
         links.hidden = false;
         document.getElementById("report-link").href = j.report;
         document.getElementById("json-link").href = j.result;
         document.getElementById("job-record").textContent = "#" + j.record;
         frame.hidden = false;
         frame.src = j.report;
+        job.scrollIntoView();
       } else if (j.status === "failed") {
         fail((j.error && j.error.detail) || "测算失败");
       } else {
@@ -107,7 +122,9 @@
     });
   }
 
-  document.getElementById("run").addEventListener("click", function () {
+  run.addEventListener("click", function () {
+    if (run.disabled) return;
+    busy(true);
     job.hidden = false; jobError.hidden = true; links.hidden = true; frame.hidden = true;
     bar.value = 0; progressText.textContent = ""; jobStatus.textContent = "提交中…";
     var body = {draft: text.value, draft_name: document.getElementById("draft_name").value};
@@ -117,6 +134,8 @@
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
       .then(function (res) {
         if (res[0] !== 202) { fail(res[1].detail || "无法运行"); if (res[1].errors) show(res[1].errors.filter(function (e) { return e.code; })); return; }
+        localStorage.setItem("whatif-job", res[1].id);
+        job.scrollIntoView();
         poll(res[1].id);
       })
       .catch(function () { fail("无法连接服务器"); });
@@ -124,4 +143,7 @@
 
   drawGutter();
   if (text.value) lint();
+  // back on the page while a job runs: show it again (every job is listed on 我的测算, /whatif/jobs)
+  var running = localStorage.getItem("whatif-job");
+  if (running) { job.hidden = false; busy(true); jobStatus.textContent = "运行中"; poll(running); }
 })();
