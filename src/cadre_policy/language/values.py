@@ -66,12 +66,13 @@ def parse_fraction(raw) -> Fraction:
     if isinstance(raw, str):
         match = FRACTION_RE.match(raw)
         if match and max(len(match.group(1)), len(match.group(2))) > FRACTION_DIGITS:
-            raise ValueError(f"'{raw}': numerator and denominator have at most {FRACTION_DIGITS} digits")
+            raise ValueError(_("'{value}': numerator and denominator have at most {n} digits").format(
+                value=raw, n=FRACTION_DIGITS))
         if match and int(match.group(2)):
             return Fraction(int(match.group(1)), int(match.group(2)))
     if isinstance(raw, int) and not isinstance(raw, bool):
         return Fraction(raw)
-    raise ValueError(f"'{raw}' is not an exact fraction such as 1/3")
+    raise ValueError(_("'{value}' is not an exact fraction such as 1/3").format(value=raw))
 
 
 def literal_type(raw) -> str:
@@ -101,9 +102,9 @@ def parse_parameter(kind: str, raw):
         return parse_fraction(raw)
     if kind in ("years", "months", "count"):
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
-            raise ValueError(f"'{raw}' is not a whole number of {kind}")
+            raise ValueError(_("'{value}' is not a whole number of {kind}").format(value=raw, kind=_(kind)))
         if raw > PARAMETER_MAX[kind]:
-            raise ValueError(f"{raw} is more than {PARAMETER_MAX[kind]} {kind}")
+            raise ValueError(_("{value} is more than {n} {kind}").format(value=raw, n=PARAMETER_MAX[kind], kind=_(kind)))
         return raw
     if kind == "date":
         return parse_date(raw)

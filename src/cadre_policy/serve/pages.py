@@ -87,15 +87,33 @@ def install(app) -> None:
         wb = request.app.state.workbench
         policy_set = wb.titled(_day(as_of))
         rule = rule_detail(policy_set, api.find_rule(policy_set, rule_id), _day(as_of))
-        return render(request, "rule.html", session, rule=rule)
+        return render(request, "rule.html", session, rule=rule, may_draft=account.may("author"))
 
     @app.get("/whatif", response_class=HTMLResponse, include_in_schema=False)
-    def whatif_page(request: Request, draft: str | None = None):
+    def whatif_page(request: Request, draft: str | None = None, param: str | None = None, value: str = "",
+                    disable: str | None = None, start: str | None = None, title: str = ""):
         from cadre_policy import data
+        from cadre_policy.serve.draft_form import draft_text
         account, session = _page(request, "author")
         samples = sorted(p.name for p in data.DRAFTS.glob("*.yaml"))
         text = (data.DRAFTS / draft).read_text(encoding="utf-8") if draft in samples else ""
-        return render(request, "whatif.html", session, samples=samples, draft=draft if text else "", text=text)
+        name = draft if text else ""
+        if param or disable:                                   # 起草修改 from the legislation explorer
+            wb = request.app.state.workbench
+            day = _day(start)
+            if param:
+                spec = wb.policy_set.parameters.get(param)
+                if spec is None:
+                    raise Problem(404, _("unknown parameter: {name}").format(name=param), "param")
+                title = title.strip() or _("Draft: {title} changed to {value}").format(title=spec.title, value=value)
+                text = draft_text(title=title, start=day, parameter=(param, spec.kind, value))
+            else:
+                rule = api.find_rule(wb.policy_set, disable)
+                title = title.strip() or _("Draft: “{title}” no longer applied").format(title=rule.title)
+                text = draft_text(title=title, start=day, disable=rule.id)
+            name = "草案.yaml"
+        return render(request, "whatif.html", session, samples=samples, draft=name if name in samples else "",
+                      text=text, draft_name=name)
 
     @app.get("/whatif/jobs", response_class=HTMLResponse, include_in_schema=False)
     def my_jobs(request: Request):
