@@ -75,28 +75,6 @@ def _translated(command: click.Command, params: list):
                 command.short_help = short
 
 
-def _click_says_the_catalogue() -> None:
-    """Click marks its own words (Usage:, Options, [required], Error:, Repeat for confirmation) for the
-    standard library's gettext, bound at import in each of its modules; they are said from this
-    catalogue instead, so they follow ``--lang`` like every other word (Chinese by default)."""
-    import click.core
-    import click.exceptions
-    import click.formatting
-    import click.parser
-    import click.termui
-    import click.types
-    # not click.decorators: its words are option help, made once and translated when shown (TranslatedHelp)
-    for module in (click.core, click.exceptions, click.formatting, click.parser, click.termui,
-                   click.types):
-        if hasattr(module, "_"):
-            module._ = i18n.gettext
-        if hasattr(module, "ngettext"):
-            module.ngettext = i18n.ngettext
-
-
-_click_says_the_catalogue()
-
-
 class TranslatedHelp:
     """Mixin for click commands: help texts are msgids, translated when the help is shown."""
 

@@ -9,6 +9,7 @@ from cadre_policy.language.catalog import Catalogue
 from cadre_policy.validate.strata import stratify
 from cadre_policy.language.parameters import name_of
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
+from cadre_policy.i18n import _
 from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
 
 ORDER_OPS = {">", ">=", "<", "<="}
@@ -44,7 +45,7 @@ class Checker:
         self._exception_cycles()
         for name, param in self.parameters.items():
             if name not in self.used_parameters:
-                self.error("W501", f"parameter '{name}' is not used by any rule", param.loc)
+                self.error("W501", _("parameter '{name}' is not used by any rule").format(name=name), param.loc)
         return self.diagnostics
 
     def _titles(self):
@@ -184,31 +185,31 @@ class Checker:
     def _unknown(self, path, loc, records=False, fields=None):
         if fields is not None:
             candidates = list(fields)
-            self.error("E201", f"unknown field '{path}'", loc, suggest(path, candidates))
+            self.error("E201", _("unknown field '{path}'").format(path=path), loc, suggest(path, candidates))
             return
-        candidates = [p for p, _ in self.catalogue.paths(include_records=records)]
-        self.error("E201", f"unknown fact '{path}'", loc, suggest(path, candidates))
+        candidates = [p for p, _kind in self.catalogue.paths(include_records=records)]
+        self.error("E201", _("unknown fact '{path}'").format(path=path), loc, suggest(path, candidates))
 
     # ---- rules --------------------------------------------------------------------------
     def _rule(self, rule: m.Rule, rule_ids: set):
         outcomes = self.ps.outcomes
         if rule.kind == "finding" and rule.code not in outcomes.findings:
-            self.error("E203", f"unknown finding code '{rule.code}'", rule.loc, suggest(rule.code, outcomes.findings))
+            self.error("E203", _("unknown finding code '{code}'").format(code=rule.code), rule.loc, suggest(rule.code, outcomes.findings))
         if rule.kind == "requirement" and rule.code not in outcomes.requirements:
-            self.error("E203", f"unknown requirement code '{rule.code}'", rule.loc,
+            self.error("E203", _("unknown requirement code '{code}'").format(code=rule.code), rule.loc,
                        suggest(rule.code, outcomes.requirements))
         if self.ps.provisions and rule.provision not in self.ps.provisions:
-            self.error("E207", f"unknown provision '{rule.provision}' (not in provisions.yaml)", rule.loc,
+            self.error("E207", _("unknown provision '{id}' (not in provisions.yaml)").format(id=rule.provision), rule.loc,
                        suggest(rule.provision, self.ps.provisions))
         for target in rule.supersedes:
             if target == rule.id:
                 self.error("E401", f"rule '{rule.id}' supersedes itself", rule.loc)
             elif target not in rule_ids:
-                self.error("E204", f"unknown rule id '{target}' in supersedes", rule.loc, suggest(target, rule_ids))
+                self.error("E204", _("unknown rule id '{id}' in supersedes").format(id=target), rule.loc, suggest(target, rule_ids))
         for target in rule.exception_to:
             other = self.ps.rule(target)
             if other is None:
-                self.error("E204", f"unknown rule id '{target}' in exception_to", rule.loc, suggest(target, rule_ids))
+                self.error("E204", _("unknown rule id '{id}' in exception_to").format(id=target), rule.loc, suggest(target, rule_ids))
             elif other.kind not in ("requirement", "exception"):
                 self.error("E301", f"'{target}' is a {other.kind} rule; an exception waives requirements "
                                    "(or suspends another exception)", rule.loc)
@@ -242,7 +243,7 @@ class Checker:
         if name is not None:
             self.used_parameters.add(name)
             return self.parameters[name]
-        self.error("E202", f"unknown parameter '{ref.name}'", ref.loc, suggest(ref.name, list(self.parameters) + [
+        self.error("E202", _("unknown parameter '{name}'").format(name=ref.name), ref.loc, suggest(ref.name, list(self.parameters) + [
             p.split(".", 1)[1] for p in self.parameters]))
         return None
 
@@ -281,7 +282,7 @@ class Checker:
 
     def _strata(self):
         """Order the rules so that 'not' over a conclusion reads it only once it is final."""
-        _, stuck = stratify(self.ps.rules)
+        _order, stuck = stratify(self.ps.rules)
         by_id = {rule.id: rule for rule in self.ps.rules}
         for rule_id in stuck:
             self.error("E402", f"rule '{rule_id}' depends on its own conclusion through 'not': "
@@ -298,10 +299,10 @@ class Checker:
             if fields is not None:
                 self.error("E103", f"'{cond.kind}:' cannot be used inside 'where'", cond.loc)
             elif cond.kind == "finding" and cond.name not in self.ps.outcomes.findings:
-                self.error("E203", f"unknown finding code '{cond.name}'", cond.loc,
+                self.error("E203", _("unknown finding code '{code}'").format(code=cond.name), cond.loc,
                            suggest(cond.name, self.ps.outcomes.findings))
             elif cond.kind == "derived" and cond.name not in self.derive_names:
-                self.error("E206", f"no rule derives '{cond.name}'", cond.loc, suggest(cond.name, self.derive_names))
+                self.error("E206", _("no rule derives '{name}'").format(name=cond.name), cond.loc, suggest(cond.name, self.derive_names))
         elif isinstance(cond, m.Present):
             self._subject_type(cond.subject, cond.loc, fields)
         elif isinstance(cond, m.Has):
@@ -384,7 +385,7 @@ class Checker:
                 self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with parameter '{param.name}' "
                                    f"({param.kind})", cond.loc)
             elif kind == "text" and subject.values:
-                for _, raw in param.values:
+                for _start, raw in param.values:
                     for item in (raw if isinstance(raw, list) else [raw]):
                         self._member(item, subject, param.loc, cond.subject)
             return
@@ -426,7 +427,8 @@ class Checker:
 
     def _member(self, raw, subject: t.Type, loc, path):
         if raw not in subject.values:
-            self.error("E302", f"'{raw}' is not a value of '{path}' ({' | '.join(subject.values)})", loc,
+            self.error("E302", _("'{value}' is not a value of '{path}' ({values})").format(value=raw, path=path,
+                                                                                 values=" | ".join(subject.values)), loc,
                        suggest(str(raw), subject.values))
 
 
