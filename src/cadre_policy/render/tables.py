@@ -1,4 +1,4 @@
-"""Tables for spreadsheets: one writer for CSV (UTF-8 with BOM) and XLSX (openpyxl).
+"""Tables for spreadsheets: one writer for CSV (UTF-8 with BOM) and XLSX (XlsxWriter).
 
 A renderer describes each table once, as a :class:`Sheet` of :class:`Column` s and rows
 (dicts); this module writes it so that Excel on a Chinese Windows opens it right: CSV
@@ -8,8 +8,9 @@ run as a formula (OWASP "CSV injection": a text cell starting with ``=``, ``+``,
 header row and columns as wide as their content. Control characters in text cells are
 shown as escapes (:func:`cadre_policy.render.terminal.safe`).
 
-openpyxl rather than XlsxWriter: the spreadsheet import reads workbooks with openpyxl,
-so one library writes and reads them back (tests compare cells that way).
+XlsxWriter is the project's one XLSX writer (the template and the store's export in
+intake/sheets/writer.py use it too, streaming); openpyxl and calamine only read workbooks
+(the import, and tests that read the written cells back).
 """
 from __future__ import annotations
 
@@ -81,24 +82,20 @@ def write_csv(sheet: Sheet, out: IO[str]) -> None:
 
 
 def write_xlsx(sheets: Iterable[Sheet], out: IO[bytes]) -> None:
-    """One workbook, a sheet per table: frozen header row, columns as wide as their content."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
+    """One workbook, a sheet per table: frozen bold header row, columns as wide as their content."""
+    import xlsxwriter
+    book = xlsxwriter.Workbook(out, {"strings_to_formulas": False, "strings_to_urls": False,
+                                     "strings_to_numbers": False, "in_memory": True})
+    bold = book.add_format({"bold": True})
     for sheet in sheets:
         rows = [[cell(row.get(c.key)) for c in sheet.columns] for row in sheet.rows]
         headers = [cell(h) for h in sheet.headers()]
-        ws = book.create_sheet(title=_(sheet.name)[:31])
-        ws.append(headers)
-        for item in ws[1]:
-            item.font = bold
-        for row in rows:
-            ws.append(row)
-        ws.freeze_panes = "A2"
-        for i, header in enumerate(headers, start=1):
-            widest = max([cell_len(str(header))] + [cell_len(str(r[i - 1])) for r in rows])
-            ws.column_dimensions[get_column_letter(i)].width = min(widest + 2, _MAX_WIDTH)
-    book.save(out)
+        ws = book.add_worksheet(_(sheet.name)[:31])
+        ws.write_row(0, 0, headers, bold)
+        for r, row in enumerate(rows, start=1):
+            ws.write_row(r, 0, row)
+        ws.freeze_panes(1, 0)
+        for i, header in enumerate(headers):
+            widest = max([cell_len(str(header))] + [cell_len(str(r[i])) for r in rows])
+            ws.set_column(i, i, min(widest + 2, _MAX_WIDTH))
+    book.close()
