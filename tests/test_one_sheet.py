@@ -52,3 +52,18 @@ def test_a_post_is_named_as_it_is_said():
     assert post_name("清江县龙泉镇", "镇长") == "清江县龙泉镇镇长" and post_name("清江县龙泉镇", "镇政府科员") == "清江县龙泉镇政府科员"
     assert post_name("清江县人民法院", "院长") == "清江县人民法院院长"
     assert post_name(None, "科员") == "科员" and post_name("清江县教育局", None) == "清江县教育局"
+
+
+def test_a_look_writes_no_record_and_核查并留痕_writes_one(workbench_server):
+    import re
+    client = workbench_server.client("qj")
+    csrf = client.headers["X-CSRF-Token"]
+    before = len(client.get("/api/v1/records", params={"limit": 500}).json()["records"])
+    page = client.get(f"/cadres/C0007?as_of={AS_OF}").text
+    assert 'id="record-button"' in page
+    assert len(client.get("/api/v1/records", params={"limit": 500}).json()["records"]) == before
+    done = client.post("/cadres/C0007/record", data={"csrf_token": csrf, "as_of": AS_OF}, follow_redirects=True)
+    record = re.search(r'id="record">#(\d+)<', done.text).group(1)
+    assert "已留痕" in done.text and 'id="record-button"' not in done.text
+    assert client.get(f"/api/v1/records/{record}").json()["request"]["cadre"] == "C0007"
+    assert client.post("/cadres/C0007/record", data={"csrf_token": "x", "as_of": AS_OF}).status_code == 403

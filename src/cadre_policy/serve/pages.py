@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -48,22 +49,40 @@ def install(app) -> None:
         return render(request, "search.html", session, q=q, as_of=day.isoformat(), hits=hits, units=units)
 
     def checked(request: Request, cadre_id: str, as_of: str | None):
-        """A check made (and recorded) for a page: (session, result, the cadre's document, day)."""
+        """A check for a page, not recorded (a record is made when asked: 核查并留痕):
+        (session, result, the cadre's document, day)."""
+        from cadre_policy.decisions.decide import check_result
         account, session = _page(request)
         wb = request.app.state.workbench
         day = _day(as_of)
-        result = api.run_check(wb, api.Caller(account, "web"), cadre_id, None, day)
-        return session, result, wb.store.cadre(cadre_id), day
+        doc = api.scoped_cadre(wb, account, cadre_id, day)
+        runner, lock, units = wb.runners.get(day)
+        with lock:
+            result = check_result(runner, doc, units)
+        return session, result, doc, day
 
     @app.get("/cadres/{cadre_id}", response_class=HTMLResponse, include_in_schema=False)
-    def check_page(request: Request, cadre_id: str, as_of: str | None = None):
+    def check_page(request: Request, cadre_id: str, as_of: str | None = None, record: int | None = None):
         from cadre_policy.language.posts import current_post, post_name
         session, result, doc, day = checked(request, cadre_id, as_of)
         units = request.app.state.workbench.units()
         held = current_post(doc.get("posts", []), day)
         post = post_name(units.get(held["unit"], {}).get("name", held["unit"]), held["title"]) if held else ""
         return render(request, "check.html", session, result=result, doc=doc, units=units, post=post,
-                      as_of=day.isoformat())
+                      as_of=day.isoformat(), record=record)
+
+    @app.post("/cadres/{cadre_id}/record", include_in_schema=False)
+    async def record_check(request: Request, cadre_id: str):
+        from starlette.concurrency import run_in_threadpool
+        from cadre_policy.serve.security import require_csrf
+        account, session = _page(request)
+        form = await request.form()
+        require_csrf(request, session, form.get("csrf_token"))
+        day = _day(str(form.get("as_of") or "") or None)
+        result = await run_in_threadpool(api.run_check, request.app.state.workbench, api.Caller(account, "web"),
+                                         cadre_id, None, day)
+        return RedirectResponse(f"/cadres/{quote(cadre_id)}?as_of={day.isoformat()}&record={result['record']}",
+                                status_code=303)
 
     @app.get("/cadres/{cadre_id}/sheet", response_class=HTMLResponse, include_in_schema=False)
     def sheet_page(request: Request, cadre_id: str, as_of: str | None = None):
