@@ -110,3 +110,19 @@ def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
     assert done.returncode == 0
     text = shown.decode("utf-8", "replace")
     assert "检查" in text and "60/60" in text and "C0007" in out.read_text(encoding="utf-8")
+
+
+def test_records_are_filtered_and_exported(workbench_server):
+    client = workbench_server.client("qj")
+    csrf = client.headers["X-CSRF-Token"]
+    client.post("/cadres/C0009/record", data={"csrf_token": csrf, "as_of": AS_OF})
+    page = client.get("/records", params={"kind": "check", "cadre": "C0009"}).text
+    assert "C0009" in page and "工作台" in page and "北京时间" in page
+    assert "C0007 ·" not in page
+    response = client.get("/records/export.xlsx", params={"kind": "check", "cadre": "C0009"})
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["纪实记录", "说明"]
+    rows = [[c.value for c in row] for row in book["纪实记录"].iter_rows()]
+    assert rows[0][:3] == ["编号", "时间（北京时间）", "操作人"] and all(r[2] == "qj" and "C0009" in r[5] for r in rows[1:])
+    note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
+    assert "cadre=C0009" in note["筛选条件"] and note["导出人"] == "qj"

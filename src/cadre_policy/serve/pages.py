@@ -5,7 +5,7 @@ from datetime import date
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cadre_policy.i18n import DEFAULT, LANGUAGES, _, using
@@ -170,8 +170,23 @@ def install(app) -> None:
         return HTMLResponse(render_html(report, policy_set))
 
     @app.get("/records", response_class=HTMLResponse, include_in_schema=False)
-    def records_page(request: Request):
+    def records_page(request: Request, kind: str = "", actor: str = "", cadre: str = ""):
         account, session = _page(request)
+        return render(request, "records.html", session, records=_records(request, account, kind, actor, cadre),
+                      kind=kind, actor=actor, cadre=cadre)
+
+    def _records(request: Request, account, kind: str, actor: str, cadre: str, limit: int = 200) -> list[dict]:
+        """The records an account may see (its own; an administrator's: everyone's), newest first, filtered."""
         wb = request.app.state.workbench
-        found = wb.records.list(None if account.may("admin") else account.name, None, 200)
-        return render(request, "records.html", session, records=[r.summary() for r in found])
+        who = (actor.strip() or None) if account.may("admin") else account.name
+        found = [r.summary() for r in wb.records.list(who, kind if kind in ("check", "whatif") else None, limit)]
+        return [r for r in found if not cadre.strip() or r["request"].get("cadre") == cadre.strip()]
+
+    @app.get("/records/export.xlsx", include_in_schema=False)
+    def records_export(request: Request, kind: str = "", actor: str = "", cadre: str = ""):
+        from cadre_policy.render.records import records_workbook
+        account, session = _page(request)
+        body = records_workbook(_records(request, account, kind, actor, cadre, 10_000),
+                                {"kind": kind, "actor": actor, "cadre": cadre}, account.name)
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": 'attachment; filename="records.xlsx"'})
