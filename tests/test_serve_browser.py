@@ -120,3 +120,30 @@ def test_an_officer_works_through_the_workbench(server):
         screenshot(driver, "workbench-structure.png")
     finally:
         driver.quit()
+
+
+PAGES = [("search", f"/?q=李&as_of={AS_OF}"), ("check", f"/cadres/C0007?as_of={AS_OF}"),
+         ("units", f"/units?as_of={AS_OF}"), ("import", "/import"), ("rules", "/rules"),
+         ("rule", "/rules/supervision.admonish"), ("whatif", "/whatif?draft=admonish_30pct.yaml"),
+         ("jobs", "/whatif/jobs"), ("records", "/records"), ("structure", f"/structure?as_of={AS_OF}")]
+
+
+@needs_chromium
+@pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
+def test_every_page_fits_the_screen(server, width, height):
+    """Each page at a laptop's 1366×768 and a phone's 390 px: nothing wider than the screen; screenshots kept."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver = chrome(width, height)
+    try:
+        driver.get(server.base + "/login")
+        driver.find_element(By.ID, "name").send_keys("qj")
+        driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "q"))
+        for name, path in PAGES:
+            driver.get(server.base + path)
+            assert driver.execute_script("return document.documentElement.scrollWidth") <= width + 1, name
+            screenshot(driver, f"workbench-{name}-{width}.png")
+    finally:
+        driver.quit()
