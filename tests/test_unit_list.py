@@ -126,3 +126,28 @@ def test_records_are_filtered_and_exported(workbench_server):
     assert rows[0][:3] == ["编号", "时间（北京时间）", "操作人"] and all(r[2] == "qj" and "C0009" in r[5] for r in rows[1:])
     note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
     assert "cadre=C0009" in note["筛选条件"] and note["导出人"] == "qj"
+
+
+def test_a_narrow_terminal_drops_codes_and_indents(sample_db):
+    # a 60-column terminal (a pseudo-terminal with COLUMNS=60): no codes, every continuation line indented
+    import os
+    import pty
+    import subprocess
+    import sys
+    main_fd, terminal = pty.openpty()
+    done = subprocess.run([sys.executable, "-c", "from cadre_policy.cli import main; main()", "--lang", "zh",
+                           "--db", sample_db, "check", "C0007", "--as-of", AS_OF], stdout=terminal,
+                          stderr=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "60", "TERM": "dumb"}, timeout=120)
+    os.close(terminal)
+    shown = b""
+    try:
+        while chunk := os.read(main_fd, 65536):
+            shown += chunk
+    except OSError:
+        pass
+    os.close(main_fd)
+    assert done.returncode == 0
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8")).replace("\r", "").splitlines()
+    assert "admonishment_talk" not in "\n".join(lines) and "appraisal_excellent" not in "\n".join(lines)
+    quote = lines.index(next(line for line in lines if "依据" in line))
+    assert lines[quote + 1].startswith("      ")                # the quote's second line keeps its indent

@@ -7,6 +7,7 @@ from collections import Counter
 
 from rich import box
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -18,7 +19,7 @@ from cadre_policy.language.model import PolicySet, Rule
 from cadre_policy.language.posts import current_post, post_name
 from cadre_policy.i18n import N_, _, language
 from cadre_policy.render.tables import Column, Sheet
-from cadre_policy.render.terminal import safe
+from cadre_policy.render.terminal import narrow, safe
 
 
 
@@ -116,6 +117,10 @@ def _header(result: CadreResult) -> Text:
 def render_text(result: CadreResult, policy_set: PolicySet, console: Console) -> None:
     """A cadre's findings with reasons and citations, then the promotion checklist."""
     label = fact_label(policy_set)
+    tight = narrow(console)          # a narrow terminal: no codes, continuation lines indented
+
+    def said(text: Text, indent: int = 6) -> None:
+        console.print(Padding(text, (0, 0, 0, indent)) if tight else Text(" " * indent) + text)
     console.print(_header(result))
     active = [f for f in result.findings if f.status == "active"]
     console.print(Text(_("Findings: {n}").format(n=len(active)), style="bold underline"))
@@ -126,15 +131,16 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
         else:
             line.append(f"○ {safe(finding_title(policy_set, f.code))}（"
                         + _("superseded by {rule}").format(rule=f.superseded_by) + "）", style="dim")
-        line.append(f"  {f.code}", style="dim")
+        if not tight:
+            line.append(f"  {f.code}", style="dim")
         if f.until:
             line.append("  " + _("until {day}").format(day=f.until.isoformat()))
-        line.append(f"  [{f.rule.id} · {f.rule.provision}]", style="dim")
+        line.append(f"  [{f.rule.provision}]" if tight else f"  [{f.rule.id} · {f.rule.provision}]", style="dim")
         console.print(line)
         for clause in phrases(f.because, label, value_label, finding=True):
-            console.print(Text("      " + _("because {reason}").format(reason=safe(clause))))
+            said(Text(_("because {reason}").format(reason=safe(clause))))
         src = source_of(policy_set, f.rule)
-        console.print(Text("      " + _("source: 《{document}》{section}: “{quote}”").format(
+        said(Text(_("source: 《{document}》{section}: “{quote}”").format(
             document=safe(src["document"]), section=safe(src["section"]), quote=safe(src["quote"])), style="dim"))
     for name, det in result.determinations.items():
         style = ELIGIBILITY.get(det["eligibility"], ("", None))[1]
@@ -145,7 +151,7 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append("（" + _("proposed rank") + " " + value_label("rank", target) + "）")
         line.append(": ")
         line.append(eligibility_word(det["eligibility"]), style=f"bold {style}" if style else "bold")
-        if language() != "en":          # the English word is the code itself
+        if language() != "en" and not tight:          # the English word is the code itself
             line.append(f"  {det['eligibility']}", style="dim")
         console.print(line)
         for req in det["requirements"]:
@@ -153,11 +159,12 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             rtitle = policy_set.outcomes.requirements.get(req.code, {}).get("title", req.code)
             line = Text("  ")
             line.append(f"{mark} {safe(rtitle)}", style=mark_style)
-            line.append(f"  {req.code}", style="dim")
+            if not tight:
+                line.append(f"  {req.code}", style="dim")
             line.append(f"  [{req.rule.provision}]", style="dim")
             console.print(line)
             for clause in phrases(req.because, label, value_label):
-                console.print(Text("      " + safe(clause)))
+                said(Text(safe(clause)))
 
 
 def finding_title(policy_set: PolicySet, code: str) -> str:

@@ -49,3 +49,12 @@ def console_for(stream: IO | None = None, *, color: bool | None = None) -> Conso
     return Console(file=stream, highlight=False, soft_wrap=False, width=width,
                    force_terminal=None if terminal else False,
                    no_color=not terminal if color is None else not color, markup=False, emoji=False)
+
+
+#: Below this many columns a terminal is narrow: codes are left out and continuation lines indented.
+NARROW = 100
+
+
+def narrow(console: Console) -> bool:
+    """Whether ``console`` is a terminal too narrow for the code columns (a file or pipe never is)."""
+    return console.is_terminal and console.width < NARROW
