@@ -124,14 +124,16 @@ CLI = [["check", "C0007", "--as-of", AS_OF], ["check", "C0001", "--as-of", "2020
        ["check", "C0007", "--as-of", AS_OF, "--near"], ["structure", "--as-of", AS_OF, "--region", "清江县"],
        ["whatif", "--draft", str(ROOT / "src/cadre_policy/data/drafts/admonish_30pct.yaml"), "--as-of", AS_OF],
        ["--help"], ["check", "--help"], ["facts", "--help"], ["users", "add", "--help"], ["whatif", "--help"],
-       ["check", "--bogus"], ["check", "--as-of", "2017-02-30", "C0007"]]
+       ["check", "--bogus"], ["check", "--as-of", "2017-02-30", "C0007"],
+       ["show", "supervision.admonish", "--as-of", AS_OF, "--policies", str(ROOT / "policies")],
+       ["test", str(ROOT / "policies")], ["users", "list"]]
 
 
 @pytest.mark.parametrize("args", CLI, ids=[" ".join(a[:2]) for a in CLI])
 def test_every_command_speaks_chinese(sample_db, allowed, args):
     result = CliRunner().invoke(main, ["--lang", "zh", "--db", sample_db, *args], catch_exceptions=False)
     # what a user types stays as typed: options, choices, metavars, paths, URLs, the program's name
-    text = re.sub(r"-?-[a-z][a-z-]*|\[[a-z|]+\]|\$?\b[A-Z][A-Z_/]*\b|\S*/\S*|\bpolicy\b", " ", result.output)
+    text = re.sub(r"-?-[a-z][a-z-]*|\[[a-z|]+\]|\$?\b[A-Z][A-Z_/]*\b|\S*/\S*|\bpolicy\b|〔[^〕]*〕", " ", result.output)
     words = english(text, allowed)
     assert not words, f"policy {' '.join(args)}: {sorted(set(words))}\n{result.output[:3000]}"
 
