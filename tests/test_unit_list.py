@@ -151,3 +151,12 @@ def test_a_narrow_terminal_drops_codes_and_indents(sample_db):
     assert "admonishment_talk" not in "\n".join(lines) and "appraisal_excellent" not in "\n".join(lines)
     quote = lines.index(next(line for line in lines if "依据" in line))
     assert lines[quote + 1].startswith("      ")                # the quote's second line keeps its indent
+
+
+def test_an_empty_structure_report_offers_the_dates_in_force(workbench_server):
+    client = workbench_server.client("qj")
+    page = client.get("/structure/report", params={"region": "清江县", "as_of": "2026-12-01"}).text
+    why = page[page.index('id="why-empty"'):page.index("</p>", page.index('id="why-empty"'))]
+    assert "没有有效的结构目标" in why and "--as-of" not in why
+    day = re.search(r'as_of=(\d{4}-\d\d-\d\d)" target="_parent"', why).group(1)
+    assert client.get(f"/structure/report?region=清江县&as_of={day}").text.count('id="why-empty"') == 0

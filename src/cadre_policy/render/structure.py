@@ -62,13 +62,24 @@ def _members_text(r: InstanceResult) -> str:
     return shown + more
 
 
-def why_empty(report: StructureReport, policy_set: PolicySet) -> str:
-    """Why nothing is counted: the structure targets' periods in force, and what to ask instead."""
+def _target_periods(policy_set: PolicySet) -> list:
     from cadre_policy.aggregate import load_structure
     ids = {rule.policy for rule in load_structure(policy_set).rules}
-    periods = [f"{p.id}（{p.in_force.start} – {p.in_force.end or ''}）" for p in policy_set.policies if p.id in ids]
+    return [p for p in policy_set.policies if p.id in ids and p.in_force is not None]
+
+
+def why_empty(report: StructureReport, policy_set: PolicySet, on_page: bool = False) -> str:
+    """Why nothing is counted: the structure targets' periods in force, and what to ask instead
+    (``--as-of`` on the command line; a date to choose on the workbench's page)."""
+    found = _target_periods(policy_set)
+    periods = [f"{p.id}（{p.in_force.start} – {p.in_force.end or ''}）" for p in found]
     if not periods:
         return _("The policy set has no structure targets.")
+    if on_page:
+        return _("No structure target is in force on {day}: the targets are in force {periods}. "
+                 "Choose one of these dates:").format(day=report.as_of.isoformat(),
+                                                      periods="、".join(f"{p.title}（{p.in_force.start} – "
+                                                                       f"{p.in_force.end or ''}）" for p in found))
     return _("No structure target is in force on {day}: the targets are in force {periods}. "
              "Choose a date inside with --as-of.").format(day=report.as_of.isoformat(), periods="、".join(periods))
 
@@ -136,8 +147,12 @@ def sheets(report: StructureReport, policy_set: PolicySet) -> list[Sheet]:
                                   Column("cadres", N_("Targets"))], summary)]
 
 
-def render_html(report: StructureReport, policy_set: PolicySet) -> str:
-    """One self-contained page: overview, a chart of missed targets by region, the searchable results."""
+def render_html(report: StructureReport, policy_set: PolicySet, ask=None) -> str:
+    """One self-contained page: overview, a chart of missed targets by region, the searchable results.
+
+    ``ask`` (a day → the address of the page on that day) makes an empty report offer the dates
+    its targets are in force as links (the workbench), instead of the command line's ``--as-of``.
+    """
     title = _("Team and population structure targets")
     head = f"{title} · {_('as of')} {report.as_of.isoformat()} · {_('policy set')} {policy_set.digest[:19]}"
     out = [f"<h1>{e(title)}</h1>",
@@ -149,7 +164,11 @@ def render_html(report: StructureReport, policy_set: PolicySet) -> str:
     out.append(tiles([(_("targets checked"), len(report.results))]
                      + [(status_title(k), counts.get(k, 0)) for k in (NOT_MET, MET, UNKNOWN, NOT_APPLICABLE)]))
     if not report.results:
-        out.append(f'<p id="why-empty">{e(why_empty(report, policy_set))}</p>')
+        out.append(f'<p id="why-empty">{e(why_empty(report, policy_set, on_page=ask is not None))}')
+        if ask is not None:
+            out.extend(f' <a href="{e(ask(p.in_force.start))}" target="_parent">{e(p.in_force.start.isoformat())}</a>'
+                       for p in _target_periods(policy_set))
+        out.append("</p>")
         return page(title, "".join(out), head, searchable=False)
     regions = _by_region(report)
     out.append(f"<h2>{e(_('Targets not met, by region'))}</h2>")

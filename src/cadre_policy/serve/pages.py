@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -167,7 +167,8 @@ def install(app) -> None:
         region = api.allowed_region(wb, account, region or None)
         policy_set = wb.titled(_day(as_of))
         report = evaluate_structure(policy_set, wb.store, _day(as_of), region, members_limit=50)
-        return HTMLResponse(render_html(report, policy_set))
+        return HTMLResponse(render_html(report, policy_set, ask=lambda day: "/structure?" + urlencode(
+            {"region": region or "", "as_of": day.isoformat()})))
 
     @app.get("/records", response_class=HTMLResponse, include_in_schema=False)
     def records_page(request: Request, kind: str = "", actor: str = "", cadre: str = ""):
