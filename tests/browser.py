@@ -41,3 +41,14 @@ def chrome(width: int = 1200, height: int = 1600):
 def screenshot(driver, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     assert driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def sign_in(driver, base: str, name: str, password: str) -> None:
+    """Sign in on the workbench's page and wait for the search page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "name").send_keys(name)
+    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "q"))

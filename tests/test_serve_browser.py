@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser import chrome, needs_chromium, screenshot
+from browser import chrome, needs_chromium, screenshot, sign_in
 from serve_server import AS_OF, PASSWORD
 
 TYPO = ("id: draft_browser\ntitle: 诫勉门槛调整\nin_force: {from: 2017-01-01}\nparameters:\n"
@@ -132,15 +132,9 @@ PAGES = [("search", f"/?q=李&as_of={AS_OF}"), ("check", f"/cadres/C0007?as_of={
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
 def test_every_page_fits_the_screen(server, width, height):
     """Each page at a laptop's 1366×768 and a phone's 390 px: nothing wider than the screen; screenshots kept."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
     driver = chrome(width, height)
     try:
-        driver.get(server.base + "/login")
-        driver.find_element(By.ID, "name").send_keys("qj")
-        driver.find_element(By.ID, "password").send_keys(PASSWORD + Keys.ENTER)
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "q"))
+        sign_in(driver, server.base, "qj", PASSWORD)
         for name, path in PAGES:
             driver.get(server.base + path)
             assert driver.execute_script("return document.documentElement.scrollWidth") <= width + 1, name

@@ -8,8 +8,8 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from browser import chrome, needs_chromium, screenshot
-from serve_server import AS_OF
+from browser import chrome, needs_chromium, screenshot, sign_in
+from serve_server import AS_OF, PASSWORD
 
 
 def _ids(html: str) -> list[str]:
@@ -65,14 +65,10 @@ def test_the_export_has_the_list_and_a_note(workbench_server):
 @pytest.mark.parametrize("width,height", [(1366, 768), (390, 844)])
 def test_the_unit_list_in_the_browser(workbench_server, width, height):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
     driver = chrome(width, height)
     try:
-        driver.get(workbench_server.base + "/login")
-        driver.find_element(By.ID, "name").send_keys("qj")
-        driver.find_element(By.ID, "password").send_keys("pass-word-1\n")
-        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "q"))
+        sign_in(driver, workbench_server.base, "qj", PASSWORD)
         driver.get(workbench_server.base + f"/units?as_of={AS_OF}")
         Select(driver.find_element(By.ID, "finding")).select_by_visible_text("诫勉谈话")
         driver.find_element(By.ID, "apply").click()
@@ -88,17 +84,16 @@ def test_the_unit_list_in_the_browser(workbench_server, width, height):
         driver.quit()
 
 
-def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
-    # stderr a terminal (a pseudo-terminal here), the list to a file: a progress bar, n/total cadres
+def _on_a_terminal(args: list[str], stream: str, env: dict | None = None) -> tuple[int, str]:
+    """Run ``policy ARGS`` with ``stream`` (stdout or stderr) a pseudo-terminal: (exit status, what it showed)."""
     import os
     import pty
     import subprocess
     import sys
     main_fd, terminal = pty.openpty()
-    out = tmp_path / "all.txt"
-    done = subprocess.run([sys.executable, "-c", "from cadre_policy.cli import main; main()", "--lang", "zh",
-                           "--db", sample_db, "check", "--all", "--as-of", AS_OF, "-o", str(out)],
-                          stderr=terminal, stdout=subprocess.DEVNULL, timeout=120)
+    where = {stream: terminal, "stdout" if stream == "stderr" else "stderr": subprocess.DEVNULL}
+    done = subprocess.run([sys.executable, "-c", "from cadre_policy.cli import main; main()", *args], **where,
+                          env={**os.environ, **(env or {})}, timeout=120)
     os.close(terminal)
     shown = b""
     try:
@@ -107,9 +102,16 @@ def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
     except OSError:
         pass
     os.close(main_fd)
-    assert done.returncode == 0
-    text = shown.decode("utf-8", "replace")
-    assert "检查" in text and "60/60" in text and "C0007" in out.read_text(encoding="utf-8")
+    return done.returncode, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace")).replace("\r", "")
+
+
+def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
+    # stderr a terminal (a pseudo-terminal here), the list to a file: a progress bar, n/total cadres
+    out = tmp_path / "all.txt"
+    status, shown = _on_a_terminal(["--lang", "zh", "--db", sample_db, "check", "--all", "--as-of", AS_OF,
+                                    "-o", str(out)], "stderr")
+    assert status == 0
+    assert "检查" in shown and "60/60" in shown and "C0007" in out.read_text(encoding="utf-8")
 
 
 def test_records_are_filtered_and_exported(workbench_server):
@@ -130,25 +132,11 @@ def test_records_are_filtered_and_exported(workbench_server):
 
 def test_a_narrow_terminal_drops_codes_and_indents(sample_db):
     # a 60-column terminal (a pseudo-terminal with COLUMNS=60): no codes, every continuation line indented
-    import os
-    import pty
-    import subprocess
-    import sys
-    main_fd, terminal = pty.openpty()
-    done = subprocess.run([sys.executable, "-c", "from cadre_policy.cli import main; main()", "--lang", "zh",
-                           "--db", sample_db, "check", "C0007", "--as-of", AS_OF], stdout=terminal,
-                          stderr=subprocess.DEVNULL, env={**os.environ, "COLUMNS": "60", "TERM": "dumb"}, timeout=120)
-    os.close(terminal)
-    shown = b""
-    try:
-        while chunk := os.read(main_fd, 65536):
-            shown += chunk
-    except OSError:
-        pass
-    os.close(main_fd)
-    assert done.returncode == 0
-    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8")).replace("\r", "").splitlines()
-    assert "admonishment_talk" not in "\n".join(lines) and "appraisal_excellent" not in "\n".join(lines)
+    status, shown = _on_a_terminal(["--lang", "zh", "--db", sample_db, "check", "C0007", "--as-of", AS_OF],
+                                   "stdout", {"COLUMNS": "60", "TERM": "dumb"})
+    assert status == 0
+    lines = shown.splitlines()
+    assert "admonishment_talk" not in shown and "appraisal_excellent" not in shown
     quote = lines.index(next(line for line in lines if "依据" in line))
     assert lines[quote + 1].startswith("      ")                # the quote's second line keeps its indent
 

@@ -170,16 +170,20 @@ def install(app) -> None:
         from cadre_policy.store.fact_store import scope_of
         return scope_of(wb.units(), account.units, day).units
 
+    def asked(request: Request, unit: str | None, as_of: str | None, filters: Filters):
+        """(account, session, the unit chosen, its listing, the rows the filters keep) for a request."""
+        account, session = _page(request)
+        day = _day(as_of)
+        unit = chosen(request, account, unit, day)
+        made = listing(request.app.state.workbench, unit, day)
+        return account, session, unit, made, filters.apply(made.rows)
+
     @app.get("/units", response_class=HTMLResponse, include_in_schema=False)
     def unit_page(request: Request, unit: str | None = None, as_of: str | None = None, finding: str = "",
                   eligibility: str = "", rank: str = "", unmet: str = "", sort: str = "cadre", page: int = 1):
-        account, session = _page(request)
-        wb = request.app.state.workbench
-        day = _day(as_of)
-        unit = chosen(request, account, unit, day)
-        made = listing(wb, unit, day)
         filters = Filters(finding, eligibility, rank, unmet, sort)
-        rows = filters.apply(made.rows)
+        account, session, unit, made, rows = asked(request, unit, as_of, filters)
+        wb, day = request.app.state.workbench, made.day
         pages = max(1, -(-len(rows) // PAGE))
         page = min(max(page, 1), pages)
         names = wb.units()
@@ -198,13 +202,10 @@ def install(app) -> None:
     @app.get("/units/export.xlsx", include_in_schema=False)
     def unit_export(request: Request, unit: str | None = None, as_of: str | None = None, finding: str = "",
                     eligibility: str = "", rank: str = "", unmet: str = "", sort: str = "cadre"):
-        account, session = _page(request)
-        wb = request.app.state.workbench
-        day = _day(as_of)
-        unit = chosen(request, account, unit, day)
-        made = listing(wb, unit, day)
         filters = Filters(finding, eligibility, rank, unmet, sort)
-        body = workbook(made, filters.apply(made.rows), filters, wb.units()[unit].get("name", unit), account.name)
-        name = f"units-{unit}-{day.isoformat()}.xlsx"
+        account, session, unit, made, rows = asked(request, unit, as_of, filters)
+        name_of_unit = request.app.state.workbench.units()[unit].get("name", unit)
+        body = workbook(made, rows, filters, name_of_unit, account.name)
+        name = f"units-{unit}-{made.day.isoformat()}.xlsx"
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
