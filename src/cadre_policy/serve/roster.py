@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
 from cadre_policy.i18n import _
+from cadre_policy.scratch import write_bytes
 from cadre_policy.serve.problems import Problem
 
 SUFFIXES = (".xlsx", ".csv", ".yaml", ".yml", ".json")
@@ -120,8 +121,7 @@ def install(app) -> None:
         _forget_old()
         folder = tempfile.mkdtemp(prefix="policy-roster-")
         path = os.path.join(folder, name)
-        with open(path, "wb") as out:
-            out.write(body)
+        write_bytes(path, body)
         wb = request.app.state.workbench
         preview = Preview()
         try:
