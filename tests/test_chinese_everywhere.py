@@ -68,7 +68,7 @@ def allowed():
     typed = {c.name for c in main.commands.values()} | {"zh", "en", "viewer", "author", "admin", "durable",
                                                          "python", "columnar", "finding", "promotion", "main", "text", "json",
                                                          "jsonl", "csv", "html", "xlsx", "local", "Dask", "LocalCluster",
-                                                         "Schema"}
+                                                         "Schema", "durable_rules", "appointment", "review"}
     typed |= {sub for c in main.commands.values() for sub in getattr(c, "commands", {})}
     return names | PROPER | eligibility | typed
 
@@ -166,12 +166,14 @@ def test_spreadsheet_cell_errors_are_chinese(sample_db, tmp_path, allowed):
     workbook = load_workbook(book)
     sheet = workbook["干部"]
     header = [c.value for c in sheet[1]]
-    sheet.cell(row=8, column=header.index("学历") + 1).value = "本科"
+    sheet.cell(row=8, column=header.index("学历") + 1).value = "小学"
     sheet.cell(row=9, column=header.index("出生日期") + 1).value = "1980-02-30"
     workbook.save(book)
     result = CliRunner().invoke(main, ["--lang", "zh", "--db", sample_db, "facts", "import", str(book)])
     assert result.exit_code == 2
-    assert "干部!G8" in result.output and "“本科”不是有效的学历（是否是“大学本科”？）" in result.output
+    from openpyxl.utils import get_column_letter
+    cell = f"干部!{get_column_letter(header.index('学历') + 1)}8"
+    assert cell in result.output and "“小学”不是有效的学历（可选：中专/高中、大专、大学本科" in result.output
     assert "干部!D9" in result.output and "不是有效日期" in result.output and "未写入任何数据" in result.output
     text = re.sub(r"\S*/\S*|'[^']*'|\b[a-z_]+(?=:)", " ", result.output)
     assert not english(text, allowed), result.output
