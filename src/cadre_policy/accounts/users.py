@@ -1,8 +1,16 @@
-"""Accounts: officers and systems, their roles and units, passwords (argon2id) and API tokens."""
+"""Accounts: officers and systems, their roles and units, passwords (argon2id) and API tokens.
+
+A session holds an account's name and :func:`stamp`, never a copy of the account:
+the server reads the account again on every request, so a removal or a new
+password ends every session at once, and a role or unit change applies at the
+next request. API tokens expire ``TOKEN_DAYS`` after they are made and can be
+listed and revoked.
+"""
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,6 +26,7 @@ from cadre_policy.decisions.store import ensure_schema
 ROLES = ("viewer", "author", "admin")
 ROLE_TITLES = {"viewer": "查阅", "author": "起草", "admin": "管理"}
 MIN_PASSWORD = 8
+TOKEN_DAYS = 90            # an API token's life; a new one is made with `policy users token`
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _users = User.__table__
 _tokens = ApiToken.__table__
@@ -48,6 +57,16 @@ def _account(row) -> Account:
     return Account(row.name, row.role, tuple(u for u in row.units.split(",") if u))
 
 
+def stamp(row) -> str:
+    """What a session is bound to: the account row's identity and password.
+
+    A removed and re-added user has another id and creation time, a new password
+    another hash: either way the old sessions no longer match.
+    """
+    text = f"{row.id}|{row.created.isoformat() if row.created else ''}|{row.password_hash}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
 
@@ -55,8 +74,8 @@ def _now() -> dt.datetime:
 class Accounts:
     """Users and tokens in the database of an SQLAlchemy engine."""
 
-    def __init__(self, engine):
-        self.engine = engine
+    def __init__(self, engine, token_days: int = TOKEN_DAYS):
+        self.engine, self.token_days = engine, token_days
         ensure_schema(engine)
 
     def add(self, name: str, password: str, role: str, units=(), known_units=None) -> Account:
@@ -85,6 +104,29 @@ class Accounts:
             row = conn.execute(select(_users).where(_users.c.name == name)).first()
         return _account(row) if row else None
 
+    def current(self, name: str, session_stamp: str) -> Account | None:
+        """The account as it is now, if it still has the stamp a session was opened with (else None)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_users).where(_users.c.name == name)).first()
+        if row is None or not hmac.compare_digest(stamp(row), session_stamp):
+            return None
+        return _account(row)
+
+    def set_role(self, name: str, role: str, units=None, known_units=None) -> Account:
+        """Change a user's role (and units, when given); it applies at their next request."""
+        _check_role(role)
+        values = {"role": role}
+        if units is not None:
+            units = tuple(units)
+            unknown = [u for u in units if known_units is not None and u not in known_units]
+            if unknown:
+                raise AccountError(f"unknown unit id: {', '.join(unknown)}")
+            values["units"] = ",".join(units)
+        with self.engine.begin() as conn:
+            if not conn.execute(update(_users).where(_users.c.name == name).values(**values)).rowcount:
+                raise AccountError(f"unknown user: {name}")
+        return self.get(name)
+
     def remove(self, name: str) -> None:
         """Remove a user and their tokens (their decision records stay)."""
         with self.engine.begin() as conn:
@@ -102,15 +144,15 @@ class Accounts:
         if not done:
             raise AccountError(f"unknown user: {name}")
 
-    def authenticate(self, name: str, password: str) -> Account | None:
-        """The account when the password is right, else None (unknown names take as long)."""
+    def authenticate(self, name: str, password: str) -> tuple[Account, str] | None:
+        """(the account, its session stamp) when the password is right, else None (unknown names take as long)."""
         with self.engine.connect() as conn:
-            row = conn.execute(select(_users).where(_users.c.name == name)).first()
+            row = conn.execute(select(_users).where(_users.c.name == name[:64])).first()
         try:
             _hasher.verify(row.password_hash if row else _DUMMY, password)
         except (VerificationError, InvalidHashError):
             return None
-        return _account(row) if row else None
+        return (_account(row), stamp(row)) if row else None
 
     def new_token(self, name: str, label: str = "") -> str:
         """A new API token for a user, shown once; only its SHA-256 is kept."""
@@ -124,10 +166,35 @@ class Accounts:
         return token
 
     def by_token(self, token: str) -> Account | None:
+        """The account of a token that is neither revoked nor expired (else None)."""
+        oldest = _now() - dt.timedelta(days=self.token_days)
         with self.engine.connect() as conn:
             row = conn.execute(select(_users).join(_tokens, _tokens.c.user_id == _users.c.id)
-                               .where(_tokens.c.token_hash == _token_hash(token))).first()
+                               .where(_tokens.c.token_hash == _token_hash(token[:200]),
+                                      _tokens.c.created > oldest)).first()
         return _account(row) if row else None
+
+    def tokens(self, name: str) -> list[dict]:
+        """A user's tokens: id, label, made, expires (UTC); never the token itself."""
+        with self.engine.connect() as conn:
+            user = conn.execute(select(_users.c.id).where(_users.c.name == name)).first()
+            if user is None:
+                raise AccountError(f"unknown user: {name}")
+            rows = conn.execute(select(_tokens.c.id, _tokens.c.label, _tokens.c.created)
+                                .where(_tokens.c.user_id == user.id).order_by(_tokens.c.id)).all()
+        life = dt.timedelta(days=self.token_days)
+        return [{"id": r.id, "label": r.label, "created": r.created.isoformat() + "Z",
+                 "expires": (r.created + life).isoformat() + "Z", "expired": r.created + life <= _now()}
+                for r in rows]
+
+    def revoke_token(self, name: str, token_id: int) -> None:
+        """Revoke one of a user's tokens (it stops working at once)."""
+        with self.engine.begin() as conn:
+            user = conn.execute(select(_users.c.id).where(_users.c.name == name)).first()
+            done = user is not None and conn.execute(
+                delete(_tokens).where(_tokens.c.id == token_id, _tokens.c.user_id == user.id)).rowcount
+        if not done:
+            raise AccountError(f"{name} has no token {token_id}")
 
 
 def _token_hash(token: str) -> str:

@@ -57,7 +57,7 @@ def remove(ctx, name):
 @click.password_option(envvar="POLICY_PASSWORD", help="The new password (asked for when not given; or $POLICY_PASSWORD).")
 @click.pass_context
 def passwd(ctx, name, password):
-    """Set a user's password."""
+    """Set a user's password (their sessions end)."""
     _, accounts = _accounts(ctx)
     accounts.set_password(name, password)
     click.echo(f"password of {name} changed")
@@ -65,9 +65,43 @@ def passwd(ctx, name, password):
 
 @users.command()
 @click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "author", "admin"]), required=True, help="The new role.")
+@click.option("--unit", "units", multiple=True, metavar="ID",
+              help="The units the user sees from now on (repeatable); not given: the units stay.")
+@click.pass_context
+def role(ctx, name, role, units):
+    """Change a user's role (and units): it applies at their next request, in every session."""
+    store, accounts = _accounts(ctx)
+    account = accounts.set_role(name, role, units or None, store.units().keys())
+    click.echo(f"{account.name}: {account.role}; units: {', '.join(account.units) or 'all'}")
+
+
+@users.command()
+@click.argument("name")
+@click.pass_context
+def tokens(ctx, name):
+    """One line per API token of a user: id, made, expires (UTC), label."""
+    _, accounts = _accounts(ctx)
+    for t in accounts.tokens(name):
+        click.echo(f"{t['id']}\t{t['created']}\t{t['expires']}{' (expired)' if t['expired'] else ''}\t{t['label']}")
+
+
+@users.command()
+@click.argument("name")
+@click.argument("token_id", type=click.IntRange(1))
+@click.pass_context
+def revoke(ctx, name, token_id):
+    """Revoke an API token of a user (by the id `policy users tokens` shows); it stops working at once."""
+    _, accounts = _accounts(ctx)
+    accounts.revoke_token(name, token_id)
+    click.echo(f"token {token_id} of {name} revoked")
+
+
+@users.command()
+@click.argument("name")
 @click.option("--label", default="", help="What the token is for.")
 @click.pass_context
 def token(ctx, name, label):
-    """Make an API token for a user (printed once; only its digest is stored)."""
+    """Make an API token for a user (printed once; only its digest is stored; it expires after 90 days)."""
     _, accounts = _accounts(ctx)
     click.echo(accounts.new_token(name, label))

@@ -7,8 +7,8 @@ import tempfile
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from cadre_policy.accounts.users import Account
@@ -80,7 +80,23 @@ class TokenIn(BaseModel):
 
 @router.post("/tokens", status_code=201, summary="A new API token for the signed-in account (shown once)")
 def new_token(body: TokenIn, who: Viewer, request: Request):
-    return {"token": workbench(request).accounts.new_token(who.account.name, body.label)}
+    accounts = workbench(request).accounts
+    return {"token": accounts.new_token(who.account.name, body.label), "days": accounts.token_days}
+
+
+@router.get("/tokens", summary="The signed-in account's API tokens: id, label, made, expires (never the token)")
+def tokens(who: Viewer, request: Request):
+    return {"tokens": workbench(request).accounts.tokens(who.account.name)}
+
+
+@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of the signed-in account's API tokens")
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2 ** 31 - 1)], who: Viewer, request: Request):
+    from cadre_policy.accounts.users import AccountError
+    try:
+        workbench(request).accounts.revoke_token(who.account.name, token_id)
+    except AccountError:
+        raise Problem(404, f"无此令牌 no token {token_id} of yours", "token") from None
+    return Response(status_code=204)
 
 
 # ---- cadres -------------------------------------------------------------------------------------

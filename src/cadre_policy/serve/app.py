@@ -81,16 +81,16 @@ def _sign_in(app: FastAPI) -> None:
         name, password = str(data.get("name") or ""), str(data.get("password") or "")
         target = _safe_next(str(data.get("next") or "/"))
         client = client_of(request)
-        wb.limiter.check(client, name)
+        mark = wb.limiter.attempt(client, name)      # counted before the slow password check
         from starlette.concurrency import run_in_threadpool
-        account = await run_in_threadpool(wb.accounts.authenticate, name, password)
-        if account is None:
-            wb.limiter.failed(client, name)
+        found = await run_in_threadpool(wb.accounts.authenticate, name, password)
+        if found is None:
             if not is_json:
                 return RedirectResponse(f"/login?failed=1&next={target}", status_code=303)
             raise Problem(401, "用户名或密码错误 wrong user name or password", "password")
-        wb.limiter.succeeded(client, name)
-        sid, session = wb.sessions.open(account)
+        account, stamp = found
+        wb.limiter.succeeded(client, name, mark)
+        sid, session = wb.sessions.open(account, stamp)
         response = (JSONResponse({"user": account.as_dict(), "csrf_token": session.csrf}) if is_json
                     else RedirectResponse(target, status_code=303))
         response.set_cookie(COOKIE, sid, max_age=SESSION_SECONDS, httponly=True, samesite="strict",

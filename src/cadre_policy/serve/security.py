@@ -1,11 +1,17 @@
-"""Who is asking: session cookies (HttpOnly, SameSite=Strict) with CSRF tokens, bearer API tokens, login limits."""
+"""Who is asking: session cookies (HttpOnly, SameSite=Strict) with CSRF tokens, bearer API tokens, login limits.
+
+A session keeps the account's name and stamp (accounts.users.stamp), and the
+account is read from the store on every request: a removed user, or one whose
+password changed, is signed out at their next request; a new role or new units
+apply at once.
+"""
 from __future__ import annotations
 
 import hmac
 import secrets
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -22,7 +28,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 @dataclass
 class Session:
-    account: Account
+    name: str
+    stamp: str
     csrf: str
     expires: float
 
@@ -33,9 +40,9 @@ class Sessions:
     _by_id: dict = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def open(self, account: Account) -> tuple[str, Session]:
+    def open(self, account: Account, stamp: str) -> tuple[str, Session]:
         sid = secrets.token_urlsafe(32)
-        session = Session(account, secrets.token_urlsafe(32), time.time() + SESSION_SECONDS)
+        session = Session(account.name, stamp, secrets.token_urlsafe(32), time.time() + SESSION_SECONDS)
         with self._lock:
             now = time.time()
             for stale in [k for k, s in self._by_id.items() if s.expires < now]:
@@ -57,44 +64,60 @@ class Sessions:
         with self._lock:
             self._by_id.pop(sid or "", None)
 
-    def drop_user(self, name: str) -> None:
-        """Sign a removed user out everywhere."""
-        with self._lock:
-            for sid in [k for k, s in self._by_id.items() if s.account.name == name]:
-                del self._by_id[sid]
+    def __len__(self) -> int:
+        return len(self._by_id)
 
 
 class LoginLimiter:
-    """At most ``attempts`` failed logins per (client address, user name) in ``window`` seconds."""
+    """At most ``attempts`` failed logins per (client address, user name) in ``window`` seconds.
 
-    def __init__(self, attempts: int = 5, window: float = 300.0):
-        self.attempts, self.window = attempts, window
-        self._failures: dict[tuple, deque] = {}
+    An attempt is counted *before* the password is checked (and forgiven when it
+    succeeds), so parallel guesses cannot all slip in during the slow argon2 check.
+    At most ``keys`` pairs are remembered, the least recently used forgotten first,
+    and names are cut to 64 characters (longer ones are never user names): the
+    limiter's memory is bounded whatever is sent.
+    """
+
+    def __init__(self, attempts: int = 5, window: float = 300.0, keys: int = 10_000):
+        self.attempts, self.window, self.keys = attempts, window, keys
+        self._failures: OrderedDict[tuple, deque] = OrderedDict()
         self._lock = threading.Lock()
 
     def _recent(self, key, now) -> deque:
-        failures = self._failures.setdefault(key, deque())
+        failures = self._failures.get(key)
+        if failures is None:
+            failures = self._failures[key] = deque(maxlen=self.attempts)
+            while len(self._failures) > self.keys:
+                self._failures.popitem(last=False)
+        self._failures.move_to_end(key)
         while failures and failures[0] < now - self.window:
             failures.popleft()
         return failures
 
-    def check(self, client: str, name: str) -> None:
-        """Raise 429 with Retry-After when this pair has used up its attempts."""
+    def attempt(self, client: str, name: str) -> float:
+        """Count one attempt of this pair; raise 429 with Retry-After when it has used up its attempts.
+
+        Returns the attempt's mark, for :meth:`succeeded`.
+        """
         now = time.time()
         with self._lock:
-            failures = self._recent((client, name), now)
+            failures = self._recent((client, name[:64]), now)
             if len(failures) >= self.attempts:
                 wait = int(failures[0] + self.window - now) + 1
                 raise Problem(429, f"登录失败次数过多，请 {wait} 秒后再试 too many failed logins; retry in {wait} s",
                               "name", headers={"Retry-After": str(wait)})
+            failures.append(now)
+            return now
 
-    def failed(self, client: str, name: str) -> None:
+    def succeeded(self, client: str, name: str, mark: float) -> None:
+        """The attempt ``mark`` was right: forgive it (earlier failures stay counted)."""
         with self._lock:
-            self._recent((client, name), time.time()).append(time.time())
+            failures = self._failures.get((client, name[:64]))
+            if failures is not None and mark in failures:
+                failures.remove(mark)
 
-    def succeeded(self, client: str, name: str) -> None:
-        with self._lock:
-            self._failures.pop((client, name), None)
+    def __len__(self) -> int:
+        return len(self._failures)
 
 
 def client_of(request: Request) -> str:
@@ -111,10 +134,16 @@ def identify(request: Request) -> tuple[Account | None, Session | None, str]:
             raise Problem(401, "API 令牌无效 the API token is not valid", "Authorization",
                           headers={"WWW-Authenticate": "Bearer"})
         return account, None, "api"
-    session = state.sessions.get(request.cookies.get(COOKIE))
+    sid = request.cookies.get(COOKIE)
+    session = state.sessions.get(sid)
     if session is None:
         return None, None, "web"
-    return session.account, session, "web"
+    account = state.accounts.current(session.name, session.stamp)
+    if account is None:                  # removed, or a new password: this session is over
+        state.sessions.close(sid)
+        return None, None, "web"
+    request.state.account = account
+    return account, session, "web"
 
 
 def require_csrf(request: Request, session: Session | None, form_token: str | None = None) -> None:

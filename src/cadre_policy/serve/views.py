@@ -64,7 +64,7 @@ def render(request: Request, template: str, session=None, **values) -> HTMLRespo
     from cadre_policy.render.reasons import phrases
     wb = request.app.state.workbench
     fact = fact_label(wb.policy_set)
-    account = session.account if session else None
+    account = getattr(request.state, "account", None) if session else None
     allowed = ROLE_PAGES.get(account.role, [n for n, *_rest in NAV]) if account else []
     html = env.get_template(template).render(
         request=request, account=account, csrf=session.csrf if session else "",

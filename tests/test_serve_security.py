@@ -1,0 +1,101 @@
+"""The server a department can trust: sessions follow the account, tokens expire and are revoked,
+requests and logins are bounded (each against a real `policy serve`; see tests/serve_server.py)."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import closing
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from cadre_policy.cli import main
+from serve_server import PASSWORD, Server, prepare_store
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("serve-security")
+    url = prepare_store(tmp)
+    for name, role in (("gone", "admin"), ("moved", "admin"), ("renamed", "author"), ("tok", "viewer"),
+                       ("racer", "viewer")):
+        result = CliRunner().invoke(main, ["--db", url, "users", "add", name, "--role", role],
+                                    env={"POLICY_PASSWORD": PASSWORD})
+        assert result.exit_code == 0, result.output
+    running = Server(url, tmp)
+    yield running
+    running.stop()
+
+
+def cli(server, *args, password=None):
+    return CliRunner().invoke(main, ["--db", server.db_url, *args],
+                              env={"POLICY_PASSWORD": password} if password else None)
+
+
+def status(response, expected):
+    assert response.status_code == expected, response.text
+    if expected >= 400:
+        assert response.headers["content-type"].startswith(PROBLEM)
+
+
+def test_a_removed_admin_loses_session_and_token_at_the_next_request(server):
+    with closing(server.client("gone")) as browser, closing(httpx.Client(base_url=server.base)) as system:
+        token = browser.post("/api/v1/tokens", json={"label": "etl"}).json()["token"]
+        system.headers["Authorization"] = f"Bearer {token}"
+        status(browser.get("/api/v1/users"), 200)
+        status(system.get("/api/v1/users"), 200)
+        assert cli(server, "users", "remove", "gone").exit_code == 0
+        status(browser.get("/api/v1/me"), 401)
+        status(browser.post("/api/v1/users", json={"name": "evil", "password": "x" * 10, "role": "admin"}), 401)
+        status(system.get("/api/v1/me"), 401)
+        assert browser.get("/", headers={"accept": "text/html"}).status_code == 303     # to the sign-in page
+
+
+def test_a_new_password_ends_sessions_and_a_new_role_applies_at_once(server):
+    with closing(server.client("renamed")) as old, closing(server.client("moved")) as demoted:
+        status(old.get("/api/v1/me"), 200)
+        assert cli(server, "users", "passwd", "renamed", password="another-pass-1").exit_code == 0
+        status(old.get("/api/v1/me"), 401)
+        status(demoted.get("/api/v1/users"), 200)
+        assert cli(server, "users", "role", "moved", "--role", "viewer").exit_code == 0
+        status(demoted.get("/api/v1/users"), 403)
+        assert demoted.get("/api/v1/me").json()["role"] == "viewer"
+
+
+def test_tokens_are_listed_revoked_and_expire(server):
+    with closing(server.client("tok")) as browser, closing(httpx.Client(base_url=server.base)) as system:
+        first = browser.post("/api/v1/tokens", json={"label": "one"}).json()["token"]
+        second = browser.post("/api/v1/tokens", json={"label": "two"}).json()["token"]
+        listed = browser.get("/api/v1/tokens").json()["tokens"]
+        assert [t["label"] for t in listed] == ["one", "two"] and all(not t["expired"] for t in listed)
+        assert first not in str(listed)
+        status(system.get("/api/v1/me", headers={"Authorization": f"Bearer {first}"}), 200)
+        status(browser.delete(f"/api/v1/tokens/{listed[0]['id']}"), 204)
+        status(system.get("/api/v1/me", headers={"Authorization": f"Bearer {first}"}), 401)
+        status(browser.delete(f"/api/v1/tokens/{listed[0]['id']}"), 404)
+        status(browser.delete("/api/v1/tokens/99999999999999999999"), 422)
+        status(system.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}), 200)
+        with closing(sqlite3.connect(server.db_url.removeprefix("sqlite:///"))) as db, db:
+            db.execute("UPDATE api_tokens SET created = datetime('now', '-91 days') WHERE label = 'two'")
+        status(system.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"}), 401)
+        shown = cli(server, "users", "tokens", "tok")
+        assert shown.exit_code == 0 and "(expired)" in shown.output and "two" in shown.output
+        assert cli(server, "users", "revoke", "tok", str(listed[1]["id"])).exit_code == 0
+        assert cli(server, "users", "tokens", "tok").output == ""
+
+
+def test_parallel_wrong_passwords_are_counted_before_the_password_check(server):
+    answers = []
+
+    def guess():
+        with httpx.Client(base_url=server.base, timeout=60) as client:
+            answers.append(client.post("/login", json={"name": "racer", "password": "wrong-password"}).status_code)
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers.count(401) == 5 and answers.count(429) == 15, answers
