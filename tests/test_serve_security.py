@@ -99,3 +99,20 @@ def test_parallel_wrong_passwords_are_counted_before_the_password_check(server):
     for thread in threads:
         thread.join()
     assert answers.count(401) == 5 and answers.count(429) == 15, answers
+
+
+def test_a_forged_record_shows_as_broken_in_the_workbench(server):
+    import json
+    with closing(server.client("admin")) as admin:
+        record = admin.post("/api/v1/check", json={"cadre": "C0007", "as_of": "2017-06-30"}).json()["record"]
+        assert admin.get(f"/api/v1/records/{record}").json()["integrity"] == {"intact": True, "problems": []}
+        with closing(sqlite3.connect(server.db_url.removeprefix("sqlite:///"))) as db, db:
+            result = json.loads(db.execute("SELECT result FROM decision_records WHERE id = ?", (record,)).fetchone()[0])
+            result["promotion"]["eligibility"] = "eligible"
+            db.execute("UPDATE decision_records SET result = ? WHERE id = ?", (json.dumps(result), record))
+        shown = admin.get(f"/api/v1/records/{record}").json()
+        assert shown["integrity"]["intact"] is False and "digest" in shown["integrity"]["problems"][0]
+        page = admin.get("/records", headers={"accept": "text/html"}).text
+        row = next(line for line in page.split("<tr>") if f"/api/v1/records/{record}\"" in line)
+        assert "已被改动" in row and "✓ 完整" not in row
+        status(admin.get("/api/v1/records/99999999999999999999"), 422)

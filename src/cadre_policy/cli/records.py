@@ -1,4 +1,4 @@
-"""`policy records`: the decision records (纪实) — list, show, verify, export."""
+"""`policy records`: the decision records (纪实) — list, show, verify, anchor, export."""
 from __future__ import annotations
 
 import json
@@ -33,30 +33,51 @@ def list_records(ctx, actor, kind, limit):
                    f"{asked}\t{r.request.get('as_of', '')}\t{r.result_digest[:19]}")
 
 
+RECORD_ID = click.IntRange(1, 2 ** 63 - 1)
+
+
 @records.command()
-@click.argument("record_id", type=int)
+@click.argument("record_id", type=RECORD_ID)
 @click.pass_context
 def show(ctx, record_id):
-    """One record in full, as JSON."""
-    click.echo(json.dumps(_records(ctx).get(record_id).as_dict(), ensure_ascii=False, indent=2))
+    """One record in full, as JSON, with ``integrity``: whether it is as it was recorded. Exit 1 when not."""
+    from cadre_policy.decisions.verify import integrity
+    store = _records(ctx)
+    shown = store.get(record_id).as_dict()
+    problems = integrity(store, [record_id])[record_id]
+    shown["integrity"] = {"intact": not problems, "problems": problems}
+    click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    sys.exit(EXIT_FINDINGS if problems else EXIT_OK)
 
 
 @records.command()
-@click.argument("record_id", type=int, required=False)
+@click.argument("record_id", type=RECORD_ID, required=False)
 @policies_option
-@click.option("--chain", is_flag=True, help="Check the hash chain of every record instead.")
+@click.option("--chain", is_flag=True, help="Check the keyed chain of every record instead.")
+@click.option("--anchor", "anchors", type=click.Path(dir_okay=False, exists=True), multiple=True,
+              help="With --chain: a file of anchor lines (`policy records anchor`); each must still match.")
 @click.pass_context
-def verify(ctx, record_id, policies_dir, chain):
-    """Re-run a record on its stored facts and policy set: reproduced or not, and why. Exit 1 when not."""
+def verify(ctx, record_id, policies_dir, chain, anchors):
+    """Check a record as stored (its result against its digest, its chain link) and re-run it on its stored
+    facts and policy set: reproduced or not, and why. Exit 1 when not."""
     from cadre_policy.cli.common import Failure
-    from cadre_policy.decisions.verify import verify as verify_record, verify_chain
+    from cadre_policy.decisions.verify import read_anchors, verify as verify_record, verify_chain
     store = _records(ctx)
     if chain:
-        problems = verify_chain(store)
+        pairs = []
+        for path in anchors:
+            with open(path, encoding="utf-8", errors="replace") as text:
+                pairs += read_anchors(text.read(), path)
+        problems = verify_chain(store, pairs)
         for problem in problems:
             click.echo(problem)
-        click.echo(f"chain of {store.count()} records: " + ("broken" if problems else "whole"))
+        click.echo(f"chain of {store.count()} records: " + ("broken" if problems else "whole")
+                   + (f"; {len(pairs)} anchors checked" if anchors else ""))
         sys.exit(EXIT_FINDINGS if problems else EXIT_OK)
+    if anchors:
+        raise Failure("--anchor goes with --chain")
     if record_id is None:
         raise Failure("give a RECORD_ID, or --chain")
     verdict = verify_record(store, record_id, policies_dir)
@@ -64,6 +85,22 @@ def verify(ctx, record_id, policies_dir, chain):
         click.echo(f"  {problem}")
     click.echo(f"record {record_id}: " + ("reproduced 结果一致" if verdict.reproduced else "NOT reproduced 结果不一致"))
     sys.exit(EXIT_OK if verdict.reproduced else EXIT_FINDINGS)
+
+
+@records.command()
+@click.option("--append", "append_to", type=click.Path(dir_okay=False),
+              help="Also append the line to this file (keep it, or its copy, outside the database's reach).")
+@click.pass_context
+def anchor(ctx, append_to):
+    """Print the head of the chain as one line (anchor ID CHAIN COUNT TIME) for the paper log or a file.
+
+    `policy records verify --chain --anchor FILE` then shows records removed or rewritten since."""
+    from cadre_policy.decisions.verify import anchor_line
+    line = anchor_line(_records(ctx))
+    if append_to:
+        with open(append_to, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+    click.echo(line)
 
 
 @records.command()

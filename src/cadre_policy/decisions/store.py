@@ -1,12 +1,23 @@
 """The decision-record store: append a record with its fact snapshot, read records back.
 
 Writes only ever insert. Nothing in the program updates or deletes a record; the
-hash chain (:attr:`DecisionRecord.chain`) makes a removal or an edit made behind
-the program's back visible to :func:`cadre_policy.decisions.verify.verify_chain`.
+keyed chain (:attr:`DecisionRecord.chain`, HMAC-SHA-256 with the key of
+:mod:`cadre_policy.decisions.keys`, kept outside the database) makes a removal or an
+edit made behind the program's back visible to
+:func:`cadre_policy.decisions.verify.verify_chain`, even when whoever edits the rows
+re-chains them; an anchor (`policy records anchor`) held outside the database shows
+the newest records removed.
+
+Appends from several processes (the server, a what-if job, `policy check --record`)
+are serialised by a database lock held for the append's transaction: SQLite
+``BEGIN IMMEDIATE``, a PostgreSQL transaction-level advisory lock, a MariaDB row lock
+on the records' version row. So each record is chained to the one before it.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 import threading
@@ -26,8 +37,10 @@ _snapshots = FactSnapshot.__table__
 _meta = SchemaMeta.__table__
 _VERSION_KEY = "records_schema_version"
 GENESIS = "sha256:" + "0" * 64
-_append_lock = threading.Lock()
-_ensured: "weakref.WeakSet" = weakref.WeakSet()       # engines whose tables were checked in this process       # one chain per process: appends are serialised
+KEYED = "hmac:"             # a keyed chain value; "sha256:" ones were written before the chain had a key
+_ADVISORY = 0x6361647265          # PostgreSQL advisory lock id of the records chain ("cadre")
+_append_lock = threading.Lock()       # threads of one process take turns before the database lock
+_ensured: "weakref.WeakSet" = weakref.WeakSet()       # engines whose tables were checked in this process
 
 
 class RecordsError(UserError):
@@ -55,7 +68,11 @@ class Record:
     @classmethod
     def from_row(cls, row) -> "Record":
         """A record from its table row (``request`` and ``result`` parsed)."""
-        values = dict(row._mapping)
+        return cls.from_row_values(dict(row._mapping))
+
+    @classmethod
+    def from_row_values(cls, values: dict) -> "Record":
+        values = dict(values)
         values["request"] = json.loads(values["request"])
         values["result"] = json.loads(values["result"])
         return cls(**values)
@@ -92,11 +109,28 @@ def ensure_schema(engine) -> None:
     _ensured.add(engine)
 
 
-def chain_next(previous: str, row: dict) -> str:
-    """The chain value of a record: the digest of the previous one and this record's content."""
+def chain_next(previous: str, row: dict, key: bytes | None) -> str:
+    """The chain value of a record: the HMAC of the previous one and this record's content.
+
+    Without a key, the unkeyed digest records written before the chain had a key carry.
+    """
     content = {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()
                if k not in ("id", "chain")}
-    return digest_text(previous + canonical_json(content))
+    text = previous + canonical_json(content)
+    if key is None:
+        return digest_text(text)
+    return KEYED + hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def lock_chain(conn) -> None:
+    """Hold the records chain for this transaction (the first statement of it)."""
+    dialect = conn.dialect.name
+    if dialect == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif dialect == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_ADVISORY)))
+    else:
+        conn.execute(select(_meta.c.value).where(_meta.c.key == _VERSION_KEY).with_for_update())
 
 
 def snapshot_body(units: dict, cadres: list[dict]) -> str:
@@ -111,6 +145,11 @@ class RecordStore:
         self.engine = engine
         ensure_schema(engine)
 
+    def key(self, create: bool = True) -> bytes | None:
+        """The chain's key (see :mod:`cadre_policy.decisions.keys`)."""
+        from cadre_policy.decisions.keys import records_key
+        return records_key(self.engine.url, create)
+
     def put_snapshot(self, units: dict, cadres: list[dict], conn=None) -> str:
         """Store the facts (once per distinct content); return their digest."""
         if conn is None:
@@ -118,6 +157,7 @@ class RecordStore:
                 return self.put_snapshot(units, cadres, conn)
         body = snapshot_body(units, cadres)
         digest = digest_text(body)
+        # under the chain lock (append): no other appender can insert the same digest in between
         if conn.execute(select(_snapshots.c.digest).where(_snapshots.c.digest == digest)).first() is None:
             conn.execute(insert(_snapshots), [{"digest": digest, "cadres": len(cadres),
                                                "body": zlib.compress(body.encode("utf-8"), 6)}])
@@ -140,11 +180,19 @@ class RecordStore:
                "policy_path": os.path.abspath(policy_set.path), "policy_digest": policy_set.digest,
                "draft_text": draft_text, "draft_digest": digest_text(draft_text) if draft_text is not None else None,
                "result": canonical_json(result), "result_digest": result_digest(result)}
-        with _append_lock, self.engine.begin() as conn:
-            row["facts_digest"] = self.put_snapshot(*facts, conn=conn)
-            previous = conn.execute(select(_records.c.chain).order_by(_records.c.id.desc()).limit(1)).scalar()
-            row["chain"] = chain_next(previous or GENESIS, row)
-            return conn.execute(insert(_records).values(**row)).inserted_primary_key[0]
+        key = self.key()
+        with _append_lock, self.engine.connect() as conn:
+            lock_chain(conn)
+            try:
+                row["facts_digest"] = self.put_snapshot(*facts, conn=conn)
+                previous = conn.execute(select(_records.c.chain).order_by(_records.c.id.desc()).limit(1)).scalar()
+                row["chain"] = chain_next(previous or GENESIS, row, key)
+                new_id = conn.execute(insert(_records).values(**row)).inserted_primary_key[0]
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+            return new_id
 
     def get(self, record_id: int) -> Record:
         """One record; an unknown id is a :class:`RecordsError`."""
@@ -166,6 +214,25 @@ class RecordStore:
             query = query.where(_records.c.id < before)
         with self.engine.connect() as conn:
             return [Record.from_row(r) for r in conn.execute(query)]
+
+    def neighbours(self, record_ids) -> dict[int, tuple[str, dict | None]]:
+        """For each record id: (the chain value of the record before it, or GENESIS; its own row or None)."""
+        ids = sorted(set(record_ids))
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            before = conn.execute(select(func.max(_records.c.id)).where(_records.c.id < ids[0])).scalar()
+            chains = dict(conn.execute(select(_records.c.id, _records.c.chain)
+                                       .where(_records.c.id >= (before or ids[0]), _records.c.id <= ids[-1])).all())
+            rows = {r.id: dict(r._mapping) for r in conn.execute(select(_records).where(_records.c.id.in_(ids)))}
+        out, previous = {}, GENESIS
+        for rid in sorted(chains):
+            if rid in rows or rid in ids:
+                out[rid] = (previous, rows.get(rid))
+            previous = chains[rid]
+        for rid in ids:
+            out.setdefault(rid, (previous, None))
+        return out
 
     def all_rows(self):
         """Every record row in id order (for export and the chain check), read in one pass."""

@@ -1,4 +1,5 @@
-"""Verifying a decision record: re-run it on its stored facts and policy set; check the hash chain."""
+"""Verifying a decision record: its stored result against its digest, its link in the keyed chain, and a
+re-run on its stored facts and policy set; checking the whole chain and the anchors kept outside the database."""
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ from datetime import date
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.i18n import using
 from cadre_policy.decisions.digest import result_digest
-from cadre_policy.decisions.store import GENESIS, Record, RecordStore, chain_next
+from cadre_policy.decisions.store import GENESIS, KEYED, Record, RecordStore, chain_next
 
 
 @dataclass
@@ -34,7 +35,7 @@ def verify(records: RecordStore, record_id: int, policies_dir=None, workers: int
     """
     from cadre_policy.load.policyset import load
     record = records.get(record_id)
-    problems = []
+    problems = integrity(records, [record_id])[record_id]
     actual, facts = records.snapshot(record.facts_digest)
     if actual != record.facts_digest:
         problems.append(f"fact snapshot changed: recorded {record.facts_digest}, stored text now {actual}")
@@ -88,13 +89,83 @@ def _whatif(record: Record, policy_set, facts: dict, workers: int) -> dict:
                 result.close()
 
 
-def verify_chain(records: RecordStore) -> list[str]:
-    """Every break of the hash chain (an edited, removed or inserted record); empty when whole."""
-    problems, previous = [], GENESIS
+def _link_problem(row: dict, previous: str, key: bytes | None, keyed_seen: bool) -> str | None:
+    """Why a record's chain value is wrong (None: it is right)."""
+    chain = row["chain"]
+    if chain.startswith(KEYED):
+        if key is None:
+            return f"record {row['id']}: the records key is missing; its chain cannot be checked"
+        expected = chain_next(previous, row, key)
+    elif keyed_seen:
+        return f"record {row['id']}: unkeyed chain value after keyed ones (rewritten without the key)"
+    else:
+        expected = chain_next(previous, row, None)
+    if expected != chain:
+        return f"record {row['id']}: chain broken (edited, or a record before it removed)"
+    return None
+
+
+def integrity(records: RecordStore, record_ids) -> dict[int, list[str]]:
+    """For each record: what is wrong with it as stored (its result against its digest, its chain link)."""
+    from cadre_policy.decisions.store import Record
+    key = records.key(create=False)
+    out = {}
+    for rid, (previous, row) in records.neighbours(record_ids).items():
+        if row is None:
+            out[rid] = [f"record {rid} is missing"]
+            continue
+        problems = []
+        stored = Record.from_row_values(row)
+        if result_digest(stored.result) != stored.result_digest:
+            problems.append(f"record {rid}: the stored result does not match its digest {stored.result_digest} "
+                            f"(edited after it was recorded)")
+        link = _link_problem(row, previous, key, previous.startswith(KEYED))
+        if link:
+            problems.append(link)
+        out[rid] = problems
+    return out
+
+
+def verify_chain(records: RecordStore, anchors=()) -> list[str]:
+    """Every break of the chain (an edited, removed or inserted record) and every anchor no longer matched;
+    empty when whole. ``anchors``: (record id, chain value) pairs written down by `policy records anchor`."""
+    problems, previous, keyed = [], GENESIS, False
+    key = records.key(create=False)
+    chains = {}
     for row in records.all_rows():
         values = dict(row._mapping)
-        expected = chain_next(previous, values)
-        if expected != values["chain"]:
-            problems.append(f"record {values['id']}: chain broken (edited, or a record before it removed)")
-        previous = values["chain"]
+        problem = _link_problem(values, previous, key, keyed)
+        if problem:
+            problems.append(problem)
+        previous, keyed = values["chain"], keyed or values["chain"].startswith(KEYED)
+        chains[values["id"]] = values["chain"]
+    for rid, chain in anchors:
+        if chains.get(rid) != chain:
+            problems.append(f"record {rid} of an anchor is " + ("missing (records removed)" if rid not in chains
+                                                                  else "changed (records rewritten)"))
     return problems
+
+
+def anchor_line(records: RecordStore) -> str:
+    """The head of the chain as one line for a file or the paper log: ``anchor <id> <chain> <count> <time>``."""
+    import datetime as dt
+    head = records.list(limit=1)
+    at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
+    if not head:
+        return f"anchor 0 {GENESIS} 0 {at}"
+    return f"anchor {head[0].id} {head[0].chain} {records.count()} {at}"
+
+
+def read_anchors(text: str, where: str) -> list[tuple[int, str]]:
+    """The (record id, chain) pairs of anchor lines; a line that is not one is an error naming it."""
+    from cadre_policy.errors import UserError
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        parts = line.split()
+        if not parts or line.startswith("#"):
+            continue
+        if len(parts) < 3 or parts[0] != "anchor" or not parts[1].isdigit() or len(parts[1]) > 18:
+            raise UserError(f"{where}:{number}: not an anchor line (anchor ID CHAIN …)")
+        if int(parts[1]):
+            out.append((int(parts[1]), parts[2]))
+    return out

@@ -344,14 +344,15 @@ def lint(body: LintIn, who: Author, request: Request):
 # ---- records ------------------------------------------------------------------------------------
 @router.get("/records", summary="Decision records (纪实), newest first: yours, or everyone's for an admin")
 def records(who: Viewer, request: Request, kind: Literal["check", "whatif"] | None = None,
-            limit: Annotated[int, Query(ge=1, le=500)] = 50, before: Annotated[int | None, Query(ge=1)] = None):
+            limit: Annotated[int, Query(ge=1, le=500)] = 50,
+            before: Annotated[int | None, Query(ge=1, le=2 ** 63 - 1)] = None):
     actor = None if who.account.may("admin") else who.account.name
     found = workbench(request).records.list(actor, kind, limit, before)
-    return {"records": [r.summary() for r in found]}
+    return {"records": with_integrity(workbench(request), found)}
 
 
-@router.get("/records/{record_id}", summary="One decision record in full")
-def record(record_id: int, who: Viewer, request: Request):
+@router.get("/records/{record_id}", summary="One decision record in full, with its integrity")
+def record(record_id: Annotated[int, Path(ge=1, le=2 ** 63 - 1)], who: Viewer, request: Request):
     from cadre_policy.decisions.store import RecordsError
     try:
         found = workbench(request).records.get(record_id)
@@ -359,7 +360,15 @@ def record(record_id: int, who: Viewer, request: Request):
         raise Problem(404, _("unknown record id: {id}").format(id=record_id), "record") from None
     if found.actor != who.account.name and not who.account.may("admin"):
         raise Problem(403, _("not your record"), "record")
-    return found.as_dict()
+    return with_integrity(workbench(request), [found], full=True)[0]
+
+
+def with_integrity(wb, found: list, full: bool = False) -> list[dict]:
+    """Records as dicts, each with ``integrity``: whether it is as recorded (result digest, chain link)."""
+    from cadre_policy.decisions.verify import integrity
+    problems = integrity(wb.records, [r.id for r in found])
+    return [dict(r.as_dict() if full else r.summary(),
+                 integrity={"intact": not problems[r.id], "problems": problems[r.id]}) for r in found]
 
 
 # ---- accounts and imports (admin) ---------------------------------------------------------------

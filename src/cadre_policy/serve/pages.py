@@ -180,7 +180,7 @@ def install(app) -> None:
         """The records an account may see (its own; an administrator's: everyone's), newest first, filtered."""
         wb = request.app.state.workbench
         who = (actor.strip() or None) if account.may("admin") else account.name
-        found = [r.summary() for r in wb.records.list(who, kind if kind in ("check", "whatif") else None, limit)]
+        found = api.with_integrity(wb, wb.records.list(who, kind if kind in ("check", "whatif") else None, limit))
         return [r for r in found if not cadre.strip() or r["request"].get("cadre") == cadre.strip()]
 
     @app.get("/records/export.xlsx", include_in_schema=False)
