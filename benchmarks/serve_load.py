@@ -70,7 +70,7 @@ def main() -> None:
         deadline = time.time() + 120
         while True:
             try:
-                httpx.get(base + "/api/v1/openapi.json", timeout=2)
+                httpx.get(base + "/login", timeout=2)
                 break
             except httpx.TransportError:
                 if time.time() > deadline or server.poll() is not None:

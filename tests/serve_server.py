@@ -58,7 +58,7 @@ class Server:
         deadline = time.time() + 90
         while time.time() < deadline:
             try:
-                httpx.get(self.base + "/api/v1/openapi.json", timeout=1)
+                httpx.get(self.base + "/login", timeout=1)
                 return
             except httpx.TransportError:
                 if self.process.poll() is not None:

@@ -81,7 +81,8 @@ def _whatif(record: Record, policy_set, facts: dict, workers: int) -> dict:
             prepared = request.prepare(policy_set, store, url, draft_path=draft_path,
                                        draft_display=ask.get("draft") or "draft.yaml", sets=ask.get("set") or (),
                                        as_of=date.fromisoformat(ask["as_of"]), unit=ask.get("unit"),
-                                       engine=ask.get("engine", "durable"), near=ask.get("near"))
+                                       engine=ask.get("engine", "durable"), near=ask.get("near"),
+                                       scope=ask.get("scope"), scope_root=ask.get("scope_root"))
             result = request.run(prepared, store, workers)
             try:
                 return whatif_document(result, prepared)

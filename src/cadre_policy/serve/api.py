@@ -176,7 +176,14 @@ def check(body: CheckIn, who: Viewer, request: Request):
         raise Problem(422, _("give exactly one of cadre or input"), "cadre")
     if body.input is not None and not who.account.may("author"):
         raise Problem(403, _("checking posted facts needs the role author"), "input")
-    return run_check(workbench(request), who, body.cadre, body.input, day_of(body.as_of))
+    return without_paths(run_check(workbench(request), who, body.cadre, body.input, day_of(body.as_of)))
+
+
+def without_paths(doc: dict) -> dict:
+    """An answer without the server's file paths (the policy set is named by its digest)."""
+    if isinstance(doc.get("policy_set"), dict):
+        doc = dict(doc, policy_set={k: v for k, v in doc["policy_set"].items() if k != "path"})
+    return doc
 
 
 # ---- what-if ------------------------------------------------------------------------------------
@@ -194,6 +201,13 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     from cadre_policy.whatif import request as whatif_request
     if body.draft is None and not body.set:
         raise Problem(422, _("give a draft and/or set changes"), "draft")
+    scope = wb.scope(who.account, body.as_of or date.today())
+    scoped = {}
+    if scope is not None:                  # the population, the unit, the result and the snapshot: theirs only
+        if body.unit is not None and body.unit not in scope.units:
+            raise Problem(403, f"单位 {body.unit} 不在您所辖范围 unit {body.unit} is outside your units", "unit")
+        roots = [u for u in who.account.units if u in scope.units]
+        scoped = {"scope": sorted(scope.units), "scope_root": roots[0] if len(roots) == 1 else None}
     with tempfile.TemporaryDirectory(prefix="policy-draft-") as tmp:
         path = None
         if body.draft is not None:
@@ -202,13 +216,13 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
         try:
             prepared = whatif_request.prepare(wb.policy_set, wb.store, wb.config.db_url, draft_path=path,
                                               draft_display=body.draft_name, sets=body.set, as_of=body.as_of,
-                                              unit=body.unit, engine=wb.config.whatif_engine)
+                                              unit=body.unit, engine=wb.config.whatif_engine, **scoped)
         except Exception as exc:
             raise _draft_problem(exc) from None
     asked = {"draft": body.draft_name if body.draft is not None else None, "set": body.set,
              "as_of": prepared.job.as_of.isoformat(), "unit": body.unit, "engine": wb.config.whatif_engine,
-             "near": None}
-    job = wb.jobs.start(who.account.name, {
+             "near": None, **scoped}
+    job = wb.jobs.start(who.account.name, {**scoped,
         "request": asked, "db_url": wb.config.db_url, "policies": wb.config.policies, "draft": body.draft,
         "set": body.set, "as_of": asked["as_of"], "unit": body.unit, "engine": wb.config.whatif_engine,
         "workers": wb.config.whatif_workers, "actor": who.account.name, "channel": who.channel})
@@ -267,7 +281,21 @@ def structure(who: Viewer, request: Request, as_of: AsOf = None,
     region = allowed_region(wb, who.account, region)
     policy_set = wb.titled(day_of(as_of))
     report = evaluate_structure(policy_set, wb.store, day_of(as_of), region, members_limit=50)
-    return to_json(report, policy_set)
+    return without_paths(to_json(scoped_structure(wb, who.account, report), policy_set))
+
+
+def scoped_structure(wb, account: Account, report):
+    """The report with its member lists cut to the account's scope (figures are counts and stay)."""
+    import dataclasses
+    scope = wb.scope(account, report.as_of)
+    if scope is None:
+        return report
+    cadres = wb.store.in_scope_of([m.id for r in report.results for m in r.listed if not m.unit], scope)
+    results = []
+    for r in report.results:
+        kept = tuple(m for m in r.listed if (m.unit in scope.units if m.unit else m.id in cadres))
+        results.append(r if len(kept) == len(r.listed) else dataclasses.replace(r, listed=kept, listed_all=False))
+    return dataclasses.replace(report, results=results)
 
 
 def allowed_region(wb, account: Account, region: str | None) -> str | None:
@@ -287,7 +315,7 @@ def allowed_region(wb, account: Account, region: str | None) -> str | None:
 def documents(who: Viewer, request: Request):
     from cadre_policy.serve.legislation import documents
     wb = workbench(request)
-    return {"policy_set": {"path": wb.policy_set.path, "digest": wb.policy_set.digest},
+    return {"policy_set": {"digest": wb.policy_set.digest},
             "documents": documents(wb.titled(date.today()))}
 
 
@@ -394,12 +422,14 @@ def add_user(body: UserIn, who: Admin, request: Request):
         raise Problem(422, str(exc), "name" if "user" in str(exc) else "units") from None
 
 
-@router.post("/facts/import", summary="Import facts (YAML or JSON text, the import format); all or nothing")
+MAX_IMPORT = 50_000_000     # bytes: refused as they arrive (Content-Length first), never read whole beyond it
+
+
+@router.post("/facts/import", max_body_size=MAX_IMPORT,
+             summary="Import facts (YAML or JSON text, the import format, at most 50 MB); all or nothing")
 async def import_facts(who: Admin, request: Request):
     from starlette.concurrency import run_in_threadpool
     body = await request.body()
-    if len(body) > 50_000_000:
-        raise Problem(413, _("the import is larger than 50 MB"), "body")
     suffix = ".json" if request.headers.get("content-type", "").startswith("application/json") else ".yaml"
     return await run_in_threadpool(_import, workbench(request), body, suffix)
 

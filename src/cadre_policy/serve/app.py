@@ -9,14 +9,15 @@ OpenAPI document itself is served at /api/v1/openapi.json.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from cadre_policy.serve import problems
-from cadre_policy.serve.problems import Problem
-from cadre_policy.serve.security import COOKIE, SESSION_SECONDS, client_of, identify, require_csrf
+from cadre_policy.serve.access import is_public
+from cadre_policy.serve.problems import Problem, respond
+from cadre_policy.serve.security import COOKIE, SAFE_METHODS, SESSION_SECONDS, client_of, identify, require_csrf
 from cadre_policy.serve.state import Config, Workbench
 
 
@@ -30,7 +31,7 @@ def create_app(config: Config) -> FastAPI:
         workbench.close()
 
     app = FastAPI(title="cadre-policy 干部政策核查", version="1", lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, max_body_size=MAX_BODY,
                   description="规则核查、拟定方案测算、班子结构与纪实记录 REST API. Errors are application/problem+json.")
     app.state.workbench = workbench
     problems.install(app)
@@ -42,16 +43,58 @@ def create_app(config: Config) -> FastAPI:
     install_pages(app)
 
     @app.middleware("http")
+    async def guard(request: Request, call_next):
+        """Deny by default: a request from another site that would change something, or one not signed in
+        to anything but the public routes (serve/access.py), is answered here and goes no further."""
+        from starlette.concurrency import run_in_threadpool
+        method, path = request.method, request.url.path
+        origin = request.headers.get("origin")
+        if method not in SAFE_METHODS and origin is not None and origin != _own_origin(request):
+            return respond(Problem(403, "跨站请求被拒绝 a request from another site is refused", "Origin",
+                                   kind="csrf"), request)
+        if not is_public(method, path):
+            try:
+                account, _, _ = await run_in_threadpool(identify, request)
+            except Problem as problem:
+                return respond(problem, request)
+            if account is None:
+                if path.startswith("/api/"):
+                    return respond(Problem(401, "请先登录 sign in first (a session cookie or an Authorization: "
+                                                "Bearer token)", headers={"WWW-Authenticate": "Bearer"}), request)
+                return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
+        return await call_next(request)
+
+    @app.middleware("http")
     async def headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        # personal data: never kept by a browser's or a proxy's cache (the static assets may be)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                    "script-src 'self' 'unsafe-inline'; frame-ancestors 'self'")
+                                    f"script-src 'self' {_report_script_hash()}; frame-ancestors 'self'; "
+                                    "form-action 'self'; base-uri 'none'")
         return response
     return app
+
+
+MAX_BODY = 1_000_000          # bytes of any request body but an import's (checked as it arrives)
+MAX_LOGIN_BODY = 16_000
+
+
+def _own_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def _report_script_hash() -> str:
+    """The CSP source of the one inline script the HTML reports carry (their search box): no 'unsafe-inline'."""
+    import base64
+    import hashlib
+    from cadre_policy.render.html import SEARCH
+    return "'sha256-" + base64.b64encode(hashlib.sha256(SEARCH.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def _safe_next(target: str | None) -> str:
@@ -65,7 +108,8 @@ def _safe_next(target: str | None) -> str:
 
 
 def _sign_in(app: FastAPI) -> None:
-    @app.post("/login", include_in_schema=True, summary="Sign in (form or JSON: name, password); sets the session cookie")
+    @app.post("/login", include_in_schema=True, max_body_size=MAX_LOGIN_BODY,
+              summary="Sign in (form or JSON: name, password); sets the session cookie")
     async def login(request: Request):
         wb = request.app.state.workbench
         is_json = request.headers.get("content-type", "").startswith("application/json")
@@ -97,7 +141,8 @@ def _sign_in(app: FastAPI) -> None:
                             secure=request.url.scheme == "https", path="/")
         return response
 
-    @app.post("/logout", summary="Sign out (form with csrf_token, or the X-CSRF-Token header)")
+    @app.post("/logout", max_body_size=MAX_LOGIN_BODY,
+              summary="Sign out (form with csrf_token, or the X-CSRF-Token header)")
     async def logout(request: Request):
         account, session, _ = identify(request)
         form = {} if request.headers.get("content-type", "").startswith("application/json") else \

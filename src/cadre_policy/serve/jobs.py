@@ -148,7 +148,8 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
             prepared = request.prepare(baseline, store, spec["db_url"], draft_path=draft_path,
                                        draft_display=spec["request"].get("draft"), sets=spec.get("set") or (),
                                        as_of=date.fromisoformat(spec["as_of"]) if spec.get("as_of") else None,
-                                       unit=spec.get("unit"), engine=spec["engine"])
+                                       unit=spec.get("unit"), engine=spec["engine"], scope=spec.get("scope"),
+                                       scope_root=spec.get("scope_root"))
             total = store.count_cadres()
             state = {"done": 0}
 

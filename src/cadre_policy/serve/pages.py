@@ -167,8 +167,9 @@ def install(app) -> None:
         region = api.allowed_region(wb, account, region or None)
         policy_set = wb.titled(_day(as_of))
         report = evaluate_structure(policy_set, wb.store, _day(as_of), region, members_limit=50)
-        return HTMLResponse(render_html(report, policy_set, ask=lambda day: "/structure?" + urlencode(
-            {"region": region or "", "as_of": day.isoformat()})))
+        return HTMLResponse(render_html(api.scoped_structure(wb, account, report), policy_set,
+                                        ask=lambda day: "/structure?" + urlencode(
+                                            {"region": region or "", "as_of": day.isoformat()})))
 
     @app.get("/records", response_class=HTMLResponse, include_in_schema=False)
     def records_page(request: Request, kind: str = "", actor: str = "", cadre: str = ""):

@@ -125,7 +125,18 @@ def client_of(request: Request) -> str:
 
 
 def identify(request: Request) -> tuple[Account | None, Session | None, str]:
-    """(account, browser session or None, channel "api" | "web") of a request, without enforcing anything."""
+    """(account, browser session or None, channel "api" | "web") of a request, without enforcing anything.
+
+    The account is read once per request (the guard in app.py asks first; the answer is kept).
+    """
+    known = getattr(request.state, "identity", None)
+    if known is not None:
+        return known
+    request.state.identity = found = _identify(request)
+    return found
+
+
+def _identify(request: Request) -> tuple[Account | None, Session | None, str]:
     state = request.app.state.workbench
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):

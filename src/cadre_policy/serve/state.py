@@ -1,6 +1,7 @@
 """What the server holds between requests: the store, accounts, sessions, the policy set and compiled runners."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import OrderedDict
@@ -119,10 +120,17 @@ class Workbench:
         self.runners.forget_units()
 
     def scope(self, account: Account, day: date) -> Scope | None:
-        """The cadres an account may see on a date (None: every cadre)."""
+        """The cadres an account may see when asking about ``day`` (None: every cadre).
+
+        The one place scope is decided: every endpoint that reads cadres goes through it
+        (serve/access.py names each route's kind; tests/test_serve_scope.py checks them).
+        A cadre is in scope when they hold a post in the account's units (or those below)
+        on the day asked about *and* today: the document read is today's record, so the
+        officer must be responsible for the cadre now, and a past date cannot widen that.
+        """
         if not account.units:
             return None
-        return scope_of(self.units(), account.units, day)
+        return dataclasses.replace(scope_of(self.units(), account.units, day), also=date.today())
 
     def regions(self, account: Account) -> set[str] | None:
         """The regions (counties, the city) an account's units lie in (None: all)."""

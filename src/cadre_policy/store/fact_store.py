@@ -426,12 +426,14 @@ class Scope:
 
     units: frozenset
     as_of: dt.date
+    also: dt.date | None = None     # and on this day too (the server: today, so a past date cannot widen it)
 
     def holds(self, cadre_id_column):
-        """The SQL condition: the cadre of ``cadre_id_column`` holds a post in the units on the date."""
+        """The SQL condition: the cadre of ``cadre_id_column`` holds a post in the units on the date(s)."""
         posts = Post.__table__
-        return exists().where(posts.c.cadre_id == cadre_id_column, posts.c.unit_id.in_(sorted(self.units)),
-                              _held_on(posts, self.as_of))
+        days = [self.as_of] + ([self.also] if self.also not in (None, self.as_of) else [])
+        return and_(*(exists().where(posts.c.cadre_id == cadre_id_column, posts.c.unit_id.in_(sorted(self.units)),
+                                     _held_on(posts, day)) for day in days))
 
 
 def scope_of(units: dict[str, dict], roots: Iterable[str], as_of: dt.date) -> Scope:
@@ -589,6 +591,15 @@ class FactStore:
                 docs = self._documents(conn, lambda col: and_(col == cadre_id, scope.holds(col)))
         return docs[0] if docs else None
 
+    def in_scope_of(self, cadre_ids, scope: "Scope") -> set[str]:
+        """Those of ``cadre_ids`` in the scope (one query)."""
+        ids = sorted(set(cadre_ids))
+        if not ids:
+            return set()
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(_cadres.c.id).where(_cadres.c.id.in_(ids),
+                                                               scope.holds(_cadres.c.id))).scalars())
+
     def in_scope(self, cadre_id: str, scope: "Scope") -> bool:
         """Whether the cadre holds a post in one of the scope's units on the scope's date."""
         with self.engine.connect() as conn:
@@ -650,7 +661,8 @@ class FactStore:
         worker processes can be handed them and read them with their own store.
 
         Args:
-            unit: Only the cadres in this unit on ``as_of`` (required with it).
+            unit: Only the cadres in this unit on ``as_of`` (required with it); a tuple of unit ids:
+                in one of them (an officer's scope).
             as_of: The day the unit filter is read on.
             chunk_size: Cadres per piece.
         """
@@ -722,8 +734,9 @@ class FactStore:
         if as_of is None:
             raise ValueError("a unit filter is read on a day: pass as_of")
         posts = Post.__table__
+        in_unit = posts.c.unit_id == unit if isinstance(unit, str) else posts.c.unit_id.in_(sorted(unit))
         return (select(posts.c.cadre_id).distinct()
-                .where(posts.c.unit_id == unit, post_covers(posts, as_of))
+                .where(in_unit, post_covers(posts, as_of))
                 .order_by(posts.c.cadre_id))
 
     @staticmethod

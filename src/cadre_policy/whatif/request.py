@@ -29,12 +29,18 @@ class Prepared:
     draft: Draft
     draft_set: m.PolicySet
     diagnostics: list[Diagnostic]
+    structure_unit: str | None = None      # the unit whose team, region and city targets are compared
 
 
 def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft_display: str | None = None,
             sets=(), as_of: date | None = None, unit: str | None = None, engine: str = "durable",
-            near=None, shortcut: bool = True, verify: bool = False) -> Prepared:
+            near=None, shortcut: bool = True, verify: bool = False, scope=None,
+            scope_root: str | None = None) -> Prepared:
     """Load the draft against the baseline and check the request.
+
+    ``scope`` (unit ids; the server's officer's units and those below) keeps the
+    population to the cadres in those units on the day; ``unit`` must then be one of
+    them. ``scope_root`` is the unit the structure targets are compared for.
 
     Raises:
         PolicyRejected: the draft has errors (every diagnostic attached).
@@ -62,10 +68,17 @@ def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft
         draft = dataclasses.replace(draft, sets=raws)
     if unit is not None and unit not in store.units():
         raise WhatIfRequestError(_("unknown unit id: {id}").format(id=unit), "unit")
+    structure_unit = unit
+    if scope is not None:
+        scope = tuple(sorted(scope))
+        if unit is not None and unit not in scope:
+            raise WhatIfRequestError(_("the unit {id} is outside your units").format(id=unit), "unit")
+        if unit is None:
+            unit, structure_unit = scope, scope_root
     job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut)
     if verify:          # durable_rules re-runs every changed cadre, not a sample
         job = dataclasses.replace(job, verify=1.0)
-    return Prepared(job, draft, draft_set, diagnostics)
+    return Prepared(job, draft, draft_set, diagnostics, structure_unit)
 
 
 def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int = 1000,
@@ -79,8 +92,9 @@ def run(prepared: Prepared, store, workers: int | None = None, chunk_size: int =
     try:
         with store.one_state():     # an import committing meanwhile: an error, never a torn mix
             result = run_whatif(job, store, workers, chunk_size, progress, cluster)
-            result.structure = structure_changes(job.baseline, prepared.draft_set, store, job.as_of,
-                                                 job.draft_overrides, job.unit)
+            scoped_without_root = not isinstance(job.unit, (str, type(None))) and prepared.structure_unit is None
+            result.structure = None if scoped_without_root else structure_changes(
+                job.baseline, prepared.draft_set, store, job.as_of, job.draft_overrides, prepared.structure_unit)
     except BaseException as error:
         if result is not None:
             result.close()          # no spool file left behind
