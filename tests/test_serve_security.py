@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cadre_policy.cli import main
-from serve_server import PASSWORD, Server, prepare_store
+from serve_server import PASSWORD, Server, prepare_store, wait_for_job
 
 PROBLEM = "application/problem+json"
 
@@ -116,3 +116,56 @@ def test_a_forged_record_shows_as_broken_in_the_workbench(server):
         row = next(line for line in page.split("<tr>") if f"/api/v1/records/{record}\"" in line)
         assert "已被改动" in row and "✓ 完整" not in row
         status(admin.get("/api/v1/records/99999999999999999999"), 422)
+
+
+def test_jobs_are_capped_and_timed_out(tmp_path):
+    running = Server(prepare_store(tmp_path), tmp_path, "--job-time-limit", "0.5", "--max-jobs", "1")
+    try:
+        with closing(running.client("admin")) as admin:
+            ask = {"set": ["supervision.admonish_ratio=3/10"], "as_of": "2017-06-30"}
+            first = admin.post("/api/v1/whatif", json=ask)
+            assert first.status_code == 202, first.text
+            status(admin.post("/api/v1/whatif", json=ask), 429)
+            job = wait_for_job(admin, first.json())
+            assert job["status"] == "failed" and "0.5 s" in job["error"]["detail"]
+            again = admin.post("/api/v1/whatif", json=ask)
+            assert again.status_code == 202, again.text
+    finally:
+        running.stop()
+
+
+def test_bodies_are_bounded_and_strict(server):
+    with closing(server.client("admin")) as admin, closing(httpx.Client(base_url=server.base, timeout=60)) as anon:
+        status(anon.post("/login", content=b"name=" + b"a" * 200_000 + b"&password=x",
+                         headers={"content-type": "application/x-www-form-urlencoded"}), 413)
+        status(admin.post("/api/v1/check", content=b'{"cadre": "C0007", "pad": "' + b"x" * 1_100_000 + b'"}',
+                          headers={"content-type": "application/json"}), 413)
+        numbers = admin.post("/api/v1/check", content=("[" + "1," * 400_000 + "1]").encode(),
+                             headers={"content-type": "application/json"})
+        status(numbers, 422)
+        assert len(numbers.content) < 20_000
+        many = admin.post("/api/v1/whatif", json={"set": ["x" * 300] * 60})
+        status(many, 422)
+        assert len(many.json()["errors"]) <= 20 and len(many.content) < 20_000
+        status(admin.post("/api/v1/check", content=b'{"cadre": "C0007", "cadre": "C0018"}',
+                          headers={"content-type": "application/json"}), 422)
+        status(admin.post("/api/v1/check", content=b'{"cadre": "\\ud800"}',
+                          headers={"content-type": "application/json"}), 422)
+        status(admin.post("/api/v1/check", json={"cadre": "C0007", "as_of": "9999-12-31"}), 422)
+        status(admin.get("/api/v1/cadres/C0007", params={"as_of": "1800-01-01"}), 422)
+        big = admin.get("/api/v1/cadres/" + "C" * 5000)
+        assert big.status_code == 422 and len(big.content) < 5000
+
+
+def test_headers_origin_and_login_limiter_memory(server):
+    with closing(server.client("admin")) as admin:
+        page = admin.get("/records")
+        assert page.headers["cache-control"] == "no-store"
+        assert "'unsafe-inline'" not in page.headers["content-security-policy"].split("script-src")[1].split(";")[0]
+        assert "<script>" not in page.text
+        assert admin.get("/api/v1/me").headers["cache-control"] == "no-store"
+        status(admin.post("/api/v1/check", json={"cadre": "C0007"}, headers={"Origin": "https://evil.example"}), 403)
+    with closing(httpx.Client(base_url=server.base)) as anon:
+        forged = anon.post("/login", data={"name": "admin", "password": PASSWORD},
+                           headers={"Origin": "https://evil.example"})
+        assert forged.status_code == 403 and "policy_session" not in forged.cookies

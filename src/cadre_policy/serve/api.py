@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, Field
 
 from cadre_policy.accounts.users import Account
@@ -17,8 +19,52 @@ from cadre_policy.serve.problems import Problem
 from cadre_policy.scratch import write_bytes, write_text
 from cadre_policy.serve.security import identify, require_csrf
 
-router = APIRouter(prefix="/api/v1")
 MAX_DRAFT = 200_000           # characters of a posted draft
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)      # evaluation dates, as the CLI takes them
+
+
+def _strict_pairs(pairs: list) -> dict:
+    """A JSON object, refused when a key repeats (last-wins would hide what was sent) or a text holds a lone
+    surrogate (it cannot be stored or shown)."""
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise StarletteHTTPException(422, f"JSON 对象中键重复 duplicate key in a JSON object: {key[:100]!r}")
+        for text in [key, value] + (value if isinstance(value, list) else []):
+            if isinstance(text, str) and not _encodable(text):
+                raise StarletteHTTPException(422, f"文本含无效字符 text with a lone surrogate at {key[:100]!r}")
+        out[key] = value
+    return out
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class StrictRequest(Request):
+    async def json(self):
+        if not hasattr(self, "_json"):
+            self._json = json.loads(await self.body(), object_pairs_hook=_strict_pairs)
+        return self._json
+
+
+class StrictRoute(APIRoute):
+    """Request bodies read with :func:`_strict_pairs`."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def strict(request: Request):
+            return await handler(StrictRequest(request.scope, request.receive))
+        return strict
+
+
+MAX_BODY = 1_000_000          # bytes of an API request body but an import's (checked as it arrives, too)
+router = APIRouter(prefix="/api/v1", route_class=StrictRoute, max_body_size=MAX_BODY)
 
 
 class Caller:
@@ -52,8 +98,12 @@ def workbench(request: Request):
     return request.app.state.workbench
 
 
-def day_of(as_of: date | None) -> date:
-    return as_of or date.today()
+def day_of(as_of: date | None, field: str = "as_of") -> date:
+    """The evaluation date asked for (default: today), within 1900–2999 as the CLI's."""
+    day = as_of or date.today()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Problem(422, f"日期须在 1900-01-01 至 2999-12-31 之间 the date must lie in 1900–2999: {day}", field)
+    return day
 
 
 def scoped_cadre(wb, account: Account, cadre_id: str, day: date) -> dict:
@@ -117,7 +167,7 @@ def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100
 
 
 @router.get("/cadres/{cadre_id}", summary="One cadre's record (canonical document)")
-def cadre(cadre_id: str, who: Viewer, request: Request, as_of: AsOf = None):
+def cadre(cadre_id: Annotated[str, Path(max_length=64)], who: Viewer, request: Request, as_of: AsOf = None):
     return scoped_cadre(workbench(request), who.account, cadre_id, day_of(as_of))
 
 
@@ -201,7 +251,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     from cadre_policy.whatif import request as whatif_request
     if body.draft is None and not body.set:
         raise Problem(422, _("give a draft and/or set changes"), "draft")
-    scope = wb.scope(who.account, body.as_of or date.today())
+    scope = wb.scope(who.account, day_of(body.as_of))
     scoped = {}
     if scope is not None:                  # the population, the unit, the result and the snapshot: theirs only
         if body.unit is not None and body.unit not in scope.units:
@@ -259,12 +309,12 @@ def own_job(wb, who: Caller, job_id: str):
 
 
 @router.get("/jobs/{job_id}", summary="A what-if job's status and progress")
-def job_status(job_id: str, who: Author, request: Request):
+def job_status(job_id: Annotated[str, Path(max_length=64)], who: Author, request: Request):
     return own_job(workbench(request), who, job_id).as_dict()
 
 
 @router.get("/jobs/{job_id}/result", summary="A finished job's report: the JSON of `policy whatif --format json`")
-def job_result(job_id: str, who: Author, request: Request):
+def job_result(job_id: Annotated[str, Path(max_length=64)], who: Author, request: Request):
     job = own_job(workbench(request), who, job_id)
     if job.status != "done":
         raise Problem(409, _("the job is not finished ({status})").format(status=job.status), "job", kind="not-ready")
@@ -336,7 +386,7 @@ def find_rule(policy_set, rule_id: str):
 
 
 @router.get("/rules/{rule_id}", summary="A rule: Chinese sentence, quote, provision, parameters with dated values, tests")
-def rule(rule_id: str, who: Viewer, request: Request, as_of: AsOf = None):
+def rule(rule_id: Annotated[str, Path(max_length=200)], who: Viewer, request: Request, as_of: AsOf = None):
     from cadre_policy.serve.legislation import rule_detail
     wb = workbench(request)
     policy_set = wb.titled(day_of(as_of))

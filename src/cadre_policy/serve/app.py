@@ -31,7 +31,7 @@ def create_app(config: Config) -> FastAPI:
         workbench.close()
 
     app = FastAPI(title="cadre-policy 干部政策核查", version="1", lifespan=lifespan,
-                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None, max_body_size=MAX_BODY,
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,
                   description="规则核查、拟定方案测算、班子结构与纪实记录 REST API. Errors are application/problem+json.")
     app.state.workbench = workbench
     problems.install(app)
@@ -52,6 +52,10 @@ def create_app(config: Config) -> FastAPI:
         if method not in SAFE_METHODS and origin is not None and origin != _own_origin(request):
             return respond(Problem(403, "跨站请求被拒绝 a request from another site is refused", "Origin",
                                    kind="csrf"), request)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > _body_limit(path):    # refused before a byte of it is read
+            return respond(Problem(413, f"请求体过大 the request body is larger than {_body_limit(path):,} bytes",
+                                   "body"), request)
         if not is_public(method, path):
             try:
                 account, _, _ = await run_in_threadpool(identify, request)
@@ -81,8 +85,15 @@ def create_app(config: Config) -> FastAPI:
     return app
 
 
-MAX_BODY = 1_000_000          # bytes of any request body but an import's (checked as it arrives)
-MAX_LOGIN_BODY = 16_000
+MAX_LOGIN_BODY = 16_000       # bytes of a sign-in form
+
+
+def _body_limit(path: str) -> int:
+    """The most bytes a request body to ``path`` may have (the routes enforce it again as it streams)."""
+    from cadre_policy.serve.api import MAX_BODY, MAX_IMPORT
+    if path == "/api/v1/facts/import":
+        return MAX_IMPORT
+    return MAX_LOGIN_BODY if path in ("/login", "/logout") else MAX_BODY
 
 
 def _own_origin(request: Request) -> str:

@@ -52,20 +52,32 @@ class Job:
 
 
 class Jobs:
-    """The server's what-if jobs, kept in memory with their reports in a scratch directory."""
+    """The server's what-if jobs, kept in memory with their reports in a scratch directory.
 
-    def __init__(self, keep: int = 50):
+    Bounded: at most ``per_user`` unfinished jobs of one user and ``total`` of everyone
+    (more is a 429), and a job's process is ended after ``seconds``.
+    """
+
+    def __init__(self, keep: int = 50, per_user: int = 2, total: int = 8, seconds: float = 1800.0):
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._one_at_a_time = threading.Semaphore(1)
         self._dir = tempfile.mkdtemp(prefix="policy-jobs-")
         self._keep = keep
+        self.per_user, self.total, self.seconds = per_user, total, seconds
 
     def start(self, owner: str, spec: dict) -> Job:
+        from cadre_policy.serve.problems import Problem
         job = Job(secrets.token_hex(8), owner, spec["request"])
         job.out_dir = os.path.join(self._dir, job.id)
-        os.makedirs(job.out_dir)
         with self._lock:
+            waiting = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+            if len(waiting) >= self.total or sum(j.owner == owner for j in waiting) >= self.per_user:
+                mine = sum(j.owner == owner for j in waiting)
+                raise Problem(429, f"测算任务已满（您的 {mine} 个，共 {len(waiting)} 个未完成），请稍后再试 "
+                                   f"too many what-if jobs waiting ({mine} of yours, {len(waiting)} in all); "
+                                   f"retry when one has finished", "job", headers={"Retry-After": "30"})
+            os.makedirs(job.out_dir)
             self._jobs[job.id] = job
             self._forget_old()
         threading.Thread(target=self._pump, args=(job, spec), daemon=True, name=f"whatif-{job.id}").start()
@@ -93,10 +105,17 @@ class Jobs:
             queue = _CTX.Queue()
             process = _CTX.Process(target=run_job, args=(spec, job.out_dir, queue), daemon=True)
             process.start()
+            deadline = time.time() + self.seconds
             while True:
                 try:
-                    message = queue.get(timeout=0.5)
+                    message = queue.get(timeout=min(0.5, max(0.01, deadline - time.time())))
                 except Exception:               # queue.Empty: is the process still there?
+                    if time.time() > deadline:
+                        process.terminate()
+                        job.status, job.error = "failed", {
+                            "detail": f"测算超过时限 {self.seconds:g} 秒，已停止 the what-if took longer than "
+                                      f"{self.seconds:g} s and was stopped"}
+                        break
                     if not process.is_alive():
                         if job.status == "running":
                             job.status, job.error = "failed", {"detail": "the what-if process ended unexpectedly"}

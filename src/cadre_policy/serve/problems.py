@@ -25,6 +25,8 @@ TITLES = {400: N_("Bad request"), 401: N_("Not signed in"), 403: N_("Forbidden")
 #: Starlette's own details (an unknown path, a wrong method) are its status titles in English
 _STARLETTE = {"Not Found": 404, "Method Not Allowed": 405}
 log = logging.getLogger("cadre_policy.serve")
+MAX_DETAIL = 500              # characters of a problem's detail: an echoed value is cut short
+MAX_ERRORS = 20               # listed errors of one request (the count of all is given)
 
 
 class Problem(Exception):
@@ -33,15 +35,18 @@ class Problem(Exception):
     def __init__(self, status: int, detail: str, field: str | None = None, kind: str | None = None,
                  headers: dict | None = None, **extra):
         super().__init__(detail)
-        self.status, self.detail, self.field = status, detail, field
+        detail = detail if len(detail) <= MAX_DETAIL else detail[:MAX_DETAIL] + "…"     # never an echo of megabytes
+        self.status, self.detail, self.field = status, detail, field[:200] if field else field
         self.kind = kind or {401: "unauthenticated", 403: "forbidden", 404: "not-found",
                              429: "rate-limited"}.get(status, "invalid")
         self.headers = headers or {}
+        if isinstance(extra.get("errors"), list) and len(extra["errors"]) > MAX_ERRORS:
+            extra = dict(extra, errors=extra["errors"][:MAX_ERRORS], errors_total=len(extra["errors"]))
         self.extra = extra
 
     def body(self, instance: str) -> dict:
         out = {"type": TYPE_BASE + self.kind, "title": _(TITLES[self.status]) if self.status in TITLES else str(self.status),
-               "status": self.status, "detail": self.detail, "instance": instance}
+               "status": self.status, "detail": self.detail, "instance": instance[:200]}
         if self.field:
             out["field"] = self.field
         out.update(self.extra)
@@ -75,9 +80,13 @@ def install(app) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
-        errors = [{"field": _field(e.get("loc", ())), "detail": e.get("msg", "")} for e in exc.errors()]
+        found = exc.errors()
+        errors = [{"field": _field(e.get("loc", ()))[:200], "detail": e.get("msg", "")[:MAX_DETAIL]}
+                  for e in found[:MAX_ERRORS]]
         first = errors[0] if errors else {"field": None, "detail": _("invalid request")}
-        return respond(Problem(422, f"{first['field']}: {first['detail']}", first["field"], errors=errors), request)
+        more = {"errors_total": len(found)} if len(found) > MAX_ERRORS else {}
+        return respond(Problem(422, f"{first['field']}: {first['detail']}", first["field"], errors=errors, **more),
+                       request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -27,6 +27,8 @@ class Config:
     engine: str | None = None          # None: durable_rules for checks, columnar for what-if jobs (as the CLI)
     whatif_workers: int | None = None  # None: all cores, as `policy whatif` (whatif.parallel.default_workers)
     login_attempts: int = 5
+    job_seconds: float = 1800.0        # a what-if job's time limit
+    max_jobs: int = 8                  # unfinished what-if jobs at once (each user: at most 2)
 
     @property
     def check_engine(self) -> str:
@@ -98,7 +100,8 @@ class Workbench:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         policy_set = load(config.policies)
         return cls(config, store, policy_set, Accounts(store.engine), RecordStore(store.engine),
-                   Runners(policy_set, config.check_engine, store), limiter=LoginLimiter(config.login_attempts))
+                   Runners(policy_set, config.check_engine, store), limiter=LoginLimiter(config.login_attempts),
+                   jobs=Jobs(per_user=min(2, config.max_jobs), total=config.max_jobs, seconds=config.job_seconds))
 
     _units: tuple = (0.0, None)
 

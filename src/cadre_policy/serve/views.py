@@ -79,6 +79,8 @@ def _day(text: str | None) -> date:
     if not text:
         return date.today()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise Problem(422, _("not a date (YYYY-MM-DD): {text}").format(text=text), "as_of") from None
+    from cadre_policy.serve.api import day_of
+    return day_of(day)                  # within 1900–2999, as the API's
