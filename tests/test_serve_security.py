@@ -169,3 +169,25 @@ def test_headers_origin_and_login_limiter_memory(server):
         forged = anon.post("/login", data={"name": "admin", "password": PASSWORD},
                            headers={"Origin": "https://evil.example"})
         assert forged.status_code == 403 and "policy_session" not in forged.cookies
+
+
+def test_the_runner_cache_frees_what_it_evicts(tmp_path):
+    """In process, on durable_rules: 40 dates through a cache of 16 leave 16 runners and close the rest."""
+    import datetime as dt
+    from cadre_policy.load.policyset import load
+    from cadre_policy.serve.state import Runners
+    from cadre_policy.store.fact_store import FactStore
+    from serve_server import ROOT
+    with FactStore(prepare_store(tmp_path)) as store:
+        runners = Runners(load(str(ROOT / "policies")), "durable", store, size=16)
+        for n in range(40):
+            with runners.use(dt.date(2017, 1, 1) + dt.timedelta(days=n)) as (runner, units):
+                assert runner.engine.strata and units
+        assert runners.freed == 24 and len(runners._runners) == 16
+        with runners.use(dt.date(2017, 2, 9)) as (held, _):        # held while evicted: freed when let go
+            for n in range(16):
+                with runners.use(dt.date(2018, 1, 1) + dt.timedelta(days=n)):
+                    pass
+            assert held.engine.strata
+        assert not held.engine.strata and runners.freed == 40
+        runners.close()

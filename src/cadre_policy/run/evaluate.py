@@ -109,6 +109,12 @@ class PolicyRunner:
         self.param_specs = policy_set.parameters      # a property that builds a dict: read once
         self._formulas = {t.key: t for s in self.compiled.strata for t in s.tests}
 
+    def close(self) -> None:
+        """Free the engine's resources (durable_rules' rulesets); the runner must not be used again."""
+        close = getattr(self.engine, "close", None)
+        if close is not None:
+            close()
+
     def facts(self, doc: dict, units: dict) -> tuple[dict, dict]:
         """(scope of Python values, encoded engine fact) of one cadre."""
         scope = self.deriver.scope(doc, units)

@@ -186,16 +186,17 @@ class CheckIn(BaseModel):
 def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, day: date) -> dict:
     """A check made and recorded: the same JSON as `policy check --format json`, plus ``record``."""
     from cadre_policy.decisions.decide import check_result, record_check
-    runner, lock, units = wb.runners.get(day)
-    if facts is not None:
-        doc, units = inline_facts(wb, facts, units)
-        asked = {"input": {"cadre": facts.cadre, "units": facts.units}, "as_of": day.isoformat()}
-    else:
-        doc = scoped_cadre(wb, who.account, cadre_id, day)
-        asked = {"cadre": cadre_id, "as_of": day.isoformat()}
-    with lock:
+    if cadre_id is not None:
+        doc = scoped_cadre(wb, who.account, cadre_id, day)      # refused before anything is compiled
+    with wb.runners.use(day) as (runner, units):
+        if facts is not None:
+            doc, units = inline_facts(wb, facts, units)
+            asked = {"input": {"cadre": facts.cadre, "units": facts.units}, "as_of": day.isoformat()}
+        else:
+            asked = {"cadre": cadre_id, "as_of": day.isoformat()}
         result = check_result(runner, doc, units)
     asked["engine"] = wb.config.check_engine
+    # recorded outside the runner's lock (the runner's policy set outlives its rulesets)
     result["record"] = record_check(wb.store, runner, doc, units, result, actor=who.account.name,
                                     channel=who.channel, request=asked)
     return result

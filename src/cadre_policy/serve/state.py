@@ -5,6 +5,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -44,37 +45,72 @@ class Runners:
 
     durable_rules keeps its rulesets in one C module: evaluations on one runner are
     serialised by a lock (each takes milliseconds); different dates run side by side.
+    At most ``size`` dates are kept; an evicted runner's rulesets are deleted from
+    durable_rules once no request is using it (else every new date would keep about
+    0.5 MB for the life of the process).
     """
 
     def __init__(self, policy_set, engine: str, store: FactStore, size: int = 16):
         self.policy_set, self.engine, self.store, self.size = policy_set, engine, store, size
         self._runners: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self.freed = 0                       # runners closed after eviction (for tests and the harness)
 
-    def get(self, day: date):
-        """(runner, its lock, units) for a date, compiled on first use."""
+    @contextmanager
+    def use(self, day: date):
+        """``with runners.use(day) as (runner, units):`` the runner for a date, compiled on first use, held."""
+        entry = self._take(day)
+        try:
+            with entry["lock"]:
+                if entry["units"] is None or time.time() - entry["at"] > UNITS_TTL:
+                    from cadre_policy.run.population import units_for
+                    entry["units"], entry["at"] = units_for(entry["runner"], self.store), time.time()
+                yield entry["runner"], entry["units"]
+        finally:
+            with self._lock:
+                entry["users"] -= 1
+                if entry["evicted"] and entry["users"] == 0:
+                    self._free(entry)
+
+    def _take(self, day: date) -> dict:
         from cadre_policy.run.evaluate import PolicyRunner
-        from cadre_policy.run.population import units_for
         with self._lock:
             entry = self._runners.get(day)
             if entry is not None:
                 self._runners.move_to_end(day)
-        if entry is None:
-            runner = PolicyRunner(titled(self.policy_set, day), day, self.engine)
-            entry = {"runner": runner, "lock": threading.Lock(), "units": None, "at": 0.0}
-            with self._lock:
-                entry = self._runners.setdefault(day, entry)
-                while len(self._runners) > self.size:
-                    self._runners.popitem(last=False)
-        if entry["units"] is None or time.time() - entry["at"] > UNITS_TTL:
-            entry["units"], entry["at"] = units_for(entry["runner"], self.store), time.time()
-        return entry["runner"], entry["lock"], entry["units"]
+                entry["users"] += 1
+                return entry
+        runner = PolicyRunner(titled(self.policy_set, day), day, self.engine)
+        fresh = {"runner": runner, "lock": threading.Lock(), "units": None, "at": 0.0, "users": 0,
+                 "evicted": False}
+        with self._lock:
+            entry = self._runners.setdefault(day, fresh)
+            entry["users"] += 1
+            while len(self._runners) > self.size:
+                _, old = self._runners.popitem(last=False)
+                old["evicted"] = True
+                if old["users"] == 0:
+                    self._free(old)
+        if entry is not fresh:                 # another request compiled this date meanwhile
+            runner.close()
+        return entry
+
+    def _free(self, entry: dict) -> None:
+        entry["runner"].close()
+        self.freed += 1
 
     def forget_units(self) -> None:
         """After an import: units and structure findings are read again."""
         with self._lock:
             for entry in self._runners.values():
                 entry["units"] = None
+
+    def close(self) -> None:
+        with self._lock:
+            for entry in self._runners.values():
+                if entry["users"] == 0:
+                    self._free(entry)
+            self._runners.clear()
 
 
 @dataclass
@@ -144,4 +180,5 @@ class Workbench:
 
     def close(self) -> None:
         self.jobs.close()
+        self.runners.close()
         self.store.close()
