@@ -1,4 +1,5 @@
-"""Issue 17's red-team pass, replayed: every attack against the installed ``policy`` command.
+"""Issues 17 and 24's red-team passes, replayed: every attack against the installed ``policy`` command
+and a real ``policy serve`` (accounts of each role: admin, township author, township viewer).
 
 Usage: python benchmarks/redteam.py [--pg URL|none] [--mysql URL|none] [--only WORD] [--keep]
 
@@ -938,8 +939,261 @@ def _parent_killed(b: Bench) -> None:
     b.rows[-1].hang = bool(orphans)     # workers waiting forever on a queue nobody writes
 
 
+# ---- the server (issue 24): accounts of each role against a real `policy serve` --------------
+
+PASSWORD = "pass-word-1"
+
+
+class Served:
+    """A `policy serve` subprocess on a fresh copy of the sample store, with accounts of each role."""
+
+    def __init__(self, b: Bench, name: str, *options: str, engine: str | None = None):
+        self.url, self.path = b.sample_sqlite(name)
+        for user, role, unit in (("admin", "admin", None), ("lq", "author", "QJ-LQ"), ("qj", "author", "QJ-PC"),
+                                 ("bs", "viewer", "BH-BS"), ("victim", "viewer", None), ("racer", "viewer", None)):
+            run = b.policy("users", "add", user, "--role", role, *(["--unit", unit] if unit else []),
+                           db=self.url, env={"POLICY_PASSWORD": PASSWORD})
+            assert run.status == 0, run.stderr
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = open(self.path.with_suffix(".log"), "w")
+        self.process = subprocess.Popen(
+            [POLICY, "--db", self.url, "serve", "--port", str(self.port), "--policies", str(ROOT / "policies"),
+             *(["--engine", engine] if engine else []), *options],
+            stdout=self.log, stderr=subprocess.STDOUT, env={**b.env, "TMPDIR": str(self.path.parent)},
+            cwd=self.path.parent, start_new_session=True)
+        import httpx
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                httpx.get(self.base + "/login", timeout=1)
+                return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start")
+
+    def client(self, name: str | None = None):
+        import httpx
+        client = httpx.Client(base_url=self.base, timeout=60)
+        if name:
+            answer = client.post("/login", json={"name": name, "password": PASSWORD})
+            assert answer.status_code == 200, answer.text
+            client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        return client
+
+    def rss_kb(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def _answer(b: Bench, attack: str, expected: str, response, status: int, check=None) -> None:
+    """One HTTP attack: passes with ``status``, problem+json for an error, no traceback, ``check`` empty."""
+    problems = []
+    if response.status_code != status:
+        problems.append(f"wanted {status}")
+    if status >= 400 and not response.headers.get("content-type", "").startswith("application/problem+json") \
+            and response.status_code != 303:
+        problems.append("not problem+json")
+    if "Traceback" in response.text:
+        problems.append("traceback")
+    if check:
+        problems += check(response)
+    detail = ""
+    if response.headers.get("content-type", "").startswith("application/problem+json"):
+        detail = str(response.json().get("detail", ""))[:90]
+    b.record(attack, expected, None, problems, observed=f"HTTP {response.status_code}" + (f": {detail}" if detail
+                                                                                          else ""))
+
+
+def _wait(client, job: dict, timeout: float = 120) -> dict:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        job = client.get(f"/api/v1/jobs/{job['id']}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.3)
+    return job
+
+
+def attack_server(b: Bench) -> None:
+    """Sessions, tokens, scope, forged records, bounded bodies, logins and jobs against a real server."""
+    import httpx
+    s = Served(b, "server", "--job-time-limit", "120", "--max-jobs", "3")
+    try:
+        admin, lq, bs = s.client("admin"), s.client("lq"), s.client("bs")
+        # 1. sessions follow the account
+        gone = s.client("victim")
+        token = gone.post("/api/v1/tokens", json={"label": "x"}).json()["token"]
+        b.policy("users", "role", "victim", "--role", "admin", db=s.url)
+        _answer(b, "promoted user: the new role applies at once", "200", gone.get("/api/v1/users"), 200)
+        b.policy("users", "remove", "victim", db=s.url)
+        _answer(b, "removed admin's cookie", "401", gone.post("/api/v1/users", json={
+            "name": "evil", "password": "x" * 10, "role": "admin"}), 401)
+        _answer(b, "removed admin's API token", "401",
+                httpx.get(s.base + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}), 401)
+        mine = lq.post("/api/v1/tokens", json={"label": "t"}).json()["token"]
+        listed = lq.get("/api/v1/tokens").json()["tokens"]
+        lq.delete(f"/api/v1/tokens/{listed[-1]['id']}")
+        _answer(b, "revoked API token", "401",
+                httpx.get(s.base + "/api/v1/me", headers={"Authorization": f"Bearer {mine}"}), 401)
+        # 2. scope
+        _answer(b, "township author: what-if of another county's unit", "403",
+                lq.post("/api/v1/whatif", json={"set": [RATIO], "as_of": AS_OF, "unit": "BH-BS"}), 403)
+        job = _wait(lq, lq.post("/api/v1/whatif", json={"set": [RATIO], "as_of": AS_OF}).json())
+        result = lq.get(f"/api/v1/jobs/{job['id']}/result").json() if job["status"] == "done" else {}
+        theirs = {c["id"] for c in lq.get("/api/v1/cadres", params={"as_of": AS_OF, "limit": 500}).json()["cadres"]}
+        outside = [c["cadre"] for c in result.get("changes", []) if c["cadre"] not in theirs]
+        b.record("township author's what-if: only that township", "population ⊆ township", None,
+                 ([] if job["status"] == "done" else [f"job {job['status']}"]) + ([f"outside: {outside[:3]}"]
+                                                                                   if outside else []),
+                 observed=f"{result.get('cadres')} cadres, {len(result.get('changes', []))} changed, "
+                          f"{len(outside)} outside")
+        _answer(b, "township viewer: a past date to read a former member", "403",
+                bs.get("/api/v1/cadres/C0002", params={"as_of": "2008-12-31"}), 403)
+        structure = bs.get("/api/v1/structure", params={"as_of": AS_OF}).json()
+        listed_ids = {m["id"] for r in structure.get("results", []) for m in r["listed"] if m["id"].startswith("C")}
+        leaked = [c for c in listed_ids if bs.get(f"/api/v1/cadres/{c}", params={"as_of": AS_OF}).status_code != 200]
+        b.record("township viewer: structure member lists", "only cadres in scope", None,
+                 [f"outside: {leaked[:3]}"] if leaked else [], observed=f"{len(listed_ids)} listed, {len(leaked)} outside")
+        anon = httpx.Client(base_url=s.base, timeout=60)
+        _answer(b, "openapi.json without signing in", "401", anon.get("/api/v1/openapi.json"), 401)
+        # 3. a forged record
+        record = admin.post("/api/v1/check", json={"cadre": "C0007", "as_of": AS_OF}).json()["record"]
+        with sqlite3.connect(s.path) as db:
+            stored = json.loads(db.execute("SELECT result FROM decision_records WHERE id = ?", (record,)).fetchone()[0])
+            stored["promotion"]["eligibility"] = "eligible"
+            db.execute("UPDATE decision_records SET result = ? WHERE id = ?", (json.dumps(stored), record))
+        b.expect("forged record: records verify ID", "records", "verify", record, db=s.url, status=1,
+                 fragments=("stored result does not match its digest",), unchanged=False)
+        _answer(b, "forged record: the workbench's API", "intact false", admin.get(f"/api/v1/records/{record}"), 200,
+                lambda r: [] if r.json()["integrity"]["intact"] is False else ["shown as intact"])
+        page = admin.get("/records").text
+        b.record("forged record: the records page", "marked broken", None,
+                 [] if "已被改动" in page else ["not marked"], observed="marked" if "已被改动" in page else "unmarked")
+        # 4, 5. bounded bodies and logins
+        _answer(b, "2 MB check body (a million numbers)", "413",
+                admin.post("/api/v1/check", content=b"[" + b"1," * 1_000_000 + b"1]",
+                           headers={"content-type": "application/json"}), 413)
+        _answer(b, "200 MB login (Content-Length only)", "413",
+                anon.post("/login", content=b"x" * 200_000_000,
+                          headers={"content-type": "application/x-www-form-urlencoded"}), 413)
+        before = s.rss_kb()
+        for n in range(150):
+            anon.post("/login", json={"name": f"{n}" + "n" * 15_000, "password": "wrong-password"})
+        grown = s.rss_kb() - before
+        b.record("150 logins with 15 kB names", "memory grows < 20 MB", None,
+                 [] if grown < 20_000 else [f"+{grown} kB"], observed=f"+{grown} kB")
+        statuses = []
+
+        def guess():
+            with httpx.Client(base_url=s.base, timeout=60) as c:
+                statuses.append(c.post("/login", json={"name": "racer", "password": "wrong-pw-1"}).status_code)
+        threads = [threading.Thread(target=guess) for _ in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        tried = statuses.count(401)
+        b.record("40 parallel wrong passwords", "5 tried, 35 refused (429)", None,
+                 [] if tried == 5 else [f"{tried} tried"], observed=f"{tried} tried, {statuses.count(429)} refused")
+        _answer(b, "duplicate keys in a JSON body", "422",
+                admin.post("/api/v1/check", content=b'{"cadre":"C0007","cadre":"C0018"}',
+                           headers={"content-type": "application/json"}), 422)
+        _answer(b, "lone surrogate in input", "422",
+                admin.post("/api/v1/check", content=b'{"input":{"cadre":{"id":"\\ud800"}}}',
+                           headers={"content-type": "application/json"}), 422)
+        _answer(b, "as_of 9999-12-31", "422", admin.post("/api/v1/check", json={"cadre": "C0007",
+                                                                                 "as_of": "9999-12-31"}), 422)
+        _answer(b, "20-digit record id", "422", admin.get("/api/v1/records/99999999999999999999"), 422)
+        _answer(b, "a 20 kB value echoed", "answer < 5 kB", admin.get("/api/v1/cadres/" + "C" * 20_000), 422,
+                lambda r: [] if len(r.content) < 5000 else [f"{len(r.content)} bytes"])
+        # 12. jobs
+        qj = s.client("qj")
+        answers = [qj.post("/api/v1/whatif", json={"set": [RATIO], "as_of": AS_OF}).status_code for _ in range(5)]
+        b.record("5 what-if jobs at once by one author", "2 accepted, 3 refused (429)", None,
+                 [] if answers.count(202) == 2 and answers.count(429) == 3 else ["not capped"],
+                 observed=" ".join(map(str, answers)))
+        # 15. headers
+        login = anon.post("/login", data={"name": "admin", "password": PASSWORD},
+                          headers={"Origin": "https://evil.example"})
+        _answer(b, "login CSRF from another site", "403", login, 403)
+        answer = admin.get("/api/v1/cadres/C0007", params={"as_of": AS_OF})
+        csp = admin.get("/records").headers.get("content-security-policy", "")
+        b.record("Cache-Control and CSP", "no-store; no unsafe-inline script", None,
+                 ([] if answer.headers.get("cache-control") == "no-store" else ["cacheable"])
+                 + ([] if "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0] else ["unsafe-inline"]),
+                 observed=f"{answer.headers.get('cache-control')}")
+    finally:
+        s.stop()
+
+
+def _append(url: str, n: int, tag: str, env: dict) -> None:
+    os.environ.update(env)
+    from types import SimpleNamespace
+    from cadre_policy.decisions.store import RecordStore
+    from cadre_policy.store.fact_store import FactStore
+    with FactStore(url) as store:
+        records = RecordStore(store.engine)
+        policy_set = SimpleNamespace(path=str(ROOT / "policies"), digest="sha256:" + "1" * 64)
+        for i in range(n):
+            records.append(kind="check", actor=tag, channel="cli", request={"i": i}, policy_set=policy_set,
+                           facts=({}, [{"id": f"C{i % 7:04d}"}]), result={"i": i})
+
+
+def attack_records(b: Bench) -> None:
+    """Two processes appending 300 records each: one whole chain; the newest removed: the anchor sees it."""
+    import multiprocessing
+    from cadre_policy.decisions.store import RecordStore
+    from cadre_policy.decisions.verify import verify_chain
+    from cadre_policy.store.fact_store import FactStore
+    stores = [("sqlite", b.sample_sqlite("records")[0]), ("postgresql", b.server("postgresql", "records")),
+              ("mariadb", b.server("mariadb", "records"))]
+    env = {"POLICY_RECORDS_KEY_FILE": str(b.root / "records.key")}
+    os.environ.update(env)
+    for backend, url in stores:
+        if url is None:
+            continue
+        with FactStore(url) as store:
+            RecordStore(store.engine)
+        context = multiprocessing.get_context("spawn")
+        workers = [context.Process(target=_append, args=(url, 300, tag, env)) for tag in ("a", "b")]
+        started = time.monotonic()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(600)
+        with FactStore(url) as store:
+            records = RecordStore(store.engine)
+            problems = verify_chain(records)
+            count = records.count()
+        b.record(f"two processes append 300 records each ({backend})", "600 records, chain whole", None,
+                 ([] if count == 600 else [f"{count} records"]) + ([f"{len(problems)} breaks"] if problems else [])
+                 + ([] if [w.exitcode for w in workers] == [0, 0] else ["an append failed"]),
+                 observed=f"{count} records, {len(problems)} breaks, {time.monotonic() - started:.1f} s")
+        anchors = b.root / f"anchors-{backend}.txt"
+        b.expect(f"anchor written ({backend})", "records", "anchor", "--append", anchors, db=url, status=0,
+                 env=env, unchanged=False)
+        _sql(url, "DELETE FROM decision_records WHERE id = 600")
+        b.expect(f"newest record deleted: verify --chain --anchor ({backend})", "records", "verify", "--chain",
+                 "--anchor", anchors, db=url, status=1, fragments=("record 600 of an anchor is missing",), env=env,
+                 unchanged=False)
+
+
 ATTACKS = [attack_import_files, attack_nul_every_backend, attack_policy_files, attack_options, attack_huge_fractions,
-           attack_durable_limits, attack_database, attack_output_text, attack_output_paths, attack_population_runs]
+           attack_durable_limits, attack_database, attack_output_text, attack_output_paths, attack_population_runs,
+           attack_server, attack_records]
 
 
 def main() -> int:
