@@ -1191,9 +1191,66 @@ def attack_records(b: Bench) -> None:
                  unchanged=False)
 
 
+def _hammer(s: "Served", clients: int, seconds: float, dates: bool, sample=None) -> tuple[int, int, list]:
+    """``clients`` threads checking cadres for ``seconds`` (at random dates when ``dates``); (answers, failures,
+    RSS samples in kB every 5 s)."""
+    import random
+    import httpx
+    token = s.client("admin").post("/api/v1/tokens", json={"label": "load"}).json()["token"]
+    counts, stop, samples = {"ok": 0, "failed": 0}, time.monotonic() + seconds, []
+    lock = threading.Lock()
+
+    def client(n):
+        rng = random.Random(n)
+        with httpx.Client(base_url=s.base, timeout=120, headers={"Authorization": f"Bearer {token}"}) as c:
+            while time.monotonic() < stop:
+                day = f"{rng.randint(1995, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if dates else AS_OF
+                try:
+                    ok = c.post("/api/v1/check", json={"cadre": f"C{rng.randint(1, 40):04d}",
+                                                       "as_of": day}).status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                with lock:
+                    counts["ok" if ok else "failed"] += 1
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    while time.monotonic() < stop:
+        samples.append(s.rss_kb())
+        time.sleep(5)
+    for t in threads:
+        t.join()
+    return counts["ok"] + counts["failed"], counts["failed"], samples
+
+
+def attack_server_load(b: Bench) -> None:
+    """Load: 30 clients while a what-if runs; 50 clients at random dates, memory flat within 20 %.
+
+    ``$REDTEAM_LOAD_SECONDS`` (default 120) is the length of the random-date run."""
+    seconds = float(os.environ.get("REDTEAM_LOAD_SECONDS", "120"))
+    s = Served(b, "load")
+    try:
+        admin = s.client("admin")
+        job = admin.post("/api/v1/whatif", json={"set": [RATIO], "as_of": AS_OF}).json()
+        total, failed, _ = _hammer(s, 30, 30, dates=False)
+        job = _wait(admin, job)
+        b.record("30 clients for 30 s while a what-if runs", "no failure; the job done", None,
+                 ([f"{failed} failed"] if failed else []) + ([] if job["status"] == "done" else [job["status"]]),
+                 observed=f"{total} checks ({total / 30:.0f}/s), {failed} failed, job {job['status']}")
+        total, failed, samples = _hammer(s, 50, seconds, dates=True)
+        warm = samples[min(4, len(samples) - 1)]           # after 20 s: runners of the first dates compiled
+        peak = max(samples[min(4, len(samples) - 1):])
+        b.record(f"50 clients at random dates for {seconds:.0f} s", "no failure; memory within 20 %", None,
+                 ([f"{failed} failed"] if failed else []) + ([] if peak <= warm * 1.2 else ["memory grows"]),
+                 observed=f"{total} checks ({total / seconds:.0f}/s), {failed} failed, RSS {warm // 1024} MB at 20 s, "
+                          f"peak {peak // 1024} MB, last {samples[-1] // 1024} MB")
+    finally:
+        s.stop()
+
+
 ATTACKS = [attack_import_files, attack_nul_every_backend, attack_policy_files, attack_options, attack_huge_fractions,
            attack_durable_limits, attack_database, attack_output_text, attack_output_paths, attack_population_runs,
-           attack_server, attack_records]
+           attack_server, attack_records, attack_server_load]
 
 
 def main() -> int:
