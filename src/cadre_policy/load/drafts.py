@@ -112,8 +112,10 @@ def load_draft(path, baseline: m.PolicySet, display: str | None = None):
     draft_set, draft = _apply(data, positions, display, baseline, diagnostics, text)
     if any(d.severity == "error" for d in diagnostics):
         return None, None, sorted(diagnostics, key=Diagnostic.sort_key)
-    known = {str(d) for d in check_policy_set(baseline)}
-    diagnostics += [d for d in check_policy_set(draft_set) if str(d) not in known]
+    # the baseline's own findings are not the draft's, wherever they now point (a changed parameter's
+    # place is the draft's line)
+    known = {(d.code, d.message) for d in check_policy_set(baseline)}
+    diagnostics += [d for d in check_policy_set(draft_set) if (d.code, d.message) not in known]
     diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
     if any(d.severity == "error" for d in diagnostics):
         return None, draft, diagnostics
@@ -182,7 +184,9 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
             merged.update(dated)
             values = tuple(sorted(merged.items()))
         owner = name.rsplit(".", 1)[0]
-        _put(changes[owner]["parameters"], dataclasses.replace(old, values=values), lambda p: p.name == name)
+        # the draft's own place: a value the rules do not accept is reported on the draft, not the policy file
+        _put(changes[owner]["parameters"], dataclasses.replace(old, values=values, loc=positions.at(path)),
+             lambda p: p.name == name)
         changed_params.append(name)
 
     # ---- derived quantities ------------------------------------------------------------
@@ -347,7 +351,24 @@ def parse_set(policy_set: m.PolicySet, text: str, as_of: date) -> tuple[str, obj
         parsed = parse_parameter(param.kind, value)
     except ValueError as error:
         raise DraftError(f"--set {name} ({param.kind}): {error}") from None
+    if param.kind == "enum":
+        _check_members(policy_set, param, value)
     return name, parsed
+
+
+def _check_members(policy_set: m.PolicySet, param: m.Parameter, value) -> None:
+    """Refuse an enumeration value the rules comparing with the parameter do not know, as a draft's would be
+    (the checker's E302), with the message on the option rather than on the policy file."""
+    from cadre_policy.validate.policy import Checker
+    where = f"--set {param.name}"
+    checker = Checker(policy_set)
+    checker.parameters = dict(checker.parameters)
+    checker.parameters[param.name] = dataclasses.replace(param, values=((date(1900, 1, 1), value),),
+                                                         loc=Location(where))
+    for diagnostic in checker.check():
+        if diagnostic.code == "E302" and diagnostic.location.file == where:
+            hint = f" (did you mean '{diagnostic.suggestion}'?)" if diagnostic.suggestion else ""
+            raise DraftError(f"{where}: {diagnostic.message}{hint}")
 
 
 def parse_sets(policy_set: m.PolicySet, texts, as_of: date) -> tuple[dict, dict]:

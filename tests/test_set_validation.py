@@ -1,0 +1,27 @@
+"""`--set` and the API's `set` are validated as drafts are: an enumeration value the rules do not know is
+refused, on the option; a draft's own such value is reported on the draft, not on the policy file."""
+from __future__ import annotations
+
+from conftest import ROOT, SAMPLE, invoke
+
+
+def test_set_refuses_an_unknown_enumeration_value(sqlite_url):
+    assert invoke(sqlite_url, "facts", "import", SAMPLE).exit_code == 0
+    refused = invoke(sqlite_url, "whatif", "--set", "grassroots_levels=moon", "--as-of", "2017-06-30", "-q",
+                     "--policies", ROOT / "policies")
+    assert refused.exit_code == 2
+    assert "--set common.grassroots_levels: 'moon' is not a value of 'unit.level'" in refused.stderr
+    fine = invoke(sqlite_url, "whatif", "--set", "grassroots_levels=township,village", "--as-of", "2017-06-30",
+                  "-q", "--engine", "python", "--workers", "1", "--policies", ROOT / "policies")
+    assert fine.exit_code == 0, fine.stderr
+
+
+def test_a_drafts_unknown_enumeration_value_is_reported_on_the_draft(tmp_path):
+    draft = tmp_path / "moon.yaml"
+    draft.write_text("id: moon\ntitle: 月球\nin_force: {from: 2017-01-01}\nparameters:\n"
+                     "  common.grassroots_levels: [township, moon]\n", encoding="utf-8")
+    from cadre_policy.load.drafts import load_draft
+    from cadre_policy.load.policyset import load
+    _, _, diagnostics = load_draft(draft, load(str(ROOT / "policies")))
+    found = [d for d in diagnostics if d.code == "E302"]
+    assert found and all(str(d.location.file) == str(draft) for d in found), [str(d) for d in found]
