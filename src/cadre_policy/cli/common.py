@@ -152,14 +152,21 @@ class BoundaryGroup(TranslatedHelp, click.Group):
         try:
             return super().invoke(ctx)
         except UserError as exc:
+            # whatever the text came from (a CSV cell, a sheet's name, a file name), it cannot drive the terminal
             for line in exc.details():
-                click.echo(line, err=True)
-            raise Failure(str(exc)) from None
+                click.echo(_printable(line), err=True)
+            raise Failure(_printable(str(exc))) from None
         except Exception as exc:
             fault = database_fault(exc)
             if fault is None:
                 raise
             raise Failure(fault) from None
+
+
+def _printable(text: str) -> str:
+    """``text`` with every control character but its line breaks shown as an escape."""
+    from cadre_policy.render.terminal import safe
+    return "\n".join(safe(line) for line in text.split("\n"))
 
 
 def open_store(ctx: click.Context, upgrade: bool = False):

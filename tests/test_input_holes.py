@@ -1,5 +1,5 @@
-"""`--set` and the API's `set` are validated as drafts are: an enumeration value the rules do not know is
-refused, on the option; a draft's own such value is reported on the draft, not on the policy file."""
+"""Input holes of issue 24: `--set` and the API's `set` validated as drafts are (an enumeration value the rules do not
+know is refused, on the option; a draft's own is reported on the draft); import errors through the terminal escaper."""
 from __future__ import annotations
 
 from conftest import ROOT, SAMPLE, invoke
@@ -25,3 +25,12 @@ def test_a_drafts_unknown_enumeration_value_is_reported_on_the_draft(tmp_path):
     _, _, diagnostics = load_draft(draft, load(str(ROOT / "policies")))
     found = [d for d in diagnostics if d.code == "E302"]
     assert found and all(str(d.location.file) == str(draft) for d in found), [str(d) for d in found]
+
+
+def test_import_errors_from_a_csv_cell_cannot_drive_the_terminal(sqlite_url, tmp_path):
+    sheet = tmp_path / "干部.csv"
+    sheet.write_text("id,name,gender,birth_date\nX1,a,\x07\x1b]0;owned\x07moon,1970-01-01\n", encoding="utf-8")
+    refused = invoke(sqlite_url, "facts", "import", sheet)
+    assert refused.exit_code == 2
+    assert "\x07" not in refused.stderr and "\x1b" not in refused.stderr
+    assert "\\x07\\x1b]0;owned\\x07moon" in refused.stderr
