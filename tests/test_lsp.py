@@ -105,3 +105,36 @@ def test_session_draft_and_hover_on_a_fact(tmp_path):
                           "(did you mean 'supervision.admonish_ratio'?)") in messages
     assert hover.contents.value.startswith("事实 latest_review.total：最近一次监督评议的总票数")
     assert "admonishment_talk" in {item.label for item in completion.items}
+
+
+def test_many_changes_are_linted_once_typing_pauses(policy_copy):
+    """2,000 changes in a burst: one lint of the last text, not 2,000 (the debounce)."""
+    import time
+    path = policy_copy / "supervision.yaml"
+    good = path.read_text(encoding="utf-8")
+    typo = good.replace("latest_review.dissatisfied", "latest_review.disatisfied", 1)
+
+    async def steps(client, published):
+        _open(client, path, good)
+        await asyncio.wait_for(published.get(), 60)
+        started = time.monotonic()
+        for version in range(2, 2002):
+            client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+                text_document=lsp.VersionedTextDocumentIdentifier(uri=path.as_uri(), version=version),
+                content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=typo if version % 2 else good)]))
+        last = await asyncio.wait_for(published.get(), 60)
+        seconds = time.monotonic() - started
+        await asyncio.sleep(2)
+        return last, published.qsize(), seconds
+
+    last, more, seconds = asyncio.run(_session(policy_copy, steps))
+    assert [d.code for d in last.diagnostics] == ["E201"]          # version 2001 (odd): the typo
+    assert more == 0 and seconds < 60
+
+
+def test_a_huge_content_length_ends_the_server_with_one_line(tmp_path):
+    import subprocess
+    done = subprocess.run([sys.executable, "-m", "cadre_policy", "lsp", "--policies", str(data.POLICIES)],
+                          input=b"Content-Length: 99999999999\r\n\r\n", capture_output=True, timeout=60)
+    assert done.returncode == 1
+    assert b"Traceback" not in done.stderr and b"Content-Length 99999999999" in done.stderr

@@ -26,6 +26,7 @@ from cadre_policy.load.lint import file_kind, lint_paths
 from cadre_policy.diagnostics import Diagnostic
 from cadre_policy.errors import UserError
 
+DEBOUNCE = 0.3                # seconds without a change before the buffer is linted
 _WORD = re.compile(r"[\w.\-]+")
 _COMPLETES = re.compile(r"(?:^|[\s{,\[])(fact|findings?|superseded|requirements?|provision|param|derived|rule)"
                         r"\s*:\s*(?:[\[{](?:[\w.]+(?:\s*:\s*[\w ]+)?\s*,\s*)*)?([\w.]*)$")
@@ -53,8 +54,12 @@ class PolicyLanguageServer(LanguageServer):
     def __init__(self, policies_dir: str):
         from importlib.metadata import version
         super().__init__("cadre-policy", version("cadre-policy"))
+        from concurrent.futures import ThreadPoolExecutor
         self.policies_dir = Path(policies_dir)
         self._sets: dict[Path, object] = {}
+        self._edits: dict[str, int] = {}          # changes seen per document (the debounce's clock)
+        self._linter = ThreadPoolExecutor(1)      # one lint at a time, off the message loop
+        self.lints = 0
 
     # ---- the policy set a document belongs to -----------------------------------------
     def set_directory(self, path: Path, text: str) -> Path:
@@ -94,6 +99,19 @@ class PolicyLanguageServer(LanguageServer):
                     shutil.copyfile(source, Path(tmp) / source.name)
             scratch.write_text(text, encoding="utf-8")
             return lint_paths([scratch], self.policies_dir), scratch
+
+    async def publish_later(self, uri: str) -> None:
+        """Lint the buffer once typing pauses: a change within DEBOUNCE seconds of the next is never linted,
+        and a lint overtaken by a newer change is not published (linting is the slow part)."""
+        import asyncio
+        self._edits[uri] = edit = self._edits.get(uri, 0) + 1
+        await asyncio.sleep(DEBOUNCE)
+        if self._edits.get(uri) != edit:
+            return
+        diagnostics = await asyncio.get_running_loop().run_in_executor(self._linter, self.lint_document, uri)
+        if self._edits.get(uri) == edit:
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics))
+        self.lints += 1
 
     def publish(self, uri: str) -> None:
         self.text_document_publish_diagnostics(
@@ -213,8 +231,8 @@ def build(policies_dir: str) -> PolicyLanguageServer:
         ls.publish(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: PolicyLanguageServer, params: lsp.DidChangeTextDocumentParams):
-        ls.publish(params.text_document.uri)
+    async def did_change(ls: PolicyLanguageServer, params: lsp.DidChangeTextDocumentParams):
+        await ls.publish_later(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: PolicyLanguageServer, params: lsp.DidSaveTextDocumentParams):
@@ -235,6 +253,40 @@ def build(policies_dir: str) -> PolicyLanguageServer:
     return server
 
 
+MAX_MESSAGE = 16_000_000       # bytes of one LSP message (a whole policy file is a few hundred kB)
+MAX_HEADER = 1_000            # bytes of one header line
+
+
+class BoundedInput:
+    """Standard input for pygls with every read bounded: a ``Content-Length`` beyond MAX_MESSAGE or a header
+    line without end ends the server with one line on stderr, instead of an allocation it cannot make."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.refused = False
+
+    def readline(self) -> bytes:
+        line = self.stream.readline(MAX_HEADER)
+        if len(line) >= MAX_HEADER and not line.endswith(b"\n"):
+            self._refuse(f"a header line longer than {MAX_HEADER} bytes")
+        return line
+
+    def read(self, n: int) -> bytes:
+        if n > MAX_MESSAGE:
+            self._refuse(f"Content-Length {n} is more than {MAX_MESSAGE} bytes")
+        return self.stream.read(n)
+
+    def _refuse(self, what: str) -> None:
+        import sys
+        self.refused = True
+        print(f"policy lsp: {what}; the client is not speaking LSP as expected, stopping", file=sys.stderr)
+        raise SystemExit(1)
+
+
 def serve(policies_dir: str) -> None:
     """Run the server on standard input and output until the client says exit."""
-    build(policies_dir).start_io()
+    import sys
+    stdin = BoundedInput(sys.stdin.buffer)
+    build(policies_dir).start_io(stdin=stdin)
+    if stdin.refused:
+        sys.exit(1)
