@@ -34,3 +34,18 @@ def test_import_errors_from_a_csv_cell_cannot_drive_the_terminal(sqlite_url, tmp
     assert refused.exit_code == 2
     assert "\x07" not in refused.stderr and "\x1b" not in refused.stderr
     assert "\\x07\\x1b]0;owned\\x07moon" in refused.stderr
+
+
+def test_an_xlsx_zip_bomb_is_refused_unread(sqlite_url, tmp_path):
+    import zipfile
+    book = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            blank = b" " * 1_000_000
+            for _ in range(64):
+                part.write(blank)
+    assert book.stat().st_size < 1_000_000
+    refused = invoke(sqlite_url, "facts", "import", book)
+    assert refused.exit_code == 2
+    assert "part xl/worksheets/sheet1.xml unpacks" in refused.stderr and "not a real sheet" in refused.stderr

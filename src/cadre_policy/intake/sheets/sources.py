@@ -77,6 +77,30 @@ def _unknown_sheet(file: str, name: str, cell: str) -> Issue:
 
 # --- XLSX -------------------------------------------------------------------------------------
 
+#: Uncompressed sizes a workbook's parts may have. A sheet of a million rows unpacks to a few hundred
+#: MB of XML at ratios near 10:1; a zip bomb (1 MB holding 1 GiB of blanks) is refused before a byte
+#: is inflated. The shared strings are read whole by both readers, so they get the smaller bound.
+MAX_PART = 1_000_000_000
+MAX_SHARED_STRINGS = 200_000_000
+MAX_RATIO = 100                        # uncompressed : compressed, for parts over RATIO_FROM bytes
+RATIO_FROM = 20_000_000
+
+
+def _oversized(archive: zipfile.ZipFile) -> str | None:
+    """Why the archive is refused unread (a part too big, or packed beyond any real sheet), or None.
+
+    The sizes are the archive's own declarations; zipfile stops inflating a part at its declared size.
+    """
+    for info in archive.infolist():
+        limit = MAX_SHARED_STRINGS if info.filename.endswith("sharedStrings.xml") else MAX_PART
+        if info.file_size > limit:
+            return f"part {info.filename} unpacks to {info.file_size:,} bytes (at most {limit:,})"
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(1, info.compress_size):
+            return (f"part {info.filename} unpacks {info.compress_size:,} bytes to {info.file_size:,} "
+                    f"(more than {MAX_RATIO}:1: not a real sheet)")
+    return None
+
+
 def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name → its XML part inside the archive."""
     rels = {}
@@ -178,6 +202,9 @@ def xlsx_sources(path: str, reader: str = "openpyxl") -> tuple[list[SheetSource]
     """
     try:
         with zipfile.ZipFile(path) as archive:
+            bomb = _oversized(archive)
+            if bomb:
+                return [], [Issue(path, 0, 0, "$", f"cannot read workbook: {bomb}")], lambda: None
             parts = _sheet_parts(archive)
             structure = {name: _structure_issues(archive, part, path, name)
                          for name, part in parts.items() if sheet_named(name) and part in archive.namelist()}
