@@ -324,7 +324,9 @@ def _connect_args(backend: str, query) -> dict:
     """Driver options that bound every wait on a server: connecting, then each statement."""
     connect, statement = _timeouts()
     if backend == "postgresql":
-        args = {"connect_timeout": connect, "options": f"-c statement_timeout={statement * 1000}"}
+        # keepalives find a dead peer on an idle connection; store/watchdog.py ends a stalled statement
+        args = {"connect_timeout": connect, "options": f"-c statement_timeout={statement * 1000}",
+                "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
     elif backend in ("mysql", "mariadb"):
         # PyMySQL waits for the server's greeting with read_timeout: the connect timeout until
         # connected (a server that accepts and never answers), the statement timeout after
@@ -476,6 +478,9 @@ class FactStore:
             self.dialect = self.engine.dialect.name
             if self.dialect in ("mysql", "mariadb"):
                 event.listen(self.engine, "connect", _mariadb_session)
+            elif self.dialect == "postgresql":
+                from cadre_policy.store.watchdog import watch
+                watch(self.engine, sum(_timeouts()))
             self._ensure_schema(upgrade)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreUnavailableError(_("cannot use database URL {url}: {reason}").format(
