@@ -252,6 +252,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     from cadre_policy.whatif import request as whatif_request
     if body.draft is None and not body.set:
         raise Problem(422, _("give a draft and/or set changes"), "draft")
+    wb.jobs.admit(who.account.name)          # a full queue answers at once, before the draft is read
     scope = wb.scope(who.account, day_of(body.as_of))
     scoped = {}
     if scope is not None:                  # the population, the unit, the result and the snapshot: theirs only

@@ -66,17 +66,26 @@ class Jobs:
         self._keep = keep
         self.per_user, self.total, self.seconds = per_user, total, seconds
 
-    def start(self, owner: str, spec: dict) -> Job:
+    def admit(self, owner: str) -> None:
+        """Raise 429 when ``owner`` or everyone has as many unfinished jobs as allowed (asked first, before
+        the request is prepared, and again when the job is added)."""
+        with self._lock:
+            self._admit(owner)
+
+    def _admit(self, owner: str) -> None:
         from cadre_policy.serve.problems import Problem
+        waiting = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+        mine = sum(j.owner == owner for j in waiting)
+        if len(waiting) >= self.total or mine >= self.per_user:
+            raise Problem(429, f"测算任务已满（您的 {mine} 个，共 {len(waiting)} 个未完成），请稍后再试 "
+                               f"too many what-if jobs waiting ({mine} of yours, {len(waiting)} in all); "
+                               f"retry when one has finished", "job", headers={"Retry-After": "30"})
+
+    def start(self, owner: str, spec: dict) -> Job:
         job = Job(secrets.token_hex(8), owner, spec["request"])
         job.out_dir = os.path.join(self._dir, job.id)
         with self._lock:
-            waiting = [j for j in self._jobs.values() if j.status in ("queued", "running")]
-            if len(waiting) >= self.total or sum(j.owner == owner for j in waiting) >= self.per_user:
-                mine = sum(j.owner == owner for j in waiting)
-                raise Problem(429, f"测算任务已满（您的 {mine} 个，共 {len(waiting)} 个未完成），请稍后再试 "
-                                   f"too many what-if jobs waiting ({mine} of yours, {len(waiting)} in all); "
-                                   f"retry when one has finished", "job", headers={"Retry-After": "30"})
+            self._admit(owner)
             os.makedirs(job.out_dir)
             self._jobs[job.id] = job
             self._forget_old()
