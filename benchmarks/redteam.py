@@ -1248,9 +1248,53 @@ def attack_server_load(b: Bench) -> None:
         s.stop()
 
 
+def attack_inputs(b: Bench) -> None:
+    """Issue 24's input holes: --set with an unknown enumeration value, control characters from a CSV cell,
+    an XLSX zip bomb, a huge LSP Content-Length, a PostgreSQL connection that stalls behind an open socket."""
+    import zipfile
+    url, _ = b.sample_sqlite("inputs")
+    b.expect("--set grassroots_levels=moon", "whatif", "--set", "grassroots_levels=moon", "--as-of", AS_OF, "-q",
+             db=url, fragments=("'moon' is not a value of 'unit.level'",))
+    folder = b.folder("csv_escape")
+    sheet = folder / "干部.csv"
+    sheet.write_text("id,name,gender,birth_date\nX1,a,\x07\x1b]0;owned\x07moon,1970-01-01\n", encoding="utf-8")
+    b.expect("BEL and OSC in a CSV cell, in the import error", "facts", "import", sheet, db=url,
+             fragments=("\\x07\\x1b]0;owned",), absent=("\x07", "\x1b"), folders=(folder,))
+    book = b.folder("zip_bomb") / "bomb.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            for _ in range(1024):
+                part.write(b" " * 1_048_576)        # 1 GiB of blanks in about 1 MB
+    b.expect(f"XLSX zip bomb ({book.stat().st_size:,} bytes holding 1 GiB)", "facts", "import", book, db=url,
+             fragments=("part xl/worksheets/sheet1.xml unpacks",))
+    started = time.monotonic()
+    lsp = subprocess.run([POLICY, "lsp"], input=b"Content-Length: 99999999999\r\n\r\n", capture_output=True,
+                         timeout=60, env=b.env)
+    err = lsp.stderr.decode("utf-8", "replace")
+    b.record("policy lsp: Content-Length 99999999999", "exit 1, one line", None,
+             ([] if lsp.returncode == 1 else [f"exit {lsp.returncode}"]) + (["traceback"] if "Traceback" in err else []),
+             observed=f"exit {lsp.returncode} in {time.monotonic() - started:.1f} s: {err.strip()[:90]}")
+    pg = b.server("postgresql", "stall")
+    if pg is None:
+        return
+    from sqlalchemy.engine import make_url
+    from test_network_stall import FreezingProxy
+    target = make_url(pg)
+    proxy = FreezingProxy(target.host or "127.0.0.1", target.port or 5432, b"posts")
+    try:
+        proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        b.expect("what-if while the PostgreSQL network stalls (timeouts 2 s + 3 s)", "whatif", "--set", RATIO,
+                 "--as-of", AS_OF, "--engine", "python", "--workers", "1", "-q", db=proxied, timeout=60,
+                 env={"POLICY_DB_CONNECT_TIMEOUT": "2", "POLICY_DB_STATEMENT_TIMEOUT": "3"},
+                 fragments=("did not answer within 5 s",), unchanged=False)
+    finally:
+        proxy.close()
+
+
 ATTACKS = [attack_import_files, attack_nul_every_backend, attack_policy_files, attack_options, attack_huge_fractions,
            attack_durable_limits, attack_database, attack_output_text, attack_output_paths, attack_population_runs,
-           attack_server, attack_records, attack_server_load]
+           attack_server, attack_records, attack_inputs, attack_server_load]
 
 
 def main() -> int:
