@@ -49,3 +49,22 @@ def test_an_xlsx_zip_bomb_is_refused_unread(sqlite_url, tmp_path):
     refused = invoke(sqlite_url, "facts", "import", book)
     assert refused.exit_code == 2
     assert "part xl/worksheets/sheet1.xml unpacks" in refused.stderr and "not a real sheet" in refused.stderr
+
+
+def test_merge_keys_are_refused_in_imports_as_documented(sqlite_url, tmp_path):
+    merged = tmp_path / "merge.yaml"
+    merged.write_text("cadres:\n  - id: M1\n    <<: {name: 合并, gender: male, birth_date: 1970-01-01, party: cpc}\n",
+                      encoding="utf-8")
+    refused = invoke(sqlite_url, "facts", "import", merged)
+    assert refused.exit_code == 2 and "merge.yaml:3:5" in refused.stderr
+    assert "merge keys (<<:) are not allowed in import files" in refused.stderr
+
+
+def test_an_excel_date_cell_before_march_1900_is_refused():
+    import datetime as dt
+    import pytest
+    from cadre_policy.intake.sheets.cells import CellError, read_date
+    with pytest.raises(CellError, match="1900-02-29"):
+        read_date(dt.datetime(1900, 2, 28), None)          # serial 59 or 60: openpyxl cannot tell
+    assert read_date(dt.datetime(1900, 3, 1), None) == "1900-03-01"
+    assert read_date("1900-02-28", None) == "1900-02-28"      # text is read as written

@@ -384,7 +384,6 @@ class _YamlReader:
                 raise self._undefined(event, depth)
             result: dict = {}
             shadows: dict = {}
-            merged: list[tuple[dict, dict]] = []
             while True:
                 child = get()
                 ct = type(child)
@@ -414,29 +413,16 @@ class _YamlReader:
                     value, shadow = self._value(value_event, depth + 1)
                 if raw == "<<" and key == "<<" and child.tag is None and child.implicit[0] \
                         and isinstance(value, (dict, list)):
-                    merged.extend(self._merge(value, shadow, value_event, depth))
-                    continue
+                    # as documented: an import file says each value where it applies
+                    raise self._fatal(key_mark, "merge keys (<<:) are not allowed in import files: "
+                                                "write the keys out")
                 if raw in shadows:
                     first = shadows[raw][0]
                     self.pending.append((key_mark, raw, f"duplicate key '{raw}' (first at line {first.line + 1})"))
                 result[key] = value
                 shadows[raw] = (key_mark, shadow)
-            for values, marks in merged:               # explicit keys win, then earlier merges
-                for key, value in values.items():
-                    if key not in result:
-                        result[key] = value
-                        shadows.setdefault(str(key), marks.get(str(key), (event.start_mark, None)))
             return result, (event.start_mark, shadows)
         raise self._fatal(event.start_mark, f"YAML syntax error: unexpected {kind.__name__}")
-
-    def _merge(self, value, shadow, event, depth: int):
-        """``<<: {…}`` or ``<<: [{…}, …]`` (SafeLoader's merge keys; aliases are refused anyway)."""
-        if isinstance(value, dict):
-            return [(value, shadow[1])]
-        if all(isinstance(v, dict) for v in value):
-            return [(v, s[1]) for v, s in zip(value, shadow[1])]
-        raise self._construct_error(event.start_mark, "YAML syntax error: while constructing a mapping expected a "
-                                                      "mapping or list of mappings for merging", depth)
 
     def _undefined(self, event, depth: int) -> _Construct:
         return self._construct_error(event.start_mark, f"YAML syntax error: could not determine a constructor for "

@@ -66,10 +66,22 @@ def _date(year: str, month: str, day: str, raw) -> str:
         raise CellError(_("{value} is not a date").format(value=_shown(raw))) from None
 
 
+#: Excel's 1900 date system counts a 29 February 1900 that never was (serial 60): a date cell before
+#: 1 March 1900 may be a day off whichever way it is read, so it is refused (text is read as written).
+_FIRST_SURE_CELL = dt.date(1900, 3, 1)
+
+
+def _date_cell(day: dt.date) -> str:
+    if day < _FIRST_SURE_CELL:
+        raise CellError(f"a date cell before 1900-03-01 ({day}) is ambiguous in Excel (its serial 60 is the "
+                        f"1900-02-29 that never was): write the date as text")
+    return day.isoformat()
+
+
 def _datetime_cell(raw: dt.datetime, column: Column) -> str:
     if raw.time() != dt.time(0):
         raise CellError(_("{value} has a time of day; {field} is a date").format(value=raw, field=_what(column)))
-    return raw.date().isoformat()
+    return _date_cell(raw.date())
 
 
 def read_date(raw, column: Column) -> str:
@@ -77,7 +89,7 @@ def read_date(raw, column: Column) -> str:
     if isinstance(raw, dt.datetime):
         return _datetime_cell(raw, column)
     if isinstance(raw, dt.date):
-        return raw.isoformat()
+        return _date_cell(raw)
     if isinstance(raw, str):
         text = raw.strip()
         for pattern in _FULL:
