@@ -68,3 +68,36 @@ def test_an_excel_date_cell_before_march_1900_is_refused():
         read_date(dt.datetime(1900, 2, 28), None)          # serial 59 or 60: openpyxl cannot tell
     assert read_date(dt.datetime(1900, 3, 1), None) == "1900-03-01"
     assert read_date("1900-02-28", None) == "1900-02-28"      # text is read as written
+
+
+def test_two_imports_of_one_unit_at_once_end_in_one_line(server_urls, tmp_path):
+    """PostgreSQL: an import inserts a unit another transaction inserted meanwhile (it commits while ours waits)."""
+    import threading
+    import time
+    import pytest
+    from sqlalchemy import create_engine, text
+    url = server_urls["postgresql"]
+    if not url:
+        pytest.skip("PostgreSQL not configured: set POLICY_TEST_PG_URL")
+    from cadre_policy.store.fact_store import FactStore
+    from cadre_policy.store.models import Base
+    FactStore(url).close()
+    units = tmp_path / "units.yaml"
+    units.write_text("units:\n  - {id: RACE, name: 竞争单位, kind: township, level: township, region: 清江县}\n",
+                     encoding="utf-8")
+    engine = create_engine(url)
+    try:
+        other = engine.connect()
+        other.begin()
+        other.execute(text("INSERT INTO units (id, name, kind, level, region) "
+                           "VALUES ('RACE', '竞争单位', 'township', 'township', '清江县')"))
+        threading.Timer(3, lambda: (other.commit(), other.close())).start()
+        started = time.monotonic()
+        refused = invoke(url, "facts", "import", units)
+        assert time.monotonic() - started >= 2.5            # it waited for the other transaction
+        assert refused.exit_code == 2
+        assert "another import was writing the same units or cadres at the same time" in refused.stderr
+        assert "UNIQUE" not in refused.stderr.upper() and "Traceback" not in refused.stderr
+    finally:
+        Base.metadata.drop_all(engine)
+        engine.dispose()

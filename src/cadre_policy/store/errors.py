@@ -42,5 +42,14 @@ class StoreChangedError(FactsError):
                      "its figures would mix two states; run it again").format(url=url))
 
 
+class ImportCollisionError(FactsError):
+    """Two imports wrote the same unit or cadre at once: the later one is rolled back whole."""
+
+    @classmethod
+    def of(cls) -> "ImportCollisionError":
+        return cls(_("another import was writing the same units or cadres at the same time; nothing was written; "
+                     "run this import again"))
+
+
 class StoreUnavailableError(FactsError):
     """The database URL is malformed, its driver is missing, or it does not answer."""

@@ -29,11 +29,11 @@ from typing import Callable, Iterable, Iterator
 from sqlalchemy import (Boolean, Connection, Date, Integer, String, and_, create_engine, delete, event, exists,
                         func, insert, inspect, or_, select, type_coerce, update)
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from cadre_policy.record.canonical import CADRE_OPTIONAL, RECORD_LISTS
 from cadre_policy.language.posts import current_post
-from cadre_policy.store.errors import (SchemaVersionError, StoreChangedError, StoreCorruptError,
+from cadre_policy.store.errors import (ImportCollisionError, SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
 from cadre_policy.store import migrate
 from cadre_policy.store.queries import post_covers
@@ -887,15 +887,18 @@ class FactStore:
         before its cadres; no cadre column refers to a unit, so their order is free.
         """
         result = UpsertResult(Counts(), Counts())
-        with self.engine.begin() as conn:
-            self._check_integrity(conn)
-            existing = self._units(conn)
-            for units, cadres in batches:
-                self._upsert_units(conn, existing, units, result)
-                if cadres:
-                    self._upsert_cadres(conn, cadres, result)
-            if result.changed:
-                self._stamp(conn)
+        try:
+            with self.engine.begin() as conn:
+                self._check_integrity(conn)
+                existing = self._units(conn)
+                for units, cadres in batches:
+                    self._upsert_units(conn, existing, units, result)
+                    if cadres:
+                        self._upsert_cadres(conn, cadres, result)
+                if result.changed:
+                    self._stamp(conn)
+        except IntegrityError:           # validated rows collide only with a concurrent import's
+            raise ImportCollisionError.of() from None
         if result.changed:
             self._analyze()
         return result
