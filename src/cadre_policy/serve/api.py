@@ -274,7 +274,8 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     asked = {"draft": body.draft_name if body.draft is not None else None, "set": body.set,
              "as_of": prepared.job.as_of.isoformat(), "unit": body.unit, "engine": wb.config.whatif_engine,
              "near": None, **scoped}
-    job = wb.jobs.start(who.account.name, {**scoped,
+    from cadre_policy.i18n import language
+    job = wb.jobs.start(who.account.name, {**scoped, "lang": language(),     # the job speaks the server's language
         "request": asked, "db_url": wb.config.db_url, "policies": wb.config.policies, "draft": body.draft,
         "set": body.set, "as_of": asked["as_of"], "unit": body.unit, "engine": wb.config.whatif_engine,
         "workers": wb.config.whatif_workers, "actor": who.account.name, "channel": who.channel})

@@ -150,7 +150,14 @@ class Jobs:
 
 
 def run_job(spec: dict, out_dir: str, queue) -> None:
-    """The job process: run the what-if, write result.json and report.html, store the record."""
+    """The job process: run the what-if, write result.json and report.html, store the record (in the server's
+    language: a spawned process would otherwise choose its own from the locale)."""
+    from cadre_policy.i18n import using
+    with using(spec.get("lang")):
+        _run_job(spec, out_dir, queue)
+
+
+def _run_job(spec: dict, out_dir: str, queue) -> None:
     from datetime import date
     # the server starts this process as a daemon, so it ends with the server; a daemon may not
     # start the what-if's worker processes, so it stops being one here (the parent still ends it,
