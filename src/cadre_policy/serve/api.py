@@ -48,7 +48,9 @@ def _encodable(text: str) -> bool:
 class StrictRequest(Request):
     async def json(self):
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), object_pairs_hook=_strict_pairs)
+            from starlette.concurrency import run_in_threadpool
+            body = await self.body()          # at most MAX_BODY: parsed in a worker thread, not on the event loop
+            self._json = await run_in_threadpool(json.loads, body, object_pairs_hook=_strict_pairs)
         return self._json
 
 
