@@ -152,9 +152,15 @@ class Jobs:
 def run_job(spec: dict, out_dir: str, queue) -> None:
     """The job process: run the what-if, write result.json and report.html, store the record (in the server's
     language: a spawned process would otherwise choose its own from the locale)."""
+    import signal
     from cadre_policy.i18n import using
+    signal.signal(signal.SIGTERM, _interrupted)      # the time limit: clean up (its workers, spool) and end
     with using(spec.get("lang")):
         _run_job(spec, out_dir, queue)
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _run_job(spec: dict, out_dir: str, queue) -> None:
