@@ -1125,6 +1125,15 @@ def attack_server(b: Bench) -> None:
         b.record("5 what-if jobs at once by one author", "2 accepted, 3 refused (429)", None,
                  [] if answers.count(202) == 2 and answers.count(429) == 3 else ["not capped"],
                  observed=" ".join(map(str, answers)))
+        # idle connections
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n")       # headers that never end
+            sock.settimeout(60)
+            started = time.monotonic()
+            closed = sock.recv(100) == b""
+        waited = time.monotonic() - started
+        b.record("a connection sending headers that never end", "closed within 20 s", None,
+                 [] if closed and waited < 20 else ["kept open"], observed=f"closed after {waited:.1f} s")
         # 15. headers
         login = anon.post("/login", data={"name": "admin", "password": PASSWORD},
                           headers={"Origin": "https://evil.example"})

@@ -194,3 +194,19 @@ def test_the_runner_cache_frees_what_it_evicts(tmp_path):
             assert held.engine.strata
         assert not held.engine.strata and runners.freed == 40
         runners.close()
+
+
+def test_connections_without_a_request_head_are_closed(server):
+    import socket
+    import time
+    from urllib.parse import urlsplit
+    address = urlsplit(server.base)
+    for opening in (b"", b"GET /login HTTP/1.1\r\nHost: x\r\n"):         # nothing; headers that never end
+        with socket.create_connection((address.hostname, address.port)) as sock:
+            sock.sendall(opening)
+            sock.settimeout(30)
+            started = time.monotonic()
+            assert sock.recv(100) == b""                                   # closed by the server
+            assert time.monotonic() - started < 20
+    with closing(httpx.Client(base_url=server.base)) as client:         # kept alive and answered meanwhile
+        assert client.get("/login").status_code == 200

@@ -33,8 +33,10 @@ def serve(ctx, host, port, policies_dir, engine, whatif_workers, job_time_limit,
     if host not in ("127.0.0.1", "::1", "localhost"):
         click.echo(f"warning: listening on {host}: reachable from other machines", err=True)
     try:
-        # bounded: an idle kept-alive connection is closed after 5 s; past 256 open requests, 503 at once
+        # bounded: an idle kept-alive connection is closed after 5 s, one without a whole request head after
+        # 10 s (serve/http.py); past 256 open requests, 503 at once
+        from cadre_policy.serve.http import BoundedH11Protocol
         uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False,
-                    timeout_keep_alive=5, limit_concurrency=256)
+                    timeout_keep_alive=5, limit_concurrency=256, http=BoundedH11Protocol)
     except OSError as exc:
         raise Failure(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
