@@ -49,7 +49,7 @@ def create_app(config: Config) -> FastAPI:
         from starlette.concurrency import run_in_threadpool
         method, path = request.method, request.url.path
         origin = request.headers.get("origin")
-        if method not in SAFE_METHODS and origin is not None and origin != _own_origin(request):
+        if method not in SAFE_METHODS and origin is not None and not _same_site(origin, request):
             return respond(Problem(403, "跨站请求被拒绝 a request from another site is refused", "Origin",
                                    kind="csrf"), request)
         length = request.headers.get("content-length", "")
@@ -96,8 +96,10 @@ def _body_limit(path: str) -> int:
     return MAX_LOGIN_BODY if path in ("/login", "/logout") else MAX_BODY
 
 
-def _own_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', '')}"
+def _same_site(origin: str, request: Request) -> bool:
+    """Whether an ``Origin`` names this server: its host and port as the request addressed it (the scheme is
+    not compared: behind a TLS proxy the browser's https is the server's http)."""
+    return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower() != ""
 
 
 def _report_script_hash() -> str:
