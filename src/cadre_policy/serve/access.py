@@ -5,7 +5,9 @@ Kinds:
 - ``account``: signed in; answers about the account itself or the policy set, never about cadres;
 - ``scoped``: reads cadres: through ``Workbench.scope`` (state.py), the one place scope is decided;
 - ``own``: the caller's own jobs or decision records (an admin's: everyone's);
-- ``admin``: the admin role (accounts, imports; every unit by definition).
+- ``admin``: the admin role (accounts, imports; every unit by definition);
+- ``import``: the roster upload (author or admin). It writes facts and is NOT yet limited to
+  the author's units: an author scoped to one township can import cadres of any unit.
 
 tests/test_serve_scope.py enumerates the application's routes: each must be in this
 table (a new route cannot be added without saying which kind it is), and every route
@@ -14,7 +16,7 @@ asked without signing in.
 """
 from __future__ import annotations
 
-PUBLIC, ACCOUNT, SCOPED, OWN, ADMIN = "public", "account", "scoped", "own", "admin"
+PUBLIC, ACCOUNT, SCOPED, OWN, ADMIN, IMPORT = "public", "account", "scoped", "own", "admin", "import"
 
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/login"): PUBLIC,
@@ -52,6 +54,14 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/structure"): SCOPED,
     ("GET", "/structure/report"): SCOPED,
     ("GET", "/records"): OWN,
+    ("GET", "/records/export.xlsx"): OWN,
+    ("GET", "/whatif/jobs"): OWN,
+    ("GET", "/units"): SCOPED,
+    ("GET", "/units/export.xlsx"): SCOPED,
+    ("POST", "/cadres/{cadre_id}/record"): SCOPED,
+    ("GET", "/import"): IMPORT,
+    ("POST", "/import/preview"): IMPORT,
+    ("POST", "/import/confirm"): IMPORT,
 }
 
 
