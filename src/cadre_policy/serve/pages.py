@@ -56,8 +56,7 @@ def install(app) -> None:
         wb = request.app.state.workbench
         day = _day(as_of)
         doc = api.scoped_cadre(wb, account, cadre_id, day)
-        runner, lock, units = wb.runners.get(day)
-        with lock:
+        with wb.runners.use(day) as (runner, units):
             result = check_result(runner, doc, units)
         return session, result, doc, day
 
