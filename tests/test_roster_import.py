@@ -23,9 +23,9 @@ def server(tmp_path_factory):
     running.stop()
 
 
-def _signed_in(server):
+def _signed_in(server, name: str = "admin"):
     client = server.client()
-    response = client.post("/login", json={"name": "qj", "password": PASSWORD})
+    response = client.post("/login", json={"name": name, "password": PASSWORD})
     return client, response.json()["csrf_token"]
 
 
@@ -71,6 +71,16 @@ def test_a_roster_with_mistakes_then_fixed(server, tmp_path):
     assert "李娟娟" in client.get("/api/v1/cadres", params={"q": "C0007"}).text
     again = client.post("/import/confirm", data={"csrf_token": csrf, "token": token})
     assert again.status_code == 404                                                        # used once
+
+
+def test_an_author_of_one_county_imports_only_that_county(server, tmp_path):
+    """The roster writes facts: a county author (qj, 清江县) may not write another county's cadres or units."""
+    client, csrf = _signed_in(server, "qj")
+    whole = _roster(server, tmp_path, {(8, "姓名"): "李娟乙"})       # every unit and cadre of the store
+    page = _upload(client, csrf, "名册.xlsx", whole)
+    assert page.status_code == 403
+    assert "未写入任何数据" in page.text or "nothing was written" in page.text
+    assert "李娟乙" not in client.get("/api/v1/cadres", params={"q": "C0007"}).text
 
 
 def test_the_import_refuses_other_files_and_forged_forms(server):

@@ -6,8 +6,9 @@ Kinds:
 - ``scoped``: reads cadres: through ``Workbench.scope`` (state.py), the one place scope is decided;
 - ``own``: the caller's own jobs or decision records (an admin's: everyone's);
 - ``admin``: the admin role (accounts, imports; every unit by definition);
-- ``import``: the roster upload (author or admin). It writes facts and is NOT yet limited to
-  the author's units: an author scoped to one township can import cadres of any unit.
+- ``import``: the roster upload (author or admin). An author limited to some units may write
+  only units and cadres inside them (serve/roster.py checks it at the preview and again at
+  the confirmation; anything outside: 403, nothing written).
 
 tests/test_serve_scope.py enumerates the application's routes: each must be in this
 table (a new route cannot be added without saying which kind it is), and every route

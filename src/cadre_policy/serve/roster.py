@@ -39,17 +39,38 @@ class Preview:
 
 
 class _ComparingStore:
-    """Stands for the fact store in ``import_paths``: reads from it, compares instead of writing."""
+    """Stands for the fact store in ``import_paths``: reads from it, compares instead of writing.
 
-    def __init__(self, store, preview: Preview):
-        self.store, self.preview = store, preview
+    ``allowed`` (None: every unit) is the set of unit ids an author limited to some units covers:
+    every unit of the upload must lie in it (a new unit under a unit in it joins it), every post of
+    an uploaded cadre must be in one of them, and a cadre already stored must already be theirs.
+    """
+
+    def __init__(self, store, preview: Preview, allowed: set | None = None):
+        self.store, self.preview, self.allowed = store, preview, allowed
+        self.outside: list[str] = []
 
     def units(self) -> dict:
         return self.store.units()
 
+    def _check_scope(self, units: list[dict], cadres: list[dict], stored: dict) -> None:
+        allowed = self.allowed
+        for unit in units:
+            if unit["id"] in allowed or (unit["id"] not in self.store.units() and unit.get("parent") in allowed):
+                allowed.add(unit["id"])
+            else:
+                self.outside.append(_("unit {id}").format(id=unit["id"]))
+        for doc in cadres:
+            posts = list(doc.get("posts", ())) + list((stored.get(doc["id"]) or {}).get("posts", ()))
+            if any(post.get("unit") not in allowed for post in posts):
+                self.outside.append(_("cadre {id}").format(id=doc["id"]))
+
     def upsert(self, units: list[dict], cadres: list[dict], chunk_size: int = 2000):
         from cadre_policy.store.fact_store import Counts, UpsertResult
         existing = self.store.units()
+        if self.allowed is not None:
+            stored = {d["id"]: d for d in self.store.read(("ids", tuple(c["id"] for c in cadres)))} if cadres else {}
+            self._check_scope(units, cadres, stored)
         for unit in units:
             old = existing.get(unit["id"])
             self.preview.units["added" if old is None else "updated" if old != unit else "unchanged"].append(unit["id"])
@@ -86,9 +107,34 @@ def _forget_old() -> None:
             shutil.rmtree(_uploads.pop(token).folder, ignore_errors=True)
 
 
+def _outside_scope(outside: list[str]) -> Problem:
+    shown = "、".join(outside[:10]) + ("…" if len(outside) > 10 else "")
+    return Problem(403, _("nothing was written: the import reaches beyond your units ({items})").format(
+        items=shown), "roster")
+
+
 def _issues(exc) -> list[dict]:
     return [{"place": str(issue).split(": ", 1)[0].rsplit("/", 1)[-1], "text": issue.message,
              "field": issue.path} for issue in exc.issues]
+
+
+def _allowed(wb, account) -> set | None:
+    """The unit ids an account may import into (None: every unit)."""
+    if not account.units:
+        return None
+    from datetime import date
+
+    from cadre_policy.store.fact_store import scope_of
+    return set(scope_of(wb.units(), account.units, date.today()).units)
+
+
+def _compare(wb, account, path: str) -> tuple[Preview, list[str]]:
+    """What importing ``path`` would do, and what of it lies outside the account's units."""
+    from cadre_policy.intake.sheets import import_paths
+    preview = Preview()
+    comparing = _ComparingStore(wb.store, preview, _allowed(wb, account))
+    import_paths(comparing, [path])
+    return preview, comparing.outside
 
 
 def install(app) -> None:
@@ -103,7 +149,6 @@ def install(app) -> None:
 
     @app.post("/import/preview", response_class=HTMLResponse, include_in_schema=False)
     async def import_preview(request: Request):
-        from cadre_policy.intake.sheets import import_paths
         from cadre_policy.parse.issues import ImportRejected
         account, session = _page(request, "author")
         form = await request.form()
@@ -123,13 +168,15 @@ def install(app) -> None:
         path = os.path.join(folder, name)
         write_bytes(path, body)
         wb = request.app.state.workbench
-        preview = Preview()
         try:
-            await run_in_threadpool(import_paths, _ComparingStore(wb.store, preview), [path])
+            preview, outside = await run_in_threadpool(_compare, wb, account, path)
         except ImportRejected as exc:
             shutil.rmtree(folder, ignore_errors=True)
             return render(request, "import.html", session, step="errors", name=name, issues=_issues(exc),
                           active="import")
+        if outside:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise _outside_scope(outside)
         token = secrets.token_urlsafe(16)
         with _lock:
             _uploads[token] = Upload(folder, path, name, account.name, time.time(), preview)
@@ -151,6 +198,10 @@ def install(app) -> None:
         wb = request.app.state.workbench
         started = time.perf_counter()
         try:
+            if account.units:       # the store may have changed since the preview: the scope again
+                _preview, outside = await run_in_threadpool(_compare, wb, account, upload.path)
+                if outside:
+                    raise _outside_scope(outside)
             report = await run_in_threadpool(import_paths, wb.store, [upload.path])
         except ImportRejected as exc:
             return render(request, "import.html", session, step="errors", name=upload.name, issues=_issues(exc),
