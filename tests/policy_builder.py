@@ -22,6 +22,7 @@ id: {id}
 title: 测试政策
 source: {{document: 测试文件, file: 004_24644f68cfafa6d1.txt}}
 in_force: {{from: 2008-01-01, to: null}}
+jurisdiction: {{regions: [全国]}}
 """
 
 

@@ -50,9 +50,11 @@ CODES = {
     "E407": "exception rules in a cycle (an exception to itself, directly or through others)",
     "E405": "a period that ends before it starts",
     "E406": "a condition with more alternatives than durable_rules runs (4,096)",
+    "E408": "a policy without a jurisdiction (whom it binds)",
     "W501": "unused parameter",
     "W503": "no schema line for the editor",
     "W504": "duplicate test case name",
+    "W505": "a policy set mixing regions without a note saying why",
 }
 
 

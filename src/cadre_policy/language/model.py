@@ -244,6 +244,19 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Jurisdiction:
+    """Whom a document binds (language.jurisdiction): regions by name, and optionally 管理权限."""
+    regions: tuple
+    management: tuple = ()
+    note: str = ""
+    loc: Location = field(default_factory=Location, compare=False)
+
+    def label(self) -> str:
+        """The regions as a reader sees them (宜昌市、夷陵区)."""
+        return "、".join(self.regions)
+
+
+@dataclass(frozen=True)
 class Policy:
     id: str
     title: str
@@ -254,6 +267,7 @@ class Policy:
     derived: tuple = ()
     rules: tuple = ()
     boundary: str = "民法典"
+    jurisdiction: Jurisdiction | None = None      # None: not stated (lint refuses it, E408)
     groups: dict = field(default_factory=dict, compare=False, hash=False)       # raw, read by aggregate.load_structure
     structure: tuple = ()                                                      # raw aggregate rules
     positions: object = field(default=None, compare=False, hash=False, repr=False)  # yamlpos.Positions

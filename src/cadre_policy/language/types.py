@@ -132,6 +132,7 @@ def _fields(kind: str, computed: dict | None = None, after: str | None = None) -
 
 UNIT = record("unit", _fields("unit", {
     "structure": FLAGS,          # structure findings of the group instances the unit falls in
+    "regions": FLAGS,            # its region and those of every unit above it (the parent chain)
 }))
 POST = record("post", _fields("post", {"promotion": BOOLEAN, "previous_unit": TEXT}))
 APPRAISAL = record("appraisal", _fields("appraisal"))
@@ -148,6 +149,9 @@ RECRUITMENT = record("recruitment", _fields("recruitment"))
 EDUCATION_RECORD = record("education", _fields("education"))
 SANCTION = record("sanction", _fields("sanction", {"rank": RANK}))   # rank: the highest held on its date
 PROMOTION = record("promotion", {"target_rank": RANK, "target_unit": UNIT, "nominated": BOOLEAN})
+# Where the cadre is, for the jurisdiction of each document: the unit of the current post, and
+# the unit a promotion would be in (the open nomination's target unit, else the current post's).
+PLACE = record("place", {"unit": UNIT, "promotion_unit": UNIT})
 
 # The record lists of a cadre document, and the field that dates each record.
 RECORD_LISTS = {
@@ -165,5 +169,6 @@ BUILTIN_FACTS = {
     "recruitment": RECRUITMENT,
     "nomination": NOMINATION,
     "promotion": PROMOTION,
+    "place": PLACE,
     "as_of": DATE,
 }

@@ -407,11 +407,19 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
         derived=derived + tuple(builder.lookups.values()),
         rules=rules,
         boundary=data.get("boundary", "民法典"),
+        jurisdiction=_jurisdiction(data.get("jurisdiction"), positions),
         groups=data.get("groups", {}),
         structure=tuple(data.get("structure", ())),
         positions=positions,
     )
     return policy, diagnostics, text
+
+
+def _jurisdiction(raw, positions) -> m.Jurisdiction | None:
+    if raw is None:
+        return None
+    return m.Jurisdiction(tuple(raw["regions"]), tuple(raw.get("management", ())), raw.get("note", ""),
+                          positions.at(("jurisdiction",), key=True))
 
 
 def read_data_file(path: Path, schema_name: str, display: str | None = None):

@@ -108,6 +108,12 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
     elif current is not None and current.get("rank") in t.NEXT_RANK:
         promotion["target_rank"] = t.NEXT_RANK[current["rank"]]
     scope["promotion"] = {k: v for k, v in promotion.items() if v is not None}
+    place = {}
+    if current is not None and current.get("unit"):
+        place["unit"] = place["promotion_unit"] = current["unit"]
+    if promotion.get("target_unit"):
+        place["promotion_unit"] = promotion["target_unit"]
+    scope["place"] = place
     return scope
 
 

@@ -20,6 +20,7 @@ from cadre_policy.run.outcome import UNKNOWN, Decider
 from cadre_policy.language.kleene import Evaluator, lookup
 from cadre_policy.language.parameters import duration_months, months
 from cadre_policy.language.walk import walk
+from cadre_policy.language.jurisdiction import regions_of
 from cadre_policy.run.reasons import because
 
 
@@ -88,8 +89,10 @@ class CadreResult:
 
 
 def normalise_units(units: dict) -> dict:
-    """Units as the rules see them: a unit with no flags has an empty list of flags."""
-    return {uid: (u if "flags" in u else dict(u, flags=[])) for uid, u in units.items()}
+    """Units as the rules see them: a unit with no flags has an empty list of flags, and every
+    unit lists the regions it lies in (``regions``: its own and those up its parent chain)."""
+    return {uid: dict(u, flags=u.get("flags") or [], regions=regions_of(units, uid)) for uid, u in units.items()}
+
 
 
 class PolicyRunner:

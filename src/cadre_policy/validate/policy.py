@@ -32,6 +32,7 @@ class Checker:
     # ---- entry point -------------------------------------------------------------------
     def check(self) -> list[Diagnostic]:
         self._duplicates()
+        self._jurisdictions()
         self._derived_cycles()
         for param in self.parameters.values():
             self._parameter(param)
@@ -47,6 +48,22 @@ class Checker:
             if name not in self.used_parameters:
                 self.error("W501", _("parameter '{name}' is not used by any rule").format(name=name), param.loc)
         return self.diagnostics
+
+    def _jurisdictions(self):
+        """Every policy says whom it binds (E408); a set binding several regions says why (W505)."""
+        from cadre_policy.language.jurisdiction import national
+        for policy in self.ps.policies:
+            if policy.jurisdiction is None:
+                self.error("E408", f"policy '{policy.id}' does not say whom it binds: add 'jurisdiction: "
+                                   "{regions: [...]}' (全国 for a national document)", Location(policy.file, 1, 1))
+        regional = [p for p in self.ps.policies if p.jurisdiction is not None and not national(p.jurisdiction)]
+        if len({p.jurisdiction.regions for p in regional}) > 1:
+            for policy in regional:
+                if not policy.jurisdiction.note:
+                    others = sorted({r for p in regional for r in p.jurisdiction.regions} - set(policy.jurisdiction.regions))
+                    self.error("W505", f"policy '{policy.id}' binds {policy.jurisdiction.label()} while the set also "
+                                       f"binds {'、'.join(others)}: say why in 'jurisdiction: note'",
+                               policy.jurisdiction.loc)
 
     def _titles(self):
         """Every ``{name}`` in a rule's title or note, or an outcome's title, names a parameter."""

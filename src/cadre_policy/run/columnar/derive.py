@@ -396,6 +396,14 @@ class Derivation:
             "nominated": Vec(nominated.astype(np.int64), np.ones(n, dtype=bool), "bool"),
             "target_rank": rank, "target_unit": unit})
         self.refs["promotion"] = _Ref(promotion, np.arange(n, dtype=np.int64))
+        # run.derive.base_scope: the current post's unit; the promotion's, the nomination's target first
+        here = posts.fields["unit"].take(current)
+        here.mask &= here.values != ""
+        aimed = nominated & unit.mask
+        there = Vec(np.where(aimed, unit.values, here.values), aimed | here.mask, "unit")
+        self.refs["place"] = _Ref(Records("place", np.arange(n, dtype=np.int64),
+                                          {"unit": Vec(here.values, here.mask, "unit"), "promotion_unit": there}),
+                                  np.arange(n, dtype=np.int64))
 
     # ---- resolving a fact path ------------------------------------------------------------
     def resolve(self, path: str):
