@@ -12,6 +12,7 @@ from fractions import Fraction
 from functools import partial
 
 from cadre_policy.language import model as m
+from cadre_policy.language.jurisdiction import national, regions_of
 from cadre_policy.language.parameters import parameters_on, value_on
 from cadre_policy.aggregate.model import AggregateRule, Band, Group
 from cadre_policy.aggregate.candidates import candidate_keys, possible
@@ -54,8 +55,10 @@ def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]
     """Compute every rule in force over every group instance in scope (see ``evaluate_structure``)."""
     from cadre_policy.aggregate.sql import GroupPlan, count_groups
     report = StructureReport(as_of, policy_set.digest, scope.region)
-    unit_places = places(store.units())
+    units = store.units()
+    unit_places = places(units)
     _check_scope(scope, unit_places)
+    inside = _Inside(policy_set, units, unit_places)
     rules = [r for r in rules if policy_set.in_force(r, as_of)]
     if not rules:
         return report
@@ -69,8 +72,8 @@ def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]
         group = group_of[name]
         if scope.unit is not None and possible(group.members, unit_places[scope.unit], resolve) is False:
             continue    # the unit cannot hold a member of this group
-        keys = scope.keys(unit_places, group.per)
-        query_keys = _with_team_units(keys, group_rules, scope, unit_places)
+        keys = _narrow(scope.keys(unit_places, group.per), inside.union(group_rules, group.per))
+        query_keys = _with_team_units(keys, group_rules, scope, unit_places, inside)
         if query_keys is not None and not query_keys:
             continue
         asked.append((group, group_rules, GroupPlan(group.members, group.per, tuple(r.condition for r in group_rules),
@@ -79,19 +82,59 @@ def run(policy_set: m.PolicySet, groups: list[Group], rules: list[AggregateRule]
     for (group, group_rules, _plan), counts in zip(asked, counted):
         for i, rule in enumerate(group_rules):
             report.results += _rule_results(rule, i, group, counts, scope, unit_places, _target(resolve, rule),
-                                            resolve)
+                                            resolve, inside)
     report.results.sort(key=lambda r: (r.rule.order, r.region, r.key))
     return report
 
 
-def _with_team_units(keys, rules, scope: Scope, unit_places) -> set | None:
+class _Inside:
+    """The group instances inside each aggregate rule's jurisdiction (None: every instance).
+
+    A document counts its targets only where it binds (language.jurisdiction): an instance is
+    inside when a unit it covers lies, along its parent chain, in one of the document's regions.
+    """
+
+    def __init__(self, policy_set: m.PolicySet, units: dict, unit_places: dict):
+        self.policy_set = policy_set
+        self.unit_places = unit_places
+        self.regions = {uid: set(regions_of(units, uid)) for uid in units}
+        self._memo: dict = {}
+
+    def keys(self, rule: AggregateRule, per: str) -> set | None:
+        jurisdiction = self.policy_set.policy_of(rule).jurisdiction
+        if national(jurisdiction):
+            return None
+        memo = (jurisdiction.regions, per)
+        if memo not in self._memo:
+            wanted = set(jurisdiction.regions)
+            self._memo[memo] = {instance_key(p, per) for uid, p in self.unit_places.items()
+                                if self.regions.get(uid, set()) & wanted}
+        return self._memo[memo]
+
+    def union(self, rules, per: str) -> set | None:
+        found: set = set()
+        for rule in rules:
+            keys = self.keys(rule, per)
+            if keys is None:
+                return None
+            found |= keys
+        return found
+
+
+def _narrow(keys: set | None, inside: set | None) -> set | None:
+    if inside is None:
+        return keys
+    return set(inside) if keys is None else keys & inside
+
+
+def _with_team_units(keys, rules, scope: Scope, unit_places, inside: _Inside) -> set | None:
     """The unit keys to query: a share of teams rolled up per city needs every team of a kept city."""
     if keys is None:
         return None
     needed = set(keys)
     for rule in rules:
         if rule.measure == "share_of_teams":
-            kept = scope.keys(unit_places, rule.per)
+            kept = _narrow(scope.keys(unit_places, rule.per), inside.keys(rule, rule.per))
             needed |= {p.id for p in unit_places.values() if kept is None or instance_key(p, rule.per) in kept}
     return needed
 
@@ -122,16 +165,16 @@ def _where(per: str, key: str, unit_places) -> tuple[str, str, str | None]:
     return key, key, None
 
 
-def _rule_results(rule, i, group, counts, scope, unit_places, target, resolve) -> list[InstanceResult]:
+def _rule_results(rule, i, group, counts, scope, unit_places, target, resolve, inside) -> list[InstanceResult]:
     share = rule.measure in ("share", "share_of_teams")
     goal = target_text(rule.op, target, share)
     if rule.measure == "share_of_teams":
-        kept = scope.keys(unit_places, rule.per)
+        kept = _narrow(scope.keys(unit_places, rule.per), inside.keys(rule, rule.per))
         empty = candidate_keys(group.members, rule.per, unit_places, resolve)
         return _team_results(rule, i, counts, unit_places, target, goal,
                              lambda key: kept is None or key in kept, empty)
     out = []
-    keys = scope.keys(unit_places, group.per)
+    keys = _narrow(scope.keys(unit_places, group.per), inside.keys(rule, group.per))
     for key in _instance_keys(group, keys, unit_places, counts.totals, resolve):
         n, matched, unknown = counts.totals.get(key, (0, (0,) * (i + 1), (0,) * (i + 1)))
         t, u = matched[i], unknown[i]

@@ -35,9 +35,11 @@ from cadre_policy.cli.output import open_output
 @click.option("--layout", type=click.Choice(["review", "appointment"]), default="review", show_default=True,
               help="With --format html: review: the 资格审查 sheet; appointment: the cadre in the layout of the "
                    "干部任免审批表, the 资格审查 conclusion attached.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also list the documents in force that do not bind this cadre, with their jurisdictions.")
 @click.pass_context
 def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, output, near, margin, record,
-          workers, layout):
+          workers, layout, verbose):
     """Which provisions apply to a cadre on a date, what follows, and why."""
     from cadre_policy.run.population import units_for
     if not cadre_id and not all_cadres:
@@ -64,14 +66,16 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     units = units_for(runner, store)
     if not all_cadres:
         _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin,
-                   {"as_of": day.isoformat(), "engine": default_engine(engine, False)} if record else None, layout)
+                   {"as_of": day.isoformat(), "engine": default_engine(engine, False)} if record else None, layout,
+                   verbose)
         return
     if unit_id is not None and unit_id not in units:
         raise Failure(_("unknown unit id: {id}").format(id=unit_id))
     _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, workers, ctx.find_root().obj["db_url"])
 
 
-def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record, layout="review"):
+def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin, record, layout="review",
+               verbose=False):
     """One cadre: findings with reasons and sources, the promotion checklist; text, JSON or the HTML sheet.
 
     ``record`` (the request's day and engine) stores a decision record (纪实) of the check first.
@@ -106,6 +110,8 @@ def _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, ma
         else:
             console = console_for(out)
             render.render_text(result, policy_set, console)
+            if verbose:
+                render.render_unbound(result, policy_set, console)
             if misses is not None:
                 render.render_near(misses, console, policy_set)
 

@@ -11,6 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from cadre_policy.explain.jurisdiction import jurisdiction_label, unbound_documents
 from cadre_policy.language import labels
 
 from cadre_policy.run.evaluate import CadreResult
@@ -64,7 +65,8 @@ def source_of(policy_set: PolicySet, rule: Rule) -> dict:
     policy = policy_set.policy_of(rule)
     src = policy.source
     return {"document": src.document, "issuer": src.issuer, "date": src.date, "file": src.file,
-            "policy": policy.id, "section": rule.section, "quote": rule.quote}
+            "policy": policy.id, "section": rule.section, "quote": rule.quote,
+            "jurisdiction": jurisdiction_label(policy)}
 
 
 def to_json(result: CadreResult, policy_set: PolicySet) -> dict:
@@ -90,6 +92,7 @@ def to_json(result: CadreResult, policy_set: PolicySet) -> dict:
             "requirements": [dict({"code": r.code, "result": r.result, "rule": r.rule.id,
                                    "provision": r.rule.provision, "strength": r.strength,
                                    "title": policy_set.outcomes.requirements.get(r.code, {}).get("title", r.code),
+                                   "jurisdiction": jurisdiction_label(policy_set.policy_of(r.rule)),
                                    "because": r.because}, **({"waived_by": r.waived_by} if r.waived_by else {}))
                              for r in det["requirements"]]}
     out.setdefault("promotion", {"target_rank": None, "eligibility": "eligible", "requirements": []})
@@ -140,8 +143,9 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
         for clause in phrases(f.because, label, value_label, finding=True):
             said(Text(_("because {reason}").format(reason=safe(clause))))
         src = source_of(policy_set, f.rule)
-        said(Text(_("source: 《{document}》{section}: “{quote}”").format(
-            document=safe(src["document"]), section=safe(src["section"]), quote=safe(src["quote"])), style="dim"))
+        said(Text(_("source: 《{document}》{section} (jurisdiction {regions}): “{quote}”").format(
+            document=safe(src["document"]), section=safe(src["section"]), regions=safe(src["jurisdiction"]),
+            quote=safe(src["quote"])), style="dim"))
     for name, det in result.determinations.items():
         style = ELIGIBILITY.get(det["eligibility"], ("", None))[1]
         title = policy_set.outcomes.determinations.get(name, {}).get("title", name)
@@ -161,10 +165,19 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
             line.append(f"{mark} {safe(rtitle)}", style=mark_style)
             if not tight:
                 line.append(f"  {req.code}", style="dim")
-            line.append(f"  [{req.rule.provision}]", style="dim")
+            line.append(f"  [{req.rule.provision} · {safe(jurisdiction_label(policy_set.policy_of(req.rule)))}]",
+                        style="dim")
             console.print(line)
             for clause in phrases(req.because, label, value_label):
                 said(Text(safe(clause)))
+
+
+def render_unbound(result: CadreResult, policy_set: PolicySet, console: Console) -> None:
+    """``--verbose``: the documents in force that do not bind this cadre, with their jurisdictions."""
+    unbound = unbound_documents(policy_set, result.scope, lambda rule: policy_set.in_force(rule, result.as_of))
+    for document, regions in unbound:
+        console.print(Text(_("Not applicable: 《{document}》 (jurisdiction {regions})").format(
+            document=safe(document), regions=safe(regions)), style="dim"))
 
 
 def finding_title(policy_set: PolicySet, code: str) -> str:
