@@ -95,8 +95,10 @@ def test_sample_on_each_backend(store_url, policy_set):
         import_files(store, [str(SAMPLE)])
         report = evaluate_structure(policy_set, store, date(2017, 6, 30))
     comparable = report.comparable()
-    assert comparable[("structure.county_team_township_principal", "清江县")] == ("3/5", "≥ 60%", "met")
+    assert comparable[("structure.county_team_township_principal", "东湖区")] == ("2/3", "≥ 60%", "met")
     assert comparable[("structure.county_team_township_principal", "白河县")] == ("2/5", "≥ 60%", "not_met")
+    # 清江县 lies in 江苏省, outside the 宜昌 plan's jurisdiction: none of its targets are counted
+    assert not [key for key in comparable if key[1] == "清江县"]
     assert comparable[("structure.middle_level_rotation", "JL-FIN")] == ("2/3", "≥ 50%", "met")
     assert comparable[("structure.middle_level_rotation", "JL-EDU")] == ("0/1", "≥ 50%", "not_met")
 
@@ -112,9 +114,9 @@ def test_a_draft_target_shows_which_instances_change(policy_set, sample_db):
         again = evaluate_structure(policy_set, store, date(2017, 6, 30))
     changes = {(rule, key): (old[2], new[2]) for rule, key, old, new in base.changes(draft)}
     assert changes[("structure.county_team_township_principal", "白河县")] == ("not_met", "not_met")  # target text
-    assert changes[("structure.young_section_cadres", "清江县")] == ("met", "met")        # 8–12 -> 10–12
+    assert changes[("structure.young_section_cadres", "东湖区")] == ("not_met", "not_met")    # 8–12 -> 10–12
     moved = {(rule, key): (a, b) for rule, key, a, b in base.status_changes(draft)}
-    assert moved == {("structure.county_team_township_principal", "清江县"): ("met", "not_met")}
+    assert moved == {("structure.county_team_township_principal", "东湖区"): ("met", "not_met")}
     assert again.comparable() == base.comparable(), "the baseline is untouched by the draft"
 
 
@@ -124,10 +126,10 @@ def test_cli_structure_text(sample_db):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "县市区党政班子成员有乡镇（街道）党政正职任职经历的达到60%以上" in out
-    assert "✓ 达到  清江县  3/5  目标 ≥ 60%" in out
+    assert "✓ 达到  东湖区  2/3  目标 ≥ 60%" in out and "清江县" not in out
     assert "✗ 未达到  白河县  2/5  目标 ≥ 60%  township_principal_share_below_target" in out
-    assert "✓C0001 周建国" in out and "✗C0019 罗建" in out
-    assert "✗ 未达到  江陵市教育局（JL-EDU）  0/1  目标 ≥ 50%  rotation_share_below_target" in out
+    assert "✓C0034 潘志刚" in out and "✗C0064 严立新" in out and "✗C0019 罗建" in out
+    assert "✗ 未达到  宜昌市教育局（JL-EDU）  0/1  目标 ≥ 50%  rotation_share_below_target" in out
 
 
 def test_cli_structure_json(sample_db):
@@ -155,7 +157,7 @@ def test_cli_structure_html_is_self_contained(sample_db, tmp_path):
 def test_cli_structure_user_errors(sample_db):
     result = invoke(sample_db, "structure", "--as-of", AS_OF, "--region", "火星")
     assert result.exit_code == 2
-    assert result.stderr.strip().splitlines() == ["Error: unknown region: 火星 (known: 东湖区, 江陵市, 清江县, 白河县)"]
+    assert result.stderr.strip().splitlines() == ["Error: unknown region: 火星 (known: 东湖区, 宜昌市, 江苏省, 清江县, 湖北省, 白河县)"]
 
 
 def test_cli_check_unit_adds_structure_findings(sample_db):

@@ -18,10 +18,11 @@ def test_raising_a_team_target_changes_exactly_the_team_at_the_old_boundary(samp
     result = invoke(sample_db, "whatif", "--draft", draft, "--quiet", "--format", "json")
     assert result.exit_code == 0, result.stderr
     changes = json.loads(result.stdout)["structure"]
-    # 清江县's team has 3 of 5 members with township-principal experience: 60% met, 80% not
+    # 东湖区's team has 2 of 3 members with township-principal experience: 60% met, 80% not
+    # (清江县, in 江苏省, is outside the 宜昌 plan's jurisdiction: its team is not counted)
     assert [(c["rule"], c["instance"], c["baseline"]["status"], c["draft"]["status"]) for c in changes] == [
-        ("structure.county_team_township_principal", "清江县", "met", "not_met")]
-    assert changes[0]["baseline"]["figure"] == changes[0]["draft"]["figure"] == "3/5"
+        ("structure.county_team_township_principal", "东湖区", "met", "not_met")]
+    assert changes[0]["baseline"]["figure"] == changes[0]["draft"]["figure"] == "2/3"
 
 
 def test_an_individual_draft_changes_no_structure_target(sample_db):
@@ -30,4 +31,4 @@ def test_an_individual_draft_changes_no_structure_target(sample_db):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["structure"] == []
     text = invoke(sample_db, "whatif", "--draft", ROOT / "drafts" / "team_township_80pct.yaml", "--quiet").stdout
-    assert "Structure targets that change status: 1" in text and "清江县" in text
+    assert "Structure targets that change status: 1" in text and "东湖区" in text and "清江县" not in text
