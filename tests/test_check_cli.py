@@ -52,7 +52,7 @@ def test_superseded_finding_is_reported_not_dropped(run_cli, sample_db):
 def test_check_all_summary(run_cli, sample_db):
     result = run_cli(sample_db, "check", "--all", "--as-of", AS_OF)
     assert result.exit_code == 0
-    assert "Summary: 60 cadres on 2017-06-30" in result.stdout and "admonishment_talk" in result.stdout
+    assert "Summary: 64 cadres on 2017-06-30" in result.stdout and "admonishment_talk" in result.stdout
 
 
 def test_every_individual_finding_code_fires_on_the_sample(run_cli, sample_db):

@@ -39,19 +39,19 @@ def test_every_column_starts_at_the_same_cell_on_every_line(sample_db, columns):
         assert cells_of(line, "│") == rule, line
         assert cell_len(line) <= columns
     names = [line.split("│")[1].strip() for line in table[2:] if line.split("│")[1].strip()]
-    assert len(names) == 60 and "周建国" in names          # 2- and 3-character names alike
+    assert len(names) == 64 and "周建国" in names          # 2- and 3-character names alike
 
 
 def test_findings_by_chinese_title_with_the_code_and_a_summary_table(sample_db):
     out = run(sample_db, "check", "--all", "--as-of", AS_OF).stdout
     table, summary = out.split("\n\n")[:2]
     rows = table.splitlines()[2:]
-    assert len(rows) == 60 + sum(line.startswith(" ") for line in rows)    # a line per cadre, nothing wrapped
+    assert len(rows) == 64 + sum(line.startswith(" ") for line in rows)    # a line per cadre, nothing wrapped
     c0007 = next(line for line in rows if line.startswith("C0007"))
     assert "诫勉谈话 admonishment_talk" in c0007 and "不符合" in c0007
     lines = summary.splitlines()
-    assert lines[0].startswith("汇总：2017-06-30 共 60 名干部")
-    assert any("诫勉谈话" in line and "admonishment_talk" in line and line.rstrip().endswith("6") for line in lines)
+    assert lines[0].startswith("汇总：2017-06-30 共 64 名干部")
+    assert any("诫勉谈话" in line and "admonishment_talk" in line and line.rstrip().endswith("8") for line in lines)
     assert any(line.startswith("提拔：不符合") for line in lines)
     assert "\x1b[" not in out
 
@@ -66,14 +66,15 @@ def test_english_on_request(sample_db):
     out = run(sample_db, "check", "--all", "--as-of", AS_OF, lang="en").stdout
     head = out.splitlines()[0]
     assert [w for w in head.split() if w != "│"] == ["ID", "Name", "Unit", "Findings", "Promotion"]
-    assert "Summary: 60 cadres on 2017-06-30" in out and "Promotion: ineligible" in out
+    assert "Summary: 64 cadres on 2017-06-30" in out and "Promotion: ineligible" in out
 
 
 def test_json_is_one_document_with_the_cadres_and_the_summary(sample_db):
     doc = json.loads(run(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "json").stdout)
     jsonschema.validate(doc, data.schema("check.output"))
-    assert len(doc["cadres"]) == 60 and doc["summary"]["cadres"] == 60 and doc["unit"] is None
-    assert sum(doc["summary"]["promotion"].values()) == 60
+    assert len(doc["cadres"]) == 64 and doc["summary"]["cadres"] == 64 and doc["unit"] is None
+    # 5 cadres of 宜昌 have no promotion requirement in force for them in 2017: nothing to determine
+    assert sum(doc["summary"]["promotion"].values()) == 59
     talk = next(f for f in doc["summary"]["findings"] if f["code"] == "admonishment_talk")
     assert talk["title"] == "诫勉谈话" and talk["cadres"] == sum(
         any(f["code"] == "admonishment_talk" and f["status"] == "active" for f in c["findings"]) for c in doc["cadres"])
@@ -95,7 +96,7 @@ def test_csv_opens_in_excel_with_chinese_headers(sample_db, tmp_path):
     assert rows[0] == ["编号", "姓名", "单位编号", "单位", "结论", "结论代码", "提拔", "提拔代码"]
     c0007 = next(r for r in rows if r[0] == "C0007")
     assert c0007[1] == "李娟" and "诫勉谈话" in c0007[4] and "admonishment_talk" in c0007[5] and c0007[6] == "不符合"
-    assert len(rows) == 61
+    assert len(rows) == 65
 
 
 def test_xlsx_has_a_sheet_per_table_frozen_headers_and_widths(sample_db, tmp_path):
@@ -111,8 +112,8 @@ def test_xlsx_has_a_sheet_per_table_frozen_headers_and_widths(sample_db, tmp_pat
     row = next(r for r in cadres.iter_rows(min_row=2, values_only=True) if r[0] == "C0007")
     assert row[1] == "李娟" and row[6] == "不符合"
     counts = {r[1]: r[2] for r in summary.iter_rows(min_row=2, values_only=True)}
-    assert counts["admonishment_talk"] == 6 and isinstance(counts["ineligible"], int)
-    assert sum(counts[k] for k in ("eligible", "pending", "ineligible")) == 60
+    assert counts["admonishment_talk"] == 8 and isinstance(counts["ineligible"], int)
+    assert sum(counts[k] for k in ("eligible", "pending", "ineligible")) == 59
 
 
 def test_cells_never_run_as_formulas_nor_carry_control_characters(tmp_path):
@@ -140,7 +141,7 @@ def test_structure_and_whatif_as_csv_and_xlsx(sample_db, tmp_path):
     run(sample_db, "structure", "--as-of", AS_OF, "--format", "csv", "-o", str(tmp_path / "s.csv"))
     rows = list(csv.DictReader(io.StringIO((tmp_path / "s.csv").read_text(encoding="utf-8-sig"), newline="")))
     women = next(r for r in rows if r["规则"] == "structure.teams_with_women")
-    assert (women["数值"], women["结果"], women["目标值"]) == ("8/13", "达到", "≥ 40%")     # 8/13 meets "50%左右"
+    assert (women["数值"], women["结果"], women["目标值"]) == ("6/10", "达到", "≥ 40%")     # 6/10 meets "50%左右" (宜昌's teams only)
     run(sample_db, "structure", "--as-of", AS_OF, "--format", "xlsx", "-o", str(tmp_path / "s.xlsx"))
     book = load_workbook(tmp_path / "s.xlsx")
     assert book.sheetnames == ["结构目标", "汇总"] and book["结构目标"].freeze_panes == "A2"
@@ -157,6 +158,6 @@ def test_structure_and_whatif_as_csv_and_xlsx(sample_db, tmp_path):
     book = load_workbook(tmp_path / "w.xlsx")
     assert book.sheetnames == ["汇总", "按单位", "变化明细"]
     summary = {r[1]: r[2:] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert summary["promotion:eligible"] == (16, 15, -1)
+    assert summary["promotion:eligible"] == (30, 28, -2)
     detail = [[c.value if c.value is not None else "" for c in row] for row in book["变化明细"].iter_rows(min_row=2)]
     assert detail == [[r[k] for k in changes[0]] for r in changes]

@@ -113,6 +113,7 @@ def test_a_draft_builds_a_new_set_and_leaves_the_baseline_alone(tmp_path, baseli
 id: d4
 title: 草案
 in_force: {from: 2017-06-30}
+jurisdiction: {regions: [全国]}
 parameters:
   supervision.admonish_ratio: 3/10
   yichang_grassroots.grassroots_min: {2017-01-01: 3}
@@ -194,3 +195,39 @@ def test_policy_lint_accepts_a_draft_file(tmp_path):
     bad = CliRunner().invoke(main, ["lint", str(path)])
     assert bad.exit_code == 1
     assert f"{path}:4:11: E204 unknown rule id 'supervision.duee'" in bad.output
+
+
+def test_a_draft_may_move_a_document_and_must_place_its_own(tmp_path, baseline):
+    """Drafts change jurisdictions too: 004's supervision applied in 宜昌; a new document says where it binds."""
+    from cadre_policy.run.evaluate import PolicyRunner, normalise_units
+    path = draft(tmp_path, """\
+id: d6
+title: 草案：宜昌采用清江县的监督评议
+jurisdictions:
+  supervision: {regions: [宜昌市, 清江县], note: 宜昌市采用}
+""")
+    draft_set, _, diagnostics = load_draft(path, baseline)
+    assert draft_set is not None, lines(diagnostics)
+    units = normalise_units({"YC": {"id": "YC", "name": "中共宜昌市委", "kind": "party_committee", "level": "city",
+                                    "region": "宜昌市"},
+                             "T": {"id": "T", "name": "镇", "kind": "township", "level": "township", "parent": "YC"}})
+    doc = {"id": "X", "name": "测", "management": "county", "reviews": [{"date": date(2017, 3, 1), "total": 45,
+                                                                       "dissatisfied": 16}],
+           "posts": [{"unit": "T", "title": "镇党委书记", "rank": "section", "principal": True, "leadership": True,
+                      "start": date(2015, 1, 1)}]}
+    day = date(2017, 6, 30)
+    assert "admonishment_talk" not in PolicyRunner(baseline, day, "python").evaluate(doc, units).active_codes()
+    assert "admonishment_talk" in PolicyRunner(draft_set, day, "python").evaluate(doc, units).active_codes()
+    missing = draft(tmp_path, """\
+id: d7
+title: 草案（新文件）
+add:
+  - id: d7.r
+    title: 年满55岁
+    provision: P004-5
+    quote: 测试
+    finding: position_adjustment
+    when: {fact: cadre.age, 以上: 55}
+""")
+    draft_set, _, diagnostics = load_draft(missing, baseline)
+    assert draft_set is None and any(d.code == "E408" for d in diagnostics), lines(diagnostics)

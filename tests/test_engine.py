@@ -124,7 +124,7 @@ def test_two_policy_sets_in_one_process_do_not_touch_each_other():
                 posts=[{"unit": "DS-T1", "title": "镇党委书记", "rank": "section", "principal": True,
                         "leadership": True, "start": date(2012, 1, 1)}])
     units = normalise_units({"DS-T1": {"id": "DS-T1", "name": "镇", "kind": "township", "level": "township",
-                                       "region": "东山县"}})
+                                       "region": "清江县"}})
     baseline = PolicyRunner(policy_set, AS_OF, "durable", name="baseline")
     draft = PolicyRunner(policy_set, AS_OF, "durable", name="draft",
                          overrides={"supervision.admonish_ratio": Fraction(3, 10)})
@@ -147,9 +147,12 @@ def test_states_are_deleted_after_each_evaluation():
 
 @pytest.mark.parametrize("dissatisfied,expected", [(15, []), (16, ["admonishment_talk"])])
 def test_one_third_is_exclusive(dissatisfied, expected):
-    doc = cadre(reviews=[{"date": date(2017, 3, 1), "total": 45, "dissatisfied": dissatisfied}])
+    doc = cadre(reviews=[{"date": date(2017, 3, 1), "total": 45, "dissatisfied": dissatisfied}],
+                posts=[{"unit": "QJ-T1", "title": "副镇长", "rank": "deputy_section", "start": date(2010, 1, 1)}])
+    units = normalise_units({"QJ-T1": {"id": "QJ-T1", "name": "清江县龙泉镇", "kind": "township", "level": "township",
+                                       "region": "清江县"}})
     for engine in ENGINES:
-        result = PolicyRunner(load(POLICIES), AS_OF, engine).evaluate(doc, {})
+        result = PolicyRunner(load(POLICIES), AS_OF, engine).evaluate(doc, units)
         assert result.active_codes() == expected
 
 

@@ -111,28 +111,24 @@ C0007 李娟（女，34岁）  现任 清江县龙泉镇党委书记（正科）
 结论：1 项
   ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
       因为 最近一次监督评议·不满意票/最近一次监督评议·总票数 16/45，超过 1/3
-      依据 《深化干部制度改革 推进又好又快发展》四、一：“对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
+      依据 《深化干部制度改革 推进又好又快发展》四、一（辖区 清江县）：“对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
 提拔任用资格（拟任 副县）: 不符合  ineligible
-  ✗ 考评实绩“优秀”  appraisal_excellent  [P004-1]
+  ✗ 考评实绩“优秀”  appraisal_excellent  [P004-1 · 清江县]
       最近一次年度考核·等次为称职，不是优秀
-  ✓ 不在不得提拔使用期内  no_promotion_bar  [P004-2]
+  ✓ 不在不得提拔使用期内  no_promotion_bar  [P004-2 · 清江县]
       未认定“不得提拔使用”
-  ✓ 有两年以上基层工作经历  grassroots_two_years  [P003-1]
-      基层工作经历（累计） 11年11个月29天，2年以上
 """
 ENGLISH_C0007 = """\
 C0007 李娟（female, 34 years old）  now 清江县龙泉镇党委书记 (section)  as of 2017-06-30
 Findings: 1
   ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
       because latest_review.dissatisfied/latest_review.total 16/45, more than 1/3
-      source: 《深化干部制度改革 推进又好又快发展》四、一: “对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
+      source: 《深化干部制度改革 推进又好又快发展》四、一 (jurisdiction 清江县): “对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
 提拔任用资格（proposed rank deputy_county）: ineligible
-  ✗ 考评实绩“优秀”  appraisal_excellent  [P004-1]
+  ✗ 考评实绩“优秀”  appraisal_excellent  [P004-1 · 清江县]
       latest_appraisal.grade is competent, not excellent
-  ✓ 不在不得提拔使用期内  no_promotion_bar  [P004-2]
+  ✓ 不在不得提拔使用期内  no_promotion_bar  [P004-2 · 清江县]
       finding:promotion_barred: not concluded
-  ✓ 有两年以上基层工作经历  grassroots_two_years  [P003-1]
-      grassroots_experience 11年11个月29天, at least 2年
 """
 
 

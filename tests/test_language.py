@@ -9,14 +9,19 @@ import pytest
 from cadre_policy import data
 from cadre_policy.load.drafts import load_draft
 from cadre_policy.load.policyset import lint, load
-from cadre_policy.run.evaluate import PolicyRunner
+from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from policy_builder import write_set
 
 ENGINES = ["durable", "python", "columnar"]
-UNITS = {"T1": {"id": "T1", "name": "青石镇", "kind": "township", "level": "township", "flags": []},
-         "CITY": {"id": "CITY", "name": "市财政局", "kind": "department", "level": "city", "flags": []},
-         "GOV": {"id": "GOV", "name": "东山县人民政府", "kind": "government", "level": "county", "flags": []},
-         "PC": {"id": "PC", "name": "中共东山县委员会", "kind": "party_committee", "level": "county", "flags": []}}
+# 东山县 of 宜昌市 (bound by the 003 plan), and a township of 清江县 (江苏省, bound by 004)
+UNITS = normalise_units({
+    "YC": {"id": "YC", "name": "中共宜昌市委", "kind": "party_committee", "level": "city", "region": "宜昌市"},
+    "T1": {"id": "T1", "name": "青石镇", "kind": "township", "level": "township", "parent": "PC"},
+    "CITY": {"id": "CITY", "name": "市财政局", "kind": "department", "level": "city", "parent": "YC"},
+    "GOV": {"id": "GOV", "name": "东山县人民政府", "kind": "government", "level": "county", "parent": "PC"},
+    "PC": {"id": "PC", "name": "中共东山县委员会", "kind": "party_committee", "level": "county", "region": "东山县",
+           "parent": "YC"},
+    "QJ-T1": {"id": "QJ-T1", "name": "清江县龙泉镇", "kind": "township", "level": "township", "region": "清江县"}})
 
 
 def _post(unit, title, rank, start, end=None, principal=False):
@@ -141,7 +146,7 @@ outcomes:
 
 def test_reasons_list_only_what_decided(library):
     """A true `any` gives the branch that held; a false `all` the part that failed."""
-    posts = [_post("T1", "镇党委书记", "section", date(2012, 1, 1), principal=True)]
+    posts = [_post("QJ-T1", "镇党委书记", "section", date(2012, 1, 1), principal=True)]
     doc = _cadre(posts, reviews=[{"date": date(2017, 3, 1), "total": 45, "dissatisfied": 16}], management="county")
     result = PolicyRunner(library, date(2017, 6, 30), "python").evaluate(doc, UNITS)
     admonish = next(f for f in result.findings if f.rule.id == "supervision.admonish")

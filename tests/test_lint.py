@@ -26,7 +26,7 @@ def diagnostics(tmp_path, body: str, raw: bool = False):
     return [(Path(d.location.file).name, d.location.line, d.location.column, d.code) for d in found], found
 
 
-# (code, body below the 4-line header, expected line, column)
+# (code, body below the header, expected line as if the header had 5 lines, column)
 CASES = [
     ("E001", "rules: [\n", 7, 1),
     ("E002", "rules: []\nrules: []\n", 7, 1),
@@ -69,7 +69,43 @@ rules:
 @pytest.mark.parametrize("code,body,line,column", CASES, ids=[c[0] for c in CASES])
 def test_lint_code_names_the_place(tmp_path, code, body, line, column):
     found, raw = diagnostics(tmp_path, body)
+    line += HEADER.count("\n") - 5        # the expected lines are counted below a 5-line header
     assert ("bad.yaml", line, column, code) in found, "\n".join(str(d) for d in raw)
+
+
+def test_a_policy_without_jurisdiction_is_refused_with_its_file(tmp_path):
+    header = "".join(line + "\n" for line in HEADER.format(id="bad").splitlines() if not line.startswith("jurisdiction"))
+    found, raw = diagnostics(tmp_path, header + GOOD_RULE, raw=True)
+    assert ("bad.yaml", 1, 1, "E408") in found, "\n".join(str(d) for d in raw)
+    assert "jurisdiction" in next(d.message for d in raw if d.code == "E408")
+
+
+def test_a_jurisdiction_without_regions_is_a_schema_error(tmp_path):
+    header = HEADER.format(id="bad").replace("jurisdiction: {regions: [全国]}", "jurisdiction: {management: [county]}")
+    found, raw = diagnostics(tmp_path, header + GOOD_RULE, raw=True)
+    assert any(code == "E101" and line == 6 for _f, line, _c, code in found), "\n".join(str(d) for d in raw)
+
+
+def test_a_set_mixing_regions_without_a_note_is_warned(tmp_path):
+    directory = tmp_path / "p"
+    body = GOOD_RULE
+    write_set(directory, {
+        "a": HEADER.format(id="a").replace("[全国]", "[宜昌市]") + body,
+        "b": HEADER.format(id="b").replace("{regions: [全国]}", "{regions: [清江县], note: 江苏某县的文件，样例县}")
+        + body.replace("r.ok", "r.other")})
+    _, found = lint(directory)
+    warned = [(Path(d.location.file).name, d.location.line, d.code) for d in found if d.code == "W505"]
+    assert warned == [("a.yaml", 6, "W505")], found       # b says why in its note; a does not
+    assert "清江县" in next(d.message for d in found if d.code == "W505")
+
+
+def test_every_shipped_policy_states_its_jurisdiction():
+    from cadre_policy.load.policies import load_policy_set
+    policy_set, _ = load_policy_set(Path(__file__).resolve().parent.parent / "policies")
+    assert all(p.jurisdiction is not None and p.jurisdiction.note for p in policy_set.policies)
+    regions = {p.id: p.jurisdiction.regions for p in policy_set.policies}
+    assert regions["regulation_2019"] == ("全国",) and regions["yichang_grassroots"] == ("宜昌市",)
+    assert regions["supervision"] == regions["industrial_park"] == ("清江县",)
 
 
 def test_missing_schema_line_is_a_warning(tmp_path):
@@ -100,6 +136,6 @@ def test_lint_command_exit_codes_and_sorted_lines(tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if ": E" in line]
     assert [line.split(": ")[1].split()[0] for line in lines] == ["E203", "E201"]
-    assert lines[0].startswith(f"{directory}/bad.yaml:7:5: E203 unknown finding code 'nope'")
+    assert lines[0].startswith(f"{directory}/bad.yaml:8:5: E203 unknown finding code 'nope'")
     clean = CliRunner().invoke(main, ["lint", str(Path(__file__).resolve().parent.parent / "policies")])
     assert clean.exit_code == 0, clean.output

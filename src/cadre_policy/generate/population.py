@@ -96,10 +96,11 @@ _COUNTY_ORGANS = (("PC", "中共{}委", "party_committee"), ("GOV", "{}人民政
                   ("CIV", "{}民政局", "department"))
 
 
-def _city_units(rng: random.Random, ci: int, used: set) -> list[dict]:
+def _city_units(rng: random.Random, ci: int, used: set, name: str | None = None) -> list[dict]:
     cid = f"S{ci:02d}"
     region = _region(rng, used, "市")
-    units = [_unit(f"{cid}-PC", f"中共{region}委", "party_committee", "city", region),
+    region = name or region            # drawn all the same: the same seed gives the same population
+    units = [_unit(f"{cid}-PC", f"中共{region}委", "party_committee", "city", region, _province(ci)),
              _unit(f"{cid}-GOV", f"{region}人民政府", "government", "city", region, f"{cid}-PC"),
              _unit(f"{cid}-ORG", f"中共{region}委组织部", "organisation", "city", region, f"{cid}-PC")]
     for code, name in _CITY_DEPTS:
@@ -114,13 +115,15 @@ def _city_units(rng: random.Random, ci: int, used: set) -> list[dict]:
     return units
 
 
-def _county_units(rng: random.Random, cid: str, ki: int, townships: int, used: set) -> list[dict]:
+def _county_units(rng: random.Random, cid: str, ki: int, townships: int, used: set,
+                  name: str | None = None, parent: str | None = None) -> list[dict]:
     kid = f"{cid}-K{ki:02d}"
     region = _region(rng, used, "县县县区")
+    region = name or region
     units = [_unit(f"{kid}-{code}", fmt.format(region), kind, "county", region,
                    None if code == "PC" else f"{kid}-PC")
              for code, fmt, kind in _COUNTY_ORGANS]
-    units[0]["parent"] = f"{cid}-PC"
+    units[0]["parent"] = parent or f"{cid}-PC"
     for ti in range(1, townships + 1):
         name = region + _place(rng) + rng.choice(_TOWNSHIP_SUFFIXES)
         units.append(_unit(f"{kid}-T{ti:02d}", name, "township", "township", region, f"{kid}-PC"))
@@ -129,20 +132,37 @@ def _county_units(rng: random.Random, cid: str, ki: int, townships: int, used: s
     return units
 
 
+#: Where the generated units lie (language.jurisdiction): the first city is 宜昌市 (湖北省), bound
+#: by the 003 plan; the last county is 清江县 of 江苏省, the county that the library binds by 004
+#: and 000; further cities alternate between the two provinces. The 2019 regulation binds all.
+PROVINCES = (("P-HB", "中共湖北省委", "湖北省"), ("P-JS", "中共江苏省委", "江苏省"))
+PLAN_CITY = "宜昌市"
+COUNTY_OF_004 = "清江县"
+
+
+def _province(ci: int) -> str:
+    return PROVINCES[(ci - 1) % 2][0]
+
+
 def build_units(cadres: int, rng: random.Random) -> list[dict]:
-    """Return the unit tree for a population of ``cadres``: at least one city of 3 counties.
+    """Return the unit tree for a population of ``cadres``: at least one city of 3 counties, in
+    several jurisdictions (``PROVINCES``).
 
     Args:
         cadres: Population size; about one county per 3,000 cadres, eight counties a city.
         rng: The generator's random source.
     """
     counties = max(3, -(-cadres // CADRES_PER_COUNTY))
-    units: list[dict] = []
-    used: set = set()
-    for ci in range(1, -(-counties // COUNTIES_PER_CITY) + 1):
-        units += _city_units(rng, ci, used)
-        for ki in range(1, min(COUNTIES_PER_CITY, counties - (ci - 1) * COUNTIES_PER_CITY) + 1):
-            units += _county_units(rng, f"S{ci:02d}", ki, rng.randint(6, 14), used)
+    units: list[dict] = [_unit(uid, name, "party_committee", "province", region) for uid, name, region in PROVINCES]
+    used: set = {PLAN_CITY, COUNTY_OF_004}
+    cities = -(-counties // COUNTIES_PER_CITY)
+    for ci in range(1, cities + 1):
+        units += _city_units(rng, ci, used, PLAN_CITY if ci == 1 else None)
+        last = min(COUNTIES_PER_CITY, counties - (ci - 1) * COUNTIES_PER_CITY)
+        for ki in range(1, last + 1):
+            moved = ci == cities and ki == last       # 清江县: its own county, in 江苏省
+            units += _county_units(rng, f"S{ci:02d}", ki, rng.randint(6, 14), used,
+                                   COUNTY_OF_004 if moved else None, PROVINCES[1][0] if moved else None)
     return units
 
 
@@ -158,6 +178,8 @@ class _Pools:
         low, county, pref = [], [], []
         for u in units:
             lvl, kind = u["level"], u["kind"]
+            if lvl == "province":
+                continue                # the top of the unit chain: no cadre of the population there
             if lvl == "township":
                 low.append((u, 6.0))
             elif lvl == "county":

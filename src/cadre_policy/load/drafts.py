@@ -25,7 +25,7 @@ from cadre_policy.i18n import N_, _
 from cadre_policy.language import model as m
 from cadre_policy.validate.policy import check_policy_set
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
-from cadre_policy.load.policies import _Builder, read_checked
+from cadre_policy.load.policies import _Builder, _jurisdiction, read_checked
 from cadre_policy.parse.schemas import validator
 from cadre_policy.language.values import parse_parameter, parse_whole
 
@@ -134,7 +134,8 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
     own = m.Policy(id=draft_id, title=data["title"],
                    source=m.Source(src.get("document", data["title"]), src.get("issuer", ""), src.get("date"),
                                    src.get("file", display), src.get("note", data.get("note", ""))),
-                   in_force=in_force or m.InForce(EARLIEST), file=display, positions=positions)
+                   in_force=in_force or m.InForce(EARLIEST), file=display, positions=positions,
+                   jurisdiction=_jurisdiction(data.get("jurisdiction"), positions, ("jurisdiction",)))
     if draft_id in policies:
         diagnostics.append(Diagnostic("E205", f"the draft id '{draft_id}' is the id of a policy of the set; "
                                               "give the draft its own id", positions.at(("id",))))
@@ -245,9 +246,18 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         changes[owner]["rules"] = [r for r in changes[owner]["rules"] if r.id != rule_id]
         disabled.append(rule_id)
 
+    moved = {}
+    for pid, raw in (data.get("jurisdictions") or {}).items():
+        if pid not in policies:
+            diagnostics.append(Diagnostic("E209", f"unknown policy '{pid}' in jurisdictions",
+                                          positions.at(("jurisdictions", pid), key=True), suggest(pid, policies)))
+            continue
+        moved[pid] = _jurisdiction(raw, positions, ("jurisdictions", pid))
     new_policies = []
     for pid, parts in changes.items():
         base = policies.get(pid, own)
+        if pid in moved:
+            base = dataclasses.replace(base, jurisdiction=moved[pid])
         if pid == draft_id and not any(parts.values()):
             continue
         new_policies.append(dataclasses.replace(base, parameters=tuple(parts["parameters"]),

@@ -415,11 +415,12 @@ def load_policy(path: Path, order_start: int = 0, display: str | None = None):
     return policy, diagnostics, text
 
 
-def _jurisdiction(raw, positions) -> m.Jurisdiction | None:
+def _jurisdiction(raw, positions, path=("jurisdiction",)) -> m.Jurisdiction | None:
+    """A ``jurisdiction:`` mapping (checked by the schema) as the model's Jurisdiction; None when absent."""
     if raw is None:
         return None
     return m.Jurisdiction(tuple(raw["regions"]), tuple(raw.get("management", ())), raw.get("note", ""),
-                          positions.at(("jurisdiction",), key=True))
+                          positions.at(path, key=True))
 
 
 def read_data_file(path: Path, schema_name: str, display: str | None = None):
