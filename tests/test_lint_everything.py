@@ -128,8 +128,8 @@ TESTS_CASES = [
      "waived, not applicable, not_applicable"),
     ("unknown cadre field", "supervision.tests.yaml", "birth_date: 1965-03-01", "birthdate: 1965-03-01",
      "supervision.tests.yaml:11:7: E102 unknown key 'birthdate' (did you mean 'birth_date'?)"),
-    ("unknown unit", "supervision.tests.yaml", "unit: DS-T1", "unit: DS-T9",
-     "supervision.tests.yaml:13:22: E210 unknown unit 'DS-T9' (not among the file's units) (did you mean 'DS-T2'?)"),
+    ("unknown unit", "supervision.tests.yaml", "unit: QJ-T1", "unit: QJ-T9",
+     "supervision.tests.yaml:13:22: E210 unknown unit 'QJ-T9' (not among the file's units) (did you mean 'QJ-T2'?)"),
     ("bad eligibility", "yichang_grassroots.tests.yaml", "eligibility: ineligible", "eligibility: not_eligible",
      None),
     ("unknown aggregate rule", "structure.tests.yaml", "rule: structure.middle_level_rotation",
@@ -239,7 +239,7 @@ def test_reversed_periods_in_policy_files_and_rules(policy_copy):
     code, out, _ = run("lint", str(path))
     assert code == 1
     assert out == [f"{path}:9:34: E405 in_force ends (2007-12-31) before it starts (2008-01-01)",
-                   f"{path}:22:38: E405 in_force ends (2009-01-01) before it starts (2010-01-01)"]
+                   f"{path}:27:38: E405 in_force ends (2009-01-01) before it starts (2010-01-01)"]
 
 
 @pytest.mark.parametrize("name", ["cadre_policy.diagnostics", "cadre_policy.testing.select",

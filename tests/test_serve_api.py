@@ -92,14 +92,15 @@ def test_session_cookie_is_httponly_and_samesite(server):
 def test_search_is_scoped_to_the_users_units(admin, qj):
     everyone = admin.get("/api/v1/cadres", params={"as_of": AS_OF, "limit": 500}).json()["cadres"]
     mine = qj.get("/api/v1/cadres", params={"as_of": AS_OF, "limit": 500}).json()["cadres"]
-    assert len(everyone) == 60
-    assert {c["id"] for c in mine} == {f"C{i:04d}" for i in range(1, 18)}     # 清江县's cadres
+    assert len(everyone) == 64
+    qj_cadres = {f"C{i:04d}" for i in [*range(1, 18), *range(28, 34), 40, 41, 61, 62, 63]}
+    assert {c["id"] for c in mine} == qj_cadres     # 清江县's cadres (C0062 since the evaluation date)
     assert all(c["post"]["unit"].startswith("QJ-") for c in mine)
     by_name = qj.get("/api/v1/cadres", params={"q": "李娟", "as_of": AS_OF}).json()["cadres"]
     assert [c["id"] for c in by_name] == ["C0007"]
     assert qj.get("/api/v1/cadres", params={"q": "谢国平", "as_of": AS_OF}).json()["cadres"] == []   # 白河县
-    by_unit = admin.get("/api/v1/cadres", params={"unit": "BH-BS", "as_of": AS_OF}).json()["cadres"]
-    assert [c["id"] for c in by_unit] == ["C0028", "C0029"]
+    by_unit = admin.get("/api/v1/cadres", params={"unit": "QJ-TS", "as_of": AS_OF}).json()["cadres"]
+    assert [c["id"] for c in by_unit] == ["C0028", "C0029", "C0040", "C0062"]
     problem(admin.get("/api/v1/cadres", params={"unit": "XX-NONE"}), 404, "unit")
     problem(qj.get("/api/v1/cadres", params={"q": "x" * 101}), 422, "q")
 
@@ -162,9 +163,9 @@ def test_whatif_job_matches_the_cli_and_is_recorded(server, admin, qj, tmp_path,
     assert started.status_code == 202, started.text
     job = wait_for_job(admin, started.json())
     assert job["status"] == "done", job
-    assert job["total"] == 60 and job["done"] == 60
+    assert job["total"] == 64 and job["done"] == 64
     served = admin.get(job["result"]).json()
-    assert served["record"] == job["record"] and served["cadres"] == 60
+    assert served["record"] == job["record"] and served["cadres"] == 64
     monkeypatch.chdir(tmp_path)
     (tmp_path / "admonish.yaml").write_text(GOOD_DRAFT, encoding="utf-8")
     # the server speaks the default language (Chinese); the CLI is asked for the same one

@@ -73,7 +73,7 @@ def test_sample_round_trips_through_xlsx_and_csv(run_cli, store_url, tmp_path):
         db = f"sqlite:///{tmp_path / (name + '.db')}"
         result = run_cli(db, "facts", "import", source)
         assert result.exit_code == 0, result.stderr
-        assert "60 added" in result.stdout
+        assert "64 added" in result.stdout
         assert _export(run_cli, db) == yaml_a
         _export(run_cli, db, "--format", "xlsx", "-o", tmp_path / f"{name}.xlsx")
         assert _cells(tmp_path / f"{name}.xlsx") == _cells(tmp_path / "a.xlsx")
