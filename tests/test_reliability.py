@@ -152,7 +152,7 @@ def test_division_by_zero_in_a_fraction_is_a_lint_error(tmp_path):
     directory = write_set(tmp_path / "p", {"bad": HEADER.format(id="bad") + RULE % "1/0"})
     result = _lint(directory)
     assert result.exit_code == 1
-    assert "bad.yaml:13:11: E303" in result.output and "E303" in result.output and "'1/0'" in result.output
+    assert "bad.yaml:14:11: E303" in result.output and "E303" in result.output and "'1/0'" in result.output
 
 
 def test_calendar_invalid_date_in_a_draft_is_a_lint_error(tmp_path):
@@ -461,5 +461,5 @@ def test_every_engine_gives_the_same_check_all(loaded, tmp_path, body):
         doc = json.loads(result.stdout)
         outputs.add(json.dumps(doc["cadres"], sort_keys=True, ensure_ascii=False))
         if body is not CHAIN:       # every cadre with a dissatisfied vote: the exact answer
-            assert [f["cadres"] for f in doc["summary"]["findings"]] == [13]
+            assert [f["cadres"] for f in doc["summary"]["findings"]] == [14]
     assert len(outputs) == 1

@@ -35,7 +35,7 @@ HEAD = "# yaml-language-server: $schema=../schemas/draft.schema.json\n"
 def population(tmp_path_factory):
     path = tmp_path_factory.mktemp("whatif") / "pop.db"
     url = f"sqlite:///{path}"
-    units, cadres = generate(N, 11, AS_OF)
+    units, cadres = generate(N, 30, AS_OF)       # a seed whose 清江县 reaches the 3/10..1/3 band
     cadres = list(cadres)
     # A post's end is its last day held: some posts end on the evaluation day itself, so the
     # readings below must count them as held (the generator alone never writes such an end).
@@ -132,6 +132,18 @@ def grassroots_days_end(doc, units):
     return first, first + timedelta(days=total)
 
 
+def bound(doc, units, region):
+    """Whether the unit of the cadre's current post lies in ``region`` along its parent chain (plain walk)."""
+    post = current_post(doc)
+    unit, seen = units.get(post["unit"]) if post else None, set()
+    while unit is not None and unit["id"] not in seen:
+        if unit.get("region") == region:
+            return True
+        seen.add(unit["id"])
+        unit = units.get(unit.get("parent"))
+    return False
+
+
 def has_years(doc, units, years):
     span = grassroots_days_end(doc, units)
     return span is not None and span[0] + relativedelta(years=years) <= span[1]
@@ -146,7 +158,7 @@ def test_a_ratio_draft_changes_exactly_the_cadres_between_the_two_ratios(tmp_pat
     expected = set()
     for doc in docs:
         review = latest_review(doc)
-        if review is None or not review["total"]:
+        if review is None or not review["total"] or not bound(doc, units, "清江县"):     # 004 binds 清江县
             continue
         ratio = Fraction(review["dissatisfied"], review["total"])
         appraisal = latest(doc["appraisals"], appraisal_date)
@@ -183,7 +195,8 @@ def test_a_duration_draft_changes_the_development_target_between_two_and_three_y
     for doc in docs:
         post = current_post(doc)
         age = relativedelta(AS_OF, doc["birth_date"]).years
-        if post is None or RANKS.index(post["rank"]) > RANKS.index("section") or age > 45:
+        if post is None or RANKS.index(post["rank"]) > RANKS.index("section") or age > 45 \
+                or not bound(doc, units, "宜昌市"):         # the 宜昌 plan binds 宜昌市
             continue
         if has_years(doc, units, 2) and not has_years(doc, units, 3):
             expected.add(doc["id"])
@@ -215,6 +228,8 @@ replace:
     for doc in docs:
         review = latest_review(doc)
         six = check_of(review, "six_month")
+        if not bound(doc, units, "清江县"):
+            continue
         if six is not None and six["result"] == "ineffective" and \
                 not (review["total"] and Fraction(review["dissatisfied"], review["total"]) > Fraction(1, 2)):
             expected.add(doc["id"])
@@ -231,7 +246,8 @@ def test_a_disabled_rule_removes_its_finding_and_nothing_else(tmp_path, populati
     expected = set()
     for doc in docs:
         post = current_post(doc)
-        if doc.get("management") != "county" or post is None or not (post["principal"] and post["leadership"]):
+        if doc.get("management") != "county" or post is None or not (post["principal"] and post["leadership"]) \
+                or not bound(doc, units, "清江县"):
             continue
         window = AS_OF - relativedelta(years=5)
         recent = [r for r in doc["reviews"] if window < r["date"] <= AS_OF and r["date"] >= post["start"]]
