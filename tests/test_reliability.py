@@ -461,5 +461,5 @@ def test_every_engine_gives_the_same_check_all(loaded, tmp_path, body):
         doc = json.loads(result.stdout)
         outputs.add(json.dumps(doc["cadres"], sort_keys=True, ensure_ascii=False))
         if body is not CHAIN:       # every cadre with a dissatisfied vote: the exact answer
-            assert [f["cadres"] for f in doc["summary"]["findings"]] == [14]
+            assert [f["cadres"] for f in doc["summary"]["findings"]] == [15]
     assert len(outputs) == 1
