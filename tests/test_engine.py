@@ -61,9 +61,10 @@ def chain_set(directory: Path, order) -> Path:
 
 
 def cadre(**records):
+    # a clerk since 2010: a promotion is in view, so the promotion requirements are determined
     doc = {"id": "X1", "name": "测试", "gender": "male", "birth_date": date(1975, 1, 1), "party": "cpc",
-           "posts": [], "appraisals": [], "reviews": [], "nominations": [], "polls": [], "opinions": [],
-           "assessments": []}
+           "posts": [{"unit": "U", "title": "科员", "rank": "clerk", "start": date(2010, 1, 1)}],
+           "appraisals": [], "reviews": [], "nominations": [], "polls": [], "opinions": [], "assessments": []}
     doc.update(records)
     return doc
 

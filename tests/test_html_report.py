@@ -178,7 +178,7 @@ def test_cadre_sheet_is_one_a4_page(pages, driver):
     assert "最近一次年度考核·等次为称职，不是优秀" in text
     assert "16/45，超过 1/3" in text and "“对测评“不满意”票超过三分之一" in text
     rows = _visible(driver)
-    _search(driver, "P003-1")
+    _search(driver, "P004-1")
     assert [r for r in _visible(driver)] and len(_visible(driver)) < len(rows)
     _search(driver, "zzqx-无此内容")
     assert _no_match_shown(driver)

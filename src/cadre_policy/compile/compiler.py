@@ -284,7 +284,11 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
             tests.append(("holds", ir.conj([bound_yes, conds.pair(rule.when)[0]]), None))
         else:
             applies_yes, applies_no = conds.pair(rule.applies) if rule.applies is not None else (ir.TRUE, ir.FALSE)
-            applies_yes, applies_no = ir.conj([bound_yes, applies_yes]), ir.disj([bound_no, applies_no])
+            # nothing to determine without a promotion in view: no post on the date and no open
+            # nomination, or a post at the top of the ladder (defect 7 of issue 22)
+            aimed_yes, aimed_no = conds.pair(m.Present("promotion.target_rank", True))
+            applies_yes = ir.conj([bound_yes, aimed_yes, applies_yes])
+            applies_no = ir.disj([bound_no, aimed_no, applies_no])
             met_yes, met_no = conds.pair(rule.met)
             unmet_yes = conds.pair(rule.unmet)[0] if rule.unmet is not None else met_no
             tests += [("applies", applies_yes, None), ("not_applies", applies_no, None),

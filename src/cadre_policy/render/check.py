@@ -13,6 +13,7 @@ from rich.text import Text
 
 from cadre_policy.explain.jurisdiction import jurisdiction_label, unbound_documents
 from cadre_policy.language import labels
+from cadre_policy.language.kleene import lookup
 
 from cadre_policy.run.evaluate import CadreResult
 from cadre_policy.render.reasons import phrases, rule_state
@@ -95,7 +96,10 @@ def to_json(result: CadreResult, policy_set: PolicySet) -> dict:
                                    "jurisdiction": jurisdiction_label(policy_set.policy_of(r.rule)),
                                    "because": r.because}, **({"waived_by": r.waived_by} if r.waived_by else {}))
                              for r in det["requirements"]]}
-    out.setdefault("promotion", {"target_rank": None, "eligibility": "eligible", "requirements": []})
+    if "promotion" not in out:      # no requirement listed: nothing stands in the way, or nothing to determine
+        target = lookup(result.scope, "promotion.target_rank")
+        out["promotion"] = None if target is None else {"target_rank": target, "eligibility": "eligible",
+                                                         "requirements": []}
     return out
 
 
@@ -146,6 +150,17 @@ def render_text(result: CadreResult, policy_set: PolicySet, console: Console) ->
         said(Text(_("source: 《{document}》{section} (jurisdiction {regions}): “{quote}”").format(
             document=safe(src["document"]), section=safe(src["section"]), regions=safe(src["jurisdiction"]),
             quote=safe(src["quote"])), style="dim"))
+    if "promotion" not in result.determinations:
+        title = policy_set.outcomes.determinations.get("promotion", {}).get("title", "promotion")
+        line = Text(safe(title), style="bold underline")
+        target = lookup(result.scope, "promotion.target_rank")
+        if target:
+            line.append("（" + _("proposed rank") + " " + value_label("rank", target) + "）")
+        line.append(": ")
+        # no post on the date and no open nomination: there is nothing to determine
+        line.append(eligibility_word("eligible") if target else _("not applicable (no post, no nomination)"),
+                    style="bold")
+        console.print(line)
     for name, det in result.determinations.items():
         style = ELIGIBILITY.get(det["eligibility"], ("", None))[1]
         title = policy_set.outcomes.determinations.get(name, {}).get("title", name)
@@ -200,7 +215,8 @@ def population_row(result: CadreResult, policy_set: PolicySet, unit: dict | None
             "finding_titles": [finding_title(policy_set, c) for c in codes],
             "kinds": [policy_set.outcomes.findings.get(c, {}).get("kind", "") for c in codes],
             "eligibility": promotion.get("eligibility", ""),
-            "eligibility_title": eligibility_word(promotion["eligibility"]) if promotion else ""}
+            "eligibility_title": eligibility_word(promotion["eligibility"]) if promotion else (
+                "" if lookup(result.scope, "promotion.target_rank") else _("not applicable"))}
 
 
 class Tally:
