@@ -40,16 +40,21 @@ def region_chain(units: dict, unit_id) -> set:
 
 def held(doc: dict, day: date):
     posts = [p for p in doc.get("posts", ()) if p["start"] <= day and (p.get("end") is None or p["end"] >= day)]
-    order = ["clerk", "deputy_section", "section", "deputy_county", "county", "deputy_prefecture", "prefecture"]
-    return max(posts, key=lambda p: (order.index(p["rank"]), p["start"]), default=None)
+    return max(posts, key=lambda p: (RANKS.index(p["rank"]), p["start"]), default=None)
+
+
+RANKS = ["clerk", "deputy_section", "section", "deputy_county", "county", "deputy_prefecture", "prefecture"]
 
 
 def promotion_unit(doc: dict, day: date):
+    """The latest nomination's target unit while no post at or above its rank has started since; else the post's."""
     post = held(doc, day)
-    nominations = [n for n in doc.get("nominations", ()) if n["date"] <= day
-                   and (post is None or n["date"] >= post["start"])]
+    nominations = [n for n in doc.get("nominations", ()) if n["date"] <= day]
     if nominations and nominations[-1].get("target_unit"):
-        return nominations[-1]["target_unit"]
+        last = nominations[-1]
+        target = RANKS.index(last["target_rank"])
+        if not any(last["date"] <= p["start"] <= day and RANKS.index(p["rank"]) >= target for p in doc["posts"]):
+            return last["target_unit"]
     return post["unit"] if post else None
 
 

@@ -97,7 +97,8 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
                                  exceptional=bool(n.get("exceptional")))     # 破格: false unless the record says so
                             for n in _dated(doc.get("nominations", ()), "nomination", as_of)]
     current = current_post(scope["posts"], as_of)
-    open_nominations = [n for n in scope["nominations"] if current is None or n["date"] >= current["start"]]
+    latest = scope["nominations"][-1:]          # a later nomination replaces an earlier one
+    open_nominations = [n for n in latest if not _fulfilled(n, scope["posts"])]
     promotion = {"nominated": bool(open_nominations)}
     if open_nominations:
         nomination = open_nominations[-1]
@@ -115,6 +116,14 @@ def base_scope(doc: dict, units: dict, as_of: date) -> dict:
         place["promotion_unit"] = promotion["target_unit"]
     scope["place"] = place
     return scope
+
+
+def _fulfilled(nomination: dict, posts: list[dict]) -> bool:
+    """Whether a post at or above the nomination's target rank started on or after its date (the
+    posts are those started by the evaluation date): a lateral move does not close a nomination."""
+    target = t.rank_index(nomination.get("target_rank"))
+    return target >= 0 and any(p["start"] >= nomination["date"] and t.rank_index(p.get("rank")) >= target
+                               for p in posts)
 
 
 def _merged_duration(posts: list[dict], on: date) -> int:

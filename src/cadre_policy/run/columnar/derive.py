@@ -380,10 +380,10 @@ class Derivation:
     def _promotion(self) -> None:
         n, posts, noms = self.n, self.lists["posts"], self.lists["nominations"]
         current = self.current = self._current_rows(posts, np.ones(posts.n, dtype=bool))
-        start = posts.fields["start"].take(current)
-        nom_start = start.values[noms.cadre]
-        open_ = ~start.mask[noms.cadre] | (noms.fields["date"].values >= nom_start)
-        last_open = _pick(noms, open_, [], n, last=True)
+        latest = _pick(noms, np.ones(noms.n, dtype=bool), [], n, last=True)   # a later one replaces it
+        fulfilled = self._fulfilled(noms, posts, latest[latest >= 0])
+        last_open = np.where(latest >= 0, latest, -1)
+        last_open[latest >= 0] = np.where(fulfilled, -1, latest[latest >= 0])
         self.refs["nomination"] = _Ref(noms, last_open)
         nominated = last_open >= 0
         target = noms.fields["target_rank"].take(last_open)
@@ -404,6 +404,25 @@ class Derivation:
         self.refs["place"] = _Ref(Records("place", np.arange(n, dtype=np.int64),
                                           {"unit": Vec(here.values, here.mask, "unit"), "promotion_unit": there}),
                                   np.arange(n, dtype=np.int64))
+
+    @staticmethod
+    def _fulfilled(noms: Records, posts: Records, rows: np.ndarray) -> np.ndarray:
+        """run.derive._fulfilled for nomination ``rows``: a post at or above the target rank started
+        on or after the nomination's date (posts are grouped by cadre, in cadre order)."""
+        out = np.zeros(len(rows), dtype=bool)
+        if not len(rows) or not posts.n:
+            return out
+        target = apply([noms.fields["target_rank"]], t.rank_index, "int").values[rows]
+        cadre = noms.cadre[rows]
+        lo = np.searchsorted(posts.cadre, cadre, "left")
+        counts = np.searchsorted(posts.cadre, cadre, "right") - lo
+        which = np.repeat(np.arange(len(rows)), counts)              # every (nomination, post) pair
+        post = np.repeat(lo, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        start = posts.fields["start"]
+        closes = (start.mask[post] & (start.values[post] >= noms.fields["date"].values[rows][which])
+                  & (target[which] >= 0) & (posts.fields["_rank"].values[post] >= target[which]))
+        out[np.unique(which[closes])] = True
+        return out
 
     # ---- resolving a fact path ------------------------------------------------------------
     def resolve(self, path: str):
