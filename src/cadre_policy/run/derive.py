@@ -15,6 +15,7 @@ from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup, rank_of
 from cadre_policy.language.parameters import months, name_of
+from cadre_policy.language.values import parse_parameter
 from cadre_policy.language.posts import covers, current_post
 from cadre_policy.record.canonical import highest_education
 
@@ -150,8 +151,10 @@ def _merged_duration(posts: list[dict], on: date) -> int:
 class Deriver:
     """Computes the derived quantities of a compiled policy set for one cadre."""
 
-    def __init__(self, specs: list[m.Derived], catalogue, params: dict, param_specs: dict, as_of: date):
+    def __init__(self, specs: list[m.Derived], catalogue, params: dict, param_specs: dict, as_of: date,
+                 overrides: dict | None = None):
         self.specs = specs
+        self.overrides = overrides or {}      # --set values: in force on every date
         self.catalogue = catalogue
         self.as_of = as_of
         self.params = params
@@ -181,6 +184,7 @@ class Deriver:
         self._per_record = {spec.name for spec in specs if spec.form in ("some", "every")}
         self._steps = [(spec.name, self._step(spec)) for spec in specs]
         self._on_date: dict = {}   # (spec name, date) -> Deriver of what `satisfies` reads on that date
+        self._params_on: dict = {}  # date -> the parameter values in force that day
 
     def scope(self, doc: dict, units: dict) -> dict:
         """Every fact of one cadre on the evaluation date, derived quantities included."""
@@ -314,8 +318,26 @@ class Deriver:
             specs = [s for s in self.specs if s.name in names]
             deriver = self._on_date[key] = Deriver(specs, self.catalogue, self.params, self.param_specs, day)
         scope = deriver.scope(doc, units)
-        evaluator = Evaluator(self.catalogue.resolve, self.params, day, param_specs=self.param_specs)
+        evaluator = Evaluator(self.catalogue.resolve, self.params_on(day), day, param_specs=self.param_specs)
         return evaluator.holds(spec.satisfies, scope)
+
+    def params_on(self, day: date) -> dict:
+        """The parameter values in force on ``day`` (a record's own date, for ``satisfies``), as OpenFisca
+        reads a parameter at the instant of the period: an audit of a 2015 promotion applies the rule of
+        2015, not a later draft's. Overrides (``--set``) hold on every date; a parameter with no value
+        yet on ``day`` keeps the evaluation date's."""
+        found = self._params_on.get(day)
+        if found is None:
+            if len(self._params_on) > 4096:
+                self._params_on.clear()
+            found = dict(self.params)
+            for name, spec in self.param_specs.items():
+                if name not in self.overrides:
+                    value = parse_parameter(spec.kind, spec.raw_on(day))
+                    if value is not None:
+                        found[name] = value
+            self._params_on[day] = found
+        return found
 
     def _consecutive(self, spec: m.Derived, matches, scope: dict):
         """The record of the latest ``by`` value on record when it and the ``n - 1`` values before it,

@@ -105,7 +105,7 @@ class PolicyRunner:
         self.compiled = compile_policy_set(policy_set, as_of, overrides, name)
         self.catalogue = Catalogue(policy_set.derived)
         self.deriver = Deriver(self.compiled.derived, self.catalogue, self.compiled.parameters,
-                               policy_set.parameters, as_of)
+                               policy_set.parameters, as_of, overrides)
         self.encoder = Encoder(self.compiled.fields)
         self.engine = make_engine(engine, self.compiled)
         self.decider = Decider.of(self.compiled, policy_set.outcomes)

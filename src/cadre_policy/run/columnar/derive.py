@@ -815,7 +815,7 @@ class Derivation:
         def holds(day, *values):
             evaluator = evaluators.get(day)
             if evaluator is None:
-                evaluator = evaluators[day] = Evaluator(per_cadre.catalogue.resolve, per_cadre.params, day,
+                evaluator = evaluators[day] = Evaluator(per_cadre.catalogue.resolve, per_cadre.params_on(day), day,
                                                         param_specs=per_cadre.param_specs)
             answer = evaluator.holds(spec.satisfies, _nest(paths, values, kinds))
             return -1 if answer is None else int(answer)
