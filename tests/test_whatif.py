@@ -249,9 +249,12 @@ def test_a_disabled_rule_removes_its_finding_and_nothing_else(tmp_path, populati
         if doc.get("management") != "county" or post is None or not (post["principal"] and post["leadership"]) \
                 or not bound(doc, units, "清江县"):
             continue
-        window = AS_OF - relativedelta(years=5)
-        recent = [r for r in doc["reviews"] if window < r["date"] <= AS_OF and r["date"] >= post["start"]]
-        if not recent:
+        if units[post["unit"]]["kind"] not in ("party_committee", "government", "department", "township",
+                                                 "organisation", "discipline", "public_security"):
+            continue                              # 党政 principals only
+        reviews = [r["date"] for r in doc["reviews"] if r["date"] <= AS_OF]
+        since = max([post["start"], *reviews])    # the later of taking the post and the last review
+        if since + relativedelta(years=5) < AS_OF:  # five years over (the last day counts)
             expected.add(doc["id"])
     assert expected
     assert {c["cadre"] for c in changes} == expected
