@@ -250,6 +250,7 @@ class _Checker:
             if start and probation_end and probation_end < start:
                 add(doc.issue(path + ["probation_end"], f"probation_end {probation_end} is before start {start}"))
         years: dict[int, int] = {}
+        confirmed: dict[dt.date, int] = {}
         for j, a in _items(c, "appraisals"):
             path = base + ["appraisals", j]
             year, date = _int(a.get("year")), _date(a.get("date"))
@@ -257,6 +258,13 @@ class _Checker:
                 continue
             _once(years, year, j, lambda first: add(doc.issue(
                 path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
+            # the date a result counts from (31 Dec of its year when not given): two on one date
+            # would make "the latest appraisal" depend on list order, as for reviews below
+            effective = date or (dt.date(year, 12, 31) if 1 <= year <= 9999 else None)
+            _once(confirmed, effective, j, lambda first: add(doc.issue(
+                path + (["date"] if date else ["year"]),
+                f"two appraisals confirmed on {effective} (also appraisals[{first}]): which is the latest "
+                "would depend on list order")))
             if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
                 add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
         review_dates: dict[dt.date, int] = {}
@@ -280,9 +288,19 @@ class _Checker:
                 if date and review_date and date < review_date:
                     add(doc.issue(rpath + ["date"],
                                   f"date {date} is before the review date {review_date}"))
+        nominated: dict[dt.date, int] = {}
         for j, n in _items(c, "nominations"):
             self._unit_known(doc, base + ["nominations", j], n, "target_unit")
+            day = _date(n.get("date"))       # the open nomination is the latest: one a day
+            _once(nominated, day, j, lambda first: add(doc.issue(
+                base + ["nominations", j, "date"], f"two nominations on {day} (also nominations[{first}]): "
+                                                  "which is open would depend on list order")))
+        polled: dict[dt.date, int] = {}
         for j, p in _items(c, "polls"):
+            day = _date(p.get("date"))       # "the latest poll" decides P004-4: one a day
+            _once(polled, day, j, lambda first: add(doc.issue(
+                base + ["polls", j, "date"], f"two polls on {day} (also polls[{first}]): which is the latest "
+                                            "would depend on list order")))
             approve, total = _int(p.get("approve")), _int(p.get("total"))
             if approve is not None and total is not None and approve > total:
                 add(doc.issue(base + ["polls", j, "approve"],
