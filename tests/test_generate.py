@@ -183,3 +183,37 @@ def test_cli_refuses_yaml_for_large_populations(tmp_path):
     assert result.exit_code == EXIT_USAGE
     assert "use a .json file" in result.output
     assert not (tmp_path / "big.yaml").exists()
+
+
+def test_titles_follow_the_principal_flag():
+    """Issue 22, defect 6: no 副局长 or 副县长 flagged as a principal, no deputy titled as the head."""
+    units, cadres = generate(6_000, 7, AS_OF)
+    kinds = {u["id"]: u["kind"] for u in units}
+    principals = deputies = 0
+    for doc in cadres:
+        for post in doc["posts"]:
+            if post["principal"]:
+                principals += 1
+                assert "副" not in post["title"], post
+            elif post["leadership"] and post["rank"] != "clerk":
+                deputies += 1
+                assert "副" in post["title"] or post["title"] == "常委", post
+            if kinds[post["unit"]] == "township" and post["principal"]:
+                assert post["title"] == "镇党委书记"
+    assert principals > 500 and deputies > 1000
+
+
+def test_the_population_lies_in_several_jurisdictions():
+    units, _ = generate(30_000, 7, AS_OF)
+    by_id = {u["id"]: u for u in units}
+
+    def chain(uid):
+        out = []
+        while uid:
+            out.append(by_id[uid]["region"])
+            uid = by_id[uid].get("parent")
+        return out
+    tops = {chain(u["id"])[-1] for u in units}
+    assert tops == {"湖北省", "江苏省"}
+    assert any(chain(u["id"])[-2:] == ["宜昌市", "湖北省"] for u in units if u["level"] == "township")
+    assert any(chain(u["id"])[-2:] == ["清江县", "江苏省"] for u in units if u["level"] == "township")

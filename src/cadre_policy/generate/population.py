@@ -206,24 +206,44 @@ class _Pools:
 
 # --- cadres -------------------------------------------------------------------------------------
 
-_TITLES = {
-    # (kind, principal) -> title per rank index; fallbacks below
-    "township": ("科员", "副镇长", "镇党委书记", "镇党委书记", "镇党委书记", "", ""),
-    "department": ("科员", "副科长", "科长", "副局长", "局长", "", ""),
-    "party_committee": ("科员", "副主任", "办公室主任", "常委", "书记", "副书记", "书记"),
-    "government": ("科员", "副主任", "办公室主任", "副县长", "县长", "副市长", "市长"),
-    "industrial_park": ("科员", "副科长", "管委会副主任", "管委会主任", "党工委书记", "", ""),
+# Titles follow the flags (issue 22, defect 6): a principal post gets its unit's head title, any
+# other leadership post a deputy title. (head, deputy) per unit kind; below section rank a post
+# is a section's (科) or an office's, at the county and city level alike.
+_HEADS = {
+    "township": ("镇党委书记", "镇党委副书记"),
+    "party_committee": ("书记", "副书记"),
+    "government": ("{level}长", "副{level}长"),
+    "industrial_park": ("管委会主任", "管委会副主任"),
+    "court": ("院长", "副院长"),
+    "procuratorate": ("检察长", "副检察长"),
+    "public_security": ("局长", "副局长"),
+    "discipline": ("纪委书记", "纪委副书记"),
+    "organisation": ("部长", "副部长"),
+    "institution": ("院长", "副院长"),
+    "enterprise": ("董事长", "副总经理"),
+    "village": ("村党支部书记", "村委会副主任"),
 }
+_DEPARTMENT = ("局长", "副局长")
+_LEVEL_WORD = {"city": "市", "county": "县", "township": "镇", "province": "省"}
 
 
 def _title(unit: dict, rank: int, principal: bool) -> str:
-    kind = unit["kind"]
-    if kind == "township" and rank == 2 and not principal:
-        return "镇党委副书记"
-    if kind == "government" and unit["level"] == "city" and rank == 3:
-        return "副市长"
-    names = _TITLES.get(kind, _TITLES["department"])
-    return names[rank] or ("正职" if principal else "班子成员")
+    """A post's title from its unit, rank and ``principal`` flag: a principal is never titled 副…."""
+    kind, level = unit["kind"], unit["level"]
+    if rank == 0:
+        return "科员"
+    if kind == "township":
+        return "镇党委书记" if principal else ("副镇长" if rank == 1 else "镇党委副书记")
+    # a city unit's posts below the county level are its sections' (中层): 科长, 副科长
+    office_rank = 2 if level == "city" or kind in ("party_committee", "government") else 1
+    if rank <= office_rank and not (kind == "department" and level == "county"):
+        office = "办公室" if kind in ("party_committee", "government") else ""
+        return f"{office}{'主任' if office else '科长'}" if principal else f"{office}{'副主任' if office else '副科长'}"
+    head, deputy = _HEADS.get(kind, _DEPARTMENT)
+    title = head if principal else deputy
+    if kind == "party_committee" and not principal and rank in (3, 5) and level in ("county", "city"):
+        title = "常委" if rank == 5 else title
+    return title.format(level=_LEVEL_WORD.get(level, "县"))
 
 
 def _name(rng: random.Random) -> str:
