@@ -87,17 +87,20 @@ def _near(run_cli, sample_db, cadre, *args):
 def test_near_misses(run_cli, sample_db):
     assessment = ("yichang_adjustment.assessment", "does not fire", "recent_problem_assessments", "0", "以上", "1",
                   1, "units", "recent_problem_assessments 为 1 时结论即改变")
-    assert _near(run_cli, sample_db, "C0001") == [assessment]
+    assert _near(run_cli, sample_db, "C0018") == [assessment]             # 白河县, in the 宜昌 plan's jurisdiction
+    assert _near(run_cli, sample_db, "C0001") == []     # 清江县: no threshold of the 宜昌 plan is near for him
+    # C0034 (宜昌) has a review of 12/45: 清江县's ratios are not near for him either
+    assert _near(run_cli, sample_db, "C0034") == [assessment]
     # 袁刚 23/45: one dissatisfied vote fewer is exactly 1/2, no longer more than half
     ratio = "latest_review.dissatisfied/latest_review.total"
-    due = ("supervision.due", "does not fire", "reviews_in_cycle", "1", "eq", "0", 1, "units",
-           "reviews_in_cycle 为 0 时结论即改变")
     assert _near(run_cli, sample_db, "C0028", "--margin", "1") == [
-        ("supervision.demote", "fires", ratio, "23/45", "超过", "1/2", 1, "votes", "latest_review.dissatisfied 再少1票即为 22/45"),
-        due, assessment]
-    assert _near(run_cli, sample_db, "C0028")[0] == (
-        "supervision.admonish", "fires", ratio, "23/45", "超过", "1/3", 8, "votes",
-        "latest_review.dissatisfied 再少8票即为 15/45")
+        ("supervision.demote", "fires", ratio, "23/45", "超过", "1/2", 1, "votes", "latest_review.dissatisfied 再少1票即为 22/45")]
+    everything = _near(run_cli, sample_db, "C0028")
+    assert ("supervision.admonish", "fires", ratio, "23/45", "超过", "1/3", 8, "votes",
+            "latest_review.dissatisfied 再少8票即为 15/45") in everything
+    # the measures hold for the review's five-year cycle: 2016-06-01 + 5 years
+    assert ("supervision.demote", "fires", "latest_review.date", "2016-06-01", "within", "5年", 1432, "days",
+            "1432天后届满（2021-06-01）") in everything
 
 
 @pytest.mark.parametrize("args,needle", [

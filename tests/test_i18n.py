@@ -109,7 +109,8 @@ def test_language_is_per_context():
 CHINESE_C0007 = """\
 C0007 李娟（女，34岁）  现任 清江县龙泉镇党委书记（正科）  评估日期 2017-06-30
 结论：1 项
-  ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
+  ● 诫勉谈话  admonishment_talk  至 2021-05-10  [supervision.admonish · P004-5]
+      因为 最近一次监督评议·日期 2016-05-10，在5年以内
       因为 最近一次监督评议·不满意票/最近一次监督评议·总票数 16/45，超过 1/3
       依据 《深化干部制度改革 推进又好又快发展》四、一（辖区 清江县）：“对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
 提拔任用资格（拟任 副县）: 不符合  ineligible
@@ -121,7 +122,8 @@ C0007 李娟（女，34岁）  现任 清江县龙泉镇党委书记（正科）
 ENGLISH_C0007 = """\
 C0007 李娟（female, 34 years old）  now 清江县龙泉镇党委书记 (section)  as of 2017-06-30
 Findings: 1
-  ● 诫勉谈话  admonishment_talk  [supervision.admonish · P004-5]
+  ● 诫勉谈话  admonishment_talk  until 2021-05-10  [supervision.admonish · P004-5]
+      because latest_review.date 2016-05-10, within 5年
       because latest_review.dissatisfied/latest_review.total 16/45, more than 1/3
       source: 《深化干部制度改革 推进又好又快发展》四、一 (jurisdiction 清江县): “对测评“不满意”票超过三分之一或3个月内整改不力的,给予诫勉谈话”
 提拔任用资格（proposed rank deputy_county）: ineligible

@@ -9,7 +9,7 @@ from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.errors import EvaluationError
-from cadre_policy.language.jurisdiction import national
+from cadre_policy.language.jurisdiction import binding
 from cadre_policy.language.parameters import kind_of, name_of, parameters_on
 from cadre_policy.language.catalog import Catalogue
 from cadre_policy.validate.strata import stratify
@@ -218,40 +218,6 @@ def _lower(formula, stratum_of_key: dict, stratum: int, closure: set):
             return ir.Test(ir.closure_path(formula.key), "==", 1)
         return formula
     return formula
-
-
-def binding(policy_set: m.PolicySet, rule: m.Rule):
-    """The condition under which ``rule``'s document binds the cadre (language.jurisdiction).
-
-    A requirement or an exception concerns a promotion: the unit is where the promotion would be
-    (the open nomination's target unit); so does a finding that reads the nomination. Every other
-    rule is judged at the unit of the current post.
-    """
-    jurisdiction = policy_set.policy_of(rule).jurisdiction
-    if jurisdiction is None:
-        return m.All(())
-    where = "promotion_unit" if rule.kind in ("requirement", "exception") or _reads_nomination(policy_set, rule) \
-        else "unit"
-    items = []
-    if not national(jurisdiction):
-        items.append(m.Any(tuple(m.Has(f"place.{where}.regions", region) for region in jurisdiction.regions)))
-    if jurisdiction.management:
-        items.append(m.Compare("cadre.management", "in", "in", m.Literal(list(jurisdiction.management))))
-    return m.All(tuple(items))
-
-
-def _reads_nomination(policy_set: m.PolicySet, rule: m.Rule) -> bool:
-    """Whether a rule's condition reads the nomination or the promotion, itself or through derived quantities."""
-    derived = policy_set.derived
-    todo, seen = list(m.condition_facts(rule.when)), set()
-    while todo:
-        head = todo.pop().split(".")[0]
-        if head in ("nomination", "promotion"):
-            return True
-        if head in derived and head not in seen:
-            seen.add(head)
-            todo += derived[head].references()
-    return False
 
 
 def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | None = None,

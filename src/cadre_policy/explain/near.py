@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
+from cadre_policy.language.jurisdiction import binding
 from cadre_policy.run.evaluate import CadreResult, PolicyRunner
 from cadre_policy.run.reasons import display
 from cadre_policy.language.walk import walk
@@ -140,7 +141,9 @@ def near_misses(runner: PolicyRunner, result: CadreResult, margin: int | None = 
     out = []
     for rule in sorted(runner.compiled.rules.values(), key=lambda r: r.order):
         if rule.kind == "finding":
-            cond, now = rule.when, ("fires" if rule.id in fired else "does not fire")
+            # a document that does not bind the cadre decides nothing for it: no threshold of it is near
+            cond = m.All((binding(runner.policy_set, rule), rule.when))
+            now = "fires" if rule.id in fired else "does not fire"
         elif rule.kind == "requirement" and requirement_results.get(rule.id) in ("met", "unmet"):
             cond, now = rule.met, requirement_results[rule.id]
         else:

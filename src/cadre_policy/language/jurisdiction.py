@@ -5,6 +5,8 @@ is the region's name: 宜昌市 covers 夷陵区, which covers its townships. ``
 """
 from __future__ import annotations
 
+from cadre_policy.language import model as m
+
 NATIONAL = "全国"
 
 
@@ -38,3 +40,37 @@ def binds(jurisdiction, regions, management) -> bool | None:
     if management is None:
         return None
     return inside and management in jurisdiction.management
+
+
+def binding(policy_set: m.PolicySet, rule: m.Rule):
+    """The condition under which ``rule``'s document binds the cadre (language.jurisdiction).
+
+    A requirement or an exception concerns a promotion: the unit is where the promotion would be
+    (the open nomination's target unit); so does a finding that reads the nomination. Every other
+    rule is judged at the unit of the current post.
+    """
+    jurisdiction = policy_set.policy_of(rule).jurisdiction
+    if jurisdiction is None:
+        return m.All(())
+    where = "promotion_unit" if rule.kind in ("requirement", "exception") or _reads_nomination(policy_set, rule) \
+        else "unit"
+    items = []
+    if not national(jurisdiction):
+        items.append(m.Any(tuple(m.Has(f"place.{where}.regions", region) for region in jurisdiction.regions)))
+    if jurisdiction.management:
+        items.append(m.Compare("cadre.management", "in", "in", m.Literal(list(jurisdiction.management))))
+    return m.All(tuple(items))
+
+
+def _reads_nomination(policy_set: m.PolicySet, rule: m.Rule) -> bool:
+    """Whether a rule's condition reads the nomination or the promotion, itself or through derived quantities."""
+    derived = policy_set.derived
+    todo, seen = list(m.condition_facts(rule.when)), set()
+    while todo:
+        head = todo.pop().split(".")[0]
+        if head in ("nomination", "promotion"):
+            return True
+        if head in derived and head not in seen:
+            seen.add(head)
+            todo += derived[head].references()
+    return False
