@@ -126,5 +126,5 @@ def test_a_condition_that_expands_beyond_the_engine_is_a_lint_error_with_its_pla
     write_set(tmp_path / "p", {"wide": "rules:\n" + _rule("wide", "{all: [%s]}" % pairs, "finding: admonishment_talk")})
     _, diagnostics = lint(tmp_path / "p")
     [error] = [d for d in diagnostics if d.code == "E406"]
-    assert (error.location.line, error.location.column) == (7, 5) and "8,192 alternatives" in error.message
+    assert (error.location.line, error.location.column) == (8, 5) and "8,192 alternatives" in error.message
     assert f"at most {MAX_DNF_TERMS:,}" in error.message
