@@ -105,7 +105,8 @@ rules:
     runner = PolicyRunner(policy_set, date(2017, 6, 30), engine)
 
     def outcome(**extra):
-        det = runner.evaluate(_cadre([], **extra), {}).determinations["promotion"]
+        clerk = [_post("T1", "科员", "clerk", date(2010, 1, 1))]       # a promotion in view: something to determine
+        det = runner.evaluate(_cadre(clerk, **extra), UNITS).determinations["promotion"]
         return det["requirements"][0].result, det["eligibility"]
 
     assert outcome() == ("waived", "exception_required")
@@ -150,6 +151,7 @@ def test_reasons_list_only_what_decided(library):
     doc = _cadre(posts, reviews=[{"date": date(2017, 3, 1), "total": 45, "dissatisfied": 16}], management="county")
     result = PolicyRunner(library, date(2017, 6, 30), "python").evaluate(doc, UNITS)
     admonish = next(f for f in result.findings if f.rule.id == "supervision.admonish")
-    assert [e["fact"] for e in admonish.because] == ["latest_review.dissatisfied/latest_review.total"]
+    # the review's cycle (within five years) and the ratio that held: the `any` gives only its branch
+    assert [e["fact"] for e in admonish.because] == ["latest_review.date", "latest_review.dissatisfied/latest_review.total"]
     excellent = next(r for r in result.determinations["promotion"]["requirements"] if r.code == "appraisal_excellent")
     assert excellent.result == "unknown" and [e["fact"] for e in excellent.because] == ["latest_appraisal.grade"]

@@ -133,7 +133,7 @@ TESTS_CASES = [
     ("bad eligibility", "yichang_grassroots.tests.yaml", "eligibility: ineligible", "eligibility: not_eligible",
      None),
     ("unknown aggregate rule", "structure.tests.yaml", "rule: structure.middle_level_rotation",
-     "rule: structure.middle_level_rotaton", "structure.tests.yaml:39:11: E204 unknown aggregate rule id "
+     "rule: structure.middle_level_rotaton", "structure.tests.yaml:40:11: E204 unknown aggregate rule id "
      "'structure.middle_level_rotaton' (did you mean 'structure.middle_level_rotation'?)"),
 ]
 

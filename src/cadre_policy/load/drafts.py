@@ -113,9 +113,11 @@ def load_draft(path, baseline: m.PolicySet, display: str | None = None):
     if any(d.severity == "error" for d in diagnostics):
         return None, None, sorted(diagnostics, key=Diagnostic.sort_key)
     # the baseline's own findings are not the draft's, wherever they now point (a changed parameter's
-    # place is the draft's line)
+    # place is the draft's line); nor is a parameter of a policy file left unused because the draft
+    # disabled or replaced its rules: that is the draft's intent, nothing to fix in that file
     known = {(d.code, d.message) for d in check_policy_set(baseline)}
-    diagnostics += [d for d in check_policy_set(draft_set) if (d.code, d.message) not in known]
+    diagnostics += [d for d in check_policy_set(draft_set) if (d.code, d.message) not in known
+                    and not (d.code == "W501" and d.location.file != display)]
     diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
     if any(d.severity == "error" for d in diagnostics):
         return None, draft, diagnostics
