@@ -47,5 +47,5 @@ rules:
     directory = write_set(tmp_path / "p", {"bad": body})
     _, found = lint(directory)
     lines = [str(d) for d in found if d.code == "E211"]
-    assert lines == [f"{directory}/bad.yaml:9:5: E211 unknown parameter 'min_yeras' named in the text "
+    assert lines == [f"{directory}/bad.yaml:10:5: E211 unknown parameter 'min_yeras' named in the text "
                      "'不足{min_yeras}年' (did you mean 'min_years'?)"]
