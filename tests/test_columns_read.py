@@ -46,7 +46,7 @@ def test_the_columns_are_the_documents_on_every_backend(store_url):
     store = _filled(store_url)
     docs = [doc for chunk in store.iter_cadre_chunks() for doc in chunk]
     population, generation = columns.read_population(store)
-    assert generation == store.generation() and population.n == len(docs) == 460
+    assert generation == store.generation() and population.n == len(docs) == 464
     _same(population, from_documents(docs))
     ids = list(population.ids)
     part, _ = columns.read_population(store, ids[10], ids[99])
@@ -115,4 +115,4 @@ def test_a_store_file_name_with_uri_characters_is_read(tmp_path):
     url = f"sqlite:///{folder / 'facts 100%.db'}"
     store = _filled(url)
     population, _ = columns.read_population(store)
-    assert population.n == 460
+    assert population.n == 464
