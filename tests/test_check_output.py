@@ -158,6 +158,6 @@ def test_structure_and_whatif_as_csv_and_xlsx(sample_db, tmp_path):
     book = load_workbook(tmp_path / "w.xlsx")
     assert book.sheetnames == ["汇总", "按单位", "变化明细"]
     summary = {r[1]: r[2:] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
-    assert summary["promotion:eligible"] == (30, 28, -2)
+    assert summary["promotion:eligible"] == (29, 27, -2)
     detail = [[c.value if c.value is not None else "" for c in row] for row in book["变化明细"].iter_rows(min_row=2)]
     assert detail == [[r[k] for k in changes[0]] for r in changes]
