@@ -168,10 +168,10 @@ def test_calendar_invalid_date_in_a_draft_is_a_lint_error(tmp_path):
 
 @pytest.mark.parametrize("args,fragment", [
     (["check", "--all", "--as-of", "9999-12-31"], "9999-12-31 is outside 1900-01-01..2999-12-31"),
-    (["check", "--all", "--as-of", "٢٠١٧-٠٦-٣٠"], "is not a date written YYYY-MM-DD"),
+    (["check", "--all", "--as-of", "٢٠١٧-٠٦-٣٠"], "is not a date (YYYY-MM-DD)"),
     (["whatif", "-q", "--set", "supervision.admonish_ratio=3/10", "--as-of", "9999-12-31"], "is outside"),
     (["whatif", "-q", "--set", "supervision.review_cycle=100000000"], "100000000 is more than 200 years"),
-    (["whatif", "-q", "--set", "yichang_grassroots.plan_start=20170101"], "'20170101' is not a date written"),
+    (["whatif", "-q", "--set", "yichang_grassroots.plan_start=20170101"], "'20170101' is not a date (YYYY-MM-DD)"),
     (["whatif", "-q", "--set", "supervision.review_cycle=٣"], "'٣' is not a whole number"),
     (["whatif", "-q", "--set", "supervision.admonish_ratio=١/٣"], "is not an exact fraction"),
     (["whatif", "-q", "--set", "supervision.admonish_ratio=1/" + "1" * 40], "at most 30 digits"),

@@ -257,12 +257,10 @@ class Day(click.ParamType):
         from cadre_policy.language.values import parse_date
         if isinstance(value, date):
             return value
-        from cadre_policy.language.values import DATE_MAX, DATE_MIN
         try:
             return parse_date(value)
-        except ValueError:
-            self.fail(i18n.gettext("{value} is not a calendar date written YYYY-MM-DD from {low} to {high}").format(
-                value=value, low=DATE_MIN.isoformat(), high=DATE_MAX.isoformat()), param, ctx)
+        except ValueError as exc:       # the reason, in the user's language: not a date / not in the calendar / out of range
+            self.fail(str(exc), param, ctx)
 
 
 class Whole(click.ParamType):

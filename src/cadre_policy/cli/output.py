@@ -83,6 +83,21 @@ def open_output(path: str | None, *, binary: bool = False, newline: str | None =
             os.remove(tmp)
 
 
+def append_line(path: str, line: str) -> None:
+    """Add ``line`` at the end of the text file ``path`` (made when missing), through
+    :func:`open_output`: the file is whole before and after, never half appended."""
+    try:
+        with open(path, encoding="utf-8") as old:
+            before = old.read()
+    except FileNotFoundError:
+        before = ""
+    except (OSError, UnicodeDecodeError) as error:
+        raise OutputError(_("cannot write {path}: {reason}").format(
+            path=path, reason=getattr(error, "strerror", None) or error)) from None
+    with open_output(path) as out:
+        out.write(before + ("" if not before or before.endswith("\n") else "\n") + line + "\n")
+
+
 def quiet_broken_pipe() -> None:
     """After the reader of standard output went away (``| head``): say nothing more, exit 1."""
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -98,8 +98,8 @@ def anchor(ctx, append_to):
     from cadre_policy.decisions.verify import anchor_line
     line = anchor_line(_records(ctx))
     if append_to:
-        with open(append_to, "a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        from cadre_policy.cli.output import append_line
+        append_line(append_to, line)
     click.echo(line)
 
 
