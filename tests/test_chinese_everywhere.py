@@ -77,12 +77,12 @@ FILE = re.compile(r"[\w.-]+\.(yaml|json|xlsx|csv|db|html|txt)\b")
 
 
 def english(text: str, allowed: set[str]) -> list[str]:
-    """The English words of ``text`` that are not allowed (ids such as C0007, JL-FIN, dates, digests pass)."""
+    """The English words of ``text`` that are not allowed (ids such as C0007, JL-FIN, AV2006-5, dates, digests pass)."""
     text = re.sub(r"sha256:[0-9a-f]+|\b[0-9a-f]*[0-9][0-9a-f]*\b", " ", FILE.sub(" ", text))
     found = []
     for match in WORD.finditer(text):
         word = match.group(0)
-        if word in allowed or re.fullmatch(r"[A-Z]{1,6}(-[A-Z0-9]+)*|[A-Z]\d+|sha256|[a-f0-9]{6,}", word):
+        if word in allowed or re.fullmatch(r"[A-Z]{1,6}\d*(-[A-Z0-9]+)*|sha256|[a-f0-9]{6,}", word):
             continue
         found.append(word)
     return found

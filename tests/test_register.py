@@ -90,8 +90,16 @@ def _rules() -> list[tuple[Path, dict, dict]]:
     return found
 
 
-def _seed_text(name: str) -> str:
-    """A source document, normalised: a seed file, or the regulation's clauses (REGULATION_2019.md)."""
+#: Documents whose text shared/ does not hold, so their quotes cannot be checked word for word:
+#: the 2006 avoidance rule (DOMAIN.md gives 第五条 in English only). Each with the reason.
+UNCHECKED = {"党政领导干部任职回避暂行规定": "shared/DOMAIN.md summarises 第五条 in English; no Chinese text is shipped"}
+
+
+def _seed_text(name: str) -> str | None:
+    """A source document, normalised: a seed file, the regulation's clauses (REGULATION_2019.md) or the
+    national rules (NATIONAL_RULES.md); None for a document in :data:`UNCHECKED`."""
+    if name in UNCHECKED:
+        return None
     return normalise(((SHARED if name in (REGULATION, NATIONAL) else SEEDS) / name).read_text(encoding="utf-8"))
 
 
@@ -145,6 +153,8 @@ def test_register_quotes_occur_in_their_documents():
         pytest.skip(f"{SEEDS} or {SHARED / REGULATION} not present")
     for entry in _register():
         text = _seed_text(entry["document"])
+        if text is None:
+            continue        # UNCHECKED says why
         for part in quote_parts(entry["quote"]):
             assert normalise(part) in text, f"{entry['id']}: quote not in {entry['document']}: {part}"
 
@@ -179,6 +189,8 @@ def test_rule_quotes_occur_in_their_documents():
         if source_file:
             assert source_file == document, f"{path.name}: {rule['id']} cites {document}, the file is {source_file}"
         text = _seed_text(document)
+        if text is None:
+            continue        # UNCHECKED says why
         for part in quote_parts(rule["quote"]):
             assert normalise(part) in text, f"{path.name}: {rule['id']}: quote not in {document}: {part}"
 

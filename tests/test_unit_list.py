@@ -21,30 +21,31 @@ def test_a_unit_list_with_filters(workbench_server):
     page = client.get(f"/units?as_of={AS_OF}")
     assert page.status_code == 200 and "本单位干部核查一览" in page.text
     every = _ids(page.text)
-    assert len(every) == 17 and every == sorted(every) and "C0018" not in every       # 清江县 only
+    # 清江县 only: its own 17, the cadres placed in its townships, and those moving in (C0061–C0063)
+    assert len(every) == 28 and every == sorted(every) and "C0018" not in every
     assert "清江县龙泉镇党委书记" in page.text and "诫勉谈话" in page.text
     town = _ids(client.get(f"/units?unit=QJ-LQ&as_of={AS_OF}").text)
     assert town == ["C0007", "C0008", "C0017"]
     admonished = _ids(client.get(f"/units?as_of={AS_OF}&finding=admonishment_talk").text)
-    assert admonished == ["C0007", "C0009", "C0012"]
+    assert admonished == ["C0007", "C0009", "C0012", "C0029", "C0040", "C0041", "C0062", "C0063"]
     pending = _ids(client.get(f"/units?as_of={AS_OF}&eligibility=pending").text)
-    assert pending == ["C0017"]
+    assert pending == ["C0017", "C0031", "C0063"]
     unmet = _ids(client.get(f"/units?as_of={AS_OF}&unmet=appraisal_excellent&rank=section").text)
     assert unmet and "C0007" in unmet and set(unmet) <= set(every)
     by_findings = _ids(client.get(f"/units?as_of={AS_OF}&sort=findings").text)
-    assert set(by_findings) == set(every) and by_findings[0] in admonished + ["C0001", "C0006", "C0011", "C0014",
-                                                                              "C0017"]
+    assert set(by_findings) == set(every) and by_findings[0] in admonished
     assert client.get(f"/units?unit=BH-PC&as_of={AS_OF}").status_code == 403
     assert client.get(f"/units?unit=NOPE&as_of={AS_OF}").status_code == 404
 
 
 def test_the_city_list_is_paged(workbench_server):
     client = workbench_server.client("admin")
-    first = client.get(f"/units?unit=JL-PC&as_of={AS_OF}")
-    second = client.get(f"/units?unit=JL-PC&as_of={AS_OF}&page=2")
-    assert 'id="pager"' in first.text
+    first = client.get(f"/units?unit=JL-PC&as_of={AS_OF}&size=20")          # 宜昌市: 36 cadres
+    second = client.get(f"/units?unit=JL-PC&as_of={AS_OF}&size=20&page=2")
+    assert 'id="pager"' in first.text and "size=20" in first.text          # the pager keeps the size
     ones, twos = _ids(first.text), _ids(second.text)
-    assert len(ones) == 50 and twos and not set(ones) & set(twos)
+    assert len(ones) == 20 and len(twos) == 16 and not set(ones) & set(twos)
+    assert 'id="pager"' not in client.get(f"/units?unit=JL-PC&as_of={AS_OF}").text    # 36 fit one page of 50
 
 
 def test_the_export_has_the_list_and_a_note(workbench_server):
@@ -55,10 +56,11 @@ def test_the_export_has_the_list_and_a_note(workbench_server):
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["干部", "说明"]
     cadres = [[c.value for c in row] for row in book["干部"].iter_rows()]
-    assert cadres[0][:3] == ["编号", "姓名", "现任职务"] and [r[0] for r in cadres[1:]] == ["C0007", "C0009", "C0012"]
+    assert cadres[0][:3] == ["编号", "姓名", "现任职务"] and [r[0] for r in cadres[1:]] == ["C0007", "C0009", "C0012", "C0029", "C0040",
+                                                                                             "C0041", "C0062", "C0063"]
     note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
     assert note["评估日期"] == AS_OF and note["政策集"].startswith("sha256:") and note["导出人"] == "qj"
-    assert "admonishment_talk" in note["筛选条件"] and note["干部"] == 3 and note["单位"].startswith("中共清江县委")
+    assert "admonishment_talk" in note["筛选条件"] and note["干部"] == 8 and note["单位"].startswith("中共清江县委")
 
 
 @needs_chromium
@@ -73,7 +75,7 @@ def test_the_unit_list_in_the_browser(workbench_server, width, height):
         Select(driver.find_element(By.ID, "finding")).select_by_visible_text("诫勉谈话")
         driver.find_element(By.ID, "apply").click()
         WebDriverWait(driver, 30).until(lambda d: "finding=admonishment_talk" in d.current_url)
-        assert driver.find_element(By.ID, "total").text == "3"
+        assert driver.find_element(By.ID, "total").text == "8"
         assert "export.xlsx" in driver.find_element(By.ID, "export").get_attribute("href")
         table = driver.find_element(By.ID, "unit-list")
         # the table scrolls inside its box on a phone: the page itself is not wider than the screen
@@ -111,7 +113,7 @@ def test_check_all_shows_progress_on_a_terminal(sample_db, tmp_path):
     status, shown = _on_a_terminal(["--lang", "zh", "--db", sample_db, "check", "--all", "--as-of", AS_OF,
                                     "-o", str(out)], "stderr")
     assert status == 0
-    assert "检查" in shown and "60/60" in shown and "C0007" in out.read_text(encoding="utf-8")
+    assert "检查" in shown and "64/64" in shown and "C0007" in out.read_text(encoding="utf-8")
 
 
 def test_records_are_filtered_and_exported(workbench_server):
@@ -142,9 +144,9 @@ def test_a_narrow_terminal_drops_codes_and_indents(sample_db):
 
 
 def test_an_empty_structure_report_offers_the_dates_in_force(workbench_server):
-    client = workbench_server.client("qj")
-    page = client.get("/structure/report", params={"region": "清江县", "as_of": "2026-12-01"}).text
+    client = workbench_server.client("admin")          # 白河县: under 宜昌's plan, in force 2013-12-04..2017-12-31
+    page = client.get("/structure/report", params={"region": "白河县", "as_of": "2026-12-01"}).text
     why = page[page.index('id="why-empty"'):page.index("</p>", page.index('id="why-empty"'))]
     assert "没有有效的结构目标" in why and "--as-of" not in why
     day = re.search(r'as_of=(\d{4}-\d\d-\d\d)" target="_parent"', why).group(1)
-    assert client.get(f"/structure/report?region=清江县&as_of={day}").text.count('id="why-empty"') == 0
+    assert client.get(f"/structure/report?region=白河县&as_of={day}").text.count('id="why-empty"') == 0

@@ -20,6 +20,7 @@ from cadre_policy.i18n import N_, _
 from cadre_policy.serve.problems import Problem
 
 PAGE = 50
+SIZES = (20, 50, 100)        # cadres a page (?size=)
 KEEP_SECONDS = 60.0
 ELIGIBILITY_ORDER = ("ineligible", "exception_required", "pending", "eligible")
 _lock = threading.Lock()
@@ -180,16 +181,18 @@ def install(app) -> None:
 
     @app.get("/units", response_class=HTMLResponse, include_in_schema=False)
     def unit_page(request: Request, unit: str | None = None, as_of: str | None = None, finding: str = "",
-                  eligibility: str = "", rank: str = "", unmet: str = "", sort: str = "cadre", page: int = 1):
+                  eligibility: str = "", rank: str = "", unmet: str = "", sort: str = "cadre", page: int = 1,
+                  size: int = PAGE):
         filters = Filters(finding, eligibility, rank, unmet, sort)
         account, session, unit, made, rows = asked(request, unit, as_of, filters)
         wb, day = request.app.state.workbench, made.day
-        pages = max(1, -(-len(rows) // PAGE))
+        size = size if size in SIZES else PAGE
+        pages = max(1, -(-len(rows) // size))
         page = min(max(page, 1), pages)
         names = wb.units()
         allowed = scope_of_account(wb, account, day) if account.units else set(names)
         policy_set = wb.titled(day)
-        return render(request, "units.html", session, listing=made, rows=rows[(page - 1) * PAGE:page * PAGE],
+        return render(request, "units.html", session, listing=made, rows=rows[(page - 1) * size:page * size],
                       total=len(rows), page=page, pages=pages, filters=filters, unit=unit,
                       unit_name=names[unit].get("name", unit), as_of=day.isoformat(),
                       units=sorted(((u, names[u].get("name", u)) for u in allowed if u in names), key=lambda x: x[0]),
@@ -197,7 +200,7 @@ def install(app) -> None:
                                              if o.get("kind") != "target"),
                       requirement_choices=sorted((c, o.get("title", c))
                                                  for c, o in policy_set.outcomes.requirements.items()),
-                      query=filters.query(), active="units")
+                      query=dict(filters.query(), **({"size": size} if size != PAGE else {})), active="units")
 
     @app.get("/units/export.xlsx", include_in_schema=False)
     def unit_export(request: Request, unit: str | None = None, as_of: str | None = None, finding: str = "",
