@@ -5,7 +5,7 @@ Generates ``--cadres`` cadres into the PostgreSQL database named by ``--db`` (on
 database it creates when missing), then times ``policy whatif --cluster local --workers W``
 for each W, every partition read by its worker from PostgreSQL. Prints cadres per second
 overall and per worker, and a paper estimate for 10,000,000 cadres on M machines of the
-same per-worker rate (linear in workers while PostgreSQL keeps up; see README).
+same per-worker rate (linear in workers while PostgreSQL keeps up; see docs/performance.md).
 
     python benchmarks/cluster_bench.py --db postgresql+psycopg://postgres@127.0.0.1:5432/cadre_bench \\
         --cadres 2000000 --workers 1,2

@@ -4,7 +4,7 @@ Usage: python benchmarks/durable_limits.py SHAPE N,N,... ENGINE,ENGINE [TIMEOUT_
   SHAPE: joins (a rule joining N derived facts), dnf (all of N any-pairs with derived facts),
   dnf_plain (all of N any-pairs of tests: 2^N alternatives), fields (N derived quantities in use).
 Prints per run: OK with the findings and seconds, or the exit status and last stderr line, or HANG.
-Figures are in README.md next to the durable_rules traps.
+Figures are in docs/language.md next to the durable_rules traps, and in docs/reliability.md.
 """
 import os
 import subprocess

@@ -104,9 +104,9 @@ def test_every_output_option_writes_through_open_output():
         if module.name not in ("output.py", "common.py") and ("output_option" in text or '"--output"' in text):
             assert "open_output(" in text, module.name
     writes = re.compile(r"""\bopen\([^)]*["'](?:w|wb|a|x)["']|\.write_(?:text|bytes)\(""")
-    # the helper itself; a README tool; the language server's scratch copy of an open editor buffer;
+    # the helper itself; the docs/spreadsheets.md tool; the language server's scratch copy of an open editor buffer;
     # the workbench's scratch copies of posted drafts and imports and its job reports
-    allowed = {"cli/output.py", "intake/sheets/readme.py", "editor/server.py", "scratch.py"}
+    allowed = {"cli/output.py", "intake/sheets/doc.py", "editor/server.py", "scratch.py"}
     for module in SRC.rglob("*.py"):
         name = str(module.relative_to(SRC))
         if name not in allowed:

@@ -11,7 +11,7 @@ import yaml
 
 from conftest import ROOT, SAMPLE
 from cadre_policy.intake.sheets.layout import NOTES_SHEET, SHEETS
-from cadre_policy.intake.sheets.readme import section
+from cadre_policy.intake.sheets.doc import section
 
 D = dt.datetime
 
@@ -247,9 +247,9 @@ def test_template_has_sheets_validations_and_notes(run_cli, sqlite_url, tmp_path
     assert run_cli(sqlite_url, "facts", "import", path).stdout.startswith("units: 0 added")
 
 
-def test_readme_section_is_generated_from_the_layout():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert section() in text, "README sheets section is stale: run python -m cadre_policy.intake.sheets.readme"
+def test_spreadsheets_doc_is_generated_from_the_layout():
+    text = (ROOT / "docs" / "spreadsheets.md").read_text(encoding="utf-8")
+    assert section() in text, "docs/spreadsheets.md is stale: run python -m cadre_policy.intake.sheets.doc"
 
 
 def test_damaged_files_and_repeated_sheets(run_cli, sqlite_url, tmp_path):

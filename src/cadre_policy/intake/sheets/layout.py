@@ -1,7 +1,7 @@
 """The one table of the spreadsheet layout: every sheet, every column.
 
 Reading (:mod:`.reader`), the template and the XLSX/CSV export (:mod:`.writer`), the
-说明 sheet and the README section (:mod:`.readme`) are all driven by :data:`SHEETS`.
+说明 sheet and the section of docs/spreadsheets.md (:mod:`.doc`) are all driven by :data:`SHEETS`.
 A sheet holds one record kind of the import format; record sheets name their cadre
 in the column 干部编号 (``cadre``), and 整改 rows name their review by cadre and
 评议日期 (``review_date``). Headers are the Chinese labels the product prints
@@ -39,7 +39,7 @@ class Column:
         kind: One of :data:`KINDS`.
         required: The value must be given on every row.
         values: Key into :data:`cadre_policy.language.labels.VALUES` for ``enum``/``flags``.
-        note: What the column means (说明 sheet, README).
+        note: What the column means (说明 sheet, docs/spreadsheets.md).
         aliases: Other headers read as this column.
     """
 
@@ -139,7 +139,7 @@ def values_text(column: Column) -> str:
 
 
 def describe() -> list[tuple[str, str, str, str, str, str, str]]:
-    """One row per column: sheet, header, field, kind, required, values, note (说明 sheet, README)."""
+    """One row per column: sheet, header, field, kind, required, values, note (说明 sheet, docs/spreadsheets.md)."""
     return [(s.name, c.header + "".join(f" / {a}" for a in c.aliases), c.field, KINDS[c.kind],
              "是" if c.required else "", values_text(c), c.note)
             for s in SHEETS for c in s.columns]

@@ -7,7 +7,7 @@ shared validation of :mod:`cadre_policy.intake.importer` then runs on
 ``book.data`` and reports through :meth:`SheetBook.issue`, which maps a JSON path
 back to ``SHEET!CELL``.
 
-Rules of reading (also in the README): row 1 is the header; a header is the
+Rules of reading (also in docs/spreadsheets.md): row 1 is the header; a header is the
 Chinese column name, one of its aliases, or the English field name; an unknown or
 repeated header is an error, and so is a missing required column; a row with no
 value at all is skipped wherever it is (counted in the report); a value under a

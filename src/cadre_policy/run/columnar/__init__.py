@@ -7,7 +7,7 @@ durable_rules and plain-Python engines decide (the suite checks all three agree)
 it carries no reasons: those come from assembling a cadre's result (``PolicyRunner.
 assemble``), which the what-if does with durable_rules for the cadres that change.
 
-numpy was chosen on measurement (benchmarks/README.md): over pre-derived facts it
+numpy was chosen on measurement (docs/performance.md): over pre-derived facts it
 runs at the rate of polars and of OpenFisca's vectorised formulas, needs no query
 planner for a few dozen boolean expressions, and its int64 and object arrays give
 exact integer arithmetic (fractions compared by cross-multiplication, never float).

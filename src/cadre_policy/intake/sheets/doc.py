@@ -1,7 +1,7 @@
-"""The README section on spreadsheet import, generated from the layout table.
+"""The sheets-and-columns section of docs/spreadsheets.md, generated from the layout table.
 
-Run ``python -m cadre_policy.intake.sheets.readme README.md`` to rewrite the section
-between its markers; a test checks that the README matches.
+Run ``python -m cadre_policy.intake.sheets.doc`` (from the top of the repository) to rewrite
+the section between its markers; a test checks that the document matches.
 """
 from __future__ import annotations
 
@@ -42,4 +42,4 @@ def rewrite(path: str) -> None:
 
 
 if __name__ == "__main__":
-    rewrite(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    rewrite(sys.argv[1] if len(sys.argv) > 1 else "docs/spreadsheets.md")
