@@ -21,7 +21,7 @@ import re
 
 from cadre_policy.i18n import _, language
 from cadre_policy.language import record_table
-from cadre_policy.intake.sheets.layout import Column
+from cadre_policy.intake.sheets.layout import SheetColumn
 from cadre_policy.language.labels import field
 
 _FULL = (re.compile(r"(\d{4})([-./])(\d{1,2})\2(\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"))
@@ -45,12 +45,12 @@ def _shown(raw) -> str:
     return f"'{raw}'" if isinstance(raw, str) else str(raw)
 
 
-def _what(column: Column) -> str:
+def _what(column: SheetColumn) -> str:
     """The column's field in words: its Chinese label, or in English the field's name."""
     return column.leaf.replace("_", " ") if language() == "en" else field(column.leaf)
 
 
-def _suggest(text: str, column: Column) -> str:
+def _suggest(text: str, column: SheetColumn) -> str:
     labels = list(column.labels.values())
     close = difflib.get_close_matches(text, labels + list(column.labels), n=1, cutoff=0.5)
     if close:
@@ -78,13 +78,13 @@ def _date_cell(day: dt.date) -> str:
     return day.isoformat()
 
 
-def _datetime_cell(raw: dt.datetime, column: Column) -> str:
+def _datetime_cell(raw: dt.datetime, column: SheetColumn) -> str:
     if raw.time() != dt.time(0):
         raise CellError(_("{value} has a time of day; {field} is a date").format(value=raw, field=_what(column)))
     return _date_cell(raw.date())
 
 
-def read_date(raw, column: Column) -> str:
+def read_date(raw, column: SheetColumn) -> str:
     """A date cell or text in one of the accepted forms, as ISO text."""
     if isinstance(raw, dt.datetime):
         return _datetime_cell(raw, column)
@@ -104,7 +104,7 @@ def read_date(raw, column: Column) -> str:
     raise CellError(_("{value} is not a date").format(value=_shown(raw)))
 
 
-def read_birth(raw, column: Column) -> tuple[str, bool]:
+def read_birth(raw, column: SheetColumn) -> tuple[str, bool]:
     """A birth date; year and month alone stand for the 1st. Returns (ISO date, year-month only)."""
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         year, _dot, month = f"{raw:.2f}".partition(".")
@@ -121,7 +121,7 @@ def read_birth(raw, column: Column) -> tuple[str, bool]:
     return read_date(raw, column), False
 
 
-def read_text(raw, column: Column) -> str:
+def read_text(raw, column: SheetColumn) -> str:
     """Text; a whole number cell becomes its digits (an id typed as a number)."""
     if isinstance(raw, bool):
         raise CellError(_("{value} is a true/false cell, not text").format(value=raw))
@@ -132,7 +132,7 @@ def read_text(raw, column: Column) -> str:
     return str(raw).strip()  # control characters: refused by the shared validation
 
 
-def read_int(raw, column: Column) -> int:
+def read_int(raw, column: SheetColumn) -> int:
     """A whole number (a number cell, or digits as text)."""
     if isinstance(raw, bool):
         raise CellError(_("{value} is a true/false cell, not a whole number").format(value=raw))
@@ -145,7 +145,7 @@ def read_int(raw, column: Column) -> int:
     raise CellError(_("{value} is not a whole number").format(value=_shown(raw)))
 
 
-def read_bool(raw, column: Column) -> bool:
+def read_bool(raw, column: SheetColumn) -> bool:
     """是/否 (also true/false, yes/no, 1/0, or a TRUE/FALSE cell)."""
     if isinstance(raw, bool):
         return raw
@@ -157,7 +157,7 @@ def read_bool(raw, column: Column) -> bool:
     raise CellError(_("{value} is not 是 or 否").format(value=_shown(raw)))
 
 
-def read_enum(raw, column: Column) -> str:
+def read_enum(raw, column: SheetColumn) -> str:
     """A Chinese label or a code of the column's enumeration, as the code."""
     text = read_text(raw, column)
     if text in column.labels:
@@ -176,7 +176,7 @@ def read_enum(raw, column: Column) -> str:
     raise CellError(_("'{value}' is not a {field}").format(value=text, field=_what(column)) + _suggest(text, column))
 
 
-def read_flags(raw, column: Column) -> list[str]:
+def read_flags(raw, column: SheetColumn) -> list[str]:
     """Several labels or codes separated by 、 or commas, as codes (unknown ASCII codes pass)."""
     out = []
     for part in filter(None, _FLAG_SEPARATORS.split(read_text(raw, column))):
@@ -195,7 +195,7 @@ _READERS = {"id": read_text, "text": read_text, "int": read_int, "date": read_da
             "bool": read_bool, "enum": read_enum, "flags": read_flags}
 
 
-def read_cell(raw, column: Column):
+def read_cell(raw, column: SheetColumn):
     """The import-format value of a non-empty cell (birth dates: see :func:`read_birth`).
 
     Raises:

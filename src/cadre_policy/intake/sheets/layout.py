@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cadre_policy.language import record_table
 from cadre_policy.language.labels import VALUES, field
 
-#: Column kinds and how 说明 names them.
+#: SheetColumn kinds and how 说明 names them.
 KINDS: dict[str, str] = {
     "id": "编号（字母、数字、_ . -）",
     "text": "文字",
@@ -30,7 +30,7 @@ KINDS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
-class Column:
+class SheetColumn:
     """One column of a sheet.
 
     Attributes:
@@ -76,19 +76,19 @@ class Sheet:
 
     name: str
     key: str
-    columns: tuple[Column, ...]
+    columns: tuple[SheetColumn, ...]
     note: str = ""
 
-    def column(self, field_name: str) -> Column | None:
+    def column(self, field_name: str) -> SheetColumn | None:
         """The column of a field name, or None."""
         return next((c for c in self.columns if c.field == field_name), None)
 
 
 def _c(name: str, kind: str, required: bool = False, values: str | None = None, note: str = "",
-       header: str | None = None, aliases: tuple[str, ...] = ()) -> Column:
+       header: str | None = None, aliases: tuple[str, ...] = ()) -> SheetColumn:
     if kind in ("enum", "flags") and values is None:
         values = name
-    return Column(header or field(name), name, kind, required, values, note, aliases)
+    return SheetColumn(header or field(name), name, kind, required, values, note, aliases)
 
 
 CADRE = _c("cadre", "id", True, header="干部编号", note="本行记录所属干部的编号（干部表的编号）")
@@ -97,7 +97,7 @@ REVIEW_DATE = _c("review_date", "date", True, header="评议日期", note="所�
 _LEADING = {"cadres": (), "units": (), "rectification": (CADRE, REVIEW_DATE)}
 
 
-def _columns(kind: record_table.Kind, prefix: str = "") -> list[Column]:
+def _columns(kind: record_table.Kind, prefix: str = "") -> list[SheetColumn]:
     """The sheet columns of a record kind, from the record schema table (a nested record's
     fields are columns of the same sheet, ``recruitment.date``)."""
     out = []
@@ -108,7 +108,7 @@ def _columns(kind: record_table.Kind, prefix: str = "") -> list[Column]:
         if f.sheet is None or f.type == "list":
             continue
         sheet = f.sheet
-        out.append(Column(sheet.get("header") or f.label,
+        out.append(SheetColumn(sheet.get("header") or f.label,
                           prefix + f.name, sheet.get("kind", f.type), sheet.get("required", f.required),
                           f.values_name, sheet.get("note", ""), tuple(sheet.get("aliases", ()))))
     return out
@@ -131,7 +131,7 @@ def sheet_named(name: str) -> Sheet | None:
     return BY_NAME.get(name) or BY_KEY.get(name)
 
 
-def values_text(column: Column) -> str:
+def values_text(column: SheetColumn) -> str:
     """The accepted values of a column for people: ``男 (male)、女 (female)``."""
     if column.kind == "bool":
         return "是、否"

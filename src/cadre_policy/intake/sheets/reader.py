@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from cadre_policy.parse.issues import Issue
 from cadre_policy.intake.sheets.cells import CellError, is_empty, read_birth, read_cell
-from cadre_policy.intake.sheets.layout import BY_KEY, SHEETS, Column, Sheet
+from cadre_policy.intake.sheets.layout import BY_KEY, SHEETS, SheetColumn, Sheet
 from cadre_policy.intake.sheets.sources import SheetSource, SheetUnreadable
 
 _REQUIRED = re.compile(r"'([^']+)' is a required property")
@@ -38,7 +38,7 @@ class _Header:
     def __init__(self, sheet: Sheet, file: str):
         self.sheet, self.file = sheet, file
         self.index: dict[str, int] = {}
-        self.columns: list[Column | None] = []
+        self.columns: list[SheetColumn | None] = []
         self.refused: set[int] = set()  # headers given but unknown or repeated (reported once)
 
     def cell(self, field: str | None, row: int) -> str:
@@ -48,7 +48,7 @@ class _Header:
         return f"{self.sheet.name}!{get_column_letter(col + 1)}{row}"
 
 
-def _header_match(sheet: Sheet) -> dict[str, Column]:
+def _header_match(sheet: Sheet) -> dict[str, SheetColumn]:
     names = {}
     for column in sheet.columns:
         for name in (column.header, column.field) + column.aliases:

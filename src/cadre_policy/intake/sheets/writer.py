@@ -15,14 +15,14 @@ import os
 from contextlib import ExitStack
 from typing import IO, Iterable, Iterator
 
-from cadre_policy.intake.sheets.layout import NOTES_SHEET, SHEETS, Column, Sheet, describe
+from cadre_policy.intake.sheets.layout import NOTES_SHEET, SHEETS, SheetColumn, Sheet, describe
 from cadre_policy.intake.sheets.csvcells import csv_text
 
 _LAST_ROW = 1048576
 _DATE_FORMAT = "yyyy-mm-dd"
 
 
-def _shown(column: Column, value):
+def _shown(column: SheetColumn, value):
     """The cell value of a field value (labels for codes, 是/否, dates as dates)."""
     if value is None:
         return None
@@ -68,7 +68,7 @@ def rows(units: Iterable[dict], chunks: Iterable[list[dict]]) -> Iterator[tuple[
                         yield sheet.key, _row(sheet, record, cadre)
 
 
-def _validation(column: Column) -> dict:
+def _validation(column: SheetColumn) -> dict:
     choices = ["是", "否"] if column.kind == "bool" else list(column.labels.values())
     options = {"validate": "list", "source": choices, "ignore_blank": True, "error_type": "warning",
                "error_title": column.header, "error_message": "请从下拉列表中选择（也可填写代码，见说明表）",

@@ -34,7 +34,7 @@ from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
 from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes, vec
 from cadre_policy.run.derive import derived_closure, entry_key, keyed_period, table_of
-from cadre_policy.run.columnar.table import INT64_LIMIT, Column, FactTable
+from cadre_policy.run.columnar.table import INT64_LIMIT, FactColumn, FactTable
 from cadre_policy.run.encode import _lowering
 
 _FORMS = {"latest", "first", "current", "count", "duration", "elapsed", "age", "rank", "steps", "ratio",
@@ -904,9 +904,9 @@ def _present(found, n: int) -> np.ndarray:
 
 def _layout(n: int, leaves: dict, codes: dict) -> FactTable:
     """Columns of the fact paths, and every enclosing record present where something under it is."""
-    columns: dict[str, Column] = {}
+    columns: dict[str, FactColumn] = {}
     for path, (values, mask) in leaves.items():
-        column = columns.setdefault(path, Column(n))
+        column = columns.setdefault(path, FactColumn(n))
         column.present |= mask
         if values.dtype == object:
             column.text, column.text_mask = values, mask.copy()
@@ -916,7 +916,7 @@ def _layout(n: int, leaves: dict, codes: dict) -> FactTable:
             column.num, column.num_mask = values.astype(np.int64, copy=False), mask.copy()
         parts = path.split(".")
         for i in range(1, len(parts)):
-            parent = columns.setdefault(".".join(parts[:i]), Column(n))
+            parent = columns.setdefault(".".join(parts[:i]), FactColumn(n))
             parent.present |= mask
     return FactTable(n, columns)
 

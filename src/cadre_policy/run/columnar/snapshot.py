@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from cadre_policy.load.cache import cache_dir, code_version
-from cadre_policy.run.columnar.table import Column, FactTable
+from cadre_policy.run.columnar.table import FactColumn, FactTable
 
 _FORMAT = "2"          # 2: pieces grouped by type in a few members (``_arrays_of``)
 #: Megabytes of snapshots kept per store; the least recently used go first (``POLICY_SNAPSHOT_MB``).
@@ -192,7 +192,7 @@ def _table_from(archive) -> tuple:
         pieces[(column, _FIELDS[field])] = members[_MEMBERS[member]][start:start + length]
     columns = {}
     for i, path in enumerate(archive["paths"].tolist()):
-        column = Column(n)
+        column = FactColumn(n)
         column.present = _bits(pieces[(i, "present")], n)
         if (i, "num") in pieces:
             column.num = pieces[(i, "num")].astype(np.int64)

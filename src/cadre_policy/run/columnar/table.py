@@ -6,7 +6,7 @@ import numpy as np
 INT64_LIMIT = 2 ** 62          # products below this cannot overflow int64 when added
 
 
-class Column:
+class FactColumn:
     """The values at one encoded path: ints (bools as 0/1) and strings kept apart.
 
     A fact holding a string where another holds a number is kept as both, each with
@@ -82,7 +82,7 @@ class FactTable:
                 by_path.setdefault(path, []).append((row, value))
         columns = {}
         for path, cells in by_path.items():
-            column = Column(n)
+            column = FactColumn(n)
             nums = [(r, v) for r, v in cells if v is not None and not isinstance(v, str)]
             texts = [(r, v) for r, v in cells if isinstance(v, str)]
             if nums:
@@ -104,7 +104,7 @@ class FactTable:
             columns[path] = column
         return cls(n, columns)
 
-    def column(self, path: str) -> Column | None:
+    def column(self, path: str) -> FactColumn | None:
         return self.columns.get(path)
 
 
@@ -116,7 +116,7 @@ def from_arrays(arrays: dict) -> FactTable:
     n = len(next(iter(arrays.values()))[0]) if arrays else 0
     columns = {}
     for path, (values, mask) in arrays.items():
-        column = Column(n)
+        column = FactColumn(n)
         column.present = np.asarray(mask, dtype=bool)
         if values.dtype == object:
             column.text, column.text_mask = values, column.present
