@@ -126,7 +126,7 @@ CLI = [["check", "C0007", "--as-of", AS_OF], ["check", "C0001", "--as-of", "2020
        ["--help"], ["check", "--help"], ["facts", "--help"], ["users", "add", "--help"], ["whatif", "--help"],
        ["check", "--bogus"], ["check", "--as-of", "2017-02-30", "C0007"],
        ["show", "supervision.admonish", "--as-of", AS_OF, "--policies", str(ROOT / "policies")],
-       ["test", str(ROOT / "policies")], ["users", "list"]]
+       ["test", str(ROOT / "policies"), "-k", "supervision"], ["users", "list"]]
 
 
 @pytest.mark.parametrize("args", CLI, ids=[" ".join(a[:2]) for a in CLI])

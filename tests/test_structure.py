@@ -77,6 +77,7 @@ def test_structure_case_sqlite(case, policy_set, case_store):
     assert outcome.passed, f"{case.file}:{case.line}: {case.name}\n  " + "\n  ".join(outcome.differences)
 
 
+@pytest.mark.slow       # 71 cases replayed on PostgreSQL and MariaDB (30 s); SQLite's run is in the fast suite
 def test_structure_cases_on_each_server(server_url, policy_set):
     """Every case on PostgreSQL and MariaDB (when configured), one store emptied between cases."""
     failures = []

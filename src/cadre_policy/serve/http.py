@@ -8,9 +8,20 @@ closed. A request being answered is never cut.
 """
 from __future__ import annotations
 
+import os
+
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+#: ``POLICY_SERVE_HEAD_SECONDS`` shortens or lengthens it (a number of seconds, at least 1).
 HEAD_SECONDS = 10.0
+
+
+def head_seconds() -> float:
+    """The limit in force: the environment's, when it is a number of at least 1 second."""
+    try:
+        return max(1.0, float(os.environ.get("POLICY_SERVE_HEAD_SECONDS", HEAD_SECONDS)))
+    except ValueError:
+        return HEAD_SECONDS
 
 
 class BoundedH11Protocol(H11Protocol):
@@ -36,7 +47,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def _arm(self) -> None:
         self._disarm()
-        self._head_timer = self.loop.call_later(HEAD_SECONDS, self._late)
+        self._head_timer = self.loop.call_later(head_seconds(), self._late)
 
     def _disarm(self) -> None:
         if self._head_timer is not None:
