@@ -872,20 +872,24 @@ class Derivation:
         return held.values, held.mask
 
 
+def put(scope: dict, path: str, value) -> None:
+    """Set ``value`` at the dotted ``path`` of a nested scope, unless something is there already
+    (or a value, not a mapping, stands on the way)."""
+    *parents, last = path.split(".")
+    node = scope
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            return
+    node.setdefault(last, value)
+
+
 def _nest(paths: list, values, kinds) -> dict:
     """A scope holding ``values`` at ``paths`` (a record as an empty dict: only its presence is read)."""
     scope: dict = {}
     for path, value, kind in zip(paths, values, kinds):
-        if value is None:
-            continue
-        *parents, last = path.split(".")
-        node = scope
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                break
-        else:
-            node.setdefault(last, {} if kind == "record" else value)
+        if value is not None:
+            put(scope, path, {} if kind == "record" else value)
     return scope
 
 

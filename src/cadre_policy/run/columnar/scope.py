@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from cadre_policy.language import model as m
-from cadre_policy.run.columnar.derive import Derivation, _Ref, _UnitRef
+from cadre_policy.run.columnar.derive import Derivation, _Ref, _UnitRef, put
 
 
 def condition_paths(compiled, rule_ids=None) -> tuple[str, ...]:
@@ -46,18 +46,9 @@ class Gatherer:
         for path, found in self.found.items():
             if found is None:
                 continue
-            values = self._values(found, rows)
-            *parents, last = path.split(".")
-            for scope, value in zip(scopes, values):
-                if value is None:
-                    continue
-                node = scope
-                for part in parents:
-                    node = node.setdefault(part, {})
-                    if not isinstance(node, dict):
-                        break
-                else:
-                    node.setdefault(last, value)
+            for scope, value in zip(scopes, self._values(found, rows)):
+                if value is not None:
+                    put(scope, path, value)
         return scopes
 
     def _values(self, found, rows: np.ndarray) -> list:
