@@ -140,3 +140,23 @@ def test_two_processes_appending_leave_a_whole_chain(sample_url):
         records = RecordStore(store.engine)
         assert records.count() == 600
         assert verify_chain(records) == []
+
+
+def _make_tables_at_once(url: str, start) -> None:
+    from cadre_policy.decisions.store import RecordStore
+    from cadre_policy.store.fact_store import FactStore
+    with FactStore(url) as store:
+        start.wait(60)                       # every process reaches the first use together
+        RecordStore(store.engine).count()
+
+
+def test_processes_making_the_records_tables_at_once_all_succeed(sample_url):
+    """MariaDB commits each CREATE TABLE alone: the slower process meets tables just made, and carries on."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    workers = [context.Process(target=_make_tables_at_once, args=(sample_url, start)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
