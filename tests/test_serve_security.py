@@ -210,3 +210,26 @@ def test_connections_without_a_request_head_are_closed(server):
             assert time.monotonic() - started < 10
     with closing(httpx.Client(base_url=server.base)) as client:         # kept alive and answered meanwhile
         assert client.get("/login").status_code == 200
+
+
+def test_a_body_that_stops_or_trickles_is_cut(server):
+    """A head, then a body that never comes or comes a few bytes a second: closed within a window or two."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+    address = urlsplit(server.base)
+    head = b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    for trickle in (False, True):
+        with socket.create_connection((address.hostname, address.port)) as sock:
+            sock.sendall(head + b'{"name": ')
+            sock.settimeout(1)
+            started, answer = time.monotonic(), None
+            while answer is None and time.monotonic() - started < 20:
+                try:
+                    answer = sock.recv(100)
+                except TimeoutError:
+                    if trickle:
+                        sock.sendall(b" " * 10)
+                except ConnectionResetError:
+                    answer = b""
+            assert answer == b"" and time.monotonic() - started < 10, (trickle, answer)
