@@ -33,6 +33,7 @@ from cadre_policy.run.columnar.derive import ColumnarDeriver
 from cadre_policy.run.columnar.scope import Gatherer, condition_paths
 from cadre_policy.run.reasons import because
 from cadre_policy.run.results import Reasons
+from cadre_policy.whatif.reach import LISTED, Reach, transitions
 from cadre_policy.whatif.compare import NO_UNIT, Comparer, current_unit, derivation_key, outcome_keys, spooled
 
 #: Cadres per partition when the population is read in columns (a worker holds ~1.5 kB per cadre)
@@ -98,9 +99,9 @@ class ColumnarComparer(Comparer):
         matrix_d = self.columns[1].run_table(table_d)
         codes, names = unit_of
         unit_of = (codes, [name if name is not None else NO_UNIT for name in names])
-        differs = self._tally(matrix_b, matrix_d, unit_of)
-        rows = differs.pop("rows")
         documents = _Documents(self.store, ids)
+        differs = self._tally(matrix_b, matrix_d, unit_of, lambda at: _listed(self.store, ids, at, unit_of))
+        rows = differs.pop("rows")
         scopes, cadre_names = self._gather(source or _Source(None, None), rows, ids, documents, units,
                                            self._paths(differs["expected"]))
         changes, verified = self._explain(rows, [ids[r] for r in rows], cadre_names,
@@ -185,7 +186,8 @@ class ColumnarComparer(Comparer):
         unit_of = [current_unit(doc, self.job.as_of) or NO_UNIT for doc in docs]
         names = list(dict.fromkeys(unit_of))
         code = {name: i for i, name in enumerate(names)}
-        result = self._tally(matrix_b, matrix_d, (np.array([code[u] for u in unit_of], dtype=np.int64), names))
+        result = self._tally(matrix_b, matrix_d, (np.array([code[u] for u in unit_of], dtype=np.int64), names),
+                             lambda at: [(docs[r].get("id", ""), docs[r].get("name", ""), unit_of[r]) for r in at])
         rows = result.pop("rows")
         near = Counter()
         if self.near is not None:
@@ -201,10 +203,14 @@ class ColumnarComparer(Comparer):
         result.update(n=len(docs), near=near, verified=verified)
         return result
 
-    def _tally(self, matrix_b, matrix_d, unit_of: tuple) -> dict:
-        """Counts overall and by unit, and the rows whose outcome differs (with both outcomes)."""
-        keys_b, outcomes_b, patterns_b = self._outcomes(matrix_b, self.base.decider)
-        keys_d, outcomes_d, patterns_d = self._outcomes(matrix_d, self.draft.decider)
+    def _tally(self, matrix_b, matrix_d, unit_of: tuple, who=None) -> dict:
+        """Counts overall and by unit, the reach, and the rows whose outcome differs (with both outcomes).
+
+        ``who(rows)`` gives (id, name, unit) of those rows, for the reach's lists when the job asks.
+        """
+        decided_b, outcomes_b, patterns_b = self._outcomes(matrix_b, self.base.decider)
+        decided_d, outcomes_d, patterns_d = self._outcomes(matrix_d, self.draft.decider)
+        keys_b, keys_d = [o.summary for o in decided_b], [o.summary for o in decided_d]
         counts = (_count(keys_b, outcomes_b), _count(keys_d, outcomes_d))
         by_unit = _count_by_unit(unit_of, (keys_b, outcomes_b), (keys_d, outcomes_d))
         pattern_differs = {(b, d) for b, d in set(zip(outcomes_b.tolist(), outcomes_d.tolist()))
@@ -213,7 +219,26 @@ class ColumnarComparer(Comparer):
         expected = [(keys_b[outcomes_b[r]], keys_d[outcomes_d[r]]) for r in rows]
         firings = [(patterns_b[outcomes_b[r]], patterns_d[outcomes_d[r]]) for r in rows]
         return {"counts": counts, "units": by_unit, "rows": rows, "expected": expected, "firings": firings,
-                "near": Counter(), "skipped": 0}
+                "near": Counter(), "skipped": 0,
+                "reach": self._reach(decided_b, decided_d, outcomes_b, outcomes_d, who)}
+
+    def _reach(self, decided_b: list, decided_d: list, outcomes_b, outcomes_d, who) -> Reach:
+        """The reach (``whatif.reach``) of a partition: the transitions of each distinct pair of
+        outcomes, counted with numpy; the cadres of each listed when the job asks for them."""
+        reach = Reach(self.job.reach_cadres)
+        if not len(outcomes_b):
+            return reach
+        pairs, inverse, counts = np.unique(outcomes_b.astype(np.int64) * len(decided_d) + outcomes_d,
+                                           return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        for k, (pair, n) in enumerate(zip(pairs.tolist(), counts.tolist())):
+            before, after = decided_b[pair // len(decided_d)], decided_d[pair % len(decided_d)]
+            keys = transitions(before, after)
+            if keys:
+                listed = who(np.flatnonzero(inverse == k)[:LISTED].tolist()) \
+                    if reach.cadres is not None and who is not None else ()
+                reach.add(keys, before.summary != after.summary, n, listed)
+        return reach
 
     def _explain(self, rows: list, cadre_ids: list, names: list, units_of: list, units: dict, expected: list,
                  firings: list, scopes, documents) -> tuple[list, int]:
@@ -262,9 +287,9 @@ class ColumnarComparer(Comparer):
 
     @staticmethod
     def _outcomes(matrix, decider):
-        """(the outcome summary of each distinct row of firings, which of them each cadre has)."""
+        """(the outcome of each distinct row of firings, which of them each cadre has, the rows)."""
         patterns, inverse = matrix.patterns()
-        return [decider.decide(firings.fired).summary for firings in patterns], inverse, patterns
+        return [decider.decide(firings.fired) for firings in patterns], inverse, patterns
 
 
 class _Source:
@@ -284,6 +309,14 @@ def sample(ids: list, rate: float, least: int) -> list[int]:
         return list(range(k))
     ranked = sorted(range(k), key=lambda i: (zlib.crc32(str(ids[i]).encode()), str(ids[i])))
     return sorted(ranked[:size])
+
+
+def _listed(store, ids, rows: list, unit_of: tuple) -> list[tuple]:
+    """(id, name, unit) of some rows of a partition read in columns: the names read from the store."""
+    from cadre_policy.store.columns import read_names
+    at = [ids[r] for r in rows]
+    names = read_names(store, at) if at else {}
+    return [(str(cadre), names.get(cadre, ""), unit_of[1][unit_of[0][r]]) for cadre, r in zip(at, rows)]
 
 
 class _Documents:

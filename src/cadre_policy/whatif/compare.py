@@ -21,6 +21,7 @@ from cadre_policy.language.kleene import Evaluator
 from cadre_policy.run.firings import closure_values
 from cadre_policy.run.backends.python import holds
 from cadre_policy.compile import ir
+from cadre_policy.whatif.reach import Reach, transitions
 
 NO_UNIT = "—"
 
@@ -39,6 +40,7 @@ class Job:
     shortcut: bool = True          # skip the draft's engine run when it provably fires as the baseline did
     verify: float = 0.01           # columnar: the share of changed cadres durable_rules re-runs (1: every one)
     verify_least: int = 100        # ... and at least this many per partition (``run_whatif`` spreads the run's)
+    reach_cadres: bool = False     # list the cadres of each transition of the reach (whatif.reach), not only count
 
 
 def outcome_keys(outcome) -> list[str]:
@@ -139,6 +141,7 @@ class Comparer:
         changes = []
         near = Counter()
         skipped = 0
+        reach = Reach(self.job.reach_cadres)
         for doc in docs:
             scope_b, fact_b = base.facts(doc, units)
             if self.share_fact:
@@ -153,10 +156,15 @@ class Comparer:
                 skipped += 1
             else:
                 firings_d = draft.engine.run(fact_d)
-            out_b = base.decider.decide(firings_b.fired).summary
-            out_d = out_b if firings_d is firings_b and self.same_decider else \
-                draft.decider.decide(firings_d.fired).summary
+            decided_b = self._decide(0, firings_b)
+            decided_d = decided_b if firings_d is firings_b and self.same_decider else self._decide(1, firings_d)
+            out_b, out_d = decided_b.summary, decided_d.summary
+            if decided_d is decided_b:
+                out_d = out_b
             unit = current_unit(doc, self.job.as_of) or NO_UNIT
+            moved = transitions(decided_b, decided_d) if decided_d is not decided_b else ()
+            if moved:
+                reach.add(moved, out_b != out_d, who=[(doc.get("id", ""), doc.get("name", ""), unit)])
             ucounts = by_unit.get(unit)
             if ucounts is None:
                 ucounts = by_unit[unit] = (Counter(), Counter())
@@ -172,7 +180,7 @@ class Comparer:
                 changes.append(self.explain(doc, unit, units, (scope_b, fact_b, firings_b, out_b),
                                             (scope_d, fact_d, firings_d, out_d)))
         return {"n": len(docs), "counts": counts, "units": by_unit, "changes": spooled(changes), "near": near,
-                "skipped": skipped}
+                "skipped": skipped, "reach": reach}
 
     def _decide(self, side: int, firings):
         """The outcome of one side's firings, decided once per distinct set of them."""

@@ -35,10 +35,11 @@ class Prepared:
 def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft_display: str | None = None,
             sets=(), as_of: date | None = None, unit: str | None = None, engine: str = "durable",
             near=None, shortcut: bool = True, verify: bool = False, scope=None,
-            scope_root: str | None = None) -> Prepared:
+            scope_root: str | None = None, reach_cadres: bool = False) -> Prepared:
     """Load the draft against the baseline and check the request.
 
-    ``scope`` (unit ids; the server's officer's units and those below) keeps the
+    ``reach_cadres`` lists the cadres of each transition of the reach (``whatif.reach``), not only
+    their counts. ``scope`` (unit ids; the server's officer's units and those below) keeps the
     population to the cadres in those units on the day; ``unit`` must then be one of
     them. ``scope_root`` is the unit the structure targets are compared for.
 
@@ -75,7 +76,8 @@ def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft
             raise WhatIfRequestError(_("the unit {id} is outside your units").format(id=unit), "unit")
         if unit is None:
             unit, structure_unit = scope, scope_root
-    job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut)
+    job = Job(db_url, day, engine, baseline, draft_set, overrides, unit, near, shortcut=shortcut,
+              reach_cadres=reach_cadres)
     if verify:          # durable_rules re-runs every changed cadre, not a sample
         job = dataclasses.replace(job, verify=1.0)
     return Prepared(job, draft, draft_set, diagnostics, structure_unit)

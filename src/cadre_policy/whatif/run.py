@@ -21,6 +21,7 @@ from cadre_policy.run.outcome import ELIGIBILITY_VALUES
 from cadre_policy.whatif.parallel import default_workers, run_tasks
 
 from cadre_policy.whatif.compare import Comparer, Job, derivation_key
+from cadre_policy.whatif.reach import Reach
 
 
 # ---- the run ------------------------------------------------------------------------------------
@@ -44,6 +45,7 @@ class WhatIfResult:
     skipped: int = 0                   # draft engine runs skipped by the proven shortcut
     verified: int = 0                  # changed cadres durable_rules re-ran to check the columnar explanation
     structure: list | None = None      # team and population targets whose status changes (see structure_changes)
+    reach: Reach = field(default_factory=Reach)     # per requirement and finding, the cadres that move on it
 
     def changes(self):
         """Iterate the changed cadres (from the spool file)."""
@@ -155,6 +157,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     near = Counter() if job.near is not None else None
     changed = n = skipped = verified = 0
     changed_by_unit: Counter = Counter()
+    reach = Reach(job.reach_cadres)
     comparer = Comparer
     if job.engine == "columnar":
         from cadre_policy.whatif.columnar import ColumnarComparer as comparer
@@ -174,6 +177,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
                 counts[0].update(chunk["counts"][0])
                 counts[1].update(chunk["counts"][1])
                 units.add(chunk["units"])
+                reach.merge(chunk.get("reach"))
                 if near is not None:
                     near.update(chunk["near"])
                 for unit, line in chunk["changes"]:
@@ -189,7 +193,7 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
         workers = runner.workers
     return WhatIfResult(job.as_of, n, counts, units.counters(), unit_names, spool, changed, near,
                         time.perf_counter() - started, workers, job.engine, shared, changed_by_unit, job.near, skipped,
-                        verified=verified)
+                        verified=verified, reach=reach)
 
 
 def structure_changes(baseline: m.PolicySet, draft: m.PolicySet, store, as_of: date, overrides: dict,
