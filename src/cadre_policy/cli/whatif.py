@@ -44,11 +44,14 @@ from cadre_policy.cli.output import open_output, quiet_broken_pipe
 @click.option("--verify", is_flag=True,
               help="Columnar engine: run every changed cadre again through durable_rules and check its reasons "
                    "(by default a sample: 1 %, at least 100).")
+@click.option("--reach-cadres", is_flag=True,
+              help="List the cadres behind each figure of the reach (who newly fails a requirement, whom a finding "
+                   "newly concerns), not only count them.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this what-if in the database.")
 @click.pass_context
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
-           limit, near_margin, no_shortcut, verify, quiet, record):
+           limit, near_margin, no_shortcut, verify, reach_cadres, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.whatif import request
     from cadre_policy.render.whatif import document as whatif_document
@@ -63,7 +66,8 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     engine = default_engine(engine, True)
     prepared = request.prepare(baseline, store, db_url, draft_path=draft_file, sets=sets,
                                as_of=as_of, unit=unit_id, engine=engine,
-                               near=near_margin, shortcut=not no_shortcut, verify=verify)
+                               near=near_margin, shortcut=not no_shortcut, verify=verify,
+                               reach_cadres=reach_cadres)
     if not quiet:
         for diagnostic in prepared.diagnostics:
             click.echo(str(diagnostic), err=True)

@@ -4,28 +4,18 @@ The fields the record has, where the form puts them: 姓名, 性别, 出生年�
 参加工作时间, 学历学位 (全日制 and 在职: the highest of each), 现任职务, 拟任职务, 简历 rebuilt from
 the posts (one line a period, ``1998.07--2001.03  单位职务``), 奖惩情况 from the sanctions,
 年度考核结果 of the last three years; with the product's 资格审查 conclusion attached. One A4
-page when it fits; inline CSS, no scripts; every value escaped.
+page when it fits; the reports' one stylesheet, no script; the markup is
+templates/appointment_form.html (autoescaped).
 """
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
 
 from cadre_policy.language import labels, periods
 from cadre_policy.language.posts import current_post
 from cadre_policy.record.canonical import highest_education
+from cadre_policy.render.html import shell
 
-CSS = """
-@page { size: A4; margin: 15mm 14mm; }
-body { font-family: "Noto Serif CJK SC", "SimSun", serif; font-size: 10.5pt; color: #000; }
-h1 { text-align: center; font-size: 20pt; letter-spacing: .4em; margin: 0 0 3mm; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #000; padding: 1.5mm 2mm; vertical-align: middle; text-align: center; }
-th { font-weight: normal; width: 12%; }
-td.resume { text-align: left; vertical-align: top; white-space: pre-wrap; height: 70mm; font-size: 10pt; }
-td.left { text-align: left; }
-.foot { font-size: 8pt; margin-top: 3mm; }
-"""
 VERDICT = {"eligible": "符合", "ineligible": "不符合", "pending": "待定（资料不全）",
            "exception_required": "须按例外程序"}
 RESULT = {"unmet": "不符合", "unknown": "资料不全", "waived": "已破格"}
@@ -61,7 +51,7 @@ def resume_lines(posts: list[dict], unit_name) -> list[str]:
 def appointment_form(result: dict, doc: dict, units: dict) -> str:
     """The 干部任免审批表 of one cadre as an HTML page, with the 资格审查 conclusion of ``result``
     (the JSON of ``policy check``)."""
-    e = escape
+    from cadre_policy.render.templating import render
     day = dt.date.fromisoformat(result["as_of"])
 
     def unit_name(uid):
@@ -87,26 +77,13 @@ def appointment_form(result: dict, doc: dict, units: dict) -> str:
         ("参加工作时间", _month(doc.get("work_start")), "身份", labels.value("status", doc["status"])
          if doc.get("status") else "", "政治面貌", labels.value("party", doc["party"])),
     ]
-    out = ["<!DOCTYPE html>", '<html lang="zh-CN"><head><meta charset="utf-8">',
-           f"<title>干部任免审批表 {e(doc['id'])} {e(doc['name'])}</title><style>{CSS}</style></head><body>",
-           "<h1>干部任免审批表</h1>", "<table>"]
-    for row in rows:
-        out.append("<tr>" + "".join(f"<th>{e(str(v))}</th>" if i % 2 == 0 else f"<td>{e(str(v))}</td>"
-                                    for i, v in enumerate(row)) + "</tr>")
-    out.append(f'<tr><th rowspan="2">学历学位</th><th>全日制教育</th><td colspan="4" class="left">'
-               f"{e(_education(doc, 'full_time'))}</td></tr>")
-    out.append(f'<tr><th>在职教育</th><td colspan="4" class="left">{e(_education(doc, "in_service"))}</td></tr>')
     current = f"{unit_name(post['unit'])}{post['title']}（{labels.value('rank', post['rank'])}）" if post else "—"
     proposed = f"{unit_name(target['target_unit'])}（{labels.value('rank', target['target_rank'])}）" if target else "—"
-    out.append(f'<tr><th>现任职务</th><td colspan="5" class="left">{e(current)}</td></tr>')
-    out.append(f'<tr><th>拟任职务</th><td colspan="5" class="left">{e(proposed)}</td></tr>')
-    out.append(f'<tr><th>简历</th><td colspan="5" class="resume">'
-               f"{e(chr(10).join(resume_lines(doc.get('posts', []), unit_name)))}</td></tr>")
-    out.append(f'<tr><th>奖惩情况</th><td colspan="5" class="left">{e(rewards)}</td></tr>')
     grades = "；".join(f"{a['year']}年度 {labels.value('grade', a['grade'])}" for a in appraisals) or "无"
-    out.append(f'<tr><th>年度考核结果</th><td colspan="5" class="left">{e(grades)}</td></tr>')
-    conclusion = verdict + ("：" + "；".join(open_items) if open_items else "")
-    out.append(f'<tr><th>资格审查</th><td colspan="5" class="left">{e(conclusion)}</td></tr></table>')
-    out.append(f'<p class="foot">审查日期 {e(result["as_of"])} · 政策集 {e(result["policy_set"]["digest"])}</p>'
-               "</body></html>")
-    return "\n".join(out)
+    title = f"干部任免审批表 {doc['id']} {doc['name']}"
+    return render("appointment_form.html", **shell(title, f"{title} · 审查日期 {result['as_of']}", searchable=False),
+                  rows=[[str(v) for v in row] for row in rows], full_time=_education(doc, "full_time"),
+                  in_service=_education(doc, "in_service"), current=current, proposed=proposed,
+                  resume="\n".join(resume_lines(doc.get("posts", []), unit_name)), rewards=rewards, grades=grades,
+                  conclusion=verdict + ("：" + "；".join(open_items) if open_items else ""), as_of=result["as_of"],
+                  digest=result["policy_set"]["digest"])

@@ -135,7 +135,7 @@ def phrase_change(reason: dict, label=None, value_label=None) -> str:
 _STATES = {"active": N_("applies"), "not fired": N_("does not apply"), "fires": N_("applies"),
            "does not fire": N_("does not apply"), "not in force": N_("not in force"),
            "met": N_("fulfilled"), "unmet": N_("not fulfilled"), "unknown": N_("pending (records incomplete)"),
-           "not applicable": N_("not applicable"), "none": N_("none")}
+           "not applicable": N_("not applicable"), "none": N_("none"), "waived": N_("waived by an exception")}
 
 
 def rule_state(state: str) -> str:

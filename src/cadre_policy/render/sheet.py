@@ -19,14 +19,6 @@ from cadre_policy.render.html import shell
 from cadre_policy.render.reasons import phrases
 from cadre_policy.render.templating import render
 
-SHEET_CSS = """
-.sheet{font-size:12px} .sheet h1{font-size:19px;margin:0;letter-spacing:.2em;text-align:center}
-.sheet .meta{text-align:center} .sheet h2{font-size:14px;margin:12px 0 4px}
-.sheet table{width:100%;font-size:11.5px} .sheet td{padding:3px 6px} .sheet th.k{width:1%}
-.mark{white-space:nowrap;font-weight:bold} .ok{color:#1a7f37} .no{color:#c62828} .maybe{color:#b26a00}
-.sign td{height:12mm} .foot{font-size:10px;color:#555;margin-top:6px}
-@media print{.sheet{font-size:10.5px} .sheet table{font-size:10px} .sheet h1{font-size:16px}}
-"""
 _MARK = {"met": ("✓", "ok"), "unmet": ("✗", "no"), "unknown": ("?", "maybe"), "waived": ("⊘", "maybe")}
 _RESULT = {"met": "fulfilled", "unmet": "not fulfilled", "waived": "waived by an exception"}
 _CLASS = {"eligible": "ok", "ineligible": "no"}
@@ -87,5 +79,4 @@ def cadre_sheet(result: dict, doc: dict, units: dict, policy_set: PolicySet) -> 
     head = f"{title} · {values['cadre']} {values['name']} · {_('as of')} {values['as_of']} · " \
            f"{_('policy set')} {values['digest'][:19]}"
     frame = shell(f"{title} {values['cadre']} {values['name']}", head)
-    frame["css"] += SHEET_CSS
     return render("sheet.html", heading=title, **frame, **values)

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from cadre_policy.i18n import N_, _
 from cadre_policy.language.model import PolicySet
-from cadre_policy.render.html import difference_chart, e, page, search_box, tiles
+from cadre_policy.render.html import chart, shell
 from cadre_policy.render.tables import Column, Sheet
 from cadre_policy.render.terminal import safe
 from cadre_policy.aggregate.results import MET, NOT_APPLICABLE, NOT_MET, UNKNOWN, status_title, InstanceResult, StructureReport
@@ -148,55 +148,47 @@ def sheets(report: StructureReport, policy_set: PolicySet) -> list[Sheet]:
 
 
 def render_html(report: StructureReport, policy_set: PolicySet, ask=None) -> str:
-    """One self-contained page: overview, a chart of missed targets by region, the searchable results.
+    """One self-contained page (templates/structure.html): overview, a chart of missed targets by region,
+    the searchable results.
 
     ``ask`` (a day → the address of the page on that day) makes an empty report offer the dates
     its targets are in force as links (the workbench), instead of the command line's ``--as-of``.
     """
+    from cadre_policy.render.templating import render
     title = _("Team and population structure targets")
-    head = f"{title} · {_('as of')} {report.as_of.isoformat()} · {_('policy set')} {policy_set.digest[:19]}"
-    out = [f"<h1>{e(title)}</h1>",
-           f'<p class="meta">{e(_("as of"))} {e(report.as_of.isoformat())}'
-           + (f" · {e(_('region'))} {e(report.region)}" if report.region else "")
-           + f' · {e(_("policy set"))} <code>{e(policy_set.digest[:19])}</code></p>']
+    digest = policy_set.digest[:19]
+    head = f"{title} · {_('as of')} {report.as_of.isoformat()} · {_('policy set')} {digest}"
     counts = report.counts()
-    out.append(f"<h2>{e(_('Overview'))}</h2>")
-    out.append(tiles([(_("targets checked"), len(report.results))]
-                     + [(status_title(k), counts.get(k, 0)) for k in (NOT_MET, MET, UNKNOWN, NOT_APPLICABLE)]))
+    values = dict(shell(title, head, searchable=bool(report.results)), title=title, digest=digest,
+                  as_of=report.as_of.isoformat(), region=report.region,
+                  overview=[(_("targets checked"), len(report.results))]
+                  + [(status_title(k), counts.get(k, 0)) for k in (NOT_MET, MET, UNKNOWN, NOT_APPLICABLE)])
     if not report.results:
-        out.append(f'<p id="why-empty">{e(why_empty(report, policy_set, on_page=ask is not None))}')
-        if ask is not None:
-            out.extend(f' <a href="{e(ask(p.in_force.start))}" target="_parent">{e(p.in_force.start.isoformat())}</a>'
-                       for p in _target_periods(policy_set))
-        out.append("</p>")
-        return page(title, "".join(out), head, searchable=False)
+        dates = [] if ask is None else [{"href": ask(p.in_force.start), "text": p.in_force.start.isoformat()}
+                                        for p in _target_periods(policy_set)]
+        return render("structure.html", why_empty=why_empty(report, policy_set, on_page=ask is not None),
+                      dates=dates, **values)
     regions = _by_region(report)
-    out.append(f"<h2>{e(_('Targets not met, by region'))}</h2>")
-    out.append(difference_chart([(region, sum(r.status == NOT_MET for r in rs),
-                                  _("{n} of {total} not met").format(n=sum(r.status == NOT_MET for r in rs),
-                                                                    total=len(rs))) for region, rs in regions.items()],
-                                "chart-regions", _("Targets not met, by region"), signs=False))
-    out.append(search_box(_("Search: team, target, provision, finding, member")))
-    for region, results in regions.items():
-        out.append(f"<h2>{e(region)}</h2>")
-        by_rule: dict[str, list] = defaultdict(list)
-        for r in results:
-            by_rule[r.rule.id].append(r)
-        for items in by_rule.values():
-            rule = items[0].rule
-            src = _source(policy_set, items[0])
-            out.append(f'<div class="card" data-item><h3>{e(rule.title)} <code>[{e(rule.id)} · {e(rule.provision)}]'
-                       f'</code></h3><p class="quote">《{e(src["document"])}》{e(src["section"])}：“{e(rule.quote)}”</p>')
-            if rule.note:
-                out.append(f'<p class="quote">{e(_("Note"))}：{e(rule.note)}</p>')
-            out.append(f'<table><thead><tr><th>{e(_("Team or population"))}</th><th class="n">{e(_("Figure"))}</th>'
-                       f'<th>{e(_("Target value"))}</th><th>{e(_("Result"))}</th><th>{e(_("Members counted"))}</th>'
-                       "</tr></thead><tbody>")
-            for r in items:
-                out.append(f"<tr><td>{e(r.label)}{f'（{e(r.unit)}）' if r.unit else ''}</td><td class=\"n\">"
-                           f"{e(r.figure)}</td><td>{e(r.target)}</td><td class=\"{r.status}\">"
-                           f"{e(status_title(r.status))}{f'<br><code>{e(r.finding)}</code>' if r.finding else ''}</td>"
-                           f'<td class="members">{e(_members_text(r))}</td></tr>')
-            out.append("</tbody></table></div>")
-    out.append(f'<p class="meta">{e(_("✓ counted ✗ not counted ? records incomplete"))}</p>')
-    return page(title, "".join(out), head)
+    region_chart = chart([(region, sum(r.status == NOT_MET for r in rs),
+                           _("{n} of {total} not met").format(n=sum(r.status == NOT_MET for r in rs), total=len(rs)))
+                          for region, rs in regions.items()], "chart-regions", _("Targets not met, by region"),
+                         signs=False)
+    return render("structure.html", region_chart=region_chart,
+                  regions=[(region, _rules(policy_set, results)) for region, results in regions.items()], **values)
+
+
+def _rules(policy_set: PolicySet, results: list[InstanceResult]) -> list[dict]:
+    """The results of one region grouped by rule, each rule with its citation, as the page prints them."""
+    by_rule: dict[str, list] = defaultdict(list)
+    for r in results:
+        by_rule[r.rule.id].append(r)
+    out = []
+    for items in by_rule.values():
+        rule = items[0].rule
+        src = _source(policy_set, items[0])
+        out.append({"title": rule.title, "id": rule.id, "provision": rule.provision, "document": src["document"],
+                    "section": src["section"], "quote": rule.quote, "note": rule.note,
+                    "results": [{"label": r.label, "unit": r.unit, "figure": r.figure, "target": r.target,
+                                 "status": r.status, "status_title": status_title(r.status), "finding": r.finding,
+                                 "members": _members_text(r)} for r in items]})
+    return out

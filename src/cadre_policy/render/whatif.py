@@ -11,6 +11,7 @@ from rich.text import Text
 from cadre_policy.load.drafts import Draft
 from cadre_policy.language.model import PolicySet
 from cadre_policy.whatif.run import WhatIfResult
+from cadre_policy.whatif.reach import ABSENT, ACTIVE
 from cadre_policy.aggregate.results import status_title
 from cadre_policy.i18n import N_, _
 from cadre_policy.render.check import eligibility_word, fact_label, value_label
@@ -27,6 +28,51 @@ def key_title(key: str, policy_set: PolicySet) -> str:
         return _("Promotion: {word}").format(word=eligibility_word(value))
     title = policy_set.outcomes.determinations.get(kind, {}).get("title", kind)
     return f"{title}：{eligibility_word(value)}"
+
+
+_HEADLINE = {"newly_unmet": N_("newly failing “{title}”: {n}"),
+             "no_longer_unmet": N_("no longer failing “{title}”: {n}"),
+             "newly_found": N_("newly found “{title}”: {n}"),
+             "no_longer_found": N_("no longer found “{title}”: {n}")}
+_FINDING_STATE = {ABSENT: "not fired", ACTIVE: "active"}
+
+
+def reach_title(kind: str, code: str, policy_set: PolicySet) -> str:
+    """The Chinese title of a requirement or finding code of the reach."""
+    table = policy_set.outcomes.requirements if kind == "requirement" else policy_set.outcomes.findings
+    return table.get(code, {}).get("title", code)
+
+
+def reach_sentence(result: WhatIfResult, policy_set: PolicySet) -> str:
+    """Both numbers in one sentence: 结论改变 83 名；新不满足“…” 752 名；…"""
+    parts = [_("conclusion changed for {n}").format(n=f"{result.changed:,}")]
+    for what, code, n in result.reach.headline():
+        kind = "requirement" if what.endswith("unmet") else "finding"
+        parts.append(_(_HEADLINE[what]).format(title=reach_title(kind, code, policy_set), n=f"{n:,}"))
+    return _("; ").join(parts)
+
+
+def reach_rows(result: WhatIfResult, policy_set: PolicySet) -> list[dict]:
+    """Each transition of the reach with its title, the words of both sides and, when listed, its cadres."""
+    out = []
+    for row in result.reach.rows():
+        state = (lambda s: s) if row["kind"] == "requirement" else _FINDING_STATE.get
+        row = dict(row, title=reach_title(row["kind"], row["code"], policy_set),
+                   baseline_word=rule_state(state(row["before"])), draft_word=rule_state(state(row["after"])))
+        if result.reach.cadres is not None:
+            row["listed"] = [{"cadre": c, "name": n, "unit": u, "unit_name": result.unit_names.get(u, u)}
+                             for c, n, u in result.reach.cadres.get(row["key"], [])]
+        out.append(row)
+    return out
+
+
+def reach_document(result: WhatIfResult, policy_set: PolicySet) -> dict:
+    """The reach in the JSON report: the sentence, the headline figures and every transition."""
+    return {"sentence": reach_sentence(result, policy_set),
+            "headline": [{"change": what, "code": code, "cadres": n,
+                          "title": reach_title("requirement" if what.endswith("unmet") else "finding", code, policy_set)}
+                         for what, code, n in result.reach.headline()],
+            "transitions": reach_rows(result, policy_set)}
 
 
 def header(result: WhatIfResult, draft: Draft) -> dict:
@@ -54,6 +100,7 @@ def to_json(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out) -> N
         return {"key": key, "title": titles[key], "baseline": base, "draft": new, "difference": diff}
     doc = header(result, draft)
     doc["summary"] = [row(r) for r in result.summary_rows()]
+    doc["reach"] = reach_document(result, policy_set)
     if result.near is not None:
         doc["near"] = near_rows(result, policy_set)
     if result.structure is not None:
@@ -94,6 +141,9 @@ CHANGE_COLUMNS = [Column("cadre", N_("ID")), Column("name", N_("Name")), Column(
                   Column("rule_draft", N_("Rule in draft")), Column("reasons", N_("Why"))]
 SUMMARY_COLUMNS = [Column("title", N_("Outcome")), Column("key", N_("Code")), Column("baseline", N_("In force")),
                    Column("draft", N_("Draft")), Column("difference", N_("Difference"))]
+REACH_COLUMNS = [Column("title", N_("Requirement or finding")), Column("code", N_("Code")),
+                 Column("baseline_word", N_("In force")), Column("draft_word", N_("Draft")),
+                 Column("cadres", N_("Cadres")), Column("conclusion_unchanged", N_("of which conclusion unchanged"))]
 UNIT_COLUMNS = [Column("unit", N_("Unit ID")), Column("name", N_("Unit")), Column("title", N_("Outcome")),
                 Column("key", N_("Code")), Column("baseline", N_("In force")), Column("draft", N_("Draft")),
                 Column("difference", N_("Difference"))]
@@ -132,7 +182,8 @@ def sheets(result: WhatIfResult, policy_set: PolicySet) -> list[Sheet]:
              for unit, counts in sorted(result.units.items()) for r in result.summary_rows(counts) if r[3]]
     changes = (row for change in result.changes() for row in change_rows(change, policy_set))
     return [Sheet(N_("Summary"), SUMMARY_COLUMNS, summary), Sheet(N_("By unit"), UNIT_COLUMNS, units),
-            Sheet(N_("Changes"), CHANGE_COLUMNS, changes)]
+            Sheet(N_("Changes"), CHANGE_COLUMNS, changes),
+            Sheet(N_("Reach"), REACH_COLUMNS, reach_rows(result, policy_set))]
 
 
 def to_csv(result: WhatIfResult, policy_set: PolicySet, out) -> None:
@@ -178,8 +229,10 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
     console.print(Text("  " + line.format(cadres=result.cadres, day=result.as_of.isoformat(), changed=result.changed,
                                           engine=result.engine, workers=result.workers, seconds=result.seconds)
                        + skipped, style="dim"))
+    console.print(Text("  " + safe(reach_sentence(result, policy_set)), style="bold"))
     console.print()
     console.print(summary_table(result, policy_set, title=_("Summary: cadres per outcome")))
+    render_reach(result, policy_set, console)
     if result.near is not None:
         rows = [(r["title"], r["code"], r["baseline"], r["draft"], r["difference"]) for r in near_rows(result, policy_set)]
         console.print(_counts_table(rows, _("Near misses: cadres within {n} unit(s) of a deciding threshold").format(
@@ -204,6 +257,29 @@ def render_text(result: WhatIfResult, draft: Draft, policy_set: PolicySet, conso
             break
         for line in change_lines(change, policy_set):
             console.print(line)
+
+
+def render_reach(result: WhatIfResult, policy_set: PolicySet, console: Console) -> None:
+    """The reach: per requirement and finding, the cadres whose result on it moves (and, when listed, who)."""
+    rows = reach_rows(result, policy_set)
+    if not rows:
+        return
+    console.print()
+    table = Table(title=_("Reach: cadres whose result on a requirement or finding changes"), box=box.MINIMAL,
+                  show_edge=False, pad_edge=False, title_justify="left", title_style="bold", header_style="bold")
+    for name, justify in ((_("Requirement or finding"), "left"), (_("Code"), "left"), (_("In force"), "left"),
+                          (_("Draft"), "left"), (_("Cadres"), "right"), (_("of which conclusion unchanged"), "right")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for row in rows:
+        table.add_row(safe(row["title"]), Text(row["code"], style="dim"), row["baseline_word"], row["draft_word"],
+                      f"{row['cadres']:,}", f"{row['conclusion_unchanged']:,}")
+    console.print(table)
+    for row in rows:
+        if row.get("listed"):
+            console.print(Text(f"  {safe(row['title'])}：{row['baseline_word']} → {row['draft_word']}", style="bold"))
+            more = row["cadres"] - len(row["listed"])
+            console.print(Text("    " + _("; ").join(f"{c['cadre']} {safe(c['name'])}" for c in row["listed"])
+                               + (" " + _("… {n} more").format(n=more) if more else "")))
 
 
 def change_lines(change: dict, policy_set: PolicySet) -> list[Text]:
