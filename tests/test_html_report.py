@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from browser import ARTIFACTS, ROOT, chrome, needs_chromium
 from cadre_policy.cli import main
 from cadre_policy.generate.population import generate
+from cadre_policy.render.html import CSS, SEARCH
 from cadre_policy.store.fact_store import FactStore
 from conftest import SAMPLE, invoke
 
@@ -62,9 +63,12 @@ def driver():
 def test_the_pages_are_self_contained(pages):
     for path in pages.values():
         html = path.read_text(encoding="utf-8")
-        for needle in ("http://", "https://", "<link", "src="):
+        for needle in ("http://", "https://", "<link", "src=", "style="):
             assert needle not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""), (path.name, needle)
         assert '<html lang="zh-CN">' in html and "@page{size:A4" in html
+        # one stylesheet and at most one script, the files' bytes: what the workbench's CSP allows by hash
+        assert re.findall(r"<style>(.*?)</style>", html, re.S) == [CSS]
+        assert re.findall(r"<script>(.*?)</script>", html, re.S) in ([], [SEARCH])
 
 
 def _english_words(text: str) -> list[str]:
@@ -148,8 +152,11 @@ def test_whatif_page(pages, driver):
     assert not _visible(driver, "#changes .cadre") and _no_match_shown(driver)
     _search(driver, "")
     assert len(_visible(driver, "#changes .cadre")) == total and not _no_match_shown(driver)
-    pdf = _keep(driver, "whatif")
-    assert _pages_of(pdf) >= 2
+    assert "结论改变" in text and "新不满足“有三年以上基层工作经历”" in driver.find_element(By.ID, "reach-sentence").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#reach tbody tr")
+    assert _pages_of(_keep(driver, "whatif")) == 1          # the summary alone, as printed by default
+    driver.find_element(By.ID, "print-detail").click()      # the officer asks for the detail too
+    assert _pages_of(_keep(driver, "whatif_detail")) >= 2
 
 
 @needs_chromium

@@ -281,6 +281,7 @@ def test_the_columnar_run_gives_what_durable_rules_gives(population, baseline, n
     columnar, columnar_changes = whatif(url, baseline, path, workers=2, engine="columnar")
     assert columnar_changes == rete_changes
     assert columnar.counts == rete.counts and columnar.units == rete.units
+    assert columnar.reach.counts == rete.reach.counts        # the reach, from columns and cadre by cadre
 
 
 def test_a_run_on_a_dask_local_cluster_gives_the_local_run(population, baseline):
@@ -293,6 +294,7 @@ def test_a_run_on_a_dask_local_cluster_gives_the_local_run(population, baseline)
     assert dask.workers == 2 and dask.cadres == local.cadres == N
     assert dask_changes == local_changes and dask_changes
     assert dask.counts == local.counts and dask.units == local.units
+    assert dask.reach.counts == local.reach.counts and dask.reach.counts     # merged over the partitions
 
 
 @pytest.mark.parametrize("name", ["admonish_30pct", "grassroots_3y", "replace_and_disable"])

@@ -190,7 +190,7 @@ def _run_job(spec: dict, out_dir: str, queue) -> None:
                                        draft_display=spec["request"].get("draft"), sets=spec.get("set") or (),
                                        as_of=date.fromisoformat(spec["as_of"]) if spec.get("as_of") else None,
                                        unit=spec.get("unit"), engine=spec["engine"], scope=spec.get("scope"),
-                                       scope_root=spec.get("scope_root"))
+                                       scope_root=spec.get("scope_root"), reach_cadres=True)
             total = store.count_cadres()
             state = {"done": 0}
 
