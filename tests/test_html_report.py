@@ -172,7 +172,9 @@ def test_structure_page(pages, driver):
     _search(driver, "zzqx-无此内容")
     assert not _visible(driver) and _no_match_shown(driver)
     _search(driver, "")
-    _keep(driver, "structure")
+    assert _pages_of(_keep(driver, "structure")) == 1        # overview and chart; the targets when asked
+    driver.find_element(By.ID, "print-detail").click()
+    assert _pages_of(_keep(driver, "structure_detail")) >= 2
     driver.get(pages["structure_today"].as_uri())
     why = driver.find_element(By.ID, "why-empty").text
     assert "2026-12-01 没有有效的结构目标" in why and "2013-12-04" in why and "--as-of" in why
