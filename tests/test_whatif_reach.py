@@ -132,3 +132,15 @@ def test_the_age_limit_draft_on_50000_cadres_reports_both_numbers(tmp_path):
     assert newly["conclusion_unchanged"] == newly["cadres"] - sum(
         1 for c in doc["changes"] if any(r.get("requirement") == "age_limit" and r["draft"] == "unmet"
                                          for item in c["changes"] for r in item["rules"]))
+
+
+def test_a_recorded_whatif_with_its_cadres_listed_is_reproduced(sqlite_url):
+    """The record keeps that the reach's cadres were asked for, so `records verify` re-runs the same document."""
+    from conftest import SAMPLE
+    assert invoke(sqlite_url, "facts", "import", SAMPLE).exit_code == 0
+    asked = invoke(sqlite_url, "whatif", "--draft", AGE, "-q", "--workers", "1", "--reach-cadres", "--record",
+                   "--format", "json")
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.stdout)["reach"]["transitions"][0]["listed"]
+    verified = invoke(sqlite_url, "records", "verify", "1")
+    assert verified.exit_code == 0, verified.output

@@ -81,7 +81,8 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
             record_id = record_whatif(store, prepared, whatif_document(result, prepared), draft_text,
                                       actor=cli_actor(), channel="cli",
                                       request={"draft": draft_file, "set": list(sets), "as_of": str(prepared.job.as_of),
-                                               "unit": unit_id, "engine": engine, "near": near_margin})
+                                               "unit": unit_id, "engine": engine, "near": near_margin,
+                                               "reach_cadres": reach_cadres})
             click.echo(_("纪实 record {id}").format(id=record_id), err=True)
         _write(result, prepared.draft, prepared.draft_set, fmt, output, limit, prepared.job.baseline)
     finally:

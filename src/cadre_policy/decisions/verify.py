@@ -82,12 +82,16 @@ def _whatif(record: Record, policy_set, facts: dict, workers: int) -> dict:
                                        draft_display=ask.get("draft") or "draft.yaml", sets=ask.get("set") or (),
                                        as_of=date.fromisoformat(ask["as_of"]), unit=ask.get("unit"),
                                        engine=ask.get("engine", "durable"), near=ask.get("near"),
-                                       scope=ask.get("scope"), scope_root=ask.get("scope_root"))
+                                       scope=ask.get("scope"), scope_root=ask.get("scope_root"),
+                                       reach_cadres=bool(ask.get("reach_cadres")))
             result = request.run(prepared, store, workers)
             try:
-                return whatif_document(result, prepared)
+                doc = whatif_document(result, prepared)
             finally:
                 result.close()
+    if "reach" not in record.result:    # recorded before what-ifs reported their reach: compared without it
+        doc.pop("reach", None)
+    return doc
 
 
 def _link_problem(row: dict, previous: str, key: bytes | None, keyed_seen: bool) -> str | None:

@@ -208,7 +208,7 @@ def _run_job(spec: dict, out_dir: str, queue) -> None:
             finally:
                 result.close()
             queue.put(("phase", "record"))
-            ask = dict(spec["request"], as_of=prepared.job.as_of.isoformat())
+            ask = dict(spec["request"], as_of=prepared.job.as_of.isoformat(), reach_cadres=True)
             record_id = record_whatif(store, prepared, doc, spec.get("draft"), actor=spec["actor"],
                                       channel=spec["channel"], request=ask)
             doc["record"] = record_id
