@@ -144,3 +144,13 @@ def test_a_recorded_whatif_with_its_cadres_listed_is_reproduced(sqlite_url):
     assert json.loads(asked.stdout)["reach"]["transitions"][0]["listed"]
     verified = invoke(sqlite_url, "records", "verify", "1")
     assert verified.exit_code == 0, verified.output
+
+
+def test_the_reach_lists_the_same_cadres_on_every_database(store_url, baseline):
+    """The names of the listed cadres are read from the store the partition was read from."""
+    from conftest import SAMPLE
+    assert invoke(store_url, "facts", "import", SAMPLE).exit_code == 0
+    columnar, _ = _reach(store_url, baseline, draft=ROOT / "drafts" / "grassroots_3y.yaml", workers=2, chunk_size=20)
+    python, _ = _reach(store_url, baseline, draft=ROOT / "drafts" / "grassroots_3y.yaml", engine="python")
+    assert columnar.reach.cadres == python.reach.cadres and columnar.reach.cadres
+    assert all(name for who in columnar.reach.cadres.values() for _id, name, _unit in who)
