@@ -154,3 +154,30 @@ def test_the_reach_lists_the_same_cadres_on_every_database(store_url, baseline):
     python, _ = _reach(store_url, baseline, draft=ROOT / "drafts" / "grassroots_3y.yaml", engine="python")
     assert columnar.reach.cadres == python.reach.cadres and columnar.reach.cadres
     assert all(name for who in columnar.reach.cadres.values() for _id, name, _unit in who)
+
+
+def test_a_code_takes_the_worst_result_of_its_rules_and_the_lists_keep_the_first_ids(monkeypatch):
+    from cadre_policy.run.outcome import Outcome
+    from cadre_policy.whatif import reach as reach_module
+    from cadre_policy.whatif.reach import Reach, transitions
+
+    def outcome(results, findings=()):
+        return Outcome(tuple((rule, code, None) for rule, code in findings),
+                       tuple(("promotion", rule, code, result, None) for rule, code, result in results), ())
+    before = outcome([("a.1", "grassroots", "met"), ("b.1", "grassroots", "met"), ("c.1", "age", "unknown")],
+                     [("f.1", "admonishment_talk")])
+    after = outcome([("a.1", "grassroots", "met"), ("b.1", "grassroots", "unmet"), ("c.1", "age", "met")],
+                    [("g.1", "rotation_due")])
+    assert transitions(before, after) == ("requirement:age:unknown:met", "requirement:grassroots:met:unmet",
+                                          "finding:admonishment_talk:active:absent",
+                                          "finding:rotation_due:absent:active")
+    assert transitions(before, before) == ()
+    monkeypatch.setattr(reach_module, "LISTED", 3)
+    whole, parts = Reach(listing=True), [Reach(listing=True) for _ in range(2)]
+    for i, cadre in enumerate(["C9", "C2", "C7", "C1", "C5"]):
+        parts[i % 2].add(("requirement:age:met:unmet",), i % 2 == 0, who=[(cadre, "", "U")])
+    for part in reversed(parts):
+        whole.merge(part)
+    assert whole.cadres["requirement:age:met:unmet"] == [("C1", "", "U"), ("C2", "", "U"), ("C5", "", "U")]
+    assert whole.totals()["requirement:age:met:unmet"] == 5 and whole.rows()[0]["conclusion_unchanged"] == 2
+    assert whole.headline() == [("newly_unmet", "age", 5)]

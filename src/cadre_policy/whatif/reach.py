@@ -15,6 +15,7 @@ parent over every partition however they ran (worker processes, a Dask cluster).
 """
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 
 from cadre_policy.run.outcome import MET, UNKNOWN, UNMET, WAIVED
@@ -77,9 +78,16 @@ class Reach:
             for key, who in other.cadres.items():
                 self._list(key, who)
 
-    def _list(self, key: str, who: list) -> None:
+    def _list(self, key: str, who) -> None:
         """Keep the ``LISTED`` first cadres by id of a transition, whatever order they came in."""
-        self.cadres[key] = sorted(self.cadres.get(key, []) + [tuple(w) for w in who])[:LISTED]
+        mine = self.cadres.setdefault(key, [])
+        for cadre in who:
+            cadre = tuple(cadre)
+            if len(mine) >= LISTED and cadre >= mine[-1]:
+                continue
+            bisect.insort(mine, cadre)
+            if len(mine) > LISTED:
+                mine.pop()
 
     def totals(self) -> Counter:
         """Cadres per transition key, whatever became of their conclusion."""
