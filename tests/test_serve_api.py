@@ -170,10 +170,12 @@ def test_whatif_job_matches_the_cli_and_is_recorded(server, admin, qj, tmp_path,
     (tmp_path / "admonish.yaml").write_text(GOOD_DRAFT, encoding="utf-8")
     # the server speaks the default language (Chinese); the CLI is asked for the same one
     out = cli(server.db_url, "--lang", "zh", "whatif", "--draft", "admonish.yaml", "--as-of", AS_OF, "--format", "json",
-              "--engine", "python", "--workers", "1", "-q", "--policies", str(ROOT / "policies"))
+              "--engine", "python", "--workers", "1", "-q", "--policies", str(ROOT / "policies"),
+              "--reach-cadres")      # the workbench lists the reach's cadres
     assert out.exit_code == 0, out.output
     assert result_digest(served) == result_digest(json.loads(out.output))
-    assert served["changed"] > 0
+    assert served["changed"] > 0 and job["summary"] == served["reach"]["sentence"]
+    assert job["summary"].startswith(f"结论改变 {served['changed']} 名")
     problem(qj.get(f"/api/v1/jobs/{job['id']}"), 403, "job")     # not theirs (an admin sees every job)
     problem(qj.get("/api/v1/jobs/nope"), 404, "job")
 

@@ -31,6 +31,7 @@ class Job:
     done: int = 0
     total: int | None = None
     record: int | None = None
+    summary: str = ""                   # when done: the conclusions changed and the reach, in one sentence
     error: dict | None = None
     created: float = field(default_factory=time.time)
     finished: float | None = None
@@ -43,6 +44,7 @@ class Job:
         if self.error:
             out["error"] = self.error
         if self.status == "done":
+            out["summary"] = self.summary
             out["result"] = f"/api/v1/jobs/{self.id}/result"
             out["report"] = f"/whatif/jobs/{self.id}/report"
         return out
@@ -135,6 +137,8 @@ class Jobs:
                     job.done, job.total = message[1], message[2]
                 elif kind == "phase":
                     job.phase = message[1]
+                elif kind == "summary":
+                    job.summary = message[1]
                 elif kind == "done":
                     job.record, job.status = message[1], "done"
                     break
@@ -214,6 +218,7 @@ def _run_job(spec: dict, out_dir: str, queue) -> None:
             doc["record"] = record_id
             with open_text(os.path.join(out_dir, "result.json")) as out:
                 json.dump(doc, out, ensure_ascii=False)
+            queue.put(("summary", doc["reach"]["sentence"]))
         queue.put(("done", record_id))
     except UserError as exc:
         queue.put(("failed", {"detail": str(exc), "errors": exc.details()}))

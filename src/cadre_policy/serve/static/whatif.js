@@ -111,6 +111,7 @@
         document.getElementById("report-link").href = j.report;
         document.getElementById("json-link").href = j.result;
         document.getElementById("job-record").textContent = "#" + j.record;
+        document.getElementById("job-summary").textContent = j.summary || "";
         frame.hidden = false;
         frame.src = j.report;
         job.scrollIntoView();
@@ -127,6 +128,7 @@
     busy(true);
     job.hidden = false; jobError.hidden = true; links.hidden = true; frame.hidden = true;
     bar.value = 0; progressText.textContent = ""; jobStatus.textContent = "提交中…";
+    document.getElementById("job-summary").textContent = "";
     var body = {draft: text.value, draft_name: document.getElementById("draft_name").value};
     var day = document.getElementById("as_of").value;
     if (day) body.as_of = day;
