@@ -104,6 +104,8 @@ def english_messages(monkeypatch):
     monkeypatch.delenv("LC_ALL", raising=False)
     monkeypatch.delenv("LC_MESSAGES", raising=False)
     monkeypatch.setenv("LANG", "en_US.UTF-8")
+    from cadre_policy import i18n
+    i18n.set_language(None)          # an in-process `--lang zh` of an earlier test chose for this one too
 
 
 @pytest.fixture(scope="module")
