@@ -60,7 +60,7 @@ def test_every_route_is_scoped_or_explicitly_public(server, tmp_path):
             if kind == PUBLIC:
                 continue
             url = (path.replace("{cadre_id}", "C0007").replace("{job_id}", "j").replace("{rule_id}", "r")
-                   .replace("{record_id}", "1").replace("{token_id}", "1"))
+                   .replace("{record_id}", "1").replace("{token_id}", "1").replace("{draft_id}", "1"))
             answer = anon.request(method, url, json={} if method == "POST" else None)
             if path.startswith("/api/"):
                 assert answer.status_code == 401, (method, path, answer.text)

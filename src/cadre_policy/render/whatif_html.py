@@ -13,6 +13,7 @@ from cadre_policy.i18n import _
 from cadre_policy.language.model import PolicySet
 from cadre_policy.load.drafts import Draft
 from cadre_policy.render.check import eligibility_word
+from cadre_policy.render.comparison import comparison
 from cadre_policy.render.html import chart, difference, shell, signed
 from cadre_policy.render.reasons import rule_state
 from cadre_policy.render.whatif import key_title, near_rows, reach_rows, reach_sentence, reason_texts, structure_line
@@ -45,25 +46,6 @@ def _listed(result: WhatIfResult, policy_set: PolicySet):
 def _counts(rows) -> list[dict]:
     return [dict(title=title, code=code, baseline=base, draft=draft, **difference(diff))
             for title, code, base, draft, diff in rows]
-
-
-def comparison(draft: Draft, policy_set: PolicySet, baseline: PolicySet | None, day) -> dict:
-    """草案与现行对照: each parameter the draft changes, in force → draft on ``day``, and its rule changes."""
-    from cadre_policy.language.values import format_value, parse_parameter
-
-    def shown(ps, name):
-        param = ps.parameters.get(name) if ps is not None else None
-        raw = param.raw_on(day) if param is not None else None
-        return "—" if raw is None else format_value(parse_parameter(param.kind, raw))
-    names = list(dict.fromkeys([*draft.parameters, *draft.sets]))
-    start = draft.in_force.start.isoformat() if draft.in_force is not None else day.isoformat()
-    parameters = [{"name": n, "title": getattr(policy_set.parameters.get(n), "title", n), "before": shown(baseline, n),
-                   "after": shown(policy_set, n), "start": start} for n in names]
-    words = ((_("changed"), draft.replaced), (_("added"), draft.added), (_("no longer applied"), draft.disabled))
-    rules = [{"what": what, "id": rule_id, "title": getattr(policy_set.rule(rule_id) or (baseline and baseline.rule(rule_id)),
-                                                            "title", rule_id)}
-             for what, ids in words for rule_id in ids]
-    return {"parameters": parameters, "rules": rules}
 
 
 def to_html(result: WhatIfResult, draft: Draft, policy_set: PolicySet, out, baseline: PolicySet | None = None) -> None:

@@ -9,6 +9,8 @@ Kinds:
 - ``import``: the roster upload (author or admin). An author limited to some units may write
   only units and cadres inside them (serve/roster.py checks it at the preview and again at
   the confirmation; anything outside: 403, nothing written).
+- ``drafts``: saved drafts (author or admin): the author's own and those made under units the
+  caller shares (accounts/drafts.py ``visible``; an admin's: all).
 
 tests/test_serve_scope.py enumerates the application's routes: each must be in this
 table (a new route cannot be added without saying which kind it is), and every route
@@ -17,7 +19,7 @@ asked without signing in.
 """
 from __future__ import annotations
 
-PUBLIC, ACCOUNT, SCOPED, OWN, ADMIN, IMPORT = "public", "account", "scoped", "own", "admin", "import"
+PUBLIC, ACCOUNT, SCOPED, OWN, ADMIN, IMPORT, DRAFTS = "public", "account", "scoped", "own", "admin", "import", "drafts"
 
 ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/login"): PUBLIC,
@@ -60,6 +62,13 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/units"): SCOPED,
     ("GET", "/units/export.xlsx"): SCOPED,
     ("POST", "/cadres/{cadre_id}/record"): SCOPED,
+    ("GET", "/drafts"): DRAFTS,
+    ("POST", "/drafts"): DRAFTS,
+    ("GET", "/drafts/{draft_id}"): DRAFTS,
+    ("GET", "/drafts/{draft_id}/diff"): DRAFTS,
+    ("POST", "/drafts/{draft_id}/versions"): DRAFTS,
+    ("POST", "/drafts/{draft_id}/copy"): DRAFTS,
+    ("GET", "/simulate"): SCOPED,
     ("GET", "/import"): IMPORT,
     ("POST", "/import/preview"): IMPORT,
     ("POST", "/import/confirm"): IMPORT,

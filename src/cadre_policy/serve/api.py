@@ -408,13 +408,18 @@ def diagnostic_json(d) -> dict:
             "column": d.location.column, "suggestion": d.suggestion, "text": str(d)}
 
 
-def lint_text(policy_set, text: str, name: str) -> list[dict]:
-    """Every diagnostic of a draft's text against the policy set in force."""
+def load_text(policy_set, text: str, name: str):
+    """A draft's text applied to the policy set in force: (draft set or None, Draft or None, diagnostics)."""
     from cadre_policy.load.drafts import load_draft
     with tempfile.TemporaryDirectory(prefix="policy-lint-") as tmp:
         path = os.path.join(tmp, "draft.yaml")
         write_text(path, text)
-        return [diagnostic_json(d) for d in load_draft(path, policy_set, name)[2]]
+        return load_draft(path, policy_set, name)
+
+
+def lint_text(policy_set, text: str, name: str) -> list[dict]:
+    """Every diagnostic of a draft's text against the policy set in force."""
+    return [diagnostic_json(d) for d in load_text(policy_set, text, name)[2]]
 
 
 @router.post("/lint", summary="Diagnostics of a draft's text, each with its line and column")

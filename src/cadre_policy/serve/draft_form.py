@@ -53,3 +53,32 @@ def draft_text(*, title: str, start: date, parameter: tuple[str, str, str] | Non
     if disable:
         doc["disable"] = [disable]
     return SCHEMA_LINE + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False)
+
+
+def merged_text(text: str, *, start: date, parameter: tuple[str, str, str] | None = None,
+                disable: str | None = None) -> str:
+    """A saved draft's YAML with one more change made by the form: a parameter's new value from ``start`` (dated
+    when the draft's own changes start on another day), or a rule switched off. Text that is not a draft's
+    mapping (a draft saved mid-typing) is left for the editor: the change is appended as comment lines."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError:
+        doc = None
+    if not isinstance(doc, dict):
+        return text + "\n# " + draft_text(title="", start=start, parameter=parameter,
+                                          disable=disable).replace("\n", "\n# ")
+    if parameter:
+        name, kind, value = parameter
+        begins = (doc.get("in_force") or {}).get("from") if isinstance(doc.get("in_force"), dict) else None
+        values = doc.setdefault("parameters", {}) if isinstance(doc.get("parameters"), dict) else {}
+        doc["parameters"] = values
+        if begins == start and not isinstance(values.get(name), dict):
+            values[name] = typed_value(kind, value)
+        else:
+            dated = values.get(name) if isinstance(values.get(name), dict) else {}
+            dated[start] = typed_value(kind, value)
+            values[name] = dated
+    if disable:
+        off = doc.get("disable") if isinstance(doc.get("disable"), list) else []
+        doc["disable"] = off + ([disable] if disable not in off else [])
+    return SCHEMA_LINE + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False)

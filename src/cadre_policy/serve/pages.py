@@ -15,9 +15,11 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, roster, unit_list
+    from cadre_policy.serve import api, drafts, roster, simulate, unit_list
     unit_list.install(app)
     roster.install(app)
+    drafts.install(app)
+    simulate.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -105,17 +107,22 @@ def install(app) -> None:
         wb = request.app.state.workbench
         policy_set = wb.titled(_day(as_of))
         rule = rule_detail(policy_set, api.find_rule(policy_set, rule_id), _day(as_of))
-        return render(request, "rule.html", session, rule=rule, may_draft=account.may("author"))
+        saved = drafts.store(request).list(account) if account.may("author") else []
+        return render(request, "rule.html", session, rule=rule, may_draft=account.may("author"), saved=saved)
 
     @app.get("/whatif", response_class=HTMLResponse, include_in_schema=False)
     def whatif_page(request: Request, draft: str | None = None, param: str | None = None, value: str = "",
-                    disable: str | None = None, start: str | None = None, title: str = ""):
+                    disable: str | None = None, start: str | None = None, title: str = "", saved: str = ""):
         from cadre_policy import data
-        from cadre_policy.serve.draft_form import draft_text
+        from cadre_policy.serve.draft_form import draft_text, merged_text
         account, session = _page(request, "author")
         samples = sorted(p.name for p in data.DRAFTS.glob("*.yaml"))
         text = (data.DRAFTS / draft).read_text(encoding="utf-8") if draft in samples else ""
         name = draft if text else ""
+        kept = None
+        if saved:                                              # a saved draft, its newest version
+            kept = drafts.kept(drafts.store(request).get, drafts.draft_id(saved), account)
+            text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.DRAFT_FILE
         if param or disable:                                   # 起草修改 from the legislation explorer
             wb = request.app.state.workbench
             day = _day(start)
@@ -124,14 +131,15 @@ def install(app) -> None:
                 if spec is None:
                     raise Problem(404, _("unknown parameter: {name}").format(name=param), "param")
                 title = title.strip() or _("Draft: {title} changed to {value}").format(title=spec.title, value=value)
-                text = draft_text(title=title, start=day, parameter=(param, spec.kind, value))
+                change = {"parameter": (param, spec.kind, value)}
             else:
                 rule = api.find_rule(wb.policy_set, disable)
                 title = title.strip() or _("Draft: “{title}” no longer applied").format(title=rule.title)
-                text = draft_text(title=title, start=day, disable=rule.id)
-            name = "草案.yaml"
+                change = {"disable": rule.id}
+            text = merged_text(text, start=day, **change) if kept else draft_text(title=title, start=day, **change)
+            name = drafts.DRAFT_FILE
         return render(request, "whatif.html", session, samples=samples, draft=name if name in samples else "",
-                      text=text, draft_name=name)
+                      text=text, draft_name=name, saved=kept, title=title)
 
     @app.get("/whatif/jobs", response_class=HTMLResponse, include_in_schema=False)
     def my_jobs(request: Request):

@@ -22,9 +22,9 @@ HERE = Path(__file__).parent
 ELIGIBILITY = {"eligible": "符合", "ineligible": "不符合", "pending": "待定（资料不全）"}
 RESULT = {"met": "✓ 符合", "unmet": "✗ 不符合", "unknown": "? 资料不全"}
 ROLE_PAGES = {"viewer": ["search", "units", "rules", "structure", "records"],
-              "author": ["search", "units", "rules", "whatif", "structure", "records", "import"]}
+              "author": ["search", "units", "rules", "whatif", "drafts", "structure", "records", "import"]}
 NAV = [("search", "/", "干部查询"), ("units", "/units", "本单位一览"), ("rules", "/rules", "政策浏览"),
-       ("whatif", "/whatif", "方案测算"),
+       ("whatif", "/whatif", "方案测算"), ("drafts", "/drafts", "草案"),
        ("structure", "/structure", "班子结构"), ("records", "/records", "纪实记录"), ("import", "/import", "导入名册")]
 
 KINDS = {"finding": "认定规则", "requirement": "任用条件", "derive": "推定规则", "exception": "例外规则",

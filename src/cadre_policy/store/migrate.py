@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 #: Released schema version -> its Alembic revision.
-RELEASES = {"1": "0001", "2": "0002", "3": "0003"}
+RELEASES = {"1": "0001", "2": "0002", "3": "0003", "4": "0004"}
 
 
 def _config(conn: Connection) -> Config:

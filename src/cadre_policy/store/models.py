@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.schema import CreateTable
@@ -20,8 +20,9 @@ from sqlalchemy.schema import CreateTable
 #: Bump when the tables change; a database with another value is refused.
 # 2: cadres.work_start and nominations.exceptional
 # 3: cadres.party_joined, party_full, status; posts.probation_end; the tables educations and sanctions
-# (an older store is upgraded in place when opened: store/fact_store.py, _UPGRADES)
-SCHEMA_VERSION = 3
+# 4: the tables drafts and draft_versions (the workbench's saved drafts)
+# (an older store is upgraded in place: `policy facts upgrade`, store/migrate.py)
+SCHEMA_VERSION = 4
 
 ID_LEN = 64
 
@@ -251,3 +252,36 @@ class Sanction(Base):
     kind: Mapped[str] = mapped_column(String(32))
     years: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(_text(500))
+
+
+#: A saved draft's table options: a row id of its own on SQLite (an integer key counted by the database).
+_COUNTED = {"info": {"utf8mb4_bin": True}}
+
+
+class SavedDraft(Base):
+    """A draft saved on the workbench under a name (accounts/drafts.py); its text is in its versions.
+
+    ``units`` are the author's units when it was made (comma-separated; empty: every unit), which decide
+    who else sees it.
+    """
+
+    __tablename__ = "drafts"
+    __table_args__ = _COUNTED
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    author: Mapped[str] = mapped_column(String(64))
+    units: Mapped[str] = mapped_column(String(2000), default="")
+    created: Mapped[dt.datetime] = mapped_column(DateTime)          # UTC
+
+
+class DraftVersion(Base):
+    """One save of a draft: who, when (UTC), the YAML, a short note. Versions are never changed."""
+
+    __tablename__ = "draft_versions"
+    __table_args__ = _COUNTED
+    draft_id: Mapped[int] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    text: Mapped[str] = mapped_column(Text().with_variant(Text(2 ** 24 - 1), "mysql", "mariadb"))
+    note: Mapped[str] = mapped_column(String(500), default="")
