@@ -46,14 +46,15 @@ def prepare_store(tmp: Path) -> str:
 class Server:
     """The server process and its base URL."""
 
-    def __init__(self, url: str, tmp: Path, *options: str, env: dict | None = None):
+    def __init__(self, url: str, tmp: Path, *options: str, env: dict | None = None, engine: str | None = "python"):
         self.db_url = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = open(tmp / "serve.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from cadre_policy.cli import main; main()", "--db", url, "serve",
-             "--port", str(self.port), "--policies", str(ROOT / "policies"), "--engine", "python", *options],
+             "--port", str(self.port), "--policies", str(ROOT / "policies"),
+             *(["--engine", engine] if engine else []), *options],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp, env={**os.environ, **(env or {})})
         deadline = time.time() + 90
         while time.time() < deadline:

@@ -7,6 +7,7 @@ instead of a diff; it stays editable in the what-if editor.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from fastapi import Request
@@ -22,6 +23,11 @@ DRAFT_FILE = "草案.yaml"
 def store(request: Request):
     from cadre_policy.accounts.drafts import Drafts
     return Drafts(request.app.state.workbench.store.engine)
+
+
+def file_name(saved) -> str:
+    """The file name a saved draft's what-if carries in reports and 我的测算: its name."""
+    return re.sub(r"[/\\\x00-\x1f]", "_", saved.name)[:95] + ".yaml"
 
 
 def draft_id(text: str) -> int:

@@ -122,7 +122,7 @@ def install(app) -> None:
         kept = None
         if saved:                                              # a saved draft, its newest version
             kept = drafts.kept(drafts.store(request).get, drafts.draft_id(saved), account)
-            text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.DRAFT_FILE
+            text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.file_name(kept)
         if param or disable:                                   # 起草修改 from the legislation explorer
             wb = request.app.state.workbench
             day = _day(start)
@@ -137,7 +137,7 @@ def install(app) -> None:
                 title = title.strip() or _("Draft: “{title}” no longer applied").format(title=rule.title)
                 change = {"disable": rule.id}
             text = merged_text(text, start=day, **change) if kept else draft_text(title=title, start=day, **change)
-            name = drafts.DRAFT_FILE
+            name = drafts.file_name(kept) if kept else drafts.DRAFT_FILE
         return render(request, "whatif.html", session, samples=samples, draft=name if name in samples else "",
                       text=text, draft_name=name, saved=kept, title=title)
 
