@@ -30,14 +30,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def prepare_store(tmp: Path) -> str:
+def prepare_store(tmp: Path, *users: tuple[str, str, str]) -> str:
+    """The sample store with the four accounts, and ``users`` more: (name, role, unit)."""
     url = f"sqlite:///{tmp / 'serve.db'}"
     runner = CliRunner()
     for args in (["facts", "import", str(data.SAMPLE / "city.yaml")],
                  ["users", "add", "admin", "--role", "admin"],
                  ["users", "add", "qj", "--role", "author", "--unit", "QJ-PC"],
                  ["users", "add", "bh", "--role", "viewer", "--unit", "BH-PC"],
-                 ["users", "add", "locked", "--role", "viewer"]):
+                 ["users", "add", "locked", "--role", "viewer"],
+                 *(["users", "add", name, "--role", role, "--unit", unit] for name, role, unit in users)):
         result = runner.invoke(main, ["--db", url, *args], env={"POLICY_PASSWORD": PASSWORD})
         assert result.exit_code == 0, result.output
     return url

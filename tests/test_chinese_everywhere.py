@@ -105,6 +105,18 @@ def pages(server) -> dict[str, str]:
         assert response.status_code in (200, 403, 404), (path, response.status_code)
         assert response.headers["content-type"].startswith("text/html"), path
         out[path] = response.text
+    csrf = client.headers["X-CSRF-Token"]
+    text = "id: draft_zh\ntitle: 草案\nin_force: {from: 2017-01-01}\nparameters:\n  supervision.admonish_ratio: 1/4\n"
+    draft = client.post("/drafts", data={"csrf_token": csrf, "name": "草案", "text": text, "note": "初稿"}).headers["location"]
+    client.post(f"{draft}/versions", data={"csrf_token": csrf, "text": text + "disable: [supervision.due]\n"})
+    number = draft.rsplit("/", 1)[1]
+    for path in ("/drafts", draft, f"{draft}/diff?a=1&b=2", f"/whatif?saved={number}",
+                 f"/simulate?cadre=C0007&as_of={AS_OF}&draft={number}&f.reviews.0.dissatisfied=10",
+                 f"/simulate?cadre=C0007&as_of={AS_OF}&f.reviews.0.dissatisfied=十六&f.education=本科"):
+        response = client.get(path)
+        assert response.status_code in (200, 422), (path, response.status_code)
+        assert response.headers["content-type"].startswith("text/html"), path
+        out[path] = response.text
     return out
 
 

@@ -9,21 +9,13 @@ import re
 from contextlib import closing
 
 import pytest
-from click.testing import CliRunner
-
-from cadre_policy.cli import main
-from serve_server import AS_OF, PASSWORD, Server, prepare_store
+from serve_server import AS_OF, Server, prepare_store
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("drafts")
-    url = prepare_store(tmp)
-    for name, role, unit in (("qj2", "author", "QJ-PC"), ("bha", "author", "BH-PC")):
-        result = CliRunner().invoke(main, ["--db", url, "users", "add", name, "--role", role, "--unit", unit],
-                                    env={"POLICY_PASSWORD": PASSWORD})
-        assert result.exit_code == 0, result.output
-    running = Server(url, tmp)
+    running = Server(prepare_store(tmp, ("qj2", "author", "QJ-PC"), ("bha", "author", "BH-PC")), tmp)
     yield running
     running.stop()
 

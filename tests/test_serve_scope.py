@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cadre_policy.cli import main
-from serve_server import AS_OF, PASSWORD, ROOT, Server, prepare_store, wait_for_job
+from serve_server import AS_OF, ROOT, Server, prepare_store, wait_for_job
 
 PROBLEM = "application/problem+json"
 
@@ -20,12 +20,7 @@ PROBLEM = "application/problem+json"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("serve-scope")
-    url = prepare_store(tmp)
-    for name, role, unit in (("lq", "author", "QJ-LQ"), ("bs", "viewer", "BH-BS")):
-        result = CliRunner().invoke(main, ["--db", url, "users", "add", name, "--role", role, "--unit", unit],
-                                    env={"POLICY_PASSWORD": PASSWORD})
-        assert result.exit_code == 0, result.output
-    running = Server(url, tmp)
+    running = Server(prepare_store(tmp, ("lq", "author", "QJ-LQ"), ("bs", "viewer", "BH-BS")), tmp)
     yield running
     running.stop()
 

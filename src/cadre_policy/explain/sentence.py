@@ -30,18 +30,24 @@ class _Sentence:
     def fact(self, path: str) -> str:
         return fact_title(self.ps, path) + f"〔{path}〕"
 
-    def param(self, ref: m.ParamRef) -> str:
+    def param(self, ref: m.ParamRef, subject: str = "") -> str:
         name = name_of(ref, self.ps.parameters) or ref.name
         spec = self.ps.parameters.get(name)
         if self.params.get(name) is None:
             return f"〔参数 {name}：{self.as_of.isoformat()} 时尚无取值〕"
         unit = {"years": "年", "months": "个月"}.get(spec.kind if spec else "", "")
         open_note = "，原文未明确，为默认值" if spec is not None and spec.open else ""
-        return f"{display(self.params[name])}{unit}（{self.as_of.isoformat()} 时的取值{open_note}）〔参数 {name}〕"
+        value = self.params[name]
+        if spec is not None and spec.kind == "enum" and subject:      # options named as the record names them
+            shown = "、".join(labels.value(_enumeration(subject), v) for v in (value if isinstance(value, (list, tuple))
+                                                                              else [value]))
+        else:
+            shown = display(value)
+        return f"{shown}{unit}（{self.as_of.isoformat()} 时的取值{open_note}）〔参数 {name}〕"
 
     def value(self, value, subject: str = "") -> str:
         if isinstance(value, m.ParamRef):
-            return self.param(value)
+            return self.param(value, subject)
         if isinstance(value, m.FactRef):
             return self.fact(value.path)
         if isinstance(value, m.Period):
@@ -49,8 +55,7 @@ class _Sentence:
                 return self.param(value.amount)        # the parameter's value carries its unit
             return f"{value.amount.raw}{'年' if value.unit == 'years' else '个月'}"
         raw = value.raw
-        field = subject.split(".")[-1]
-        kind = {"target_rank": "rank"}.get(field, field)
+        kind = _enumeration(subject)
         if isinstance(raw, list):
             return "、".join(labels.value(kind, x) if isinstance(x, str) else str(x) for x in raw)
         return labels.value(kind, raw) if isinstance(raw, (str, bool)) else str(raw)
@@ -86,6 +91,14 @@ class _Sentence:
         elif cond.word not in ENGLISH and cond.op in (">=", "<="):
             boundary = "（含本数）"
         return f"{subject} {word} {self.value(cond.value, cond.subject)}{boundary}"
+
+
+def _enumeration(subject: str) -> str:
+    """The enumeration of a fact's values: ``current_post.unit.kind`` -> unit_kind, ``nomination.target_rank`` -> rank."""
+    *holder, field = subject.split(".")
+    if field == "kind":          # a unit's, an assessment's or a sanction's: named by what holds it
+        return next((f"{name}_kind" for name in ("unit", "assessment", "sanction") if name in ".".join(holder)), field)
+    return {"target_rank": "rank"}.get(field, field)
 
 
 def _kind(outcome: dict) -> str:

@@ -30,10 +30,10 @@ def file_name(saved) -> str:
     return re.sub(r"[/\\\x00-\x1f]", "_", saved.name)[:95] + ".yaml"
 
 
-def draft_id(text: str) -> int:
+def number(text: str) -> int:
     """A draft's id as a form sends it."""
     if not text.strip().isdigit() or len(text.strip()) > 12:
-        raise Problem(422, _("not a draft's number: {text}").format(text=text[:20]), "draft")
+        raise Problem(422, _("not a draft's or a version's number: {text}").format(text=text[:20]), "draft")
     return int(text)
 
 
@@ -91,12 +91,12 @@ def install(app) -> None:
         return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
 
     @app.get("/drafts/{draft_id}", response_class=HTMLResponse, include_in_schema=False)
-    def draft_page(request: Request, draft_id: int, version: int | None = None, as_of: str | None = None):
+    def draft_page(request: Request, draft_id: str, version: str = "", as_of: str | None = None):
         from cadre_policy.render.comparison import changes
         account, session = _page(request, "author")
-        drafts = store(request)
+        drafts, draft_id = store(request), number(draft_id)
         saved = kept(drafts.get, draft_id, account)
-        shown = kept(drafts.version, draft_id, version, account)
+        shown = kept(drafts.version, draft_id, number(version) if version else None, account)
         draft_set, draft, errors = loaded(request, shown.text)
         day = day_of_draft(draft, as_of)
         baseline = request.app.state.workbench.policy_set
@@ -106,13 +106,13 @@ def install(app) -> None:
                       comparison=comparison_html, active="drafts")
 
     @app.get("/drafts/{draft_id}/diff", response_class=HTMLResponse, include_in_schema=False)
-    def version_diff(request: Request, draft_id: int, a: int, b: int, as_of: str | None = None):
+    def version_diff(request: Request, draft_id: str, a: str = "", b: str = "", as_of: str | None = None):
         """Who changed what between two versions: the later against the earlier, in the comparison's sentences."""
         from cadre_policy.render.comparison import changes
         account, session = _page(request, "author")
-        drafts = store(request)
+        drafts, draft_id = store(request), number(draft_id)
         saved = kept(drafts.get, draft_id, account)
-        older, newer = (kept(drafts.version, draft_id, seq, account) for seq in (a, b))
+        older, newer = (kept(drafts.version, draft_id, number(seq), account) for seq in (a, b))
         (set_a, _d, errors_a), (set_b, draft, errors_b) = loaded(request, older.text), loaded(request, newer.text)
         day = day_of_draft(draft, as_of)
         baseline = request.app.state.workbench.policy_set
@@ -122,17 +122,17 @@ def install(app) -> None:
                       comparison=lambda found: comparison_html(found, _("What the later version changes")))
 
     @app.post("/drafts/{draft_id}/versions", include_in_schema=False)
-    async def save_version(request: Request, draft_id: int):
+    async def save_version(request: Request, draft_id: str):
         account, session = _page(request, "author")
         form = await _form(request, session)
-        kept(store(request).save, draft_id, form.get("text", ""), form.get("note", ""), account)
-        return RedirectResponse(f"/drafts/{draft_id}", status_code=303)
+        kept(store(request).save, number(draft_id), form.get("text", ""), form.get("note", ""), account)
+        return RedirectResponse(f"/drafts/{number(draft_id)}", status_code=303)
 
     @app.post("/drafts/{draft_id}/copy", include_in_schema=False)
-    async def duplicate(request: Request, draft_id: int):
+    async def duplicate(request: Request, draft_id: str):
         account, session = _page(request, "author")
         form = await _form(request, session)
         if not form.get("name", "").strip():
             raise Problem(422, _("give the draft a name"), "name")
-        copy = kept(store(request).duplicate, draft_id, form["name"], account)
+        copy = kept(store(request).duplicate, number(draft_id), form["name"], account)
         return RedirectResponse(f"/drafts/{copy}", status_code=303)

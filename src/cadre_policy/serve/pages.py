@@ -121,7 +121,7 @@ def install(app) -> None:
         name = draft if text else ""
         kept = None
         if saved:                                              # a saved draft, its newest version
-            kept = drafts.kept(drafts.store(request).get, drafts.draft_id(saved), account)
+            kept = drafts.kept(drafts.store(request).get, drafts.number(saved), account)
             text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.file_name(kept)
         if param or disable:                                   # 起草修改 from the legislation explorer
             wb = request.app.state.workbench

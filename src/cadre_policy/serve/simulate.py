@@ -62,7 +62,7 @@ def install(app) -> None:
         wb = request.app.state.workbench
         if draft and not account.may("author"):
             raise Problem(403, _("this needs the role {role} or higher").format(role="author"), "draft")
-        saved = drafts.kept(drafts.store(request).get, drafts.draft_id(draft), account) if draft else None
+        saved = drafts.kept(drafts.store(request).get, drafts.number(draft), account) if draft else None
         draft_set = draft_obj = None
         errors: list = []
         if saved is not None:

@@ -4,16 +4,15 @@ Pages (serve/pages.py, serve/unit_list.py, …) are modules of routes on top of 
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
 
 from cadre_policy.i18n import _
+from cadre_policy.render.templating import codes
 from cadre_policy.render.times import beijing
 from cadre_policy.serve.problems import Problem
 from cadre_policy.serve.security import identify
@@ -35,11 +34,6 @@ CHANNELS = {"web": "工作台", "api": "接口", "cli": "命令行"}
 
 env = Environment(loader=PackageLoader("cadre_policy.serve", "templates"), autoescape=select_autoescape(["html"]),
                   trim_blocks=True, lstrip_blocks=True)
-
-
-def codes(text: str) -> Markup:
-    """A rule's sentence with its codes (〔path〕) in elements the 显示代码 switch shows."""
-    return Markup(re.sub(r"〔[^〕]*〕", lambda m: f'<span class="code">{m.group(0)}</span>', str(escape(text))))
 
 
 env.filters.update(beijing=beijing, codes=codes)
