@@ -142,3 +142,18 @@ def test_drafts_are_kept_on_every_backend(store):
         drafts.save(second, "", "", bh)                        # empty: refused, nothing kept
     copy = drafts.duplicate(first, "草案甲（副本）", qj2)
     assert drafts.get(copy, qj2).author == "qj2" and drafts.version(copy, None, qj2).text == long_text + "# 二\n"
+
+
+def test_the_diff_on_the_command_line(sample_db, tmp_path):
+    """`policy whatif --diff-only`: the same comparison in text (and JSON), nothing run."""
+    from conftest import invoke
+    draft = tmp_path / "d.yaml"
+    draft.write_text("id: d\ntitle: 草案\nin_force: {from: 2017-01-01}\nparameters:\n  supervision.admonish_ratio: 1/4\n"
+                     "disable: [supervision.due]\njurisdictions:\n  supervision: {regions: [宜昌市]}\n", encoding="utf-8")
+    text = invoke(sample_db, "--lang", "zh", "whatif", "--draft", draft, "--diff-only", "--as-of", AS_OF).stdout
+    lines = text.splitlines()
+    assert lines[0] == "草案与现行对照"
+    assert lines[1] == "  给予诫勉谈话的“不满意”票比例：三分之一（1/3） → 四分之一（1/4），自2017年1月1日起"
+    assert lines[2].startswith("  停止适用：") and lines[2].endswith("〔supervision.due〕") and lines[3] == "    改动前："
+    assert lines[-1] == "  《深化干部制度改革 推进又好又快发展》的辖区：清江县 → 宜昌市"
+    assert "诫勉谈话" not in invoke(sample_db, "whatif", "--set", "supervision.demote_ratio=1/2", "--diff-only").stdout

@@ -1,6 +1,7 @@
 """`policy whatif`: a draft against the policy set in force over the whole population."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -47,11 +48,14 @@ from cadre_policy.cli.output import open_output, quiet_broken_pipe
 @click.option("--reach-cadres", is_flag=True,
               help="List the cadres behind each figure of the reach (who newly fails a requirement, whom a finding "
                    "newly concerns), not only count them.")
+@click.option("--diff-only", is_flag=True,
+              help="Only say what the draft changes against the rules in force (parameters, rules, jurisdictions); "
+                   "run nothing.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--record", is_flag=True, help="Store a decision record (纪实) of this what-if in the database.")
 @click.pass_context
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
-           limit, near_margin, no_shortcut, verify, reach_cadres, quiet, record):
+           limit, near_margin, no_shortcut, verify, reach_cadres, diff_only, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
     from cadre_policy.whatif import request
     from cadre_policy.render.whatif import document as whatif_document
@@ -71,6 +75,12 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     if not quiet:
         for diagnostic in prepared.diagnostics:
             click.echo(str(diagnostic), err=True)
+    if diff_only:
+        from cadre_policy.render.comparison import comparison, to_text
+        found = comparison(prepared.draft, prepared.draft_set, prepared.job.baseline, prepared.job.as_of)
+        with open_output(output) as out:
+            out.write(json.dumps(found, ensure_ascii=False, indent=1) + "\n" if fmt == "json" else to_text(found))
+        return
     show = not quiet and sys.stderr.isatty()
     with progress_bar(show, N_("what-if")) as progress:
         result = request.run(prepared, store, workers, chunk_size, progress, cluster)

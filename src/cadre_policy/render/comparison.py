@@ -141,3 +141,23 @@ def comparison(draft, policy_set: m.PolicySet, baseline: m.PolicySet | None, day
                   "before": said_value(spec.kind, spec.raw_on(day)), "after": said_value(spec.kind, raw)}
         found["parameters"].append(dict(change, sentence=_sentence(change, day)))
     return found
+
+
+def to_text(found: dict) -> str:
+    """The comparison for a terminal (`policy whatif --diff-only`): one line a change, a changed rule's
+    sentences before and after indented under it."""
+    lines = [_("Draft and the rules in force")]
+    lines += [f"  {p['sentence']}" for p in found["parameters"]]
+    for rule in found["rules"]:
+        lines.append(f"  {rule['what']}：{rule['title']}〔{rule['id']}〕")
+        for word, sentence in ((_("before the change"), rule["before"]), (_("after the change"), rule["after"])):
+            if sentence:
+                lines.append(f"    {word}：")
+                lines += [f"      {line}".rstrip() for line in sentence.splitlines()]
+    for j in found["jurisdictions"]:
+        text = _("new document “{document}”, binding {after}") if j["new"] else \
+            _("“{document}” binds {after} instead of {before}")
+        lines.append("  " + text.format(document=j["document"], before=j["before"], after=j["after"]))
+    if len(lines) == 1:
+        lines.append("  " + _("No parameter or rule changes."))
+    return "\n".join(lines) + "\n"
