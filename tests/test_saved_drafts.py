@@ -157,3 +157,22 @@ def test_the_diff_on_the_command_line(sample_db, tmp_path):
     assert lines[2].startswith("  停止适用：") and lines[2].endswith("〔supervision.due〕") and lines[3] == "    改动前："
     assert lines[-1] == "  《深化干部制度改革 推进又好又快发展》的辖区：清江县 → 宜昌市"
     assert "诫勉谈话" not in invoke(sample_db, "whatif", "--set", "supervision.demote_ratio=1/2", "--diff-only").stdout
+
+
+def test_the_form_merges_into_a_saved_draft():
+    """A second change by the form keeps the first: dated where it starts on another day, appended to disable."""
+    from datetime import date
+
+    import yaml
+
+    from cadre_policy.serve.draft_form import draft_text, merged_text
+    first = draft_text(title="草案", start=date(2017, 1, 1), parameter=("supervision.admonish_ratio", "ratio", "1/4"))
+    same_day = yaml.safe_load(merged_text(first, start=date(2017, 1, 1),
+                                          parameter=("supervision.demote_ratio", "ratio", "40%")))
+    assert same_day["parameters"] == {"supervision.admonish_ratio": "1/4", "supervision.demote_ratio": "2/5"}
+    later = yaml.safe_load(merged_text(first, start=date(2018, 1, 1),
+                                       parameter=("supervision.admonish_ratio", "ratio", "1/5"), disable="supervision.due"))
+    assert later["parameters"] == {"supervision.admonish_ratio": {date(2017, 1, 1): "1/4", date(2018, 1, 1): "1/5"}}
+    assert later["disable"] == ["supervision.due"] and later["in_force"] == {"from": date(2017, 1, 1)}
+    broken = "id: d\nparameters: [\n"
+    assert merged_text(broken, start=date(2018, 1, 1), disable="supervision.due").startswith(broken)

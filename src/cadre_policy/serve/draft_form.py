@@ -60,11 +60,9 @@ def merged_text(text: str, *, start: date, parameter: tuple[str, str, str] | Non
     """A saved draft's YAML with one more change made by the form: a parameter's new value from ``start`` (dated
     when the draft's own changes start on another day), or a rule switched off. Text that is not a draft's
     mapping (a draft saved mid-typing) is left for the editor: the change is appended as comment lines."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
-        doc = None
-    if not isinstance(doc, dict):
+    from cadre_policy.parse.positioned import load_yaml
+    doc, _positions, problems = load_yaml(text, "草案.yaml")        # bounded: depth, aliases, size
+    if problems or not isinstance(doc, dict):
         return text + "\n# " + draft_text(title="", start=start, parameter=parameter,
                                           disable=disable).replace("\n", "\n# ")
     if parameter:
@@ -75,7 +73,8 @@ def merged_text(text: str, *, start: date, parameter: tuple[str, str, str] | Non
         if begins == start and not isinstance(values.get(name), dict):
             values[name] = typed_value(kind, value)
         else:
-            dated = values.get(name) if isinstance(values.get(name), dict) else {}
+            old = values.get(name)
+            dated = old if isinstance(old, dict) else {begins: old} if old is not None and begins else {}
             dated[start] = typed_value(kind, value)
             values[name] = dated
     if disable:
