@@ -127,7 +127,8 @@ def test_an_officer_works_through_the_workbench(server):
 PAGES = [("search", f"/?q=李&as_of={AS_OF}"), ("check", f"/cadres/C0007?as_of={AS_OF}"),
          ("units", f"/units?as_of={AS_OF}"), ("import", "/import"), ("rules", "/rules"),
          ("rule", "/rules/supervision.admonish"), ("whatif", "/whatif?draft=admonish_30pct.yaml"),
-         ("jobs", "/whatif/jobs"), ("records", "/records"), ("structure", f"/structure?as_of={AS_OF}")]
+         ("jobs", "/whatif/jobs"), ("records", "/records"), ("structure", f"/structure?as_of={AS_OF}"),
+         ("drafts", "/drafts"), ("simulate", f"/simulate?cadre=C0007&as_of={AS_OF}&f.reviews.0.dissatisfied=10")]
 
 
 @needs_chromium
