@@ -67,8 +67,11 @@ def test_a_saved_draft_its_versions_and_diffs(server):
         changed = _text(versions, "comparison")
         assert "停止适用" in changed and "诫勉" not in changed.split("停止适用")[0]     # the ratio did not change
         assert "qj2" in versions and "停用评议提醒" in versions
-        # restored in version 3 (the YAML edited back): the diff says it applies again
-        qj.post(f"/drafts/{draft_id}/versions", data={"csrf_token": csrf, "text": text, "note": "恢复"})
+        # restored in version 3 by the rule page's 恢复适用: the diff says it applies again
+        assert 'id="draft-restore"' in qj.get("/rules/supervision.due").text
+        restored = _textarea(qj.get("/whatif", params={"restore": "supervision.due", "saved": draft_id}).text)
+        assert "supervision.due" not in restored and "supervision.admonish_ratio: 1/4" in restored
+        qj.post(f"/drafts/{draft_id}/versions", data={"csrf_token": csrf, "text": restored, "note": "恢复"})
         assert "恢复适用" in _text(qj.get(f"{where}/diff", params={"a": 2, "b": 3}).text, "comparison")
 
         # another county's author: refused; a copy (另存为) is the copier's own, version 1

@@ -56,10 +56,11 @@ def draft_text(*, title: str, start: date, parameter: tuple[str, str, str] | Non
 
 
 def merged_text(text: str, *, start: date, parameter: tuple[str, str, str] | None = None,
-                disable: str | None = None) -> str:
+                disable: str | None = None, restore: str | None = None) -> str:
     """A saved draft's YAML with one more change made by the form: a parameter's new value from ``start`` (dated
     when the draft's own changes start on another day), or a rule switched off. Text that is not a draft's
-    mapping (a draft saved mid-typing) is left for the editor: the change is appended as comment lines."""
+    mapping (a draft saved mid-typing) is left for the editor: the change is appended as comment lines.
+    ``restore`` takes a rule out of the draft's ``disable:`` (it applies again as the rules in force have it)."""
     from cadre_policy.parse.positioned import load_yaml
     doc, _positions, problems = load_yaml(text, "草案.yaml")        # bounded: depth, aliases, size
     if problems or not isinstance(doc, dict):
@@ -80,4 +81,8 @@ def merged_text(text: str, *, start: date, parameter: tuple[str, str, str] | Non
     if disable:
         off = doc.get("disable") if isinstance(doc.get("disable"), list) else []
         doc["disable"] = off + ([disable] if disable not in off else [])
+    if restore and isinstance(doc.get("disable"), list):
+        doc["disable"] = [rule for rule in doc["disable"] if rule != restore]
+        if not doc["disable"]:
+            del doc["disable"]
     return SCHEMA_LINE + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, default_flow_style=False)

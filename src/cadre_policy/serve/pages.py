@@ -112,7 +112,8 @@ def install(app) -> None:
 
     @app.get("/whatif", response_class=HTMLResponse, include_in_schema=False)
     def whatif_page(request: Request, draft: str | None = None, param: str | None = None, value: str = "",
-                    disable: str | None = None, start: str | None = None, title: str = "", saved: str = ""):
+                    disable: str | None = None, start: str | None = None, title: str = "", saved: str = "",
+                    restore: str | None = None):
         from cadre_policy import data
         from cadre_policy.serve.draft_form import draft_text, merged_text
         account, session = _page(request, "author")
@@ -123,6 +124,9 @@ def install(app) -> None:
         if saved:                                              # a saved draft, its newest version
             kept = drafts.kept(drafts.store(request).get, drafts.number(saved), account)
             text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.file_name(kept)
+        if restore and kept:                                   # 恢复适用: out of the saved draft's disable
+            text = merged_text(text, start=_day(start), restore=api.find_rule(request.app.state.workbench.policy_set,
+                                                                              restore).id)
         if param or disable:                                   # 起草修改 from the legislation explorer
             wb = request.app.state.workbench
             day = _day(start)
