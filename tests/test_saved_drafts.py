@@ -179,3 +179,32 @@ def test_the_form_merges_into_a_saved_draft():
     assert later["disable"] == ["supervision.due"] and later["in_force"] == {"from": date(2017, 1, 1)}
     broken = "id: d\nparameters: [\n"
     assert merged_text(broken, start=date(2018, 1, 1), disable="supervision.due").startswith(broken)
+
+
+def test_drafts_and_the_simulator_over_the_api(server):
+    """The same over /api/v1 (a bearer token or a session): save, a version, the comparison as data, the diff, the
+    simulator; a viewer may simulate without a draft, not read drafts."""
+    with closing(server.client("qj")) as qj, closing(server.client("bh")) as viewer:
+        text = "id: api_d\ntitle: 草案\nin_force: {from: 2017-01-01}\nparameters:\n  supervision.admonish_ratio: 2/5\n"
+        made = qj.post("/api/v1/drafts", json={"name": "接口草案", "text": text, "note": "初稿"})
+        assert made.status_code == 201 and made.headers["location"].endswith(str(made.json()["id"]))
+        where = made.headers["location"]
+        assert qj.post(f"{where}/versions", json={"text": text + "disable: [supervision.due]\n"}).json()["version"] == 2
+        shown = qj.get(where, params={"version": 1}).json()
+        assert shown["version"]["text"] == text and [v["seq"] for v in shown["history"]] == [2, 1]
+        assert shown["comparison"]["parameters"][0]["after"] == "五分之二（2/5）" and shown["errors"] == []
+        diff = qj.get(f"{where}/diff", params={"a": 1, "b": 2}).json()["comparison"]
+        assert [r["id"] for r in diff["rules"]] == ["supervision.due"] and diff["parameters"] == []
+        assert made.json()["id"] in [d["id"] for d in qj.get("/api/v1/drafts").json()["drafts"]]
+        answer = qj.post("/api/v1/simulate", json={"cadre": "C0007", "draft": made.json()["id"], "as_of": AS_OF})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["differs"]["findings"] == ["admonishment_talk"]
+        bad = qj.post("/api/v1/simulate", json={"cadre": "C0007", "as_of": AS_OF,
+                                                "facts": {"reviews.0.dissatisfied": "x"}})
+        assert bad.status_code == 422 and bad.json()["field"] == "facts.reviews.0.dissatisfied"
+        assert viewer.get("/api/v1/drafts").status_code == 403
+        own = viewer.post("/api/v1/simulate", json={"cadre": "C0018", "as_of": AS_OF, "facts": {"name": "改名"}})
+        assert own.status_code == 200 and own.json()["changed"] == [{"fact": "姓名", "before": own.json()["in_force"]["name"],
+                                                                      "after": "改名"}]
+        assert viewer.post("/api/v1/simulate", json={"cadre": "C0007", "as_of": AS_OF}).status_code == 403
+        assert viewer.post("/api/v1/simulate", json={"cadre": "C0018", "draft": made.json()["id"]}).status_code == 403

@@ -75,6 +75,34 @@ async def _form(request: Request, session) -> dict:
     return {k: str(v) for k, v in form.items()}
 
 
+def shown_draft(request: Request, account, draft_id: int, version: int | None, as_of: str | None) -> dict:
+    """A saved draft as its page and the API show it: the version, its comparison with the rules in force
+    (None when the text does not load: ``errors``), the versions, the date read on."""
+    from cadre_policy.render.comparison import changes
+    drafts = store(request)
+    saved = kept(drafts.get, draft_id, account)
+    shown = kept(drafts.version, draft_id, version, account)
+    draft_set, draft, errors = loaded(request, shown.text)
+    day = day_of_draft(draft, as_of)
+    baseline = request.app.state.workbench.policy_set
+    return {"saved": saved, "shown": shown, "draft": draft, "errors": errors, "as_of": day.isoformat(),
+            "diff": changes(baseline, draft_set, day, baseline) if draft_set is not None else None,
+            "versions": kept(drafts.versions, draft_id, account)}
+
+
+def version_changes(request: Request, account, draft_id: int, a: int, b: int, as_of: str | None) -> dict:
+    """Who changed what between two versions: the later against the earlier, in the comparison's sentences."""
+    from cadre_policy.render.comparison import changes
+    drafts = store(request)
+    saved = kept(drafts.get, draft_id, account)
+    older, newer = (kept(drafts.version, draft_id, seq, account) for seq in (a, b))
+    (set_a, _d, errors_a), (set_b, draft, errors_b) = loaded(request, older.text), loaded(request, newer.text)
+    day = day_of_draft(draft, as_of)
+    baseline = request.app.state.workbench.policy_set
+    return {"saved": saved, "older": older, "newer": newer, "errors": errors_a + errors_b, "as_of": day.isoformat(),
+            "diff": changes(set_a, set_b, day, baseline) if set_a is not None and set_b is not None else None}
+
+
 def install(app) -> None:
     @app.get("/drafts", response_class=HTMLResponse, include_in_schema=False)
     def drafts_page(request: Request, mine: int = 0):
@@ -92,34 +120,16 @@ def install(app) -> None:
 
     @app.get("/drafts/{draft_id}", response_class=HTMLResponse, include_in_schema=False)
     def draft_page(request: Request, draft_id: str, version: str = "", as_of: str | None = None):
-        from cadre_policy.render.comparison import changes
         account, session = _page(request, "author")
-        drafts, draft_id = store(request), number(draft_id)
-        saved = kept(drafts.get, draft_id, account)
-        shown = kept(drafts.version, draft_id, number(version) if version else None, account)
-        draft_set, draft, errors = loaded(request, shown.text)
-        day = day_of_draft(draft, as_of)
-        baseline = request.app.state.workbench.policy_set
-        diff = changes(baseline, draft_set, day, baseline) if draft_set is not None else None
-        return render(request, "draft.html", session, saved=saved, shown=shown, draft=draft, errors=errors,
-                      diff=diff, as_of=day.isoformat(), versions=kept(drafts.versions, draft_id, account),
-                      comparison=comparison_html, active="drafts")
+        shown = shown_draft(request, account, number(draft_id), number(version) if version else None, as_of)
+        return render(request, "draft.html", session, **shown, comparison=comparison_html, active="drafts")
 
     @app.get("/drafts/{draft_id}/diff", response_class=HTMLResponse, include_in_schema=False)
     def version_diff(request: Request, draft_id: str, a: str = "", b: str = "", as_of: str | None = None):
-        """Who changed what between two versions: the later against the earlier, in the comparison's sentences."""
-        from cadre_policy.render.comparison import changes
         account, session = _page(request, "author")
-        drafts, draft_id = store(request), number(draft_id)
-        saved = kept(drafts.get, draft_id, account)
-        older, newer = (kept(drafts.version, draft_id, number(seq), account) for seq in (a, b))
-        (set_a, _d, errors_a), (set_b, draft, errors_b) = loaded(request, older.text), loaded(request, newer.text)
-        day = day_of_draft(draft, as_of)
-        baseline = request.app.state.workbench.policy_set
-        diff = changes(set_a, set_b, day, baseline) if set_a is not None and set_b is not None else None
-        return render(request, "draft_diff.html", session, saved=saved, older=older, newer=newer, diff=diff,
-                      errors=errors_a + errors_b, as_of=day.isoformat(), active="drafts",
-                      comparison=lambda found: comparison_html(found, _("What the later version changes")))
+        found = version_changes(request, account, number(draft_id), number(a), number(b), as_of)
+        return render(request, "draft_diff.html", session, **found, active="drafts",
+                      comparison=lambda diff: comparison_html(diff, _("What the later version changes")))
 
     @app.post("/drafts/{draft_id}/versions", include_in_schema=False)
     async def save_version(request: Request, draft_id: str):

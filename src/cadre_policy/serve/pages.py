@@ -15,10 +15,11 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, drafts, roster, simulate, unit_list
+    from cadre_policy.serve import api, drafts, drafts_api, roster, simulate, unit_list
     unit_list.install(app)
     roster.install(app)
     drafts.install(app)
+    drafts_api.install(app)
     simulate.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -50,48 +50,57 @@ def differences(left: dict, right: dict) -> dict:
             "eligibility": (left["promotion"] or {}).get("eligibility") != (right["promotion"] or {}).get("eligibility")}
 
 
+def simulation(request: Request, account, cadre: str, draft: int | None, as_of: str | None,
+               edits: dict[str, str]) -> dict:
+    """The simulator's answer: the cadre (or the cadres a name matches), the form's fields, what the edits change
+    or why they are refused, and the check on each side (``left``: rules in force; ``right``: the draft, or the
+    edited record under the rules in force when no draft is chosen)."""
+    from cadre_policy.decisions.decide import check_result
+    from cadre_policy.intake.edit import EditRejected, edited, form_fields
+    from cadre_policy.language.titles import titled
+    from cadre_policy.run.evaluate import PolicyRunner
+    from cadre_policy.serve import drafts
+    wb = request.app.state.workbench
+    if draft is not None and not account.may("author"):
+        raise Problem(403, _("this needs the role {role} or higher").format(role="author"), "draft")
+    saved = drafts.kept(drafts.store(request).get, draft, account) if draft is not None else None
+    draft_set = draft_obj = None
+    errors: list = []
+    if saved is not None:
+        text = drafts.kept(drafts.store(request).version, saved.id, None, account).text
+        draft_set, draft_obj, errors = drafts.loaded(request, text)
+    day = drafts.day_of_draft(draft_obj, as_of) if saved is not None else _day(as_of)
+    doc, hits = _cadre(request, account, cadre, day)
+    out = {"saved": saved, "cadre": cadre, "as_of": day.isoformat(), "hits": hits, "errors": errors, "doc": doc,
+           "left": None, "right": None}
+    if doc is None or errors:
+        return out
+    try:
+        changed_doc, changed = edited(doc, edits, wb.units().keys())
+        refused = []
+    except EditRejected as exc:
+        changed_doc, changed, refused = doc, [], exc.errors
+    with wb.runners.use(day) as (runner, units):
+        left = check_result(runner, doc if saved is None else changed_doc, units)
+        right = check_result(runner, changed_doc, units) if saved is None else None
+    if saved is not None:
+        other = PolicyRunner(titled(draft_set, day), day, wb.config.check_engine)
+        try:
+            right = check_result(other, changed_doc, units)
+        finally:
+            other.close()
+    return dict(out, fields=form_fields(doc), edits=edits, changed=changed, refused=refused, left=left, right=right,
+                differs=differences(left, right))
+
+
 def install(app) -> None:
     @app.get("/simulate", response_class=HTMLResponse, include_in_schema=False)
     def simulate(request: Request, cadre: str = "", draft: str = "", as_of: str | None = None):
-        from cadre_policy.decisions.decide import check_result
-        from cadre_policy.intake.edit import EditRejected, edited, form_fields
-        from cadre_policy.language.titles import titled
-        from cadre_policy.run.evaluate import PolicyRunner
         from cadre_policy.serve import drafts
         account, session = _page(request)
-        wb = request.app.state.workbench
-        if draft and not account.may("author"):
-            raise Problem(403, _("this needs the role {role} or higher").format(role="author"), "draft")
-        saved = drafts.kept(drafts.store(request).get, drafts.number(draft), account) if draft else None
-        draft_set = draft_obj = None
-        errors: list = []
-        if saved is not None:
-            text = drafts.kept(drafts.store(request).version, saved.id, None, account).text
-            draft_set, draft_obj, errors = drafts.loaded(request, text)
-        day = drafts.day_of_draft(draft_obj, as_of) if saved is not None else _day(as_of)
-        doc, hits = _cadre(request, account, cadre, day)
-        values = dict(saved=saved, cadre=cadre, as_of=day.isoformat(), hits=hits, errors=errors, doc=doc,
-                      choices=drafts.store(request).list(account) if account.may("author") else [],
-                      active="search")
-        if doc is None or errors:
-            return render(request, "simulate.html", session, **values)
         edits = {k[len(FIELD):]: str(v) for k, v in request.query_params.items() if k.startswith(FIELD)}
-        try:
-            changed_doc, changed = edited(doc, edits, wb.units().keys())
-            refused = []
-        except EditRejected as exc:
-            changed_doc, changed, refused = doc, [], exc.errors
-        with wb.runners.use(day) as (runner, units):
-            left = check_result(runner, doc if saved is None else changed_doc, units)
-            right = check_result(runner, changed_doc, units) if saved is None else None
-        if saved is not None:
-            other = PolicyRunner(titled(draft_set, day), day, wb.config.check_engine)
-            try:
-                right = check_result(other, changed_doc, units)
-            finally:
-                other.close()
-        status = 422 if refused else 200
-        page = render(request, "simulate.html", session, **values, fields=form_fields(doc), edits=edits,
-                      changed=changed, refused=refused, left=left, right=right, differs=differences(left, right))
-        page.status_code = status
+        found = simulation(request, account, cadre, drafts.number(draft) if draft else None, as_of, edits)
+        choices = drafts.store(request).list(account) if account.may("author") else []
+        page = render(request, "simulate.html", session, **found, choices=choices, active="search")
+        page.status_code = 422 if found.get("refused") else 200
         return page
