@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import AS_OF, POLICY, ROOT, cache_dir, load_average, population  # noqa: E402
-from serve_load import free_port, percentile  # noqa: E402
+from common import AS_OF, POLICY, cache_dir, load_average, population  # noqa: E402
+from serve_load import percentile, start_server  # noqa: E402
 
 DRAFT = ("id: bench_draft\ntitle: 诫勉谈话比例调整\nin_force: {from: 2017-01-01}\n"
          "parameters:\n  supervision.admonish_ratio: 1/4\n")
@@ -42,22 +42,9 @@ def main() -> None:
     with FactStore(url) as store:
         cadres = store.cadre_ids()[:: max(1, args.size // args.requests)][:args.requests]
         Accounts(store.engine).add("bench", "bench-password", "admin")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([POLICY, "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--policies", str(ROOT / "policies")],
-                              stdout=subprocess.DEVNULL, stderr=open(work.with_suffix(".log"), "w"))
+    server, base = start_server(url, work.with_suffix(".log"))
     timings: dict[str, list[float]] = {"draft page": [], "version diff": [], "simulator": []}
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                httpx.get(base + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.5)
         with httpx.Client(base_url=base, timeout=120) as client:
             csrf = client.post("/login", json={"name": "bench", "password": "bench-password"}).json()["csrf_token"]
             where = client.post("/drafts", data={"csrf_token": csrf, "name": "基准草案", "text": DRAFT}).headers["location"]

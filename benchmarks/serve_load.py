@@ -30,6 +30,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_server(url: str, log: Path, engine: str | None = None) -> tuple[subprocess.Popen, str]:
+    """`policy serve` over ``url`` on a free port of 127.0.0.1, answering: (the process, its base URL)."""
+    import httpx
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([POLICY, "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port),
+                               "--policies", str(ROOT / "policies")] + (["--engine", engine] if engine else []),
+                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    deadline = time.time() + 120
+    while True:
+        try:
+            httpx.get(base + "/login", timeout=2)
+            return server, base
+        except httpx.TransportError:
+            if time.time() > deadline or server.poll() is not None:
+                server.terminate()
+                raise SystemExit("the server did not start") from None
+            time.sleep(0.5)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
@@ -60,22 +80,9 @@ def main() -> None:
         ids = store.cadre_ids()
         token = Accounts(store.engine).new_token(Accounts(store.engine).add(
             "bench", "bench-password", "admin").name, "load benchmark")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([POLICY, "--db", url, "serve", "--host", "127.0.0.1", "--port", str(port),
-                               "--policies", str(ROOT / "policies")] + (["--engine", args.engine] if args.engine else []),
-                              stdout=subprocess.DEVNULL, stderr=open(work.with_suffix(".log"), "w"))
+    server, base = start_server(url, work.with_suffix(".log"), args.engine)
     headers = {"Authorization": f"Bearer {token}"}
     try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                httpx.get(base + "/login", timeout=2)
-                break
-            except httpx.TransportError:
-                if time.time() > deadline or server.poll() is not None:
-                    raise SystemExit("the server did not start") from None
-                time.sleep(0.5)
         with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
             client.post("/api/v1/check", json={"cadre": ids[0], "as_of": AS_OF}).raise_for_status()   # compile
         state = {"job_start": None, "job_end": None, "stop": False, "count": 0, "errors": 0}

@@ -88,6 +88,14 @@ class Server:
         self.log.close()
 
 
+def served(tmp_path_factory, name: str, *users: tuple[str, str, str]):
+    """A module's own server over the sample and ``users`` (name, role, unit): yields it, stops it after."""
+    tmp = tmp_path_factory.mktemp(name)
+    running = Server(prepare_store(tmp, *users), tmp)
+    yield running
+    running.stop()
+
+
 def wait_for_job(client: httpx.Client, job: dict, timeout: float = 60) -> dict:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -9,15 +9,12 @@ import re
 from contextlib import closing
 
 import pytest
-from serve_server import AS_OF, Server, prepare_store
+from serve_server import AS_OF, served
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("drafts")
-    running = Server(prepare_store(tmp, ("qj2", "author", "QJ-PC"), ("bha", "author", "BH-PC")), tmp)
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "drafts", ("qj2", "author", "QJ-PC"), ("bha", "author", "BH-PC"))
 
 
 def _textarea(page: str) -> str:

@@ -12,17 +12,14 @@ import pytest
 from click.testing import CliRunner
 
 from cadre_policy.cli import main
-from serve_server import AS_OF, ROOT, Server, prepare_store, wait_for_job
+from serve_server import AS_OF, ROOT, served, wait_for_job
 
 PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("serve-scope")
-    running = Server(prepare_store(tmp, ("lq", "author", "QJ-LQ"), ("bs", "viewer", "BH-BS")), tmp)
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "serve-scope", ("lq", "author", "QJ-LQ"), ("bs", "viewer", "BH-BS"))
 
 
 def routes(app):
