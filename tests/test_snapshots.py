@@ -39,7 +39,12 @@ def _whatif(url):
 
 
 def _files(tmp_path):
-    return sorted((tmp_path / "cache" / "snapshots").rglob("*.npz"))
+    """The derived tables saved (the baseline's firings beside them: ``_firings``)."""
+    return sorted(f for f in (tmp_path / "cache" / "snapshots").rglob("*.npz") if not f.name.endswith(".fired.npz"))
+
+
+def _firings(tmp_path):
+    return sorted((tmp_path / "cache" / "snapshots").rglob("*.fired.npz"))
 
 
 def _reading_refused(monkeypatch):
@@ -50,9 +55,30 @@ def _reading_refused(monkeypatch):
 
 def test_a_second_run_reads_the_snapshots_and_reports_the_same(store_url, tmp_path, monkeypatch):
     first = _whatif(store_url)
-    assert len(_files(tmp_path)) == 2 and first[3]
+    assert len(_files(tmp_path)) == 2 and len(_firings(tmp_path)) == 1 and first[3]
     _reading_refused(monkeypatch)
     assert _whatif(store_url) == first
+
+
+def test_a_second_draft_evaluates_only_its_own_side(store_url, tmp_path, monkeypatch):
+    """The baseline's firings are kept: a second draft derives and evaluates its side alone."""
+    from cadre_policy.run.columnar.derive import ColumnarDeriver
+    from cadre_policy.run.columnar.engine import ColumnarEngine
+    first = _whatif(store_url)
+    for path in _files(tmp_path):           # the baseline's table too: only the firings are left
+        path.unlink()
+    derived, runs = [], []
+    derive, run_table = ColumnarDeriver.derive, ColumnarEngine.run_table
+    monkeypatch.setattr(ColumnarDeriver, "derive", lambda self, pop, *a, **k: derived.append(
+        (self.compiled.name, pop.n)) or derive(self, pop, *a, **k))
+    monkeypatch.setattr(ColumnarEngine, "run_table",
+                        lambda self, table: runs.append(self.compiled.name) or run_table(self, table))
+    assert _whatif(store_url) == first
+    changed = len(first[3])
+    # the baseline is derived again only for the changed cadres, to explain them; never evaluated
+    assert ("draft", 1200) in derived and set(derived) <= {("draft", 1200), ("baseline", changed),
+                                                           ("draft", changed)}, derived
+    assert runs == ["draft"]
 
 
 def test_a_write_to_the_store_makes_new_snapshots(store_url, tmp_path):
@@ -84,7 +110,8 @@ def test_snapshots_beyond_the_limit_are_removed_least_recently_used_first(store_
     first = _whatif(store_url)
     older, newer = sorted(_files(tmp_path), key=lambda f: f.stat().st_mtime)
     size = newer.stat().st_size
-    older.unlink()
+    for path in [older, *_firings(tmp_path)]:
+        path.unlink()
     monkeypatch.setenv("POLICY_SNAPSHOT_MB", str(size * 1.5 / 2 ** 20))   # room for one of the two
     assert _whatif(store_url) == first          # the missing side derived again and saved: the other goes
     assert _files(tmp_path) == [older]

@@ -117,3 +117,18 @@ def test_the_report_says_how_many_durable_rules_checked(store_url):
     zh = CliRunner().invoke(main, args[2:] + ["--format", "json"])
     assert zh.exit_code == 0, zh.output
     assert f'"durable_rules_checked": {min(changed, 100)}' in zh.output
+
+
+@pytest.mark.parametrize("name", DRAFTS)
+def test_a_second_draft_from_the_baselines_firings_gives_todays_bytes(store_url, baseline, name, tmp_path,
+                                                                      monkeypatch):
+    """After another draft, the baseline's firings come from its cache and only this draft's side is
+    derived (its changed cadres' baseline scopes derived for them alone): the same lines as today's path."""
+    monkeypatch.setenv("POLICY_CACHE_DIR", str(tmp_path / "cache"))
+    other = next(d for d in DRAFTS if d != name)
+    whatif(store_url, baseline, other, workers=1)
+    assert list((tmp_path / "cache").rglob("*.fired.npz"))
+    today, today_lines = whatif(store_url, baseline, name, engine="durable", workers=1)
+    second, second_lines = whatif(store_url, baseline, name, verify=1.0)
+    assert second_lines == today_lines and second.verified == today.changed
+    assert second.counts == today.counts

@@ -7,6 +7,7 @@ fact name (records as dicts, durations encoded as months * 32 + days, ratios as
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import date, timedelta
 from functools import partial
 
@@ -16,6 +17,7 @@ from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, Ratio, compile_predicate, lookup, rank_of
 from cadre_policy.language.parameters import months, name_of
 from cadre_policy.language.values import parse_parameter
+from cadre_policy.language.walk import walk
 from cadre_policy.language.posts import covers, current_post
 from cadre_policy.record.canonical import highest_education
 
@@ -184,7 +186,10 @@ class Deriver:
         self._per_record = {spec.name for spec in specs if spec.form in ("some", "every")}
         self._steps = [(spec.name, self._step(spec)) for spec in specs]
         self._on_date: dict = {}   # (spec name, date) -> Deriver of what `satisfies` reads on that date
-        self._params_on: dict = {}  # date -> the parameter values in force that day
+        # the parameters' dates of change: the values in force on a day depend only on how many
+        # of them fall on or before it, so they are worked out once per such count
+        self._changes = sorted({start for spec in param_specs.values() for start, _value in spec.values})
+        self._params_on: dict = {}  # that count -> the parameter values in force
 
     def scope(self, doc: dict, units: dict) -> dict:
         """Every fact of one cadre on the evaluation date, derived quantities included."""
@@ -326,17 +331,16 @@ class Deriver:
         reads a parameter at the instant of the period: an audit of a 2015 promotion applies the rule of
         2015, not a later draft's. Overrides (``--set``) hold on every date; a parameter with no value
         yet on ``day`` keeps the evaluation date's."""
-        found = self._params_on.get(day)
+        epoch = bisect_right(self._changes, day)
+        found = self._params_on.get(epoch)
         if found is None:
-            if len(self._params_on) > 4096:
-                self._params_on.clear()
             found = dict(self.params)
             for name, spec in self.param_specs.items():
                 if name not in self.overrides:
                     value = parse_parameter(spec.kind, spec.raw_on(day))
                     if value is not None:
                         found[name] = value
-            self._params_on[day] = found
+            self._params_on[epoch] = found
         return found
 
     def _consecutive(self, spec: m.Derived, matches, scope: dict):
@@ -393,6 +397,12 @@ def table_of(ref: m.ParamRef, params: dict) -> dict | None:
 def entry_key(value) -> str | None:
     """The entry a value names in a table (keys are text: ``section``, ``party_probation``, ``2``)."""
     return None if value is None else str(value)
+
+
+def params_read(spec: m.Derived) -> set[str]:
+    """The parameters a derived quantity reads itself (its conditions, its window, its table)."""
+    return {name for root in (*spec.conditions(), spec.within, spec.param)
+            for node in walk(root) if isinstance(node, m.ParamRef) for name in node.candidates()}
 
 
 def derived_closure(cond, derived: dict) -> set[str]:

@@ -28,7 +28,7 @@ import numpy as np
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
 from cadre_policy.record.columns import take_cadres
-from cadre_policy.run.columnar import ColumnarEngine, FactTable
+from cadre_policy.run.columnar import ColumnarEngine, FactTable, FiredMatrix
 from cadre_policy.run.columnar.derive import ColumnarDeriver
 from cadre_policy.run.columnar.scope import Gatherer, condition_paths
 from cadre_policy.run.reasons import because
@@ -61,41 +61,65 @@ class ColumnarComparer(Comparer):
         """Task: ("range", first, last) read in columns, or ("ids", [ids]) compared from documents."""
         if task[0] != "range" or not self.in_columns:
             return super().run(task)
-        ids, table_b, table_d, unit_of, source = self._tables(task[1], task[2])
-        return self.compare_tables(ids, table_b, table_d, unit_of, self.units, source)
+        ids, side_b, table_d, unit_of, source = self._tables(task[1], task[2])
+        return self.compare_tables(ids, side_b, table_d, unit_of, self.units, source)
 
     def _tables(self, first: str, last: str):
-        """(ids, baseline table, draft table, current units, where explanations read) of a partition: from
-        its snapshots when the store has not been written since they were made, else read, derived and saved."""
-        from cadre_policy.run.columnar.snapshot import Snapshots, derivation_digest
-        digests = [derivation_digest(side, derivation_key(side)) for side in (self.base, self.draft)]
+        """(ids, the baseline's firings, the draft's table, current units, where explanations read) of a partition.
+
+        What the store has not changed since it was saved is loaded: the baseline's firings (then its
+        table is neither loaded nor evaluated), the draft's table. What is missing is read and
+        derived; the draft derives again only the quantities it changes (``derive(reuse=…)``) when
+        the baseline is derived here too, and everything derived is saved for the next run.
+        """
+        from cadre_policy.run.columnar.snapshot import Snapshots, derivation_digest, firings_digest
+        keys = [derivation_key(side) for side in (self.base, self.draft)]
+        digests = [derivation_digest(side, key) for side, key in zip((self.base, self.draft), keys)]
+        fired_digest = firings_digest(self.base, keys[0])
         snapshots = Snapshots(self.job.db_url, self.store.generation())
-        saved = [snapshots.load(digests[0], first, last)]
-        saved.append(saved[0] if self.share_fact else snapshots.load(digests[1], first, last))
-        if saved[0] is not None and saved[1] is not None:
-            return saved[0][0], saved[0][1], saved[1][1], saved[0][2], _Source(None, None)
+        fired = snapshots.load_firings(fired_digest, first, last, self.columns[0].tests, self.columns[0].facts)
+        saved_d = snapshots.load(digests[0] if self.share_fact else digests[1], first, last)
+        if fired is not None and saved_d is not None and len(saved_d[0]) == len(fired[0]):
+            return fired[0], fired[1], saved_d[1], fired[2], _Source(None, None)
+        saved_b = None if fired is not None else snapshots.load(digests[0], first, last)
+        if saved_b is not None and saved_d is not None:
+            matrix_b = self.columns[0].run_table(saved_b[1])
+            snapshots.save_firings(fired_digest, first, last, saved_b[0], matrix_b, saved_b[2])
+            return saved_b[0], matrix_b, saved_d[1], saved_b[2], _Source(None, None)
         from cadre_policy.store.columns import read_population
         pop, generation = read_population(self.store, first, last)
         snapshots = Snapshots(self.job.db_url, generation)      # saved under the state actually read
-        derived = self.derivers[0].derive(pop, self.units)
-        unit_of = derived.current_units()
-        tables = [saved[0][1] if saved[0] is not None else derived.table()]
+        known = fired or saved_b        # the baseline is known: only the draft side is derived
+        derived = None if known is not None and not self.share_scope else self.derivers[0].derive(pop, self.units)
+        unit_of = known[2] if known is not None else derived.current_units()
+        table_b = None
+        if fired is None:
+            table_b = saved_b[1] if saved_b is not None else derived.table()
+            if saved_b is None:
+                snapshots.save(digests[0], first, last, pop.ids, table_b, unit_of)
         derived_d = derived if self.share_scope else None
         if self.share_fact:
-            tables.append(tables[0])
-        elif saved[1] is not None:
-            tables.append(saved[1][1])
+            table_d = table_b if table_b is not None else saved_d[1] if saved_d is not None else None
+            if table_d is None:
+                table_d = derived.table()
+                snapshots.save(digests[0], first, last, pop.ids, table_d, unit_of)
+        elif saved_d is not None:
+            table_d = saved_d[1]
         else:
-            derived_d = derived_d or self.derivers[1].derive(pop, self.units)
-            tables.append(derived_d.table())
-        for side in ((0,) if self.share_fact else (0, 1)):
-            if saved[side] is None:
-                snapshots.save(digests[side], first, last, pop.ids, tables[side], unit_of)
-        return pop.ids, tables[0], tables[1], unit_of, _Source(pop, (derived, derived_d))
+            derived_d = derived_d or self.derivers[1].derive(pop, self.units, reuse=derived)
+            table_d = derived_d.table()
+            snapshots.save(digests[1], first, last, pop.ids, table_d, unit_of)
+        if fired is not None:
+            matrix_b = fired[1]
+        else:
+            matrix_b = self.columns[0].run_table(table_b)
+            snapshots.save_firings(fired_digest, first, last, pop.ids, matrix_b, unit_of)
+        return pop.ids, matrix_b, table_d, unit_of, _Source(pop, (derived, derived_d))
 
-    def compare_tables(self, ids, table_b, table_d, unit_of: tuple, units: dict, source=None) -> dict:
-        """Counts and explained differences for a partition's tables (``unit_of``: ``current_units``)."""
-        matrix_b = self.columns[0].run_table(table_b)
+    def compare_tables(self, ids, side_b, table_d, unit_of: tuple, units: dict, source=None) -> dict:
+        """Counts and explained differences for a partition's tables (``unit_of``: ``current_units``);
+        ``side_b`` is the baseline's table or its firings already evaluated (a ``FiredMatrix``)."""
+        matrix_b = side_b if isinstance(side_b, FiredMatrix) else self.columns[0].run_table(side_b)
         matrix_d = self.columns[1].run_table(table_d)
         codes, names = unit_of
         unit_of = (codes, [name if name is not None else NO_UNIT for name in names])

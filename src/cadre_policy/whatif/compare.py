@@ -14,7 +14,7 @@ from datetime import date
 
 from cadre_policy.language import model as m
 from cadre_policy.language.posts import current_post
-from cadre_policy.language.walk import walk
+from cadre_policy.run.derive import params_read
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.run.reasons import because
 from cadre_policy.language.kleene import Evaluator
@@ -51,8 +51,7 @@ def outcome_keys(outcome) -> list[str]:
 
 def derivation_key(pe: PolicyRunner) -> tuple:
     """What a cadre's derived scope depends on: the derived specs and the parameters they read."""
-    names = {name for spec in pe.compiled.derived for root in (*spec.conditions(), spec.within, spec.param)
-             for node in walk(root) if isinstance(node, m.ParamRef) for name in node.candidates()}
+    names = {name for spec in pe.compiled.derived for name in params_read(spec)}
     params = tuple(sorted((n, repr(pe.compiled.parameters.get(n))) for n in names if n in pe.compiled.parameters))
     return tuple(pe.compiled.derived), params
 

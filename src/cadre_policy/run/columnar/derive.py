@@ -33,7 +33,7 @@ from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
 from cadre_policy.run.columnar.calendar import encode_durations
 from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes, vec
-from cadre_policy.run.derive import derived_closure, entry_key, keyed_period, table_of
+from cadre_policy.run.derive import derived_closure, entry_key, keyed_period, params_read, table_of
 from cadre_policy.run.columnar.table import INT64_LIMIT, FactColumn, FactTable
 from cadre_policy.run.encode import _lowering
 
@@ -193,6 +193,25 @@ class ColumnarDeriver:
             "cadre.name" in spec.references() for spec in self.compiled.derived)
         self.supported = not reads_names and all(self._supports(spec) for spec in self.compiled.derived)
         self._units: tuple = (None, {}, {})     # (units table, id -> row, path -> values by row)
+        self._keys: dict | None = None
+
+    def keys(self) -> dict:
+        """Derived name -> what its values depend on: its definition, the parameters it reads (their
+        value and their dated history) and the keys of the quantities it reads. Two sets' quantities
+        with equal keys hold the same values for the same population on the same date."""
+        if self._keys is None:
+            catalogue = self.per_cadre.catalogue.derived
+            params = self.runner.compiled.parameters
+            history = self.per_cadre.param_specs
+            keys: dict = {}
+            for spec in self.compiled.derived:          # in dependency order
+                names = sorted(params_read(spec))
+                reads = sorted({p.split(".")[0] for p in spec.references()} & set(catalogue))
+                keys[spec.name] = (spec, tuple((n, repr(params.get(n)), repr(history.get(n)),
+                                                n in self.per_cadre.overrides) for n in names),
+                                   tuple((name, keys.get(name)) for name in reads))
+            self._keys = keys
+        return self._keys
 
     def unit_position(self, units: dict) -> dict:
         """unit id -> its row in the units table (the order of ``units``)."""
@@ -229,14 +248,17 @@ class ColumnarDeriver:
                 _date_free(s.where) for s in self.per_cadre.specs if s.name in names)
         return True
 
-    def derive(self, pop: Population, units: dict) -> "Derivation":
+    def derive(self, pop: Population, units: dict, reuse: "Derivation | None" = None) -> "Derivation":
         """Every derived fact of every cadre of ``pop``.
 
         Args:
             pop: The population in columns.
             units: Unit id -> unit document, flags normalised (``run.evaluate.normalise_units``).
+            reuse: Another set's derivation of the same ``pop`` and ``units`` on the same date: its
+                base scope and every quantity whose key (``keys``) is the same here are taken from
+                it, so only what differs is derived again (a draft derives what it changes).
         """
-        return Derivation(self, pop, units)
+        return Derivation(self, pop, units, reuse=reuse)
 
     def table(self, pop: Population, units: dict) -> FactTable:
         """The ``FactTable`` of every cadre of ``pop``, as ``Encoder.encode`` would build it one by one."""
@@ -247,7 +269,7 @@ class Derivation:
     """One derivation over one population: ``table()`` lays out the engine facts."""
 
     def __init__(self, deriver: ColumnarDeriver, pop: Population, units: dict,
-                 days: np.ndarray | None = None, specs=None):
+                 days: np.ndarray | None = None, specs=None, reuse: "Derivation | None" = None):
         self.d = deriver
         self.pop = pop
         self.n = pop.n
@@ -260,11 +282,37 @@ class Derivation:
         self.refs: dict = {}
         self.values: dict = {}
         self._unit_positions: dict = {}
-        self._base()
+        same: set = set()
+        if reuse is not None and reuse.pop is pop and reuse.units is units and reuse.d.day == deriver.day \
+                and days is None and reuse.uniform:
+            same = self._share(reuse)
+        else:
+            self._base()
         for spec in deriver.compiled.derived if specs is None else specs:
+            if spec.name in same:
+                continue
             value = getattr(self, "_" + spec.form)(spec)
             if value is not None:
                 self.values[spec.name] = value
+
+    def _share(self, other: "Derivation") -> set:
+        """Take ``other``'s base scope and the quantities whose keys are the same here; their names.
+
+        The base scope depends only on the population and the date. Nothing derived later writes
+        into the shared records (only ``_base`` adds their fields), so sharing them is safe.
+        """
+        ours, theirs = self.d.keys(), other.d.keys()
+        derived = set(theirs)
+        self.lists, self.current = other.lists, other.current
+        self._unit_positions = other._unit_positions
+        self.refs = {k: v for k, v in other.refs.items() if k not in derived}
+        self.values = {k: v for k, v in other.values.items() if k not in derived}
+        same = {name for name, key in ours.items() if theirs.get(name) == key}
+        for name in same:
+            for mine, found in ((self.values, other.values), (self.refs, other.refs)):
+                if name in found:
+                    mine[name] = found[name]
+        return same
 
     # ---- base scope (run.derive.base_scope) ----------------------------------------------
     def _base(self) -> None:

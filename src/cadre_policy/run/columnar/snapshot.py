@@ -14,6 +14,11 @@ under ``<cache dir>/snapshots`` (``load.cache.cache_dir``; ``POLICY_CACHE=off`` 
 them); directories of earlier generations are removed when a new one is written, at most
 ``POLICY_SNAPSHOT_MB`` (2,048) megabytes are kept per store (the least recently used go
 first), and a file that cannot be read is ignored and derived again.
+
+Beside the tables, the *baseline's firings* of each partition are kept (``save_firings``):
+which tests fired and which facts were asserted for every cadre, keyed by the derivation
+digest and the compiled rules (``firings_digest``). A second draft on the same store then
+neither loads the baseline's table nor evaluates its rules: it evaluates only its own side.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from cadre_policy.load.cache import cache_dir, code_version
+from cadre_policy.run.columnar.engine import FiredMatrix
 from cadre_policy.run.columnar.table import FactColumn, FactTable
 
 _FORMAT = "2"          # 2: pieces grouped by type in a few members (``_arrays_of``)
@@ -45,6 +51,12 @@ def derivation_digest(runner, derivation: tuple) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def firings_digest(runner, derivation: tuple) -> str:
+    """What a compiled set's firings over a partition depend on: its derived facts and its rules."""
+    text = repr((derivation_digest(runner, derivation), runner.compiled.strata))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 class Snapshots:
     """The snapshot files of one store at one generation.
 
@@ -60,28 +72,45 @@ class Snapshots:
         self.dir = None if self.store_dir is None else self.store_dir / hashlib.sha256(
             generation.encode()).hexdigest()[:24]
 
-    def _file(self, digest: str, first: str, last: str) -> Path | None:
+    def _file(self, digest: str, first: str, last: str, kind: str = "") -> Path | None:
         if self.dir is None:
             return None
         part = hashlib.sha256(f"{first}\0{last}".encode()).hexdigest()[:24]
-        return self.dir / f"{digest}-{part}.npz"
+        return self.dir / f"{digest}-{part}{kind}.npz"
 
     def load(self, digest: str, first: str, last: str):
         """(cadre ids, FactTable, (unit codes, unit names)) saved for this partition, or None."""
-        path = self._file(digest, first, last)
+        return self._read(self._file(digest, first, last), _table_from)
+
+    def load_firings(self, digest: str, first: str, last: str, tests: list, facts: list):
+        """(cadre ids, FiredMatrix, (unit codes, unit names)) saved for this partition, or None."""
+        return self._read(self._file(digest, first, last, ".fired"), lambda archive: _firings_from(archive, tests,
+                                                                                                 facts))
+
+    def save(self, digest: str, first: str, last: str, ids, table: FactTable, units: tuple) -> None:
+        """Write a partition's table; earlier generations of the same store are removed."""
+        self._write(self._file(digest, first, last), ids, _arrays_of(table, units))
+
+    def save_firings(self, digest: str, first: str, last: str, ids, matrix, units: tuple) -> None:
+        """Write a partition's firings (``FiredMatrix``): two packed bit matrices, a few bytes a cadre."""
+        self._write(self._file(digest, first, last, ".fired"), ids, {
+            "n": np.array([matrix.n]), "fired": np.packbits(matrix.fired, axis=1),
+            "asserted": np.packbits(matrix.asserted, axis=1), **_units_of(units)})
+
+    @staticmethod
+    def _read(path: Path | None, parse):
         if path is None or not path.exists():
             return None
         try:
             with np.load(path, allow_pickle=False) as archive:
-                found = _table_from(archive)
+                found = parse(archive)
             os.utime(path)               # recently used: the last to be removed for space
             return found
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             return None          # unreadable: derived again (and written again)
 
-    def save(self, digest: str, first: str, last: str, ids, table: FactTable, units: tuple) -> None:
-        """Write a partition's table; earlier generations of the same store are removed."""
-        path = self._file(digest, first, last)
+    def _write(self, path: Path | None, ids, arrays: dict) -> None:
+        """Write one archive; earlier generations of the same store are removed."""
         if path is None:
             return
         try:
@@ -91,7 +120,7 @@ class Snapshots:
                     shutil.rmtree(old, ignore_errors=True)
             fd, temporary = tempfile.mkstemp(dir=self.dir, suffix=".part")
             with os.fdopen(fd, "wb") as out:
-                np.savez(out, ids=np.array(list(ids), dtype=str), **_arrays_of(table, units))
+                np.savez(out, ids=np.array(list(ids), dtype=str), **arrays)
             os.replace(temporary, path)
             _trim(self.dir, _limit_bytes())
         except OSError:
@@ -128,7 +157,6 @@ def _arrays_of(table: FactTable, units: tuple) -> dict:
     a header parse and a CRC per piece (most of a cached run's load), so pieces of one type share
     a member and ``index`` rows (column, field, member, start, length) say where each lies.
     """
-    codes, names = units
     groups: dict = {}                   # member name -> [arrays]
     sizes: dict = {}
     index = []
@@ -153,15 +181,35 @@ def _arrays_of(table: FactTable, units: tuple) -> dict:
             put(i, "text_values", np.array(list(values), dtype=str))
             put(i, "text_codes", _narrow(codes_))
             put(i, "text_mask", np.packbits(column.text_mask))
-    arrays = {"n": np.array([table.n]), "unit_codes": codes,
-              "unit_names": np.array(["" if u is None else u for u in names], dtype=str),
-              "unit_none": np.array([u is None for u in names], dtype=bool),
+    arrays = {"n": np.array([table.n]), **_units_of(units),
               "paths": np.array(list(table.columns), dtype=str),
               "index": np.array(index, dtype=np.int64).reshape(-1, 5)}
     for member, parts in groups.items():
         arrays[member] = np.concatenate(parts) if member != "texts" else np.array(
             [v for part in parts for v in part.tolist()], dtype=str)
     return arrays
+
+
+def _units_of(units: tuple) -> dict:
+    codes, names = units
+    return {"unit_codes": codes, "unit_names": np.array(["" if u is None else u for u in names], dtype=str),
+            "unit_none": np.array([u is None for u in names], dtype=bool)}
+
+
+def _units_from(archive) -> tuple:
+    names = [None if none else name for name, none in zip(archive["unit_names"].tolist(),
+                                                          archive["unit_none"].tolist())]
+    return archive["unit_codes"], names
+
+
+def _firings_from(archive, tests: list, facts: list) -> tuple:
+    n = int(archive["n"][0])
+    fired = np.unpackbits(archive["fired"], axis=1, count=len(tests)).astype(bool)
+    asserted = np.unpackbits(archive["asserted"], axis=1, count=len(facts)).astype(bool)
+    if fired.shape != (n, len(tests)) or asserted.shape != (n, len(facts)):
+        raise ValueError("firings of another shape")
+    ids = np.array(archive["ids"].tolist(), dtype=object)
+    return ids, FiredMatrix(tests, fired, facts, asserted), _units_from(archive)
 
 
 #: The members pieces are grouped in: text, then integers by width and packed bits
@@ -207,7 +255,5 @@ def _table_from(archive) -> tuple:
             column.text_mask = _bits(pieces[(i, "text_mask")], n)
             column._sorted = (values[:-1], codes)
         columns[path] = column
-    names = [None if none else name for name, none in zip(archive["unit_names"].tolist(),
-                                                          archive["unit_none"].tolist())]
     ids = np.array(archive["ids"].tolist(), dtype=object)
-    return ids, FactTable(n, columns), (archive["unit_codes"], names)
+    return ids, FactTable(n, columns), _units_from(archive)
