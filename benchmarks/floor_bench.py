@@ -80,7 +80,9 @@ def whatif(db: Path, draft: str, snapshots: str, workers: int | None, as_of: str
            "--engine", "columnar", "--as-of", as_of, "--format", "json", "--output", os.devnull, "--quiet"]
     if workers:
         cmd += ["--workers", str(workers)]
-    return _cpu_of(cmd, dict(os.environ, POLICY_CACHE_DIR=snapshots))
+    env = dict(os.environ, POLICY_CACHE_DIR=snapshots)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)      # as a user runs it: the package's .pyc written once, then read
+    return _cpu_of(cmd, env)
 
 
 def main(argv=None) -> int:

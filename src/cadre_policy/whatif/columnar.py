@@ -178,18 +178,23 @@ class ColumnarComparer(Comparer):
             from cadre_policy.store.columns import read_names
             found = read_names(self.store, [ids[r] for r in rows])
             pop, derived, names = source.pop, source.derived, [found.get(ids[r], "") for r in rows]
-        if derived[0] is None or (derived[1] is None and not self.share_scope):
-            pop = take_cadres(pop, at) if source.pop is not None else pop
-            at = np.arange(len(rows))
-            derived = (self.derivers[0].derive(pop, units), None)
-        if derived[1] is None:
-            derived = (derived[0], derived[0] if self.share_scope else self.derivers[1].derive(pop, units))
+        sides, ats = list(derived), [at, at]
+        if sides[0] is None or (sides[1] is None and not self.share_scope):
+            # a side not derived here is derived for the changed cadres alone (the draft from the baseline's)
+            few = take_cadres(pop, at) if source.pop is not None else pop
+            if sides[0] is None:
+                sides[0], ats[0] = self.derivers[0].derive(few, units), np.arange(len(rows))
+            if sides[1] is None and not self.share_scope:
+                reuse = sides[0] if ats[0] is not at else None
+                sides[1], ats[1] = self.derivers[1].derive(few, units, reuse=reuse), np.arange(len(rows))
+        if sides[1] is None:
+            sides[1], ats[1] = sides[0], ats[0]
         scopes = []
-        for side, derivation in enumerate(derived):
+        for side, derivation in enumerate(sides):
             gatherer = Gatherer(derivation, paths[side])
             if not gatherer.supported:
                 return None, names
-            scopes.append(gatherer.scopes(at))
+            scopes.append(gatherer.scopes(ats[side]))
         return tuple(scopes), names
 
     def compare(self, docs: list[dict], units: dict) -> dict:
