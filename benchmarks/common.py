@@ -86,6 +86,17 @@ def timed(cmd: list[str], **kwargs) -> dict:
             "stdout": out, "stderr": err}
 
 
+def measured(cmd: list[str], env: dict | None = None) -> dict:
+    """``timed`` from the project's root, with the CPU seconds of the process tree (the children's
+    rusage) and the load average just before."""
+    load = load_average()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run = timed(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall": round(run["wall"], 2), "cpu": round(cpu, 2), "peak_mb": round(run["tree_peak_mb"]), "load": load}
+
+
 def derived_facts(db: Path, draft: Path, count: int, engine: str):
     """Baseline and draft PolicyEngines and the first ``count`` cadres' encoded facts on both sides."""
     from datetime import date

@@ -21,15 +21,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import AS_OF, POLICY, ROOT, load_average, timed  # noqa: E402
+from common import AS_OF, POLICY, ROOT, measured  # noqa: E402
 
 DRAFTS = ("admonish_30pct", "grassroots_3y", "replace_and_disable")
 
@@ -61,18 +59,8 @@ def selects() -> list[str]:
     return out
 
 
-def _cpu_of(cmd: list[str], env: dict | None = None) -> dict:
-    load = load_average()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run = timed(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": round(run["wall"], 2), "cpu": round(cpu, 2), "peak_mb": round(run["tree_peak_mb"]),
-            "load": load}
-
-
 def floor(db: Path) -> dict:
-    return _cpu_of([sys.executable, "-c", _FLOOR, str(db), *selects()])
+    return measured([sys.executable, "-c", _FLOOR, str(db), *selects()])
 
 
 def whatif(db: Path, draft: str, snapshots: str, workers: int | None, as_of: str) -> dict:
@@ -82,7 +70,7 @@ def whatif(db: Path, draft: str, snapshots: str, workers: int | None, as_of: str
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, POLICY_CACHE_DIR=snapshots)
     env.pop("PYTHONDONTWRITEBYTECODE", None)      # as a user runs it: the package's .pyc written once, then read
-    return _cpu_of(cmd, env)
+    return measured(cmd, env)
 
 
 def main(argv=None) -> int:

@@ -14,33 +14,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import POLICY, ROOT, cache_dir, load_average, population, timed  # noqa: E402
+from common import POLICY, ROOT, cache_dir, measured, population  # noqa: E402
 
 DRAFTS = ("admonish_30pct", "grassroots_3y", "replace_and_disable")
 
 
-def run_once(db: Path, draft: Path, src: Path | None, snapshots: str, workers: int | None) -> dict:
+def run_once(db: Path, draft: Path, src: Path | None, snapshots: str, workers: int | None,
+             as_of: str | None = None) -> dict:
     cmd = [POLICY, "--db", f"sqlite:///{db}", "whatif", "--draft", str(draft), "--engine", "columnar",
-           "--format", "json", "--output", os.devnull, "--quiet"]
+           "--format", "json", "--output", os.devnull, "--quiet"] + (["--as-of", as_of] if as_of else [])
     if workers:
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, POLICY_CACHE_DIR=snapshots)
     if src is not None:
         env["PYTHONPATH"] = str(src / "src") + os.pathsep + env.get("PYTHONPATH", "")
-    load = load_average()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    run = timed(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": round(run["wall"], 2), "cpu": round(cpu, 2), "peak_mb": round(run["tree_peak_mb"]), "load": load}
+    return measured(cmd, env)
 
 
 def main(argv=None) -> int:
@@ -52,6 +46,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", help="where the generated databases are kept")
+    parser.add_argument("--as-of", help="the evaluation date (default: today)")
     args = parser.parse_args(argv)
     directory = cache_dir(args.cache)
     rows = []
@@ -65,7 +60,7 @@ def main(argv=None) -> int:
                     snapshots = tempfile.mkdtemp(prefix="ab-snapshots-")
                     try:
                         for mode in ("cold", "cached"):
-                            got[(label, mode)] = run_once(db, draft, src, snapshots, args.workers)
+                            got[(label, mode)] = run_once(db, draft, src, snapshots, args.workers, args.as_of)
                     finally:
                         shutil.rmtree(snapshots, ignore_errors=True)
                 for mode in ("cold", "cached"):
