@@ -76,7 +76,8 @@ class ColumnarComparer(Comparer):
         keys = [derivation_key(side) for side in (self.base, self.draft)]
         digests = [derivation_digest(side, key) for side, key in zip((self.base, self.draft), keys)]
         fired_digest = firings_digest(self.base, keys[0])
-        snapshots = Snapshots(self.job.db_url, self.store.generation())
+        looked_up = self.store.generation()
+        snapshots = Snapshots(self.job.db_url, looked_up)
         fired = snapshots.load_firings(fired_digest, first, last, self.columns[0].tests, self.columns[0].facts)
         saved_d = snapshots.load(digests[0] if self.share_fact else digests[1], first, last)
         if fired is not None and saved_d is not None and len(saved_d[0]) == len(fired[0]):
@@ -89,6 +90,8 @@ class ColumnarComparer(Comparer):
         from cadre_policy.store.columns import read_population
         pop, generation = read_population(self.store, first, last)
         snapshots = Snapshots(self.job.db_url, generation)      # saved under the state actually read
+        if generation != looked_up:         # written in between: nothing looked up holds
+            fired = saved_b = saved_d = None
         known = fired or saved_b        # the baseline is known: only the draft side is derived
         derived = None if known is not None and not self.share_scope else self.derivers[0].derive(pop, self.units)
         unit_of = known[2] if known is not None else derived.current_units()
