@@ -145,9 +145,8 @@ def read_in_columns(db: Path) -> tuple[float, int]:
     from sqlalchemy import select
     from cadre_policy.store import models
     from cadre_policy.store.fact_store import FactStore
-    tables = [m.__table__ for m in (models.Cadre, models.Post, models.Appraisal, models.Review,
-                                    models.Rectification, models.Nomination, models.Poll, models.Opinion,
-                                    models.Assessment)]
+    tables = [models.cadres, models.posts, models.appraisals, models.reviews, models.rectifications,
+              models.nominations, models.polls, models.opinions, models.assessments]
     rows = 0
     with FactStore(f"sqlite:///{db}") as store:
         start = time.perf_counter()

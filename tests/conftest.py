@@ -76,9 +76,9 @@ def _backend_url(request, backend: str, tmp_path):
         pytest.skip(f"{label} not configured: set {var}")
     url = request.getfixturevalue("server_urls")[backend]
     yield url
-    from cadre_policy.store.models import Base
+    from cadre_policy.store.models import metadata
     engine = create_engine(url)
-    Base.metadata.drop_all(engine)
+    metadata.drop_all(engine)
     engine.dispose()
 
 

@@ -80,7 +80,7 @@ def test_two_imports_of_one_unit_at_once_end_in_one_line(server_urls, tmp_path):
     if not url:
         pytest.skip("PostgreSQL not configured: set POLICY_TEST_PG_URL")
     from cadre_policy.store.fact_store import FactStore
-    from cadre_policy.store.models import Base
+    from cadre_policy.store.models import metadata
     FactStore(url).close()
     units = tmp_path / "units.yaml"
     units.write_text("units:\n  - {id: RACE, name: 竞争单位, kind: township, level: township, region: 清江县}\n",
@@ -99,5 +99,5 @@ def test_two_imports_of_one_unit_at_once_end_in_one_line(server_urls, tmp_path):
         assert "another import was writing the same units or cadres at the same time" in refused.stderr
         assert "UNIQUE" not in refused.stderr.upper() and "Traceback" not in refused.stderr
     finally:
-        Base.metadata.drop_all(engine)
+        metadata.drop_all(engine)
         engine.dispose()

@@ -73,9 +73,9 @@ def pg_url(server_urls):
     assert invoke(url, "facts", "import", SAMPLE).exit_code == 0
     yield url
     from sqlalchemy import create_engine
-    from cadre_policy.store.models import Base
+    from cadre_policy.store.models import metadata
     engine = create_engine(url)
-    Base.metadata.drop_all(engine)
+    metadata.drop_all(engine)
     engine.dispose()
 
 

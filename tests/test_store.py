@@ -12,7 +12,7 @@ from cadre_policy.parse.issues import ImportRejected
 from cadre_policy.store.errors import SchemaVersionError
 from cadre_policy.intake.exporter import export_store
 from cadre_policy.intake.streaming import import_files
-from cadre_policy.store.models import SchemaMeta
+from cadre_policy.store.models import schema_meta
 from cadre_policy.store import migrate
 from cadre_policy.store.fact_store import FactStore
 
@@ -238,7 +238,7 @@ def test_unit_filter_means_a_post_covering_the_day(store):
 def test_older_schema_version_is_refused(store_url):
     with FactStore(store_url) as store:
         with store.engine.begin() as conn:
-            conn.execute(update(SchemaMeta).values(value="0"))
+            conn.execute(update(schema_meta).values(value="0"))
     with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 4"):
         FactStore(store_url)
 
@@ -274,7 +274,7 @@ def test_released_store_is_refused_then_upgraded_in_place(store_url, run_cli, ve
                 conn.execute(text("DROP TABLE alembic_version"))
             else:
                 conn.execute(text(f"UPDATE alembic_version SET version_num = '{migrate.RELEASES[version]}'"))
-            conn.execute(update(SchemaMeta).where(SchemaMeta.key == "schema_version").values(value=version))
+            conn.execute(update(schema_meta).where(schema_meta.c.key == "schema_version").values(value=version))
     with pytest.raises(SchemaVersionError, match=f"version {version}, this program needs version 4: upgrade it"):
         FactStore(store_url)
     refused = run_cli(store_url, "facts", "show", "B00001")
@@ -296,7 +296,7 @@ def test_released_store_is_refused_then_upgraded_in_place(store_url, run_cli, ve
         assert doc["posts"][0]["probation_end"] == D(2016, 12, 31)
         assert doc["educations"] == newer["educations"] and doc["sanctions"] == newer["sanctions"]
         with store.engine.connect() as conn:
-            assert conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).scalar() == "4"
+            assert conn.execute(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")).scalar() == "4"
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
     assert run_cli(store_url, "facts", "upgrade").exit_code == 0           # the newest: nothing to run
 

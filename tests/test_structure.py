@@ -56,9 +56,9 @@ def test_case_file_loads_and_covers_every_rule(policy_set):
 
 def _emptied(store: FactStore) -> FactStore:
     """The store with every fact deleted (its schema kept): a case starts from nothing."""
-    from cadre_policy.store.models import Base
+    from cadre_policy.store.models import metadata
     with store.engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(metadata.sorted_tables):
             if table.name != "schema_meta":
                 conn.execute(table.delete())
     return store

@@ -17,13 +17,13 @@ from sqlalchemy import func, insert, select
 
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
-from cadre_policy.store.models import DraftVersion, SavedDraft
+from cadre_policy.store import models
 
 MAX_NAME = 200
 MAX_NOTE = 500
 MAX_TEXT = 200_000            # characters, as a posted draft (serve/api.py MAX_DRAFT)
-_drafts = SavedDraft.__table__
-_versions = DraftVersion.__table__
+_drafts = models.drafts
+_versions = models.draft_versions
 
 
 class DraftStoreError(UserError):

@@ -27,15 +27,16 @@ from sqlalchemy import (Column, Integer, MetaData, String, Table, and_, case, ex
 from cadre_policy.aggregate.check import CADRE_FIELDS, POST_FIELDS
 from cadre_policy.aggregate.model import CadreTest, Held, PostTest
 from cadre_policy.aggregate.partition import ALL_KEY
-from cadre_policy.store.models import Cadre, Post, Unit, _id_type
+from cadre_policy.store import models
+from cadre_policy.store.models import _id_type
 from cadre_policy.store.queries import post_covers
 from cadre_policy.language import model as m
 from cadre_policy.language import periods
 from cadre_policy.language import types as t
 
-CADRES = Cadre.__table__
-POSTS = Post.__table__
-UNITS = Unit.__table__
+CADRES = models.cadres
+POSTS = models.posts
+UNITS = models.units
 _COLUMN = {"start": "start_date", "end": "end_date"}
 TRUE, MAYBE, FALSE = 2, 1, 0
 COUNTED = {TRUE: "yes", MAYBE: "unknown", FALSE: "no"}

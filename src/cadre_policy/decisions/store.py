@@ -30,12 +30,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from cadre_policy.errors import UserError
 from cadre_policy.decisions.digest import canonical_json, digest_text, result_digest
-from cadre_policy.store.models import SchemaMeta
+from cadre_policy.store import models
 from cadre_policy.decisions.tables import RECORDS_SCHEMA_VERSION, DecisionRecord, FactSnapshot, RecordsBase
 
 _records = DecisionRecord.__table__
 _snapshots = FactSnapshot.__table__
-_meta = SchemaMeta.__table__
+_meta = models.schema_meta
 _VERSION_KEY = "records_schema_version"
 GENESIS = "sha256:" + "0" * 64
 KEYED = "hmac:"             # a keyed chain value; "sha256:" ones were written before the chain had a key

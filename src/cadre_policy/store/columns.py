@@ -13,19 +13,16 @@ from sqlalchemy import Date, String, and_, select, type_coerce
 
 from cadre_policy.store.errors import StoreChangedError, StoreCorruptError, StoreUnavailableError
 from cadre_policy.store.fact_store import _timeouts
-from cadre_policy.store.models import (Appraisal, Assessment, Cadre, Education, Nomination, Opinion, Poll, Post,
-                                       Rectification, Review, Sanction, SchemaMeta)
+from cadre_policy.store import models
 from cadre_policy.i18n import _
 from cadre_policy.language import periods, record_table
 from cadre_policy.record.columns import CADRE_FIELDS, RECORD_FIELDS, Population, Records, Vec
 
-_ORM = {model.__tablename__: model.__table__ for model in
-        (Appraisal, Assessment, Education, Nomination, Opinion, Poll, Post, Rectification, Review, Sanction)}
 #: record list -> (table, {population field: column name}), from the record schema table
-_TABLES = {kind.list: (_ORM[kind.table], {f.name: f.column for f in kind.fields.values() if f.name in RECORD_FIELDS[kind.list]})
+_TABLES = {kind.list: (models.metadata.tables[kind.table], {f.name: f.column for f in kind.fields.values() if f.name in RECORD_FIELDS[kind.list]})
            for kind in record_table.kinds().values() if kind.list in RECORD_FIELDS}
 _EPOCH = np.datetime64(periods.EPOCH.isoformat(), "D")
-_meta = SchemaMeta.__table__
+_meta = models.schema_meta
 
 
 def read_population(store, first: str | None = None, last: str | None = None,
@@ -49,7 +46,7 @@ def read_population(store, first: str | None = None, last: str | None = None,
     source = _arrow_source(store)
     if source is not None:
         return _read_arrow(store, source, first, last, names)
-    cadres = Cadre.__table__
+    cadres = models.cadres
     with store.engine.connect() as conn:
         with conn.begin():            # one transaction: one state of the store
             generation = conn.execute(select(_meta.c.value).where(_meta.c.key == "generation")).scalar() or ""
@@ -87,7 +84,7 @@ def read_population(store, first: str | None = None, last: str | None = None,
 
 def read_names(store, ids) -> dict:
     """cadre id -> name of the cadres ``ids`` (the column read leaves names out: no rule reads one)."""
-    cadres = Cadre.__table__
+    cadres = models.cadres
     ids = list(ids)
     out: dict = {}
     with store.engine.connect() as conn:
@@ -295,7 +292,7 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
                 raise _unreadable(store, exc) from None
             return found[0] if found else ""
         generation = generation_now()
-        cadres = Cadre.__table__
+        cadres = models.cadres
         columns = {name: name for name in CADRE_FIELDS if name != "name" or names}
         got = fetch(cadres, columns, ["id"])
         id_column = got.column("id").combine_chunks()
