@@ -273,7 +273,7 @@ def _write_sqlite(conn: Connection, table, rows: list[dict]) -> None:
             for i in dates:
                 if value[i] is not None:
                     value[i] = value[i].isoformat()
-            tuples.append(value)
+            tuples.append(tuple(value))
     else:
         tuples = [values(row) for row in rows]
     conn.exec_driver_sql(text, tuples)
