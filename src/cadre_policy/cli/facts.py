@@ -18,9 +18,9 @@ def facts():
 
 @facts.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--reader", type=click.Choice(["openpyxl", "calamine"]), default="openpyxl", show_default=True,
-              help="XLSX reader: openpyxl streams in bounded memory; calamine is much faster on large "
-                   "workbooks but holds a whole sheet in memory.")
+@click.option("--reader", type=click.Choice(["calamine", "openpyxl"]), default=None,
+              help="XLSX reader: calamine (the default when installed) is much faster and holds one sheet "
+                   "at a time; openpyxl streams row by row (the default without calamine).")
 @click.option("--cadre", "cadre_id", metavar="ID",
               help="A text file (.txt) is the 简历 of this cadre: its lines become the cadre's posts.")
 @click.option("--check", is_flag=True, help="With a 简历: print every line's reading and problem; write nothing.")

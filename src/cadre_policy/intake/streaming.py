@@ -20,10 +20,9 @@ from typing import Iterator
 
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.parse.issues import ImportRejected, Issue
-from cadre_policy.intake.fastschema import Unsupported, compile_schema
 from cadre_policy.parse.schemas import record_validator
 from cadre_policy.intake.vocabulary import normalise
-from cadre_policy.intake.importer import (_Checker, _str, json_text_is_plain, schema_issues,
+from cadre_policy.intake.importer import (_Checker, _str, fast_checks, json_text_is_plain, schema_issues,
                                          text_issues)
 from cadre_policy.store.fact_store import FactStore, UpsertResult
 from cadre_policy.parse.stream import Fragment, read_records
@@ -35,18 +34,6 @@ MAX_PLACES_PER_UNIT = 20
 #: Cadres written per round (one executemany per table): larger rounds cost the driver less,
 #: and a round's documents and rows are all that is held.
 BATCH = 10000
-
-
-def _fast_checks() -> dict:
-    from cadre_policy import data
-    schema = data.schema("facts")
-    try:
-        return {kind: compile_schema(schema, schema["properties"][kind]["items"]["$ref"]) for kind in ("units", "cadres")}
-    except (Unsupported, KeyError):
-        return {kind: (lambda value: False) for kind in ("units", "cadres")}
-
-
-_FAST: dict | None = None
 
 
 class _Issues:
@@ -143,10 +130,7 @@ def _where(file: str, line: int) -> str:
 
 class _Import:
     def __init__(self, store: FactStore, files: list[str]):
-        global _FAST
-        if _FAST is None:
-            _FAST = _fast_checks()
-        self.fast = _FAST
+        self.fast = fast_checks()
         self.files = files
         self.checker = _StreamChecker(store.units().keys(), files)
         self.issues = self.checker.issues

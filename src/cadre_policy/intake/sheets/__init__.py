@@ -45,8 +45,8 @@ def is_sheet_path(path: str) -> bool:
     return os.path.isdir(path) or path.lower().endswith(XLSX_SUFFIXES + OTHER_SUFFIXES + (".csv",))
 
 
-def read_books(paths: list[str], reader: str = "openpyxl") -> tuple[list[SheetBook], list[Issue]]:
-    """Read every workbook (with ``reader``, see :data:`.sources.READERS`), folder and
+def read_books(paths: list[str], reader: str | None = None) -> tuple[list[SheetBook], list[Issue]]:
+    """Read every workbook (with ``reader``, see :data:`.sources.READERS`; None: the default), folder and
     (together, as one book) the loose CSV files."""
     books, issues = [], []
     loose = [p for p in paths if p.lower().endswith(".csv") and not os.path.isdir(p)]
@@ -95,13 +95,13 @@ def _sort_key(order: dict[str, int]):
     return key
 
 
-def import_paths(store: FactStore, paths: list[str], reader: str = "openpyxl") -> SheetImport:
+def import_paths(store: FactStore, paths: list[str], reader: str | None = None) -> SheetImport:
     """Validate workbooks, CSV files/folders and YAML/JSON files together; upsert all or nothing.
 
     Args:
         store: The fact store.
         paths: Files and folders, as on the command line.
-        reader: The XLSX reader (:data:`.sources.READERS`).
+        reader: The XLSX reader (:data:`.sources.READERS`; None: calamine when installed, else openpyxl).
 
     Raises:
         ImportRejected: With every issue, each with its ``FILE:SHEET!CELL`` (or

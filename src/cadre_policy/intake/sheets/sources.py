@@ -1,7 +1,8 @@
-"""Where sheet rows come from: an XLSX workbook (openpyxl read-only, or calamine) or CSV files.
+"""Where sheet rows come from: an XLSX workbook (calamine, or openpyxl read-only) or CSV files.
 
 Each source yields rows of raw cell values, row 1 being the header. openpyxl and
-the CSV reader stream rows; calamine holds the sheet being read in memory.
+the CSV reader stream rows; calamine loads one sheet at a time, when its rows are asked for,
+and lets it go once they are read.
 
 What is refused before any row is read, each with its place: sheets and CSV files
 whose name is no sheet of the layout (the sheet 说明 is skipped), merged cells, and
@@ -151,10 +152,20 @@ def _structure_issues(archive: zipfile.ZipFile, part: str, file: str, name: str)
     return found
 
 
-#: The XLSX readers: openpyxl (read-only mode) streams row by row in bounded memory and is
-#: the reference; python-calamine (Rust) reads about 30 times faster but holds one whole
-#: sheet in memory while it is read (``pip install 'cadre-policy[calamine]'``).
-READERS = ("openpyxl", "calamine")
+#: The XLSX readers: python-calamine (Rust, the default) reads about 30 times faster than
+#: openpyxl and holds the one sheet being read; openpyxl (read-only mode) streams row by row
+#: and is the fallback when calamine is not installed. Both give the same values
+#: (tests/test_sheets.py runs every case on both).
+READERS = ("calamine", "openpyxl")
+
+
+def default_reader() -> str:
+    """calamine when it is installed, else openpyxl."""
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "openpyxl"
+    return "calamine"
 
 
 def _openpyxl_book(path: str):
@@ -166,6 +177,12 @@ def _openpyxl_book(path: str):
         ws.reset_dimensions()  # recorded dimensions may be wrong; read what is there
         return ws.iter_rows(values_only=True)
     return book.sheetnames, rows, book.close
+
+
+def _whole(value: float) -> int | float:
+    """A number as openpyxl gives it: XLSX keeps ``42000`` as text that openpyxl reads as an int,
+    where calamine hands every number over as a float."""
+    return int(value) if value.is_integer() else value
 
 
 def _calamine_book(path: str):
@@ -184,18 +201,18 @@ def _calamine_book(path: str):
             # rows are counted from row 1, columns from the first used one
             pad = (None,) * (sheet.start[1] if sheet.start else 0)
             for row in sheet.iter_rows():
-                yield pad + tuple(row)
+                yield pad + tuple([_whole(v) if type(v) is float else v for v in row])
         except CalamineError as exc:
             raise ValueError(str(exc)) from None
     return book.sheet_names, rows, book.close
 
 
-def xlsx_sources(path: str, reader: str = "openpyxl") -> tuple[list[SheetSource], list[Issue], Callable[[], None]]:
+def xlsx_sources(path: str, reader: str | None = None) -> tuple[list[SheetSource], list[Issue], Callable[[], None]]:
     """The sheets of one workbook.
 
     Args:
         path: The workbook.
-        reader: One of :data:`READERS`.
+        reader: One of :data:`READERS` (None: :func:`default_reader`).
 
     Returns:
         ``(sources, issues, close)``: ``close`` releases the workbook when reading is done.
@@ -208,7 +225,7 @@ def xlsx_sources(path: str, reader: str = "openpyxl") -> tuple[list[SheetSource]
             parts = _sheet_parts(archive)
             structure = {name: _structure_issues(archive, part, path, name)
                          for name, part in parts.items() if sheet_named(name) and part in archive.namelist()}
-        names, rows, close = (_calamine_book if reader == "calamine" else _openpyxl_book)(path)
+        names, rows, close = (_calamine_book if (reader or default_reader()) == "calamine" else _openpyxl_book)(path)
     except _DAMAGED as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return [], [Issue(path, 0, 0, "$", f"cannot read workbook: {reason}")], lambda: None
