@@ -42,6 +42,8 @@ _STAGE_ORDER = {"three_month": 0, "six_month": 1}
 
 def to_date(value: Any) -> dt.date:
     """Return ``value`` as a date; accepts a date or an ISO ``YYYY-MM-DD`` string."""
+    if type(value) is str:                  # the common case first: an import's text
+        return dt.date.fromisoformat(value)
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
     return dt.date.fromisoformat(value)

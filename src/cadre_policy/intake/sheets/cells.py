@@ -160,11 +160,9 @@ def read_bool(raw, column: SheetColumn) -> bool:
 def read_enum(raw, column: SheetColumn) -> str:
     """A Chinese label or a code of the column's enumeration, as the code."""
     text = read_text(raw, column)
-    if text in column.labels:
-        return text
-    for code, label in column.labels.items():
-        if text == label:
-            return code
+    code = column.codes.get(text)
+    if code is not None:
+        return code
     if column.values:
         if text in record_table.aliases(column.values):
             return record_table.aliases(column.values)[text]

@@ -11,6 +11,7 @@ accepted as a header too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from cadre_policy.language import record_table
 from cadre_policy.language.labels import VALUES, field
@@ -55,6 +56,13 @@ class SheetColumn:
     def labels(self) -> dict[str, str]:
         """Code → Chinese label of an enumerated column (empty otherwise)."""
         return VALUES.get(self.values, {}) if self.values else {}
+
+    @cached_property
+    def codes(self) -> dict[str, str]:
+        """What a cell of an enumerated column may hold → its code: each code itself, then each
+        label (a label equal to another value's code reads as that code, as the codes come first)."""
+        labels = self.labels
+        return {**{label: code for code, label in reversed(labels.items())}, **{code: code for code in labels}}
 
     @property
     def leaf(self) -> str:
