@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cadre_policy.intake import streaming
+from cadre_policy.intake import importer, streaming
 from cadre_policy.parse.issues import ImportRejected
 from cadre_policy.intake.streaming import import_files
 from cadre_policy.intake.importer import read_files, validate
@@ -99,7 +99,7 @@ def mutated_records(draw):
 def test_fast_check_is_sound(doc):
     """The fast check never passes a record jsonschema refuses (so the import decides exactly as before)."""
     from cadre_policy.parse.schemas import record_validator
-    fast = streaming._fast_checks()
+    fast = importer.fast_checks()
     for kind, item in _records(doc):
         if fast[kind](item):
             assert not list(record_validator(kind).iter_errors(item)), item
@@ -108,8 +108,23 @@ def test_fast_check_is_sound(doc):
 @settings(max_examples=50, deadline=None)
 @given(documents())
 def test_fast_check_passes_valid_records(doc):
-    fast = streaming._fast_checks()
+    fast = importer.fast_checks()
     assert all(fast[kind](item) for kind, item in _records(doc))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(documents(), broken_documents(), mutated_records()))
+def test_whole_document_schema_issues_record_by_record_are_jsonschemas(doc):
+    """validate() checks a parsed document (a workbook, posted facts) record by record, the fast
+    check first: the issues are jsonschema's on the whole document, no more and no fewer."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in.json"
+        path.write_text(_text(doc, "json"), encoding="utf-8")
+        docs, _ = read_files([str(path)])
+    for parsed in docs:
+        fast = sorted((x.path, x.line, x.column, x.message) for x in importer.document_schema_issues(parsed))
+        whole = sorted((x.path, x.line, x.column, x.message) for x in importer.schema_issues(parsed))
+        assert fast == whole
 
 
 @SETTINGS
