@@ -66,6 +66,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--cadre", default="C0001")
+    parser.add_argument("--before", metavar="SRC", help="also time the command with this source tree first on "
+                        "the path (an older checkout's src/), interleaved")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="startup-bench-"))
     db = f"sqlite:///{work / 'sample.db'}"
@@ -79,6 +81,11 @@ def main(argv=None) -> int:
     floor = [PYTHON, "-c", _FLOOR, *modules]
     cold_env = dict(env, POLICY_CACHE="off")
     variants = {"floor": (floor, env), "check (cache warm)": (check, env), "check (cache off)": (check, cold_env)}
+    if args.before:
+        before_env = dict(env, PYTHONPATH=args.before, POLICY_CACHE_DIR=str(work / "cache-before"))
+        subprocess.run([PYTHON, "-m", "compileall", "-q", args.before], env=before_env, stdout=subprocess.DEVNULL)
+        _run(check, before_env)                             # fills its cache
+        variants["before: check (cache warm)"] = (check, before_env)
     times = {name: [] for name in variants}
     load_before = load_average()
     for _ in range(args.runs):

@@ -125,6 +125,18 @@ def test_whole_document_schema_issues_record_by_record_are_jsonschemas(doc):
         fast = sorted((x.path, x.line, x.column, x.message) for x in importer.document_schema_issues(parsed))
         whole = sorted((x.path, x.line, x.column, x.message) for x in importer.schema_issues(parsed))
         assert fast == whole
+        walked = sorted((x.path, x.message) for x in importer.text_issues(parsed))
+        assert sorted((x.path, x.message) for x in importer.document_text_issues(parsed)) == walked
+
+
+def test_whole_document_text_issues_find_what_the_walk_finds():
+    from cadre_policy.parse.positioned import Document
+    cadre = {"id": "C1", "name": "张\x07三", "posts": [{"title": "镇长\x85", "start": "0001-01-01"}],
+             "birth_date": "1970-01-01"}
+    doc = Document("posted.json", {"units": [{"id": "U\x00"}], "cadres": [cadre, {"id": "C2", "name": "李四"}]})
+    walked = sorted((x.path, x.message) for x in importer.text_issues(doc))
+    assert len(walked) == 4
+    assert sorted((x.path, x.message) for x in importer.document_text_issues(doc)) == walked
 
 
 @SETTINGS

@@ -55,13 +55,21 @@ def normalise(doc, path: list, kind: str, record) -> list:
     return issues
 
 
-def normalise_document(doc) -> list:
-    """Normalise every unit and cadre of a parsed import document (``doc.data``) in place."""
+def normalise_document(doc, valid: dict | None = None) -> list:
+    """Normalise every unit and cadre of a parsed import document (``doc.data``) in place.
+
+    Args:
+        doc: The document.
+        valid: ``units`` / ``cadres`` -> a check that a record is valid as it stands (its
+            enumerated values are codes already): such a record is passed over.
+    """
     issues: list = []
     data = doc.data if isinstance(doc.data, dict) else {}
     for key, kind in (("units", "unit"), ("cadres", "cadre")):
         items = data.get(key)
+        skip = valid.get(key) if valid else None
         if isinstance(items, list):
             for i, item in enumerate(items):
-                issues += normalise(doc, [key, i], kind, item)
+                if skip is None or not skip(item):
+                    issues += normalise(doc, [key, i], kind, item)
     return issues
