@@ -65,10 +65,18 @@ def _id(name: str, *args, **kwargs) -> Column:
     return Column(name, _id_type(), *args, **kwargs)
 
 
+def _place(name: str = "seq") -> Column:
+    """A record's place in its list: part of the primary key, never generated."""
+    return Column(name, Integer, primary_key=True, autoincrement=False)
+
+
+def _cadre() -> Column:
+    return _id("cadre_id", ForeignKey("cadres.id", ondelete="CASCADE"), primary_key=True)
+
+
 def _cadre_key() -> tuple[Column, Column]:
     """The key of a record table: its cadre and its place in the cadre's canonical list."""
-    return (_id("cadre_id", ForeignKey("cadres.id", ondelete="CASCADE"), primary_key=True),
-            Column("seq", Integer, primary_key=True, autoincrement=False))
+    return _cadre(), _place()
 
 
 def _required(name: str, type_) -> Column:
@@ -100,7 +108,7 @@ units = _table(
 unit_flags = _table(
     "unit_flags",
     _id("unit_id", ForeignKey("units.id", ondelete="CASCADE"), primary_key=True),
-    Column("seq", Integer, primary_key=True, autoincrement=False),
+    _place(),
     _required("flag", String(64)),
     doc="An assessment flag of a unit, e.g. ``provincial_bottom_ranked``.")
 
@@ -155,9 +163,7 @@ reviews = _table(
 
 rectifications = _table(
     "rectifications",
-    _id("cadre_id", ForeignKey("cadres.id", ondelete="CASCADE"), primary_key=True),
-    Column("review_seq", Integer, primary_key=True, autoincrement=False),
-    Column("seq", Integer, primary_key=True, autoincrement=False),
+    _cadre(), _place("review_seq"), _place(),
     _required("stage", String(16)), _required("date", Date), _required("result", String(16)),
     doc="A rectification check (整改) after a review; ``review_seq`` names the review.")
 
