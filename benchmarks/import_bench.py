@@ -29,8 +29,8 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(args: list[str], env: dict | None = None) -> tuple[float, float, int, str]:
-    """(wall seconds, peak RSS in MB of this child alone, exit status, last stdout/stderr line)."""
+def run(args: list[str], env: dict | None = None) -> tuple[float, float, int, str, float]:
+    """(wall seconds, peak RSS in MB of this child alone, exit status, last stdout/stderr line, CPU seconds)."""
     started = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     output = process.stdout.read()
@@ -38,7 +38,8 @@ def run(args: list[str], env: dict | None = None) -> tuple[float, float, int, st
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     lines = output.decode("utf-8", "replace").strip().splitlines()
-    return wall, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else ""
+    return wall, usage.ru_maxrss / 1024, process.returncode, lines[-1] if lines else "", \
+        usage.ru_utime + usage.ru_stime
 
 
 #: The floor: the store's rows of every cadre of a JSON file, executemany'd by sqlite3 in one transaction.
@@ -61,16 +62,17 @@ def sql(table):
     return statements[table]
 conn = sqlite3.connect(db, isolation_level=None)
 conn.execute("BEGIN")
-spent = 0.0
+spent = cpu = 0.0
 def write(units, buffers):
-    global spent
+    global spent, cpu
     buffers[fs._units] = [fs._unit_row(u) for u in units]
     iso = lambda v: v.isoformat() if type(v) is date else v
     rows = {t: [tuple(iso(r[k]) for k in sql(t)[1]) for r in rs] for t, rs in buffers.items() if rs}
-    start = time.perf_counter()
+    start, started = time.perf_counter(), time.process_time()
     for table, tuples in rows.items():
         conn.executemany(sql(table)[0], tuples)
     spent += time.perf_counter() - start
+    cpu += time.process_time() - started
 units, buffers, n = [], fs._empty_buffers(), 0
 for item in read_records(source):
     if item.prefix[0] == "units":
@@ -82,10 +84,11 @@ for item in read_records(source):
         write(units, buffers)
         units, buffers = [], fs._empty_buffers()
 write(units, buffers)
-start = time.perf_counter()
+start, started = time.perf_counter(), time.process_time()
 conn.execute("COMMIT")
 spent += time.perf_counter() - start
-print(f"{spent:.3f}")
+cpu += time.process_time() - started
+print(f"{spent:.3f} {cpu:.3f}")
 """
 
 
@@ -119,8 +122,8 @@ def main() -> None:
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="import_bench_"))
     work.mkdir(parents=True, exist_ok=True)
     formats = args.formats.split(",")
-    print(f"{'cadres':>9} {'what':6} {'file MB':>8} {'wall s':>8} {'× floor':>8} {'cadres/s':>9} {'peak MB':>8}"
-          "  exit  load")
+    print(f"{'cadres':>9} {'what':6} {'file MB':>8} {'wall s':>8} {'× floor':>8} {'CPU s':>8} {'× floor':>8} "
+          f"{'cadres/s':>9} {'peak MB':>8}  exit  load")
     for n in args.sizes:
         source = work / f"p{n}.json"
         if not source.exists():
@@ -130,7 +133,7 @@ def main() -> None:
             db = work / f"bulk{n}.db"
             db.unlink(missing_ok=True)
             before = load()
-            wall, peak, rc, _ = run([POLICY, "--db", f"sqlite:///{db}", "facts", "generate", "--cadres", str(n),
+            wall, peak, rc, _, _ = run([POLICY, "--db", f"sqlite:///{db}", "facts", "generate", "--cadres", str(n),
                                      "--load"])
             print(f"{n:>9,} {'bulk':6} {'':>8} {wall:8.1f} {'':>8} {n / wall:9,.0f} {peak:8.0f}  {rc:>4}  {before}"
                   "   (facts generate --load: generation + bulk_load, no validation)", flush=True)
@@ -144,7 +147,7 @@ def main() -> None:
         best: dict[str, tuple] = {}
 
         def keep(what, result):
-            if what not in best or result[0] < best[what][0]:
+            if what not in best or result[0] < best[what][0]:      # the run of least wall time
                 best[what] = result
         variants = [(fmt, file, None) for fmt, file in files.items()]
         if args.before:
@@ -154,11 +157,12 @@ def main() -> None:
             db = work / f"floor{n}.db"
             db.unlink(missing_ok=True)
             before = load()
-            wall, peak, rc, last = run([sys.executable, "-c", _FLOOR, str(db), str(source)])
+            wall, peak, rc, last, _ = run([sys.executable, "-c", _FLOOR, str(db), str(source)])
             db.unlink(missing_ok=True)
             if rc:
                 raise SystemExit(f"floor failed: {last}")
-            keep("floor", (float(last), peak, rc, before, ""))
+            spent, cpu = map(float, last.split())
+            keep("floor", (spent, peak, rc, before, "", cpu))
             for fmt, file, env in variants:
                 db = work / f"import{n}.db"
                 db.unlink(missing_ok=True)
@@ -168,14 +172,14 @@ def main() -> None:
                     with FactStore(url) as store:
                         store.drop_all()
                 before = load()
-                wall, peak, rc, last = run([POLICY, "--db", url, "facts", "import", str(file)], env)
-                keep(fmt, (wall, peak, rc, before, "" if rc == 0 else f"   {last}"))
+                wall, peak, rc, last, cpu = run([POLICY, "--db", url, "facts", "import", str(file)], env)
+                keep(fmt, (wall, peak, rc, before, "" if rc == 0 else f"   {last}", cpu))
                 db.unlink(missing_ok=True)
-        floor = best["floor"][0]
-        for what, (wall, peak, rc, before, note) in best.items():
+        floor, floor_cpu = best["floor"][0], best["floor"][5]
+        for what, (wall, peak, rc, before, note, cpu) in best.items():
             size = "" if what == "floor" else f"{files[what].stat().st_size / 2**20:8.1f}"
-            print(f"{n:>9,} {what:6} {size:>8} {wall:8.1f} {wall / floor:8.2f} {n / wall:9,.0f} {peak:8.0f}"
-                  f"  {rc:>4}  {before}{note}", flush=True)
+            print(f"{n:>9,} {what:6} {size:>8} {wall:8.1f} {wall / floor:8.2f} {cpu:8.1f} {cpu / floor_cpu:8.2f} "
+                  f"{n / wall:9,.0f} {peak:8.0f}  {rc:>4}  {before}{note}", flush=True)
     print(f"load average at the end {load()}")
 
 
