@@ -239,13 +239,14 @@ def test_older_schema_version_is_refused(store_url):
     with FactStore(store_url) as store:
         with store.engine.begin() as conn:
             conn.execute(update(schema_meta).values(value="0"))
-    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 4"):
+    with pytest.raises(SchemaVersionError, match="schema version 0.*needs version 5"):
         FactStore(store_url)
 
 
 #: What each released schema version lacks of the current one: (columns by table, tables).
 _RELEASED = {
-    "3": ({}, ["draft_versions", "drafts"]),
+    "4": ({}, ["store_settings"]),
+    "3": ({}, ["draft_versions", "drafts", "store_settings"]),
 }
 _RELEASED["2"] = ({"cadres": ["party_joined", "party_full", "status"], "posts": ["probation_end"]},
                   ["educations", "sanctions", *_RELEASED["3"][1]])
@@ -275,13 +276,13 @@ def test_released_store_is_refused_then_upgraded_in_place(store_url, run_cli, ve
             else:
                 conn.execute(text(f"UPDATE alembic_version SET version_num = '{migrate.RELEASES[version]}'"))
             conn.execute(update(schema_meta).where(schema_meta.c.key == "schema_version").values(value=version))
-    with pytest.raises(SchemaVersionError, match=f"version {version}, this program needs version 4: upgrade it"):
+    with pytest.raises(SchemaVersionError, match=f"version {version}, this program needs version 5: upgrade it"):
         FactStore(store_url)
     refused = run_cli(store_url, "facts", "show", "B00001")
     assert refused.exit_code == 2 and "facts upgrade" in refused.output
     upgraded = run_cli(store_url, "facts", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
-    assert "fact-store schema version 4" in upgraded.output
+    assert "fact-store schema version 5" in upgraded.output
     with FactStore(store_url) as store:
         assert store.cadre("B00001") == before
         newer = dict(cadre, work_start=D(1990, 7, 1), party_joined=D(1996, 7, 1), status="civil_servant",
@@ -296,8 +297,8 @@ def test_released_store_is_refused_then_upgraded_in_place(store_url, run_cli, ve
         assert doc["posts"][0]["probation_end"] == D(2016, 12, 31)
         assert doc["educations"] == newer["educations"] and doc["sanctions"] == newer["sanctions"]
         with store.engine.connect() as conn:
-            assert conn.execute(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")).scalar() == "4"
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(select(schema_meta.c.value).where(schema_meta.c.key == "schema_version")).scalar() == "5"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
     assert run_cli(store_url, "facts", "upgrade").exit_code == 0           # the newest: nothing to run
 
 

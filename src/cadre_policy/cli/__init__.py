@@ -16,6 +16,7 @@ from cadre_policy.cli.lint import lint
 from cadre_policy.cli.policy_tests import show, test_command
 from cadre_policy.cli.records import records
 from cadre_policy.cli.serve import serve
+from cadre_policy.cli.store import store
 from cadre_policy.cli.structure import structure
 from cadre_policy.cli.users import users
 from cadre_policy.cli.whatif import whatif
@@ -48,7 +49,7 @@ def _accept_global_options(command: click.Command) -> None:
 
 
 for command in (facts, lint, check, eval_command, structure, test_command, show, whatif, schema, lsp, serve,
-                users, records):
+                users, records, store):
     _accept_global_options(command)
     main.add_command(command)
 

@@ -11,7 +11,7 @@ from cadre_policy.i18n import N_, _
 from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (Failure, Whole, as_of_option, binary_output, cli_actor, engine_option,
                                      evaluation_day, load_policies, make_runner, open_store, output_option, progress_bar,
-                                     policies_option)
+                                     policies_option, warn_outside_force)
 from cadre_policy.cli.output import open_output
 
 
@@ -59,10 +59,11 @@ def check(ctx, cadre_id, all_cadres, unit_id, as_of, policies_dir, engine, fmt, 
     from cadre_policy.language.titles import titled
     if record and all_cadres:
         raise Failure(_("--record stores one cadre's check: give a CADRE_ID instead of --all"))
-    day = evaluation_day(as_of)
-    policy_set = titled(load_policies(policies_dir), day)
-    runner = make_runner(policy_set, day, default_engine(engine, all_cadres))
     store = open_store(ctx)
+    day = evaluation_day(as_of, store)
+    policy_set = titled(load_policies(policies_dir), day)
+    warn_outside_force(policy_set, day)
+    runner = make_runner(policy_set, day, default_engine(engine, all_cadres))
     units = units_for(runner, store)
     if not all_cadres:
         _check_one(runner, store, units, cadre_id, policy_set, fmt, output, near, margin,

@@ -217,9 +217,22 @@ def load_policies(path: str | None):
             path=directory)) from None
 
 
-def evaluation_day(value) -> date:
-    """The ``--as-of`` date, today when not given."""
-    return value or date.today()
+def evaluation_day(value, store=None) -> date:
+    """The ``--as-of`` date; when not given, the store's default date (`policy store set-date`), else today."""
+    if value:
+        return value
+    if store is not None:
+        from cadre_policy.store.settings import default_as_of
+        return default_as_of(store) or date.today()
+    return date.today()
+
+
+def warn_outside_force(policy_set, day: date) -> None:
+    """On stderr, when no document of the set is in force on ``day``: the dates covered, and how to choose one."""
+    from cadre_policy.explain.coverage import outside_force
+    sentence = outside_force(policy_set, day)
+    if sentence:
+        click.echo(sentence + _(" Choose one of them with --as-of."), err=True)
 
 
 @contextmanager
@@ -287,7 +300,7 @@ class Whole(click.ParamType):
 policies_option = click.option("--policies", "policies_dir", metavar="DIR", envvar="POLICY_DIR",
                                help="The policy set (default: ./policies).")
 as_of_option = click.option("--as-of", "as_of", type=Day(), metavar="YYYY-MM-DD",
-                            help="Evaluation date (default: today).")
+                            help="Evaluation date (default: the store's, set by `policy store set-date`; else today).")
 engine_option = click.option("--engine", type=click.Choice(list(ENGINES)),
                              help="Which engine evaluates the compiled rules (default: columnar for the whole "
                                   "population, durable for one cadre).")

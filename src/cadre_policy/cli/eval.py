@@ -26,10 +26,10 @@ def eval_command(ctx, expression, cadre_id, as_of, policies_dir, fmt):
     from cadre_policy.render.check import fact_label, value_label
     from cadre_policy.render.reasons import phrase
     from cadre_policy.run.expression import evaluate
-    day = evaluation_day(as_of)
+    store = open_store(ctx)
+    day = evaluation_day(as_of, store)
     policy_set = titled(load_policies(policies_dir), day)
     runner = make_runner(policy_set, day, "python")
-    store = open_store(ctx)
     doc = store.cadre(cadre_id)
     if doc is None:
         raise Failure(_("unknown cadre id: {id}").format(id=cadre_id))

@@ -171,7 +171,7 @@ def facts_list(ctx, unit_id, as_of):
     units = store.units()
     if unit_id is not None and unit_id not in units:
         raise Failure(_("unknown unit id: {id}").format(id=unit_id))
-    day = evaluation_day(as_of)
+    day = evaluation_day(as_of, store)
     console = Console(highlight=False)
     for chunk in store.iter_cadre_chunks(unit=unit_id, as_of=day):
         emit(console, (list_line(doc, units, day, unit_id) for doc in chunk))

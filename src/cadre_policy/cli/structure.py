@@ -6,7 +6,7 @@ import json
 import click
 
 from cadre_policy.cli.common import Whole, as_of_option, binary_output, evaluation_day, load_policies, open_store, output_option, \
-    policies_option
+    policies_option, warn_outside_force
 from cadre_policy.cli.output import open_output
 
 
@@ -27,9 +27,11 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
     from cadre_policy.render.terminal import console_for
     from cadre_policy.render.structure import render_html, render_text, to_json
     from cadre_policy.language.titles import titled
-    day = evaluation_day(as_of)
+    store = open_store(ctx)
+    day = evaluation_day(as_of, store)
     policy_set = titled(load_policies(policies_dir), day)
-    report = evaluate_structure(policy_set, open_store(ctx), day, region, members_limit=members_limit or None)
+    warn_outside_force(policy_set, day)
+    report = evaluate_structure(policy_set, store, day, region, members_limit=members_limit or None)
     if fmt == "xlsx":
         binary_output(output)
     with open_output(output, binary=fmt == "xlsx", newline="") as out:

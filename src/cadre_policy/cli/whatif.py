@@ -11,7 +11,7 @@ from cadre_policy.i18n import N_, _
 
 from cadre_policy.run.engines import default_engine
 from cadre_policy.cli.common import (Failure, progress_bar, Whole, as_of_option, binary_output, cli_actor, engine_option,
-                                     load_policies,
+                                     load_policies, warn_outside_force,
                                      open_store, output_option, policies_option)
 from cadre_policy.cli.output import open_output, quiet_broken_pipe
 
@@ -57,6 +57,7 @@ from cadre_policy.cli.output import open_output, quiet_broken_pipe
 def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers, cluster, chunk_size, fmt, output,
            limit, near_margin, no_shortcut, verify, reach_cadres, diff_only, quiet, record):
     """Compare a draft with the policy set in force over the whole population: who changes, and why."""
+    from cadre_policy.store.settings import default_as_of
     from cadre_policy.whatif import request
     from cadre_policy.render.whatif import document as whatif_document
 
@@ -69,9 +70,10 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
     db_url = ctx.find_root().obj["db_url"]
     engine = default_engine(engine, True)
     prepared = request.prepare(baseline, store, db_url, draft_path=draft_file, sets=sets,
-                               as_of=as_of, unit=unit_id, engine=engine,
+                               as_of=as_of, default_day=default_as_of(store), unit=unit_id, engine=engine,
                                near=near_margin, shortcut=not no_shortcut, verify=verify,
                                reach_cadres=reach_cadres)
+    warn_outside_force(prepared.job.baseline, prepared.job.as_of)
     if not quiet:
         for diagnostic in prepared.diagnostics:
             click.echo(str(diagnostic), err=True)

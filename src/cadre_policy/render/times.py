@@ -1,7 +1,9 @@
 """Times as an officer reads them: Beijing time (UTC+8, no daylight saving), to the second."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from cadre_policy.i18n import language
 
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 
@@ -23,3 +25,16 @@ def beijing(at) -> str:
 def beijing_now() -> str:
     """Now, in Beijing time."""
     return beijing(datetime.now(timezone.utc))
+
+
+def long_day(day: date) -> str:
+    """A date as a sentence writes it: 2024年6月30日 (English: 30 June 2024).
+
+    >>> from cadre_policy.i18n import using
+    >>> with using("zh"):
+    ...     long_day(date(2024, 6, 30))
+    '2024年6月30日'
+    """
+    if language() == "en":
+        return f"{day.day} {day.strftime('%B')} {day.year}"
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -5,7 +5,7 @@ Kinds:
 - ``account``: signed in; answers about the account itself or the policy set, never about cadres;
 - ``scoped``: reads cadres: through ``Workbench.scope`` (state.py), the one place scope is decided;
 - ``own``: the caller's own jobs or decision records (an admin's: everyone's);
-- ``admin``: the admin role (accounts, imports; every unit by definition);
+- ``admin``: the admin role (accounts, imports, the store's settings; every unit by definition);
 - ``import``: the roster upload (author or admin). An author limited to some units may write
   only units and cadres inside them (serve/roster.py checks it at the preview and again at
   the confirmation; anything outside: 403, nothing written).
@@ -78,6 +78,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/import"): IMPORT,
     ("POST", "/import/preview"): IMPORT,
     ("POST", "/import/confirm"): IMPORT,
+    ("GET", "/settings"): ADMIN,
+    ("POST", "/settings"): ADMIN,
 }
 
 

@@ -93,16 +93,17 @@ def caller(role: str):
 Viewer = Annotated[Caller, Depends(caller("viewer"))]
 Author = Annotated[Caller, Depends(caller("author"))]
 Admin = Annotated[Caller, Depends(caller("admin"))]
-AsOf = Annotated[date | None, Query(description="评估日期 evaluation date, YYYY-MM-DD (default: today)")]
+AsOf = Annotated[date | None, Query(description="评估日期 evaluation date, YYYY-MM-DD (default: the store's default date, else today)")]
 
 
 def workbench(request: Request):
     return request.app.state.workbench
 
 
-def day_of(as_of: date | None, field: str = "as_of") -> date:
-    """The evaluation date asked for (default: today), within 1900–2999 as the CLI's."""
-    day = as_of or date.today()
+def day_of(wb, as_of: date | None, field: str = "as_of") -> date:
+    """The evaluation date asked for (default: the store's default date, else today), within 1900–2999 as
+    the CLI's."""
+    day = as_of or wb.default_day() or date.today()
     if not FIRST_DAY <= day <= LAST_DAY:
         raise Problem(422, f"日期须在 1900-01-01 至 2999-12-31 之间 the date must lie in 1900–2999: {day}", field)
     return day
@@ -157,7 +158,7 @@ def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100
            unit: Annotated[str | None, Query(max_length=64)] = None, as_of: AsOf = None,
            limit: Annotated[int, Query(ge=1, le=500)] = 50):
     wb = workbench(request)
-    day = day_of(as_of)
+    day = day_of(wb, as_of)
     if unit is not None and unit not in wb.units():
         raise Problem(404, _("unknown unit id: {id}").format(id=unit), "unit")
     hits = wb.store.search(q.strip(), unit, wb.scope(who.account, day), day, limit)
@@ -170,7 +171,8 @@ def cadres(who: Viewer, request: Request, q: Annotated[str, Query(max_length=100
 
 @router.get("/cadres/{cadre_id}", summary="One cadre's record (canonical document)")
 def cadre(cadre_id: Annotated[str, Path(max_length=64)], who: Viewer, request: Request, as_of: AsOf = None):
-    return scoped_cadre(workbench(request), who.account, cadre_id, day_of(as_of))
+    wb = workbench(request)
+    return scoped_cadre(wb, who.account, cadre_id, day_of(wb, as_of))
 
 
 # ---- check --------------------------------------------------------------------------------------
@@ -182,7 +184,7 @@ class InlineFacts(BaseModel):
 class CheckIn(BaseModel):
     cadre: str | None = Field(None, max_length=64, description="a stored cadre's id")
     input: InlineFacts | None = Field(None, description="facts posted inline (as OPA takes input)")
-    as_of: date | None = Field(None, description="评估日期 YYYY-MM-DD (default: today)")
+    as_of: date | None = Field(None, description="评估日期 YYYY-MM-DD (default: the store's default date, else today)")
 
 
 def run_check(wb, who: Caller, cadre_id: str | None, facts: InlineFacts | None, day: date) -> dict:
@@ -229,7 +231,8 @@ def check(body: CheckIn, who: Viewer, request: Request):
         raise Problem(422, _("give exactly one of cadre or input"), "cadre")
     if body.input is not None and not who.account.may("author"):
         raise Problem(403, _("checking posted facts needs the role author"), "input")
-    return without_paths(run_check(workbench(request), who, body.cadre, body.input, day_of(body.as_of)))
+    wb = workbench(request)
+    return without_paths(run_check(wb, who, body.cadre, body.input, day_of(wb, body.as_of)))
 
 
 def without_paths(doc: dict) -> dict:
@@ -255,7 +258,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     if body.draft is None and not body.set:
         raise Problem(422, _("give a draft and/or set changes"), "draft")
     wb.jobs.admit(who.account.name)          # a full queue answers at once, before the draft is read
-    scope = wb.scope(who.account, day_of(body.as_of))
+    scope = wb.scope(who.account, day_of(wb, body.as_of))
     scoped = {}
     if scope is not None:                  # the population, the unit, the result and the snapshot: theirs only
         if body.unit is not None and body.unit not in scope.units:
@@ -270,6 +273,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
         try:
             prepared = whatif_request.prepare(wb.policy_set, wb.store, wb.config.db_url, draft_path=path,
                                               draft_display=body.draft_name, sets=body.set, as_of=body.as_of,
+                                              default_day=wb.default_day(),
                                               unit=body.unit, engine=wb.config.whatif_engine, **scoped)
         except Exception as exc:
             raise _draft_problem(exc) from None
@@ -334,8 +338,8 @@ def structure(who: Viewer, request: Request, as_of: AsOf = None,
     from cadre_policy.render.structure import to_json
     wb = workbench(request)
     region = allowed_region(wb, who.account, region)
-    policy_set = wb.titled(day_of(as_of))
-    report = evaluate_structure(policy_set, wb.store, day_of(as_of), region, members_limit=50)
+    policy_set = wb.titled(day_of(wb, as_of))
+    report = evaluate_structure(policy_set, wb.store, day_of(wb, as_of), region, members_limit=50)
     return without_paths(to_json(scoped_structure(wb, who.account, report), policy_set))
 
 
@@ -371,13 +375,13 @@ def documents(who: Viewer, request: Request):
     from cadre_policy.serve.legislation import documents
     wb = workbench(request)
     return {"policy_set": {"digest": wb.policy_set.digest},
-            "documents": documents(wb.titled(date.today()))}
+            "documents": documents(wb.titled(wb.default_day() or date.today()))}
 
 
 @router.get("/rules", summary="Every rule: id, title, kind, provision")
 def rules(who: Viewer, request: Request):
     from cadre_policy.serve.legislation import rule_list
-    return {"rules": rule_list(workbench(request).titled(date.today()))}
+    return {"rules": rule_list(workbench(request).titled(workbench(request).default_day() or date.today()))}
 
 
 def find_rule(policy_set, rule_id: str):
@@ -394,8 +398,8 @@ def find_rule(policy_set, rule_id: str):
 def rule(rule_id: Annotated[str, Path(max_length=200)], who: Viewer, request: Request, as_of: AsOf = None):
     from cadre_policy.serve.legislation import rule_detail
     wb = workbench(request)
-    policy_set = wb.titled(day_of(as_of))
-    return rule_detail(policy_set, find_rule(policy_set, rule_id), day_of(as_of))
+    policy_set = wb.titled(day_of(wb, as_of))
+    return rule_detail(policy_set, find_rule(policy_set, rule_id), day_of(wb, as_of))
 
 
 class LintIn(BaseModel):

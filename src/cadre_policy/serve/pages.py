@@ -15,12 +15,13 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, drafts, drafts_api, roster, simulate, unit_list
+    from cadre_policy.serve import api, drafts, drafts_api, roster, settings, simulate, unit_list
     unit_list.install(app)
     roster.install(app)
     drafts.install(app)
     drafts_api.install(app)
     simulate.install(app)
+    settings.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -46,7 +47,7 @@ def install(app) -> None:
     def search_page(request: Request, q: str = "", as_of: str | None = None):
         account, session = _page(request)
         wb = request.app.state.workbench
-        day = _day(as_of)
+        day = _day(request, as_of)
         hits = wb.store.search(q.strip()[:100], None, wb.scope(account, day), day, 100) if q.strip() else []
         units = wb.units()
         return render(request, "search.html", session, q=q, as_of=day.isoformat(), hits=hits, units=units)
@@ -57,7 +58,7 @@ def install(app) -> None:
         from cadre_policy.decisions.decide import check_result
         account, session = _page(request)
         wb = request.app.state.workbench
-        day = _day(as_of)
+        day = _day(request, as_of)
         doc = api.scoped_cadre(wb, account, cadre_id, day)
         with wb.runners.use(day) as (runner, units):
             result = check_result(runner, doc, units)
@@ -80,7 +81,7 @@ def install(app) -> None:
         account, session = _page(request)
         form = await request.form()
         require_csrf(request, session, form.get("csrf_token"))
-        day = _day(str(form.get("as_of") or "") or None)
+        day = _day(request, str(form.get("as_of") or "") or None)
         result = await run_in_threadpool(api.run_check, request.app.state.workbench, api.Caller(account, "web"),
                                          cadre_id, None, day)
         return RedirectResponse(f"/cadres/{quote(cadre_id)}?as_of={day.isoformat()}&record={result['record']}",
@@ -98,7 +99,7 @@ def install(app) -> None:
         from cadre_policy.serve.legislation import documents
         account, session = _page(request)
         wb = request.app.state.workbench
-        return render(request, "rules.html", session, documents=documents(wb.titled(date.today())),
+        return render(request, "rules.html", session, documents=documents(wb.titled(_day(request, None))),
                       digest=wb.policy_set.digest)
 
     @app.get("/rules/{rule_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -106,8 +107,9 @@ def install(app) -> None:
         from cadre_policy.serve.legislation import rule_detail
         account, session = _page(request)
         wb = request.app.state.workbench
-        policy_set = wb.titled(_day(as_of))
-        rule = rule_detail(policy_set, api.find_rule(policy_set, rule_id), _day(as_of))
+        day = _day(request, as_of)
+        policy_set = wb.titled(day)
+        rule = rule_detail(policy_set, api.find_rule(policy_set, rule_id), day)
         saved = drafts.store(request).list(account) if account.may("author") else []
         return render(request, "rule.html", session, rule=rule, may_draft=account.may("author"), saved=saved)
 
@@ -126,11 +128,11 @@ def install(app) -> None:
             kept = drafts.kept(drafts.store(request).get, drafts.number(saved), account)
             text, name = drafts.kept(drafts.store(request).version, kept.id, None, account).text, drafts.file_name(kept)
         if restore and kept:                                   # 恢复适用: out of the saved draft's disable
-            text = merged_text(text, start=_day(start), restore=api.find_rule(request.app.state.workbench.policy_set,
+            text = merged_text(text, start=_day(request, start), restore=api.find_rule(request.app.state.workbench.policy_set,
                                                                               restore).id)
         if param or disable:                                   # 起草修改 from the legislation explorer
             wb = request.app.state.workbench
-            day = _day(start)
+            day = _day(request, start)
             if param:
                 spec = wb.policy_set.parameters.get(param)
                 if spec is None:
@@ -168,7 +170,7 @@ def install(app) -> None:
         choices = sorted(regions) if regions is not None else sorted(
             {u.get("region") for u in wb.units().values() if u.get("region")})
         return render(request, "structure.html", session, regions=choices, region=region or "",
-                      as_of=_day(as_of).isoformat())
+                      as_of=_day(request, as_of).isoformat())
 
     @app.get("/structure/report", response_class=HTMLResponse, include_in_schema=False)
     def structure_report(request: Request, region: str | None = None, as_of: str | None = None):
@@ -177,8 +179,9 @@ def install(app) -> None:
         account, session = _page(request)
         wb = request.app.state.workbench
         region = api.allowed_region(wb, account, region or None)
-        policy_set = wb.titled(_day(as_of))
-        report = evaluate_structure(policy_set, wb.store, _day(as_of), region, members_limit=50)
+        day = _day(request, as_of)
+        policy_set = wb.titled(day)
+        report = evaluate_structure(policy_set, wb.store, day, region, members_limit=50)
         return HTMLResponse(render_html(api.scoped_structure(wb, account, report), policy_set,
                                         ask=lambda day: "/structure?" + urlencode(
                                             {"region": region or "", "as_of": day.isoformat()})))

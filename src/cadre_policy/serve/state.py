@@ -145,6 +145,12 @@ class Workbench:
         """The policy set with titles and notes that follow the parameters in force on ``day``."""
         return titled(self.policy_set, day)
 
+    def default_day(self) -> date | None:
+        """The store's default evaluation date (`policy store set-date`, the 本库设置 page); None: today.
+        Read on every request (one primary-key row): a change applies at once, in every worker."""
+        from cadre_policy.store.settings import default_as_of
+        return default_as_of(self.store)
+
     def units(self) -> dict:
         """The store's units, read again at most every UNITS_TTL seconds (and after an import)."""
         at, units = self._units

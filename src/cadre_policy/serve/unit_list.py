@@ -174,7 +174,7 @@ def install(app) -> None:
     def asked(request: Request, unit: str | None, as_of: str | None, filters: Filters):
         """(account, session, the unit chosen, its listing, the rows the filters keep) for a request."""
         account, session = _page(request)
-        day = _day(as_of)
+        day = _day(request, as_of)
         unit = chosen(request, account, unit, day)
         made = listing(request.app.state.workbench, unit, day)
         return account, session, unit, made, filters.apply(made.rows)

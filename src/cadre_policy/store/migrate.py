@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
 #: Released schema version -> its Alembic revision.
-RELEASES = {"1": "0001", "2": "0002", "3": "0003", "4": "0004"}
+RELEASES = {"1": "0001", "2": "0002", "3": "0003", "4": "0004", "5": "0005"}
 
 
 def _config(conn: Connection) -> Config:

@@ -21,8 +21,9 @@ from sqlalchemy.schema import CreateTable
 # 2: cadres.work_start and nominations.exceptional
 # 3: cadres.party_joined, party_full, status; posts.probation_end; the tables educations and sanctions
 # 4: the tables drafts and draft_versions (the workbench's saved drafts)
+# 5: the table store_settings (the store's default evaluation date)
 # (an older store is upgraded in place: `policy facts upgrade`, store/migrate.py)
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 ID_LEN = 64
 
@@ -94,6 +95,12 @@ schema_meta = _table(
     Column("key", String(32), primary_key=True),
     _required("value", String(64)),
     doc="Key/value facts about the database itself (the schema version).")
+
+store_settings = _table(
+    "store_settings",
+    Column("key", String(32), primary_key=True),
+    _required("value", String(200)),
+    doc="Settings an administrator makes for every user of the store (default_as_of: store/settings.py).")
 
 units = _table(
     "units",

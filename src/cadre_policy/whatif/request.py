@@ -35,13 +35,15 @@ class Prepared:
 def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft_display: str | None = None,
             sets=(), as_of: date | None = None, unit: str | None = None, engine: str = "durable",
             near=None, shortcut: bool = True, verify: bool = False, scope=None,
-            scope_root: str | None = None, reach_cadres: bool = False) -> Prepared:
+            scope_root: str | None = None, reach_cadres: bool = False, default_day: date | None = None) -> Prepared:
     """Load the draft against the baseline and check the request.
 
     ``reach_cadres`` lists the cadres of each transition of the reach (``whatif.reach``), not only
     their counts. ``scope`` (unit ids; the server's officer's units and those below) keeps the
     population to the cadres in those units on the day; ``unit`` must then be one of
-    them. ``scope_root`` is the unit the structure targets are compared for.
+    them. ``scope_root`` is the unit the structure targets are compared for. ``default_day`` (the
+    store's default date) is the date when ``as_of`` is not given and the draft is in force on it;
+    else the draft's first day.
 
     Raises:
         PolicyRejected: the draft has errors (every diagnostic attached).
@@ -57,6 +59,8 @@ def prepare(baseline: m.PolicySet, store, db_url: str, *, draft_path=None, draft
     else:
         draft_set = baseline
         draft = Draft("set", _("Parameter changes") + " " + " ".join(sets), _("(command line)"), None)
+    if as_of is None and default_day is not None and (draft.in_force is None or draft.in_force.holds(default_day)):
+        as_of = default_day
     day = as_of or (draft.in_force.start if draft.in_force else date.today())
     if draft.in_force and not draft.in_force.holds(day):
         span = (_("from {start} to {end}") if draft.in_force.end else _("from {start}")).format(
