@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from cadre_policy.cli.common import open_store
+from cadre_policy.i18n import _
 
 
 def _accounts(ctx):
@@ -30,16 +31,17 @@ def add(ctx, name, role, units, password):
     """Add a user."""
     store, accounts = _accounts(ctx)
     account = accounts.add(name, password, role, units, store.units().keys())
-    click.echo(f"added {account.name} ({account.role}; units: {', '.join(account.units) or 'all'})")
+    click.echo(_("added {name} ({role}; units: {units})").format(name=account.name, role=account.role,
+                                                                  units=", ".join(account.units) or _("all")))
 
 
 @users.command("list")
 @click.pass_context
 def list_users(ctx):
     """One line per user: name, role, units."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     for account in accounts.list():
-        click.echo(f"{account.name}\t{account.role}\t{','.join(account.units) or '(all units)'}")
+        click.echo(f"{account.name}\t{account.role}\t{','.join(account.units) or _('(all units)')}")
 
 
 @users.command()
@@ -47,9 +49,9 @@ def list_users(ctx):
 @click.pass_context
 def remove(ctx, name):
     """Remove a user and their API tokens (their decision records stay)."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     accounts.remove(name)
-    click.echo(f"removed {name}")
+    click.echo(_("removed {name}").format(name=name))
 
 
 @users.command()
@@ -58,9 +60,9 @@ def remove(ctx, name):
 @click.pass_context
 def passwd(ctx, name, password):
     """Set a user's password (their sessions end)."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     accounts.set_password(name, password)
-    click.echo(f"password of {name} changed")
+    click.echo(_("password of {name} changed").format(name=name))
 
 
 @users.command()
@@ -73,7 +75,8 @@ def role(ctx, name, role, units):
     """Change a user's role (and units): it applies at their next request, in every session."""
     store, accounts = _accounts(ctx)
     account = accounts.set_role(name, role, units or None, store.units().keys())
-    click.echo(f"{account.name}: {account.role}; units: {', '.join(account.units) or 'all'}")
+    click.echo(_("{name}: {role}; units: {units}").format(name=account.name, role=account.role,
+                                                          units=", ".join(account.units) or _("all")))
 
 
 @users.command()
@@ -81,9 +84,10 @@ def role(ctx, name, role, units):
 @click.pass_context
 def tokens(ctx, name):
     """One line per API token of a user: id, made, expires (UTC), label."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     for t in accounts.tokens(name):
-        click.echo(f"{t['id']}\t{t['created']}\t{t['expires']}{' (expired)' if t['expired'] else ''}\t{t['label']}")
+        expired = _(" (expired)") if t["expired"] else ""
+        click.echo(f"{t['id']}\t{t['created']}\t{t['expires']}{expired}\t{t['label']}")
 
 
 @users.command()
@@ -92,9 +96,9 @@ def tokens(ctx, name):
 @click.pass_context
 def revoke(ctx, name, token_id):
     """Revoke an API token of a user (by the id `policy users tokens` shows); it stops working at once."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     accounts.revoke_token(name, token_id)
-    click.echo(f"token {token_id} of {name} revoked")
+    click.echo(_("token {id} of {name} revoked").format(id=token_id, name=name))
 
 
 @users.command()
@@ -103,5 +107,5 @@ def revoke(ctx, name, token_id):
 @click.pass_context
 def token(ctx, name, label):
     """Make an API token for a user (printed once; only its digest is stored; it expires after 90 days)."""
-    _, accounts = _accounts(ctx)
+    _store, accounts = _accounts(ctx)
     click.echo(accounts.new_token(name, label))
