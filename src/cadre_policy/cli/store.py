@@ -17,8 +17,7 @@ def store():
 @click.option("--clear", is_flag=True, help="Clear the default date: pages and commands use today again.")
 @click.pass_context
 def set_date(ctx, day, clear):
-    """Set the date every page and command (check, whatif, structure) evaluates on when none is given;
-    without a date: show it."""
+    """Set the date pages and commands use when none is given (without a date: show it)."""
     from cadre_policy.store.settings import default_as_of, set_default_as_of
     if day is not None and clear:
         raise Failure(_("give a date or --clear, not both"))

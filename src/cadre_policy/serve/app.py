@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from cadre_policy.serve import problems
+from cadre_policy.serve import csp, problems
 from cadre_policy.serve.access import is_public
 from cadre_policy.serve.problems import Problem, respond
 from cadre_policy.serve.security import COOKIE, SAFE_METHODS, SESSION_SECONDS, client_of, identify, require_csrf
@@ -77,10 +77,7 @@ def create_app(config: Config) -> FastAPI:
         # personal data: never kept by a browser's or a proxy's cache (the static assets may be)
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                    f"script-src 'self' {_report_script_hash()}; frame-ancestors 'self'; "
-                                    "form-action 'self'; base-uri 'none'")
+        response.headers.setdefault("Content-Security-Policy", csp.default())     # reports set their own
         return response
     return app
 
@@ -100,14 +97,6 @@ def _same_site(origin: str, request: Request) -> bool:
     """Whether an ``Origin`` names this server: its host and port as the request addressed it (the scheme is
     not compared: behind a TLS proxy the browser's https is the server's http)."""
     return urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower() != ""
-
-
-def _report_script_hash() -> str:
-    """The CSP source of the one inline script the HTML reports carry (their search box): no 'unsafe-inline'."""
-    import base64
-    import hashlib
-    from cadre_policy.render.html import SEARCH
-    return "'sha256-" + base64.b64encode(hashlib.sha256(SEARCH.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
 def _safe_next(target: str | None) -> str:
