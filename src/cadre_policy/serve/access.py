@@ -78,6 +78,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/import"): IMPORT,
     ("POST", "/import/preview"): IMPORT,
     ("POST", "/import/confirm"): IMPORT,
+    ("POST", "/import/resume/preview"): IMPORT,
+    ("POST", "/import/resume/confirm"): IMPORT,
     ("GET", "/settings"): ADMIN,
     ("POST", "/settings"): ADMIN,
 }

@@ -15,9 +15,10 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, drafts, drafts_api, roster, settings, simulate, unit_list
+    from cadre_policy.serve import api, drafts, drafts_api, resume_upload, roster, settings, simulate, unit_list
     unit_list.install(app)
     roster.install(app)
+    resume_upload.install(app)
     drafts.install(app)
     drafts_api.install(app)
     simulate.install(app)

@@ -94,7 +94,8 @@ class Upload:
     name: str
     account: str
     at: float
-    preview: Preview
+    preview: Preview | None
+    cadre: str | None = None       # a 简历 upload (serve/resume_upload.py): whose posts it replaces
 
 
 _lock = threading.Lock()
@@ -192,7 +193,7 @@ def install(app) -> None:
         require_csrf(request, session, form.get("csrf_token"))
         with _lock:
             upload = _uploads.get(str(form.get("token", "")))
-            if upload is None or upload.account != account.name:
+            if upload is None or upload.account != account.name or upload.cadre is not None:
                 raise Problem(404, _("this upload is no longer kept: upload the file again"), "token")
             del _uploads[str(form.get("token"))]
         wb = request.app.state.workbench
