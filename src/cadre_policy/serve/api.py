@@ -29,10 +29,11 @@ def _strict_pairs(pairs: list) -> dict:
     out = {}
     for key, value in pairs:
         if key in out:
-            raise StarletteHTTPException(422, f"JSON 对象中键重复 duplicate key in a JSON object: {key[:100]!r}")
+            raise StarletteHTTPException(422, _("duplicate key in a JSON object: “{key}”").format(key=key[:100]))
         for text in [key, value] + (value if isinstance(value, list) else []):
             if isinstance(text, str) and not _encodable(text):
-                raise StarletteHTTPException(422, f"文本含无效字符 text with a lone surrogate at {key[:100]!r}")
+                raise StarletteHTTPException(422, _("a text with an invalid character (a lone surrogate) at “{key}”").format(
+                    key=key[:100]))
         out[key] = value
     return out
 
@@ -105,7 +106,7 @@ def day_of(wb, as_of: date | None, field: str = "as_of") -> date:
     the CLI's."""
     day = as_of or wb.default_day() or date.today()
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise Problem(422, f"日期须在 1900-01-01 至 2999-12-31 之间 the date must lie in 1900–2999: {day}", field)
+        raise Problem(422, _("the date must lie between 1900-01-01 and 2999-12-31: {day}").format(day=day), field)
     return day
 
 
@@ -148,7 +149,7 @@ def revoke_token(token_id: Annotated[int, Path(ge=1, le=2 ** 31 - 1)], who: View
     try:
         workbench(request).accounts.revoke_token(who.account.name, token_id)
     except AccountError:
-        raise Problem(404, f"无此令牌 no token {token_id} of yours", "token") from None
+        raise Problem(404, _("you have no token {id}").format(id=token_id), "token") from None
     return Response(status_code=204)
 
 
@@ -262,7 +263,7 @@ def start_whatif(wb, who: Caller, body: WhatIfIn):
     scoped = {}
     if scope is not None:                  # the population, the unit, the result and the snapshot: theirs only
         if body.unit is not None and body.unit not in scope.units:
-            raise Problem(403, f"单位 {body.unit} 不在您所辖范围 unit {body.unit} is outside your units", "unit")
+            raise Problem(403, _("the unit {id} is outside your units").format(id=body.unit), "unit")
         roots = [u for u in who.account.units if u in scope.units]
         scoped = {"scope": sorted(scope.units), "scope_root": roots[0] if len(roots) == 1 else None}
     with tempfile.TemporaryDirectory(prefix="policy-draft-") as tmp:

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
+from cadre_policy.i18n import DEFAULT, LANGUAGES, _, using
 from cadre_policy.serve import csp, problems
 from cadre_policy.serve.access import is_public
 from cadre_policy.serve.problems import Problem, respond
@@ -50,21 +51,21 @@ def create_app(config: Config) -> FastAPI:
         method, path = request.method, request.url.path
         origin = request.headers.get("origin")
         if method not in SAFE_METHODS and origin is not None and not _same_site(origin, request):
-            return respond(Problem(403, "跨站请求被拒绝 a request from another site is refused", "Origin",
+            return respond(Problem(403, _("a request from another site is refused"), "Origin",
                                    kind="csrf"), request)
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > _body_limit(path):    # refused before a byte of it is read
-            return respond(Problem(413, f"请求体过大 the request body is larger than {_body_limit(path):,} bytes",
+            return respond(Problem(413, _("the request body is larger than {n} bytes").format(n=f"{_body_limit(path):,}"),
                                    "body"), request)
         if not is_public(method, path):
             try:
-                account, _, _ = await run_in_threadpool(identify, request)
+                account, _session, _channel = await run_in_threadpool(identify, request)
             except Problem as problem:
                 return respond(problem, request)
             if account is None:
                 if path.startswith("/api/"):
-                    return respond(Problem(401, "请先登录 sign in first (a session cookie or an Authorization: "
-                                                "Bearer token)", headers={"WWW-Authenticate": "Bearer"}), request)
+                    return respond(Problem(401, _("sign in first (a session cookie or an Authorization: Bearer token)"),
+                                           headers={"WWW-Authenticate": "Bearer"}), request)
                 return RedirectResponse(f"/login?next={quote(path)}", status_code=303)
         return await call_next(request)
 
@@ -79,7 +80,43 @@ def create_app(config: Config) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault("Content-Security-Policy", csp.default())     # reports set their own
         return response
+
+    @app.middleware("http")
+    async def language(request: Request, call_next):
+        # the outermost layer: every answer, the guard's refusals too, in the one language of the request
+        asked = request.query_params.get("lang")
+        with using(request_language(request)):
+            response = await call_next(request)
+        if asked in LANGUAGES:            # the page switch (?lang=en) is remembered
+            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="strict", path="/")
+        return response
     return app
+
+
+def request_language(request: Request) -> str:
+    """One language a request: ?lang=, else the page switch's cookie, else the browser's Accept-Language
+    (the first of zh and en it names, by weight), else Chinese.
+
+    >>> from starlette.requests import Request as R
+    >>> ask = lambda header: request_language(R({"type": "http", "query_string": b"",
+    ...                                          "headers": [(b"accept-language", header.encode())]}))
+    >>> ask("en-US,en;q=0.9,zh;q=0.8"), ask("zh-CN,zh;q=0.9,en;q=0.8"), ask("fr, en;q=0.5"), ask("")
+    ('en', 'zh', 'en', 'zh')
+    """
+    for lang in (request.query_params.get("lang"), request.cookies.get("lang")):
+        if lang in LANGUAGES:
+            return lang
+    weighted = []
+    for position, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        try:
+            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            continue
+        primary = tag.strip().lower().split("-")[0]
+        if primary in LANGUAGES and weight > 0:
+            weighted.append((-weight, position, primary))
+    return min(weighted)[2] if weighted else DEFAULT
 
 
 MAX_LOGIN_BODY = 16_000       # bytes of a sign-in form
@@ -119,9 +156,9 @@ def _sign_in(app: FastAPI) -> None:
             try:
                 data = await request.json()
             except ValueError:
-                raise Problem(400, "请求体不是 JSON the body is not JSON", "body") from None
+                raise Problem(400, _("the body is not JSON"), "body") from None
             if not isinstance(data, dict):
-                raise Problem(422, "需要 name 与 password give name and password", "name")
+                raise Problem(422, _("give name and password"), "name")
         else:
             data = dict(await request.form())
         name, password = str(data.get("name") or ""), str(data.get("password") or "")
@@ -133,7 +170,7 @@ def _sign_in(app: FastAPI) -> None:
         if found is None:
             if not is_json:
                 return RedirectResponse(f"/login?failed=1&next={target}", status_code=303)
-            raise Problem(401, "用户名或密码错误 wrong user name or password", "password")
+            raise Problem(401, _("wrong user name or password"), "password")
         account, stamp = found
         wb.limiter.succeeded(client, name, mark)
         sid, session = wb.sessions.open(account, stamp)

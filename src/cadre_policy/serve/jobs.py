@@ -17,6 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from cadre_policy.i18n import _, using
+
 _CTX = multiprocessing.get_context("spawn")   # a clean interpreter: no server threads or sockets inherited
 
 
@@ -123,13 +125,16 @@ class Jobs:
                 except Exception:               # queue.Empty: is the process still there?
                     if time.time() > deadline:
                         process.terminate()
-                        job.status, job.error = "failed", {
-                            "detail": f"测算超过时限 {self.seconds:g} 秒，已停止 the what-if took longer than "
-                                      f"{self.seconds:g} s and was stopped"}
+                        with using(spec.get("lang")):         # the language of the one who started it
+                            detail = _("the what-if took longer than {n} s and was stopped").format(
+                                n=f"{self.seconds:g}")
+                        job.status, job.error = "failed", {"detail": detail}
                         break
                     if not process.is_alive():
                         if job.status == "running":
-                            job.status, job.error = "failed", {"detail": "the what-if process ended unexpectedly"}
+                            with using(spec.get("lang")):
+                                detail = _("the what-if process ended unexpectedly")
+                            job.status, job.error = "failed", {"detail": detail}
                         break
                     continue
                 kind = message[0]
@@ -157,7 +162,6 @@ def run_job(spec: dict, out_dir: str, queue) -> None:
     """The job process: run the what-if, write result.json and report.html, store the record (in the server's
     language: a spawned process would otherwise choose its own from the locale)."""
     import signal
-    from cadre_policy.i18n import using
     signal.signal(signal.SIGTERM, _interrupted)      # the time limit: clean up (its workers, spool) and end
     with using(spec.get("lang")):
         _run_job(spec, out_dir, queue)

@@ -7,7 +7,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from cadre_policy.i18n import DEFAULT, LANGUAGES, _, using
+from cadre_policy.i18n import _
 from cadre_policy.serve.csp import report_response
 from cadre_policy.serve.problems import Problem
 from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
@@ -24,17 +24,6 @@ def install(app) -> None:
     simulate.install(app)
     settings.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-    @app.middleware("http")
-    async def _language(request: Request, call_next):
-        # one language a request: ?lang=en (remembered in a cookie) or the cookie, else Chinese
-        asked = request.query_params.get("lang")
-        lang = asked if asked in LANGUAGES else request.cookies.get("lang")
-        with using(lang if lang in LANGUAGES else DEFAULT):
-            response = await call_next(request)
-        if asked in LANGUAGES:
-            response.set_cookie("lang", asked, max_age=365 * 86400, samesite="strict", path="/")
-        return response
 
     @app.exception_handler(SignIn)
     async def _sign_in(request: Request, exc: SignIn):

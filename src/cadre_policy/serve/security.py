@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from cadre_policy.i18n import _
 from cadre_policy.accounts.users import Account
 from cadre_policy.serve.problems import Problem
 
@@ -104,7 +105,7 @@ class LoginLimiter:
             failures = self._recent((client, name[:64]), now)
             if len(failures) >= self.attempts:
                 wait = int(failures[0] + self.window - now) + 1
-                raise Problem(429, f"登录失败次数过多，请 {wait} 秒后再试 too many failed logins; retry in {wait} s",
+                raise Problem(429, _("too many failed sign-ins; try again in {wait} s").format(wait=wait),
                               "name", headers={"Retry-After": str(wait)})
             failures.append(now)
             return now
@@ -142,7 +143,7 @@ def _identify(request: Request) -> tuple[Account | None, Session | None, str]:
     if auth.lower().startswith("bearer "):
         account = state.accounts.by_token(auth[7:].strip())
         if account is None:
-            raise Problem(401, "API 令牌无效 the API token is not valid", "Authorization",
+            raise Problem(401, _("the API token is not valid"), "Authorization",
                           headers={"WWW-Authenticate": "Bearer"})
         return account, None, "api"
     sid = request.cookies.get(COOKIE)
@@ -163,5 +164,5 @@ def require_csrf(request: Request, session: Session | None, form_token: str | No
         return
     sent = form_token if form_token is not None else request.headers.get(CSRF_HEADER, "")
     if not hmac.compare_digest(sent or "", session.csrf):
-        raise Problem(403, "CSRF 令牌缺失或不符 missing or wrong CSRF token; reload the page", CSRF_HEADER,
+        raise Problem(403, _("missing or wrong CSRF token; reload the page"), CSRF_HEADER,
                       kind="csrf")
