@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from cadre_policy.i18n import _
 from cadre_policy.language import model as m
 from cadre_policy.language import types as t
 from cadre_policy.diagnostics import Diagnostic, suggest
@@ -46,31 +47,31 @@ class StructureChecker:
         seen = {}
         for group in self.groups:
             if group.name in seen:
-                self.error("E205", f"duplicate group '{group.name}' (first at {seen[group.name]})", group.loc)
+                self.error("E205", _("duplicate group '{name}' (first at {value})").format(name=group.name, value=seen[group.name]), group.loc)
             seen.setdefault(group.name, group.loc)
         seen = {r.id: r.loc for r in self.ps.rules}
         for rule in self.rules:
             if rule.id in seen:
-                self.error("E205", f"duplicate rule id '{rule.id}' (first at {seen[rule.id]})", rule.loc)
+                self.error("E205", _("duplicate rule id '{id}' (first at {value})").format(id=rule.id, value=seen[rule.id]), rule.loc)
             seen.setdefault(rule.id, rule.loc)
 
     def _rule(self, rule: AggregateRule, groups: dict):
         group = groups.get(rule.group)
         if group is None:
-            self.error("E208", f"unknown group '{rule.group}'", rule.loc, suggest(rule.group, groups))
+            self.error("E208", _("unknown group '{group}'").format(group=rule.group), rule.loc, suggest(rule.group, groups))
         if rule.finding not in self.ps.outcomes.findings:
-            self.error("E203", f"unknown finding code '{rule.finding}'", rule.loc,
+            self.error("E203", _("unknown finding code '{finding}'").format(finding=rule.finding), rule.loc,
                        suggest(rule.finding, self.ps.outcomes.findings))
         if self.ps.provisions and rule.provision not in self.ps.provisions:
-            self.error("E207", f"unknown provision '{rule.provision}' (not in provisions.yaml)", rule.loc,
+            self.error("E207", _("unknown provision '{provision}' (not in provisions.yaml)").format(provision=rule.provision), rule.loc,
                        suggest(rule.provision, self.ps.provisions))
         if rule.condition is not None:
             self._condition(rule.condition)
         if rule.measure == "share_of_teams":
             if group is not None and group.per != "unit":
-                self.error("E301", f"share_of_teams counts teams: group '{group.name}' must be 'per: unit'", rule.loc)
+                self.error("E301", _("share_of_teams counts teams: group '{name}' must be 'per: unit'").format(name=group.name), rule.loc)
             if rule.per not in ("region", "city", "all"):
-                self.error("E101", "share_of_teams needs 'per: region | city | all' (how teams are rolled up)",
+                self.error("E101", _("share_of_teams needs 'per: region | city | all' (how teams are rolled up)"),
                            rule.loc)
         if rule.target is not None:
             kind = t.INTEGER if rule.measure == "count" else t.FRACTION
@@ -89,23 +90,23 @@ class StructureChecker:
         kind = fields.get(test.field)
         if kind is None:
             names = [f"cadre.{k}" for k in fields] if isinstance(test, CadreTest) else list(fields)
-            self.error("E201", f"unknown {'fact' if isinstance(test, CadreTest) else 'post field'} '{label}'",
-                       test.loc, suggest(label, names))
+            unknown = _("unknown fact '{label}'") if isinstance(test, CadreTest) else _("unknown post field '{label}'")
+            self.error("E201", unknown.format(label=label), test.loc, suggest(label, names))
             return
         if test.op == "within":
             if kind.name != "date":
-                self.error("E301", f"'within' needs a date; '{label}' is {kind}", test.loc)
+                self.error("E301", _("'within' needs a date; '{label}' is {kind}").format(label=label, kind=kind), test.loc)
             amount = test.value.amount
             if isinstance(amount, m.ParamRef):
                 self._param(amount, (test.value.unit,))
             elif not isinstance(amount.raw, int) or isinstance(amount.raw, bool):
-                self.error("E301", f"a period is a whole number of {test.value.unit}", test.loc)
+                self.error("E301", _("a period is a whole number of {unit}").format(unit=test.value.unit), test.loc)
             return
         if kind.name == "duration" and test.op not in _ORDER - {"band"}:
-            self.error("E304", f"'{test.word}' does not compare a duration; use 以上, 不满, ...", test.loc)
+            self.error("E304", _("'{word}' does not compare a duration; use 以上, 不满, ...").format(word=test.word), test.loc)
             return
         if test.op in _ORDER and not kind.comparable_order:
-            self.error("E304", f"'{test.word}' orders values, but '{label}' is {kind}", test.loc)
+            self.error("E304", _("'{word}' orders values, but '{label}' is {kind}").format(word=test.word, label=label, kind=kind), test.loc)
             return
         if test.op == "band":
             for value in (test.value.low, test.value.high):
@@ -116,11 +117,11 @@ class StructureChecker:
                 self._param(value, ("enum",) if kind.name == "enum" else ("rank",) if kind.name == "rank" else ())
                 param = self._lookup(value, quiet=True)
                 if param is not None and kind.values:
-                    for _, raw in param.values:
+                    for _day, raw in param.values:
                         for item in raw if isinstance(raw, list) else [raw]:
                             self._member(item, kind, label, param.loc)
             elif not isinstance(value.raw, list):
-                self.error("E301", f"'{test.word}' needs a list of values", test.loc)
+                self.error("E301", _("'{word}' needs a list of values").format(word=test.word), test.loc)
             else:
                 for item in value.raw:
                     self._value(m.Literal(item, value.loc), kind, label)
@@ -130,7 +131,7 @@ class StructureChecker:
     def _value(self, value, kind: t.Type, label: str):
         if kind.name == "duration" or isinstance(value, m.Period):
             if not isinstance(value, m.Period) or kind.name != "duration":
-                self.error("E301", f"{label} ({kind}) compares with a period {{years: N}} or {{months: N}}",
+                self.error("E301", _("{label} ({kind}) compares with a period {{years: N}} or {{months: N}}").format(label=label, kind=kind),
                            value.loc)
             elif isinstance(value.amount, m.ParamRef):
                 self._param(value.amount, (value.unit,))
@@ -148,15 +149,15 @@ class StructureChecker:
         if kind.name == "fraction":
             ok = natural in ("fraction", "integer")
             if ok and not 0 <= parse_fraction(raw) <= Fraction(1):
-                self.error("E303", f"a share is between 0 and 1; {raw!r} is not", value.loc)
+                self.error("E303", _("a share is between 0 and 1; {raw} is not").format(raw=repr(raw)), value.loc)
         else:
             ok = natural == {"integer": "integer", "boolean": "boolean", "date": "date"}.get(kind.name, "text")
         if not ok:
-            self.error("E301", f"cannot compare {label} ({kind}) with {raw!r} ({natural})", value.loc)
+            self.error("E301", _("cannot compare {label} ({kind}) with {raw} ({natural})").format(label=label, kind=kind, raw=repr(raw), natural=natural), value.loc)
 
     def _member(self, raw, kind, label, loc):
         if raw not in kind.values:
-            self.error("E302", f"'{raw}' is not a value of '{label}' ({' | '.join(kind.values)})", loc,
+            self.error("E302", _("'{raw}' is not a value of '{label}' ({items})").format(raw=raw, label=label, items=' | '.join(kind.values)), loc,
                        suggest(str(raw), kind.values))
 
     def _lookup(self, ref: m.ParamRef, quiet=False):
@@ -165,14 +166,14 @@ class StructureChecker:
             self.used_parameters.add(name)
             return self.parameters[name]
         if not quiet:
-            self.error("E202", f"unknown parameter '{ref.name}'", ref.loc,
+            self.error("E202", _("unknown parameter '{name}'").format(name=ref.name), ref.loc,
                        suggest(ref.name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters]))
         return None
 
     def _param(self, ref: m.ParamRef, kinds):
         param = self._lookup(ref)
         if param is not None and kinds and param.kind not in kinds:
-            self.error("E301", f"parameter '{param.name}' is a {param.kind}; {' or '.join(kinds)} is needed here",
+            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(name=param.name, kind=param.kind, items=' or '.join(kinds)),
                        ref.loc)
         return param
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from cadre_policy.i18n import _
 from cadre_policy.language import model as m
 from cadre_policy.diagnostics import Diagnostic
 from cadre_policy.aggregate.model import BAND_WORD, AggregateRule, Band, CadreTest, Group, Held, PostTest
@@ -40,14 +41,14 @@ class _Parser:
 
     def band(self, raw, path):
         if not isinstance(raw, dict) or set(raw) != {"from", "to"}:
-            self.error("E103", f"'{BAND_WORD}' takes a band {{from: LOW, to: HIGH}}", path)
+            self.error("E103", _("'{BAND_WORD}' takes a band {{from: LOW, to: HIGH}}").format(BAND_WORD=BAND_WORD), path)
             return Band(m.Literal(0), m.Literal(0), self.loc(path))
         return Band(self.value(raw["from"], path + ("from",)), self.value(raw["to"], path + ("to",)),
                     self.loc(path))
 
     def period(self, raw, path):
         if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ("years", "months"):
-            self.error("E103", "'within' takes a period: {years: N} or {months: N}", path)
+            self.error("E103", _("'within' takes a period: {years: N} or {months: N}"), path)
             return m.Period("years", m.Literal(0), self.loc(path))
         unit, amount = next(iter(raw.items()))
         return m.Period(unit, self.value(amount, path + (unit,)), self.loc(path))
@@ -59,23 +60,22 @@ class _Parser:
         if isinstance(raw, list):
             return m.All(tuple(self.condition(c, path + (i,), post_only) for i, c in enumerate(raw)), loc)
         if not isinstance(raw, dict) or not raw:
-            self.error("E103", "a condition is a mapping or a list of conditions", path)
+            self.error("E103", _("a condition is a mapping or a list of conditions"), path)
             return m.All((), loc)
         logic = [k for k in _LOGIC + ("held",) if k in raw]
         if logic:
             key = logic[0]
             if set(raw) != {key}:
-                self.error("E103", f"'{key}' stands alone in its condition; move {sorted(set(raw) - {key})} "
-                                   "into a list", path)
+                self.error("E103", _("'{key}' stands alone in its condition; move {value} into a list").format(key=key, value=sorted(set(raw) - {key})), path)
             inner = raw[key]
             if key == "not":
                 return m.Not(self.condition(inner, path + ("not",), post_only), loc)
             if key == "held":
                 if post_only:
-                    self.error("E103", "'held' cannot be nested inside 'held'", path)
+                    self.error("E103", _("'held' cannot be nested inside 'held'"), path)
                 return Held(self.condition(inner, path + ("held",), True), loc)
             if not isinstance(inner, list):
-                self.error("E103", f"'{key}' takes a list of conditions", path + (key,))
+                self.error("E103", _("'{key}' takes a list of conditions").format(key=key), path + (key,))
                 return m.All((), loc)
             cls = m.All if key == "all" else m.Any
             return cls(tuple(self.condition(c, path + (key, i), post_only) for i, c in enumerate(inner)), loc)
@@ -84,13 +84,12 @@ class _Parser:
             if post_only:   # `held: {principal: true, unit.kind: township}`: equality on each field
                 return m.All(tuple(PostTest(str(k), "==", "eq", self.value(v, path + (k,)), self.loc(path + (k,)))
                                    for k, v in raw.items()), loc)
-            self.error("E103", "a comparison needs 'fact: cadre.FIELD' or 'field: POST-FIELD' and one operator",
+            self.error("E103", _("a comparison needs 'fact: cadre.FIELD' or 'field: POST-FIELD' and one operator"),
                        path)
             return m.All((), loc)
         words = [k for k in raw if k in m.OPERATORS or k in ("within", BAND_WORD)]
         if len(subjects) != 1 or len(words) != 1 or len(raw) != 2:
-            self.error("E103", "a comparison needs one subject (fact or field) and one operator "
-                               f"(以上, 低于, eq, in, within, 左右, ...); found {sorted(raw)}", path)
+            self.error("E103", _("a comparison needs one subject (fact or field) and one operator (以上, 低于, eq, in, within, 左右, ...); found {value}").format(value=sorted(raw)), path)
             return m.All((), loc)
         subject, word = subjects[0], words[0]
         target = raw[subject]
@@ -102,10 +101,9 @@ class _Parser:
             value, op = self.value(raw[word], path + (word,)), m.OPERATORS[word]
         if subject == "fact":
             if post_only:
-                self.error("E103", "inside 'held' use 'field:' (a field of the held post)", path)
+                self.error("E103", _("inside 'held' use 'field:' (a field of the held post)"), path)
             if not isinstance(target, str) or not target.startswith("cadre."):
-                self.error("E201", f"a member condition uses 'fact: cadre.FIELD' (found '{target}'); "
-                                   "use 'field:' for the member's post", path + ("fact",))
+                self.error("E201", _("a member condition uses 'fact: cadre.FIELD' (found '{target}'); use 'field:' for the member's post").format(target=target), path + ("fact",))
                 return m.All((), loc)
             return CadreTest(target[len("cadre."):], op, word, value, loc)
         return PostTest(str(target), op, word, value, loc)
@@ -121,8 +119,7 @@ class _Parser:
         path = ("structure", index)
         measures = [k for k in _MEASURE_KEYS if k in raw]
         if len(measures) != 1:
-            self.error("E101", "an aggregate rule has exactly one measure: count, share, exists or "
-                               f"share_of_teams; found {measures or 'none'}", path)
+            self.error("E101", _("an aggregate rule has exactly one measure: count, share, exists or share_of_teams; found {value}").format(value=measures or 'none'), path)
             return None
         measure = measures[0]
         body = raw[measure]
@@ -136,10 +133,9 @@ class _Parser:
         op = word = target = None
         if measure == "exists":
             if words:
-                self.error("E101", "'exists' needs no target: the target is at least one member", path + (words[0],))
+                self.error("E101", _("'exists' needs no target: the target is at least one member"), path + (words[0],))
         elif len(words) != 1:
-            self.error("E101", "an aggregate rule compares its measure with one target: 以上, 不低于, 超过, "
-                               f"低于, 左右 ...; found {words or 'none'}", path)
+            self.error("E101", _("an aggregate rule compares its measure with one target: 以上, 不低于, 超过, 低于, 左右 ...; found {value}").format(value=words or 'none'), path)
             return None
         else:
             word = words[0]
@@ -148,8 +144,7 @@ class _Parser:
             else:
                 op, target = m.OPERATORS[word], self.value(raw[word], path + (word,))
                 if op not in (">=", ">", "<=", "<"):
-                    self.error("E304", f"'{word}' does not compare a figure with a target; use 以上, 不低于, "
-                                       "超过, 低于, 以下 or 左右", path + (word,))
+                    self.error("E304", _("'{word}' does not compare a figure with a target; use 以上, 不低于, 超过, 低于, 以下 or 左右").format(word=word), path + (word,))
         in_force = None
         if "in_force" in raw:
             end = raw["in_force"].get("to")

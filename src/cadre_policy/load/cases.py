@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cadre_policy.i18n import _
 from cadre_policy.diagnostics import Diagnostic, suggest
 from cadre_policy.language.model import PolicySet
 from cadre_policy.load.policies import read_data_file, read_yaml_file, schema_diagnostics
@@ -20,11 +21,11 @@ from cadre_policy.parse.schemas import validator
 
 def lint_cases_file(path: Path, policy_set: PolicySet) -> list[Diagnostic]:
     """Every diagnostic of one tests file, read against a checked policy set."""
-    data, positions, problems, _ = read_yaml_file(path)
+    data, positions, problems, _text = read_yaml_file(path)
     if problems:
         return problems
     if not isinstance(data, dict):
-        return [Diagnostic("E101", "a tests file is a mapping with 'cases:' (a list)", positions.at(()))]
+        return [Diagnostic("E101", _("a tests file is a mapping with 'cases:' (a list)"), positions.at(()))]
     problems = schema_diagnostics(data, positions, validator("tests"))
     if not isinstance(data.get("cases"), list):
         return problems
@@ -44,7 +45,7 @@ class _Names:
     def check(self, data: dict) -> list[Diagnostic]:
         policies = [p.id for p in self.ps.policies]
         if "policy" in data and data["policy"] not in policies:
-            self.error("E209", f"unknown policy '{data['policy']}'", ("policy",), suggest(data["policy"], policies))
+            self.error("E209", _("unknown policy '{policy}'").format(policy=data['policy']), ("policy",), suggest(data["policy"], policies))
         base_units = self.units(data.get("units"), ("units",), default=True)
         structure = data.get("kind") == "structure"
         rule_ids = self._structure_rule_ids() if structure else set()
@@ -56,15 +57,14 @@ class _Names:
             if "name" not in case:
                 case = {**case, "name": f"case {i + 1}"}
             if case["name"] in names:
-                self.error("W504", f"duplicate case name '{case['name']}' (first in case {names[case['name']] + 1}); "
-                                   "`policy test -k` selects cases by name", at + ("name",))
+                self.error("W504", _("duplicate case name '{name}' (first in case {value}); `policy test -k` selects cases by name").format(name=case['name'], value=names[case['name']] + 1), at + ("name",))
             names.setdefault(case["name"], i)
             if "as_of" not in case and "as_of" not in data:
-                self.error("E101", "'as_of' is required (in the case or at the top of the file)", at)
+                self.error("E101", _("'as_of' is required (in the case or at the top of the file)"), at)
             units = base_units | self.units(case.get("units"), at + ("units",))
             if structure:
                 if "rule" in case and case["rule"] not in rule_ids:
-                    self.error("E204", f"unknown aggregate rule id '{case['rule']}'", at + ("rule",),
+                    self.error("E204", _("unknown aggregate rule id '{rule}'").format(rule=case['rule']), at + ("rule",),
                                suggest(case["rule"], rule_ids))
                 self._posts([(at + ("post",), case.get("post"))] +
                             [(at + ("cadres", j, "post"), c.get("post")) for j, c in _dicts(case.get("cadres"))] +
@@ -83,19 +83,19 @@ class _Names:
         for key in ("findings", "superseded"):
             for j, code in _items(expect.get(key)):
                 if isinstance(code, str) and code not in findings:
-                    self.error("E203", f"unknown finding code '{code}'", at + (key, j), suggest(code, findings))
+                    self.error("E203", _("unknown finding code '{code}'").format(code=code), at + (key, j), suggest(code, findings))
         requirements = self.ps.outcomes.requirements
         codes = expect.get("requirements")
         for code in codes if isinstance(codes, dict) else ():
             if code not in requirements:
-                self.out.append(Diagnostic("E203", f"unknown requirement code '{code}'",
+                self.out.append(Diagnostic("E203", _("unknown requirement code '{code}'").format(code=code),
                                            self.pos.at(at + ("requirements", code), key=True),
                                            suggest(code, requirements)))
 
     def _posts(self, posts, units: set) -> None:
         for at, post in posts:
             if isinstance(post, dict) and isinstance(post.get("unit"), str) and post["unit"] not in units:
-                self.error("E210", f"unknown unit '{post['unit']}' (not among the file's units)", at + ("unit",),
+                self.error("E210", _("unknown unit '{unit}' (not among the file's units)").format(unit=post['unit']), at + ("unit",),
                            suggest(post["unit"], units))
 
     def units(self, spec, at, default: bool = False) -> set[str]:
@@ -107,12 +107,12 @@ class _Names:
         if isinstance(spec, str):
             file = self.path.parent / spec
             if not file.is_file():
-                self.error("E003", f"no units file '{spec}' beside the tests file", at)
+                self.error("E003", _("no units file '{spec}' beside the tests file").format(spec=spec), at)
                 return set()
-            data, _, problems = read_data_file(file, "facts")
+            data, _positions, problems = read_data_file(file, "facts")
             self.out.extend(problems)
             spec = (data or {}).get("units") or []
-        return {unit["id"] for _, unit in _items(spec) if isinstance(unit, dict) and "id" in unit}
+        return {unit["id"] for _key, unit in _items(spec) if isinstance(unit, dict) and "id" in unit}
 
     def _structure_rule_ids(self) -> set[str]:
         from cadre_policy.aggregate import load_structure

@@ -139,8 +139,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
                    in_force=in_force or m.InForce(EARLIEST), file=display, positions=positions,
                    jurisdiction=_jurisdiction(data.get("jurisdiction"), positions, ("jurisdiction",)))
     if draft_id in policies:
-        diagnostics.append(Diagnostic("E205", f"the draft id '{draft_id}' is the id of a policy of the set; "
-                                              "give the draft its own id", positions.at(("id",))))
+        diagnostics.append(Diagnostic("E205", _("the draft id '{draft_id}' is the id of a policy of the set; give the draft its own id").format(draft_id=draft_id), positions.at(("id",))))
     changes.setdefault(draft_id, {"parameters": [], "derived": [], "rules": []})
     params = baseline.parameters
     rules = {r.id: r for r in baseline.rules}
@@ -208,8 +207,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         path = ("replace", i)
         old = rules.get(raw["id"])
         if old is None:
-            diagnostics.append(Diagnostic("E204", f"unknown rule id '{raw['id']}' in replace (to add a rule, "
-                                                  "use add:)", positions.at(path + ("id",)), suggest(raw["id"], rules)))
+            diagnostics.append(Diagnostic("E204", _("unknown rule id '{id}' in replace (to add a rule, use add:)").format(id=raw['id']), positions.at(path + ("id",)), suggest(raw["id"], rules)))
             continue
         builder = _Builder(old.policy, positions, diagnostics)
         new = builder.rule(raw, path, old.order)
@@ -222,14 +220,13 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         [(pid, ("add", pid), items) for pid, items in add.items()]
     for owner, base_path, items in groups:
         if owner not in changes:
-            diagnostics.append(Diagnostic("E209", f"unknown policy '{owner}' in add", positions.at(base_path, key=True),
+            diagnostics.append(Diagnostic("E209", _("unknown policy '{owner}' in add").format(owner=owner), positions.at(base_path, key=True),
                                           suggest(owner, changes)))
             continue
         for i, raw in enumerate(items):
             path = base_path + (i,)
             if raw["id"] in rules:
-                diagnostics.append(Diagnostic("E205", f"rule '{raw['id']}' already exists (first at "
-                                                      f"{rules[raw['id']].loc}); use replace: to change it",
+                diagnostics.append(Diagnostic("E205", _("rule '{id}' already exists (first at {loc}); use replace: to change it").format(id=raw['id'], loc=rules[raw['id']].loc),
                                               positions.at(path + ("id",))))
                 continue
             builder = _Builder(owner, positions, diagnostics)
@@ -241,7 +238,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
     disabled = []
     for i, rule_id in enumerate(data.get("disable") or []):
         if rule_id not in rules:
-            diagnostics.append(Diagnostic("E204", f"unknown rule id '{rule_id}' in disable",
+            diagnostics.append(Diagnostic("E204", _("unknown rule id '{rule_id}' in disable").format(rule_id=rule_id),
                                           positions.at(("disable", i)), suggest(rule_id, rules)))
             continue
         owner = rules[rule_id].policy
@@ -251,7 +248,7 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
     moved = {}
     for pid, raw in (data.get("jurisdictions") or {}).items():
         if pid not in policies:
-            diagnostics.append(Diagnostic("E209", f"unknown policy '{pid}' in jurisdictions",
+            diagnostics.append(Diagnostic("E209", _("unknown policy '{pid}' in jurisdictions").format(pid=pid),
                                           positions.at(("jurisdictions", pid), key=True), suggest(pid, policies)))
             continue
         moved[pid] = _jurisdiction(raw, positions, ("jurisdictions", pid))
@@ -286,13 +283,13 @@ def _document(data: dict, positions, baseline: m.PolicySet, diagnostics: list):
         merged[part] = dict(getattr(outcomes, part))
         for code, entry in (new.get(part) or {}).items():
             if code in merged[part]:
-                diagnostics.append(Diagnostic("E205", f"{part[:-1]} code '{code}' is already in outcomes.yaml",
+                diagnostics.append(Diagnostic("E205", _("{value} code '{code}' is already in outcomes.yaml").format(value=part[:-1], code=code),
                                               positions.at(("outcomes", part, code), key=True)))
             merged[part][code] = entry
     provisions = dict(baseline.provisions)
     for i, entry in enumerate(data.get("provisions") or []):
         if entry["id"] in provisions:
-            diagnostics.append(Diagnostic("E205", f"provision '{entry['id']}' is already in provisions.yaml",
+            diagnostics.append(Diagnostic("E205", _("provision '{id}' is already in provisions.yaml").format(id=entry['id']),
                                           positions.at(("provisions", i, "id"))))
         provisions[entry["id"]] = entry
     return m.Outcomes(merged["findings"], merged["requirements"], outcomes.determinations), provisions
@@ -319,7 +316,7 @@ def lint_drafts(paths, policies_dir) -> list[Diagnostic]:
     from cadre_policy.load.policyset import lint as lint_set
     baseline, diagnostics = lint_set(policies_dir)
     if baseline is None or any(d.severity == "error" for d in diagnostics):
-        return [Diagnostic("E003", f"the policy set {policies_dir} has errors; lint it first", Location(str(p)))
+        return [Diagnostic("E003", _("the policy set {policies_dir} has errors; lint it first").format(policies_dir=policies_dir), Location(str(p)))
                 for p in paths]
     out = []
     for path in paths:

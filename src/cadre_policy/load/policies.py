@@ -58,7 +58,7 @@ def read_yaml_file(path: Path, display: str | None = None):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, Positions(display), [Diagnostic("E003", f"cannot read file: {error}", Location(display))], ""
+        return None, Positions(display), [Diagnostic("E003", _("cannot read file: {error}").format(error=error), Location(display))], ""
     data, positions, problems = load_yaml(text, display)
     return _isoformat_dates(data), positions, problems, text
 
@@ -89,15 +89,13 @@ def _rule_form(rule: dict, path, positions: Positions) -> Diagnostic:
     kinds = [k for k in ("finding", "requirement", "derive", "exception_to") if k in rule]
     if len(kinds) != 1:
         found = f"; found {' and '.join(kinds)}" if kinds else ""
-        return Diagnostic("E101", "a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' "
-                                  f"(with 'met'), 'derive' (with 'when'), 'exception_to' (with 'when'){found}",
+        return Diagnostic("E101", _("a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' (with 'met'), 'derive' (with 'when'), 'exception_to' (with 'when'){found}").format(found=found),
                           positions.at(path))
     if kinds == ["requirement"]:
         if "when" in rule:
-            return Diagnostic("E101", "a requirement states its condition in 'met' (and where it applies in "
-                                      "'applies'), not 'when'", positions.at(path + ("when",), key=True), "met")
-        return Diagnostic("E101", "'met' is required with 'requirement'", positions.at(path))
-    return Diagnostic("E101", f"'when' is required with '{kinds[0]}'", positions.at(path))
+            return Diagnostic("E101", _("a requirement states its condition in 'met' (and where it applies in 'applies'), not 'when'"), positions.at(path + ("when",), key=True), "met")
+        return Diagnostic("E101", _("'met' is required with 'requirement'"), positions.at(path))
+    return Diagnostic("E101", _("'when' is required with '{value}'").format(value=kinds[0]), positions.at(path))
 
 
 def _is_rule_schema(schema) -> bool:
@@ -232,8 +230,7 @@ class _Builder:
         unit = next(iter(raw))
         amount = raw[unit]
         if isinstance(amount, dict) and not isinstance(amount.get("key"), (str, type(None))):
-            self.diagnostics.append(Diagnostic("E103", "a period's table entry is named by a field of the record "
-                                                       "(key: kind)", self.loc(path + (unit,))))
+            self.diagnostics.append(Diagnostic("E103", _("a period's table entry is named by a field of the record (key: kind)"), self.loc(path + (unit,))))
             amount = {"param": amount["param"]}
         amount = m.ParamRef(amount["param"], self.loc(path + (unit,)), self.policy_id, amount.get("key")) \
             if isinstance(amount, dict) else m.Literal(amount, self.loc(path + (unit,)))
@@ -266,13 +263,12 @@ class _Builder:
         operators = [k for k in raw if k in m.OPERATORS or k in ("within", "has")]
         if len(subjects) != 1 or len(operators) != 1:
             self.diagnostics.append(Diagnostic(
-                "E103", "a comparison needs one subject (fact, field or ratio) and one operator "
-                        f"(以上, 超过, eq, within, ...); found {sorted(raw)}", loc))
+                "E103", _("a comparison needs one subject (fact, field or ratio) and one operator (以上, 超过, eq, within, ...); found {value}").format(value=sorted(raw)), loc))
             return m.All((), loc)
         subject_key, word = subjects[0], operators[0]
         if record != (subject_key != "fact") and subject_key != "ratio":
             wanted = "field" if record else "fact"
-            self.diagnostics.append(Diagnostic("E103", f"use '{wanted}:' here, not '{subject_key}:'", loc))
+            self.diagnostics.append(Diagnostic("E103", _("use '{wanted}:' here, not '{subject_key}:'").format(wanted=wanted, subject_key=subject_key), loc))
         subject = raw[subject_key]
         ratio_of = ()
         if subject_key == "ratio":
@@ -288,7 +284,7 @@ class _Builder:
         extra = set(raw) - keys
         if extra:
             self.diagnostics.append(Diagnostic(
-                "E103", f"'{next(iter(keys))}' stands alone in its condition; move {sorted(extra)} into a list",
+                "E103", _("'{value}' stands alone in its condition; move {value2} into a list").format(value=next(iter(keys)), value2=sorted(extra)),
                 self.loc(path)))
 
     def parameter(self, name, raw, path) -> m.Parameter:
@@ -300,8 +296,7 @@ class _Builder:
         forms = [f for f in DERIVED_FORMS if f in raw]
         if len(forms) != 1:
             self.diagnostics.append(Diagnostic(
-                "E101", f"derived quantity '{name}' needs exactly one of {', '.join(DERIVED_FORMS)}; "
-                        f"found {forms or 'none'}", self.loc(path)))
+                "E101", _("derived quantity '{name}' needs exactly one of {items}; found {value}").format(name=name, items=', '.join(DERIVED_FORMS), value=forms or 'none'), self.loc(path)))
             forms = forms or ["latest"]
         form = forms[0]
         source = raw.get(form)
@@ -360,7 +355,7 @@ class _Builder:
         period = m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
         if period.end is not None and period.end < period.start:
             self.diagnostics.append(Diagnostic(
-                "E405", f"in_force ends ({period.end}) before it starts ({period.start})",
+                "E405", _("in_force ends ({end}) before it starts ({start})").format(end=period.end, start=period.start),
                 self.loc(path + ("to",))))
         return period
 
@@ -374,7 +369,7 @@ def read_checked(path: Path, display: str, schema: dict, what: str, schema_file:
     data, positions, problems, text = read_yaml_file(path, display)
     if problems or data is None:
         if data is None and not problems:
-            problems = [Diagnostic("E003", "the file is empty", Location(display, 1, 1))]
+            problems = [Diagnostic("E003", _("the file is empty"), Location(display, 1, 1))]
         return None, positions, problems, text
     if not isinstance(data, dict):
         return None, positions, [Diagnostic("E101", f"{what}", Location(display, 1, 1))], text
@@ -431,7 +426,7 @@ def read_data_file(path: Path, schema_name: str, display: str | None = None):
     if problems:
         return None, positions, problems
     if not isinstance(data, dict):
-        return None, positions, [Diagnostic("E101", f"{path.name} is a mapping", Location(display or str(path), 1, 1))]
+        return None, positions, [Diagnostic("E101", _("{name} is a mapping").format(name=path.name), Location(display or str(path), 1, 1))]
     problems = schema_diagnostics(data, positions, validator(schema_name))
     return (None if problems else data), positions, problems
 
@@ -439,7 +434,7 @@ def read_data_file(path: Path, schema_name: str, display: str | None = None):
 def load_outcomes(path: Path) -> tuple[m.Outcomes, list[Diagnostic]]:
     """Read ``outcomes.yaml``: the finding codes, requirement codes and determinations."""
     if not path.exists():
-        return m.Outcomes({}, {}, {}), [Diagnostic("E003", "no outcomes.yaml in the policy set", Location(str(path)))]
+        return m.Outcomes({}, {}, {}), [Diagnostic("E003", _("no outcomes.yaml in the policy set"), Location(str(path)))]
     data, _positions, problems = read_data_file(path, "outcomes")
     data = data or {}
     return m.Outcomes(data.get("findings") or {}, data.get("requirements") or {},
@@ -454,7 +449,7 @@ def load_register(path: Path) -> tuple[dict, list[Diagnostic]]:
     register = {}
     for i, entry in enumerate((data or {}).get("provisions") or []):
         if entry["id"] in register:
-            problems.append(Diagnostic("E205", f"duplicate provision id '{entry['id']}'",
+            problems.append(Diagnostic("E205", _("duplicate provision id '{id}'").format(id=entry['id']),
                                        positions.at(("provisions", i, "id"))))
         register[entry["id"]] = entry
     return register, problems
@@ -468,14 +463,14 @@ def load_policy_set(directory) -> tuple[m.PolicySet | None, list[Diagnostic]]:
     """
     directory = Path(directory)
     if not directory.is_dir():
-        return None, [Diagnostic("E003", "no such policy directory", Location(str(directory)))]
+        return None, [Diagnostic("E003", _("no such policy directory"), Location(str(directory)))]
     diagnostics: list[Diagnostic] = []
     policies = []
     digest = hashlib.sha256()
     order = 0
     files = policy_files(directory)
     if not files:
-        diagnostics.append(Diagnostic("E004", "no policy files (*.yaml) in the directory", Location(str(directory))))
+        diagnostics.append(Diagnostic("E004", _("no policy files (*.yaml) in the directory"), Location(str(directory))))
     for path in files:
         policy, problems, text = load_policy(path, order)
         diagnostics.extend(problems)

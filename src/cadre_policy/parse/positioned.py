@@ -67,7 +67,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: JsonPath, positio
                 key = key.isoformat()
             if key in result:
                 mark = key_node.start_mark
-                problems.append(Diagnostic("E002", f"duplicate key '{key}'",
+                problems.append(Diagnostic("E002", _("duplicate key '{key}'").format(key=key),
                                            Location(positions.file, mark.line + 1, mark.column + 1)))
                 continue
             child = path + (key,)
@@ -96,10 +96,10 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, positions: Positions, prob
         if node.tag == "tag:yaml.org,2002:timestamp":
             problems.append(Diagnostic("E104", _("'{value}' is not a calendar date").format(value=node.value), where))
             return node.value
-        problems.append(Diagnostic("E001", f"'{node.value[:40]}' cannot be read: {error}", where))
+        problems.append(Diagnostic("E001", _("'{value}' cannot be read: {error}").format(value=node.value[:40], error=error), where))
         return None
     if isinstance(value, date) and not isinstance(value, datetime) and not DATE_MIN <= value <= DATE_MAX:
-        problems.append(Diagnostic("E104", f"{value} is outside {DATE_MIN}..{DATE_MAX}", where))
+        problems.append(Diagnostic("E104", _("{value} is outside {DATE_MIN}..{DATE_MAX}").format(value=value, DATE_MIN=DATE_MIN, DATE_MAX=DATE_MAX), where))
         return node.value
     return value
 
@@ -142,9 +142,9 @@ def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[D
     except yaml.MarkedYAMLError as error:
         line, col, message = _syntax(error)
         where = Location(file, line, col) if line else Location(file)
-        return None, positions, [Diagnostic("E001", f"yaml syntax: {message}", where)]
+        return None, positions, [Diagnostic("E001", _("yaml syntax: {message}").format(message=message), where)]
     except yaml.YAMLError as error:  # e.g. a tag safe_load refuses
-        return None, positions, [Diagnostic("E001", f"yaml: {error}", Location(file, 1, 1))]
+        return None, positions, [Diagnostic("E001", _("yaml: {error}").format(error=error), Location(file, 1, 1))]
     finally:
         if loader is not None:
             loader.dispose()

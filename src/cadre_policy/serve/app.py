@@ -183,7 +183,7 @@ def _sign_in(app: FastAPI) -> None:
     @app.post("/logout", max_body_size=MAX_LOGIN_BODY,
               summary="Sign out (form with csrf_token, or the X-CSRF-Token header)")
     async def logout(request: Request):
-        account, session, _ = identify(request)
+        account, session, _channel = identify(request)
         form = {} if request.headers.get("content-type", "").startswith("application/json") else \
             dict(await request.form())
         require_csrf(request, session, form.get("csrf_token"))

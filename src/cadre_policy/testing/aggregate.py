@@ -23,6 +23,7 @@ from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 
+from cadre_policy.i18n import _
 from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.parse.positioned import load_yaml
 
@@ -56,7 +57,7 @@ def _cadres(raw_case: dict, as_of: date) -> list[dict]:
     default_post = raw_case.get("post")
     docs = []
     for spec in raw_case.get("cadres") or []:
-        for _ in range(int(spec.get("count", 1))):
+        for _copy in range(int(spec.get("count", 1))):
             n = len(docs) + 1
             doc = {"id": f"T{n:04d}", "name": f"测试{n}", "gender": "male", "party": "cpc",
                    "birth_date": as_of - relativedelta(years=spec.get("age", 45)) - timedelta(days=100)}
@@ -75,7 +76,7 @@ def load_structure_cases(path: Path) -> tuple[list[StructureCase], list[Diagnost
     """The cases of one structure tests file, with any problem reading it."""
     data, positions, problems = load_yaml(Path(path).read_text(encoding="utf-8"), str(path))
     if problems or not isinstance(data, dict) or data.get("kind") != "structure":
-        return [], problems or [Diagnostic("E101", "a structure tests file has 'kind: structure'",
+        return [], problems or [Diagnostic("E101", _("a structure tests file has 'kind: structure'"),
                                            Location(str(path), 1, 1))]
     cases = []
     for i, raw in enumerate(data.get("cases") or []):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from cadre_policy.i18n import _
 from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.run.evaluate import PolicyRunner, normalise_units
 from cadre_policy.language.model import PolicySet
@@ -24,7 +25,7 @@ DEFAULT_CADRE = {"id": "T0001", "name": "测试干部", "gender": "male", "birth
 # (the rule does not apply to the cadre; also spelt not_applicable, as structure statuses are).
 RESULT_SPELLINGS = {"not_applicable": "not applicable"}
 NOT_ASSESSED = "not assessed"     # the eligibility of a case no determination speaks of
-RECORD_LISTS = tuple(key for key, _ in canonical.RECORD_LISTS)
+RECORD_LISTS = tuple(key for key, _kind in canonical.RECORD_LISTS)
 
 
 @dataclass
@@ -79,7 +80,7 @@ def load_cases(path: Path) -> tuple[list[Case], list[Diagnostic]]:
     if isinstance(data, dict) and data.get("kind") == "structure":
         return [], problems   # aggregate-rule cases: testing.aggregate runs them
     if problems or not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        return [], problems or [Diagnostic("E101", "a tests file has 'cases:' (a list)", Location(str(path), 1, 1))]
+        return [], problems or [Diagnostic("E101", _("a tests file has 'cases:' (a list)"), Location(str(path), 1, 1))]
     units = _units(data.get("units"), path.parent)
     default_as_of = data.get("as_of")
     cases = []
@@ -91,7 +92,7 @@ def load_cases(path: Path) -> tuple[list[Case], list[Diagnostic]]:
         extra = _units(raw["units"], path.parent) if "units" in raw else {}
         as_of = raw.get("as_of", default_as_of)
         if not isinstance(as_of, date):
-            problems.append(Diagnostic("E101", f"case '{raw.get('name', i)}' has no as_of date", loc))
+            problems.append(Diagnostic("E101", _("case '{get}' has no as_of date").format(get=raw.get('name', i)), loc))
             continue
         cases.append(Case(str(path), str(raw.get("name", f"case {i + 1}")), loc.line, as_of, cadre,
                           {**units, **extra}, raw.get("expect") or {}))
@@ -113,7 +114,7 @@ class CaseRunner:
 
     def run(self, case: Case) -> CaseResult:
         result = self.engine_for(case.as_of).evaluate(case.cadre, case.units)
-        outcome = CaseResult(case, fired={rule_id for rule_id, *_ in result.trace})
+        outcome = CaseResult(case, fired={rule_id for rule_id, *_rest in result.trace})
         expect = case.expect
         diffs = outcome.differences
         if "findings" in expect:
@@ -152,7 +153,7 @@ def uncovered_rules(policy_set: PolicySet, results: list[CaseResult]) -> list:
 
 
 def _is_structure_file(path: Path) -> bool:
-    data, _, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+    data, _positions, _issues = load_yaml(path.read_text(encoding="utf-8"), str(path))
     return isinstance(data, dict) and data.get("kind") == "structure"
 
 
@@ -214,7 +215,7 @@ def coverage_scope(policy_set: PolicySet, paths) -> set | None:
         if path.is_dir():
             return None
         if path.name.endswith(".tests.yaml"):
-            data, _, _ = load_yaml(path.read_text(encoding="utf-8"), str(path))
+            data, _positions, _issues = load_yaml(path.read_text(encoding="utf-8"), str(path))
             named = data.get("policy") if isinstance(data, dict) else None
             scope.add(named or path.name[:-len(".tests.yaml")])
         elif path.resolve() in by_file:

@@ -9,7 +9,7 @@ from cadre_policy.language.catalog import Catalogue
 from cadre_policy.validate.strata import stratify
 from cadre_policy.language.parameters import name_of
 from cadre_policy.diagnostics import Diagnostic, Location, suggest, suggest_qualified
-from cadre_policy.i18n import _
+from cadre_policy.i18n import N_, _
 from cadre_policy.language.values import PARAMETER_TYPES, literal_type, parse_fraction, parse_parameter
 
 ORDER_OPS = {">", ">=", "<", "<="}
@@ -54,15 +54,13 @@ class Checker:
         from cadre_policy.language.jurisdiction import national
         for policy in self.ps.policies:
             if policy.jurisdiction is None:
-                self.error("E408", f"policy '{policy.id}' does not say whom it binds: add 'jurisdiction: "
-                                   "{regions: [...]}' (全国 for a national document)", Location(policy.file, 1, 1))
+                self.error("E408", _("policy '{id}' does not say whom it binds: add 'jurisdiction: {{regions: [...]}}' (全国 for a national document)").format(id=policy.id), Location(policy.file, 1, 1))
         regional = [p for p in self.ps.policies if p.jurisdiction is not None and not national(p.jurisdiction)]
         if len({p.jurisdiction.regions for p in regional}) > 1:
             for policy in regional:
                 if not policy.jurisdiction.note:
                     others = sorted({r for p in regional for r in p.jurisdiction.regions} - set(policy.jurisdiction.regions))
-                    self.error("W505", f"policy '{policy.id}' binds {policy.jurisdiction.label()} while the set also "
-                                       f"binds {'、'.join(others)}: say why in 'jurisdiction: note'",
+                    self.error("W505", _("policy '{id}' binds {label} while the set also binds {items}: say why in 'jurisdiction: note'").format(id=policy.id, label=policy.jurisdiction.label(), items='、'.join(others)),
                                policy.jurisdiction.loc)
 
     def _titles(self):
@@ -80,21 +78,21 @@ class Checker:
                     continue
                 hint = suggest_qualified(name, self.parameters) if not scope else \
                     suggest(name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters])
-                self.error("E211", f"unknown parameter '{name}' named in the text '{text}'", loc, hint)
+                self.error("E211", _("unknown parameter '{name}' named in the text '{text}'").format(name=name, text=text), loc, hint)
 
     def _duplicates(self):
-        for what, items in (("policy id", [(p.id, Location(p.file, 1, 1)) for p in self.ps.policies]),
-                            ("rule id", [(r.id, r.loc) for r in self.ps.rules]),
-                            ("derived quantity", [(d.name, d.loc) for p in self.ps.policies for d in p.derived])):
+        for what, items in ((N_("policy id"), [(p.id, Location(p.file, 1, 1)) for p in self.ps.policies]),
+                            (N_("rule id"), [(r.id, r.loc) for r in self.ps.rules]),
+                            (N_("derived quantity"), [(d.name, d.loc) for p in self.ps.policies for d in p.derived])):
             seen = {}
             for name, loc in items:
                 if name in seen:
-                    self.error("E205", f"duplicate {what} '{name}' (first at {seen[name]})", loc)
+                    self.error("E205", _("duplicate {what} '{name}' (first at {value})").format(what=_(what), name=name, value=seen[name]), loc)
                 else:
                     seen[name] = loc
         for d in self.ps.derived.values():
             if d.name in t.BUILTIN_FACTS or d.name in t.RECORD_LISTS:
-                self.error("E205", f"derived quantity '{d.name}' hides the built-in fact of that name", d.loc)
+                self.error("E205", _("derived quantity '{name}' hides the built-in fact of that name").format(name=d.name), d.loc)
 
     # ---- declarations ----------------------------------------------------------------
     def _derived_cycles(self):
@@ -110,7 +108,7 @@ class Checker:
                 return
             if state.get(name) == 1:
                 cycle = trail[trail.index(name):] + [name]
-                self.error("E403", f"derived quantities depend on each other in a cycle: {' -> '.join(cycle)}",
+                self.error("E403", _("derived quantities depend on each other in a cycle: {items}").format(items=' -> '.join(cycle)),
                            specs[name].loc)
                 return
             state[name] = 1
@@ -126,7 +124,7 @@ class Checker:
             try:
                 parse_parameter(param.kind, raw)
             except ValueError as error:
-                self.error("E303", f"parameter '{param.name}' on {start}: {error}", param.loc)
+                self.error("E303", _("parameter '{name}' on {start}: {error}").format(name=param.name, start=start, error=error), param.loc)
 
     def _derived(self, d: m.Derived):
         if d.form in m.RECORD_FORMS:
@@ -135,13 +133,13 @@ class Checker:
                 self._unknown(d.source, d.loc, records=True)
                 return
             if d.form in ("current", "duration") and d.source != "posts":
-                self.error("E301", f"'{d.form}' ranges over posts, not '{d.source}'", d.loc)
+                self.error("E301", _("'{form}' ranges over posts, not '{source}'").format(form=d.form, source=d.source), d.loc)
             if d.where is not None:
                 self._condition(d.where, fields=fields)
             for name in d.distinct:
                 self._subject_type(name, d.loc, fields)
             if d.form in ("some", "every") and d.satisfies is None:
-                self.error("E101", f"'{d.form}' needs 'satisfies': the condition tested on each record's date",
+                self.error("E101", _("'{form}' needs 'satisfies': the condition tested on each record's date").format(form=d.form),
                            d.loc)
             if d.satisfies is not None:
                 self._condition(d.satisfies)
@@ -164,40 +162,39 @@ class Checker:
                 self._expect_fact(path, "date", d.loc)
         if d.form in m.ARITHMETIC:
             if len(d.operands) != 2:
-                self.error("E103", f"'{d.form}' takes two operands [A, B], each a fact or a whole number", d.loc)
+                self.error("E103", _("'{form}' takes two operands [A, B], each a fact or a whole number").format(form=d.form), d.loc)
             for part in d.operands:
                 if isinstance(part, str):
                     self._expect_fact(part, "integer", d.loc)
                 elif isinstance(part, bool) or not isinstance(part, int):
-                    self.error("E301", f"'{d.form}': {part!r} is neither a fact nor a whole number", d.loc)
+                    self.error("E301", _("'{form}': {part} is neither a fact nor a whole number").format(form=d.form, part=repr(part)), d.loc)
         if d.form == "lookup":
             self._param_of(d.param, ("table",))
             if not isinstance(d.source, str):
-                self.error("E103", "'lookup' needs 'key': the fact whose value names the entry", d.loc)
+                self.error("E103", _("'lookup' needs 'key': the fact whose value names the entry"), d.loc)
             elif self.catalogue.resolve(d.source) is None:
                 self._unknown(d.source, d.loc)
         if d.form == "consecutive":
             fields = self.catalogue.record_fields(d.source) or {}
             by = fields.get(d.by)
             if by is None or by.name != "integer":
-                self.error("E301", f"'consecutive' numbers the records by an integer field (by: year), not "
-                                   f"'{d.by}'", d.loc)
+                self.error("E301", _("'consecutive' numbers the records by an integer field (by: year), not '{by}'").format(by=d.by), d.loc)
             if not isinstance(d.n, int) or isinstance(d.n, bool) or d.n < 1:
-                self.error("E103", "'consecutive' needs 'count': how many consecutive values (1 or more)", d.loc)
+                self.error("E103", _("'consecutive' needs 'count': how many consecutive values (1 or more)"), d.loc)
         if d.within is not None:
             self._period(d.within, self.catalogue.record_fields(d.source) if d.form == "count" else None)
 
     def _rank_of(self, ref: m.RankOf):
         self._expect_fact(ref.path, "rank", ref.loc)
         if ref.step and ref.level:
-            self.error("E103", "a rank is computed with 'step' or 'level', not both", ref.loc)
+            self.error("E103", _("a rank is computed with 'step' or 'level', not both"), ref.loc)
 
     def _expect_fact(self, path, type_name, loc):
         kind = self.catalogue.resolve(path)
         if kind is None:
             self._unknown(path, loc)
         elif kind.name != type_name:
-            self.error("E301", f"'{path}' is {kind}, a {type_name} is needed here", loc)
+            self.error("E301", _("'{path}' is {kind}, a {type_name} is needed here").format(path=path, kind=kind, type_name=type_name), loc)
 
     def _unknown(self, path, loc, records=False, fields=None):
         if fields is not None:
@@ -220,7 +217,7 @@ class Checker:
                        suggest(rule.provision, self.ps.provisions))
         for target in rule.supersedes:
             if target == rule.id:
-                self.error("E401", f"rule '{rule.id}' supersedes itself", rule.loc)
+                self.error("E401", _("rule '{id}' supersedes itself").format(id=rule.id), rule.loc)
             elif target not in rule_ids:
                 self.error("E204", _("unknown rule id '{id}' in supersedes").format(id=target), rule.loc, suggest(target, rule_ids))
         for target in rule.exception_to:
@@ -228,16 +225,13 @@ class Checker:
             if other is None:
                 self.error("E204", _("unknown rule id '{id}' in exception_to").format(id=target), rule.loc, suggest(target, rule_ids))
             elif other.kind not in ("requirement", "exception"):
-                self.error("E301", f"'{target}' is a {other.kind} rule; an exception waives requirements "
-                                   "(or suspends another exception)", rule.loc)
+                self.error("E301", _("'{target}' is a {kind} rule; an exception waives requirements (or suspends another exception)").format(target=target, kind=other.kind), rule.loc)
         for cond in (rule.when, rule.applies, rule.met, rule.unmet):
             if cond is not None:
                 self._condition(cond)
                 terms = max(dnf_terms(cond, False), dnf_terms(cond, True))
                 if terms > MAX_DNF_TERMS:
-                    self.error("E406", f"rule '{rule.id}': its condition (or its negation) expands to {terms:,} "
-                                       f"alternatives; the rules engine runs at most {MAX_DNF_TERMS:,}: "
-                                       "split the rule or derive parts of the condition first", rule.loc)
+                    self.error("E406", _("rule '{id}': its condition (or its negation) expands to {terms} alternatives; the rules engine runs at most {MAX_DNF_TERMS}: split the rule or derive parts of the condition first").format(id=rule.id, terms=format(terms, ','), MAX_DNF_TERMS=format(MAX_DNF_TERMS, ',')), rule.loc)
         if rule.until is not None:
             self._expect_fact(rule.until.fact, "date", rule.until.loc)
             if isinstance(rule.until.plus, m.ParamRef):
@@ -250,7 +244,7 @@ class Checker:
         if param is None:
             return None
         if kinds and param.kind not in kinds:
-            self.error("E301", f"parameter '{param.name}' is a {param.kind}; {' or '.join(kinds)} is needed here",
+            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(name=param.name, kind=param.kind, items=' or '.join(kinds)),
                        ref.loc)
         return param
 
@@ -269,7 +263,7 @@ class Checker:
             # a period read per record from a table parameter, by one of the record's fields
             self._param_of(period.amount, ("table",))
             if fields is None:
-                self.error("E103", "a period looked up by 'key' is read per record: only in a count's 'within'",
+                self.error("E103", _("a period looked up by 'key' is read per record: only in a count's 'within'"),
                            period.loc)
             else:
                 self._subject_type(period.amount.key, period.loc, fields)
@@ -287,7 +281,7 @@ class Checker:
                 return
             if state.get(rule_id) == 1:
                 cycle = trail[trail.index(rule_id):] + [rule_id]
-                self.error("E407", f"exceptions form a cycle: {' -> '.join(cycle)}", by_id[rule_id].loc)
+                self.error("E407", _("exceptions form a cycle: {items}").format(items=' -> '.join(cycle)), by_id[rule_id].loc)
                 return
             state[rule_id] = 1
             for target in graph[rule_id]:
@@ -302,8 +296,7 @@ class Checker:
         _order, stuck = stratify(self.ps.rules)
         by_id = {rule.id: rule for rule in self.ps.rules}
         for rule_id in stuck:
-            self.error("E402", f"rule '{rule_id}' depends on its own conclusion through 'not': "
-                               "the rules cannot be ordered", by_id[rule_id].loc)
+            self.error("E402", _("rule '{rule_id}' depends on its own conclusion through 'not': the rules cannot be ordered").format(rule_id=rule_id), by_id[rule_id].loc)
 
     # ---- conditions ------------------------------------------------------------------------
     def _condition(self, cond, fields: dict | None = None):
@@ -314,7 +307,7 @@ class Checker:
             self._condition(cond.item, fields)
         elif isinstance(cond, m.Asserted):
             if fields is not None:
-                self.error("E103", f"'{cond.kind}:' cannot be used inside 'where'", cond.loc)
+                self.error("E103", _("'{kind}:' cannot be used inside 'where'").format(kind=cond.kind), cond.loc)
             elif cond.kind == "finding" and cond.name not in self.ps.outcomes.findings:
                 self.error("E203", _("unknown finding code '{code}'").format(code=cond.name), cond.loc,
                            suggest(cond.name, self.ps.outcomes.findings))
@@ -325,11 +318,11 @@ class Checker:
         elif isinstance(cond, m.Has):
             kind = self._subject_type(cond.subject, cond.loc, fields)
             if kind is not None and kind.name != "flags":
-                self.error("E301", f"'has' needs a list of flags; '{cond.subject}' is {kind}", cond.loc)
+                self.error("E301", _("'has' needs a list of flags; '{subject}' is {kind}").format(subject=cond.subject, kind=kind), cond.loc)
         elif isinstance(cond, m.Within):
             kind = self._subject_type(cond.subject, cond.loc, fields)
             if kind is not None and kind.name != "date":
-                self.error("E301", f"'within' needs a date; '{cond.subject}' is {kind}", cond.loc)
+                self.error("E301", _("'within' needs a date; '{subject}' is {kind}").format(subject=cond.subject, kind=kind), cond.loc)
             self._period(cond.period)
         elif isinstance(cond, m.Compare):
             self._compare(cond, fields)
@@ -353,17 +346,17 @@ class Checker:
             for part in cond.ratio_of:
                 kind = self._subject_type(part, cond.loc, fields)
                 if kind is not None and kind.name != "integer":
-                    self.error("E301", f"a ratio divides integers; '{part}' is {kind}", cond.loc)
+                    self.error("E301", _("a ratio divides integers; '{part}' is {kind}").format(part=part, kind=kind), cond.loc)
             subject = t.FRACTION
         else:
             subject = self._subject_type(cond.subject, cond.loc, fields)
         if subject is None:
             return
         if subject.name in ("record", "records", "flags"):
-            self.error("E301", f"'{cond.subject}' is {subject}; compare one of its fields", cond.loc)
+            self.error("E301", _("'{subject}' is {subject2}; compare one of its fields").format(subject=cond.subject, subject2=subject), cond.loc)
             return
         if cond.op in ORDER_OPS and not subject.comparable_order:
-            self.error("E304", f"'{cond.word}' orders values, but '{cond.subject}' is {subject}", cond.loc)
+            self.error("E304", _("'{word}' orders values, but '{subject}' is {subject2}").format(word=cond.word, subject=cond.subject, subject2=subject), cond.loc)
             return
         self._value(cond, subject, fields)
 
@@ -372,20 +365,19 @@ class Checker:
         if isinstance(value, m.RankOf):
             self._rank_of(value)
             if subject.name != "rank":
-                self.error("E301", f"'{cond.subject}' ({subject}) is not a rank", cond.loc)
+                self.error("E301", _("'{subject}' ({subject2}) is not a rank").format(subject=cond.subject, subject2=subject), cond.loc)
             if fields is None:
-                self.error("E103", "a computed rank is a value inside 'where'; in a rule condition declare it "
-                                   "as a derived quantity (rank:) and compare with {fact: NAME}", value.loc)
+                self.error("E103", _("a computed rank is a value inside 'where'; in a rule condition declare it as a derived quantity (rank:) and compare with {fact: NAME}"), value.loc)
             return
         if isinstance(value, m.FactRef):
             other = self._subject_type(value.path, value.loc)   # inside `where` too: a fact of the cadre
             if other is not None and _family(other) != _family(subject):
-                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with '{value.path}' ({other})",
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with '{path}' ({other})").format(subject=cond.subject, subject2=subject, path=value.path, other=other),
                            cond.loc)
             return
         if isinstance(value, m.Period):
             if subject.name != "duration":
-                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with a period of {value.unit}",
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with a period of {unit}").format(subject=cond.subject, subject2=subject, unit=value.unit),
                            cond.loc)
             self._period(value)
             return
@@ -399,8 +391,7 @@ class Checker:
                   "rank": subject.name == "rank", "table": False,       # a table: read through `lookup`
                   "text": subject.name in ("enum", "text")}[kind]
             if not ok:
-                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with parameter '{param.name}' "
-                                   f"({param.kind})", cond.loc)
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with parameter '{name}' ({kind})").format(subject=cond.subject, subject2=subject, name=param.name, kind=param.kind), cond.loc)
             elif kind == "text" and subject.values:
                 for _start, raw in param.values:
                     for item in (raw if isinstance(raw, list) else [raw]):
@@ -409,13 +400,13 @@ class Checker:
         raw = value.raw
         if cond.op in ("in", "not_in"):
             if not isinstance(raw, list):
-                self.error("E301", f"'{cond.word}' needs a list of values", cond.loc)
+                self.error("E301", _("'{word}' needs a list of values").format(word=cond.word), cond.loc)
                 return
             for item in raw:
                 self._literal(item, subject, cond)
         else:
             if isinstance(raw, list):
-                self.error("E301", f"'{cond.word}' compares with one value; use 'in' for a list", cond.loc)
+                self.error("E301", _("'{word}' compares with one value; use 'in' for a list").format(word=cond.word), cond.loc)
                 return
             self._literal(raw, subject, cond)
 
@@ -425,11 +416,11 @@ class Checker:
             try:
                 parse_fraction(raw)
             except ValueError as error:     # 1/0, or more digits than an exact comparison allows
-                self.error("E303", f"'{cond.subject}': {error}", cond.loc)
+                self.error("E303", _("'{subject}': {error}").format(subject=cond.subject, error=error), cond.loc)
                 return
         if subject.name in ("enum", "rank"):
             if not isinstance(raw, str):
-                self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with {raw!r} ({natural})", cond.loc)
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=natural), cond.loc)
             else:
                 self._member(raw, subject, cond.value.loc, cond.subject)
             return
@@ -440,7 +431,7 @@ class Checker:
         if subject.name == "text" and natural in ("date", "fraction"):
             return
         if expected != natural:
-            self.error("E301", f"cannot compare '{cond.subject}' ({subject}) with {raw!r} ({natural})", cond.loc)
+            self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=natural), cond.loc)
 
     def _member(self, raw, subject: t.Type, loc, path):
         if raw not in subject.values:
