@@ -41,7 +41,7 @@ def test_cli_records_a_check_and_a_whatif_and_verifies_them(sample_url, tmp_path
     assert shown["policy_path"] == str(policies)
     for record in ("1", "2"):
         verified = invoke(sample_url, "records", "verify", record)
-        assert verified.exit_code == 0 and "reproduced 结果一致" in verified.stdout
+        assert verified.exit_code == 0 and ": reproduced" in verified.stdout
     exported = [json.loads(line) for line in invoke(sample_url, "records", "export").stdout.splitlines()]
     assert [r["id"] for r in exported] == [1, 2] and exported[1]["kind"] == "whatif"
     # the policy set changes after the decision: the record names the one it was made on

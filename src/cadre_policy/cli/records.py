@@ -8,6 +8,8 @@ import click
 
 from cadre_policy.cli.common import EXIT_FINDINGS, EXIT_OK, open_store, output_option, policies_option
 from cadre_policy.cli.output import open_output
+from cadre_policy.i18n import _
+from cadre_policy.render.times import beijing
 
 
 def _records(ctx):
@@ -48,7 +50,7 @@ def show(ctx, record_id):
     shown["integrity"] = {"intact": not problems, "problems": problems}
     click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
     for problem in problems:
-        click.echo(f"warning: {problem}", err=True)
+        click.echo(_("warning: {problem}").format(problem=problem), err=True)
     sys.exit(EXIT_FINDINGS if problems else EXIT_OK)
 
 
@@ -73,17 +75,19 @@ def verify(ctx, record_id, policies_dir, chain, anchors):
         problems = verify_chain(store, pairs)
         for problem in problems:
             click.echo(problem)
-        click.echo(f"chain of {store.count()} records: " + ("broken" if problems else "whole")
-                   + (f"; {len(pairs)} anchors checked" if anchors else ""))
+        verdict = _("chain of {n} records: broken") if problems else _("chain of {n} records: whole")
+        checked = _("; {n} anchors checked").format(n=len(pairs)) if anchors else ""
+        click.echo(verdict.format(n=store.count()) + checked)
         sys.exit(EXIT_FINDINGS if problems else EXIT_OK)
     if anchors:
-        raise Failure("--anchor goes with --chain")
+        raise Failure(_("--anchor goes with --chain"))
     if record_id is None:
-        raise Failure("give a RECORD_ID, or --chain")
+        raise Failure(_("give a RECORD_ID, or --chain"))
     verdict = verify_record(store, record_id, policies_dir)
     for problem in verdict.problems:
         click.echo(f"  {problem}")
-    click.echo(f"record {record_id}: " + ("reproduced 结果一致" if verdict.reproduced else "NOT reproduced 结果不一致"))
+    click.echo((_("record {id}: reproduced") if verdict.reproduced else _("record {id}: NOT reproduced")).format(
+        id=record_id))
     sys.exit(EXIT_OK if verdict.reproduced else EXIT_FINDINGS)
 
 
@@ -100,7 +104,11 @@ def anchor(ctx, append_to):
     if append_to:
         from cadre_policy.cli.output import append_line
         append_line(append_to, line)
-    click.echo(line)
+    click.echo(line)          # the line as `verify --anchor` reads it back; what it says, on stderr
+    _anchor, record_id, _chain, count, at = line.split()
+    click.echo(_("the head of the chain: record {id} of {count}, at {time} (Beijing time); keep the line above "
+                 "outside the database (the paper log, a file)").format(id=record_id, count=count, time=beijing(at)),
+               err=True)
 
 
 @records.command()

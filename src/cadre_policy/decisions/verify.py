@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
-from cadre_policy.i18n import using
+from cadre_policy.i18n import _, using
 from cadre_policy.decisions.digest import result_digest
 from cadre_policy.decisions.store import GENESIS, KEYED, Record, RecordStore, chain_next
 
@@ -38,18 +38,20 @@ def verify(records: RecordStore, record_id: int, policies_dir=None, workers: int
     problems = integrity(records, [record_id])[record_id]
     actual, facts = records.snapshot(record.facts_digest)
     if actual != record.facts_digest:
-        problems.append(f"fact snapshot changed: recorded {record.facts_digest}, stored text now {actual}")
+        problems.append(_("fact snapshot changed: recorded {recorded}, stored text now {actual}").format(
+            recorded=record.facts_digest, actual=actual))
     policy_set = load(policies_dir or record.policy_path)
     if policy_set.digest != record.policy_digest:
-        problems.append(f"policy set changed: recorded {record.policy_digest}, "
-                        f"{policies_dir or record.policy_path} is now {policy_set.digest}")
+        problems.append(_("policy set changed: recorded {recorded}, {path} is now {digest}").format(
+            recorded=record.policy_digest, path=policies_dir or record.policy_path, digest=policy_set.digest))
         return Verdict(record.id, False, problems)
     with using(record.request.get("lang")):     # the result's titles are in the language it was recorded in
         result = _check(record, policy_set, facts) if record.kind == "check" else \
             _whatif(record, policy_set, facts, workers)
     digest = result_digest(result)
     if digest != record.result_digest:
-        problems.append(f"result differs: recorded {record.result_digest}, re-run gives {digest}")
+        problems.append(_("result differs: recorded {recorded}, re-run gives {digest}").format(
+            recorded=record.result_digest, digest=digest))
     return Verdict(record.id, not problems, problems, digest)
 
 
@@ -99,14 +101,14 @@ def _link_problem(row: dict, previous: str, key: bytes | None, keyed_seen: bool)
     chain = row["chain"]
     if chain.startswith(KEYED):
         if key is None:
-            return f"record {row['id']}: the records key is missing; its chain cannot be checked"
+            return _("record {id}: the records key is missing; its chain cannot be checked").format(id=row["id"])
         expected = chain_next(previous, row, key)
     elif keyed_seen:
-        return f"record {row['id']}: unkeyed chain value after keyed ones (rewritten without the key)"
+        return _("record {id}: unkeyed chain value after keyed ones (rewritten without the key)").format(id=row["id"])
     else:
         expected = chain_next(previous, row, None)
     if expected != chain:
-        return f"record {row['id']}: chain broken (edited, or a record before it removed)"
+        return _("record {id}: chain broken (edited, or a record before it removed)").format(id=row["id"])
     return None
 
 
@@ -117,13 +119,13 @@ def integrity(records: RecordStore, record_ids) -> dict[int, list[str]]:
     out = {}
     for rid, (previous, row) in records.neighbours(record_ids).items():
         if row is None:
-            out[rid] = [f"record {rid} is missing"]
+            out[rid] = [_("record {id} is missing").format(id=rid)]
             continue
         problems = []
         stored = Record.from_row_values(row)
         if result_digest(stored.result) != stored.result_digest:
-            problems.append(f"record {rid}: the stored result does not match its digest {stored.result_digest} "
-                            f"(edited after it was recorded)")
+            problems.append(_("record {id}: the stored result does not match its digest {digest} (edited after it "
+                              "was recorded)").format(id=rid, digest=stored.result_digest))
         link = _link_problem(row, previous, key, previous.startswith(KEYED))
         if link:
             problems.append(link)
@@ -146,8 +148,8 @@ def verify_chain(records: RecordStore, anchors=()) -> list[str]:
         chains[values["id"]] = values["chain"]
     for rid, chain in anchors:
         if chains.get(rid) != chain:
-            problems.append(f"record {rid} of an anchor is " + ("missing (records removed)" if rid not in chains
-                                                                  else "changed (records rewritten)"))
+            problems.append((_("record {id} of an anchor is missing (records removed)") if rid not in chains
+                             else _("record {id} of an anchor is changed (records rewritten)")).format(id=rid))
     return problems
 
 
@@ -170,7 +172,7 @@ def read_anchors(text: str, where: str) -> list[tuple[int, str]]:
         if not parts or line.startswith("#"):
             continue
         if len(parts) < 3 or parts[0] != "anchor" or not parts[1].isdigit() or len(parts[1]) > 18:
-            raise UserError(f"{where}:{number}: not an anchor line (anchor ID CHAIN …)")
+            raise UserError(_("{where}:{number}: not an anchor line (anchor ID CHAIN …)").format(where=where, number=number))
         if int(parts[1]):
             out.append((int(parts[1]), parts[2]))
     return out

@@ -23,9 +23,11 @@ from typing import Iterable
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
+from cadre_policy.i18n import _, language
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit, highest_education
+from cadre_policy.intake.messages import schema_message
 from cadre_policy.intake.vocabulary import normalise_document
 from cadre_policy.parse.positioned import Document, read_document
 from cadre_policy.parse.schemas import unknown_keys
@@ -68,7 +70,7 @@ def _walk_text(doc, value, path: list, out: list) -> None:
         items = value.items()
         for key in value:
             if type(key) is str and _CONTROL.search(key):
-                out.append(doc.issue(path, f"control character U+{ord(_CONTROL.search(key)[0]):04X} in a key"))
+                out.append(doc.issue(path, _("control character U+{value} in a key").format(value=format(ord(_CONTROL.search(key)[0]), '04X'))))
     elif type(value) is list:
         items = enumerate(value)
     else:
@@ -92,9 +94,9 @@ def _text_issue(doc, value, path: list, out: list) -> None:
     if type(value) is str:
         found = _CONTROL.search(value)
         if found:
-            out.append(doc.issue(path, f"control character U+{ord(found[0]):04X} in text"))
+            out.append(doc.issue(path, _("control character U+{value} in text").format(value=format(ord(found[0]), '04X'))))
         elif len(value) == 10 and not _LOW <= value <= _HIGH and _date(value):
-            out.append(doc.issue(path, f"date {value} is outside {_LOW}..{_HIGH}"))
+            out.append(doc.issue(path, _("date {value} is outside {LOW}..{HIGH}").format(value=value, LOW=_LOW, HIGH=_HIGH)))
 
 
 _ESCAPED = re.compile(r"[\\\x7f-\x9f]")
@@ -188,10 +190,10 @@ def schema_issues(doc: Document, checker=None, path: tuple = (), value=None) -> 
         where = list(path) + list(error.absolute_path)
         unknown = unknown_keys(error)
         if unknown is not None:
-            out += [doc.issue(where, f"unknown field '{key}'", key=str(key)) for key in unknown[0]]
+            out += [doc.issue(where, _("unknown field '{key}'").format(key=key), key=str(key)) for key in unknown[0]]
             continue
-        out.append(doc.issue(where, error.message))
-    return out
+        out.append(doc.issue(where, schema_message(error)))
+    return list(dict.fromkeys(out))          # a bad date breaks its format and its pattern: said once
 
 
 def _items(container, key: str) -> list[tuple[int, dict]]:
@@ -241,7 +243,7 @@ class _Checker:
 
     def unknown_unit(self, doc, path: list, unit_id: str) -> None:
         """A reference to a unit neither imported nor in the store (so far)."""
-        self.issues.append(doc.issue(path, f"unknown unit id '{unit_id}'"))
+        self.issues.append(doc.issue(path, _("unknown unit id '{unit_id}'").format(unit_id=unit_id)))
 
     def collect_ids(self, doc: Document) -> None:
         """First pass: register unit and cadre ids, reporting duplicates."""
@@ -252,8 +254,7 @@ class _Checker:
                     continue
                 if ident in table:
                     self.issues.append(doc.issue(
-                        [kind, i, "id"], f"duplicate {kind[:-1]} id '{ident}' "
-                                         f"(first at {self._where(table[ident], kind)})"))
+                        [kind, i, "id"], _("duplicate {value} id '{ident}' (first at {where})").format(value=kind[:-1] if language() == "en" else _(kind), ident=ident, where=self._where(table[ident], kind))))
                 else:
                     table[ident] = (doc, i)
 
@@ -268,7 +269,7 @@ class _Checker:
             while cur is not None and cur in self.units:
                 if cur in seen:
                     self.issues.append(doc.issue(["units", i, "parent"],
-                                                 f"unit '{ident}' is its own ancestor (parent cycle)"))
+                                                 _("unit '{ident}' is its own ancestor (parent cycle)").format(ident=ident)))
                     break
                 seen.add(cur)
                 pdoc, pi = self.units[cur]
@@ -286,12 +287,12 @@ class _Checker:
         birth = _date(c.get("birth_date"))
         work_start = _date(c.get("work_start"))
         if work_start and birth and work_start < birth:
-            add(doc.issue(base + ["work_start"], f"work_start {work_start} is before birth_date {birth}"))
+            add(doc.issue(base + ["work_start"], _("work_start {work_start} is before birth_date {birth}").format(work_start=work_start, birth=birth)))
         party_joined, party_full = _date(c.get("party_joined")), _date(c.get("party_full"))
         if party_joined and birth and party_joined < birth:
-            add(doc.issue(base + ["party_joined"], f"party_joined {party_joined} is before birth_date {birth}"))
+            add(doc.issue(base + ["party_joined"], _("party_joined {party_joined} is before birth_date {birth}").format(party_joined=party_joined, birth=birth)))
         if party_joined and party_full and party_full < party_joined:
-            add(doc.issue(base + ["party_full"], f"party_full {party_full} is before party_joined {party_joined}"))
+            add(doc.issue(base + ["party_full"], _("party_full {party_full} is before party_joined {party_joined}").format(party_full=party_full, party_joined=party_joined)))
         self._check_educations(doc, base, c)
         self._check_sanctions(doc, base, c)
         if isinstance(c.get("recruitment"), dict):
@@ -301,12 +302,12 @@ class _Checker:
             self._unit_known(doc, path, p, "unit")
             start, end = _date(p.get("start")), _date(p.get("end"))
             if start and end and end < start:
-                add(doc.issue(path + ["end"], f"end {end} is before start {start}"))
+                add(doc.issue(path + ["end"], _("end {end} is before start {start}").format(end=end, start=start)))
             if start and birth and start < birth:
-                add(doc.issue(path + ["start"], f"start {start} is before birth_date {birth}"))
+                add(doc.issue(path + ["start"], _("start {start} is before birth_date {birth}").format(start=start, birth=birth)))
             probation_end = _date(p.get("probation_end"))
             if start and probation_end and probation_end < start:
-                add(doc.issue(path + ["probation_end"], f"probation_end {probation_end} is before start {start}"))
+                add(doc.issue(path + ["probation_end"], _("probation_end {probation_end} is before start {start}").format(probation_end=probation_end, start=start)))
         years: dict[int, int] = {}
         confirmed: dict[dt.date, int] = {}
         for j, a in _items(c, "appraisals"):
@@ -315,54 +316,51 @@ class _Checker:
             if year is None:
                 continue
             _once(years, year, j, lambda first: add(doc.issue(
-                path + ["year"], f"duplicate appraisal year {year} (also appraisals[{first}])")))
+                path + ["year"], _("duplicate appraisal year {year} (also appraisals[{first}])").format(year=year, first=first))))
             # the date a result counts from (31 Dec of its year when not given): two on one date
             # would make "the latest appraisal" depend on list order, as for reviews below
             effective = date or (dt.date(year, 12, 31) if 1 <= year <= 9999 else None)
             _once(confirmed, effective, j, lambda first: add(doc.issue(
                 path + (["date"] if date else ["year"]),
-                f"two appraisals confirmed on {effective} (also appraisals[{first}]): which is the latest "
-                "would depend on list order")))
+                _("two appraisals confirmed on {effective} (also appraisals[{first}]): which is the latest would depend on list order").format(effective=effective, first=first))))
             if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
-                add(doc.issue(path + ["date"], f"date {date} is before the appraisal year {year}"))
+                add(doc.issue(path + ["date"], _("date {date} is before the appraisal year {year}").format(date=date, year=year)))
         review_dates: dict[dt.date, int] = {}
         for j, r in _items(c, "reviews"):
             path = base + ["reviews", j]
             review_date = _date(r.get("date"))
             # two on one date: which is "the latest review" would depend on list order
             _once(review_dates, review_date, j, lambda first: add(doc.issue(
-                path + ["date"], f"duplicate review date {review_date} (also reviews[{first}])")))
+                path + ["date"], _("duplicate review date {review_date} (also reviews[{first}])").format(review_date=review_date, first=first))))
             total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
             if total is not None and dissatisfied is not None and dissatisfied > total:
                 add(doc.issue(path + ["dissatisfied"],
-                              f"dissatisfied {dissatisfied} is greater than total {total}"))
+                              _("dissatisfied {dissatisfied} is greater than total {total}").format(dissatisfied=dissatisfied, total=total)))
             stages: dict[str, int] = {}
             for k, rc in _items(r, "rectification"):
                 rpath = path + ["rectification", k]
                 stage = _str(rc.get("stage"))
                 _once(stages, stage, k, lambda first: add(doc.issue(
-                    rpath + ["stage"], f"duplicate rectification stage '{stage}' (also rectification[{first}])")))
+                    rpath + ["stage"], _("duplicate rectification stage '{stage}' (also rectification[{first}])").format(stage=stage, first=first))))
                 date = _date(rc.get("date"))
                 if date and review_date and date < review_date:
                     add(doc.issue(rpath + ["date"],
-                                  f"date {date} is before the review date {review_date}"))
+                                  _("date {date} is before the review date {review_date}").format(date=date, review_date=review_date)))
         nominated: dict[dt.date, int] = {}
         for j, n in _items(c, "nominations"):
             self._unit_known(doc, base + ["nominations", j], n, "target_unit")
             day = _date(n.get("date"))       # the open nomination is the latest: one a day
             _once(nominated, day, j, lambda first: add(doc.issue(
-                base + ["nominations", j, "date"], f"two nominations on {day} (also nominations[{first}]): "
-                                                  "which is open would depend on list order")))
+                base + ["nominations", j, "date"], _("two nominations on {day} (also nominations[{first}]): which is open would depend on list order").format(day=day, first=first))))
         polled: dict[dt.date, int] = {}
         for j, p in _items(c, "polls"):
             day = _date(p.get("date"))       # "the latest poll" decides P004-4: one a day
             _once(polled, day, j, lambda first: add(doc.issue(
-                base + ["polls", j, "date"], f"two polls on {day} (also polls[{first}]): which is the latest "
-                                            "would depend on list order")))
+                base + ["polls", j, "date"], _("two polls on {day} (also polls[{first}]): which is the latest would depend on list order").format(day=day, first=first))))
             approve, total = _int(p.get("approve")), _int(p.get("total"))
             if approve is not None and total is not None and approve > total:
                 add(doc.issue(base + ["polls", j, "approve"],
-                              f"approve {approve} is greater than total {total}"))
+                              _("approve {approve} is greater than total {total}").format(approve=approve, total=total)))
 
 
     def _check_educations(self, doc, base: list, c: dict) -> None:
@@ -373,19 +371,17 @@ class _Checker:
             return
         highest = highest_education(records)
         if highest is not None and highest != given:
-            self.issues.append(doc.issue(base + ["education"], f"education '{given}' is not the highest level of "
-                                                                f"the education records ('{highest}')"))
+            self.issues.append(doc.issue(base + ["education"], _("education '{given}' is not the highest level of the education records ('{highest}')").format(given=given, highest=highest)))
 
     def _check_sanctions(self, doc, base: list, c: dict) -> None:
         """留党察看 needs its one or two years; no other kind has years."""
         for j, s in _items(c, "sanctions"):
             kind, years = s.get("kind"), s.get("years")
             if kind == "party_probation" and years is None:
-                self.issues.append(doc.issue(base + ["sanctions", j], "years (1 or 2) is required for "
-                                                                      "party_probation 留党察看"))
+                self.issues.append(doc.issue(base + ["sanctions", j], _("years (1 or 2) is required for party_probation 留党察看")))
             elif kind != "party_probation" and years is not None and isinstance(kind, str):
                 self.issues.append(doc.issue(base + ["sanctions", j, "years"],
-                                             f"years is for party_probation 留党察看 only, not {kind}"))
+                                             _("years is for party_probation 留党察看 only, not {kind}").format(kind=kind)))
 
 
 def _once(seen: dict, key, index: int, report) -> None:

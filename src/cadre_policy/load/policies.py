@@ -161,7 +161,7 @@ def _explain(error, positions: Positions) -> list[Diagnostic]:
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         return [Diagnostic("E101", _("{where}: {found} where {wanted} is expected").format(
             where=where, found=_(_KINDS.get(type(error.instance), N_("a value"))),
-            wanted=_(" or ").join(_(_KINDS_BY_NAME.get(w, w)) for w in wanted)), positions.at(path))]
+            wanted=_(" or ").join(_(KINDS_BY_NAME.get(w, w)) for w in wanted)), positions.at(path))]
     if error.validator == "pattern" and path and path[0] == "parameters":
         return [Diagnostic("E101", _("{where}: a parameter is named policy.name in ASCII letters "
                                      "(for example supervision.admonish_ratio), not '{name}'").format(
@@ -172,7 +172,7 @@ def _explain(error, positions: Positions) -> list[Diagnostic]:
 
 _KINDS = {dict: N_("a mapping"), list: N_("a list"), str: N_("text"), int: N_("a number"), float: N_("a number"),
           bool: N_("true/false"), type(None): N_("null")}
-_KINDS_BY_NAME = {"object": N_("a mapping"), "array": N_("a list"), "string": N_("text"),
+KINDS_BY_NAME = {"object": N_("a mapping"), "array": N_("a list"), "string": N_("text"),
                   "integer": N_("a whole number"), "number": N_("a number"), "boolean": N_("true/false"),
                   "null": N_("null")}
 
