@@ -67,7 +67,7 @@ def allowed():
     eligibility = {"eligible", "ineligible", "pending", "exception_required"}      # the JSON's codes, shown dim
     typed = {c.name for c in main.commands.values()} | {"zh", "en", "viewer", "author", "admin", "durable",
                                                          "python", "columnar", "finding", "promotion", "main", "text", "json",
-                                                         "jsonl", "csv", "html", "xlsx", "local", "Dask", "LocalCluster",
+                                                         "jsonl", "csv", "html", "xlsx", "txt", "local", "Dask", "LocalCluster",
                                                          "Schema", "durable_rules", "appointment", "review"}
     typed |= {sub for c in main.commands.values() for sub in getattr(c, "commands", {})}
     return names | PROPER | eligibility | typed
@@ -100,7 +100,7 @@ def pages(server) -> dict[str, str]:
                  f"/cadres/C0007/sheet?as_of={AS_OF}", "/rules", "/rules/supervision.admonish",
                  "/rules/appraisal.admonish", "/whatif", "/whatif?draft=admonish_30pct.yaml", f"/structure?as_of={AS_OF}",
                  f"/structure/report?region=清江县&as_of={AS_OF}", "/records", "/cadres/C9999", "/rules/R999",
-                 "/no-such-page"):
+                 "/no-such-page", "/settings", "/cadres/C0007?as_of=1990-01-01"):
         response = client.get(path)
         assert response.status_code in (200, 403, 404), (path, response.status_code)
         assert response.headers["content-type"].startswith("text/html"), path
@@ -117,6 +117,12 @@ def pages(server) -> dict[str, str]:
         assert response.status_code in (200, 422), (path, response.status_code)
         assert response.headers["content-type"].startswith("text/html"), path
         out[path] = response.text
+    # a 简历 with lines it cannot read, previewed
+    preview = client.post("/import/resume/preview", data={"csrf_token": csrf, "cadre": "C0007"},
+                          files={"resume": ("简历.txt", "2005.07--2010.01 清江县花溪镇科员\n在龙泉镇工作\n".encode(),
+                                            "text/plain")})
+    assert preview.status_code == 200 and "无法读取" in preview.text
+    out["/import/resume/preview"] = preview.text
     return out
 
 
@@ -141,12 +147,22 @@ CLI = [["check", "C0007", "--as-of", AS_OF], ["check", "C0001", "--as-of", "2020
        ["test", str(ROOT / "policies"), "-k", "supervision"], ["users", "list"]]
 
 
+def _cli(db: str, *args, env=None):
+    return CliRunner().invoke(main, ["--lang", "zh", "--db", db, *map(str, args)], env=env)
+
+
+def _chinese(result, allowed, extra=()) -> list[str]:
+    """The English words of a command's output; what a user types stays as typed (options, choices, metavars,
+    paths, URLs, the program's name), and so do quoted names, JSON paths, field keys, digests and tokens."""
+    text = re.sub(r"JSON\s+Lines|(?<!\w)-?-[a-z][a-z-]*|\[[a-z|]+\]|\$?\b[A-Z][A-Z_/]*\b|\S*/\S*|\bpolicy\b|〔[^〕]*〕|“[^”]*”|"
+                  r"\$\.[\w.\[\]]+|\bcli:\S+|\b[a-z_]+(?=:)|hmac:[0-9a-f]+|cpt_\S+|``[^`]*``", " ", result.output)   # cli:LOGIN: who asked
+    return english(text, allowed | set(extra))
+
+
 @pytest.mark.parametrize("args", CLI, ids=[" ".join(a[:2]) for a in CLI])
 def test_every_command_speaks_chinese(sample_db, allowed, args):
     result = CliRunner().invoke(main, ["--lang", "zh", "--db", sample_db, *args], catch_exceptions=False)
-    # what a user types stays as typed: options, choices, metavars, paths, URLs, the program's name
-    text = re.sub(r"-?-[a-z][a-z-]*|\[[a-z|]+\]|\$?\b[A-Z][A-Z_/]*\b|\S*/\S*|\bpolicy\b|〔[^〕]*〕", " ", result.output)
-    words = english(text, allowed)
+    words = _chinese(result, allowed)
     assert not words, f"policy {' '.join(args)}: {sorted(set(words))}\n{result.output[:3000]}"
 
 
@@ -189,3 +205,94 @@ def test_spreadsheet_cell_errors_are_chinese(sample_db, tmp_path, allowed):
     assert "干部!D9" in result.output and "不是有效日期" in result.output and "未写入任何数据" in result.output
     text = re.sub(r"\S*/\S*|'[^']*'|\b[a-z_]+(?=:)", " ", result.output)
     assert not english(text, allowed), result.output
+
+
+def test_problems_speak_one_language(workbench_server, allowed):
+    """API problem details and error pages: Chinese by default, English when the browser asks for it."""
+    admin = workbench_server.client("admin")
+    anonymous = workbench_server.client()
+    asks = [(admin, "/api/v1/cadres/C9999"), (admin, "/api/v1/cadres?as_of=1800-01-01"),
+            (anonymous, "/api/v1/cadres"), (admin, "/api/v1/rules/R999"), (admin, "/api/v1/nothing")]
+    for client, path in asks:
+        zh = client.get(path).json()
+        assert not english(zh["title"] + " " + zh["detail"], allowed | {"API", "Authorization", "Bearer", "Cookie"}), zh
+        en = client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"}).json()
+        assert not re.search(r"[\u4e00-\u9fff]", en["title"] + en["detail"]), en
+    refused = anonymous.post("/login", json={"name": "admin", "password": "wrong-pass-1"},
+                             headers={"Accept-Language": "zh-CN"}).json()
+    assert refused["detail"] == "用户名或密码错误"
+    page = admin.get("/cadres/C9999", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert "unknown cadre id: C9999" in page.text and "未知" not in page.text
+
+
+def test_records_users_and_the_store_date_speak_chinese(sample_db, allowed):
+    outputs = [_cli(sample_db, "check", "C0007", "--as-of", AS_OF, "--record"), _cli(sample_db, "records", "anchor"),
+               _cli(sample_db, "records", "verify", "1"), _cli(sample_db, "records", "verify", "--chain"),
+               _cli(sample_db, "records", "verify"), _cli(sample_db, "records", "list"),
+               _cli(sample_db, "users", "add", "张三", "--role", "author", "--unit", "QJ-PC", env={"POLICY_PASSWORD": "p" * 9}),
+               _cli(sample_db, "users", "add", "张 三", env={"POLICY_PASSWORD": "p" * 9}),
+               _cli(sample_db, "users", "add", "李四", env={"POLICY_PASSWORD": "short"}),
+               _cli(sample_db, "users", "list"), _cli(sample_db, "users", "role", "张三", "--role", "viewer"),
+               _cli(sample_db, "users", "token", "张三", "--label", "接口"), _cli(sample_db, "users", "tokens", "张三"),
+               _cli(sample_db, "users", "revoke", "张三", "99"), _cli(sample_db, "users", "remove", "张三"),
+               _cli(sample_db, "users", "remove", "张三"), _cli(sample_db, "store", "set-date"),
+               _cli(sample_db, "store", "set-date", AS_OF), _cli(sample_db, "check", "C0007", "--as-of", "1990-01-01"),
+               _cli(sample_db, "store", "set-date", "--clear"), _cli(sample_db, "store", "--help"),
+               _cli(sample_db, "store", "set-date", "--help"), _cli(sample_db, "records", "--help")]
+    for result in outputs:
+        assert "Traceback" not in result.output
+        assert not _chinese(result, allowed), result.output
+
+
+def test_import_errors_of_the_new_fields_are_chinese(sample_db, tmp_path, allowed):
+    bad = tmp_path / "名册.yaml"
+    bad.write_text("""units:
+  - {id: U1, name: 单位一, kind: department, level: county}
+cadres:
+  - {id: X1, name: 张一, gender: male, birth_date: 1980-01-01, party: cpc, party_joined: 2001-02-30,
+     party_full: soon, status: farmer, education: bachelor,
+     posts: [{unit: U1, title: 科员, rank: clerk, principal: false, leadership: false, start: 2005-01-01,
+              probation_end: tomorrow}],
+     educations: [{level: postdoc, mode: evening, date: 2010-07-01}],
+     sanctions: [{date: 2015-01-01, kind: warning, years: x}, {date: 2016-01-01, kind: party_probation}]}
+""", encoding="utf-8")
+    result = _cli(sample_db, "facts", "import", bad)
+    assert result.exit_code == 2 and "未写入任何数据" in result.output
+    for said in ("“2001-02-30”不是有效日期", "“farmer”不是有效的身份", "“tomorrow”不是有效日期", "“evening”不是有效的教育类别",
+                 "年数只用于留党察看", "留党察看须写明年数"):
+        assert said in result.output, result.output
+    assert not _chinese(result, allowed), result.output
+
+
+def _keywords() -> set[str]:
+    """The words of the policy language an author writes: the keys and enumerated words of its schemas."""
+    import json
+
+    from cadre_policy import data
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.update(node.get("properties", {}))
+            found.update(v for v in node.get("enum", []) if isinstance(v, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+    for name in ("policy", "draft", "tests", "outcomes", "provisions"):
+        walk(json.loads((data.ROOT / "schemas" / f"{name}.schema.json").read_text(encoding="utf-8")))
+    return found | {word for key in found for word in re.findall(r"[A-Za-z]+", key)}
+
+
+def test_every_lint_diagnostic_is_chinese(tmp_path, allowed):
+    from policy_builder import HEADER, write_set
+    from test_lint import CASES
+    # the editor's schema line, the language's words, the ids the cases name (a, b, r.ok, unused)
+    extra = {"yaml", "schema", "language", "server", "a", "b", "r", "ok", "unused"} | _keywords()
+    for code, body, _line, _column in CASES:
+        directory = write_set(tmp_path / code, {"bad": HEADER.format(id="bad") + body})
+        result = _cli("sqlite://", "lint", directory)
+        assert code in result.output, (code, result.output)
+        words = _chinese(result, allowed, extra)
+        assert not words, f"{code}: {sorted(set(words))}\n{result.output}"

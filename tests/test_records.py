@@ -34,7 +34,7 @@ def test_cli_records_a_check_and_a_whatif_and_verifies_them(sample_url, tmp_path
                    "--engine", "python", "--workers", "1", "-q", "--policies", policies, "--format", "json")
     assert asked.exit_code == 0 and "纪实 record 2" in asked.stderr
     listed = invoke(sample_url, "records", "list").stdout.splitlines()
-    assert [line.split("\t")[4] for line in listed] == ["whatif", "check"]
+    assert [line.split("\t")[4] for line in listed] == ["what-if", "check"]
     shown = json.loads(invoke(sample_url, "records", "show", "1").stdout)
     assert shown["request"] == {"cadre": "C0007", "as_of": AS_OF, "engine": "python", "lang": "en"}
     assert shown["result"]["cadre"] == "C0007" and shown["channel"] == "cli"

@@ -153,11 +153,11 @@ class StructureChecker:
         else:
             ok = natural == {"integer": "integer", "boolean": "boolean", "date": "date"}.get(kind.name, "text")
         if not ok:
-            self.error("E301", _("cannot compare {label} ({kind}) with {raw} ({natural})").format(label=label, kind=kind, raw=repr(raw), natural=natural), value.loc)
+            self.error("E301", _("cannot compare {label} ({kind}) with {raw} ({natural})").format(label=label, kind=kind, raw=repr(raw), natural=t.type_word(natural)), value.loc)
 
     def _member(self, raw, kind, label, loc):
         if raw not in kind.values:
-            self.error("E302", _("'{raw}' is not a value of '{label}' ({items})").format(raw=raw, label=label, items=' | '.join(kind.values)), loc,
+            self.error("E302", _("'{raw}' is not a value of '{label}' ({items})").format(raw=raw, label=label, items=kind.values_text()), loc,
                        suggest(str(raw), kind.values))
 
     def _lookup(self, ref: m.ParamRef, quiet=False):

@@ -28,11 +28,12 @@ def records():
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="At most this many records.")
 @click.pass_context
 def list_records(ctx, actor, kind, limit):
-    """Newest first: id, time (UTC), who, channel, kind, what was asked, result digest."""
+    """Newest first: id, time (Beijing), who, channel, kind, what was asked, date, result digest."""
+    from cadre_policy.render.records import CHANNELS, KINDS
     for r in _records(ctx).list(actor, kind, limit):
-        asked = r.request.get("cadre") or r.request.get("draft") or " ".join(r.request.get("set") or []) or "input"
-        click.echo(f"{r.id}\t{r.at.isoformat(timespec='seconds')}Z\t{r.actor}\t{r.channel}\t{r.kind}\t"
-                   f"{asked}\t{r.request.get('as_of', '')}\t{r.result_digest[:19]}")
+        asked = r.request.get("cadre") or r.request.get("draft") or " ".join(r.request.get("set") or []) or _("posted facts")
+        click.echo(f"{r.id}\t{beijing(r.at)}\t{r.actor}\t{_(CHANNELS.get(r.channel, r.channel))}\t"
+                   f"{_(KINDS.get(r.kind, r.kind))}\t{asked}\t{r.request.get('as_of', '')}\t{r.result_digest[:19]}")
 
 
 RECORD_ID = click.IntRange(1, 2 ** 63 - 1)

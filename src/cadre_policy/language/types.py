@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cadre_policy.i18n import language
 from cadre_policy.language import record_table
 
 RANKS = tuple(record_table.enums()["rank"])             # lowest first
@@ -69,16 +70,47 @@ class Type:
     record: str = ""          # a record type's kind (post, review, ...)
 
     def __str__(self) -> str:
+        if language() != "en":           # in a Chinese diagnostic: 选项（男 | 女）, 记录（任职）
+            return self._chinese()
         if self.name == "record":
             return f"record({self.record})"
         if self.name in ("enum", "rank") and self.values:
             return f"{self.name}({' | '.join(self.values)})"
         return self.name
 
+    def values_text(self) -> str:
+        """An enumeration's values as a reader knows them: 男 | 女 in Chinese, the codes in English."""
+        if language() == "en":
+            return " | ".join(self.values)
+        from cadre_policy.language import labels
+        named = next((v for v in labels.VALUES.values() if set(self.values) <= set(v)), {})
+        return "、".join(f"“{v}”（{named[v]}）" if v in named else f"“{v}”" for v in self.values)
+
+    def _chinese(self) -> str:
+        from cadre_policy.language import labels
+        word = type_word(self.name)
+        if self.name == "record":
+            return f"{word}（{labels.FACT_HEADS.get(self.record) or labels.field(self.record)}）"
+        if self.name in ("enum", "rank") and self.values:
+            named = next((v for v in labels.VALUES.values() if set(self.values) <= set(v)), {})
+            return f"{word}（{' | '.join(named.get(v, v) for v in self.values)}）"
+        return word
+
     @property
     def comparable_order(self) -> bool:
         """Whether <, > make sense for this type."""
         return self.name in ("integer", "date", "duration", "fraction", "rank") or self.ordered
+
+
+#: The type names in Chinese (diagnostics); a literal's natural type (language.values.literal_type) too.
+TYPE_WORDS = {"integer": "整数", "boolean": "是/否", "text": "文本", "date": "日期", "duration": "时长",
+              "fraction": "比值", "flags": "标记", "rank": "职级", "enum": "选项", "record": "记录", "list": "列表",
+              "period": "期限"}
+
+
+def type_word(name: str) -> str:
+    """A type's name in the reader's language: 整数 for integer."""
+    return name if language() == "en" else TYPE_WORDS.get(name, name)
 
 
 INTEGER = Type("integer")

@@ -18,6 +18,7 @@ from typing import Any, Iterable
 import yaml
 
 from cadre_policy.i18n import _
+from cadre_policy.parse.syntax import syntax_message
 from cadre_policy.diagnostics import Diagnostic, Location
 from cadre_policy.parse.issues import Issue
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
@@ -153,7 +154,7 @@ def _load(loader_class, text: str, file: str) -> tuple[object, Positions, list[D
 def _syntax(error: yaml.MarkedYAMLError) -> tuple[int, int, str]:
     """(line, column, message) of a YAML syntax error; (0, 0, …) without a mark."""
     mark = error.problem_mark or error.context_mark
-    message = " ".join(x for x in (error.context, error.problem) if x)
+    message = syntax_message(error.context, error.problem)
     return (mark.line + 1, mark.column + 1, message) if mark else (0, 0, message)
 
 
@@ -301,7 +302,8 @@ def _plain(root: yaml.Node) -> bool:
 def _syntax_issue(file: str, exc: yaml.MarkedYAMLError) -> Issue:
     line, col, message = _syntax(exc)
     message = message or "syntax error"
-    return Issue(file, line, col, "$", message if isinstance(exc, LimitError) else f"YAML syntax error: {message}")
+    return Issue(file, line, col, "$", message if isinstance(exc, LimitError) else _("YAML syntax error: {message}").format(
+        message=message))
 
 
 def read_document(file: str) -> tuple[Document | None, list[Issue]]:
@@ -319,7 +321,8 @@ def read_document(file: str) -> tuple[Document | None, list[Issue]]:
     try:
         text = Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [Issue(file, 0, 0, "$", f"cannot read file: {getattr(exc, 'strerror', None) or exc}")]
+        return None, [Issue(file, 0, 0, "$", _("cannot read file: {error}").format(
+            error=getattr(exc, "strerror", None) or exc))]
 
     if file.lower().endswith(".json"):
         try:

@@ -420,7 +420,7 @@ class Checker:
                 return
         if subject.name in ("enum", "rank"):
             if not isinstance(raw, str):
-                self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=natural), cond.loc)
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
             else:
                 self._member(raw, subject, cond.value.loc, cond.subject)
             return
@@ -431,12 +431,12 @@ class Checker:
         if subject.name == "text" and natural in ("date", "fraction"):
             return
         if expected != natural:
-            self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=natural), cond.loc)
+            self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
 
     def _member(self, raw, subject: t.Type, loc, path):
         if raw not in subject.values:
             self.error("E302", _("'{value}' is not a value of '{path}' ({values})").format(value=raw, path=path,
-                                                                                 values=" | ".join(subject.values)), loc,
+                                                                                 values=subject.values_text()), loc,
                        suggest(str(raw), subject.values))
 
 
