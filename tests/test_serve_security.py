@@ -127,7 +127,7 @@ def test_jobs_are_capped_and_timed_out(tmp_path):
             assert first.status_code == 202, first.text
             status(admin.post("/api/v1/whatif", json=ask), 429)
             job = wait_for_job(admin, first.json())
-            assert job["status"] == "failed" and "1 s" in job["error"]["detail"]
+            assert job["status"] == "failed" and "1 秒" in job["error"]["detail"]
             again = admin.post("/api/v1/whatif", json=ask)
             assert again.status_code == 202, again.text
     finally:

@@ -100,3 +100,12 @@ def test_pages_follow_the_store_date(server):
     assert invoke(server.db_url, "store", "set-date", "2016-12-31").exit_code == 0     # the CLI, at once
     assert _header(admin.get("/").text) == "评估日期：2016年12月31日（本库默认）"
     assert invoke(server.db_url, "store", "set-date", "--clear").exit_code == 0
+
+
+@pytest.mark.parametrize("name", ["cadre_policy.render.times", "cadre_policy.serve.app"])
+def test_doctests_of_dates_and_languages(name):
+    """long_day (the header's date) and request_language (?lang, cookie, Accept-Language)."""
+    import doctest
+    import importlib
+    result = doctest.testmod(importlib.import_module(name))
+    assert result.failed == 0 and result.attempted > 0

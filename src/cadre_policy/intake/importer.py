@@ -365,7 +365,7 @@ class _Checker:
 
     def _check_educations(self, doc, base: list, c: dict) -> None:
         """``education`` given beside education records must be their highest level."""
-        records = [e for _, e in _items(c, "educations")]
+        records = [e for _index, e in _items(c, "educations")]
         given = _str(c.get("education"))
         if not records or given is None:
             return
