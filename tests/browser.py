@@ -29,8 +29,10 @@ def chrome(width: int = 1200, height: int = 1600):
     options.binary_location = CHROMIUM
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", f"--window-size={width},{height}",
-                 "--disable-dev-shm-usage"):
+                 "--disable-dev-shm-usage", "--lang=zh-CN"):
         options.add_argument(flag)
+    # an officer's browser asks for Chinese (the server answers in the Accept-Language's first of zh, en)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     if width < 500:         # headless Chromium's window is at least 500 px wide: emulate a phone's screen
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",

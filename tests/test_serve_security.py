@@ -111,7 +111,7 @@ def test_a_forged_record_shows_as_broken_in_the_workbench(server):
             result["promotion"]["eligibility"] = "eligible"
             db.execute("UPDATE decision_records SET result = ? WHERE id = ?", (json.dumps(result), record))
         shown = admin.get(f"/api/v1/records/{record}").json()
-        assert shown["integrity"]["intact"] is False and "digest" in shown["integrity"]["problems"][0]
+        assert shown["integrity"]["intact"] is False and "摘要" in shown["integrity"]["problems"][0]
         page = admin.get("/records", headers={"accept": "text/html"}).text
         row = next(line for line in page.split("<tr>") if f"/api/v1/records/{record}\"" in line)
         assert "已被改动" in row and "✓ 完整" not in row

@@ -601,9 +601,18 @@ class FactStore:
     # reads ----------------------------------------------------------------------------------
 
     def units(self) -> dict[str, dict]:
-        """Return every unit document by id, in id order."""
+        """Return every unit document by id, in id order.
+
+        A damaged SQLite page under the units is said as such (SQLite reports only that a text does not
+        decode), not as a database fault: it is read before any import's integrity check."""
         with self.engine.connect() as conn:
-            return self._units(conn)
+            try:
+                return self._units(conn)
+            except DBAPIError as exc:
+                if self.dialect != "sqlite" or "decode" not in str(exc.orig):
+                    raise
+                raise StoreCorruptError(_("database {url} is damaged: table {table} cannot be read back").format(
+                    url=self.url, table=_units.name) + _("; nothing written: restore it from a backup")) from None
 
     @staticmethod
     def _units(conn: Connection) -> dict[str, dict]:
