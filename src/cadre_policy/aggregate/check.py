@@ -47,29 +47,34 @@ class StructureChecker:
         seen = {}
         for group in self.groups:
             if group.name in seen:
-                self.error("E205", _("duplicate group '{name}' (first at {value})").format(name=group.name, value=seen[group.name]), group.loc)
+                self.error("E205", _("duplicate group '{name}' (first at {value})").format(
+                    name=group.name, value=seen[group.name]), group.loc)
             seen.setdefault(group.name, group.loc)
         seen = {r.id: r.loc for r in self.ps.rules}
         for rule in self.rules:
             if rule.id in seen:
-                self.error("E205", _("duplicate rule id '{id}' (first at {value})").format(id=rule.id, value=seen[rule.id]), rule.loc)
+                self.error("E205", _("duplicate rule id '{id}' (first at {value})").format(
+                    id=rule.id, value=seen[rule.id]), rule.loc)
             seen.setdefault(rule.id, rule.loc)
 
     def _rule(self, rule: AggregateRule, groups: dict):
         group = groups.get(rule.group)
         if group is None:
-            self.error("E208", _("unknown group '{group}'").format(group=rule.group), rule.loc, suggest(rule.group, groups))
+            self.error("E208", _("unknown group '{group}'").format(
+                group=rule.group), rule.loc, suggest(rule.group, groups))
         if rule.finding not in self.ps.outcomes.findings:
             self.error("E203", _("unknown finding code '{finding}'").format(finding=rule.finding), rule.loc,
                        suggest(rule.finding, self.ps.outcomes.findings))
         if self.ps.provisions and rule.provision not in self.ps.provisions:
-            self.error("E207", _("unknown provision '{provision}' (not in provisions.yaml)").format(provision=rule.provision), rule.loc,
+            self.error("E207", _("unknown provision '{provision}' (not in provisions.yaml)").format(
+                provision=rule.provision), rule.loc,
                        suggest(rule.provision, self.ps.provisions))
         if rule.condition is not None:
             self._condition(rule.condition)
         if rule.measure == "share_of_teams":
             if group is not None and group.per != "unit":
-                self.error("E301", _("share_of_teams counts teams: group '{name}' must be 'per: unit'").format(name=group.name), rule.loc)
+                self.error("E301", _("share_of_teams counts teams: group '{name}' must be 'per: unit'").format(
+                    name=group.name), rule.loc)
             if rule.per not in ("region", "city", "all"):
                 self.error("E101", _("share_of_teams needs 'per: region | city | all' (how teams are rolled up)"),
                            rule.loc)
@@ -95,7 +100,8 @@ class StructureChecker:
             return
         if test.op == "within":
             if kind.name != "date":
-                self.error("E301", _("'within' needs a date; '{label}' is {kind}").format(label=label, kind=kind), test.loc)
+                self.error("E301", _("'within' needs a date; '{label}' is {kind}").format(
+                    label=label, kind=kind), test.loc)
             amount = test.value.amount
             if isinstance(amount, m.ParamRef):
                 self._param(amount, (test.value.unit,))
@@ -103,10 +109,12 @@ class StructureChecker:
                 self.error("E301", _("a period is a whole number of {unit}").format(unit=test.value.unit), test.loc)
             return
         if kind.name == "duration" and test.op not in _ORDER - {"band"}:
-            self.error("E304", _("'{word}' does not compare a duration; use 以上, 不满, ...").format(word=test.word), test.loc)
+            self.error("E304", _("'{word}' does not compare a duration; use 以上, 不满, ...").format(
+                word=test.word), test.loc)
             return
         if test.op in _ORDER and not kind.comparable_order:
-            self.error("E304", _("'{word}' orders values, but '{label}' is {kind}").format(word=test.word, label=label, kind=kind), test.loc)
+            self.error("E304", _("'{word}' orders values, but '{label}' is {kind}").format(
+                word=test.word, label=label, kind=kind), test.loc)
             return
         if test.op == "band":
             for value in (test.value.low, test.value.high):
@@ -131,7 +139,8 @@ class StructureChecker:
     def _value(self, value, kind: t.Type, label: str):
         if kind.name == "duration" or isinstance(value, m.Period):
             if not isinstance(value, m.Period) or kind.name != "duration":
-                self.error("E301", _("{label} ({kind}) compares with a period {{years: N}} or {{months: N}}").format(label=label, kind=kind),
+                self.error("E301", _("{label} ({kind}) compares with a period {{years: N}} or {{months: N}}").format(
+                    label=label, kind=kind),
                            value.loc)
             elif isinstance(value.amount, m.ParamRef):
                 self._param(value.amount, (value.unit,))
@@ -153,11 +162,13 @@ class StructureChecker:
         else:
             ok = natural == {"integer": "integer", "boolean": "boolean", "date": "date"}.get(kind.name, "text")
         if not ok:
-            self.error("E301", _("cannot compare {label} ({kind}) with {raw} ({natural})").format(label=label, kind=kind, raw=repr(raw), natural=t.type_word(natural)), value.loc)
+            self.error("E301", _("cannot compare {label} ({kind}) with {raw} ({natural})").format(
+                label=label, kind=kind, raw=repr(raw), natural=t.type_word(natural)), value.loc)
 
     def _member(self, raw, kind, label, loc):
         if raw not in kind.values:
-            self.error("E302", _("'{raw}' is not a value of '{label}' ({items})").format(raw=raw, label=label, items=kind.values_text()), loc,
+            self.error("E302", _("'{raw}' is not a value of '{label}' ({items})").format(
+                raw=raw, label=label, items=kind.values_text()), loc,
                        suggest(str(raw), kind.values))
 
     def _lookup(self, ref: m.ParamRef, quiet=False):
@@ -173,7 +184,8 @@ class StructureChecker:
     def _param(self, ref: m.ParamRef, kinds):
         param = self._lookup(ref)
         if param is not None and kinds and param.kind not in kinds:
-            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(name=param.name, kind=param.kind, items=' or '.join(kinds)),
+            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(
+                name=param.name, kind=param.kind, items=' or '.join(kinds)),
                        ref.loc)
         return param
 

@@ -41,7 +41,8 @@ class _Parser:
 
     def band(self, raw, path):
         if not isinstance(raw, dict) or set(raw) != {"from", "to"}:
-            self.error("E103", _("'{BAND_WORD}' takes a band {{from: LOW, to: HIGH}}").format(BAND_WORD=BAND_WORD), path)
+            self.error("E103", _("'{BAND_WORD}' takes a band {{from: LOW, to: HIGH}}").format(
+                BAND_WORD=BAND_WORD), path)
             return Band(m.Literal(0), m.Literal(0), self.loc(path))
         return Band(self.value(raw["from"], path + ("from",)), self.value(raw["to"], path + ("to",)),
                     self.loc(path))
@@ -66,7 +67,8 @@ class _Parser:
         if logic:
             key = logic[0]
             if set(raw) != {key}:
-                self.error("E103", _("'{key}' stands alone in its condition; move {value} into a list").format(key=key, value=sorted(set(raw) - {key})), path)
+                self.error("E103", _("'{key}' stands alone in its condition; move {value} into a list").format(
+                    key=key, value=sorted(set(raw) - {key})), path)
             inner = raw[key]
             if key == "not":
                 return m.Not(self.condition(inner, path + ("not",), post_only), loc)
@@ -89,7 +91,8 @@ class _Parser:
             return m.All((), loc)
         words = [k for k in raw if k in m.OPERATORS or k in ("within", BAND_WORD)]
         if len(subjects) != 1 or len(words) != 1 or len(raw) != 2:
-            self.error("E103", _("a comparison needs one subject (fact or field) and one operator (以上, 低于, eq, in, within, 左右, ...); found {value}").format(value=sorted(raw)), path)
+            self.error("E103", _("a comparison needs one subject (fact or field) and one operator (以上, 低于, eq, in, within, 左右, ...); found {value}").format(
+                value=sorted(raw)), path)
             return m.All((), loc)
         subject, word = subjects[0], words[0]
         target = raw[subject]
@@ -103,7 +106,8 @@ class _Parser:
             if post_only:
                 self.error("E103", _("inside 'held' use 'field:' (a field of the held post)"), path)
             if not isinstance(target, str) or not target.startswith("cadre."):
-                self.error("E201", _("a member condition uses 'fact: cadre.FIELD' (found '{target}'); use 'field:' for the member's post").format(target=target), path + ("fact",))
+                self.error("E201", _("a member condition uses 'fact: cadre.FIELD' (found '{target}'); use 'field:' for the member's post").format(
+                    target=target), path + ("fact",))
                 return m.All((), loc)
             return CadreTest(target[len("cadre."):], op, word, value, loc)
         return PostTest(str(target), op, word, value, loc)
@@ -119,7 +123,8 @@ class _Parser:
         path = ("structure", index)
         measures = [k for k in _MEASURE_KEYS if k in raw]
         if len(measures) != 1:
-            self.error("E101", _("an aggregate rule has exactly one measure: count, share, exists or share_of_teams; found {value}").format(value=measures or 'none'), path)
+            self.error("E101", _("an aggregate rule has exactly one measure: count, share, exists or share_of_teams; found {value}").format(
+                value=measures or 'none'), path)
             return None
         measure = measures[0]
         body = raw[measure]
@@ -135,7 +140,8 @@ class _Parser:
             if words:
                 self.error("E101", _("'exists' needs no target: the target is at least one member"), path + (words[0],))
         elif len(words) != 1:
-            self.error("E101", _("an aggregate rule compares its measure with one target: 以上, 不低于, 超过, 低于, 左右 ...; found {value}").format(value=words or 'none'), path)
+            self.error("E101", _("an aggregate rule compares its measure with one target: 以上, 不低于, 超过, 低于, 左右 ...; found {value}").format(
+                value=words or 'none'), path)
             return None
         else:
             word = words[0]
@@ -144,7 +150,8 @@ class _Parser:
             else:
                 op, target = m.OPERATORS[word], self.value(raw[word], path + (word,))
                 if op not in (">=", ">", "<=", "<"):
-                    self.error("E304", _("'{word}' does not compare a figure with a target; use 以上, 不低于, 超过, 低于, 以下 or 左右").format(word=word), path + (word,))
+                    self.error("E304", _("'{word}' does not compare a figure with a target; use 以上, 不低于, 超过, 低于, 以下 or 左右").format(
+                        word=word), path + (word,))
         in_force = None
         if "in_force" in raw:
             end = raw["in_force"].get("to")

@@ -267,7 +267,8 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
     strata_of_rule, stuck = stratify(rules, MAX_JOINED_FACTS)
     if stuck:   # the checker reports these (E402); a set that skipped it is refused here
         by_id = {rule.id: rule for rule in rules}
-        raise PolicyRejected([Diagnostic("E402", _("rule '{r}' depends on its own conclusion through 'not'; the rules cannot be ordered").format(r=r), by_id[r].loc) for r in stuck[:5]])
+        raise PolicyRejected([Diagnostic("E402", _("rule '{r}' depends on its own conclusion through 'not'; the rules cannot be ordered").format(
+            r=r), by_id[r].loc) for r in stuck[:5]])
     producers: dict[str, int] = {}
     for rule, tests in compiled:
         for _kind, _value, key in tests:
@@ -289,7 +290,8 @@ def compile_policy_set(policy_set: m.PolicySet, as_of: date, overrides: dict | N
         strata.append(ir.Stratum(tuple(level_tests), tuple(sorted(closure))))
     if len(fields) > MAX_FACT_FIELDS:
         raise PolicyRejected([Diagnostic(
-            "E404", _("the rules in force on {as_of} read {value} fields of the cadre fact; durable_rules handles at most about 250 properties per fact: split the policy set").format(as_of=as_of, value=len(fields)), rules[0].loc)])
+            "E404", _("the rules in force on {as_of} read {value} fields of the cadre fact; durable_rules handles at most about 250 properties per fact: split the policy set").format(
+                as_of=as_of, value=len(fields)), rules[0].loc)])
     return ir.CompiledSet(name, as_of, strata, fields, _derived_order(policy_set, catalogue, fields, rules),
                           {r.id: r for r in rules}, params, policy_set)
 

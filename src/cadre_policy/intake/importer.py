@@ -70,7 +70,8 @@ def _walk_text(doc, value, path: list, out: list) -> None:
         items = value.items()
         for key in value:
             if type(key) is str and _CONTROL.search(key):
-                out.append(doc.issue(path, _("control character U+{value} in a key").format(value=format(ord(_CONTROL.search(key)[0]), '04X'))))
+                out.append(doc.issue(path, _("control character U+{value} in a key").format(
+                    value=format(ord(_CONTROL.search(key)[0]), '04X'))))
     elif type(value) is list:
         items = enumerate(value)
     else:
@@ -94,9 +95,11 @@ def _text_issue(doc, value, path: list, out: list) -> None:
     if type(value) is str:
         found = _CONTROL.search(value)
         if found:
-            out.append(doc.issue(path, _("control character U+{value} in text").format(value=format(ord(found[0]), '04X'))))
+            out.append(doc.issue(path, _("control character U+{value} in text").format(
+                value=format(ord(found[0]), '04X'))))
         elif len(value) == 10 and not _LOW <= value <= _HIGH and _date(value):
-            out.append(doc.issue(path, _("date {value} is outside {LOW}..{HIGH}").format(value=value, LOW=_LOW, HIGH=_HIGH)))
+            out.append(doc.issue(path, _("date {value} is outside {LOW}..{HIGH}").format(
+                value=value, LOW=_LOW, HIGH=_HIGH)))
 
 
 _ESCAPED = re.compile(r"[\\\x7f-\x9f]")
@@ -254,7 +257,8 @@ class _Checker:
                     continue
                 if ident in table:
                     self.issues.append(doc.issue(
-                        [kind, i, "id"], _("duplicate {value} id '{ident}' (first at {where})").format(value=kind[:-1] if language() == "en" else _(kind), ident=ident, where=self._where(table[ident], kind))))
+                        [kind, i, "id"], _("duplicate {value} id '{ident}' (first at {where})").format(
+                            value=kind[:-1] if language() == "en" else _(kind), ident=ident, where=self._where(table[ident], kind))))
                 else:
                     table[ident] = (doc, i)
 
@@ -269,7 +273,8 @@ class _Checker:
             while cur is not None and cur in self.units:
                 if cur in seen:
                     self.issues.append(doc.issue(["units", i, "parent"],
-                                                 _("unit '{ident}' is its own ancestor (parent cycle)").format(ident=ident)))
+                                                 _("unit '{ident}' is its own ancestor (parent cycle)").format(
+                                                     ident=ident)))
                     break
                 seen.add(cur)
                 pdoc, pi = self.units[cur]
@@ -287,12 +292,15 @@ class _Checker:
         birth = _date(c.get("birth_date"))
         work_start = _date(c.get("work_start"))
         if work_start and birth and work_start < birth:
-            add(doc.issue(base + ["work_start"], _("work_start {work_start} is before birth_date {birth}").format(work_start=work_start, birth=birth)))
+            add(doc.issue(base + ["work_start"], _("work_start {work_start} is before birth_date {birth}").format(
+                work_start=work_start, birth=birth)))
         party_joined, party_full = _date(c.get("party_joined")), _date(c.get("party_full"))
         if party_joined and birth and party_joined < birth:
-            add(doc.issue(base + ["party_joined"], _("party_joined {party_joined} is before birth_date {birth}").format(party_joined=party_joined, birth=birth)))
+            add(doc.issue(base + ["party_joined"], _("party_joined {party_joined} is before birth_date {birth}").format(
+                party_joined=party_joined, birth=birth)))
         if party_joined and party_full and party_full < party_joined:
-            add(doc.issue(base + ["party_full"], _("party_full {party_full} is before party_joined {party_joined}").format(party_full=party_full, party_joined=party_joined)))
+            add(doc.issue(base + ["party_full"], _("party_full {party_full} is before party_joined {party_joined}").format(
+                party_full=party_full, party_joined=party_joined)))
         self._check_educations(doc, base, c)
         self._check_sanctions(doc, base, c)
         if isinstance(c.get("recruitment"), dict):
@@ -304,10 +312,12 @@ class _Checker:
             if start and end and end < start:
                 add(doc.issue(path + ["end"], _("end {end} is before start {start}").format(end=end, start=start)))
             if start and birth and start < birth:
-                add(doc.issue(path + ["start"], _("start {start} is before birth_date {birth}").format(start=start, birth=birth)))
+                add(doc.issue(path + ["start"], _("start {start} is before birth_date {birth}").format(
+                    start=start, birth=birth)))
             probation_end = _date(p.get("probation_end"))
             if start and probation_end and probation_end < start:
-                add(doc.issue(path + ["probation_end"], _("probation_end {probation_end} is before start {start}").format(probation_end=probation_end, start=start)))
+                add(doc.issue(path + ["probation_end"], _("probation_end {probation_end} is before start {start}").format(
+                    probation_end=probation_end, start=start)))
         years: dict[int, int] = {}
         confirmed: dict[dt.date, int] = {}
         for j, a in _items(c, "appraisals"):
@@ -316,51 +326,61 @@ class _Checker:
             if year is None:
                 continue
             _once(years, year, j, lambda first: add(doc.issue(
-                path + ["year"], _("duplicate appraisal year {year} (also appraisals[{first}])").format(year=year, first=first))))
+                path + ["year"], _("duplicate appraisal year {year} (also appraisals[{first}])").format(
+                    year=year, first=first))))
             # the date a result counts from (31 Dec of its year when not given): two on one date
             # would make "the latest appraisal" depend on list order, as for reviews below
             effective = date or (dt.date(year, 12, 31) if 1 <= year <= 9999 else None)
             _once(confirmed, effective, j, lambda first: add(doc.issue(
                 path + (["date"] if date else ["year"]),
-                _("two appraisals confirmed on {effective} (also appraisals[{first}]): which is the latest would depend on list order").format(effective=effective, first=first))))
+                _("two appraisals confirmed on {effective} (also appraisals[{first}]): which is the latest would depend on list order").format(
+                    effective=effective, first=first))))
             if date and 1 <= year <= 9999 and date < dt.date(year, 1, 1):
-                add(doc.issue(path + ["date"], _("date {date} is before the appraisal year {year}").format(date=date, year=year)))
+                add(doc.issue(path + ["date"], _("date {date} is before the appraisal year {year}").format(
+                    date=date, year=year)))
         review_dates: dict[dt.date, int] = {}
         for j, r in _items(c, "reviews"):
             path = base + ["reviews", j]
             review_date = _date(r.get("date"))
             # two on one date: which is "the latest review" would depend on list order
             _once(review_dates, review_date, j, lambda first: add(doc.issue(
-                path + ["date"], _("duplicate review date {review_date} (also reviews[{first}])").format(review_date=review_date, first=first))))
+                path + ["date"], _("duplicate review date {review_date} (also reviews[{first}])").format(
+                    review_date=review_date, first=first))))
             total, dissatisfied = _int(r.get("total")), _int(r.get("dissatisfied"))
             if total is not None and dissatisfied is not None and dissatisfied > total:
                 add(doc.issue(path + ["dissatisfied"],
-                              _("dissatisfied {dissatisfied} is greater than total {total}").format(dissatisfied=dissatisfied, total=total)))
+                              _("dissatisfied {dissatisfied} is greater than total {total}").format(
+                                  dissatisfied=dissatisfied, total=total)))
             stages: dict[str, int] = {}
             for k, rc in _items(r, "rectification"):
                 rpath = path + ["rectification", k]
                 stage = _str(rc.get("stage"))
                 _once(stages, stage, k, lambda first: add(doc.issue(
-                    rpath + ["stage"], _("duplicate rectification stage '{stage}' (also rectification[{first}])").format(stage=stage, first=first))))
+                    rpath + ["stage"], _("duplicate rectification stage '{stage}' (also rectification[{first}])").format(
+                        stage=stage, first=first))))
                 date = _date(rc.get("date"))
                 if date and review_date and date < review_date:
                     add(doc.issue(rpath + ["date"],
-                                  _("date {date} is before the review date {review_date}").format(date=date, review_date=review_date)))
+                                  _("date {date} is before the review date {review_date}").format(
+                                      date=date, review_date=review_date)))
         nominated: dict[dt.date, int] = {}
         for j, n in _items(c, "nominations"):
             self._unit_known(doc, base + ["nominations", j], n, "target_unit")
             day = _date(n.get("date"))       # the open nomination is the latest: one a day
             _once(nominated, day, j, lambda first: add(doc.issue(
-                base + ["nominations", j, "date"], _("two nominations on {day} (also nominations[{first}]): which is open would depend on list order").format(day=day, first=first))))
+                base + ["nominations", j, "date"], _("two nominations on {day} (also nominations[{first}]): which is open would depend on list order").format(
+                    day=day, first=first))))
         polled: dict[dt.date, int] = {}
         for j, p in _items(c, "polls"):
             day = _date(p.get("date"))       # "the latest poll" decides P004-4: one a day
             _once(polled, day, j, lambda first: add(doc.issue(
-                base + ["polls", j, "date"], _("two polls on {day} (also polls[{first}]): which is the latest would depend on list order").format(day=day, first=first))))
+                base + ["polls", j, "date"], _("two polls on {day} (also polls[{first}]): which is the latest would depend on list order").format(
+                    day=day, first=first))))
             approve, total = _int(p.get("approve")), _int(p.get("total"))
             if approve is not None and total is not None and approve > total:
                 add(doc.issue(base + ["polls", j, "approve"],
-                              _("approve {approve} is greater than total {total}").format(approve=approve, total=total)))
+                              _("approve {approve} is greater than total {total}").format(
+                                  approve=approve, total=total)))
 
 
     def _check_educations(self, doc, base: list, c: dict) -> None:
@@ -371,7 +391,8 @@ class _Checker:
             return
         highest = highest_education(records)
         if highest is not None and highest != given:
-            self.issues.append(doc.issue(base + ["education"], _("education '{given}' is not the highest level of the education records ('{highest}')").format(given=given, highest=highest)))
+            self.issues.append(doc.issue(base + ["education"], _("education '{given}' is not the highest level of the education records ('{highest}')").format(
+                given=given, highest=highest)))
 
     def _check_sanctions(self, doc, base: list, c: dict) -> None:
         """留党察看 needs its one or two years; no other kind has years."""

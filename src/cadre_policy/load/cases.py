@@ -45,7 +45,8 @@ class _Names:
     def check(self, data: dict) -> list[Diagnostic]:
         policies = [p.id for p in self.ps.policies]
         if "policy" in data and data["policy"] not in policies:
-            self.error("E209", _("unknown policy '{policy}'").format(policy=data['policy']), ("policy",), suggest(data["policy"], policies))
+            self.error("E209", _("unknown policy '{policy}'").format(
+                policy=data['policy']), ("policy",), suggest(data["policy"], policies))
         base_units = self.units(data.get("units"), ("units",), default=True)
         structure = data.get("kind") == "structure"
         rule_ids = self._structure_rule_ids() if structure else set()
@@ -57,14 +58,16 @@ class _Names:
             if "name" not in case:
                 case = {**case, "name": f"case {i + 1}"}
             if case["name"] in names:
-                self.error("W504", _("duplicate case name '{name}' (first in case {value}); `policy test -k` selects cases by name").format(name=case['name'], value=names[case['name']] + 1), at + ("name",))
+                self.error("W504", _("duplicate case name '{name}' (first in case {value}); `policy test -k` selects cases by name").format(
+                    name=case['name'], value=names[case['name']] + 1), at + ("name",))
             names.setdefault(case["name"], i)
             if "as_of" not in case and "as_of" not in data:
                 self.error("E101", _("'as_of' is required (in the case or at the top of the file)"), at)
             units = base_units | self.units(case.get("units"), at + ("units",))
             if structure:
                 if "rule" in case and case["rule"] not in rule_ids:
-                    self.error("E204", _("unknown aggregate rule id '{rule}'").format(rule=case['rule']), at + ("rule",),
+                    self.error("E204", _("unknown aggregate rule id '{rule}'").format(
+                        rule=case['rule']), at + ("rule",),
                                suggest(case["rule"], rule_ids))
                 self._posts([(at + ("post",), case.get("post"))] +
                             [(at + ("cadres", j, "post"), c.get("post")) for j, c in _dicts(case.get("cadres"))] +
@@ -83,7 +86,8 @@ class _Names:
         for key in ("findings", "superseded"):
             for j, code in _items(expect.get(key)):
                 if isinstance(code, str) and code not in findings:
-                    self.error("E203", _("unknown finding code '{code}'").format(code=code), at + (key, j), suggest(code, findings))
+                    self.error("E203", _("unknown finding code '{code}'").format(
+                        code=code), at + (key, j), suggest(code, findings))
         requirements = self.ps.outcomes.requirements
         codes = expect.get("requirements")
         for code in codes if isinstance(codes, dict) else ():
@@ -95,7 +99,8 @@ class _Names:
     def _posts(self, posts, units: set) -> None:
         for at, post in posts:
             if isinstance(post, dict) and isinstance(post.get("unit"), str) and post["unit"] not in units:
-                self.error("E210", _("unknown unit '{unit}' (not among the file's units)").format(unit=post['unit']), at + ("unit",),
+                self.error("E210", _("unknown unit '{unit}' (not among the file's units)").format(
+                    unit=post['unit']), at + ("unit",),
                            suggest(post["unit"], units))
 
     def units(self, spec, at, default: bool = False) -> set[str]:

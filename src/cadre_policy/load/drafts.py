@@ -139,7 +139,8 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
                    in_force=in_force or m.InForce(EARLIEST), file=display, positions=positions,
                    jurisdiction=_jurisdiction(data.get("jurisdiction"), positions, ("jurisdiction",)))
     if draft_id in policies:
-        diagnostics.append(Diagnostic("E205", _("the draft id '{draft_id}' is the id of a policy of the set; give the draft its own id").format(draft_id=draft_id), positions.at(("id",))))
+        diagnostics.append(Diagnostic("E205", _("the draft id '{draft_id}' is the id of a policy of the set; give the draft its own id").format(
+            draft_id=draft_id), positions.at(("id",))))
     changes.setdefault(draft_id, {"parameters": [], "derived": [], "rules": []})
     params = baseline.parameters
     rules = {r.id: r for r in baseline.rules}
@@ -207,7 +208,8 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         path = ("replace", i)
         old = rules.get(raw["id"])
         if old is None:
-            diagnostics.append(Diagnostic("E204", _("unknown rule id '{id}' in replace (to add a rule, use add:)").format(id=raw['id']), positions.at(path + ("id",)), suggest(raw["id"], rules)))
+            diagnostics.append(Diagnostic("E204", _("unknown rule id '{id}' in replace (to add a rule, use add:)").format(
+                id=raw['id']), positions.at(path + ("id",)), suggest(raw["id"], rules)))
             continue
         builder = _Builder(old.policy, positions, diagnostics)
         new = builder.rule(raw, path, old.order)
@@ -220,13 +222,15 @@ def _apply(data: dict, positions, display: str, baseline: m.PolicySet, diagnosti
         [(pid, ("add", pid), items) for pid, items in add.items()]
     for owner, base_path, items in groups:
         if owner not in changes:
-            diagnostics.append(Diagnostic("E209", _("unknown policy '{owner}' in add").format(owner=owner), positions.at(base_path, key=True),
+            diagnostics.append(Diagnostic("E209", _("unknown policy '{owner}' in add").format(
+                owner=owner), positions.at(base_path, key=True),
                                           suggest(owner, changes)))
             continue
         for i, raw in enumerate(items):
             path = base_path + (i,)
             if raw["id"] in rules:
-                diagnostics.append(Diagnostic("E205", _("rule '{id}' already exists (first at {loc}); use replace: to change it").format(id=raw['id'], loc=rules[raw['id']].loc),
+                diagnostics.append(Diagnostic("E205", _("rule '{id}' already exists (first at {loc}); use replace: to change it").format(
+                    id=raw['id'], loc=rules[raw['id']].loc),
                                               positions.at(path + ("id",))))
                 continue
             builder = _Builder(owner, positions, diagnostics)
@@ -283,13 +287,15 @@ def _document(data: dict, positions, baseline: m.PolicySet, diagnostics: list):
         merged[part] = dict(getattr(outcomes, part))
         for code, entry in (new.get(part) or {}).items():
             if code in merged[part]:
-                diagnostics.append(Diagnostic("E205", _("{value} code '{code}' is already in outcomes.yaml").format(value=part[:-1], code=code),
+                diagnostics.append(Diagnostic("E205", _("{value} code '{code}' is already in outcomes.yaml").format(
+                    value=part[:-1], code=code),
                                               positions.at(("outcomes", part, code), key=True)))
             merged[part][code] = entry
     provisions = dict(baseline.provisions)
     for i, entry in enumerate(data.get("provisions") or []):
         if entry["id"] in provisions:
-            diagnostics.append(Diagnostic("E205", _("provision '{id}' is already in provisions.yaml").format(id=entry['id']),
+            diagnostics.append(Diagnostic("E205", _("provision '{id}' is already in provisions.yaml").format(
+                id=entry['id']),
                                           positions.at(("provisions", i, "id"))))
         provisions[entry["id"]] = entry
     return m.Outcomes(merged["findings"], merged["requirements"], outcomes.determinations), provisions
@@ -316,7 +322,8 @@ def lint_drafts(paths, policies_dir) -> list[Diagnostic]:
     from cadre_policy.load.policyset import lint as lint_set
     baseline, diagnostics = lint_set(policies_dir)
     if baseline is None or any(d.severity == "error" for d in diagnostics):
-        return [Diagnostic("E003", _("the policy set {policies_dir} has errors; lint it first").format(policies_dir=policies_dir), Location(str(p)))
+        return [Diagnostic("E003", _("the policy set {policies_dir} has errors; lint it first").format(
+            policies_dir=policies_dir), Location(str(p)))
                 for p in paths]
     out = []
     for path in paths:

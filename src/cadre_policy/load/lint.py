@@ -106,5 +106,6 @@ def _lint_tests(files: list[Path], directory: Path, policy_set=None, diagnostics
         from cadre_policy.load.policyset import lint as lint_set
         policy_set, diagnostics = lint_set(directory)
     if policy_set is None or any(d.severity == "error" for d in diagnostics):
-        return [Diagnostic("E003", _("the policy set {directory} has errors; its test files are checked once it has none").format(directory=directory), Location(str(f))) for f in files]
+        return [Diagnostic("E003", _("the policy set {directory} has errors; its test files are checked once it has none").format(
+            directory=directory), Location(str(f))) for f in files]
     return [d for f in files for d in lint_cases_file(f, policy_set)]

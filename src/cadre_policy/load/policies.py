@@ -58,7 +58,8 @@ def read_yaml_file(path: Path, display: str | None = None):
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        return None, Positions(display), [Diagnostic("E003", _("cannot read file: {error}").format(error=error), Location(display))], ""
+        return None, Positions(display), [Diagnostic("E003", _("cannot read file: {error}").format(
+            error=error), Location(display))], ""
     data, positions, problems = load_yaml(text, display)
     return _isoformat_dates(data), positions, problems, text
 
@@ -89,7 +90,8 @@ def _rule_form(rule: dict, path, positions: Positions) -> Diagnostic:
     kinds = [k for k in ("finding", "requirement", "derive", "exception_to") if k in rule]
     if len(kinds) != 1:
         found = f"; found {' and '.join(kinds)}" if kinds else ""
-        return Diagnostic("E101", _("a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' (with 'met'), 'derive' (with 'when'), 'exception_to' (with 'when'){found}").format(found=found),
+        return Diagnostic("E101", _("a rule concludes exactly one of: 'finding' (with 'when'), 'requirement' (with 'met'), 'derive' (with 'when'), 'exception_to' (with 'when'){found}").format(
+            found=found),
                           positions.at(path))
     if kinds == ["requirement"]:
         if "when" in rule:
@@ -263,12 +265,14 @@ class _Builder:
         operators = [k for k in raw if k in m.OPERATORS or k in ("within", "has")]
         if len(subjects) != 1 or len(operators) != 1:
             self.diagnostics.append(Diagnostic(
-                "E103", _("a comparison needs one subject (fact, field or ratio) and one operator (以上, 超过, eq, within, ...); found {value}").format(value=sorted(raw)), loc))
+                "E103", _("a comparison needs one subject (fact, field or ratio) and one operator (以上, 超过, eq, within, ...); found {value}").format(
+                    value=sorted(raw)), loc))
             return m.All((), loc)
         subject_key, word = subjects[0], operators[0]
         if record != (subject_key != "fact") and subject_key != "ratio":
             wanted = "field" if record else "fact"
-            self.diagnostics.append(Diagnostic("E103", _("use '{wanted}:' here, not '{subject_key}:'").format(wanted=wanted, subject_key=subject_key), loc))
+            self.diagnostics.append(Diagnostic("E103", _("use '{wanted}:' here, not '{subject_key}:'").format(
+                wanted=wanted, subject_key=subject_key), loc))
         subject = raw[subject_key]
         ratio_of = ()
         if subject_key == "ratio":
@@ -284,7 +288,8 @@ class _Builder:
         extra = set(raw) - keys
         if extra:
             self.diagnostics.append(Diagnostic(
-                "E103", _("'{value}' stands alone in its condition; move {value2} into a list").format(value=next(iter(keys)), value2=sorted(extra)),
+                "E103", _("'{value}' stands alone in its condition; move {value2} into a list").format(
+                    value=next(iter(keys)), value2=sorted(extra)),
                 self.loc(path)))
 
     def parameter(self, name, raw, path) -> m.Parameter:
@@ -296,7 +301,8 @@ class _Builder:
         forms = [f for f in DERIVED_FORMS if f in raw]
         if len(forms) != 1:
             self.diagnostics.append(Diagnostic(
-                "E101", _("derived quantity '{name}' needs exactly one of {items}; found {value}").format(name=name, items=', '.join(DERIVED_FORMS), value=forms or 'none'), self.loc(path)))
+                "E101", _("derived quantity '{name}' needs exactly one of {items}; found {value}").format(
+                    name=name, items=', '.join(DERIVED_FORMS), value=forms or 'none'), self.loc(path)))
             forms = forms or ["latest"]
         form = forms[0]
         source = raw.get(form)
@@ -355,7 +361,8 @@ class _Builder:
         period = m.InForce(date.fromisoformat(raw["from"]), date.fromisoformat(end) if end else None)
         if period.end is not None and period.end < period.start:
             self.diagnostics.append(Diagnostic(
-                "E405", _("in_force ends ({end}) before it starts ({start})").format(end=period.end, start=period.start),
+                "E405", _("in_force ends ({end}) before it starts ({start})").format(
+                    end=period.end, start=period.start),
                 self.loc(path + ("to",))))
         return period
 
@@ -426,7 +433,8 @@ def read_data_file(path: Path, schema_name: str, display: str | None = None):
     if problems:
         return None, positions, problems
     if not isinstance(data, dict):
-        return None, positions, [Diagnostic("E101", _("{name} is a mapping").format(name=path.name), Location(display or str(path), 1, 1))]
+        return None, positions, [Diagnostic("E101", _("{name} is a mapping").format(
+            name=path.name), Location(display or str(path), 1, 1))]
     problems = schema_diagnostics(data, positions, validator(schema_name))
     return (None if problems else data), positions, problems
 

@@ -97,10 +97,12 @@ def _scalar(loader: yaml.SafeLoader, node: yaml.Node, positions: Positions, prob
         if node.tag == "tag:yaml.org,2002:timestamp":
             problems.append(Diagnostic("E104", _("'{value}' is not a calendar date").format(value=node.value), where))
             return node.value
-        problems.append(Diagnostic("E001", _("'{value}' cannot be read: {error}").format(value=node.value[:40], error=error), where))
+        problems.append(Diagnostic("E001", _("'{value}' cannot be read: {error}").format(
+            value=node.value[:40], error=error), where))
         return None
     if isinstance(value, date) and not isinstance(value, datetime) and not DATE_MIN <= value <= DATE_MAX:
-        problems.append(Diagnostic("E104", _("{value} is outside {DATE_MIN}..{DATE_MAX}").format(value=value, DATE_MIN=DATE_MIN, DATE_MAX=DATE_MAX), where))
+        problems.append(Diagnostic("E104", _("{value} is outside {DATE_MIN}..{DATE_MAX}").format(
+            value=value, DATE_MIN=DATE_MIN, DATE_MAX=DATE_MAX), where))
         return node.value
     return value
 

@@ -54,13 +54,15 @@ class Checker:
         from cadre_policy.language.jurisdiction import national
         for policy in self.ps.policies:
             if policy.jurisdiction is None:
-                self.error("E408", _("policy '{id}' does not say whom it binds: add 'jurisdiction: {{regions: [...]}}' (全国 for a national document)").format(id=policy.id), Location(policy.file, 1, 1))
+                self.error("E408", _("policy '{id}' does not say whom it binds: add 'jurisdiction: {{regions: [...]}}' (全国 for a national document)").format(
+                    id=policy.id), Location(policy.file, 1, 1))
         regional = [p for p in self.ps.policies if p.jurisdiction is not None and not national(p.jurisdiction)]
         if len({p.jurisdiction.regions for p in regional}) > 1:
             for policy in regional:
                 if not policy.jurisdiction.note:
                     others = sorted({r for p in regional for r in p.jurisdiction.regions} - set(policy.jurisdiction.regions))
-                    self.error("W505", _("policy '{id}' binds {label} while the set also binds {items}: say why in 'jurisdiction: note'").format(id=policy.id, label=policy.jurisdiction.label(), items='、'.join(others)),
+                    self.error("W505", _("policy '{id}' binds {label} while the set also binds {items}: say why in 'jurisdiction: note'").format(
+                        id=policy.id, label=policy.jurisdiction.label(), items='、'.join(others)),
                                policy.jurisdiction.loc)
 
     def _titles(self):
@@ -78,7 +80,8 @@ class Checker:
                     continue
                 hint = suggest_qualified(name, self.parameters) if not scope else \
                     suggest(name, list(self.parameters) + [p.split(".", 1)[1] for p in self.parameters])
-                self.error("E211", _("unknown parameter '{name}' named in the text '{text}'").format(name=name, text=text), loc, hint)
+                self.error("E211", _("unknown parameter '{name}' named in the text '{text}'").format(
+                    name=name, text=text), loc, hint)
 
     def _duplicates(self):
         for what, items in ((N_("policy id"), [(p.id, Location(p.file, 1, 1)) for p in self.ps.policies]),
@@ -87,12 +90,14 @@ class Checker:
             seen = {}
             for name, loc in items:
                 if name in seen:
-                    self.error("E205", _("duplicate {what} '{name}' (first at {value})").format(what=_(what), name=name, value=seen[name]), loc)
+                    self.error("E205", _("duplicate {what} '{name}' (first at {value})").format(
+                        what=_(what), name=name, value=seen[name]), loc)
                 else:
                     seen[name] = loc
         for d in self.ps.derived.values():
             if d.name in t.BUILTIN_FACTS or d.name in t.RECORD_LISTS:
-                self.error("E205", _("derived quantity '{name}' hides the built-in fact of that name").format(name=d.name), d.loc)
+                self.error("E205", _("derived quantity '{name}' hides the built-in fact of that name").format(
+                    name=d.name), d.loc)
 
     # ---- declarations ----------------------------------------------------------------
     def _derived_cycles(self):
@@ -108,7 +113,8 @@ class Checker:
                 return
             if state.get(name) == 1:
                 cycle = trail[trail.index(name):] + [name]
-                self.error("E403", _("derived quantities depend on each other in a cycle: {items}").format(items=' -> '.join(cycle)),
+                self.error("E403", _("derived quantities depend on each other in a cycle: {items}").format(
+                    items=' -> '.join(cycle)),
                            specs[name].loc)
                 return
             state[name] = 1
@@ -124,7 +130,8 @@ class Checker:
             try:
                 parse_parameter(param.kind, raw)
             except ValueError as error:
-                self.error("E303", _("parameter '{name}' on {start}: {error}").format(name=param.name, start=start, error=error), param.loc)
+                self.error("E303", _("parameter '{name}' on {start}: {error}").format(
+                    name=param.name, start=start, error=error), param.loc)
 
     def _derived(self, d: m.Derived):
         if d.form in m.RECORD_FORMS:
@@ -133,13 +140,15 @@ class Checker:
                 self._unknown(d.source, d.loc, records=True)
                 return
             if d.form in ("current", "duration") and d.source != "posts":
-                self.error("E301", _("'{form}' ranges over posts, not '{source}'").format(form=d.form, source=d.source), d.loc)
+                self.error("E301", _("'{form}' ranges over posts, not '{source}'").format(
+                    form=d.form, source=d.source), d.loc)
             if d.where is not None:
                 self._condition(d.where, fields=fields)
             for name in d.distinct:
                 self._subject_type(name, d.loc, fields)
             if d.form in ("some", "every") and d.satisfies is None:
-                self.error("E101", _("'{form}' needs 'satisfies': the condition tested on each record's date").format(form=d.form),
+                self.error("E101", _("'{form}' needs 'satisfies': the condition tested on each record's date").format(
+                    form=d.form),
                            d.loc)
             if d.satisfies is not None:
                 self._condition(d.satisfies)
@@ -162,12 +171,14 @@ class Checker:
                 self._expect_fact(path, "date", d.loc)
         if d.form in m.ARITHMETIC:
             if len(d.operands) != 2:
-                self.error("E103", _("'{form}' takes two operands [A, B], each a fact or a whole number").format(form=d.form), d.loc)
+                self.error("E103", _("'{form}' takes two operands [A, B], each a fact or a whole number").format(
+                    form=d.form), d.loc)
             for part in d.operands:
                 if isinstance(part, str):
                     self._expect_fact(part, "integer", d.loc)
                 elif isinstance(part, bool) or not isinstance(part, int):
-                    self.error("E301", _("'{form}': {part} is neither a fact nor a whole number").format(form=d.form, part=repr(part)), d.loc)
+                    self.error("E301", _("'{form}': {part} is neither a fact nor a whole number").format(
+                        form=d.form, part=repr(part)), d.loc)
         if d.form == "lookup":
             self._param_of(d.param, ("table",))
             if not isinstance(d.source, str):
@@ -178,7 +189,8 @@ class Checker:
             fields = self.catalogue.record_fields(d.source) or {}
             by = fields.get(d.by)
             if by is None or by.name != "integer":
-                self.error("E301", _("'consecutive' numbers the records by an integer field (by: year), not '{by}'").format(by=d.by), d.loc)
+                self.error("E301", _("'consecutive' numbers the records by an integer field (by: year), not '{by}'").format(
+                    by=d.by), d.loc)
             if not isinstance(d.n, int) or isinstance(d.n, bool) or d.n < 1:
                 self.error("E103", _("'consecutive' needs 'count': how many consecutive values (1 or more)"), d.loc)
         if d.within is not None:
@@ -194,7 +206,8 @@ class Checker:
         if kind is None:
             self._unknown(path, loc)
         elif kind.name != type_name:
-            self.error("E301", _("'{path}' is {kind}, a {type_name} is needed here").format(path=path, kind=kind, type_name=type_name), loc)
+            self.error("E301", _("'{path}' is {kind}, a {type_name} is needed here").format(
+                path=path, kind=kind, type_name=type_name), loc)
 
     def _unknown(self, path, loc, records=False, fields=None):
         if fields is not None:
@@ -208,30 +221,36 @@ class Checker:
     def _rule(self, rule: m.Rule, rule_ids: set):
         outcomes = self.ps.outcomes
         if rule.kind == "finding" and rule.code not in outcomes.findings:
-            self.error("E203", _("unknown finding code '{code}'").format(code=rule.code), rule.loc, suggest(rule.code, outcomes.findings))
+            self.error("E203", _("unknown finding code '{code}'").format(
+                code=rule.code), rule.loc, suggest(rule.code, outcomes.findings))
         if rule.kind == "requirement" and rule.code not in outcomes.requirements:
             self.error("E203", _("unknown requirement code '{code}'").format(code=rule.code), rule.loc,
                        suggest(rule.code, outcomes.requirements))
         if self.ps.provisions and rule.provision not in self.ps.provisions:
-            self.error("E207", _("unknown provision '{id}' (not in provisions.yaml)").format(id=rule.provision), rule.loc,
+            self.error("E207", _("unknown provision '{id}' (not in provisions.yaml)").format(
+                id=rule.provision), rule.loc,
                        suggest(rule.provision, self.ps.provisions))
         for target in rule.supersedes:
             if target == rule.id:
                 self.error("E401", _("rule '{id}' supersedes itself").format(id=rule.id), rule.loc)
             elif target not in rule_ids:
-                self.error("E204", _("unknown rule id '{id}' in supersedes").format(id=target), rule.loc, suggest(target, rule_ids))
+                self.error("E204", _("unknown rule id '{id}' in supersedes").format(
+                    id=target), rule.loc, suggest(target, rule_ids))
         for target in rule.exception_to:
             other = self.ps.rule(target)
             if other is None:
-                self.error("E204", _("unknown rule id '{id}' in exception_to").format(id=target), rule.loc, suggest(target, rule_ids))
+                self.error("E204", _("unknown rule id '{id}' in exception_to").format(
+                    id=target), rule.loc, suggest(target, rule_ids))
             elif other.kind not in ("requirement", "exception"):
-                self.error("E301", _("'{target}' is a {kind} rule; an exception waives requirements (or suspends another exception)").format(target=target, kind=other.kind), rule.loc)
+                self.error("E301", _("'{target}' is a {kind} rule; an exception waives requirements (or suspends another exception)").format(
+                    target=target, kind=other.kind), rule.loc)
         for cond in (rule.when, rule.applies, rule.met, rule.unmet):
             if cond is not None:
                 self._condition(cond)
                 terms = max(dnf_terms(cond, False), dnf_terms(cond, True))
                 if terms > MAX_DNF_TERMS:
-                    self.error("E406", _("rule '{id}': its condition (or its negation) expands to {terms} alternatives; the rules engine runs at most {MAX_DNF_TERMS}: split the rule or derive parts of the condition first").format(id=rule.id, terms=format(terms, ','), MAX_DNF_TERMS=format(MAX_DNF_TERMS, ',')), rule.loc)
+                    self.error("E406", _("rule '{id}': its condition (or its negation) expands to {terms} alternatives; the rules engine runs at most {MAX_DNF_TERMS}: split the rule or derive parts of the condition first").format(
+                        id=rule.id, terms=format(terms, ','), MAX_DNF_TERMS=format(MAX_DNF_TERMS, ',')), rule.loc)
         if rule.until is not None:
             self._expect_fact(rule.until.fact, "date", rule.until.loc)
             if isinstance(rule.until.plus, m.ParamRef):
@@ -244,7 +263,8 @@ class Checker:
         if param is None:
             return None
         if kinds and param.kind not in kinds:
-            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(name=param.name, kind=param.kind, items=' or '.join(kinds)),
+            self.error("E301", _("parameter '{name}' is a {kind}; {items} is needed here").format(
+                name=param.name, kind=param.kind, items=' or '.join(kinds)),
                        ref.loc)
         return param
 
@@ -254,7 +274,8 @@ class Checker:
         if name is not None:
             self.used_parameters.add(name)
             return self.parameters[name]
-        self.error("E202", _("unknown parameter '{name}'").format(name=ref.name), ref.loc, suggest(ref.name, list(self.parameters) + [
+        self.error("E202", _("unknown parameter '{name}'").format(
+            name=ref.name), ref.loc, suggest(ref.name, list(self.parameters) + [
             p.split(".", 1)[1] for p in self.parameters]))
         return None
 
@@ -281,7 +302,8 @@ class Checker:
                 return
             if state.get(rule_id) == 1:
                 cycle = trail[trail.index(rule_id):] + [rule_id]
-                self.error("E407", _("exceptions form a cycle: {items}").format(items=' -> '.join(cycle)), by_id[rule_id].loc)
+                self.error("E407", _("exceptions form a cycle: {items}").format(
+                    items=' -> '.join(cycle)), by_id[rule_id].loc)
                 return
             state[rule_id] = 1
             for target in graph[rule_id]:
@@ -296,7 +318,8 @@ class Checker:
         _order, stuck = stratify(self.ps.rules)
         by_id = {rule.id: rule for rule in self.ps.rules}
         for rule_id in stuck:
-            self.error("E402", _("rule '{rule_id}' depends on its own conclusion through 'not': the rules cannot be ordered").format(rule_id=rule_id), by_id[rule_id].loc)
+            self.error("E402", _("rule '{rule_id}' depends on its own conclusion through 'not': the rules cannot be ordered").format(
+                rule_id=rule_id), by_id[rule_id].loc)
 
     # ---- conditions ------------------------------------------------------------------------
     def _condition(self, cond, fields: dict | None = None):
@@ -312,17 +335,20 @@ class Checker:
                 self.error("E203", _("unknown finding code '{code}'").format(code=cond.name), cond.loc,
                            suggest(cond.name, self.ps.outcomes.findings))
             elif cond.kind == "derived" and cond.name not in self.derive_names:
-                self.error("E206", _("no rule derives '{name}'").format(name=cond.name), cond.loc, suggest(cond.name, self.derive_names))
+                self.error("E206", _("no rule derives '{name}'").format(
+                    name=cond.name), cond.loc, suggest(cond.name, self.derive_names))
         elif isinstance(cond, m.Present):
             self._subject_type(cond.subject, cond.loc, fields)
         elif isinstance(cond, m.Has):
             kind = self._subject_type(cond.subject, cond.loc, fields)
             if kind is not None and kind.name != "flags":
-                self.error("E301", _("'has' needs a list of flags; '{subject}' is {kind}").format(subject=cond.subject, kind=kind), cond.loc)
+                self.error("E301", _("'has' needs a list of flags; '{subject}' is {kind}").format(
+                    subject=cond.subject, kind=kind), cond.loc)
         elif isinstance(cond, m.Within):
             kind = self._subject_type(cond.subject, cond.loc, fields)
             if kind is not None and kind.name != "date":
-                self.error("E301", _("'within' needs a date; '{subject}' is {kind}").format(subject=cond.subject, kind=kind), cond.loc)
+                self.error("E301", _("'within' needs a date; '{subject}' is {kind}").format(
+                    subject=cond.subject, kind=kind), cond.loc)
             self._period(cond.period)
         elif isinstance(cond, m.Compare):
             self._compare(cond, fields)
@@ -346,17 +372,20 @@ class Checker:
             for part in cond.ratio_of:
                 kind = self._subject_type(part, cond.loc, fields)
                 if kind is not None and kind.name != "integer":
-                    self.error("E301", _("a ratio divides integers; '{part}' is {kind}").format(part=part, kind=kind), cond.loc)
+                    self.error("E301", _("a ratio divides integers; '{part}' is {kind}").format(
+                        part=part, kind=kind), cond.loc)
             subject = t.FRACTION
         else:
             subject = self._subject_type(cond.subject, cond.loc, fields)
         if subject is None:
             return
         if subject.name in ("record", "records", "flags"):
-            self.error("E301", _("'{subject}' is {subject2}; compare one of its fields").format(subject=cond.subject, subject2=subject), cond.loc)
+            self.error("E301", _("'{subject}' is {subject2}; compare one of its fields").format(
+                subject=cond.subject, subject2=subject), cond.loc)
             return
         if cond.op in ORDER_OPS and not subject.comparable_order:
-            self.error("E304", _("'{word}' orders values, but '{subject}' is {subject2}").format(word=cond.word, subject=cond.subject, subject2=subject), cond.loc)
+            self.error("E304", _("'{word}' orders values, but '{subject}' is {subject2}").format(
+                word=cond.word, subject=cond.subject, subject2=subject), cond.loc)
             return
         self._value(cond, subject, fields)
 
@@ -365,19 +394,22 @@ class Checker:
         if isinstance(value, m.RankOf):
             self._rank_of(value)
             if subject.name != "rank":
-                self.error("E301", _("'{subject}' ({subject2}) is not a rank").format(subject=cond.subject, subject2=subject), cond.loc)
+                self.error("E301", _("'{subject}' ({subject2}) is not a rank").format(
+                    subject=cond.subject, subject2=subject), cond.loc)
             if fields is None:
                 self.error("E103", _("a computed rank is a value inside 'where'; in a rule condition declare it as a derived quantity (rank:) and compare with {fact: NAME}"), value.loc)
             return
         if isinstance(value, m.FactRef):
             other = self._subject_type(value.path, value.loc)   # inside `where` too: a fact of the cadre
             if other is not None and _family(other) != _family(subject):
-                self.error("E301", _("cannot compare '{subject}' ({subject2}) with '{path}' ({other})").format(subject=cond.subject, subject2=subject, path=value.path, other=other),
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with '{path}' ({other})").format(
+                    subject=cond.subject, subject2=subject, path=value.path, other=other),
                            cond.loc)
             return
         if isinstance(value, m.Period):
             if subject.name != "duration":
-                self.error("E301", _("cannot compare '{subject}' ({subject2}) with a period of {unit}").format(subject=cond.subject, subject2=subject, unit=value.unit),
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with a period of {unit}").format(
+                    subject=cond.subject, subject2=subject, unit=value.unit),
                            cond.loc)
             self._period(value)
             return
@@ -391,7 +423,8 @@ class Checker:
                   "rank": subject.name == "rank", "table": False,       # a table: read through `lookup`
                   "text": subject.name in ("enum", "text")}[kind]
             if not ok:
-                self.error("E301", _("cannot compare '{subject}' ({subject2}) with parameter '{name}' ({kind})").format(subject=cond.subject, subject2=subject, name=param.name, kind=param.kind), cond.loc)
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with parameter '{name}' ({kind})").format(
+                    subject=cond.subject, subject2=subject, name=param.name, kind=param.kind), cond.loc)
             elif kind == "text" and subject.values:
                 for _start, raw in param.values:
                     for item in (raw if isinstance(raw, list) else [raw]):
@@ -406,7 +439,8 @@ class Checker:
                 self._literal(item, subject, cond)
         else:
             if isinstance(raw, list):
-                self.error("E301", _("'{word}' compares with one value; use 'in' for a list").format(word=cond.word), cond.loc)
+                self.error("E301", _("'{word}' compares with one value; use 'in' for a list").format(
+                    word=cond.word), cond.loc)
                 return
             self._literal(raw, subject, cond)
 
@@ -420,7 +454,8 @@ class Checker:
                 return
         if subject.name in ("enum", "rank"):
             if not isinstance(raw, str):
-                self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
+                self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(
+                    subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
             else:
                 self._member(raw, subject, cond.value.loc, cond.subject)
             return
@@ -431,7 +466,8 @@ class Checker:
         if subject.name == "text" and natural in ("date", "fraction"):
             return
         if expected != natural:
-            self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
+            self.error("E301", _("cannot compare '{subject}' ({subject2}) with {raw} ({natural})").format(
+                subject=cond.subject, subject2=subject, raw=repr(raw), natural=t.type_word(natural)), cond.loc)
 
     def _member(self, raw, subject: t.Type, loc, path):
         if raw not in subject.values:
