@@ -32,14 +32,16 @@ def server(tmp_path_factory):
 
 
 def test_no_unsafe_inline_anywhere(server):
+    from cadre_policy.render.html import CSS, SEARCH
+    from cadre_policy.serve.csp import source
     client = server.client("admin")
     for path in PAGES[:3] + REPORTS[:2]:
         policy = client.get(path).headers["content-security-policy"]
-        assert "unsafe-inline" not in policy and "style-src 'self'" in policy, (path, policy)
-    page = client.get("/units").headers["content-security-policy"]
-    assert "style-src 'self';" in page                                   # a page: no inline style at all
-    report = client.get(REPORTS[0]).headers["content-security-policy"]
-    assert "style-src 'self' 'sha256-" in report                          # a report: its own block, by hash
+        assert "unsafe-inline" not in policy, (path, policy)
+        # exactly the reports' stylesheet and script, by hash of the files they embed
+        assert f"style-src 'self' {source(CSS)};" in policy and f"script-src 'self' {source(SEARCH)};" in policy
+    sheet = client.get(REPORTS[0]).text
+    assert f"<style>{CSS}</style>" in sheet and f"<script>{SEARCH}</script>" in sheet
 
 
 @needs_chromium

@@ -26,6 +26,8 @@ def create_app(config: Config) -> FastAPI:
     """The application for a configuration; the store and policy set are opened at start-up."""
     workbench = Workbench.open(config)
 
+    csp.policy()                        # the report blocks' hashes, computed once at start-up
+
     @asynccontextmanager
     async def lifespan(app):
         yield
@@ -78,7 +80,7 @@ def create_app(config: Config) -> FastAPI:
         # personal data: never kept by a browser's or a proxy's cache (the static assets may be)
         if not request.url.path.startswith("/static/"):
             response.headers["Cache-Control"] = "no-store"
-        response.headers.setdefault("Content-Security-Policy", csp.default())     # reports set their own
+        response.headers.setdefault("Content-Security-Policy", csp.policy())
         return response
 
     @app.middleware("http")

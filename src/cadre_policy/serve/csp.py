@@ -1,23 +1,17 @@
-"""The Content-Security-Policy: no inline style or script anywhere but the reports' own blocks, by hash.
+"""The Content-Security-Policy: no 'unsafe-inline'; the only inline blocks allowed are the reports' own.
 
 The workbench's pages take their style and scripts from /static only. The reports (structure, what-if,
 the per-cadre sheet, the 任免审批表) are self-contained files, the same bytes the command line writes:
-their <style> and <script> blocks are allowed by the SHA-256 of exactly those blocks, computed from
-the response being sent (a report's print margin names the report and its date, so its style is not
-one fixed text); nothing else inline runs, and 'unsafe-inline' is never granted.
+each embeds one stylesheet (render/templates/report.css) in a <style> block and one script
+(render/templates/report.js) in a <script> block, byte for byte. The policy allows exactly those two
+blocks by their SHA-256, computed once at start-up from the same files; anything else inline (a style
+attribute, another script) is refused by the browser.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from functools import cache
-
-from fastapi.responses import HTMLResponse
-
-_BASE = ("default-src 'self'; img-src 'self' data:; style-src 'self'{styles}; script-src 'self'{scripts}; "
-         "frame-ancestors 'self'; form-action 'self'; base-uri 'none'")
-_BLOCK = re.compile(r"<(style|script)>(.*?)</\1>", re.S)
 
 
 def source(text: str) -> str:
@@ -26,21 +20,8 @@ def source(text: str) -> str:
 
 
 @cache
-def default() -> str:
-    """Every page's policy: the report search script allowed by hash (reports shown in a frame), no inline style."""
-    from cadre_policy.render.html import SEARCH
-    return _BASE.format(styles="", scripts=" " + source(SEARCH))
-
-
-def of_report(html: str) -> str:
-    """The policy for one self-contained report: its own <style> and <script> blocks, by hash."""
-    found: dict[str, set[str]] = {"style": set(), "script": set()}
-    for kind, body in _BLOCK.findall(html):
-        found[kind].add(source(body))
-    return _BASE.format(styles="".join(" " + s for s in sorted(found["style"])),
-                        scripts="".join(" " + s for s in sorted(found["script"])))
-
-
-def report_response(html: str) -> HTMLResponse:
-    """A self-contained report as a response whose policy allows its own inline blocks and nothing else."""
-    return HTMLResponse(html, headers={"Content-Security-Policy": of_report(html)})
+def policy() -> str:
+    """The one policy of every answer (reports are served as pages are, and shown in frames of them)."""
+    from cadre_policy.render.html import CSS, SEARCH
+    return (f"default-src 'self'; img-src 'self' data:; style-src 'self' {source(CSS)}; "
+            f"script-src 'self' {source(SEARCH)}; frame-ancestors 'self'; form-action 'self'; base-uri 'none'")

@@ -4,11 +4,10 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cadre_policy.i18n import _
-from cadre_policy.serve.csp import report_response
 from cadre_policy.serve.problems import Problem
 from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
@@ -82,7 +81,7 @@ def install(app) -> None:
         from cadre_policy.render.sheet import cadre_sheet
         session, result, doc, day = checked(request, cadre_id, as_of)
         wb = request.app.state.workbench
-        return report_response(cadre_sheet(result, doc, wb.units(), wb.titled(day)))
+        return HTMLResponse(cadre_sheet(result, doc, wb.units(), wb.titled(day)))
 
     @app.get("/rules", response_class=HTMLResponse, include_in_schema=False)
     def rules_page(request: Request):
@@ -150,8 +149,7 @@ def install(app) -> None:
         job = api.own_job(request.app.state.workbench, api.Caller(account, "web"), job_id)
         if job.status != "done":
             raise Problem(409, _("the job is not finished ({status})").format(status=job.status), "job", kind="not-ready")
-        with open(job.path("report.html"), encoding="utf-8") as stream:     # its blocks are hashed for the CSP
-            return report_response(stream.read())
+        return FileResponse(job.path("report.html"), media_type="text/html; charset=utf-8")
 
     @app.get("/structure", response_class=HTMLResponse, include_in_schema=False)
     def structure_page(request: Request, region: str | None = None, as_of: str | None = None):
@@ -173,7 +171,7 @@ def install(app) -> None:
         day = _day(request, as_of)
         policy_set = wb.titled(day)
         report = evaluate_structure(policy_set, wb.store, day, region, members_limit=50)
-        return report_response(render_html(api.scoped_structure(wb, account, report), policy_set,
+        return HTMLResponse(render_html(api.scoped_structure(wb, account, report), policy_set,
                                         ask=lambda day: "/structure?" + urlencode(
                                             {"region": region or "", "as_of": day.isoformat()})))
 
