@@ -108,14 +108,3 @@ def wait_for_job(client: httpx.Client, job: dict, timeout: float = 60) -> dict:
 
 os.environ.setdefault("NO_PROXY", "127.0.0.1")
 
-
-def fresh_server(tmp_path_factory, name: str, *options: str, env: dict | None = None, before=None):
-    """A server of its own over a fresh sample store, for a module whose tests change the store (a fixture's
-    body: ``yield from fresh_server(...)``); ``before(url)`` runs on the store before the server starts."""
-    tmp = tmp_path_factory.mktemp(name)
-    url = prepare_store(tmp)
-    if before is not None:
-        before(url)
-    running = Server(url, tmp, *options, env=env)
-    yield running
-    running.stop()

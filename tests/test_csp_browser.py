@@ -8,8 +8,7 @@ from __future__ import annotations
 import pytest
 
 from browser import chrome, needs_chromium, screenshot
-from conftest import invoke
-from serve_server import AS_OF, PASSWORD, fresh_server, wait_for_job
+from serve_server import AS_OF, PASSWORD, served, wait_for_job
 
 # recorded from the first script of every document, frames included (a CDP script is not subject to the CSP)
 WATCH = ("window.__csp = []; document.addEventListener('securitypolicyviolation', function (e) {"
@@ -22,13 +21,9 @@ REPORTS = [f"/cadres/C0007/sheet?as_of={AS_OF}", f"/structure/report?as_of={AS_O
            "/structure/report?as_of=2020-06-30"]
 
 
-def _chinese_admin(url: str) -> None:
-    assert invoke(url, "users", "add", "张三", "--role", "admin", "--password", PASSWORD).exit_code == 0
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from fresh_server(tmp_path_factory, "csp", before=_chinese_admin)
+    yield from served(tmp_path_factory, "csp", ("张三", "admin", "QJ-PC"))      # a Chinese user name
 
 
 def test_no_unsafe_inline_anywhere(server):

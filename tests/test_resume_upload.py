@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from serve_server import fresh_server
+from serve_server import served
 
 GOOD = "2005.07--2010.01  清江县花溪乡科员\n2010.01--2013.03  清江县花溪乡副乡长\n2013.03—  清江县龙泉镇镇党委书记\n"
 BAD = "2005.07--2010.01  清江县花溪乡科员\n2010.01--2013.03  清江县花溪镇副乡长\n在龙泉镇工作\n"
@@ -15,7 +15,7 @@ BAD = "2005.07--2010.01  清江县花溪乡科员\n2010.01--2013.03  清江县�
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from fresh_server(tmp_path_factory, "resume")
+    yield from served(tmp_path_factory, "resume")
 
 
 def _preview(client, cadre: str, text: str, name: str = "简历.txt", encoding: str = "utf-8"):

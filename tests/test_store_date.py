@@ -13,7 +13,7 @@ from cadre_policy.explain.coverage import choices, covered, outside_force
 from cadre_policy.i18n import using
 from cadre_policy.load.policyset import load
 from conftest import ROOT, invoke
-from serve_server import AS_OF, fresh_server
+from serve_server import AS_OF, served
 
 DRAFT = str(data.DRAFTS / "admonish_30pct.yaml")
 
@@ -56,7 +56,7 @@ def test_a_date_outside_every_document_says_which_are_covered(sqlite_url):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    yield from fresh_server(tmp_path_factory, "dated")
+    yield from served(tmp_path_factory, "dated")
 
 
 def _header(html: str) -> str:
