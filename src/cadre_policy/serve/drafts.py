@@ -61,11 +61,13 @@ def comparison_html(diff: dict, heading: str | None = None):
     return Markup(report("whatif_comparison.html", heading=heading, **diff))
 
 
-def day_of_draft(draft, as_of: str | None) -> date:
-    """The date a draft is read on: the one asked, else the day its changes take effect, else today."""
+def day_of_draft(request: Request, draft, as_of: str | None) -> date:
+    """The date a draft is read on: the one asked, else the store's default date when the draft is in force
+    on it (as `policy whatif`), else the day its changes take effect; without a draft, as any page."""
     if as_of or draft is None or draft.in_force is None:
-        return _day(as_of)
-    return draft.in_force.start
+        return _day(request, as_of)
+    stored = request.app.state.workbench.default_day()
+    return stored if stored is not None and draft.in_force.holds(stored) else draft.in_force.start
 
 
 async def _form(request: Request, session) -> dict:
@@ -83,7 +85,7 @@ def shown_draft(request: Request, account, draft_id: int, version: int | None, a
     saved = kept(drafts.get, draft_id, account)
     shown = kept(drafts.version, draft_id, version, account)
     draft_set, draft, errors = loaded(request, shown.text)
-    day = day_of_draft(draft, as_of)
+    day = day_of_draft(request, draft, as_of)
     baseline = request.app.state.workbench.policy_set
     return {"saved": saved, "shown": shown, "draft": draft, "errors": errors, "as_of": day.isoformat(),
             "diff": changes(baseline, draft_set, day, baseline) if draft_set is not None else None,
@@ -97,7 +99,7 @@ def version_changes(request: Request, account, draft_id: int, a: int, b: int, as
     saved = kept(drafts.get, draft_id, account)
     older, newer = (kept(drafts.version, draft_id, seq, account) for seq in (a, b))
     (set_a, _d, errors_a), (set_b, draft, errors_b) = loaded(request, older.text), loaded(request, newer.text)
-    day = day_of_draft(draft, as_of)
+    day = day_of_draft(request, draft, as_of)
     baseline = request.app.state.workbench.policy_set
     return {"saved": saved, "older": older, "newer": newer, "errors": errors_a + errors_b, "as_of": day.isoformat(),
             "diff": changes(set_a, set_b, day, baseline) if set_a is not None and set_b is not None else None}

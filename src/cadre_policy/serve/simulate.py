@@ -69,7 +69,7 @@ def simulation(request: Request, account, cadre: str, draft: int | None, as_of: 
     if saved is not None:
         text = drafts.kept(drafts.store(request).version, saved.id, None, account).text
         draft_set, draft_obj, errors = drafts.loaded(request, text)
-    day = drafts.day_of_draft(draft_obj, as_of) if saved is not None else _day(as_of)
+    day = drafts.day_of_draft(request, draft_obj, as_of) if saved is not None else _day(request, as_of)
     doc, hits = _cadre(request, account, cadre, day)
     out = {"saved": saved, "cadre": cadre, "as_of": day.isoformat(), "hits": hits, "errors": errors, "doc": doc,
            "left": None, "right": None}
