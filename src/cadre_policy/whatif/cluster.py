@@ -1,18 +1,21 @@
 """Population runs on a Dask distributed cluster: id-range partitions as tasks.
 
 The same tasks the local worker pool runs (``("range", first, last)`` of cadre ids) are
-submitted to a Dask scheduler. Each Dask worker process builds its comparer once per run
-(compiling both policy sets, and durable_rules rulesets where needed) and reads its own
-partitions from the shared store, so only the job (policy sets, a few hundred kB, sent
-once) and the per-partition counts and changed cadres cross the network. Results are
-taken in task order, at most ``in_flight`` outstanding, so the parent's memory stays
-bounded as with local workers, and the report is the one the single-process run writes.
+submitted to a Dask scheduler. Each task reads its own id range from the shared store; the
+job (policy sets, a few hundred kB) is sent to every worker once per run, and each worker
+process builds its comparer from it once (compiling both policy sets) and keeps it for every
+task of the run. Only the per-partition counts and the changed cadres' JSON lines come back.
+Results are taken in task order, at most ``in_flight`` outstanding, so the parent's memory
+stays bounded as with local workers, and the report is the one the single-process run writes.
 
 ``address`` is a scheduler (``tcp://host:8786``) or ``local``: a LocalCluster of
 ``workers`` processes on this machine (one thread each: durable_rules state is per process).
+What a LocalCluster costs beyond the local pool, and the settings below that remove it, are
+measured in docs/performance.md (Dask).
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import uuid
 from collections import deque
 from typing import Callable, Iterable, Iterator
@@ -34,6 +37,32 @@ def _run(token: str, init: Callable, args: tuple, task):
     return worker.run(task)
 
 
+def local_settings() -> dict:
+    """The Dask configuration a LocalCluster of this package's workers starts with.
+
+    - Workers are forked from this process, which has already imported numpy, SQLAlchemy,
+      distributed and the package, as the local pool's are; spawned, each imported them again
+      (≈ 1.2 CPU-s a worker) and finalised a whole interpreter on the way out.
+    - No statistical profiler: it samples the task thread's stack every 10 ms, taking the GIL.
+    - Fewer wake-ups of the event loops (the scheduler's, each nanny's and worker's): the health
+      tick every second instead of every 20 ms, the memory monitor every second instead of 100 ms,
+      the system monitor every 5 s, no work stealing (the partitions are alike). With the
+      defaults the parent alone spent ≈ 0.025 CPU-s a second of the run in its event loop.
+    - Dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` for workers it spawns: glibc then hands every
+      freed array back to the kernel and faults the pages in again on the next, which a
+      partition's numpy temporaries pay in system time; the default threshold adapts to them.
+    """
+    import dask
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"), MALLOC_TRIM_THRESHOLD_=None)
+    return {"distributed.worker.multiprocessing-method": "fork" if "fork" in mp.get_all_start_methods() else "spawn",
+            "distributed.worker.profile.enabled": False,
+            "distributed.admin.tick.interval": "1s",
+            "distributed.worker.memory.monitor-interval": "1s",
+            "distributed.admin.system-monitor.interval": "5s",
+            "distributed.scheduler.work-stealing": False,
+            "distributed.nanny.pre-spawn-environ": environ}
+
+
 class ClusterRunner:
     """Runs tasks on a Dask cluster; ``workers`` is how many Dask worker threads took part."""
 
@@ -52,14 +81,9 @@ class ClusterRunner:
         try:
             if self.address == "local":
                 import dask
-                # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then hands every freed
-                # array back to the kernel and faults the pages in again on the next, which a partition's
-                # numpy temporaries pay in system time (twice the local pool's); the default threshold
-                # adapts to them
-                environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"), MALLOC_TRIM_THRESHOLD_=None)
-                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                with dask.config.set(local_settings()):
                     cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=40)
+                                           dashboard_address=None, silence_logs=40)
                 client = Client(cluster)
             else:
                 client = Client(self.address, timeout=10)

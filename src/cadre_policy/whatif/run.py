@@ -150,8 +150,8 @@ def run_whatif(job: Job, store, workers: int | None = None, chunk_size: int = 10
     tasks = store.chunks(job.unit, job.as_of, chunk_size)
     if total <= chunk_size * 4:
         tasks = list(tasks)
-    if workers > 1:
-        store.engine.dispose()          # no pooled connection crosses the fork
+    if workers > 1 or cluster == "local":
+        store.engine.dispose()          # no pooled connection crosses the fork (a LocalCluster forks its workers)
     counts = (Counter(), Counter())
     units = UnitCounts()
     near = Counter() if job.near is not None else None
