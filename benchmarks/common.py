@@ -35,8 +35,8 @@ def population(directory: Path, size: int, seed: int) -> Path:
     return db
 
 
-def _tree_rss_kb(root_pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+def _tree_rss_kb(root_pid: int) -> dict[int, int]:
+    """Resident memory (kB) of a process and of each of its descendants, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
@@ -52,26 +52,32 @@ def _tree_rss_kb(root_pid: int) -> int:
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
         rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
-    total, stack = 0, [root_pid]
+    tree, stack = {}, [root_pid]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            tree[pid] = rss[pid]
         stack.extend(children.get(pid, ()))
-    return total
+    return tree
 
 
 def timed(cmd: list[str], **kwargs) -> dict:
-    """Run a command; wall seconds, peak RSS of its process tree (sampled from /proc every 0.2 s)
-    and the largest single process's peak (getrusage of the children)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run a command; wall seconds, CPU seconds (user + system of the command and every process it
+    waited for), peak RSS of its process tree (sampled from /proc every 0.2 s), of the command's own
+    process (``parent_peak_mb``) and of its largest descendant (``child_peak_mb``, a worker), and the
+    largest single process's peak (getrusage of the children)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, **kwargs)
-    peak = [0]
+    peak = {"tree": 0, "parent": 0, "child": 0}
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            tree = _tree_rss_kb(proc.pid)
+            peak["tree"] = max(peak["tree"], sum(tree.values()))
+            peak["parent"] = max(peak["parent"], tree.get(proc.pid, 0))
+            peak["child"] = max([peak["child"], *(kb for pid, kb in tree.items() if pid != proc.pid)])
             done.wait(0.2)
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -81,9 +87,11 @@ def timed(cmd: list[str], **kwargs) -> dict:
     sampler.join()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err}")
-    single = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"wall": wall, "tree_peak_mb": peak[0] / 1024, "max_process_mb": max(single, before) / 1024,
-            "stdout": out, "stderr": err}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return {"wall": wall, "cpu": cpu, "tree_peak_mb": peak["tree"] / 1024, "parent_peak_mb": peak["parent"] / 1024,
+            "child_peak_mb": peak["child"] / 1024,
+            "max_process_mb": max(after.ru_maxrss, before.ru_maxrss) / 1024, "stdout": out, "stderr": err}
 
 
 def measured(cmd: list[str], env: dict | None = None) -> dict:

@@ -21,6 +21,7 @@ from collections import deque
 from typing import Callable, Iterable, Iterator
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 
 _comparers: dict = {}        # on a Dask worker: run token -> comparer
 
@@ -66,8 +67,10 @@ def local_settings() -> dict:
 class ClusterRunner:
     """Runs tasks on a Dask cluster; ``workers`` is how many Dask worker threads took part."""
 
-    def __init__(self, address: str, workers: int | None = None, in_flight: int | None = None):
+    def __init__(self, address: str, workers: int | None = None, in_flight: int | None = None,
+                 timeout: float = 10):
         self.address = address
+        self.timeout = timeout          # seconds to reach a scheduler
         self.workers = workers or 2
         self.in_flight = in_flight
 
@@ -76,21 +79,22 @@ class ClusterRunner:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ClusterError("--cluster needs Dask distributed: pip install 'cadre-policy[cluster]'") from None
+            raise ClusterError(_("--cluster needs Dask distributed: pip install 'cadre-policy[cluster]'")) from None
         cluster = None
         try:
             if self.address == "local":
                 import dask
                 with dask.config.set(local_settings()):
                     cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, silence_logs=40)
+                                           dashboard_address=":0", silence_logs=40)
                 client = Client(cluster)
             else:
-                client = Client(self.address, timeout=10)
+                client = Client(self.address, timeout=self.timeout)
         except (OSError, TimeoutError) as error:
             if cluster is not None:
                 cluster.close()
-            raise ClusterError(f"cannot reach the Dask scheduler at {self.address}: {error}") from None
+            raise ClusterError(_("cannot reach the Dask scheduler at {address}: {error}").format(
+                address=self.address, error=error)) from None
         try:
             self.workers = sum(client.nthreads().values())
             limit = self.in_flight or max(2, self.workers * 2)
