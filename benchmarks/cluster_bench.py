@@ -15,6 +15,9 @@ workers on two free cores, ≤ 1.10× CPU and ≤ 1.2× memory from 1,000,000 to
     python benchmarks/cluster_bench.py --workers 1,2 --rounds 2 \\
         --db postgresql+psycopg://postgres@127.0.0.1:5432/pop_1m --cadres 1000000 \\
         --db postgresql+psycopg://postgres@127.0.0.1:5432/pop_5m --cadres 5000000
+
+``--before DIR`` adds the LocalCluster run of another source tree (``git archive main | tar -x -C
+DIR``, put first on PYTHONPATH) to each round.
 """
 from __future__ import annotations
 
@@ -54,15 +57,19 @@ def ensure_population(url: str, cadres: int, seed: int) -> None:
                     "--load"], check=True, stdout=subprocess.DEVNULL)
 
 
-def whatif(url: str, draft: str, workers: int, cluster: bool) -> dict:
-    """One cold run: a snapshot folder of its own, removed afterwards."""
+def whatif(url: str, draft: str, workers: int, cluster: bool, src: str | None = None) -> dict:
+    """One cold run: a snapshot folder of its own, removed afterwards; ``src``: a source tree put
+    first on PYTHONPATH (the code before a change)."""
     snapshots = tempfile.mkdtemp(prefix="cluster-snapshots-")
+    env = dict(os.environ, POLICY_CACHE_DIR=snapshots)
+    if src:
+        env["PYTHONPATH"] = str(Path(src) / "src") + os.pathsep + env.get("PYTHONPATH", "")
     try:
         return timed([POLICY, "--db", url, "whatif", "--draft", draft, "--as-of", AS_OF,
                       *(["--cluster", "local"] if cluster else []), "--workers", str(workers),
                       "--format", "json", "-o", os.devnull, "--quiet"],
                      cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                     env=dict(os.environ, POLICY_CACHE_DIR=snapshots))
+                     env=env)
     finally:
         shutil.rmtree(snapshots, ignore_errors=True)
 
@@ -75,6 +82,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--draft", default=str(ROOT / "drafts" / "grassroots_3y.yaml"))
+    parser.add_argument("--before", metavar="DIR", help="also run the LocalCluster from this source tree "
+                        "(git archive main | tar -x -C DIR), interleaved")
     args = parser.parse_args(argv)
     if len(args.db) != len(args.cadres):
         parser.error("give one --cadres for each --db")
@@ -86,10 +95,11 @@ def main(argv=None) -> int:
         for turn in range(args.rounds):
             order = counts if turn % 2 == 0 else counts[::-1]
             for workers in order:
-                for cluster in ((False, True) if (turn + workers) % 2 == 0 else (True, False)):
+                runs = [("pool", False, None), ("dask", True, None)] + ([("before", True, args.before)] if args.before else [])
+                for name, cluster, src in (runs if (turn + workers) % 2 == 0 else runs[::-1]):
                     load = load_average()
-                    run = whatif(url, args.draft, workers, cluster)
-                    rows.append({"cadres": cadres, "workers": workers, "run": "dask" if cluster else "pool",
+                    run = whatif(url, args.draft, workers, cluster, src)
+                    rows.append({"cadres": cadres, "workers": workers, "run": name,
                                  "round": turn + 1, "wall_s": round(run["wall"], 2), "cpu_s": round(run["cpu"], 2),
                                  "cadres_per_s": round(cadres / run["wall"]),
                                  "parent_mb": round(run["parent_peak_mb"]), "worker_mb": round(run["child_peak_mb"]),
@@ -105,7 +115,7 @@ def report(rows: list[dict], args, counts: list[int]) -> None:
           "| tree peak MB | load before |")
     print("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
-        run = "LocalCluster" if r["run"] == "dask" else "worker pool"
+        run = {"dask": "LocalCluster", "pool": "worker pool", "before": "LocalCluster, before"}[r["run"]]
         print(f"| {r['cadres']:,} | {r['workers']} | {run} | {r['round']} | {r['wall_s']} | {r['cpu_s']} | "
               f"{r['cadres_per_s']:,} | {r['parent_mb']} | {r['worker_mb']} | {r['tree_mb']} | {r['load_before']} |")
 
@@ -116,6 +126,8 @@ def report(rows: list[dict], args, counts: list[int]) -> None:
         for workers in counts:
             cpu = best(cadres, workers, "dask", "cpu_s") / best(cadres, workers, "pool", "cpu_s")
             line = f"  {cadres:,} cadres, {workers} worker(s): Dask CPU {cpu:.2f}× the pool's (target ≤ 1.10)"
+            if args.before:
+                line += f", before {best(cadres, workers, 'before', 'cpu_s') / best(cadres, workers, 'pool', 'cpu_s'):.2f}×"
             if workers != 1 and 1 in counts:
                 speed = best(cadres, 1, "dask", "wall_s") / best(cadres, workers, "dask", "wall_s")
                 pool = best(cadres, 1, "pool", "wall_s") / best(cadres, workers, "pool", "wall_s")
