@@ -1,8 +1,9 @@
-"""The Dask path's task interface: workers forked from this process, one comparer per worker per run,
-results in task order, only what a task returns crossing back."""
+"""The Dask path's task interface: workers forked from this process with the local pool's signal
+handling, one comparer per worker per run, results in task order."""
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
@@ -21,7 +22,8 @@ class Counting:
         self.job = job
 
     def run(self, task) -> dict:
-        return {"task": task, "pid": os.getpid(), "made": Counting.made, "job": self.job, "mark": MARK}
+        return {"task": task, "pid": os.getpid(), "made": Counting.made, "job": self.job, "mark": MARK,
+                "signals": (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM))}
 
 
 def test_local_cluster_workers_are_forked_and_build_one_comparer_each():
@@ -38,6 +40,8 @@ def test_local_cluster_workers_are_forked_and_build_one_comparer_each():
     assert all(r["made"] == 1 for r in results)                   # each worker built its comparer once
     assert all(r["job"] == "the job" for r in results)
     assert all(r["mark"] == MARK for r in results)                # forked: the parent's state, not a re-import
+    # Ctrl-C and SIGTERM are the parent's to handle (it closes the cluster): no worker traceback
+    assert all(r["signals"] == (signal.SIG_IGN, signal.SIG_DFL) for r in results)
 
 
 def test_an_unreachable_scheduler_is_a_clear_chinese_error():

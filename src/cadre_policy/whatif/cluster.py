@@ -16,14 +16,23 @@ measured in docs/performance.md (Dask).
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import uuid
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
 from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
+from cadre_policy.whatif.parallel import worker_signals
 
 _comparers: dict = {}        # on a Dask worker: run token -> comparer
+_starting = [False]          # True while this process forks a LocalCluster's workers
+_hooked = [False]
+
+
+def _after_fork() -> None:
+    if _starting[0]:
+        worker_signals()     # Ctrl-C and SIGTERM are this process's to handle: it closes the cluster
 
 
 class ClusterError(UserError):
@@ -49,9 +58,9 @@ def local_settings() -> dict:
       tick every second instead of every 20 ms, the memory monitor every second instead of 100 ms,
       the system monitor every 5 s, no work stealing (the partitions are alike). With the
       defaults the parent alone spent ≈ 0.025 CPU-s a second of the run in its event loop.
-    - Dask sets ``MALLOC_TRIM_THRESHOLD_=65536`` for workers it spawns: glibc then hands every
-      freed array back to the kernel and faults the pages in again on the next, which a
-      partition's numpy temporaries pay in system time; the default threshold adapts to them.
+    - Where workers must be spawned (no fork), without the ``MALLOC_TRIM_THRESHOLD_=65536`` Dask
+      sets for them: glibc then hands every freed array back to the kernel and faults the pages
+      in again on the next, which a partition's numpy temporaries pay in system time.
     """
     import dask
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"), MALLOC_TRIM_THRESHOLD_=None)
@@ -84,9 +93,16 @@ class ClusterRunner:
         try:
             if self.address == "local":
                 import dask
-                with dask.config.set(local_settings()):
-                    cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                           dashboard_address=":0", silence_logs=40)
+                if not _hooked[0] and hasattr(os, "register_at_fork"):
+                    os.register_at_fork(after_in_child=_after_fork)
+                    _hooked[0] = True
+                _starting[0] = True
+                try:
+                    with dask.config.set(local_settings()):
+                        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                               dashboard_address=":0", silence_logs=40)
+                finally:
+                    _starting[0] = False
                 client = Client(cluster)
             else:
                 client = Client(self.address, timeout=self.timeout)

@@ -56,11 +56,16 @@ def _die_with(parent: int) -> None:
         os._exit(1)
 
 
-def _init(init: Callable, args: tuple, parent: int) -> None:
-    _die_with(parent)
+def worker_signals() -> None:
+    """In a worker process (the local pool's, a LocalCluster's): no handler inherited from the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)     # the parent's terminate(): just end
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)     # the parent gone: end quietly, no BrokenPipe traceback
+
+
+def _init(init: Callable, args: tuple, parent: int) -> None:
+    _die_with(parent)
+    worker_signals()
     _state["worker"] = init(*args)
 
 
