@@ -82,6 +82,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--draft", default=str(ROOT / "drafts" / "grassroots_3y.yaml"))
+    parser.add_argument("--runs", default="pool,dask", help="which runs: pool, dask or both")
     parser.add_argument("--before", metavar="DIR", help="also run the LocalCluster from this source tree "
                         "(git archive main | tar -x -C DIR), interleaved")
     args = parser.parse_args(argv)
@@ -95,7 +96,8 @@ def main(argv=None) -> int:
         for turn in range(args.rounds):
             order = counts if turn % 2 == 0 else counts[::-1]
             for workers in order:
-                runs = [("pool", False, None), ("dask", True, None)] + ([("before", True, args.before)] if args.before else [])
+                runs = [(name, cluster, None) for name, cluster in (("pool", False), ("dask", True))
+                        if name in args.runs.split(",")] + ([("before", True, args.before)] if args.before else [])
                 for name, cluster, src in (runs if (turn + workers) % 2 == 0 else runs[::-1]):
                     load = load_average()
                     run = whatif(url, args.draft, workers, cluster, src)
@@ -120,7 +122,8 @@ def report(rows: list[dict], args, counts: list[int]) -> None:
               f"{r['cadres_per_s']:,} | {r['parent_mb']} | {r['worker_mb']} | {r['tree_mb']} | {r['load_before']} |")
 
     def best(cadres, workers, run, key):
-        return min(r[key] for r in rows if (r["cadres"], r["workers"], r["run"]) == (cadres, workers, run))
+        return min((r[key] for r in rows if (r["cadres"], r["workers"], r["run"]) == (cadres, workers, run)),
+                   default=float("nan"))
     print("\nbest of the rounds:")
     for cadres in args.cadres:
         for workers in counts:
