@@ -2,9 +2,11 @@
 
 The same tasks the local worker pool runs (``("range", first, last)`` of cadre ids) are
 submitted to a Dask scheduler. Each task reads its own id range from the shared store; the
-job (policy sets, a few hundred kB) is sent to every worker once per run, and each worker
-process builds its comparer from it once (compiling both policy sets) and keeps it for every
-task of the run. Only the per-partition counts and the changed cadres' JSON lines come back.
+job (policy sets, a few hundred kB) reaches every worker once per run, as a worker plugin
+(``whatif.cluster_job``), and each worker process builds its comparer from it on its first
+task (compiling both policy sets) and keeps it for every task of the run. A task carries only
+the run's token and its range; only the per-partition counts and the changed cadres' JSON
+lines come back.
 Results are taken in task order, at most ``in_flight`` outstanding, so the parent's memory
 stays bounded as with local workers, and the report is the one the single-process run writes.
 
@@ -25,7 +27,6 @@ from cadre_policy.errors import UserError
 from cadre_policy.i18n import _
 from cadre_policy.whatif.parallel import worker_signals
 
-_comparers: dict = {}        # on a Dask worker: run token -> comparer
 _starting = [False]          # True while this process forks a LocalCluster's workers
 _hooked = [False]
 
@@ -37,14 +38,6 @@ def _after_fork() -> None:
 
 class ClusterError(UserError):
     """The Dask cluster cannot be used (not installed, unreachable)."""
-
-
-def _run(token: str, init: Callable, args: tuple, task):
-    worker = _comparers.get(token)
-    if worker is None:
-        _comparers.clear()       # one run at a time per worker process: drop the previous run's state
-        worker = _comparers[token] = init(*args)
-    return worker.run(task)
 
 
 def local_settings() -> dict:
@@ -87,6 +80,8 @@ class ClusterRunner:
         """Yield ``init(*args).run(task)`` for every task, in task order, computed on the cluster."""
         try:
             from distributed import Client, LocalCluster
+
+            from cadre_policy.whatif.cluster_job import RunJob, run_task
         except ImportError:
             raise ClusterError(_("--cluster needs Dask distributed: pip install 'cadre-policy[cluster]'")) from None
         cluster = None
@@ -111,19 +106,25 @@ class ClusterRunner:
                 cluster.close()
             raise ClusterError(_("cannot reach the Dask scheduler at {address}: {error}").format(
                 address=self.address, error=error)) from None
+        token = uuid.uuid4().hex
+        plugin = f"cadre-policy-{token}"
         try:
             self.workers = sum(client.nthreads().values())
             limit = self.in_flight or max(2, self.workers * 2)
-            token = uuid.uuid4().hex
-            shared = client.scatter(args, broadcast=True, hash=False)
+            client.register_plugin(RunJob(token, init, args), name=plugin)
             pending: deque = deque()
             for task in tasks:
-                pending.append(client.submit(_run, token, init, shared, task, pure=False))
+                pending.append(client.submit(run_task, token, task, pure=False))
                 while len(pending) >= limit:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
         finally:
+            if cluster is None:         # a cluster that outlives the run: its workers drop the job
+                try:
+                    client.unregister_worker_plugin(plugin)
+                except Exception:       # noqa: BLE001 -- best effort on the way out: the scheduler may be gone
+                    pass
             client.close()
             if cluster is not None:
                 cluster.close()
