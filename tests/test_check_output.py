@@ -144,7 +144,10 @@ def test_structure_and_whatif_as_csv_and_xlsx(sample_db, tmp_path):
     assert (women["数值"], women["结果"], women["目标值"]) == ("6/10", "达到", "≥ 40%")     # 6/10 meets "50%左右" (宜昌's teams only)
     run(sample_db, "structure", "--as-of", AS_OF, "--format", "xlsx", "-o", str(tmp_path / "s.xlsx"))
     book = load_workbook(tmp_path / "s.xlsx")
-    assert book.sheetnames == ["结构目标", "汇总"] and book["结构目标"].freeze_panes == "A2"
+    assert book.sheetnames == ["结构目标", "汇总", "说明"] and book["结构目标"].freeze_panes == "A2"
+    note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
+    assert note["评估日期"] == AS_OF and note["政策集"].startswith("sha256:") and note["导出人"].startswith("cli:")
+    assert note["目标数"] == len(rows) and note["导出时间（北京时间）"][:2] == "20"
     cells = [[c.value if c.value is not None else "" for c in row] for row in book["结构目标"].iter_rows(min_row=2)]
     assert cells == [[r[k] for k in rows[0]] for r in rows]
     draft = str(ROOT / "drafts" / "grassroots_3y.yaml")
@@ -156,7 +159,10 @@ def test_structure_and_whatif_as_csv_and_xlsx(sample_db, tmp_path):
     run(sample_db, "whatif", "--draft", draft, "--as-of", AS_OF, "-q", "--workers", "1", "--format", "xlsx",
         "-o", str(tmp_path / "w.xlsx"))
     book = load_workbook(tmp_path / "w.xlsx")
-    assert book.sheetnames == ["汇总", "按单位", "变化明细"]
+    assert book.sheetnames == ["汇总", "按单位", "变化明细", "影响面", "说明"]
+    note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
+    assert note["评估日期"] == AS_OF and note["政策集"].startswith("sha256:") and note["导出人"].startswith("cli:")
+    assert "grassroots_3y" in note["草案"] and "2年 → 3年" in note["草案调整内容"], note
     summary = {r[1]: r[2:] for r in book["汇总"].iter_rows(min_row=2, values_only=True)}
     assert summary["promotion:eligible"] == (29, 27, -2)
     detail = [[c.value if c.value is not None else "" for c in row] for row in book["变化明细"].iter_rows(min_row=2)]

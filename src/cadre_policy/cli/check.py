@@ -182,11 +182,12 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, work
                 out.write(json.dumps(doc, ensure_ascii=False) + "\n")
         elif fmt in ("csv", "xlsx"):
             rows = [row for _r, row in pairs]
-            sheets = render.population_sheets(rows, tally.as_dict(policy_set))
             if fmt == "csv":
-                write_csv(sheets[0], out)
+                write_csv(render.population_sheets(rows, tally.as_dict(policy_set))[0], out)
             else:
-                write_xlsx(sheets, out)
+                from cadre_policy.render.about import About
+                about = About.of(policy_set, day, cli_actor(), scope=unit_id or "", count=(N_("Cadres"), len(rows)))
+                write_xlsx(render.population_sheets(rows, tally.as_dict(policy_set), about), out)
         else:
             console = console_for(out)
             rows = [row for _r, row in pairs]

@@ -5,7 +5,8 @@ import json
 
 import click
 
-from cadre_policy.cli.common import Whole, as_of_option, binary_output, evaluation_day, load_policies, open_store, output_option, \
+from cadre_policy.i18n import N_
+from cadre_policy.cli.common import Whole, as_of_option, binary_output, cli_actor, evaluation_day, load_policies, open_store, output_option, \
     policies_option, warn_outside_force
 from cadre_policy.cli.output import open_output
 
@@ -38,8 +39,13 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
         if fmt in ("csv", "xlsx"):
             from cadre_policy.render.structure import sheets
             from cadre_policy.render.tables import write_csv, write_xlsx
-            tables = sheets(report, policy_set)
-            write_csv(tables[0], out) if fmt == "csv" else write_xlsx(tables, out)
+            if fmt == "csv":
+                write_csv(sheets(report, policy_set)[0], out)
+            else:
+                from cadre_policy.render.about import About
+                scope = dict(region=region) if region else {}
+                write_xlsx(sheets(report, policy_set, About.of(policy_set, day, cli_actor(), filters=scope,
+                                                               count=(N_("Targets"), len(report.results)))), out)
         elif fmt == "json":
             out.write(json.dumps(to_json(report, policy_set), ensure_ascii=False, indent=2) + "\n")
         elif fmt == "html":

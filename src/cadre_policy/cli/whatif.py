@@ -96,16 +96,16 @@ def whatif(ctx, draft_file, sets, as_of, unit_id, policies_dir, engine, workers,
                                                "unit": unit_id, "engine": engine, "near": near_margin,
                                                "reach_cadres": reach_cadres})
             click.echo(_("纪实 record {id}").format(id=record_id), err=True)
-        _write(result, prepared.draft, prepared.draft_set, fmt, output, limit, prepared.job.baseline)
+        _write(result, prepared.draft, prepared.draft_set, fmt, output, limit, prepared.job.baseline, unit_id)
     finally:
         if result is not None:
             result.close()
 
 
-def _write(result, draft, policy_set, fmt, output, limit, baseline=None):
+def _write(result, draft, policy_set, fmt, output, limit, baseline=None, unit_id=None):
     from cadre_policy.render.tables import write_xlsx
     from cadre_policy.render.terminal import console_for
-    from cadre_policy.render.whatif import render_text, sheets, to_csv, to_json
+    from cadre_policy.render.whatif import about, render_text, sheets, to_csv, to_json
     from cadre_policy.render.whatif_html import to_html
     if fmt == "xlsx":
         binary_output(output)
@@ -116,7 +116,7 @@ def _write(result, draft, policy_set, fmt, output, limit, baseline=None):
             elif fmt == "csv":
                 to_csv(result, policy_set, out)
             elif fmt == "xlsx":
-                write_xlsx(sheets(result, policy_set), out)
+                write_xlsx(sheets(result, policy_set, about(result, draft, policy_set, baseline, cli_actor(), unit_id)), out)
             elif fmt == "html":
                 to_html(result, draft, policy_set, out, baseline)
             else:

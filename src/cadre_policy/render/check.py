@@ -306,13 +306,14 @@ POPULATION_COLUMNS = [Column("cadre", N_("ID")), Column("name", N_("Name")), Col
 SUMMARY_COLUMNS = [Column("title", N_("Outcome")), Column("code", N_("Code")), Column("cadres", N_("Number of cadres"))]
 
 
-def population_sheets(rows: list[dict], summary: dict) -> list[Sheet]:
-    """``check --all`` for a spreadsheet: the cadres, and the summary."""
+def population_sheets(rows: list[dict], summary: dict, about=None) -> list[Sheet]:
+    """``check --all`` for a spreadsheet: the cadres, the summary (and ``about``'s 说明 sheet, render/about.py)."""
     flat = [dict(row, findings="、".join(row["findings"]), finding_titles="、".join(row["finding_titles"]))
             for row in rows]
     counts = summary["findings"] + [{"title": _("Promotion: {word}").format(word=eligibility_word(v)),
                                      "code": v, "cadres": n} for v, n in summary["promotion"].items()]
-    return [Sheet(N_("Cadres"), POPULATION_COLUMNS, flat), Sheet(N_("Summary"), SUMMARY_COLUMNS, counts)]
+    return [Sheet(N_("Cadres"), POPULATION_COLUMNS, flat), Sheet(N_("Summary"), SUMMARY_COLUMNS, counts)] + \
+        ([about.sheet()] if about else [])
 
 
 def write_population_json(out, header: dict, cadres, finish) -> None:

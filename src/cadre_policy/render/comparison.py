@@ -143,21 +143,27 @@ def comparison(draft, policy_set: m.PolicySet, baseline: m.PolicySet | None, day
     return found
 
 
-def to_text(found: dict) -> str:
-    """The comparison for a terminal (`policy whatif --diff-only`): one line a change, a changed rule's
-    sentences before and after indented under it."""
-    lines = [_("Draft and the rules in force")]
-    lines += [f"  {p['sentence']}" for p in found["parameters"]]
+def change_lines(found: dict, sentences: bool = False) -> list[str]:
+    """The comparison in lines: each parameter's sentence, each rule changed (with its sentences before and
+    after, indented, when ``sentences``), each jurisdiction moved."""
+    lines = [p["sentence"] for p in found["parameters"]]
     for rule in found["rules"]:
-        lines.append(f"  {rule['what']}：{rule['title']}〔{rule['id']}〕")
+        lines.append(f"{rule['what']}：{rule['title']}〔{rule['id']}〕")
         for word, sentence in ((_("before the change"), rule["before"]), (_("after the change"), rule["after"])):
-            if sentence:
-                lines.append(f"    {word}：")
-                lines += [f"      {line}".rstrip() for line in sentence.splitlines()]
+            if sentence and sentences:
+                lines.append(f"  {word}：")
+                lines += [f"    {line}".rstrip() for line in sentence.splitlines()]
     for j in found["jurisdictions"]:
         text = _("new document “{document}”, binding {after}") if j["new"] else \
             _("“{document}” binds {after} instead of {before}")
-        lines.append("  " + text.format(document=j["document"], before=j["before"], after=j["after"]))
+        lines.append(text.format(document=j["document"], before=j["before"], after=j["after"]))
+    return lines
+
+
+def to_text(found: dict) -> str:
+    """The comparison for a terminal (`policy whatif --diff-only`): one line a change, a changed rule's
+    sentences before and after indented under it."""
+    lines = [_("Draft and the rules in force")] + [f"  {line}" for line in change_lines(found, sentences=True)]
     if len(lines) == 1:
         lines.append("  " + _("No parameter or rule changes."))
     return "\n".join(lines) + "\n"

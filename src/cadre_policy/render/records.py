@@ -5,8 +5,9 @@ from __future__ import annotations
 import io
 
 from cadre_policy.i18n import N_, _
+from cadre_policy.render.about import About
 from cadre_policy.render.tables import Column, Sheet, write_xlsx
-from cadre_policy.render.times import beijing, beijing_now
+from cadre_policy.render.times import beijing
 
 KINDS = {"check": N_("check"), "whatif": N_("what-if")}
 CHANNELS = {"web": N_("workbench"), "api": N_("API"), "cli": N_("command line")}
@@ -27,10 +28,7 @@ def records_workbook(records: list[dict], filters: dict, who: str) -> bytes:
     columns = [Column("id", N_("ID")), Column("at", N_("Time (Beijing)")), Column("actor", N_("Officer")),
                Column("channel", N_("Channel")), Column("kind", N_("Kind")), Column("asked", N_("Asked")),
                Column("policy", N_("Policy set")), Column("result", N_("Result digest"))]
-    about = [{"item": _("Filters"), "value": "；".join(f"{k}={v}" for k, v in filters.items() if v) or _("none")},
-             {"item": _("Records"), "value": len(rows)}, {"item": _("Exported by"), "value": who},
-             {"item": _("Exported at"), "value": beijing_now()}]
+    about = About(who, filters=filters, count=(N_("Records"), len(rows)))
     out = io.BytesIO()
-    write_xlsx([Sheet(N_("Decision records"), columns, rows),
-                Sheet(N_("About"), [Column("item", N_("Item")), Column("value", N_("Value"))], about)], out)
+    write_xlsx([Sheet(N_("Decision records"), columns, rows), about.sheet()], out)
     return out.getvalue()

@@ -133,8 +133,9 @@ STRUCTURE_COLUMNS = [Column("region", N_("Region")), Column("rule", N_("Rule")),
                      Column("members", N_("Members"))]
 
 
-def sheets(report: StructureReport, policy_set: PolicySet) -> list[Sheet]:
-    """The structure report for a spreadsheet: one row per target and team or population."""
+def sheets(report: StructureReport, policy_set: PolicySet, about=None) -> list[Sheet]:
+    """The structure report for a spreadsheet: one row per target and team or population, the summary (and
+    ``about``'s 说明 sheet, render/about.py)."""
     rows = [{"region": r.region, "rule": r.rule.id, "title": r.rule.title, "provision": r.rule.provision,
              "label": r.label, "unit": r.unit, "figure": r.figure, "target": r.target,
              "status_title": status_title(r.status), "finding": r.finding, "members": _members_text(r)}
@@ -144,7 +145,7 @@ def sheets(report: StructureReport, policy_set: PolicySet) -> list[Sheet]:
                for k in (MET, NOT_MET, UNKNOWN, NOT_APPLICABLE)]
     return [Sheet(N_("Structure targets"), STRUCTURE_COLUMNS, rows),
             Sheet(N_("Summary"), [Column("title", N_("Result")), Column("code", N_("Code")),
-                                  Column("cadres", N_("Targets"))], summary)]
+                                  Column("cadres", N_("Targets"))], summary)] + ([about.sheet()] if about else [])
 
 
 def render_html(report: StructureReport, policy_set: PolicySet, ask=None) -> str:

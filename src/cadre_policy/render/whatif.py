@@ -14,6 +14,7 @@ from cadre_policy.whatif.run import WhatIfResult
 from cadre_policy.whatif.reach import ABSENT, ACTIVE
 from cadre_policy.aggregate.results import status_title
 from cadre_policy.i18n import N_, _
+from cadre_policy.render.about import About, draft_words
 from cadre_policy.render.check import eligibility_word, fact_label, value_label
 from cadre_policy.render.reasons import phrase_change, rule_state
 from cadre_policy.render.tables import Column, Sheet, write_csv
@@ -175,15 +176,25 @@ def change_rows(change: dict, policy_set: PolicySet):
                        rule_draft=rule_state(rule["draft"]), reasons=_("; ").join(reason_texts(rule, policy_set)))
 
 
-def sheets(result: WhatIfResult, policy_set: PolicySet) -> list[Sheet]:
-    """The what-if for a spreadsheet: the summary, the changes by unit, and every change."""
+def about(result: WhatIfResult, draft: Draft, policy_set: PolicySet, baseline: PolicySet | None, who: str,
+          unit: str | None = None) -> About:
+    """The 说明 of a what-if export: the unit, the date, the rules in force (folder and digest), the draft and
+    what it changes (草案与现行对照's sentences: 1/3 → 1/4), the cadres evaluated, who and when."""
+    from cadre_policy.render.comparison import comparison
+    scope = f"{result.unit_names.get(unit, unit)}（{unit}）" if unit else ""
+    return About.of(baseline or policy_set, result.as_of, who, scope=scope, draft=draft_words(draft),
+                    changes=comparison(draft, policy_set, baseline, result.as_of), count=(N_("Cadres"), result.cadres))
+
+
+def sheets(result: WhatIfResult, policy_set: PolicySet, about: About | None = None) -> list[Sheet]:
+    """The what-if for a spreadsheet: the summary, the changes by unit, every change, the reach (and 说明)."""
     summary = [_row(r, policy_set) for r in result.summary_rows()]
     units = [dict(_row(r, policy_set), unit=unit, name=result.unit_names.get(unit, unit))
              for unit, counts in sorted(result.units.items()) for r in result.summary_rows(counts) if r[3]]
     changes = (row for change in result.changes() for row in change_rows(change, policy_set))
     return [Sheet(N_("Summary"), SUMMARY_COLUMNS, summary), Sheet(N_("By unit"), UNIT_COLUMNS, units),
             Sheet(N_("Changes"), CHANGE_COLUMNS, changes),
-            Sheet(N_("Reach"), REACH_COLUMNS, reach_rows(result, policy_set))]
+            Sheet(N_("Reach"), REACH_COLUMNS, reach_rows(result, policy_set))] + ([about.sheet()] if about else [])
 
 
 def to_csv(result: WhatIfResult, policy_set: PolicySet, out) -> None:

@@ -130,22 +130,15 @@ COLUMNS = ((N_("ID"), "cadre"), (N_("Name"), "name"), (N_("Current post"), "post
            (N_("Requirements not met"), "unmet_titles"))
 
 
-def workbook(listing_: Listing, rows: list[dict], filters: Filters, unit_name: str, who: str) -> bytes:
+def workbook(listing_: Listing, rows: list[dict], filters: Filters, unit_name: str, who: str, policy_set) -> bytes:
     """The list as XLSX: the cadres, then a 说明 sheet (date, policy set and digest, filters, who, when)."""
-    from cadre_policy.render.times import beijing_now
+    from cadre_policy.render.about import About
     from cadre_policy.render.tables import Column, Sheet, write_xlsx
     flat = [dict(r, finding_titles="、".join(r["finding_titles"]), unmet_titles="、".join(r["unmet_titles"]))
             for r in rows]
-    about = [{"item": _("Unit"), "value": f"{unit_name}（{listing_.unit}）"},
-             {"item": _("Evaluation date"), "value": listing_.day.isoformat()},
-             {"item": _("Policy set"), "value": listing_.digest},
-             {"item": _("Draft"), "value": _("none: the rules in force")},
-             {"item": _("Filters"), "value": "；".join(f"{k}={v}" for k, v in filters.query().items()) or _("none")},
-             {"item": _("Cadres"), "value": len(rows)},
-             {"item": _("Exported by"), "value": who},
-             {"item": _("Exported at"), "value": beijing_now()}]
-    sheets = [Sheet(N_("Cadres"), [Column(key, title) for title, key in COLUMNS], flat),
-              Sheet(N_("About"), [Column("item", N_("Item")), Column("value", N_("Value"))], about)]
+    about = About.of(policy_set, listing_.day, who, scope=f"{unit_name}（{listing_.unit}）",
+                     filters=filters.query(), count=(N_("Cadres"), len(rows)))
+    sheets = [Sheet(N_("Cadres"), [Column(key, title) for title, key in COLUMNS], flat), about.sheet()]
     out = io.BytesIO()
     write_xlsx(sheets, out)
     return out.getvalue()
@@ -208,7 +201,7 @@ def install(app) -> None:
         filters = Filters(finding, eligibility, rank, unmet, sort)
         account, session, unit, made, rows = asked(request, unit, as_of, filters)
         name_of_unit = request.app.state.workbench.units()[unit].get("name", unit)
-        body = workbook(made, rows, filters, name_of_unit, account.name)
+        body = workbook(made, rows, filters, name_of_unit, account.name, request.app.state.workbench.policy_set)
         name = f"units-{unit}-{made.day.isoformat()}.xlsx"
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
