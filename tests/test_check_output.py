@@ -104,7 +104,10 @@ def test_xlsx_has_a_sheet_per_table_frozen_headers_and_widths(sample_db, tmp_pat
     out = tmp_path / "check.xlsx"
     run(sample_db, "check", "--all", "--as-of", AS_OF, "--format", "xlsx", "-o", str(out))
     book = load_workbook(out)
-    assert book.sheetnames == ["干部", "汇总"]
+    assert book.sheetnames == ["干部", "汇总", "说明"]
+    note = {row[0].value: row[1].value for row in book["说明"].iter_rows(min_row=2)}
+    assert note["评估日期"] == AS_OF and note["政策集"].startswith("sha256:") and note["导出人"].startswith("cli:")
+    assert note["草案"] == "无（按现行政策）" and note["干部"] == book["干部"].max_row - 1
     cadres, summary = book["干部"], book["汇总"]
     assert [c.value for c in cadres[1]] == ["编号", "姓名", "单位编号", "单位", "结论", "结论代码", "提拔", "提拔代码"]
     assert cadres.freeze_panes == "A2" and summary.freeze_panes == "A2"

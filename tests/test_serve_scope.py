@@ -3,6 +3,7 @@ what-if covers that township only (population, unit, result, stored snapshot); a
 the scope; structure member lists are cut to it. Against a real `policy serve` (tests/serve_server.py)."""
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 import zlib
@@ -10,6 +11,7 @@ from contextlib import closing
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import load_workbook
 
 from cadre_policy.cli import main
 from serve_server import AS_OF, ROOT, served, wait_for_job
@@ -79,6 +81,10 @@ def test_a_township_authors_whatif_covers_only_that_township(server):
         mine = [c["id"] for c in lq.get("/api/v1/cadres", params={"as_of": AS_OF, "limit": 500}).json()["cadres"]]
         assert 0 < len(mine) < len(everyone) and result["cadres"] <= len(mine)
         assert all(change["cadre"] in mine for change in result["changes"])
+        with closing(server.client("qj")) as qj, closing(server.client("bs")) as bs:   # not theirs: 403
+            assert qj.get(job["export"]).status_code == 403 and bs.get(job["export"]).status_code == 403
+        book = load_workbook(io.BytesIO(lq.get(job["export"]).content))
+        assert {r[0] for r in book["变化明细"].iter_rows(min_row=2, values_only=True)} <= set(mine)
         with closing(sqlite3.connect(server.db_url.removeprefix("sqlite:///"))) as db:
             digest, = db.execute("SELECT facts_digest FROM decision_records WHERE id = ?",
                                  (job["record"],)).fetchone()

@@ -33,9 +33,11 @@ class About:
     count: tuple[str, int] | None = None
 
     @classmethod
-    def of(cls, policy_set, day: date | None, who: str, **more) -> "About":
-        """For a table evaluated with ``policy_set`` on ``day``."""
-        return cls(who, day=day, policy_path=str(policy_set.path or ""), policy_digest=policy_set.digest, **more)
+    def of(cls, policy_set, day: date | None, who: str, path: bool = True, **more) -> "About":
+        """For a table evaluated with ``policy_set`` on ``day``; the server says no file path (``path=False``:
+        the policy set is named by its digest, as serve/api.py ``without_paths``)."""
+        return cls(who, day=day, policy_path=str(policy_set.path or "") if path else "",
+                   policy_digest=policy_set.digest, **more)
 
     def rows(self) -> list[dict]:
         from cadre_policy.render.comparison import change_lines

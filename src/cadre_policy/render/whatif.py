@@ -177,12 +177,12 @@ def change_rows(change: dict, policy_set: PolicySet):
 
 
 def about(result: WhatIfResult, draft: Draft, policy_set: PolicySet, baseline: PolicySet | None, who: str,
-          unit: str | None = None) -> About:
+          unit: str | None = None, path: bool = True) -> About:
     """The 说明 of a what-if export: the unit, the date, the rules in force (folder and digest), the draft and
     what it changes (草案与现行对照's sentences: 1/3 → 1/4), the cadres evaluated, who and when."""
     from cadre_policy.render.comparison import comparison
     scope = f"{result.unit_names.get(unit, unit)}（{unit}）" if unit else ""
-    return About.of(baseline or policy_set, result.as_of, who, scope=scope, draft=draft_words(draft),
+    return About.of(baseline or policy_set, result.as_of, who, path, scope=scope, draft=draft_words(draft),
                     changes=comparison(draft, policy_set, baseline, result.as_of), count=(N_("Cadres"), result.cadres))
 
 

@@ -49,6 +49,7 @@ class Job:
             out["summary"] = self.summary
             out["result"] = f"/api/v1/jobs/{self.id}/result"
             out["report"] = f"/whatif/jobs/{self.id}/report"
+            out["export"] = f"/whatif/jobs/{self.id}/export.xlsx"
         return out
 
     def path(self, name: str) -> str:
@@ -159,12 +160,24 @@ class Jobs:
 
 
 def run_job(spec: dict, out_dir: str, queue) -> None:
-    """The job process: run the what-if, write result.json and report.html, store the record (in the server's
+    """The job process: run the what-if, write result.json, report.html and result.xlsx, store the record (in the server's
     language: a spawned process would otherwise choose its own from the locale)."""
     import signal
     signal.signal(signal.SIGTERM, _interrupted)      # the time limit: clean up (its workers, spool) and end
     with using(spec.get("lang")):
         _run_job(spec, out_dir, queue)
+
+
+def write_workbook(result, prepared, spec: dict, path: str) -> None:
+    """The what-if as XLSX (served as /whatif/jobs/{id}/export.xlsx) with its 说明 sheet: exported by the
+    job's owner, when the job wrote it (the spool of changes is gone once the job ends)."""
+    from cadre_policy.render.tables import write_xlsx
+    from cadre_policy.render.whatif import about, sheets
+    note = about(result, prepared.draft, prepared.draft_set, prepared.job.baseline, spec["actor"], spec.get("unit"),
+                 path=False)
+    with open(path + ".part", "wb") as out:
+        write_xlsx(sheets(result, prepared.draft_set, note), out)
+    os.replace(path + ".part", path)
 
 
 def _interrupted(signum, frame):
@@ -213,6 +226,7 @@ def _run_job(spec: dict, out_dir: str, queue) -> None:
                 doc = whatif_document(result, prepared)
                 with open_text(os.path.join(out_dir, "report.html")) as out:
                     to_html(result, prepared.draft, prepared.draft_set, out, prepared.job.baseline)
+                write_workbook(result, prepared, spec, os.path.join(out_dir, "result.xlsx"))
             finally:
                 result.close()
             queue.put(("phase", "record"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import quote, urlencode
 
 from fastapi import Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from cadre_policy.i18n import _
@@ -14,8 +14,9 @@ from cadre_policy.serve.views import HERE, SignIn, _day, _page, render
 
 def install(app) -> None:
     """Add the pages, the static assets and the sign-in redirect to the application."""
-    from cadre_policy.serve import api, drafts, drafts_api, resume_upload, roster, settings, simulate, unit_list
+    from cadre_policy.serve import api, drafts, drafts_api, exports, resume_upload, roster, settings, simulate, unit_list
     unit_list.install(app)
+    exports.install(app)
     roster.install(app)
     resume_upload.install(app)
     drafts.install(app)
@@ -194,5 +195,4 @@ def install(app) -> None:
         account, session = _page(request)
         body = records_workbook(_records(request, account, kind, actor, cadre, 10_000),
                                 {"kind": kind, "actor": actor, "cadre": cadre}, account.name)
-        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": 'attachment; filename="records.xlsx"'})
+        return exports.xlsx(body, "records.xlsx")

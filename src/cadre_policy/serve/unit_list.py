@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse
 
 from cadre_policy.i18n import N_, _
 from cadre_policy.serve.problems import Problem
@@ -136,7 +136,7 @@ def workbook(listing_: Listing, rows: list[dict], filters: Filters, unit_name: s
     from cadre_policy.render.tables import Column, Sheet, write_xlsx
     flat = [dict(r, finding_titles="、".join(r["finding_titles"]), unmet_titles="、".join(r["unmet_titles"]))
             for r in rows]
-    about = About.of(policy_set, listing_.day, who, scope=f"{unit_name}（{listing_.unit}）",
+    about = About.of(policy_set, listing_.day, who, False, scope=f"{unit_name}（{listing_.unit}）",
                      filters=filters.query(), count=(N_("Cadres"), len(rows)))
     sheets = [Sheet(N_("Cadres"), [Column(key, title) for title, key in COLUMNS], flat), about.sheet()]
     out = io.BytesIO()
@@ -146,6 +146,7 @@ def workbook(listing_: Listing, rows: list[dict], filters: Filters, unit_name: s
 
 def install(app) -> None:
     """The page /units and its export /units/export.xlsx."""
+    from cadre_policy.serve.exports import xlsx
     from cadre_policy.serve.views import _day, _page, render
 
     def chosen(request: Request, account, unit: str | None, day: date) -> str:
@@ -203,5 +204,4 @@ def install(app) -> None:
         name_of_unit = request.app.state.workbench.units()[unit].get("name", unit)
         body = workbook(made, rows, filters, name_of_unit, account.name, request.app.state.workbench.policy_set)
         name = f"units-{unit}-{made.day.isoformat()}.xlsx"
-        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return xlsx(body, name)

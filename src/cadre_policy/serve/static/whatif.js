@@ -110,6 +110,7 @@
         links.hidden = false;
         document.getElementById("report-link").href = j.report;
         document.getElementById("json-link").href = j.result;
+        document.getElementById("export-link").href = j.export;
         document.getElementById("job-record").textContent = "#" + j.record;
         document.getElementById("job-summary").textContent = j.summary || "";
         frame.hidden = false;
