@@ -335,13 +335,20 @@ def job_result(job_id: Annotated[str, Path(max_length=64)], who: Author, request
 @router.get("/structure", summary="Team and population targets (your regions only)")
 def structure(who: Viewer, request: Request, as_of: AsOf = None,
               region: Annotated[str | None, Query(max_length=100)] = None):
-    from cadre_policy.aggregate import evaluate_structure
     from cadre_policy.render.structure import to_json
     wb = workbench(request)
-    region = allowed_region(wb, who.account, region)
-    policy_set = wb.titled(day_of(wb, as_of))
-    report = evaluate_structure(policy_set, wb.store, day_of(wb, as_of), region, members_limit=50)
-    return without_paths(to_json(scoped_structure(wb, who.account, report), policy_set))
+    _region, policy_set, report = region_structure(wb, who.account, region, day_of(wb, as_of))
+    return without_paths(to_json(report, policy_set))
+
+
+def region_structure(wb, account: Account, region: str | None, day):
+    """What the structure API, page and export show: (the region, allowed for the account; the policy set
+    titled on ``day``; the report with member lists cut to the account's scope)."""
+    from cadre_policy.aggregate import evaluate_structure
+    region = allowed_region(wb, account, region)
+    policy_set = wb.titled(day)
+    report = evaluate_structure(policy_set, wb.store, day, region, members_limit=50)
+    return region, policy_set, scoped_structure(wb, account, report)
 
 
 def scoped_structure(wb, account: Account, report):

@@ -67,16 +67,11 @@ def install(app) -> None:
 
     @app.get("/structure/export.xlsx", include_in_schema=False)
     def structure_export(request: Request, region: str | None = None, as_of: str | None = None):
-        from cadre_policy.aggregate import evaluate_structure
         from cadre_policy.render.about import About
         from cadre_policy.render.structure import sheets
         account, _session = _page(request)
-        wb = request.app.state.workbench
-        region = api.allowed_region(wb, account, region or None)
         day = _day(request, as_of)
-        policy_set = wb.titled(day)
-        report = api.scoped_structure(wb, account, evaluate_structure(policy_set, wb.store, day, region,
-                                                                      members_limit=50))
+        region, policy_set, report = api.region_structure(request.app.state.workbench, account, region or None, day)
         about = About.of(policy_set, day, account.name, False, scope=region or _("all regions"),
                          count=(N_("Targets"), len(report.results)))
         return xlsx(_book(sheets(report, policy_set, about)), f"structure-{region or 'all'}-{day.isoformat()}.xlsx")

@@ -164,15 +164,11 @@ def install(app) -> None:
 
     @app.get("/structure/report", response_class=HTMLResponse, include_in_schema=False)
     def structure_report(request: Request, region: str | None = None, as_of: str | None = None):
-        from cadre_policy.aggregate import evaluate_structure
         from cadre_policy.render.structure import render_html
         account, session = _page(request)
-        wb = request.app.state.workbench
-        region = api.allowed_region(wb, account, region or None)
-        day = _day(request, as_of)
-        policy_set = wb.titled(day)
-        report = evaluate_structure(policy_set, wb.store, day, region, members_limit=50)
-        return HTMLResponse(render_html(api.scoped_structure(wb, account, report), policy_set,
+        region, policy_set, report = api.region_structure(request.app.state.workbench, account, region or None,
+                                                          _day(request, as_of))
+        return HTMLResponse(render_html(report, policy_set,
                                         ask=lambda day: "/structure?" + urlencode(
                                             {"region": region or "", "as_of": day.isoformat()})))
 
