@@ -182,6 +182,11 @@ def test_the_officers_walk(walk, width):
             time.sleep(1)
             driver.refresh()
         step("jobs")
+        # its 导出 Excel: the 说明 sheet says what the draft changes, the date, who
+        book = load_workbook(io.BytesIO(http.get(driver.find_element(By.CSS_SELECTOR, row + " .export-link")
+                                                 .get_attribute("href")).content))
+        note = {r[0].value: r[1].value for r in book["说明"].iter_rows(min_row=2)}
+        assert "1/3" in note["草案调整内容"] and "1/4" in note["草案调整内容"] and note["评估日期"] == AS_OF
         driver.find_element(By.CSS_SELECTOR, row + " .report-link").click()
         wait.until(seen.presence_of_element_located((By.ID, "comparison")))
         assert "1/4" in driver.find_element(By.ID, "comparison").text

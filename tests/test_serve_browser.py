@@ -94,6 +94,7 @@ def test_an_officer_works_through_the_workbench(server):
         # the author's units: 清江县's 28 cadres of the sample (C0062 from the evaluation date)
         assert driver.find_element(By.ID, "progress-text").text == "28 / 28 名干部"
         assert driver.find_element(By.ID, "job-record").text.startswith("#")
+        assert driver.find_element(By.ID, "export-link").get_attribute("href").endswith("/export.xlsx")
         assert driver.find_element(By.ID, "job-summary").text.startswith("结论改变 ")   # and the reach
         frame = driver.find_element(By.ID, "report")
         wait.until(lambda d: frame.is_displayed())
