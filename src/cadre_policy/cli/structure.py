@@ -43,7 +43,7 @@ def structure(ctx, region, as_of, policies_dir, fmt, output, members_limit):
                 write_csv(sheets(report, policy_set)[0], out)
             else:
                 from cadre_policy.render.about import About
-                scope = dict(region=region) if region else {}
+                scope = {"region": region or ""}
                 write_xlsx(sheets(report, policy_set, About.of(policy_set, day, cli_actor(), filters=scope,
                                                                count=(N_("Targets"), len(report.results)))), out)
         elif fmt == "json":

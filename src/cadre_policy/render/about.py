@@ -8,7 +8,7 @@ without a value is left out, so each export says only what applies to it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from cadre_policy.i18n import N_, _
@@ -29,7 +29,7 @@ class About:
     policy_digest: str = ""
     draft: str = ""
     changes: dict | None = None
-    filters: dict = field(default_factory=dict)
+    filters: dict | None = None              # None: the table has no filters (no row); {}: none chosen
     count: tuple[str, int] | None = None
 
     @classmethod
@@ -47,7 +47,8 @@ class About:
                  (N_("Policy set folder"), self.policy_path),
                  (N_("Draft"), self.draft or (_("none: the rules in force") if self.day else "")),
                  (N_("Changes in the draft"), "\n".join(change_lines(self.changes)) if self.changes else ""),
-                 (N_("Filters"), "；".join(f"{k}={v}" for k, v in self.filters.items() if v) or _("none")),
+                 (N_("Filters"), None if self.filters is None else
+                  "；".join(f"{k}={v}" for k, v in self.filters.items() if v) or _("none")),
                  (self.count[0] if self.count else "", self.count[1] if self.count else None),
                  (N_("Exported by"), self.who),
                  (N_("Exported at"), beijing_now())]
