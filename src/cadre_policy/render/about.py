@@ -46,7 +46,8 @@ class About:
                  (N_("Policy set"), self.policy_digest),
                  (N_("Policy set folder"), self.policy_path),
                  (N_("Draft"), self.draft or (_("none: the rules in force") if self.day else "")),
-                 (N_("Changes in the draft"), "\n".join(change_lines(self.changes)) if self.changes else ""),
+                 (N_("Changes in the draft"), "" if self.changes is None else
+                  "\n".join(change_lines(self.changes)) or _("No parameter or rule changes.")),
                  (N_("Filters"), None if self.filters is None else
                   "；".join(f"{k}={v}" for k, v in self.filters.items() if v) or _("none")),
                  (self.count[0] if self.count else "", self.count[1] if self.count else None),
