@@ -11,6 +11,11 @@ def open_text(path):
     return open(path, "w", encoding="utf-8")
 
 
+def open_binary(path):
+    """A scratch binary file opened for writing (a job's workbook)."""
+    return open(path, "wb")
+
+
 def write_text(path, text: str) -> str:
     """Write a scratch text file; return its path."""
     with open_text(path) as out:
@@ -20,6 +25,6 @@ def write_text(path, text: str) -> str:
 
 def write_bytes(path, data: bytes) -> str:
     """Write a scratch binary file (a posted import); return its path."""
-    with open(path, "wb") as out:
+    with open_binary(path) as out:
         out.write(data)
     return str(path)

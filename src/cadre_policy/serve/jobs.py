@@ -173,9 +173,10 @@ def write_workbook(result, prepared, spec: dict, path: str) -> None:
     job's owner, when the job wrote it (the spool of changes is gone once the job ends)."""
     from cadre_policy.render.tables import write_xlsx
     from cadre_policy.render.whatif import about, sheets
+    from cadre_policy.scratch import open_binary
     note = about(result, prepared.draft, prepared.draft_set, prepared.job.baseline, spec["actor"], spec.get("unit"),
                  path=False)
-    with open(path + ".part", "wb") as out:
+    with open_binary(path + ".part") as out:     # renamed when whole: the export route never serves half a file
         write_xlsx(sheets(result, prepared.draft_set, note), out)
     os.replace(path + ".part", path)
 
