@@ -4,7 +4,8 @@
 Runs the stages of ``whatif.columnar.ColumnarComparer`` one after another on the first
 ``--cadres`` cadres of a SQLite store (in this process, snapshots off): reading in columns,
 deriving and laying out each side, evaluating every rule of both sides, counting outcomes by
-unit, and reading, re-running (durable_rules) and explaining the cadres that change.
+unit, gathering the changed cadres' scopes and explaining them from the columns (durable_rules
+re-runs a sample).
 
     python benchmarks/stages_bench.py --db /tmp/pop.db --draft drafts/grassroots_3y.yaml --cadres 50000
 """
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
     from cadre_policy.store.fact_store import FactStore
     from cadre_policy.load.drafts import load_draft
     from cadre_policy.load.policyset import load
-    from cadre_policy.whatif.columnar import ColumnarComparer, _Documents
+    from cadre_policy.whatif.columnar import ColumnarComparer, _Documents, _Source
     from cadre_policy.whatif.run import Job
 
     url = f"sqlite:///{args.db}"
@@ -62,9 +63,12 @@ def main(argv=None) -> int:
     codes, names = unit_of
     tally = stage("outcomes and counts by unit", lambda: comparer._tally(matrix_b, matrix_d, (codes, names)))
     rows = tally.pop("rows")
-    docs = stage("read changed cadres' documents", lambda: _Documents(store, pop.ids)(rows))
-    stage("durable_rules re-run and reasons", lambda: comparer._explain_rows(
-        docs, [names[codes[r]] or "—" for r in rows], units, tally.pop("expected")))
+    documents = _Documents(store, pop.ids)
+    scopes, cadre_names = stage("gather the changed cadres' scopes from the columns", lambda: comparer._gather(
+        _Source(pop, (derived, None)), rows, pop.ids, documents, units, comparer._paths(tally["expected"])))
+    stage("explain from the columns, durable_rules on a sample", lambda: comparer._explain(
+        rows, [pop.ids[r] for r in rows], cadre_names, [names[codes[r]] or "—" for r in rows], units,
+        tally.pop("expected"), tally.pop("firings"), scopes, lambda at: documents([rows[i] for i in at])))
     n = pop.n
     print(f"{n:,} cadres, draft {Path(args.draft).stem}, {len(rows):,} changed; load now {load_average()}")
     print("| stage | CPU s | µs per cadre |")
