@@ -160,3 +160,22 @@ def test_processes_making_the_records_tables_at_once_all_succeed(sample_url):
     for worker in workers:
         worker.join(120)
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+
+
+def _open_new_store_at_once(url: str, start) -> None:
+    from cadre_policy.store.fact_store import FactStore
+    start.wait(60)
+    with FactStore(url) as store:
+        assert store.cadre_ids() == []
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
+    """The server and a command opening a new database together: one makes the tables, the others use them."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(4)
+    workers = [context.Process(target=_open_new_store_at_once, args=(store_url, start)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]

@@ -26,11 +26,11 @@ import zlib
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from cadre_policy.errors import UserError
 from cadre_policy.decisions.digest import canonical_json, digest_text, result_digest
 from cadre_policy.store import models
+from cadre_policy.store.schema_lock import made_once
 from cadre_policy.decisions.tables import RECORDS_SCHEMA_VERSION, DecisionRecord, FactSnapshot, RecordsBase
 
 _records = DecisionRecord.__table__
@@ -95,45 +95,23 @@ def ensure_schema(engine) -> None:
     """Create the workbench tables on first use; refuse another version of them.
 
     Their version is a row of the fact store's ``schema_meta`` (the fact store is
-    opened on the same database first, so the table is there). Two processes may
-    meet here on a new database: they make the tables one after the other, under a
-    lock of the database (MariaDB commits each CREATE alone and refuses a table
-    another session is creating; SQLite's second writer waits, then finds them made).
+    opened on the same database first, so the table is there). Processes meeting here
+    on a new database make them one after the other (:mod:`cadre_policy.store.schema_lock`).
     """
     if engine in _ensured:
         return
-    for attempt in range(3):
-        try:
-            with engine.begin() as conn:
-                _hold_schema_lock(conn)
-                _create_records_tables(conn)
-            break
-        except (OperationalError, ProgrammingError, IntegrityError):
-            if attempt == 2:
-                raise
+    made_once(engine, "records_schema", 1, _create_records_tables)
     _ensured.add(engine)
 
 
-def _hold_schema_lock(conn) -> None:
-    """Serialise the tables' creation: a lock released with the transaction (MariaDB: the session's)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(_ADVISORY + 1)))
-    elif conn.dialect.name in ("mysql", "mariadb"):
-        conn.execute(select(func.get_lock("cadre_policy_records_schema", 60)))
-
-
 def _create_records_tables(conn) -> None:
-    try:
-        version = conn.execute(select(_meta.c.value).where(_meta.c.key == _VERSION_KEY)).scalar()
-        if version is not None and version != str(RECORDS_SCHEMA_VERSION):
-            raise RecordsError(f"the decision-record tables have schema version {version}, this program "
-                               f"needs {RECORDS_SCHEMA_VERSION}: use the program that made them")
-        RecordsBase.metadata.create_all(conn)
-        if version is None:
-            conn.execute(insert(_meta), [{"key": _VERSION_KEY, "value": str(RECORDS_SCHEMA_VERSION)}])
-    finally:
-        if conn.dialect.name in ("mysql", "mariadb"):
-            conn.execute(select(func.release_lock("cadre_policy_records_schema")))
+    version = conn.execute(select(_meta.c.value).where(_meta.c.key == _VERSION_KEY)).scalar()
+    if version is not None and version != str(RECORDS_SCHEMA_VERSION):
+        raise RecordsError(f"the decision-record tables have schema version {version}, this program "
+                           f"needs {RECORDS_SCHEMA_VERSION}: use the program that made them")
+    RecordsBase.metadata.create_all(conn)
+    if version is None:
+        conn.execute(insert(_meta), [{"key": _VERSION_KEY, "value": str(RECORDS_SCHEMA_VERSION)}])
 
 
 def chain_next(previous: str, row: dict, key: bytes | None) -> str:

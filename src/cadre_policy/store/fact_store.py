@@ -36,6 +36,7 @@ from cadre_policy.language.posts import current_post
 from cadre_policy.store.errors import (ImportCollisionError, SchemaVersionError, StoreChangedError, StoreCorruptError,
                                       StoreUnavailableError)
 from cadre_policy.store import migrate
+from cadre_policy.store.schema_lock import made_once
 from cadre_policy.store.queries import post_covers
 from cadre_policy.language import record_table
 from cadre_policy.store import models
@@ -522,42 +523,53 @@ class FactStore:
 
     def _ensure_schema(self, upgrade: bool) -> None:
         """Make a new store whole; open one at this program's schema version; upgrade an older
-        released version when asked (``policy facts upgrade``), else refuse it with that advice."""
-        with self.engine.begin() as conn:
+        released version when asked (``policy facts upgrade``), else refuse it with that advice.
+        Processes opening a new database together make it one after the other (``schema_lock``)."""
+        with self.engine.connect() as conn:
             present = set(inspect(conn).get_table_names())
-            ours = set(models.metadata.tables)
-            if _meta.name in present:
+            if _meta.name in present and conn.execute(select(_meta.c.value)
+                                                      .where(_meta.c.key == "schema_version")).first():
+                self._open_schema(conn, upgrade, present)        # the usual case: made, no lock
+                conn.commit()
+                return
+        made_once(self.engine, "fact_schema", 0, lambda conn: self._open_schema(conn, upgrade))
+
+    def _open_schema(self, conn, upgrade: bool, present: set | None = None) -> None:
+        if present is None:
+            present = set(inspect(conn).get_table_names())
+        ours = set(models.metadata.tables)
+        if _meta.name in present:
+            version = conn.execute(select(_meta.c.value)
+                                   .where(_meta.c.key == "schema_version")).scalar()
+            if version != str(SCHEMA_VERSION) and version in migrate.RELEASES and upgrade:
+                if migrate.current(conn) is None:        # made before migrations were revisions
+                    migrate.stamp(conn, migrate.RELEASES[version])
+                migrate.upgrade(conn)
                 version = conn.execute(select(_meta.c.value)
                                        .where(_meta.c.key == "schema_version")).scalar()
-                if version != str(SCHEMA_VERSION) and version in migrate.RELEASES and upgrade:
-                    if migrate.current(conn) is None:        # made before migrations were revisions
-                        migrate.stamp(conn, migrate.RELEASES[version])
-                    migrate.upgrade(conn)
-                    version = conn.execute(select(_meta.c.value)
-                                           .where(_meta.c.key == "schema_version")).scalar()
-                    present = set(inspect(conn).get_table_names())       # the tables a revision made
-                if version != str(SCHEMA_VERSION) and version in migrate.RELEASES:
-                    raise SchemaVersionError(_(
-                        "database {url} has fact-store schema version {version}, this program needs version "
-                        "{needed}: upgrade it in place with `policy --db URL facts upgrade` (back it up first)"
-                    ).format(url=self.url, version=version, needed=SCHEMA_VERSION))
-                if version != str(SCHEMA_VERSION):
-                    raise SchemaVersionError(
-                        f"database {self.url} has fact-store schema version {version}, this program "
-                        f"needs version {SCHEMA_VERSION}: export it with the matching version and "
-                        f"import it into a new database")
-                if ours - present:
-                    raise StoreCorruptError(
-                        f"database {self.url} lacks the fact tables {', '.join(sorted(ours - present))}: "
-                        f"it was damaged; restore it from a backup (a new database gets every table)")
-            elif present & ours:
+                present = set(inspect(conn).get_table_names())       # the tables a revision made
+            if version != str(SCHEMA_VERSION) and version in migrate.RELEASES:
+                raise SchemaVersionError(_(
+                    "database {url} has fact-store schema version {version}, this program needs version "
+                    "{needed}: upgrade it in place with `policy --db URL facts upgrade` (back it up first)"
+                ).format(url=self.url, version=version, needed=SCHEMA_VERSION))
+            if version != str(SCHEMA_VERSION):
                 raise SchemaVersionError(
-                    f"database {self.url} holds fact tables ({', '.join(sorted(present & ours))}) "
-                    f"without a schema version (made by an older version): use a new database")
-            else:
-                models.metadata.create_all(conn)
-                conn.execute(insert(_meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
-                migrate.stamp(conn, migrate.head())
+                    f"database {self.url} has fact-store schema version {version}, this program "
+                    f"needs version {SCHEMA_VERSION}: export it with the matching version and "
+                    f"import it into a new database")
+            if ours - present:
+                raise StoreCorruptError(
+                    f"database {self.url} lacks the fact tables {', '.join(sorted(ours - present))}: "
+                    f"it was damaged; restore it from a backup (a new database gets every table)")
+        elif present & ours:
+            raise SchemaVersionError(
+                f"database {self.url} holds fact tables ({', '.join(sorted(present & ours))}) "
+                f"without a schema version (made by an older version): use a new database")
+        else:
+            models.metadata.create_all(conn)
+            conn.execute(insert(_meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
+            migrate.stamp(conn, migrate.head())
 
     def drop_all(self) -> None:
         """Drop every fact-store table (tests and tooling only)."""
