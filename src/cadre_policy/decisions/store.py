@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 
 from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 from cadre_policy.decisions.digest import canonical_json, digest_text, result_digest
 from cadre_policy.store import models
 from cadre_policy.store.schema_lock import made_once
@@ -107,8 +108,9 @@ def ensure_schema(engine) -> None:
 def _create_records_tables(conn) -> None:
     version = conn.execute(select(_meta.c.value).where(_meta.c.key == _VERSION_KEY)).scalar()
     if version is not None and version != str(RECORDS_SCHEMA_VERSION):
-        raise RecordsError(f"the decision-record tables have schema version {version}, this program "
-                           f"needs {RECORDS_SCHEMA_VERSION}: use the program that made them")
+        raise RecordsError(_("the decision-record tables have schema version {version}, this program needs "
+                             "{needed}: use the program that made them").format(version=version,
+                                                                                 needed=RECORDS_SCHEMA_VERSION))
     RecordsBase.metadata.create_all(conn)
     if version is None:
         conn.execute(insert(_meta), [{"key": _VERSION_KEY, "value": str(RECORDS_SCHEMA_VERSION)}])

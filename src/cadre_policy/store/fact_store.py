@@ -554,18 +554,18 @@ class FactStore:
                     "{needed}: upgrade it in place with `policy --db URL facts upgrade` (back it up first)"
                 ).format(url=self.url, version=version, needed=SCHEMA_VERSION))
             if version != str(SCHEMA_VERSION):
-                raise SchemaVersionError(
-                    f"database {self.url} has fact-store schema version {version}, this program "
-                    f"needs version {SCHEMA_VERSION}: export it with the matching version and "
-                    f"import it into a new database")
+                raise SchemaVersionError(_(
+                    "database {url} has fact-store schema version {version}, this program needs version {needed}: "
+                    "export it with the matching version and import it into a new database"
+                ).format(url=self.url, version=version, needed=SCHEMA_VERSION))
             if ours - present:
-                raise StoreCorruptError(
-                    f"database {self.url} lacks the fact tables {', '.join(sorted(ours - present))}: "
-                    f"it was damaged; restore it from a backup (a new database gets every table)")
+                raise StoreCorruptError(_(
+                    "database {url} lacks the fact tables {tables}: it was damaged; restore it from a backup "
+                    "(a new database gets every table)").format(url=self.url, tables=", ".join(sorted(ours - present))))
         elif present & ours:
-            raise SchemaVersionError(
-                f"database {self.url} holds fact tables ({', '.join(sorted(present & ours))}) "
-                f"without a schema version (made by an older version): use a new database")
+            raise SchemaVersionError(_(
+                "database {url} holds fact tables ({tables}) without a schema version (made by an older "
+                "version): use a new database").format(url=self.url, tables=", ".join(sorted(present & ours))))
         else:
             models.metadata.create_all(conn)
             conn.execute(insert(_meta), [{"key": "schema_version", "value": str(SCHEMA_VERSION)}])
@@ -896,8 +896,8 @@ class FactStore:
         problems = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
             first = " ".join(problems[0].replace("*** in database main ***", "").split())
-            raise StoreCorruptError(f"database {self.url} is damaged ({first}); nothing written: "
-                                    f"restore it from a backup")
+            raise StoreCorruptError(_("database {url} is damaged ({problem}); nothing written: restore it "
+                                      "from a backup").format(url=self.url, problem=first))
 
     @staticmethod
     def _insert_units(conn: Connection, units: list[dict]) -> None:
