@@ -128,3 +128,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+    # the pool's own thread closes its wake-up pipe as it ends; Python 3.11's exit hook writes to that
+    # pipe unlocked, and a close between its check and its write printed an OSError traceback at exit
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:
+        manager.join(timeout=5)
