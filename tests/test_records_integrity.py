@@ -142,6 +142,18 @@ def test_two_processes_appending_leave_a_whole_chain(sample_url):
         assert verify_chain(records) == []
 
 
+def _at_once(target, url: str, processes: int = 4) -> list:
+    """The exit codes of ``processes`` spawned processes running ``target(url, start)`` together."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(processes)
+    workers = [context.Process(target=target, args=(url, start)) for _ in range(processes)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+    return [w.exitcode for w in workers]
+
+
 def _make_tables_at_once(url: str, start) -> None:
     from cadre_policy.decisions.store import RecordStore
     from cadre_policy.store.fact_store import FactStore
@@ -152,14 +164,7 @@ def _make_tables_at_once(url: str, start) -> None:
 
 def test_processes_making_the_records_tables_at_once_all_succeed(sample_url):
     """MariaDB commits each CREATE TABLE alone: the slower process meets tables just made, and carries on."""
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(4)
-    workers = [context.Process(target=_make_tables_at_once, args=(sample_url, start)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert _at_once(_make_tables_at_once, sample_url) == [0, 0, 0, 0]
 
 
 def _open_new_store_at_once(url: str, start) -> None:
@@ -171,11 +176,4 @@ def _open_new_store_at_once(url: str, start) -> None:
 
 def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
     """The server and a command opening a new database together: one makes the tables, the others use them."""
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(4)
-    workers = [context.Process(target=_open_new_store_at_once, args=(store_url, start)) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert _at_once(_open_new_store_at_once, store_url) == [0, 0, 0, 0]
