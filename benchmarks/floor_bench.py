@@ -164,6 +164,15 @@ def _print(args, rows: list) -> None:
         versus = "".join(" {} / {} |".format(*r["peers"][p]) if p in r.get("peers", {}) else " |" for p in peers)
         print(f"| {r['draft']} | {r['mode']} | {g['wall']} / {g['cpu']} | {f['wall']} / {f['cpu']} "
               f"| {r['wall_ratio']} / {r['cpu_ratio']} |{versus} {g['peak_mb']} | {f['load']}; {g['load']} |")
+    print("\nrun: a peer's whole job, or the product's what-if cold / second (after another draft) / cached; "
+          "× floor: ÷ the read floor just before; × PEER: the product ÷ that peer in the same round (< 1: the "
+          "product is faster); CPU of the process tree; load: 1/5/15-minute averages before the floor; before the run")
+    for name in dict.fromkeys(r["draft"] for r in rows if r.get("peers")):
+        for p in peers:
+            for mode in dict.fromkeys(r["mode"] for r in rows if r["draft"] == name and p in r.get("peers", {})):
+                got = [r["peers"][p] for r in rows if r["draft"] == name and r["mode"] == mode]
+                print(f"{name} {mode} ÷ {p}: wall {', '.join(str(w) for w, _ in got)}; "
+                      f"CPU {', '.join(str(c) for _, c in got)} (round by round)")
 
 if __name__ == "__main__":
     sys.exit(main())
