@@ -1,4 +1,5 @@
-"""The three rules in plain numpy (what the columnar engine should be close to)."""
+"""The three rules in plain numpy (what the columnar engine should be close to), and the whole
+what-if job of the supervision drafts (``job``)."""
 import numpy as np
 
 

@@ -1,4 +1,5 @@
-"""The three rules as one polars expression per output (lazy, over a DataFrame)."""
+"""The three rules as one polars expression per output (lazy, over a DataFrame), and the whole
+what-if job of the supervision drafts (``job``)."""
 import polars as pl
 
 
