@@ -110,10 +110,9 @@ def spec(tables: dict[str, pa.Table], draft: str, as_of: date) -> Spec:
 
 def lines(changed: pa.Table):
     """The JSON lines of a peer's changed cadres (sorted by id, so every peer writes the same bytes)."""
-    rows = changed.sort_by("cadre").to_pylist()
-    for row in rows:
-        base = {k for k, code in CODES.items() if row[f"b_{k}"]}
-        other = {k for k, code in CODES.items() if row[f"d_{k}"]}
+    for row in changed.sort_by("cadre").to_pylist():
+        base = {k for k in CODES if row[f"b_{k}"]}
+        other = {k for k in CODES if row[f"d_{k}"]}
         yield json.dumps({"cadre": row["cadre"], "added": sorted(CODES[k] for k in other - base),
                           "removed": sorted(CODES[k] for k in base - other),
                           "values": {k: str(row[k]) if isinstance(row[k], date) else row[k] for k in VALUES}},

@@ -1,6 +1,8 @@
 """The three rules in plain numpy (what the columnar engine should be close to), and the whole
 what-if job of the supervision drafts (``job``)."""
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def evaluate(cols, p):
@@ -34,7 +36,6 @@ def prepare(cols):
 
 def _rows_of(table, ids):
     """Each row's cadre as an index into the sorted ``ids``."""
-    import pyarrow.compute as pc
     return pc.index_in(table["cadre_id"], value_set=ids).to_numpy(zero_copy_only=False)
 
 
@@ -46,9 +47,8 @@ def _latest(owner, keep, *keys):
     return owner[order][last], order[last]
 
 
-def _column(table, name, kind=None):
-    values = table[name].to_numpy(zero_copy_only=False)
-    return values.astype(kind) if kind else values
+def _column(table, name):
+    return table[name].to_numpy(zero_copy_only=False)
 
 
 def _placed(n, cadres, values, fill):
@@ -59,8 +59,6 @@ def _placed(n, cadres, values, fill):
 
 
 def job(tables, spec):
-    import pyarrow as pa
-    import pyarrow.compute as pc
     from peers.job import RANKS, REVIEWED_KINDS
     day, start = np.datetime64(spec.as_of, "D"), np.datetime64(spec.cycle_start, "D")
     ids = tables["cadres"]["id"]
