@@ -48,13 +48,24 @@ def three_rules():
 def constants(compiled) -> dict:
     """The thresholds the compiled rules hold, for the peers (so all compute the same rules)."""
     tests = {t.key: t.formula for s in compiled.strata for t in s.tests}
-    linear = lambda f: next(i for i in f.items[0].items if type(i).__name__ == "Linear")   # noqa: E731
-    a, d = linear(tests[("supervision.admonish", "fire")]), linear(tests[("supervision.demote", "fire")])
-    bar = tests[("appraisal.bar", "fire")].items
+
+    def found(key, kind, path=None, op=None):
+        """The first node of ``kind`` (on ``path`` with ``op``) in a test's formula: the compiler
+        puts the jurisdiction's test first, so the thresholds are not at fixed places."""
+        stack = [tests[key]]
+        while stack:
+            node = stack.pop(0)
+            if type(node).__name__ == kind and (path is None or (node.path, node.op) == (path, op)):
+                return node
+            stack.extend(getattr(node, "items", ()))
+        raise LookupError(key)
+    a, d = found(("supervision.admonish", "fire"), "Linear"), found(("supervision.demote", "fire"), "Linear")
+    bar, day = ("appraisal.bar", "fire"), "latest_basic_appraisal.date"
     return {"admonish_q": a.q, "admonish_p": a.p, "demote_q": d.q, "demote_p": d.p,
-            "bar_from": bar[0].const, "bar_to": bar[1].const,
-            "county_deputy": tests[("yichang_grassroots.two_years", "applies")].const,
-            "two_years": tests[("yichang_grassroots.two_years", "met")].const}
+            "bar_from": found(bar, "Test", day, ">=").const, "bar_to": found(bar, "Test", day, "<=").const,
+            "county_deputy": found(("yichang_grassroots.two_years", "applies"), "Test", "promotion.target_rank",
+                                   ">=").const,
+            "two_years": found(("yichang_grassroots.two_years", "met"), "Test", "grassroots_experience", ">=").const}
 
 
 def synthetic(n: int, seed: int) -> dict:
@@ -66,7 +77,11 @@ def synthetic(n: int, seed: int) -> dict:
     reviewed = rng.random(n) < 0.3
     day0 = (AS_OF - date(1970, 1, 1)).days
     results = np.array(["effective", "ineffective"], dtype=object)
+    everyone = np.ones(n, dtype=bool)        # inside both documents' jurisdictions, reviewed within the cycle
     return {
+        "place.unit.regions.清江县": (everyone, everyone),
+        "place.promotion_unit.regions.宜昌市": (everyone, everyone),
+        "latest_review.date": (day0 - rng.integers(0, 1800, n), reviewed),
         "latest_review.dissatisfied": (dissatisfied, reviewed),
         "latest_review.total": (total, reviewed),
         "three_month_check.result": (results[rng.integers(0, 2, n)], reviewed & (rng.random(n) < 0.5)),
