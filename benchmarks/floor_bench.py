@@ -137,7 +137,7 @@ def _draft(args, name: str, modes: list[str], peers: list[str], work: Path, rows
             shutil.rmtree(snapshots, ignore_errors=True)
         if mode == "second":
             whatif(args.db, other, snapshots, args.workers, args.as_of)
-        output = str(report) if args.check and i == 0 else os.devnull
+        output = str(report) if args.check and peers and i == 0 else os.devnull
         got = row(mode, whatif(args.db, name, snapshots, args.workers, args.as_of, output))
         got["peers"] = {p: (round(got["run"]["wall"] / r["run"]["wall"], 2), round(got["run"]["cpu"] / r["run"]["cpu"], 2))
                         for p, r in peer_runs.items()}
