@@ -6,21 +6,20 @@ For each round and draft, one after another so they see the same load:
 - **floor**: the read of the columns the columnar what-if reads (``store.columns``: the same
   SELECTs, ADBC into Arrow), every table of the whole store, in its own process, with nothing
   done to what is read;
+- **peers** (``--peers duckdb,polars,numpy``): the same job written by hand in another tool, each
+  in its own process (``peers/job.py``: read the columns its rules need, ADBC → Arrow; evaluate
+  both sides; write the changed cadres with their deciding values), for the drafts it knows
+  (admonish_30pct, replace_and_disable);
 - **cold**: ``policy whatif`` with a fresh snapshot directory (everything read and derived);
 - **second**: the same draft after *another* draft ran on the same store (the baseline's
   firings and table cached, this draft's side derived and evaluated);
 - **cached**: the same draft once more (everything from the snapshots).
 
-- **peers** (``--peers duckdb,polars,numpy``): the same job written by hand in another tool, each
-  in its own process (``peers/job.py``: read the columns its rules need, ADBC → Arrow; evaluate
-  both sides; write the changed cadres with their deciding values), for the drafts it knows
-  (admonish_30pct, replace_and_disable).
-
 CPU is the process tree's (user + system of the children); the ratios are to the floor measured
 just before, and each product run's to each peer of the same draft and round (× duckdb < 1: the
-product is faster). ``--check`` keeps
-the first product run's report of each draft and stops (exit 1) unless every peer lists the same
-changed cadres, the same findings added and removed, and the deciding values the product states.
+product is faster). With ``--check`` the first product run of each draft the peers know writes its
+report, and the script exits 1, naming the differences, unless every peer lists the same changed
+cadres, the same findings added and removed, and the deciding values the product states.
 
     python benchmarks/floor_bench.py --db /work/bench/1m.db --rounds 1
     python benchmarks/floor_bench.py --db /tmp/100k.db --drafts admonish_30pct --peers duckdb,polars,numpy --check
