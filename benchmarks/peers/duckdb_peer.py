@@ -7,7 +7,7 @@ from peers.job import RANKS, REVIEWED_KINDS
 
 def _side(prefix: str, p: dict) -> str:
     """One side's three findings (``supervision.yaml``; demote supersedes admonish)."""
-    (aq, ap), (dq, dp) = (p["admonish"][1], p["admonish"][0]), (p["demote"][1], p["demote"][0])
+    (ap, aq), (dp, dq) = p["admonish"], p["demote"]          # 超过 p/q: d·q > t·p
     demote = f"(f.votes AND f.dissatisfied * {dq} > f.total * {dp})"
     if not p["demote_ratio_only"]:
         demote = f"(f.recent AND ({demote} OR f.six_month = 'ineffective'))"
