@@ -4,20 +4,30 @@ population, both engines, beside the bare engine (the same compiled rulesets, on
 on the same already-derived facts.
 
     python benchmarks/check_bench.py --size 10000
+
+With ``--against-whatif``: `check --all --format jsonl -o /dev/null` (columns, on the worker
+pool) beside a cold `whatif --draft drafts/grassroots_3y.yaml`, interleaved round by round,
+CPU seconds of the process tree and their ratio, the load before each run; with ``--before
+DIR`` (a source tree put first on ``PYTHONPATH``) the check from that tree too. Every run has a
+fresh cache directory (``POLICY_CACHE_DIR``: snapshots and start-up cache).
+
+    python benchmarks/check_bench.py --against-whatif --size 100000 --before /work/wt/before --rounds 2
 """
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 from cadre_policy import data
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import AS_OF, POLICY, ROOT, cache_dir, load_average, population, timed  # noqa: E402
+from common import AS_OF, POLICY, ROOT, cache_dir, load_average, measured, population, timed  # noqa: E402
 
 
 def bare_check_rate(db: Path, engine: str, count: int) -> float:
@@ -50,14 +60,49 @@ def sample_db(directory: Path) -> tuple[Path, int]:
         return db, store.count_cadres()
 
 
+def cold(cmd: list[str], src: Path | None = None) -> dict:
+    """``measured`` with a fresh cache directory, from ``src`` (a source tree) when given."""
+    cache = tempfile.mkdtemp(prefix="check-bench-")
+    env = dict(os.environ, POLICY_CACHE_DIR=cache)
+    if src is not None:
+        env["PYTHONPATH"] = str(src / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    try:
+        return measured(cmd, env)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+
+
+def against_whatif(db: Path, before: Path | None, rounds: int, workers: int) -> None:
+    """Rounds of: the cold what-if, the check from ``before``, the check from this tree."""
+    base = [POLICY, "--db", f"sqlite:///{db}"]
+    whatif = base + ["whatif", "--draft", str(ROOT / "drafts" / "grassroots_3y.yaml"), "--as-of", AS_OF,
+                     "--engine", "columnar", "--format", "json", "-o", os.devnull, "--quiet", "--workers", str(workers)]
+    check = base + ["check", "--all", "--as-of", AS_OF, "--format", "jsonl", "-o", os.devnull, "--workers", str(workers)]
+    runs = [("what-if", whatif, None)] + ([("check before", check, before)] if before else []) + [("check", check, None)]
+    print("| round | run | wall (s) | CPU (s) | CPU ÷ what-if | peak MB | load before |")
+    print("|---:|---|---:|---:|---:|---:|---|")
+    for round_ in range(1, rounds + 1):
+        got = {label: cold(cmd, src) for label, cmd, src in runs}
+        for label, run in got.items():
+            print(f"| {round_} | {label} | {run['wall']} | {run['cpu']} | {run['cpu'] / got['what-if']['cpu']:.2f} "
+                  f"| {run['peak_mb']} | {run['load']} |", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=10000, help="generated population size")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache")
+    parser.add_argument("--against-whatif", action="store_true", help="check --all beside a cold what-if")
+    parser.add_argument("--before", type=Path, help="with --against-whatif: a source tree to compare with")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     directory = cache_dir(args.cache)
     print(f"cores {os.cpu_count()}, load {load_average()}", file=sys.stderr)
+    if args.against_whatif:
+        against_whatif(population(directory, args.size, args.seed), args.before, args.rounds, args.workers)
+        return 0
     rows = []
     for label, (db, n) in (("sample city.yaml", sample_db(directory)),
                            (f"generated {args.size:,}", (population(directory, args.size, args.seed), args.size))):

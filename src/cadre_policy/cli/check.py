@@ -154,19 +154,19 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, work
     with store.one_state(), open_output(output, binary=fmt == "xlsx", newline="") as out, \
             progress_bar(sys.stderr.isatty() and in_columns, N_("checking")) as progress:
         if in_columns:
-            lines = _in_columns(runner, store, units, day, tally, workers, db_url, progress)
+            parts = _in_columns(runner, store, units, day, tally, workers, db_url, progress)
         if in_columns and fmt in ("json", "jsonl"):
             if fmt == "json":
                 header = {"as_of": day.isoformat(),
                           "policy_set": {"path": policy_set.path, "digest": policy_set.digest}, "unit": None}
-                render.write_population_lines(out, header, (line for line, _row in lines),
-                                              lambda: tally.as_dict(policy_set))
+                lines = (line for part in parts if part.n for line in part.lines.split("\n"))
+                render.write_population_lines(out, header, lines, lambda: tally.as_dict(policy_set))
             else:
-                for line, _row in lines:
-                    out.write(line + "\n")
+                for part in parts:
+                    out.write(part.lines + "\n" if part.n else "")
             return
         if in_columns:
-            pairs = ((None, row) for _line, row in lines)
+            pairs = ((None, row) for part in parts for row in part.rows())
         else:
             pairs = results()
         if fmt == "json":
@@ -199,13 +199,14 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, work
 
 
 def _in_columns(runner, store, units, day, tally, workers, db_url, progress):
-    """(JSON line, row) of every cadre, checked in columns on the worker pool, tallied as they pass."""
+    """Every partition of cadres checked in columns on the worker pool (``Checked``), tallied as they pass."""
     from cadre_policy.render.population import CheckJob, check_partitions
     from cadre_policy.whatif.parallel import default_workers
     job = CheckJob(db_url, runner.policy_set, day, units, store.generation())
-    for line, row in check_partitions(job, store, workers or default_workers(), progress):
-        tally.add(row)
-        yield line, row
+    for part in check_partitions(job, store, workers or default_workers(), progress):
+        for row, n in part.counted():
+            tally.add(row, n)
+        yield part
 
 
 def _missed_json(missed) -> list[dict]:

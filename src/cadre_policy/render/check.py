@@ -227,11 +227,12 @@ class Tally:
         self.findings: Counter = Counter()
         self.eligibility: Counter = Counter()
 
-    def add(self, row: dict) -> None:
-        self.cadres += 1
-        self.findings.update(row["findings"])
+    def add(self, row: dict, n: int = 1) -> None:
+        """Count ``n`` cadres with this row's findings and eligibility."""
+        self.cadres += n
+        self.findings.update(dict.fromkeys(row["findings"], n))
         if row["eligibility"]:
-            self.eligibility[row["eligibility"]] += 1
+            self.eligibility[row["eligibility"]] += n
 
     def as_dict(self, policy_set: PolicySet) -> dict:
         """The summary of the JSON document (and the rows of the summary table)."""

@@ -1,12 +1,19 @@
 """`check --all` in columns on the worker pool: each worker reads an id range, evaluates it in
 columns (``run.results``) and serialises each cadre's JSON there; the parent, which every
 partition passes through, only writes the lines (and tallies the rows) in id order.
+
+A partition's cadres fall into a few groups of equal results (``ColumnarResults.grouped``):
+each group's JSON and table row are made once, and a cadre's line is its id and name spliced
+before the group's serialised rest.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from datetime import date
+from json.encoder import encode_basestring
+
+import numpy as np
 
 from cadre_policy.language import model as m
 from cadre_policy.render.check import population_row, to_json
@@ -15,6 +22,9 @@ from cadre_policy.run.evaluate import PolicyRunner
 
 #: Cadres per task: a worker holds a partition's columns and its serialised lines (≈ 1.5 kB a cadre)
 PARTITION = 20_000
+#: A cadre's own fields, first in its JSON line and its table row; the rest is its group's
+OWN = ("cadre", "name")
+UNIT = ("unit", "unit_name")
 
 
 @dataclass
@@ -48,30 +58,67 @@ class CheckWorker:
             self._store = FactStore(self.job.db_url)
         return self._store
 
-    def run(self, task) -> dict:
-        """Task: ("range", first, last). Returns ``n`` and ``cadres``: (JSON line, table row) of each cadre."""
+    def run(self, task) -> "Checked":
+        """Task: ("range", first, last)."""
         from cadre_policy.store.columns import read_population
         from cadre_policy.store.errors import StoreChangedError
         pop, generation = read_population(self.store, task[1], task[2], names=True)
         if generation != self.job.generation:
             raise StoreChangedError.during_run(self.store.url)
         policy_set, units = self.job.policy_set, self.job.units
-        out = []
-        for result, unit in self.results.results(pop, units):
-            row = population_row(result, policy_set, unit=units.get(unit) or ({"id": unit} if unit else {}))
-            out.append((json.dumps(to_json(result, policy_set), ensure_ascii=False), row))
-        return {"n": pop.n, "cadres": out}
+        grouped = self.results.grouped(pop, units)
+        rests, rows = [], []
+        for result in grouped.results:
+            doc = to_json(result, policy_set)
+            rests.append(", " + json.dumps({k: v for k, v in doc.items() if k not in OWN}, ensure_ascii=False)[1:])
+            row = population_row(result, policy_set, unit={})
+            rows.append({k: v for k, v in row.items() if k not in OWN + UNIT})
+        unit_rows = []                  # the unit fields of population_row, per current unit
+        for unit in grouped.unit_ids:
+            doc = units.get(unit) or ({"id": unit} if unit else {})
+            unit_rows.append({"unit": doc.get("id", ""), "unit_name": doc.get("name", "")})
+        # the same bytes as json.dumps of the whole document: the encoder's own string encoding
+        lines = "\n".join([f'{{"cadre": {encode_basestring(cadre)}, "name": {encode_basestring(name)}{rests[g]}'
+                           for cadre, name, g in zip(grouped.ids, grouped.names, grouped.group.tolist())])
+        return Checked(lines, grouped.ids, grouped.names, grouped.group, rows, grouped.units, unit_rows)
+
+
+@dataclass
+class Checked:
+    """One partition's cadres, checked: their JSON lines, and what their table rows
+    (``render.check.population_row``) are made of: each group's fields and each unit's."""
+    lines: str                  # one JSON line a cadre, in id order, "\n" between
+    ids: list
+    names: list
+    group: np.ndarray           # each cadre's group
+    group_rows: list            # the fields of a group's row but the cadre's own and its unit's
+    unit: np.ndarray            # each cadre's current unit, an index into unit_rows
+    unit_rows: list
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    def rows(self):
+        """Each cadre's table row."""
+        groups, units = self.group_rows, self.unit_rows
+        for cadre, name, g, u in zip(self.ids, self.names, self.group.tolist(), self.unit.tolist()):
+            yield {"cadre": cadre, "name": name, **units[u], **groups[g]}
+
+    def counted(self):
+        """(a group's row fields, its number of cadres): what the summary counts."""
+        return zip(self.group_rows, np.bincount(self.group, minlength=len(self.group_rows)).tolist())
 
 
 def check_partitions(job: CheckJob, store, workers: int, progress=None):
-    """Yield (JSON line, row) of every cadre, in id order, checked on ``workers`` processes."""
+    """Yield every partition ``Checked``, in id order, on ``workers`` processes."""
     from cadre_policy.whatif.parallel import run_tasks
     total = store.count_cadres()
     size = max(1000, min(PARTITION, -(-total // max(1, workers * 2))))       # every worker busy
     tasks = list(store.chunks(None, None, size))
     if workers > 1:
         store.engine.dispose()          # no pooled connection crosses the fork
-    for chunk in run_tasks(tasks, CheckWorker, (job,), workers):
-        yield from chunk["cadres"]
+    for checked in run_tasks(tasks, CheckWorker, (job,), workers):
+        yield checked
         if progress is not None:
-            progress(chunk["n"], total)
+            progress(checked.n, total)
