@@ -47,3 +47,36 @@ def test_the_columnar_check_reads_no_document(store_url, tmp_path, monkeypatch):
     monkeypatch.setattr(population, "check_all", refuse)
     monkeypatch.setattr(FactStore, "read", refuse)
     assert check_all(store_url, tmp_path, "jsonl", "--workers", "1").count(b"\n") == 1800
+
+
+def test_cadres_share_a_line_only_when_their_results_are_equal(store_url):
+    """The memo of ``ColumnarResults.grouped``: cadres with the same firings but other values at
+    the facts their results read (reasons, ``until``, the target rank) are other groups."""
+    from collections import defaultdict
+
+    from cadre_policy.load.policyset import load
+    from cadre_policy.render.check import to_json
+    from cadre_policy.run.evaluate import PolicyRunner
+    from cadre_policy.run.results import ColumnarResults
+    from cadre_policy.store.columns import read_population
+
+    policy_set = load(ROOT / "policies")
+    runner = PolicyRunner(policy_set, AS_OF, "python", name="check")
+    results = ColumnarResults(runner)
+
+    def rest(result):           # all but the cadre's own id and name
+        return {k: v for k, v in to_json(result, policy_set).items() if k not in ("cadre", "name")}
+    with FactStore(store_url) as store:
+        units = population.units_for(runner, store)
+        (task,) = store.chunks(None, None, 10_000)
+        pop, _ = read_population(store, task[1], task[2], names=True)
+        documents = {r.cadre_id: rest(r) for r in population.check_all(runner, store, units)}
+    grouped = results.grouped(pop, units)
+    _, pattern = results.engine.run_table(results.deriver.derive(pop, units).table()).patterns()
+    groups_of = defaultdict(set)
+    for row, cadre in enumerate(grouped.ids):
+        groups_of[pattern[row]].add(grouped.group[row])
+        assert rest(grouped.results[grouped.group[row]]) == documents[cadre], cadre
+    # the population has cadres of one pattern in several groups: a memo by pattern alone would fail above
+    assert sum(len(groups) > 1 for groups in groups_of.values()) >= 10
+    assert len(grouped.results) < len(grouped.ids) / 2
