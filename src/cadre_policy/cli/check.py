@@ -159,11 +159,11 @@ def _check_all(runner, store, units, unit_id, policy_set, day, fmt, output, work
             if fmt == "json":
                 header = {"as_of": day.isoformat(),
                           "policy_set": {"path": policy_set.path, "digest": policy_set.digest}, "unit": None}
-                lines = (line for part in parts if part.n for line in part.lines.split("\n"))
+                lines = (line for part in parts for line in part.lines())
                 render.write_population_lines(out, header, lines, lambda: tally.as_dict(policy_set))
             else:
                 for part in parts:
-                    out.write(part.lines + "\n" if part.n else "")
+                    part.write_jsonl(out)
             return
         if in_columns:
             pairs = ((None, row) for part in parts for row in part.rows())

@@ -78,16 +78,16 @@ class CheckWorker:
             doc = units.get(unit) or ({"id": unit} if unit else {})
             unit_rows.append({"unit": doc.get("id", ""), "unit_name": doc.get("name", "")})
         # the same bytes as json.dumps of the whole document: the encoder's own string encoding
-        lines = "\n".join([f'{{"cadre": {encode_basestring(cadre)}, "name": {encode_basestring(name)}{rests[g]}'
-                           for cadre, name, g in zip(grouped.ids, grouped.names, grouped.group.tolist())])
-        return Checked(lines, grouped.ids, grouped.names, grouped.group, rows, grouped.units, unit_rows)
+        lines = "".join([f'{{"cadre": {encode_basestring(cadre)}, "name": {encode_basestring(name)}{rests[g]}\n'
+                         for cadre, name, g in zip(grouped.ids, grouped.names, grouped.group.tolist())])
+        return Checked(lines.encode(), grouped.ids, grouped.names, grouped.group, rows, grouped.units, unit_rows)
 
 
 @dataclass
 class Checked:
     """One partition's cadres, checked: their JSON lines, and what their table rows
     (``render.check.population_row``) are made of: each group's fields and each unit's."""
-    lines: str                  # one JSON line a cadre, in id order, "\n" between
+    jsonl: bytes                # one JSON line a cadre, in id order, UTF-8: encoded once, in the worker
     ids: list
     names: list
     group: np.ndarray           # each cadre's group
@@ -98,6 +98,17 @@ class Checked:
     @property
     def n(self) -> int:
         return len(self.ids)
+
+    def lines(self) -> list[str]:
+        return self.jsonl.decode().split("\n")[:-1]
+
+    def write_jsonl(self, out) -> None:
+        """The lines to a text stream: as they are when it writes UTF-8."""
+        if (getattr(out, "encoding", "") or "").lower().replace("-", "") == "utf8" and hasattr(out, "buffer"):
+            out.flush()
+            out.buffer.write(self.jsonl)
+        else:
+            out.write(self.jsonl.decode())
 
     def rows(self):
         """Each cadre's table row."""
