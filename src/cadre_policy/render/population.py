@@ -8,6 +8,7 @@ before the group's serialised rest.
 """
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -60,6 +61,16 @@ class CheckWorker:
 
     def run(self, task) -> "Checked":
         """Task: ("range", first, last)."""
+        # a partition makes some hundred thousand objects that live until it is done: without the
+        # collector's passes over them and the worker's lasting ones (policy set, units, reasons
+        # memo) it costs ≈ 10 % less
+        gc.disable()
+        try:
+            return self._run(task)
+        finally:
+            gc.enable()
+
+    def _run(self, task) -> "Checked":
         from cadre_policy.store.columns import read_population
         from cadre_policy.store.errors import StoreChangedError
         pop, generation = read_population(self.store, task[1], task[2], names=True)
