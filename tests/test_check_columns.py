@@ -41,6 +41,20 @@ def test_the_columns_give_the_documents_bytes(store_url, tmp_path, fmt, monkeypa
     assert columns == documents and columns.count(b"C0") >= 1800
 
 
+def test_the_columns_give_the_documents_workbook(store_url, tmp_path):
+    """XLSX: the same cells in the cadres' and the summary sheets (the 说明 sheet says when it was made)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    def sheets(data):
+        book = load_workbook(BytesIO(data), read_only=True)
+        return [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets[:2]]
+    columns = sheets(check_all(store_url, tmp_path, "xlsx", "--workers", "2"))
+    assert columns == sheets(check_all(store_url, tmp_path, "xlsx", "--engine", "durable"))
+    assert len(columns[0]) > 1800
+
+
 def test_the_columnar_check_reads_no_document(store_url, tmp_path, monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("a cadre was read as a document")
