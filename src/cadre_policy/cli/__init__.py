@@ -4,27 +4,52 @@ One module per command group; :mod:`cadre_policy.cli.common` holds what they sha
 and is the one place a :class:`~cadre_policy.errors.UserError` becomes exit status 2.
 """
 import gc
+from importlib import import_module
 
 import click
 
 from cadre_policy import i18n
 
-from cadre_policy.cli.check import check
-from cadre_policy.cli.common import BoundaryGroup
-from cadre_policy.cli.editor import lsp, schema
-from cadre_policy.cli.eval import eval_command
-from cadre_policy.cli.facts import facts
-from cadre_policy.cli.lint import lint
-from cadre_policy.cli.policy_tests import show, test_command
-from cadre_policy.cli.records import records
-from cadre_policy.cli.serve import serve
-from cadre_policy.cli.store import store
-from cadre_policy.cli.structure import structure
-from cadre_policy.cli.users import users
-from cadre_policy.cli.whatif import whatif
+from cadre_policy.cli.common import BoundaryGroup, with_translated_help
+
+#: Each subcommand: its module under cadre_policy.cli and the click command in it.
+COMMANDS = {"facts": ("facts", "facts"), "lint": ("lint", "lint"), "check": ("check", "check"),
+            "eval": ("eval", "eval_command"), "structure": ("structure", "structure"),
+            "test": ("policy_tests", "test_command"), "show": ("policy_tests", "show"), "whatif": ("whatif", "whatif"),
+            "schema": ("editor", "schema"), "lsp": ("editor", "lsp"), "serve": ("serve", "serve"),
+            "users": ("users", "users"), "records": ("records", "records"), "store": ("store", "store")}
 
 
-@click.group(cls=BoundaryGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class _Root(BoundaryGroup):
+    """The `policy` group, importing a subcommand's module when the command is looked up: a command
+    loads its own module, not the thirteen others' (and what they import)."""
+
+    @property
+    def commands(self) -> dict:
+        for name in COMMANDS:           # the whole table: help, suggestions, whoever walks the commands
+            self._load(name)
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: dict) -> None:
+        self._commands = value
+
+    def get_command(self, ctx, cmd_name):
+        return self._load(cmd_name)
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def _load(self, name: str):
+        if name not in self._commands and name in COMMANDS:
+            module, attr = COMMANDS[name]
+            command = getattr(import_module(f"cadre_policy.cli.{module}"), attr)
+            _accept_global_options(command)
+            self._commands[name] = with_translated_help(command)
+        return self._commands.get(name)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", "db_url", envvar="POLICY_DB", default="sqlite:///policy.db", show_default=True, metavar="URL",
               help="Database URL of the fact store (else $POLICY_DB).")
 @click.version_option(package_name="cadre-policy", prog_name="policy", message="%(prog)s %(version)s")
@@ -53,10 +78,5 @@ def _accept_global_options(command: click.Command) -> None:
     for sub in getattr(command, "commands", {}).values():
         _accept_global_options(sub)
 
-
-for command in (facts, lint, check, eval_command, structure, test_command, show, whatif, schema, lsp, serve,
-                users, records, store):
-    _accept_global_options(command)
-    main.add_command(command)
 
 __all__ = ["main"]
