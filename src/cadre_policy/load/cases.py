@@ -15,7 +15,7 @@ from cadre_policy.i18n import _
 from cadre_policy.diagnostics import Diagnostic, suggest
 from cadre_policy.language.model import PolicySet
 from cadre_policy.load.policies import read_data_file, read_yaml_file, schema_diagnostics
-from cadre_policy.parse.positioned import Positions
+from cadre_policy.parse.positions import Positions
 from cadre_policy.parse.schemas import validator
 
 

@@ -16,7 +16,8 @@ from jsonschema.exceptions import best_match
 from cadre_policy.language import model as m
 from cadre_policy.diagnostics import Diagnostic, Location, suggest
 from cadre_policy.i18n import N_, _
-from cadre_policy.parse.positioned import Positions, load_yaml
+from cadre_policy.parse.positioned import load_yaml
+from cadre_policy.parse.positions import Positions
 
 DERIVED_FORMS = ("latest", "first", "current", "duration", "count", "some", "every", "elapsed", "ratio", "age",
                  "rank", "steps", "year", "plus", "minus", "min", "max", "lookup", "consecutive")

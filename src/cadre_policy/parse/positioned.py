@@ -24,38 +24,7 @@ from cadre_policy.parse.issues import Issue
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 from cadre_policy.parse.limits import (MAX_DEPTH, BoundedLoader, FastBoundedLoader, ImportLoader, LimitError,
                                       check_expansion, too_large)
-
-JsonPath = tuple  # a JSON path: keys and list indexes
-
-
-class Positions:
-    """Line and column of each value of a document, by JSON path."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self._marks: dict[JsonPath, tuple[int, int]] = {}
-        self._key_marks: dict[JsonPath, tuple[int, int]] = {}
-
-    def record(self, path: JsonPath, node: yaml.Node, key_node: yaml.Node | None = None) -> None:
-        mark = node.start_mark
-        self._marks[path] = (mark.line + 1, mark.column + 1)
-        if key_node is not None:
-            kmark = key_node.start_mark
-            self._key_marks[path] = (kmark.line + 1, kmark.column + 1)
-
-    def keys(self, path) -> set:
-        """The keys of the mapping at ``path`` (empty when it is not one)."""
-        path = tuple(path)
-        return {p[-1] for p in self._key_marks if len(p) == len(path) + 1 and p[:-1] == path}
-
-    def at(self, path, key: bool = False) -> Location:
-        """The location of the value at ``path``, or of its nearest ancestor."""
-        path = tuple(path)
-        marks = self._key_marks if key else self._marks
-        while path not in marks and path:
-            path = path[:-1]
-        line, col = marks.get(path) or self._marks.get(path, (1, 1))
-        return Location(self.file, line, col)
+from cadre_policy.parse.positions import JsonPath, Positions
 
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: JsonPath, positions: Positions, problems: list):
