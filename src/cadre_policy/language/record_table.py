@@ -12,7 +12,6 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -104,20 +103,24 @@ def _raw() -> dict:
     # libyaml's safe loader when PyYAML has it: the same values, 25 ms less
     raw = yaml.load(text.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not sys.dont_write_bytecode:
-        _keep(digest + marshal.dumps(raw))
+        _keep(digest, raw)
     return raw
 
 
-def _keep(blob: bytes) -> None:
+def _keep(digest: bytes, raw: dict) -> None:
+    import tempfile
+    tmp = None
     try:
+        blob = digest + marshal.dumps(raw)
         MARSHALLED.parent.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=MARSHALLED.parent)
         os.fchmod(fd, 0o644)                # as readable as the bytecode beside it
         with os.fdopen(fd, "wb") as out:
             out.write(blob)
         os.replace(tmp, MARSHALLED)         # whole or not at all, whoever else writes it at once
-    except OSError:
-        pass                                # a read-only installation parses the text every time
+    except (OSError, ValueError):           # a read-only installation, a value marshal cannot keep: parse each time
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 @cache
