@@ -45,6 +45,7 @@ class Linear:
 
 @dataclass(frozen=True)
 class Exists:
+    """Whether ``path`` is present on the encoded cadre fact."""
     path: str
     present: bool = True
 
@@ -57,16 +58,19 @@ class Fact:
 
 @dataclass(frozen=True)
 class And:
+    """Every formula holds."""
     items: tuple
 
 
 @dataclass(frozen=True)
 class Or:
+    """At least one formula holds."""
     items: tuple
 
 
 @dataclass(frozen=True)
 class Const:
+    """Always true or always false."""
     value: bool
 
 
@@ -126,6 +130,7 @@ class RuleTest:
 
 @dataclass(frozen=True)
 class Stratum:
+    """Tests run together; a later stratum reads what earlier ones asserted."""
     tests: tuple
     closure: tuple = ()             # fact keys of earlier strata this stratum reads
 

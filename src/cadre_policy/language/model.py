@@ -20,12 +20,14 @@ OPERATORS = {
 # ---- values -------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Literal:
+    """A value written in the policy file (a number, a text, a date, a list)."""
     raw: object
     loc: Location = field(default_factory=Location, compare=False)
 
 
 @dataclass(frozen=True)
 class ParamRef:
+    """A parameter named in a condition, looked up in its own policy first."""
     name: str
     loc: Location = field(default_factory=Location, compare=False)
     scope: str = ""              # the policy it was written in: a bare name is looked up there first
@@ -37,6 +39,7 @@ class ParamRef:
 
 @dataclass(frozen=True)
 class FactRef:
+    """Another fact of the same cadre as a comparison's value."""
     path: str
     loc: Location = field(default_factory=Location, compare=False)
 
@@ -62,6 +65,7 @@ class Period:
 # ---- conditions ----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Compare:
+    """A fact compared with a value in the words of the policy (``subject op value``)."""
     subject: str                 # a fact path (or a record field inside `where`)
     op: str                      # one of OPERATORS' values
     word: str                    # the word the author wrote (超过, gte, ...)
@@ -72,6 +76,7 @@ class Compare:
 
 @dataclass(frozen=True)
 class Within:
+    """The evaluation date falls within a period after a date fact."""
     subject: str                 # a date fact: the evaluation date is in [date, date + period)
     period: Period
     loc: Location = field(default_factory=Location, compare=False)
@@ -79,6 +84,7 @@ class Within:
 
 @dataclass(frozen=True)
 class Has:
+    """A unit's assessment flag is set."""
     subject: str
     flag: str
     loc: Location = field(default_factory=Location, compare=False)
@@ -86,6 +92,7 @@ class Has:
 
 @dataclass(frozen=True)
 class Present:
+    """A fact is on record (``present``) or missing."""
     subject: str
     present: bool
     loc: Location = field(default_factory=Location, compare=False)
@@ -101,18 +108,21 @@ class Asserted:
 
 @dataclass(frozen=True)
 class All:
+    """Every condition holds (并且)."""
     items: tuple
     loc: Location = field(default_factory=Location, compare=False)
 
 
 @dataclass(frozen=True)
 class Any:
+    """At least one condition holds (或者)."""
     items: tuple
     loc: Location = field(default_factory=Location, compare=False)
 
 
 @dataclass(frozen=True)
 class Not:
+    """The condition does not hold (three-valued: a missing fact stays unknown)."""
     item: object
     loc: Location = field(default_factory=Location, compare=False)
 
@@ -120,6 +130,7 @@ class Not:
 # ---- declarations -------------------------------------------------------------------
 @dataclass(frozen=True)
 class InForce:
+    """The days a document or a rule is in force: from ``start`` to ``end`` (None: open)."""
     start: date
     end: date | None = None
 
@@ -129,6 +140,7 @@ class InForce:
 
 @dataclass(frozen=True)
 class Parameter:
+    """A named value of a policy, with the value in force from each date."""
     name: str                    # qualified: policy_id.name
     kind: str
     title: str
@@ -153,6 +165,7 @@ ARITHMETIC = {"plus": lambda a, b: a + b, "minus": lambda a, b: a - b, "min": mi
 
 @dataclass(frozen=True)
 class Derived:
+    """A quantity computed from the cadre record (latest, count, duration, …), named for the rules."""
     name: str
     title: str
     form: str                    # latest first current duration count some every elapsed ratio age rank steps
@@ -205,6 +218,7 @@ def condition_facts(cond, record: bool = False):
 
 @dataclass(frozen=True)
 class Until:
+    """Until when a finding lasts: a date fact plus a period."""
     fact: str
     plus: object                 # Period | ParamRef
     loc: Location = field(default_factory=Location, compare=False)
@@ -212,6 +226,7 @@ class Until:
 
 @dataclass(frozen=True)
 class Rule:
+    """One provision as a rule: a finding, a requirement, a derived fact or an exception."""
     id: str
     title: str
     provision: str
@@ -236,6 +251,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Source:
+    """The document a policy file transcribes: title, issuer, date."""
     document: str
     issuer: str = ""
     date: str | None = None
@@ -258,6 +274,7 @@ class Jurisdiction:
 
 @dataclass(frozen=True)
 class Policy:
+    """One policy file: its document, parameters, derived quantities and rules."""
     id: str
     title: str
     source: Source
@@ -283,6 +300,7 @@ class Outcomes:
 
 @dataclass(frozen=True)
 class PolicySet:
+    """Every policy of a directory, with the outcome catalogue and the provision register."""
     path: str
     digest: str
     policies: tuple

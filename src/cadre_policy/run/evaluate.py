@@ -26,6 +26,7 @@ from cadre_policy.run.reasons import because
 
 @dataclass
 class Finding:
+    """A finding on a cadre, active or superseded, with its reasons computed when read."""
     code: str
     status: str                      # active | superseded
     rule: m.Rule
@@ -41,6 +42,7 @@ class Finding:
 
 @dataclass
 class Requirement:
+    """A requirement's result for a cadre: met, unmet, unknown or waived."""
     code: str
     result: str                      # met | unmet | unknown | waived
     rule: m.Rule
@@ -59,6 +61,7 @@ class Requirement:
 
 @dataclass
 class CadreResult:
+    """Everything one evaluation found about one cadre on one date."""
     cadre_id: str
     name: str
     as_of: date

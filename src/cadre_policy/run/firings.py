@@ -11,6 +11,7 @@ from cadre_policy.compile import ir
 
 @dataclass(frozen=True)
 class Firings:
+    """What an engine fired for one cadre: the tests and the facts asserted."""
     fired: frozenset          # {(rule id, test)}
     asserted: frozenset       # {"finding:code", "derived:name"}
 
