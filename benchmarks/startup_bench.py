@@ -9,7 +9,7 @@ loaded machine slows both alike; the minimum of N runs of each is reported, as w
 and as CPU time (user + system, which a shared machine disturbs less). Three variants of the
 command: with the start-up cache warm (as shipped), and cold (``POLICY_CACHE=off``).
 
-    python benchmarks/startup_bench.py --runs 9
+    python benchmarks/startup_bench.py --runs 10
 """
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ for name in sys.argv[1:]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--cadre", default="C0001")
     parser.add_argument("--before", metavar="SRC", help="also time the command with this source tree first on "
                         "the path (an older checkout's src/), interleaved")
