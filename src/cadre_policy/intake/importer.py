@@ -5,8 +5,9 @@ cannot express (unknown unit ids, dates out of order, counts above their totals,
 ids, control characters in text, dates outside the calendar range the program computes
 with). Any problem rejects the whole import. YAML and JSON files are checked record by
 record as they are read (:mod:`cadre_policy.intake.streaming`, with the functions here);
-parsed documents (spreadsheets, the workbench's posted facts) go through :func:`validate`,
-two passes over every document before anything is written.
+parsed documents (the workbench's posted facts) go through :func:`validate`, two passes
+over every document; spreadsheets through its parts (:func:`document_issues`, :class:`_Checker`),
+a round of cadres at a time (:mod:`cadre_policy.intake.sheets`).
 
 Decided on purpose: an integer field takes an integer only, so JSON ``16.0`` is refused
 (JSON Schema would accept it; a float where a count is due means the exporting program
@@ -26,7 +27,7 @@ from jsonschema.exceptions import best_match
 from cadre_policy.i18n import _, language
 from cadre_policy.language.values import DATE_MAX, DATE_MIN
 
-from cadre_policy.record.canonical import canonical_cadre, canonical_unit, highest_education
+from cadre_policy.record.canonical import highest_education
 from cadre_policy.intake.messages import schema_message
 from cadre_policy.intake.vocabulary import normalise_document
 from cadre_policy.parse.positioned import Document, read_document
@@ -34,8 +35,7 @@ from cadre_policy.parse.schemas import unknown_keys
 from cadre_policy.parse.schemas import record_validator
 from cadre_policy.parse.schemas import validator as schema_validator
 from cadre_policy.intake.fastschema import Unsupported, compile_schema
-from cadre_policy.parse.issues import ImportRejected, Issue
-from cadre_policy.store.fact_store import FactStore, UpsertResult
+from cadre_policy.parse.issues import Issue
 
 
 #: C0 and C1 control characters and DEL; tab and line breaks included (no text field is
@@ -415,6 +415,13 @@ def _once(seen: dict, key, index: int, report) -> None:
         seen[key] = index
 
 
+def document_issues(doc) -> list[Issue]:
+    """The issues of one parsed document on its own (enumerated values, schema, text); the
+    cross-record checks are :class:`_Checker`'s."""
+    return (normalise_document(doc, fast_checks())    # a record the fast check passes has codes
+            + document_schema_issues(doc) + document_text_issues(doc))
+
+
 def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
     """Return every schema and cross-record issue of the parsed documents.
 
@@ -426,9 +433,7 @@ def validate(docs: list[Document], store_units: Iterable[str]) -> list[Issue]:
     issues: list[Issue] = []
     checker = _Checker(store_units)
     for doc in docs:
-        issues.extend(normalise_document(doc, fast_checks()))    # a record the fast check passes has codes
-        issues.extend(document_schema_issues(doc))
-        issues.extend(document_text_issues(doc))
+        issues.extend(document_issues(doc))
         checker.collect_ids(doc)
     for doc in docs:
         checker.check_units(doc)
@@ -445,41 +450,3 @@ def read_files(files: list[str]) -> tuple[list[Document], list[Issue]]:
         if doc is not None:
             docs.append(doc)
     return docs, issues
-
-
-def import_documents(store: FactStore, docs: list, issues: list[Issue], key=None,
-                     keep=None) -> UpsertResult:
-    """Validate parsed documents and, only if there is no issue at all, upsert them in one transaction.
-
-    Args:
-        store: The fact store to write to.
-        docs: Parsed documents (see :func:`validate`).
-        issues: Problems already found while reading them.
-        key: Sort key of the issues in the report (their order as found when None).
-        keep: Which validation issues to report (all when None); a reader drops those
-            that repeat a problem it already reported at the same place.
-
-    Returns:
-        Counts of units and cadres added, updated and unchanged.
-
-    Raises:
-        ImportRejected: With every issue; the store is left untouched.
-    """
-    found = validate(docs, store.units().keys())
-    issues = list(issues) + (found if keep is None else [x for x in found if keep(x)])
-    if issues:
-        if key is not None:
-            issues.sort(key=key)
-        raise ImportRejected(issues)
-    units = [canonical_unit(u) for d in docs for u in _drain(d.data, "units")]
-    cadres = [canonical_cadre(c) for d in docs for c in _drain(d.data, "cadres")]
-    return store.upsert(units, cadres)
-
-
-def _drain(data: dict, key: str):
-    """The items of ``data[key]`` in order, each let go once taken: the parsed documents and
-    their canonical form are never both held whole."""
-    items = data.get(key) or []
-    items.reverse()
-    while items:
-        yield items.pop()

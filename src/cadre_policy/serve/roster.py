@@ -86,6 +86,13 @@ class _ComparingStore:
                   for k, v in (("units", self.preview.units), ("cadres", self.preview.cadres))}
         return UpsertResult(counts["units"], counts["cadres"])
 
+    def upsert_batches(self, batches):
+        """:meth:`upsert` of each ``(units, cadres)`` batch; the preview adds them up."""
+        result = None
+        for units, cadres in batches:
+            result = self.upsert(units, cadres)
+        return result
+
 
 @dataclass
 class Upload:

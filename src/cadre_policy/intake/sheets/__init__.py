@@ -1,8 +1,11 @@
 """Cadre records from spreadsheets: XLSX workbooks and CSV files, one sheet per record kind.
 
 :func:`import_paths` reads workbooks, CSV files and folders of CSV files (and YAML/JSON
-files given with them) and imports them through the same validation and transaction
-as the YAML import (:func:`cadre_policy.intake.importer.import_documents`).
+files given with them) and imports them through the same validation as the YAML import
+(:mod:`cadre_policy.intake.importer`), in one transaction. A workbook's cadres are joined
+to their records, validated and written a round of :data:`ROUND` cadres at a time
+(:meth:`.reader.SheetBook.parts`), so memory holds one round, not the workbook; the first
+problem stops the writing, every problem is still reported, and the transaction is rolled back.
 """
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from cadre_policy.parse.issues import Issue
-from cadre_policy.intake.importer import import_documents, read_files
+from cadre_policy.parse.issues import ImportRejected, Issue
+from cadre_policy.intake.importer import _Checker, document_issues, read_files
+from cadre_policy.record.canonical import canonical_cadre, canonical_unit
 from cadre_policy.intake.sheets.layout import SHEETS, sheet_named
 from cadre_policy.intake.sheets.reader import SheetBook
 from cadre_policy.intake.sheets.sources import csv_sources, folder_files, xlsx_sources
@@ -21,6 +25,8 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 #: Spreadsheet formats refused with a hint (Excel 97-2003, binary Excel, OpenDocument, WPS).
 OTHER_SUFFIXES = (".xls", ".xlsb", ".ods", ".et")
 _CELL = re.compile(r"(.+)!(?:([A-Z]+)(\d+)|(\d+):\d+)")
+#: Cadres joined, validated and written per round (as the streamed YAML/JSON import's batches).
+ROUND = 2000
 
 
 @dataclass
@@ -47,7 +53,7 @@ def is_sheet_path(path: str) -> bool:
 
 def read_books(paths: list[str], reader: str | None = None) -> tuple[list[SheetBook], list[Issue]]:
     """Read every workbook (with ``reader``, see :data:`.sources.READERS`; None: the default), folder and
-    (together, as one book) the loose CSV files."""
+    (together, as one book) the loose CSV files. The issues are those of the paths; each book has its own."""
     books, issues = [], []
     loose = [p for p in paths if p.lower().endswith(".csv") and not os.path.isdir(p)]
     groups = []
@@ -75,7 +81,6 @@ def read_books(paths: list[str], reader: str | None = None) -> tuple[list[SheetB
         finally:
             close()
         books.append(book)
-        issues.extend(book.issues)
     return books, issues
 
 
@@ -114,10 +119,46 @@ def import_paths(store: FactStore, paths: list[str], reader: str | None = None) 
     for book in books:
         for n, file in enumerate(folder_files(book.file) if os.path.isdir(book.file) else ()):
             order.setdefault(file, order[book.file] + (n + 1) / 1000)
-    result = import_documents(store, docs + books, found + issues, key=_sort_key(order),
-                              keep=lambda x: not any(b.repeats(x) for b in books))
+    result = store.upsert_batches(_rounds(store, docs, books, found + issues, _sort_key(order)))
     month_only: dict[str, int] = {}
     for book in books:
         for header, n in book.month_only.items():
             month_only[header] = month_only.get(header, 0) + n
     return SheetImport(result, sum(b.year_month_births for b in books), sum(b.blank_rows for b in books), month_only)
+
+
+def _rounds(store: FactStore, docs: list, books: list[SheetBook], issues: list[Issue], key):
+    """Validate and yield ``(units, cadres)`` to write: the units and the YAML/JSON documents'
+    cadres, then each book's cadres a round at a time; nothing more once a problem is found.
+    At the end, raise :class:`ImportRejected` with every problem (in ``key`` order), if any.
+
+    The checks and their order are :func:`cadre_policy.intake.importer.validate`'s: every unit
+    id is known before any cadre is checked, and ids are registered in file order.
+    """
+    checker, found = _Checker(store.units().keys()), []
+    wholes = docs + [book.units_part() for book in books]
+    for doc in wholes:
+        found += document_issues(doc)
+        checker.collect_ids(doc)
+    for doc in wholes:
+        checker.check_units(doc)
+        checker.check_cadres(doc)
+
+    def clean() -> bool:
+        return not (issues or found or checker.issues or any(book.issues for book in books))
+    if clean():
+        yield ([canonical_unit(u) for doc in wholes for u in doc.data.get("units") or ()],
+               [canonical_cadre(c) for doc in docs for c in doc.data.get("cadres") or ()])
+    for book in books:
+        for part in book.parts(ROUND):
+            found += document_issues(part)
+            checker.collect_ids(part)
+            checker.check_cadres(part)
+            if clean():
+                yield [], [canonical_cadre(c) for c in part.data["cadres"]]
+            part.release()
+    # a reader's problem is not repeated by the validation at the same place
+    problems = issues + [x for book in books for x in book.issues] + \
+        [x for x in found + checker.issues if not any(book.repeats(x) for book in books)]
+    if problems:
+        raise ImportRejected(sorted(problems, key=key))

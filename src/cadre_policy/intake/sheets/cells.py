@@ -206,3 +206,35 @@ def read_cell(raw, column: SheetColumn):
     if column.kind in ("birth", "month"):
         return read_birth(raw, column)[0]
     return _READERS[column.kind](raw, column)
+
+
+def converter(column: SheetColumn):
+    """:func:`read_cell` for one column, its kind looked up once (birth and month columns are
+    read by :func:`read_birth`). The usual cell of each kind (text, a code, a date cell, a
+    whole number, a true/false cell) is read without the general checks, which could not
+    refuse it; any other goes through :func:`read_cell`."""
+    kind = column.kind
+    if kind in ("id", "text"):
+        def read(raw):
+            if type(raw) is str:
+                text = raw.strip()
+                if text not in _EXCEL_ERRORS:
+                    return text
+            return read_cell(raw, column)
+    elif kind == "enum":
+        codes = column.codes
+
+        def read(raw):
+            code = codes.get(raw) if type(raw) is str else None
+            return read_cell(raw, column) if code is None else code
+    elif kind == "date":
+        def read(raw):
+            if type(raw) is dt.datetime:
+                return _datetime_cell(raw, column)
+            return _date_cell(raw) if type(raw) is dt.date else read_cell(raw, column)
+    else:
+        usual = {"int": int, "bool": bool}.get(kind)
+
+        def read(raw):
+            return raw if type(raw) is usual else read_cell(raw, column)
+    return read

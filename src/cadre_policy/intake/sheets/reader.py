@@ -1,11 +1,11 @@
-"""Sheet rows to one import document whose issues name the sheet and cell.
+"""Sheet rows to import documents whose issues name the sheet and cell.
 
-A :class:`SheetBook` turns the rows of every sheet into the import format (units
-and cadres with their record lists, dates as ISO text) and keeps, per record, only
-the row it came from; the column of a field comes from the sheet's header. The
-shared validation of :mod:`cadre_policy.intake.importer` then runs on
-``book.data`` and reports through :meth:`SheetBook.issue`, which maps a JSON path
-back to ``SHEET!CELL``.
+A :class:`SheetBook` reads every sheet once, each cell by its column's converter
+(:func:`.cells.converter`, chosen from the header once), into the import format (dates as
+ISO text). Units are kept; cadre rows and record rows go to a :class:`.spool.Spool` under
+their cadre, with the row they came from. :meth:`SheetBook.parts` then joins them cadre by
+cadre into documents of a round of cadres each (:class:`.part.SheetPart`), which the shared
+validation of :mod:`cadre_policy.intake.importer` checks before the round is written.
 
 Rules of reading (also in docs/spreadsheets.md): row 1 is the header; a header is the
 Chinese column name, one of its aliases, or the English field name; an unknown or
@@ -17,19 +17,17 @@ be a row of the same import's 干部 sheet (an import replaces a cadre's records
 from __future__ import annotations
 
 import difflib
-import re
 from array import array
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from openpyxl.utils import get_column_letter
 
 from cadre_policy.parse.issues import Issue
-from cadre_policy.intake.sheets.cells import CellError, is_empty, read_birth, read_cell
-from cadre_policy.intake.sheets.layout import BY_KEY, SHEETS, SheetColumn, Sheet
+from cadre_policy.intake.sheets.cells import CellError, converter, is_empty, read_birth
+from cadre_policy.intake.sheets.layout import SHEETS, SheetColumn, Sheet
+from cadre_policy.intake.sheets.part import SheetPart
 from cadre_policy.intake.sheets.sources import SheetSource, SheetUnreadable
-
-_REQUIRED = re.compile(r"'([^']+)' is a required property")
-_RECORD_KEYS = {s.key for s in SHEETS} - {"units", "cadres", "rectification"}
+from cadre_policy.intake.sheets.spool import Spool
 
 
 class _Header:
@@ -40,6 +38,8 @@ class _Header:
         self.index: dict[str, int] = {}
         self.columns: list[SheetColumn | None] = []
         self.refused: set[int] = set()  # headers given but unknown or repeated (reported once)
+        #: per column: None, or (field, converter, "birth" / "month" / None)
+        self.readers: list[tuple | None] = []
 
     def cell(self, field: str | None, row: int) -> str:
         col = self.index.get(field) if field else None
@@ -57,29 +57,29 @@ def _header_match(sheet: Sheet) -> dict[str, SheetColumn]:
 
 
 class SheetBook:
-    """The sheets of one import (a workbook, or CSV files) as one import document.
+    """The sheets of one import (a workbook, or CSV files), read once, joined cadre by cadre.
 
     Attributes:
         file: The workbook (or first CSV file) name.
-        data: ``{"units": [...], "cadres": [...]}`` in the import format.
-        issues: Problems found while reading (headers, cells, links).
+        units: The units, in the import format.
+        issues: Problems found while reading (headers, cells, links) and joining.
         year_month_births: Cadres whose 出生年月 gave year and month only.
         blank_rows: Rows without any value, skipped.
+        headers: Sheet key → the columns that sheet has.
     """
 
     def __init__(self, file: str):
         self.file = file
-        self.data: dict = {"units": [], "cadres": []}
+        self.units: list[dict] = []
         self.issues: list[Issue] = []
         self.year_month_births = 0
         self.month_only: dict[str, int] = {}      # header -> values read from year and month alone
         self.blank_rows = 0
-        self._headers: dict[str, _Header] = {}
+        self.headers: dict[str, _Header] = {}
         self._unit_rows = array("l")
-        self._cadre_rows = array("l")
-        self._cadre_index: dict[str, int] = {}
-        # per cadre index: record list key (or ("rectification", review index)) → rows
-        self._record_rows: list[dict | None] = []
+        self._cadre_index: dict[str, int] = {}   # id -> index of its first row on 干部
+        self._cadres = 0
+        self._spool = Spool()
         self._bad_cells: set[tuple[str, str]] = set()
 
     # --- reading ------------------------------------------------------------------------------
@@ -106,12 +106,13 @@ class SheetBook:
                                          cell=f"{source.sheet.name}!A1"))
             return
         header = self._read_header(source, first)
-        self._headers[source.sheet.key] = header
+        self.headers[source.sheet.key] = header
         for number, row in rows:
-            if all(is_empty(v) for v in row):
+            values = self._cells(header, number, row)
+            if values is None:
                 self.blank_rows += 1
-                continue
-            self._add(header, number, self._cells(header, number, row))
+            else:
+                self._add(header, number, values)
 
     def _fail(self, header: _Header, field: str, row: int, message: str) -> None:
         cell = header.cell(field, row)
@@ -144,82 +145,67 @@ class SheetBook:
                 else:
                     header.index[column.field] = col
             header.columns.append(column)
+            header.readers.append(None if column is None else (
+                column.field, converter(column), column.kind if column.kind in ("birth", "month") else None))
         for column in sheet.columns:
             if column.required and column.field not in header.index:
                 self._fail(header, column.field, 1, f"missing required column {column.header}")
         return header
 
-    def _cells(self, header: _Header, number: int, row: tuple) -> dict:
-        """Field → value of the cells of one row that could be read."""
-        values = {}
+    def _cells(self, header: _Header, number: int, row) -> dict | None:
+        """Field → value of the cells of one row that could be read; None for a row without any value."""
+        values, blank, readers = {}, True, header.readers
         for col, raw in enumerate(row):
-            if is_empty(raw):
+            if raw is None or (type(raw) is str and not raw.strip()):
                 continue
-            column = header.columns[col] if col < len(header.columns) else None
-            if column is None:
+            blank = False
+            if type(raw) is float and raw.is_integer():
+                raw = int(raw)      # calamine gives every number as a float, openpyxl a whole one as an int
+            reader = readers[col] if col < len(readers) else None
+            if reader is None:
                 if col not in header.refused:
                     place = f"{header.sheet.name}!{get_column_letter(col + 1)}{number}"
                     self.issues.append(Issue(header.file, 0, 0, "",
                                              "a value in a column without header", cell=place))
                 continue
+            field, read, dated = reader
             try:
-                if column.kind == "birth":
-                    value, month_only = read_birth(raw, column)
-                    self.year_month_births += month_only
-                elif column.kind == "month":          # read by the rule of 出生年月, counted per column
-                    value, month_only = read_birth(raw, column)
-                    if month_only:
-                        self.month_only[column.header] = self.month_only.get(column.header, 0) + 1
-                else:
-                    value = read_cell(raw, column)
+                if dated is None:
+                    values[field] = read(raw)
+                    continue
+                value, month_only = read_birth(raw, header.columns[col])
             except CellError as exc:
-                self._fail(header, column.field, number, str(exc))
+                self._fail(header, field, number, str(exc))
                 continue
-            values[column.field] = value
-        return values
+            if dated == "birth":
+                self.year_month_births += month_only
+            elif month_only:                          # read by the rule of 出生年月, counted per column
+                name = header.columns[col].header
+                self.month_only[name] = self.month_only.get(name, 0) + 1
+            values[field] = value
+        return None if blank else values
 
     def _add(self, header: _Header, number: int, values: dict) -> None:
         key = header.sheet.key
         if key == "units":
-            self.data["units"].append(values)
+            self.units.append(values)
             self._unit_rows.append(number)
             return
         if key == "cadres":
-            self._add_cadre(number, values)
+            ident = values.get("id")
+            if isinstance(ident, str):
+                self._cadre_index.setdefault(ident, self._cadres)
+            self._spool.add(self._cadres, (key, number, values))
+            self._cadres += 1
             return
         index = self._cadre_of(header, number, values.pop("cadre", None))
         if index is None:
             return
-        cadre = self.data["cadres"][index]
-        if key == "rectification":
-            review = self._review_of(header, number, cadre, values.pop("review_date", None))
-            if review is None:
-                return
-            cadre["reviews"][review].setdefault("rectification", []).append(values)
-            slot = ("rectification", review)
-        else:
-            cadre.setdefault(key, []).append(values)
-            slot = key
-        rows = self._record_rows[index]
-        if rows is None:
-            rows = self._record_rows[index] = {}
-        rows.setdefault(slot, array("l")).append(number)
-
-    def _add_cadre(self, number: int, values: dict) -> None:
-        cadre, recruitment = {}, {}
-        for name, value in values.items():
-            if name.startswith("recruitment."):
-                recruitment[name.split(".", 1)[1]] = value
-            else:
-                cadre[name] = value
-        if recruitment:
-            cadre["recruitment"] = recruitment
-        ident = cadre.get("id")
-        if isinstance(ident, str):
-            self._cadre_index.setdefault(ident, len(self.data["cadres"]))
-        self.data["cadres"].append(cadre)
-        self._cadre_rows.append(number)
-        self._record_rows.append(None)
+        if key == "rectification" and values.get("review_date") is None:
+            if "review_date" in header.index:
+                self._fail(header, "review_date", number, "评议日期 is empty")
+            return
+        self._spool.add(index, (key, number, values))
 
     def _cadre_of(self, header: _Header, number: int, ident) -> int | None:
         if ident is None:
@@ -231,61 +217,67 @@ class SheetBook:
             self._fail(header, "cadre", number, f"unknown cadre id '{ident}' (no row on sheet 干部)")
         return index
 
-    def _review_of(self, header: _Header, number: int, cadre: dict, date) -> int | None:
-        if date is None:
-            if "review_date" in header.index:
-                self._fail(header, "review_date", number, "评议日期 is empty")
-            return None
+    # --- joining ------------------------------------------------------------------------------
+
+    def units_part(self) -> SheetPart:
+        """The units, as a document of their own."""
+        part = SheetPart(self.file, self.headers, self._unit_rows)
+        part.data["units"] = self.units
+        return part
+
+    def parts(self, size: int) -> Iterator[SheetPart]:
+        """The cadres with their records, ``size`` cadres a document, in the order of sheet 干部."""
+        part = SheetPart(self.file, self.headers)
+        for _index, rows in self._spool.grouped():
+            _key, number, values = rows[0]      # its own row on 干部 was spooled before its records
+            cadre = _nested(values)
+            part.add(cadre, number, self._records(cadre, rows))
+            if len(part.cadre_rows) >= size:
+                yield part
+                part = SheetPart(self.file, self.headers)
+        if part.cadre_rows:
+            yield part
+
+    def _records(self, cadre: dict, rows: list) -> dict | None:
+        """Put the record rows into ``cadre``'s lists, in sheet then row order; list → their rows."""
+        slots = None
+        for key, number, values in rows[1:]:
+            if key == "rectification":
+                review = self._review_of(number, cadre, values.pop("review_date"))
+                if review is None:
+                    continue
+                cadre["reviews"][review].setdefault("rectification", []).append(values)
+                slot = ("rectification", review)
+            else:
+                cadre.setdefault(key, []).append(values)
+                slot = key
+            if slots is None:
+                slots = {}
+            slots.setdefault(slot, array("l")).append(number)
+        return slots
+
+    def _review_of(self, number: int, cadre: dict, date) -> int | None:
         matches = [j for j, r in enumerate(cadre.get("reviews") or ()) if r.get("date") == date]
         if len(matches) == 1:
             return matches[0]
         what = "no" if not matches else f"{len(matches)}"
-        self._fail(header, "review_date", number,
+        self._fail(self.headers["rectification"], "review_date", number,
                    f"{what} 监督评议 rows of cadre '{cadre.get('id')}' on {date}")
         return None
-
-    # --- places for the shared validation -----------------------------------------------------
-
-    def _locate(self, path: list) -> tuple[str, int, str | None, str]:
-        """(sheet key, row, field, field prefix) of a JSON path into :attr:`data`."""
-        kind, i, rest = path[0], path[1], path[2:]
-        if kind == "units":
-            return "units", self._unit_rows[i], (str(rest[0]) if rest else None), ""
-        if rest and rest[0] == "recruitment":
-            return "cadres", self._cadre_rows[i], \
-                ("recruitment." + rest[1] if len(rest) > 1 else None), "recruitment."
-        if len(rest) >= 2 and rest[0] in _RECORD_KEYS and isinstance(rest[1], int):
-            rows = self._record_rows[i] or {}
-            key, j, rest = rest[0], rest[1], rest[2:]
-            if key == "reviews" and len(rest) >= 2 and rest[0] == "rectification":
-                return "rectification", rows[("rectification", j)][rest[1]], \
-                    (rest[2] if len(rest) > 2 else None), ""
-            return key, rows[key][j], (rest[0] if rest else None), ""
-        return "cadres", self._cadre_rows[i], (rest[0] if rest and rest[0] not in _RECORD_KEYS else None), ""
-
-    def issue(self, path: Iterable, message: str, key: str | None = None) -> Issue:
-        """An issue at the cell of the value at ``path`` (the importer's document interface)."""
-        path = list(path) + ([key] if key is not None else [])
-        if len(path) < 2:
-            return Issue(self.file, 0, 0, "$", message)
-        sheet_key, row, field, prefix = self._locate(path)
-        required = _REQUIRED.fullmatch(message)
-        if field is None and required:
-            field = prefix + required.group(1)
-            column = BY_KEY[sheet_key].column(field)
-            message = f"{column.header if column else field} is empty"
-        header = self._headers[sheet_key]
-        if field is not None and field not in header.index and required:
-            return Issue(header.file, 0, 0, field, message, cell=header.cell(None, 1))
-        return Issue(header.file, 0, 0, field or "$", message, cell=header.cell(field, row))
-
-    def where(self, path: list) -> str:
-        """``FILE:SHEET!ROW`` of the record at ``path`` (for "first at …" in messages)."""
-        sheet_key, row, _, _ = self._locate(list(path))
-        header = self._headers[sheet_key]
-        return f"{header.file}:{header.cell(None, row)}"
 
     def repeats(self, issue: Issue) -> bool:
         """True when ``issue`` is about a cell (or missing column) already reported while reading."""
         return (issue.file, issue.cell) in self._bad_cells
 
+
+def _nested(values: dict) -> dict:
+    """A 干部 row's values with ``recruitment.*`` gathered into its nested record."""
+    cadre, recruitment = {}, {}
+    for name, value in values.items():
+        if name.startswith("recruitment."):
+            recruitment[name.split(".", 1)[1]] = value
+        else:
+            cadre[name] = value
+    if recruitment:
+        cadre["recruitment"] = recruitment
+    return cadre

@@ -48,7 +48,7 @@ class SheetSource:
     Attributes:
         sheet: Its layout entry.
         file: The file name shown in error places.
-        rows: Opens a fresh iterator over the rows (tuples of raw values).
+        rows: Opens a fresh iterator over the rows (sequences of raw values).
         issues: Problems found before reading rows (merged cells, formulas).
     """
 
@@ -179,12 +179,6 @@ def _openpyxl_book(path: str):
     return book.sheetnames, rows, book.close
 
 
-def _whole(value: float) -> int | float:
-    """A number as openpyxl gives it: XLSX keeps ``42000`` as text that openpyxl reads as an int,
-    where calamine hands every number over as a float."""
-    return int(value) if value.is_integer() else value
-
-
 def _calamine_book(path: str):
     try:
         from python_calamine import CalamineError, CalamineWorkbook
@@ -198,10 +192,11 @@ def _calamine_book(path: str):
     def rows(name: str) -> Iterator[tuple]:
         try:
             sheet = book.get_sheet_by_name(name)
-            # rows are counted from row 1, columns from the first used one
-            pad = (None,) * (sheet.start[1] if sheet.start else 0)
+            # rows are counted from row 1, columns from the first used one; every number is a
+            # float (the reader takes a whole one as an int, as openpyxl gives it)
+            pad = [None] * (sheet.start[1] if sheet.start else 0)
             for row in sheet.iter_rows():
-                yield pad + tuple([_whole(v) if type(v) is float else v for v in row])
+                yield pad + row if pad else row
         except CalamineError as exc:
             raise ValueError(str(exc)) from None
     return book.sheet_names, rows, book.close
