@@ -27,6 +27,7 @@ from cadre_policy.language.labels import field
 _FULL = (re.compile(r"(\d{4})([-./])(\d{1,2})\2(\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日"))
 _MONTH = (re.compile(r"(\d{4})[-./](\d{1,2})"), re.compile(r"(\d{4})年(\d{1,2})月"))
 _TRUE, _FALSE = {"是", "true", "yes", "y", "1"}, {"否", "false", "no", "n", "0"}
+_YES_NO = {"是": True, "否": False}         # as the export writes them
 _FLAG_SEPARATORS = re.compile(r"[、,，;；\s]+")
 _EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                  "#SPILL!", "#CALC!"}
@@ -232,8 +233,14 @@ def converter(column: SheetColumn):
             if type(raw) is dt.datetime:
                 return _datetime_cell(raw, column)
             return _date_cell(raw) if type(raw) is dt.date else read_cell(raw, column)
+    elif kind == "bool":
+        def read(raw):
+            if type(raw) is bool:
+                return raw
+            value = _YES_NO.get(raw) if type(raw) is str else None
+            return read_cell(raw, column) if value is None else value
     else:
-        usual = {"int": int, "bool": bool}.get(kind)
+        usual = int if kind == "int" else None
 
         def read(raw):
             return raw if type(raw) is usual else read_cell(raw, column)

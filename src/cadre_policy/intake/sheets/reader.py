@@ -38,7 +38,7 @@ class _Header:
         self.index: dict[str, int] = {}
         self.columns: list[SheetColumn | None] = []
         self.refused: set[int] = set()  # headers given but unknown or repeated (reported once)
-        #: per column: None, or (field, converter, "birth" / "month" / None)
+        #: per column: None, or (field, converter, the column if it is a birth or month column)
         self.readers: list[tuple | None] = []
 
     def cell(self, field: str | None, row: int) -> str:
@@ -146,7 +146,7 @@ class SheetBook:
                     header.index[column.field] = col
             header.columns.append(column)
             header.readers.append(None if column is None else (
-                column.field, converter(column), column.kind if column.kind in ("birth", "month") else None))
+                column.field, converter(column), column if column.kind in ("birth", "month") else None))
         for column in sheet.columns:
             if column.required and column.field not in header.index:
                 self._fail(header, column.field, 1, f"missing required column {column.header}")
@@ -154,36 +154,48 @@ class SheetBook:
 
     def _cells(self, header: _Header, number: int, row) -> dict | None:
         """Field → value of the cells of one row that could be read; None for a row without any value."""
-        values, blank, readers = {}, True, header.readers
-        for col, raw in enumerate(row):
-            if raw is None or (type(raw) is str and not raw.strip()):
+        values, blank, stray = {}, True, False
+        for reader, raw in zip(header.readers, row):
+            if raw is None:
                 continue
-            blank = False
-            if type(raw) is float and raw.is_integer():
+            kind = type(raw)
+            if kind is str:
+                if not raw.strip():
+                    continue
+            elif kind is float and raw.is_integer():
                 raw = int(raw)      # calamine gives every number as a float, openpyxl a whole one as an int
-            reader = readers[col] if col < len(readers) else None
+            blank = False
             if reader is None:
-                if col not in header.refused:
-                    place = f"{header.sheet.name}!{get_column_letter(col + 1)}{number}"
-                    self.issues.append(Issue(header.file, 0, 0, "",
-                                             "a value in a column without header", cell=place))
+                stray = True
                 continue
             field, read, dated = reader
             try:
-                if dated is None:
-                    values[field] = read(raw)
-                    continue
-                value, month_only = read_birth(raw, header.columns[col])
+                values[field] = read(raw) if dated is None else self._dated(dated, raw)
             except CellError as exc:
                 self._fail(header, field, number, str(exc))
-                continue
-            if dated == "birth":
-                self.year_month_births += month_only
-            elif month_only:                          # read by the rule of 出生年月, counted per column
-                name = header.columns[col].header
-                self.month_only[name] = self.month_only.get(name, 0) + 1
-            values[field] = value
+        width = len(header.readers)
+        if len(row) > width and not all(is_empty(v) for v in row[width:]):
+            blank, stray = False, True
+        if stray:
+            self._headerless(header, number, row)
         return None if blank else values
+
+    def _dated(self, column: SheetColumn, raw):
+        """A cell of a birth or month column (year and month alone: the 1st), counted."""
+        value, month_only = read_birth(raw, column)
+        if column.kind == "birth":
+            self.year_month_births += month_only
+        elif month_only:                          # read by the rule of 出生年月, counted per column
+            self.month_only[column.header] = self.month_only.get(column.header, 0) + 1
+        return value
+
+    def _headerless(self, header: _Header, number: int, row) -> None:
+        """Report the values of ``row`` in columns without (an accepted) header."""
+        for col, raw in enumerate(row):
+            if not is_empty(raw) and (col >= len(header.readers) or header.readers[col] is None) \
+                    and col not in header.refused:
+                place = f"{header.sheet.name}!{get_column_letter(col + 1)}{number}"
+                self.issues.append(Issue(header.file, 0, 0, "", "a value in a column without header", cell=place))
 
     def _add(self, header: _Header, number: int, values: dict) -> None:
         key = header.sheet.key

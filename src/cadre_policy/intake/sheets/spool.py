@@ -17,12 +17,16 @@ from typing import Iterator
 import numpy as np
 
 
+#: Owners read between two releases of the file's pages read so far.
+_RELEASE_EVERY = 2000
+
+
 class Spool:
     """Values appended with their owner, read back grouped by owner."""
 
     def __init__(self):
         self._file = tempfile.TemporaryFile()
-        self._owners = array("l")
+        self._owners = array("i")
         self._starts = array("q")
         self._size = 0
 
@@ -43,15 +47,19 @@ class Spool:
             self.close()
             return
         self._file.flush()
-        owners = np.frombuffer(self._owners, dtype=np.int64 if self._owners.itemsize == 8 else np.int32)
+        owners = np.frombuffer(self._owners, dtype=np.int32)
         order = np.argsort(owners, kind="stable")
         bounds = np.flatnonzero(np.diff(owners[order])) + 1
-        ends = array("q", self._starts[1:])
-        ends.append(self._size)
+        starts, loads = self._starts, marshal.loads
+        starts.append(self._size)               # where each value ends: where the next starts
         with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            loads, starts = marshal.loads, self._starts
-            for group in np.split(order, bounds):
-                yield int(owners[group[0]]), [loads(view[starts[k]:ends[k]]) for k in group.tolist()]
+            first = 0
+            for n, last in enumerate(bounds.tolist() + [len(order)]):
+                group = order[first:last].tolist()
+                yield int(owners[group[0]]), [loads(view[starts[k]:starts[k + 1]]) for k in group]
+                first = last
+                if n % _RELEASE_EVERY == _RELEASE_EVERY - 1:
+                    view.madvise(mmap.MADV_DONTNEED)    # the pages read count as ours until let go
         self.close()
 
     def close(self) -> None:
