@@ -5,12 +5,19 @@ as JSON, YAML (small sizes) and XLSX once; then each file is imported into a fre
 as a subprocess, reporting wall time and the peak resident memory of the command. The bare
 readers are measured on the same workbook: openpyxl read-only (what the import uses) and
 python-calamine (`pip install -e '.[calamine]'`), each iterating every row of every sheet.
+Every figure gives CPU seconds (user + system of the process tree) beside wall time, and the
+load average before the run: on a shared machine compare CPU. With ``--before SRC`` (an older
+checkout's ``src/``) the XLSX import is also run with that tree first on the path, and
+``--repeat N`` interleaves the calamine read, the import and the before N times (A B A B);
+"× read" is the import's CPU over the bare calamine read's of the same round.
 Usage:
-    python benchmarks/sheets_bench.py --sizes 10000 100000
+    python benchmarks/sheets_bench.py --sizes 20000 100000 --formats xlsx --readers calamine \
+        --before ../main/src --repeat 2
 """
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -56,6 +63,12 @@ def _export(db: Path, fmt: str, target: Path) -> dict | None:
     return res
 
 
+def _row(size: int, what: str, mb, res: dict, load: str, floor_cpu: float | None = None) -> str:
+    ratio = f"{res['cpu'] / floor_cpu:.2f}" if floor_cpu else "–"
+    return (f"| {size:,} | {what} | {mb} | {res['wall']:.1f} | {res['cpu']:.2f} | {ratio} | "
+            f"{res['tree_peak_mb']:.0f} | {load} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -63,45 +76,60 @@ def main() -> None:
     parser.add_argument("--formats", nargs="+", default=["yaml", "json", "xlsx"],
                         help="Which imports to measure (yaml only up to --yaml-max).")
     parser.add_argument("--readers", nargs="+", default=["openpyxl", "calamine"])
+    parser.add_argument("--before", metavar="SRC", help="Also import the XLSX with this source tree first "
+                        "on the path (an older checkout's src/), interleaved: the before of a change.")
+    parser.add_argument("--repeat", type=int, default=1, help="Rounds of read, import and before, interleaved.")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache", help="Cache folder (default $TMPDIR/cadre-policy-bench).")
     args = parser.parse_args()
     directory = cache_dir(args.cache)
     print(f"load average before: {load_average()}")
-    print("| cadres | what | file MB | wall (s) | cadres/s | peak MB |")
-    print("|---:|---|---:|---:|---:|---:|")
+    print("| cadres | what | file MB | wall (s) | CPU (s) | × read (CPU) | peak MB | load |")
+    print("|---:|---|---:|---:|---:|---:|---:|---|")
     for size in args.sizes:
         db = population(directory, size, args.seed)
         files = {fmt: directory / f"pop_{size}_s{args.seed}.{fmt}" for fmt in ("yaml", "json", "xlsx")
                  if fmt in args.formats + ["xlsx"] and (fmt != "yaml" or size <= args.yaml_max)}
         for fmt, path in files.items():
+            load = load_average()
             res = _export(db, fmt, path)
             if res and fmt == "xlsx":
-                print(f"| {size:,} | export xlsx | {path.stat().st_size / 1e6:.0f} | {res['wall']:.1f} | "
-                      f"{size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
-        runs = [(fmt, []) for fmt in ("yaml", "json") if fmt in files and fmt in args.formats]
+                print(_row(size, "export xlsx", f"{path.stat().st_size / 1e6:.0f}", res, load), flush=True)
+        runs = [(fmt, [], None) for fmt in ("yaml", "json") if fmt in files and fmt in args.formats]
         if "xlsx" in args.formats:
-            runs += [("xlsx", ["--reader", reader]) for reader in args.readers]
-        for fmt, extra in runs:
-            path = files[fmt]
-            with tempfile.TemporaryDirectory(dir=directory) as tmp:
-                res = timed([POLICY, "--db", f"sqlite:///{tmp}/import.db", "facts", "import", str(path), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            print(f"| {size:,} | import {fmt} {' '.join(extra)} | {path.stat().st_size / 1e6:.0f} | "
-                  f"{res['wall']:.1f} | {size / res['wall']:,.0f} | {res['tree_peak_mb']:.0f} |", flush=True)
+            runs += [("xlsx", ["--reader", reader], None) for reader in args.readers]
+            if args.before:
+                runs.append(("xlsx", ["(before)"], dict(os.environ, PYTHONPATH=args.before)))
+        book = files["xlsx"]
+        for _round in range(args.repeat):
+            floor_cpu = None
+            for name, code in _READ.items():
+                if name.split()[0].removeprefix("python-") not in args.readers:
+                    continue
+                load = load_average()
+                try:
+                    res = timed([sys.executable, "-c", code, str(book)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+                except RuntimeError as exc:
+                    print(f"| {size:,} | read rows: {name} | – | – | – | – | – | ({str(exc).splitlines()[-1]}) |")
+                    continue
+                if name == "python-calamine":
+                    floor_cpu = res["cpu"]
+                print(_row(size, f"read rows: {name} ({res['stdout'].strip()} rows)",
+                           f"{book.stat().st_size / 1e6:.0f}", res, load, floor_cpu), flush=True)
+            for fmt, extra, env in runs:
+                path = files[fmt]
+                flags = [x for x in extra if not x.startswith("(")]
+                load = load_average()
+                with tempfile.TemporaryDirectory(dir=directory) as tmp:
+                    res = timed([POLICY, "--db", f"sqlite:///{tmp}/import.db", "facts", "import", str(path), *flags],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                print(_row(size, f"import {fmt} {' '.join(extra)}", f"{path.stat().st_size / 1e6:.0f}", res, load,
+                           floor_cpu if fmt == "xlsx" else None), flush=True)
+        load = load_average()
         res = timed([sys.executable, "-c", _HOLD, f"sqlite:///{db}"], stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE, text=True)
-        print(f"| {size:,} | hold all documents in memory (yardstick) | – | {res['wall']:.1f} | – | "
-              f"{res['tree_peak_mb']:.0f} |", flush=True)
-        for name, code in _READ.items():
-            try:
-                res = timed([sys.executable, "-c", code, str(files["xlsx"])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            except RuntimeError as exc:
-                print(f"| {size:,} | read rows: {name} | – | – | – | – | ({str(exc).splitlines()[-1]})")
-                continue
-            print(f"| {size:,} | read rows: {name} ({res['stdout'].strip()} rows) | "
-                  f"{files['xlsx'].stat().st_size / 1e6:.0f} | {res['wall']:.1f} | {size / res['wall']:,.0f} | "
-                  f"{res['tree_peak_mb']:.0f} |", flush=True)
+        print(_row(size, "hold all documents in memory (yardstick)", "–", res, load), flush=True)
     print(f"load average after: {load_average()}")
 
 
