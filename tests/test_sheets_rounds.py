@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import openpyxl
 import pytest
+import yaml
 
 from conftest import SAMPLE
 from cadre_policy.intake import sheets
@@ -80,3 +81,16 @@ def test_a_problem_in_a_later_round_writes_nothing(run_cli, sqlite_url, tmp_path
     assert lines[0].endswith(f"(first at {tmp_path / 'c.xlsx'}:干部!2:2)")
     assert lines[1] == f"{tmp_path / 'c.xlsx'}:干部!B{last}: name: 姓名 is empty"
     assert _export(run_cli, changed) == yaml_a
+
+
+def test_units_from_a_yaml_file_beside_the_workbook(run_cli, tmp_path, exported):
+    """Every unit id is known before the workbook's first round of cadres is checked."""
+    source, yaml_a = exported
+    units = yaml.safe_load(yaml_a)
+    units.pop("cadres")
+    (tmp_path / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    _rewrite(source, tmp_path / "d.xlsx", lambda name, rows: rows[:1] if name == "单位" else rows)
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    result = run_cli(db, "facts", "import", tmp_path / "d.xlsx", tmp_path / "units.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert _export(run_cli, db) == yaml_a
