@@ -419,7 +419,7 @@ def _once(seen: dict, key, index: int, report) -> None:
 def document_issues(doc) -> list[Issue]:
     """The issues of one parsed document on its own (enumerated values, schema, text); the
     cross-record checks are :class:`_Checker`'s. A record the fast check passes has codes and
-    fits the schema: it is checked once, for both (the check was half of the time here)."""
+    fits the schema: it is checked once for both (normalising and the schema check each ran it)."""
     passed: set[int] = set()         # ids of records of doc.data, all alive during the call
 
     def once(check):
