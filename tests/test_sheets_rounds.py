@@ -94,3 +94,33 @@ def test_units_from_a_yaml_file_beside_the_workbook(run_cli, tmp_path, exported)
     result = run_cli(db, "facts", "import", tmp_path / "d.xlsx", tmp_path / "units.yaml")
     assert result.exit_code == 0, result.stderr
     assert _export(run_cli, db) == yaml_a
+
+
+def test_export_takes_its_format_from_the_extension(run_cli, sqlite_url, tmp_path):
+    """`-o book.xlsx` without --format writes a workbook (it once wrote YAML under that name)."""
+    assert run_cli(sqlite_url, "facts", "import", SAMPLE).exit_code == 0
+    _export(run_cli, sqlite_url, "-o", tmp_path / "book.xlsx")
+    assert (tmp_path / "book.xlsx").read_bytes()[:2] == b"PK"
+    _export(run_cli, sqlite_url, "-o", tmp_path / "facts.json")
+    assert (tmp_path / "facts.json").read_text(encoding="utf-8").startswith("{")
+
+
+def test_a_full_disk_under_the_spool_is_a_message_and_writes_nothing(run_cli, tmp_path, exported, monkeypatch):
+    """The rows wait in a temporary file: when it cannot be written the import says where and why."""
+    import errno
+    import tempfile
+
+    class Full:
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", Full)
+    db = f"sqlite:///{tmp_path / 'full.db'}"
+    result = run_cli(db, "--lang", "zh", "facts", "import", exported[0])
+    assert result.exit_code == 2, result.output
+    assert "临时文件夹" in result.stderr and "No space left on device" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert "C0001" not in _export(run_cli, db)

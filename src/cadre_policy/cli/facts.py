@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+from pathlib import Path
+
 import click
 
 from cadre_policy.i18n import _
@@ -110,13 +112,19 @@ def _print_readings(prefix: str, readings) -> None:
             click.echo(f"    ! {problem}")
 
 
+_EXTENSION_FORMATS = {".xlsx": "xlsx", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
 @facts.command("export")
-@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "xlsx", "csv"]), default="yaml",
-              show_default=True, help="xlsx: one workbook; csv: a folder (-o) with one file per sheet.")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json", "xlsx", "csv"]),
+              help="xlsx: one workbook; csv: a folder (-o) with one file per sheet. "
+                   "Default: from the extension of -o (.xlsx, .json, .yaml), else yaml.")
 @output_option
 @click.pass_context
 def facts_export(ctx, fmt, output):
     """Write the whole store in the import format, or as spreadsheets in the template's layout."""
+    # `-o book.xlsx` without --format once wrote YAML into book.xlsx, which no reader opens
+    fmt = fmt or _EXTENSION_FORMATS.get(Path(output or "").suffix.lower(), "yaml")
     store = open_store(ctx)
     if fmt in ("yaml", "json"):
         from cadre_policy.intake.exporter import export_store

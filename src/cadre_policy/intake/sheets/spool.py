@@ -16,16 +16,32 @@ from typing import Iterator
 
 import numpy as np
 
+from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
+
 
 #: Owners read between two releases of the file's pages read so far.
 _RELEASE_EVERY = 2000
 
 
+class SpoolError(UserError):
+    """The temporary file cannot be written or read (a full disk, a missing temporary folder)."""
+
+    def __init__(self, error: OSError):
+        super().__init__(_("cannot keep the workbook's rows in a temporary file in {folder}: {error} "
+                           "(free some space there, or set TMPDIR to another folder)").format(
+            folder=tempfile.gettempdir(), error=error.strerror or error))
+
+
 class Spool:
-    """Values appended with their owner, read back grouped by owner."""
+    """Values appended with their owner, read back grouped by owner; an OS error is a
+    :class:`SpoolError`."""
 
     def __init__(self):
-        self._file = tempfile.TemporaryFile()
+        try:
+            self._file = tempfile.TemporaryFile()
+        except OSError as error:
+            raise SpoolError(error) from None
         self._owners = array("i")
         self._starts = array("q")
         self._size = 0
@@ -35,7 +51,10 @@ class Spool:
         data = marshal.dumps(value)
         self._owners.append(owner)
         self._starts.append(self._size)
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as error:
+            self._fail(error)
         self._size += len(data)
 
     def __len__(self) -> int:
@@ -46,7 +65,10 @@ class Spool:
         if not self._owners:
             self.close()
             return
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as error:
+            self._fail(error)
         owners = np.frombuffer(self._owners, dtype=np.int32)
         order = np.argsort(owners, kind="stable")
         bounds = np.flatnonzero(np.diff(owners[order])) + 1
@@ -64,3 +86,10 @@ class Spool:
 
     def close(self) -> None:
         self._file.close()
+
+    def _fail(self, error: OSError):
+        try:
+            self._file.close()      # flushes what is buffered: fails again on a full disk
+        except OSError:
+            pass
+        raise SpoolError(error) from None
