@@ -7,7 +7,7 @@ deriving and laying out each side, evaluating every rule of both sides, counting
 unit, gathering the changed cadres' scopes and explaining them from the columns (durable_rules
 re-runs a sample).
 
-    python benchmarks/stages_bench.py --db /tmp/pop.db --draft drafts/grassroots_3y.yaml --cadres 50000
+    python benchmarks/stages_bench.py --db /tmp/pop.db --draft drafts/grassroots_3y.yaml --cadres 50000 --repeat 3
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("--db", required=True, help="a SQLite store (path)")
     parser.add_argument("--draft", default=str(ROOT / "drafts" / "grassroots_3y.yaml"))
     parser.add_argument("--cadres", type=int, default=50_000)
+    parser.add_argument("--repeat", type=int, default=1, help="run each stage this many times, keep the least")
     args = parser.parse_args(argv)
     os.environ["POLICY_CACHE"] = "off"
     from cadre_policy.store.columns import read_population
@@ -46,17 +47,22 @@ def main(argv=None) -> int:
     stages = []
 
     def stage(name, fn):
-        start = time.process_time()
-        value = fn()
-        stages.append((name, time.process_time() - start))
+        best = float("inf")
+        for _ in range(args.repeat):          # the least of several: the load only ever adds
+            start = time.process_time()
+            value = fn()
+            best = min(best, time.process_time() - start)
+        stages.append((name, best))
         return value
 
     print(f"load {load_average()}", file=sys.stderr)
     pop, _ = stage("read in columns (ADBC)", lambda: read_population(store, first, last))
     derived = stage("derive baseline", lambda: comparer.derivers[0].derive(pop, units))
     table_b = stage("lay out baseline", derived.table)
-    table_d = table_b if comparer.share_fact else stage(
-        "derive and lay out draft", lambda: comparer.derivers[1].table(pop, units))
+    derived_d = derived
+    if not comparer.share_scope:          # as ``ColumnarComparer._tables``: only what the draft changes
+        derived_d = stage("derive draft", lambda: comparer.derivers[1].derive(pop, units, reuse=derived))
+    table_d = table_b if comparer.share_fact else stage("lay out draft", derived_d.table)
     unit_of = derived.current_units()
     matrix_b = stage("rules, baseline", lambda: comparer.columns[0].run_table(table_b))
     matrix_d = stage("rules, draft", lambda: comparer.columns[1].run_table(table_d))
@@ -65,10 +71,10 @@ def main(argv=None) -> int:
     rows = tally.pop("rows")
     documents = _Documents(store, pop.ids)
     scopes, cadre_names = stage("gather the changed cadres' scopes from the columns", lambda: comparer._gather(
-        _Source(pop, (derived, None)), rows, pop.ids, documents, units, comparer._paths(tally["expected"])))
+        _Source(pop, (derived, derived_d)), rows, pop.ids, documents, units, comparer._paths(tally["expected"])))
     stage("explain from the columns, durable_rules on a sample", lambda: comparer._explain(
         rows, [pop.ids[r] for r in rows], cadre_names, [names[codes[r]] or "—" for r in rows], units,
-        tally.pop("expected"), tally.pop("firings"), scopes, lambda at: documents([rows[i] for i in at])))
+        tally["expected"], tally["firings"], scopes, lambda at: documents([rows[i] for i in at])))
     n = pop.n
     print(f"{n:,} cadres, draft {Path(args.draft).stem}, {len(rows):,} changed; load now {load_average()}")
     print("| stage | CPU s | µs per cadre |")

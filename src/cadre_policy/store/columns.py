@@ -299,17 +299,18 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
         ids = np.array(id_column.to_pylist(), dtype=object)
         cadre = {name: _arrow_vec(got.column(name), CADRE_FIELDS[name], store, cadres, name) for name in columns}
         cadre.setdefault("name", Vec.empty(len(ids), "str"))
-        lists = {}
+        fetched = {}
         for name, (table, mapping) in _TABLES.items():
             seq = "review_seq" if name == "rectification" else "seq"
             keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
-            got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
-            try:
-                owners = _arrow_owners(got.column("_cadre"), id_column)
-            except (TypeError, ValueError) as exc:       # Arrow's type errors derive from these
-                raise _damaged(store, table, "cadre_id") from exc
-            records = Records(name, owners, {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store, table,
-                                                           mapping[f]) for f in RECORD_FIELDS[name]})
+            fetched[name] = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
+        owners = _arrow_owners(store, id_column, {name: got.column("_cadre") for name, got in fetched.items()})
+        lists = {}
+        for name, got in fetched.items():
+            table, mapping = _TABLES[name]
+            records = Records(name, owners[name], {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store,
+                                                                 table, mapping[f]) for f in RECORD_FIELDS[name]})
+            seq = "review_seq" if name == "rectification" else "seq"
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
             lists[name] = records
         if generation_now() != generation:        # PostgreSQL reads each table at its own moment
@@ -320,13 +321,37 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
     return _population(ids, cadre, lists), generation
 
 
-def _arrow_owners(column, ids) -> np.ndarray:
-    """The cadre index of each row (-1: a row whose cadre is not in ``ids``), by Arrow's hash lookup."""
+def _arrow_owners(store, ids, columns: dict) -> dict:
+    """Record list -> the cadre index of each of its rows (-1: a row whose cadre is not in ``ids``).
+
+    Rows arrive grouped by cadre, so only each group's first row is looked up, and the ids are
+    hashed once for every list: one dictionary encoding of the ids followed by the groups' ids.
+    """
+    import pyarrow as pa
     import pyarrow.compute as pc
-    if len(column) == 0:
-        return np.zeros(0, dtype=np.int64)
-    at = pc.index_in(column, value_set=ids)
-    return at.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    starts, pieces = {}, [ids]
+    for name, column in columns.items():
+        n = len(column)
+        if n == 0 or len(ids) == 0:
+            continue
+        column = column.combine_chunks()
+        if column.type != ids.type:         # e.g. a number stored as a cadre id
+            raise _damaged(store, _TABLES[name][0], "cadre_id")
+        heads = np.flatnonzero(pc.not_equal(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False))
+        starts[name] = np.insert(heads + 1, 0, 0)
+        pieces.append(column.take(starts[name]))
+    codes = pc.dictionary_encode(pa.concat_arrays(pieces)).indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    codes = codes.astype(np.int64)
+    codes[codes >= len(ids)] = -1            # ids are unique: codes below len(ids) are their own rows
+    out, at = {}, len(ids)
+    for name, column in columns.items():
+        first = starts.get(name)
+        if first is None:
+            out[name] = np.full(len(column), -1, dtype=np.int64)
+            continue
+        out[name] = np.repeat(codes[at:at + len(first)], np.diff(np.append(first, len(column))))
+        at += len(first)
+    return out
 
 
 def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
@@ -355,8 +380,7 @@ def _arrow_vec(column, kind: str, store, table, name: str) -> Vec:
         if kind == "date":
             mask = pc.not_equal(column, "").to_numpy(zero_copy_only=False)
             texts = pc.if_else(mask, column, "1970-01-01")
-            if not pc.all(pc.match_substring_regex(texts, r"^\d{4}-\d{2}-\d{2}$")).as_py():
-                raise ValueError
+            # Arrow's cast takes exactly YYYY-MM-DD (a real day) and raises on anything else
             days = pc.cast(pc.cast(texts, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
             return Vec(np.where(mask, days.astype(np.int64), 0), mask, "date")
     except (ValueError, TypeError, pa.ArrowInvalid):
