@@ -1,8 +1,9 @@
 """The calendar rule of ``language.periods`` over arrays of day numbers.
 
-``encode_durations`` is ``periods.encode_duration`` for whole columns (the suite checks the two
-agree on generated dates, month ends and leap days included): a population's merged
-durations have nearly one distinct (start, end) pair per cadre, too many to call the scalar
+``encode_durations`` is ``periods.encode_duration`` and ``completed_years`` is
+``periods.completed_years`` for whole columns (tests/test_columnar_calendar.py checks they agree
+on every pair of a span of days, month ends and leap days included): a population's merged
+durations and ages have thousands of distinct (start, end) pairs, too many to call the scalar
 rule for each.
 """
 from __future__ import annotations
@@ -34,3 +35,8 @@ def encode_durations(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     reached = np.where(over, _add_months(month0, day0, months), reached)
     encoded = months * DAYS_PER_MONTH_SLOT + (end_days - reached)
     return np.where(end_days < start_days, 0, encoded)
+
+
+def completed_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Completed years (周岁) from each ``start`` to its ``end`` (0 where end < start)."""
+    return encode_durations(start, end) // DAYS_PER_MONTH_SLOT // 12

@@ -31,7 +31,7 @@ from cadre_policy.language import periods
 from cadre_policy.language import types as t
 from cadre_policy.language.kleene import Evaluator, compile_predicate, lookup
 from cadre_policy.language.parameters import months
-from cadre_policy.run.columnar.calendar import encode_durations
+from cadre_policy.run.columnar.calendar import completed_years, encode_durations
 from cadre_policy.record.columns import RECORD_FIELDS, Population, Records, Vec, take_cadres, text_codes, vec
 from cadre_policy.run.derive import derived_closure, entry_key, keyed_period, params_read, table_of
 from cadre_policy.run.columnar.table import INT64_LIMIT, FactColumn, FactTable
@@ -319,8 +319,7 @@ class Derivation:
         pop, day, n = self.pop, self.days, self.n
         cadre = Records("cadre", np.arange(n, dtype=np.int64), dict(pop.cadre))
         birth = pop.cadre["birth_date"]
-        cadre.fields["age"] = apply([birth, self._day_vec()], lambda b, on: None if b is None else
-                                    periods.completed_years(b, on), "int")
+        cadre.fields["age"] = Vec(np.where(birth.mask, completed_years(birth.values, day), 0), birth.mask.copy(), "int")
         for key in [k for k in cadre.fields if k.startswith("recruitment_")]:
             del cadre.fields[key]
         self.refs["cadre"] = _Ref(cadre, np.arange(n, dtype=np.int64))
@@ -747,8 +746,7 @@ class Derivation:
         ok = start.mask & end.mask & (start.values <= end.values) & (end.values <= self.days)
         if spec.form == "elapsed":
             return Vec(np.where(ok, encode_durations(start.values, end.values), 0), ok, "int")
-        return apply([Vec(start.values, ok, "date"), Vec(end.values, ok, "date")],
-                     lambda a, b: None if a is None else periods.completed_years(a, b), "int")
+        return Vec(np.where(ok, completed_years(start.values, end.values), 0), ok, "int")
 
     def _age(self, spec):
         return self._elapsed(spec)
