@@ -245,9 +245,9 @@ class ColumnarComparer(Comparer):
         keys_b, keys_d = [o.summary for o in decided_b], [o.summary for o in decided_d]
         counts = (_count(keys_b, outcomes_b), _count(keys_d, outcomes_d))
         by_unit = _count_by_unit(unit_of, (keys_b, outcomes_b), (keys_d, outcomes_d))
-        pattern_differs = {(b, d) for b, d in set(zip(outcomes_b.tolist(), outcomes_d.tolist()))
-                           if keys_b[b] != keys_d[d]}
-        rows = [i for i, pair in enumerate(zip(outcomes_b.tolist(), outcomes_d.tolist())) if pair in pattern_differs]
+        pairs, pair_of = np.unique(outcomes_b.astype(np.int64) * len(keys_d) + outcomes_d, return_inverse=True)
+        differs = np.array([keys_b[p // len(keys_d)] != keys_d[p % len(keys_d)] for p in pairs.tolist()], dtype=bool)
+        rows = np.flatnonzero(differs[pair_of.ravel()]).tolist() if len(pairs) else []
         expected = [(keys_b[outcomes_b[r]], keys_d[outcomes_d[r]]) for r in rows]
         firings = [(patterns_b[outcomes_b[r]], patterns_d[outcomes_d[r]]) for r in rows]
         return {"counts": counts, "units": by_unit, "rows": rows, "expected": expected, "firings": firings,
