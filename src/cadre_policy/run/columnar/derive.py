@@ -137,12 +137,29 @@ def _pick(records: Records, keep: np.ndarray, keys: list[np.ndarray], n: int, la
     if len(rows) == 0:
         return out
     cadre = records.cadre[rows]
-    order = np.lexsort(tuple(k[rows] for k in reversed(keys)) + (cadre,)) if keys else np.argsort(cadre, kind="stable")
+    order = np.argsort(_radix_key([cadre] + [k[rows] for k in keys]), kind="stable")
     rows, cadre = rows[order], cadre[order]
     edge = np.flatnonzero(cadre[1:] != cadre[:-1])
     ends = np.append(edge, len(rows) - 1) if last else np.insert(edge + 1, 0, 0)
     out[cadre[ends]] = rows[ends]
     return out
+
+
+def _radix_key(columns: list[np.ndarray]) -> np.ndarray:
+    """One int64 per row ordering as the columns do, the first most significant (their lexsort order):
+    one sort of numbers instead of one pass per column. Columns too wide to share 63 bits are ranked first."""
+    key, size = np.zeros(len(columns[0]), dtype=np.int64), 1
+    for column in columns:
+        low = int(column.min())
+        width = int(column.max()) - low + 1
+        if size * width >= 2 ** 62:
+            column, width = _dense(column)[:2]          # its values' ranks: the same order, narrower
+            low = 0
+            if size * width >= 2 ** 62:
+                key, size, _ = _dense(key)
+        key = key * width + (column - low)
+        size *= width
+    return key
 
 
 def _count(records: Records, keep: np.ndarray, n: int) -> np.ndarray:
@@ -369,20 +386,26 @@ class Derivation:
 
     def _sanction_ranks(self) -> None:
         """Each sanction's ``rank``: the highest rank held on its date (run.derive.rank_held), from all of
-        the cadre's posts. Sanctions are few: one small loop over them."""
+        the cadre's posts; among equal rungs the earliest listed post's, as ``max`` picks."""
         sanctions, posts = self.lists["sanctions"], self.pop.lists["posts"]
         start, end, rank = posts.fields["start"], posts.fields["end"], posts.fields["rank"]
         days = sanctions.fields["date"]
         low = np.searchsorted(posts.cadre, sanctions.cadre, side="left")
-        high = np.searchsorted(posts.cadre, sanctions.cadre, side="right")
-        held = []
-        for i in range(sanctions.n):
-            day = days.values[i]
-            rows = np.arange(low[i], high[i])
-            rows = rows[start.mask[rows] & (start.values[rows] <= day) & (~end.mask[rows] | (end.values[rows] >= day))]
-            ranks = [rank.values[r] for r in rows.tolist() if rank.mask[r]]
-            held.append(max(ranks, key=t.rank_index) if ranks and days.mask[i] else None)
-        sanctions.fields["rank"] = vec(held, "str")
+        counts = np.searchsorted(posts.cadre, sanctions.cadre, side="right") - low
+        which = np.repeat(np.arange(sanctions.n), counts)             # every (sanction, post of its cadre)
+        post = np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(int(counts.sum()))
+        day = days.values[which]
+        held = days.mask[which] & rank.mask[post] & start.mask[post] & (start.values[post] <= day) & \
+            (~end.mask[post] | (end.values[post] >= day))
+        which, post = which[held], post[held]
+        rung = apply([rank], t.rank_index, "int").values[post] if len(post) else post
+        best = np.full(sanctions.n, -1, dtype=np.int64)
+        if len(post):
+            order = np.argsort(_radix_key([which, -rung, post]), kind="stable")
+            first = np.ones(len(order), dtype=bool)
+            first[1:] = which[order][1:] != which[order][:-1]
+            best[which[order][first]] = post[order][first]
+        sanctions.fields["rank"] = rank.take(best)
 
     def _posts(self) -> None:
         posts = self.lists["posts"]
@@ -491,14 +514,14 @@ class Derivation:
         vec = records.fields.get(name) if not name.startswith("_") else None
         if vec is None:
             return None
-        taken = vec.take(rows)
-        if vec.kind == "unit":
-            if not deeper:
-                return _UnitRef(taken)
+        if vec.kind == "unit" and deeper and deeper != "id":       # read through the units table: no ids taken
             at = self._unit_rows(vec)
             if not len(at):              # no such records at all: no unit for anyone
-                return self._unit(taken, deeper, np.full(len(rows), -1, dtype=np.int64))
-            return self._unit(taken, deeper, np.where(rows >= 0, at[np.maximum(rows, 0)], -1))
+                return self._unit(None, deeper, np.full(len(rows), -1, dtype=np.int64))
+            return self._unit(None, deeper, np.where(rows >= 0, at[np.maximum(rows, 0)], -1))
+        taken = vec.take(rows)
+        if vec.kind == "unit":
+            return self._unit(taken, deeper) if deeper else _UnitRef(taken)
         return None if deeper else taken
 
     def _unit_rows(self, ids: Vec) -> np.ndarray:
@@ -709,7 +732,7 @@ class Derivation:
         first = np.zeros(self.n, dtype=np.int64)
         if len(rows):
             cadre = records.cadre[rows]
-            order = np.lexsort((stop[rows], start.values[rows], cadre))
+            order = np.argsort(_radix_key([cadre, start.values[rows], stop[rows]]), kind="stable")
             rows, cadre = rows[order], cadre[order]
             s, e = start.values[rows], stop[rows]
             head = np.ones(len(rows), dtype=bool)
@@ -795,9 +818,10 @@ class Derivation:
         top = last[records.cadre]
         window = matched & (by.values > top - spec.n) & (by.values <= top)
         rows = np.flatnonzero(window)
-        pairs = np.unique(np.stack([records.cadre[rows], by.values[rows]], axis=1), axis=0) if len(rows) else \
-            np.zeros((0, 2), dtype=np.int64)
-        complete = np.bincount(pairs[:, 0], minlength=self.n) == spec.n
+        # the distinct (cadre, value) pairs in the window, counted per cadre
+        _, distinct_rows = np.unique(_radix_key([records.cadre[rows], by.values[rows]]), return_index=True) \
+            if len(rows) else (None, np.zeros(0, dtype=np.int64))
+        complete = np.bincount(records.cadre[rows[distinct_rows]], minlength=self.n) == spec.n
         chosen = _pick(records, matched & (by.values == top), [np.arange(records.n)], self.n, last=False)
         self.refs[spec.name] = _Ref(records, np.where(complete, chosen, -1))
         return None
