@@ -11,6 +11,8 @@ documents (tests, and populations already in memory) the same way.
 """
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -152,8 +154,10 @@ def vec(values: list, kind: str) -> Vec:
 
 def text_codes(values) -> np.ndarray:
     """Codes of text values (-1 for None), in order of first appearance."""
-    if len(values) > 64:                 # Arrow's hash of the strings, 20× Python's dict; the same codes
-        import pyarrow as pa
+    pa = sys.modules.get("pyarrow")
+    # Arrow's hash of the strings, 20× Python's dict, the same codes; only where a read in columns
+    # loaded it: importing it for a few documents costs more than it saves
+    if pa is not None and len(values) > 64:
         try:
             encoded = pa.array(values, type=pa.string()).dictionary_encode()
         except (pa.ArrowInvalid, pa.ArrowTypeError):       # not all text (a tuple, a number): below

@@ -299,20 +299,18 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
         ids = np.array(id_column.to_pylist(), dtype=object)
         cadre = {name: _arrow_vec(got.column(name), CADRE_FIELDS[name], store, cadres, name) for name in columns}
         cadre.setdefault("name", Vec.empty(len(ids), "str"))
-        fetched = {}
-        for name, (table, mapping) in _TABLES.items():
+        lists, groups = {}, {}
+        for name, (table, mapping) in _TABLES.items():        # each table turned into columns as it comes
             seq = "review_seq" if name == "rectification" else "seq"
             keys = ["cadre_id"] + (["review_seq"] if name == "rectification" else []) + ["seq"]
-            fetched[name] = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
-        owners = _arrow_owners(store, id_column, {name: got.column("_cadre") for name, got in fetched.items()})
-        lists = {}
-        for name, got in fetched.items():
-            table, mapping = _TABLES[name]
-            records = Records(name, owners[name], {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store,
-                                                                 table, mapping[f]) for f in RECORD_FIELDS[name]})
-            seq = "review_seq" if name == "rectification" else "seq"
+            got = fetch(table, {"_cadre": "cadre_id", "_seq": seq, **mapping}, keys)
+            groups[name] = _groups(store, table, got.column("_cadre"), id_column.type)
+            records = Records(name, None, {f: _arrow_vec(got.column(f), RECORD_FIELDS[name][f], store, table,
+                                                         mapping[f]) for f in RECORD_FIELDS[name]})
             records.fields["_seq"] = _arrow_vec(got.column("_seq"), "int", store, table, seq)
             lists[name] = records
+        for name, owners in _arrow_owners(id_column, groups).items():
+            lists[name].cadre = owners
         if generation_now() != generation:        # PostgreSQL reads each table at its own moment
             raise StoreChangedError.during_run(store.url)
         conn.rollback()
@@ -321,36 +319,40 @@ def _read_arrow(store, source: tuple, first, last, names: bool = False) -> tuple
     return _population(ids, cadre, lists), generation
 
 
-def _arrow_owners(store, ids, columns: dict) -> dict:
+def _groups(store, table, column, id_type) -> tuple:
+    """(the first row of each cadre's group, the group's cadre id, the number of rows): rows arrive
+    grouped by cadre, so each group's cadre is looked up once."""
+    import pyarrow.compute as pc
+    n = len(column)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), None, 0
+    column = column.combine_chunks()
+    if column.type != id_type:          # e.g. a number stored as a cadre id
+        raise _damaged(store, table, "cadre_id")
+    starts = np.flatnonzero(pc.not_equal(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False))
+    starts = np.insert(starts + 1, 0, 0)
+    return starts, column.take(starts), n
+
+
+def _arrow_owners(ids, groups: dict) -> dict:
     """Record list -> the cadre index of each of its rows (-1: a row whose cadre is not in ``ids``).
 
-    Rows arrive grouped by cadre, so only each group's first row is looked up, and the ids are
-    hashed once for every list: one dictionary encoding of the ids followed by the groups' ids.
+    The ids are hashed once for every list: one dictionary encoding of the ids followed by the
+    groups' cadre ids (``_groups``).
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    starts, pieces = {}, [ids]
-    for name, column in columns.items():
-        n = len(column)
-        if n == 0 or len(ids) == 0:
-            continue
-        column = column.combine_chunks()
-        if column.type != ids.type:         # e.g. a number stored as a cadre id
-            raise _damaged(store, _TABLES[name][0], "cadre_id")
-        heads = np.flatnonzero(pc.not_equal(column.slice(1), column.slice(0, n - 1)).to_numpy(zero_copy_only=False))
-        starts[name] = np.insert(heads + 1, 0, 0)
-        pieces.append(column.take(starts[name]))
-    codes = pc.dictionary_encode(pa.concat_arrays(pieces)).indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    codes = codes.astype(np.int64)
+    found = [heads for _, heads, _ in groups.values() if heads is not None]
+    codes = pc.dictionary_encode(pa.concat_arrays([ids] + found)).indices.fill_null(-1).to_numpy(
+        zero_copy_only=False).astype(np.int64) if len(ids) else np.zeros(0, dtype=np.int64)
     codes[codes >= len(ids)] = -1            # ids are unique: codes below len(ids) are their own rows
     out, at = {}, len(ids)
-    for name, column in columns.items():
-        first = starts.get(name)
-        if first is None:
-            out[name] = np.full(len(column), -1, dtype=np.int64)
+    for name, (starts, heads, n) in groups.items():
+        if heads is None or not len(ids):
+            out[name] = np.full(n, -1, dtype=np.int64)
             continue
-        out[name] = np.repeat(codes[at:at + len(first)], np.diff(np.append(first, len(column))))
-        at += len(first)
+        out[name] = np.repeat(codes[at:at + len(starts)], np.diff(np.append(starts, n)))
+        at += len(starts)
     return out
 
 
