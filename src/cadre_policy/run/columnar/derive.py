@@ -162,6 +162,14 @@ def _radix_key(columns: list[np.ndarray]) -> np.ndarray:
     return key
 
 
+def _kept(records: Records, keep: np.ndarray) -> Records:
+    """The rows where ``keep`` holds; when all are kept, the same columns in a table of its own (the
+    base scope adds fields to it, never writes into a column), without copying them."""
+    if keep.all():
+        return Records(records.name, records.cadre, dict(records.fields), records.parent)
+    return records.subset(keep)
+
+
 def _count(records: Records, keep: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(records.cadre[keep], minlength=n).astype(np.int64)
 
@@ -353,7 +361,7 @@ class Derivation:
             field = t.RECORD_DATE[name[:-1]] if name != "posts" else "start"
             dated = records.fields[field]
             keep = dated.mask & (dated.values <= day[records.cadre])
-            self.lists[name] = records.subset(keep)
+            self.lists[name] = _kept(records, keep)
             if name == "reviews":
                 renumber = np.cumsum(keep) - 1
                 renumber[~keep] = -1
@@ -365,7 +373,7 @@ class Derivation:
         parent = renumber[rect.parent] if len(rect.parent) else rect.parent
         dated = rect.fields["date"]
         keep = dated.mask & (dated.values <= day[rect.cadre]) & (parent >= 0)
-        self.lists["rectification"] = rect.subset(keep)
+        self.lists["rectification"] = _kept(rect, keep)
         self.lists["rectification"].parent = parent[keep]
         self._posts()
         nominations = self.lists["nominations"]
