@@ -66,3 +66,17 @@ def test_no_copy_when_python_writes_no_bytecode(copy, monkeypatch):
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     assert record_table._raw.__wrapped__()["kinds"]
     assert not copy.exists()
+
+
+def test_reading_in_columns_does_not_import_polars(sqlite_url):
+    """ADBC's DB-API layer imports polars when it is installed (the `bench` extra); the column read
+    keeps it out, and a later `import polars` of the user's own still works."""
+    pytest.importorskip("adbc_driver_sqlite")
+    if subprocess.run([sys.executable, "-c", "import polars"], capture_output=True).returncode:
+        pytest.skip("polars is not installed: nothing to keep out")
+    assert invoke(sqlite_url, "facts", "import", SAMPLE).exit_code == 0
+    script = ("import sys\nfrom cadre_policy.store.fact_store import FactStore\nfrom cadre_policy.store import columns\n"
+              f"dialect, connect, target = columns._arrow_source(FactStore({sqlite_url!r}))\nconnect(target).close()\n"
+              "print('polars' in sys.modules)\nimport polars\n")
+    assert subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                          text=True).stdout.split() == ["False"]

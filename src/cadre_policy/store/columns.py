@@ -8,6 +8,8 @@ one transaction, with the store's generation token, so a population run sees one
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from sqlalchemy import Date, String, and_, select, type_coerce
 
@@ -205,6 +207,7 @@ def _arrow_source(store) -> tuple | None:
     url = store.engine.url
     backend = url.get_backend_name()
     try:
+        _adbc_without_polars()
         if backend == "sqlite" and url.database and url.database != ":memory:":
             import adbc_driver_sqlite.dbapi as adbc
             from urllib.parse import quote
@@ -216,6 +219,18 @@ def _arrow_source(store) -> tuple | None:
     except ImportError:
         return None
     return None
+
+
+def _adbc_without_polars() -> None:
+    """Import ADBC's DB-API layer without polars: where polars is installed, that layer imports it
+    (≈ 0.13 CPU-s in every worker) to offer a backend this package never uses."""
+    if "adbc_driver_manager.dbapi" in sys.modules or "polars" in sys.modules:
+        return
+    sys.modules["polars"] = None        # `import polars` raises ImportError, which ADBC expects
+    try:
+        import adbc_driver_manager.dbapi  # noqa: F401
+    finally:
+        del sys.modules["polars"]
 
 
 def _libpq_uri(url) -> str:
