@@ -10,12 +10,18 @@ first) and, for units, their parents. A unit used before it is defined (later in
 or in a later file) is an open question until the end: up to :data:`MAX_PLACES_PER_UNIT`
 places are kept per such unit and reported if it never comes.
 
+A JSON cadre that stands on its own line is first offered to :mod:`.fastcadre` (typed
+decoding in C, the checks as yes/no questions, the store's rows laid out in the same pass);
+only when it cannot vouch for the record is it read and checked as above, for the words.
+
 Valid records go to :meth:`FactStore.upsert_batches` as they come, all in one transaction;
 once any problem is found nothing more is written, and at the end the batches raise
 :class:`ImportRejected`, which rolls the transaction back: all or nothing, as before.
 """
 from __future__ import annotations
 
+import json
+from functools import cache
 from typing import Iterator
 
 from cadre_policy.record.canonical import canonical_cadre, canonical_unit
@@ -24,7 +30,11 @@ from cadre_policy.parse.schemas import record_validator
 from cadre_policy.intake.vocabulary import normalise
 from cadre_policy.intake.importer import (_Checker, _str, fast_checks, json_text_is_plain, schema_issues,
                                          text_issues)
+from cadre_policy.intake.fastcadre import FastCadres
+from cadre_policy.intake.fastschema import Unsupported
+from cadre_policy.intake.typed import fast_text, record_decoder
 from cadre_policy.store.fact_store import FactStore, UpsertResult
+from cadre_policy.store.rows import Rows
 from cadre_policy.parse.stream import Fragment, read_records
 
 #: Issues kept for the report (the count is of all of them).
@@ -106,6 +116,14 @@ class _StreamChecker(_Checker):
                 self.cadres[ident] = self.file_index << 32 | rec.line
         self.check_cadre(rec, index, cadre)
 
+    def known_units(self, ids) -> bool:
+        """True when every unit id of ``ids`` is imported so far or in the store."""
+        units, store = self.units, self.store_units
+        for unit_id in ids:
+            if unit_id not in units and unit_id not in store:
+                return False
+        return True
+
     def finish(self) -> None:
         """The questions left open until every file was read: units used but never defined, cycles."""
         for unit_id, places in self.pending.items():
@@ -128,21 +146,37 @@ def _where(file: str, line: int) -> str:
     return f"{file}:{line}" if line else file
 
 
+@cache
+def _cadre_decoder():
+    """The typed decoder of one cadre (:mod:`.typed`), or None if the schema outgrows it."""
+    from cadre_policy import data
+    try:
+        return record_decoder(data.schema("facts"), "#/$defs/cadre")
+    except Unsupported:
+        return None
+
+
 class _Import:
     def __init__(self, store: FactStore, files: list[str]):
         self.fast = fast_checks()
         self.files = files
         self.checker = _StreamChecker(store.units().keys(), files)
         self.issues = self.checker.issues
+        decoder = _cadre_decoder()
+        self.laid_out = FastCadres(decoder, fast_text) if decoder is not None else None
 
-    def batches(self) -> Iterator[tuple[list[dict], list[dict]]]:
+    def batches(self) -> Iterator[tuple[list[dict], list[dict] | Rows]]:
         units: list[dict] = []
         cadres: list[dict] = []
+        fast = {"cadres": self.laid_out.add} if self.laid_out is not None else None
+        rows = self.laid_out.rows if fast else Rows()
         for n, file in enumerate(self.files):
             self.checker.file_index = n
-            for item in read_records(file):
+            for item in read_records(file, fast):
                 if isinstance(item, Issue):
                     self.issues.append(item)
+                elif type(item.data) is tuple:          # laid out as rows already
+                    self.laid_out_record(item)
                 elif item.prefix:
                     built = self.record(item)
                     if built is not None and not self.issues.total:
@@ -153,13 +187,36 @@ class _Import:
                 if self.issues.total:
                     units.clear()
                     cadres.clear()
-                elif len(cadres) >= BATCH or len(units) >= BATCH:
+                    if len(rows):
+                        rows = self._new_rows()
+                elif len(cadres) >= BATCH or len(units) >= BATCH or len(rows) >= BATCH:
                     yield units, cadres
+                    if len(rows):
+                        yield [], rows
+                        rows = self._new_rows()
                     units, cadres = [], []
         self.checker.finish()
         if self.issues.total:
             raise ImportRejected(self.issues.report(), self.issues.total)
         yield units, cadres
+        if len(rows):
+            yield [], rows
+
+    def _new_rows(self) -> Rows:
+        self.laid_out.rows = Rows()
+        return self.laid_out.rows
+
+    def laid_out_record(self, rec: Fragment) -> None:
+        """The cross-record checks of a cadre :mod:`.fastcadre` laid out: its id new, its units known.
+        When they do not hold, or when the import is refused already, the old way's checks say
+        why (its rows stay: they are right, and once there is an issue nothing is written)."""
+        cadre_id, unit_ids = rec.data
+        checker = self.checker
+        if not self.issues.total and cadre_id not in checker.cadres and checker.known_units(unit_ids):
+            checker.cadres[cadre_id] = checker.file_index << 32 | rec.line
+        else:
+            rec.data = json.loads(rec.source)
+            checker.cadre(rec, rec.prefix[1], rec.data)
 
     def record(self, rec: Fragment) -> dict | None:
         """Check one record; its canonical form when it is valid so far, else None."""

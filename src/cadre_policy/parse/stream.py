@@ -92,10 +92,13 @@ class _Fatal(Exception):
         self.issue = issue
 
 
-def read_records(file: str) -> Iterator[Fragment | Issue]:
+def read_records(file: str, fast: dict[str, Callable[[str], Any]] | None = None) -> Iterator[Fragment | Issue]:
     """Yield the records, top-level entries and reading issues of one import file, in file order.
 
-    ``.json`` files (by extension) are read as JSON, all others as YAML.
+    ``.json`` files (by extension) are read as JSON, all others as YAML. ``fast`` maps a
+    record key (``cadres``) to a decoder of one record's JSON text that returns None when it
+    cannot vouch for the text; a JSON record that stands on one line is offered to it first,
+    and read the usual way when it says None (see :func:`_json_list`).
     """
     try:
         stream = open(file, encoding="utf-8-sig")
@@ -103,9 +106,11 @@ def read_records(file: str) -> Iterator[Fragment | Issue]:
         yield Issue(file, 0, 0, "$", f"cannot read file: {exc.strerror or exc}")
         return
     with stream:
-        reader = _json_records if file.lower().endswith(".json") else _yaml_records
         try:
-            yield from reader(file, stream)
+            if file.lower().endswith(".json"):
+                yield from _json_records(file, stream, fast or {})
+            else:
+                yield from _yaml_records(file, stream)
         except _Fatal as fatal:
             yield fatal.issue
         except UnicodeDecodeError as exc:
@@ -563,7 +568,7 @@ class _JsonText:
         return self.decode(i, lambda buf, at: scanstring(buf, at + 1))
 
 
-def _json_records(file: str, stream) -> Iterator[Fragment | Issue]:
+def _json_records(file: str, stream, fast: dict) -> Iterator[Fragment | Issue]:
     text = _JsonText(file, stream)
     hook = _Duplicates()
     scan = json.JSONDecoder(object_pairs_hook=hook).scan_once
@@ -593,7 +598,7 @@ def _json_records(file: str, stream) -> Iterator[Fragment | Issue]:
                 raise text.syntax(i, "Expecting ':' delimiter")
             c, i = text.char(i + 1)
             if key in RECORD_KEYS and c == "[":
-                i = yield from _json_list(text, key, i, scan, hook)
+                i = yield from _json_list(text, key, i, scan, hook, fast.get(key))
             else:
                 value, i, start = text.decode(i, plain)
                 line, col = text.place(start)
@@ -612,25 +617,43 @@ def _json_records(file: str, stream) -> Iterator[Fragment | Issue]:
         raise text.syntax(i, "Extra data")
 
 
-def _json_list(text: _JsonText, key: str, i: int, scan, hook: _Duplicates):
-    """Yield the records of the list at ``i``; return the index after its ``]``."""
+def _json_list(text: _JsonText, key: str, i: int, scan, hook: _Duplicates, fast=None):
+    """Yield the records of the list at ``i``; return the index after its ``]``.
+
+    With ``fast``, a record that ends its line (a comma at most after it, as ``facts
+    generate`` and most exporters write) is first offered to ``fast``: a JSON value's extent
+    is fixed by its start, so a line text that decodes whole is the record. Else, and for a
+    record spread over lines, the standard library's decoder reads it as before.
+    """
     c, i = text.char(i + 1)
     index = 0
     if c == "]":
         return i + 1
     while True:
-        hook.found = False
-        value, end, start = text.decode(i, scan)
-        line, col = text.place(start)
-        source = text.buf[start:end]
-        if hook.found:
-            for dup in _json_duplicates(source, line, col):
-                yield Issue(text.file, dup[0], dup[1], json_path([key, index] + dup[2]), dup[3])
-        # a record is at depth 3; fewer brackets than levels left cannot nest too deep
-        if source.count("{") + source.count("[") + 2 > MAX_DEPTH and _depth(value) + 2 > MAX_DEPTH:
-            path = _too_deep(value, [], 3)
-            dl, dc = _json_locate(source, line, col)(path)
-            raise _Fatal(Issue(text.file, dl, dc, "$", f"nested deeper than {MAX_DEPTH} levels"))
+        value = None
+        if fast is not None:
+            end = text.buf.find("\n", i)
+            if end > 0:
+                source = text.buf[i:end].rstrip(" \t\r")
+                if source.endswith(","):
+                    source = source[:-1].rstrip(" \t\r")
+                value = fast(source)
+        if value is not None:
+            start, end = i, i + len(source)
+            line, col = text.place(start)
+        else:
+            hook.found = False
+            value, end, start = text.decode(i, scan)
+            line, col = text.place(start)
+            source = text.buf[start:end]
+            if hook.found:
+                for dup in _json_duplicates(source, line, col):
+                    yield Issue(text.file, dup[0], dup[1], json_path([key, index] + dup[2]), dup[3])
+            # a record is at depth 3; fewer brackets than levels left cannot nest too deep
+            if source.count("{") + source.count("[") + 2 > MAX_DEPTH and _depth(value) + 2 > MAX_DEPTH:
+                path = _too_deep(value, [], 3)
+                dl, dc = _json_locate(source, line, col)(path)
+                raise _Fatal(Issue(text.file, dl, dc, "$", f"nested deeper than {MAX_DEPTH} levels"))
         yield Fragment(text.file, (key, index), value, line, _json_locate(source, line, col), source)
         index += 1
         c, i = text.char(end)

@@ -38,6 +38,7 @@ from cadre_policy.store.errors import (ImportCollisionError, SchemaVersionError,
 from cadre_policy.store import migrate
 from cadre_policy.store.schema_lock import made_once
 from cadre_policy.store.queries import post_covers
+from cadre_policy.store.rows import Rows
 from cadre_policy.language import record_table
 from cadre_policy.store import models
 from cadre_policy.store.models import SCHEMA_VERSION
@@ -926,12 +927,14 @@ class FactStore:
         batches = [(units, [])] + [([], cadres[i:i + chunk_size]) for i in range(0, len(cadres), chunk_size)]
         return self.upsert_batches(batches)
 
-    def upsert_batches(self, batches: Iterable[tuple[list[dict], list[dict]]]) -> UpsertResult:
+    def upsert_batches(self, batches: Iterable[tuple[list[dict], list[dict] | Rows]]) -> UpsertResult:
         """:meth:`upsert` of ``(units, cadres)`` batches taken one at a time, all in one transaction.
 
         The streaming importer validates while it writes: if ``batches`` raises, the
         transaction is rolled back and the store is unchanged. A batch's units are written
-        before its cadres; no cadre column refers to a unit, so their order is free.
+        before its cadres; no cadre column refers to a unit, so their order is free. A batch's
+        cadres are canonical documents or :class:`Rows` laid out already (ids new to the
+        import, as the importer checks).
         """
         result = UpsertResult(Counts(), Counts())
         try:
@@ -939,9 +942,13 @@ class FactStore:
                 self._check_integrity(conn)
                 _bulk_pragmas(conn, 64)        # an import's peak memory stays near its documents'
                 existing = self._units(conn)
+                # an empty store holds none of the ids: nothing to compare the rows with
+                empty = conn.execute(select(_cadres.c.id).limit(1)).first() is None
                 for units, cadres in batches:
                     self._upsert_units(conn, existing, units, result)
-                    if cadres:
+                    if type(cadres) is Rows:
+                        self._upsert_rows(conn, cadres, result, empty)
+                    elif cadres:
                         self._upsert_cadres(conn, cadres, result)
                 if result.changed:
                     self._stamp(conn)
@@ -984,11 +991,50 @@ class FactStore:
                 result.cadres.unchanged += 1
                 continue
             _cadre_rows(doc, buffers)
-        if replaced:
+        self._delete_cadres(conn, replaced)
+        _write(conn, buffers)
+
+
+    def _upsert_rows(self, conn: Connection, rows: Rows, result: UpsertResult, empty: bool) -> None:
+        """:meth:`_upsert_cadres` of cadres laid out as rows."""
+        ids = rows.ids()
+        old = {} if empty else {d["id"]: d for d in self._documents(conn, lambda col: col.in_(ids))}
+        result.cadres.added += len(ids) - len(old)
+        tables = rows.tables
+        if old:
+            replaced, unchanged = [], set()
+            for n, cadre_id in enumerate(ids):
+                before = old.get(cadre_id)
+                if before is None:
+                    continue
+                if before != rows.document(n):
+                    replaced.append(cadre_id)
+                else:
+                    unchanged.add(cadre_id)
+            result.cadres.updated += len(replaced)
+            result.cadres.unchanged += len(unchanged)
+            self._delete_cadres(conn, replaced)
+            if unchanged:
+                tables = {table: [row for row in out if row[0] not in unchanged] for table, out in tables.items()}
+        sqlite = conn.dialect.name == "sqlite"
+        for table, out in tables.items():
+            if out and sqlite:
+                conn.exec_driver_sql(_sqlite_insert(conn, table)[0], out)
+            elif out:
+                conn.execute(insert(table), [_with_dates(table, row) for row in out])
+
+    @staticmethod
+    def _delete_cadres(conn: Connection, ids: list[str]) -> None:
+        if ids:
             for table in _RECORD_TABLES + (_cadres,):
                 col = table.c.id if table is _cadres else table.c.cadre_id
-                conn.execute(delete(table).where(col.in_(replaced)))
-        _write(conn, buffers)
+                conn.execute(delete(table).where(col.in_(ids)))
+
+
+def _with_dates(table, row: tuple) -> dict:
+    """A row tuple of :class:`Rows` as Core's parameters: by column, ISO text as dates."""
+    return {c.key: (dt.date.fromisoformat(v) if v is not None and isinstance(c.type, Date) else v)
+            for c, v in zip(table.columns, row)}
 
 
 def open_store(url: str) -> FactStore:

@@ -1,0 +1,47 @@
+"""Cadres laid out as the store's rows by an importer, for :meth:`FactStore.upsert_batches`.
+
+Per table a list of tuples in the table's column order, dates as ISO text (SQLite's storage
+format, so the SQLite driver takes them as they are); beside them each cadre's import text,
+from which its canonical form is made only when the cadre is in the store already (to tell
+an update from an unchanged record).
+"""
+from __future__ import annotations
+
+import json
+
+from cadre_policy.record.canonical import canonical_cadre
+from cadre_policy.store import models
+
+#: The cadre table, then its record tables, parents first.
+TABLES = (models.cadres, models.posts, models.appraisals, models.reviews, models.rectifications,
+          models.nominations, models.polls, models.opinions, models.assessments, models.educations,
+          models.sanctions)
+
+
+class Rows:
+    """Rows of whole cadres (see the module docstring)."""
+
+    __slots__ = ("tables", "sources")
+
+    def __init__(self):
+        self.tables: dict = {table: [] for table in TABLES}
+        self.sources: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def ids(self) -> list[str]:
+        return [row[0] for row in self.tables[models.cadres]]
+
+    def document(self, n: int) -> dict:
+        """The canonical form of the ``n``-th cadre."""
+        return canonical_cadre(json.loads(self.sources[n]))
+
+    def mark(self) -> list[int]:
+        """Where each table ends now (for :meth:`undo`)."""
+        return [len(rows) for rows in self.tables.values()]
+
+    def undo(self, marks: list[int]) -> None:
+        """Drop the rows added since ``marks``."""
+        for rows, n in zip(self.tables.values(), marks):
+            del rows[n:]
