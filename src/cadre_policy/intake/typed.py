@@ -103,14 +103,17 @@ def _digits(low: int, high: int, width: int) -> str:
     return "|".join(parts)
 
 
-#: What :func:`fast_text` refuses: a backslash (an escape: maybe a control character), a raw
-#: U+007F..U+009F, a text that starts like a date of a year outside DATE_MIN..DATE_MAX, a null.
-_NOT_FAST = re.compile(r'[\\\x7f-\x9f]|"(?!(?:%s)-)[0-9]{4}-|[:\[,][ \t\r\n]*null' % _digits(DATE_MIN.year, DATE_MAX.year, 4)) \
-    if (DATE_MIN.month, DATE_MIN.day, DATE_MAX.month, DATE_MAX.day) == (1, 1, 12, 31) else re.compile("")
+_ALIGNED = (DATE_MIN.month, DATE_MIN.day, DATE_MAX.month, DATE_MAX.day) == (1, 1, 12, 31)
+#: A backslash (an escape: maybe a control character) or a raw U+007F..U+009F.
+_ESCAPED = re.compile(r"[\\\x7f-\x9f]")
+#: A text that starts like a date of a year outside DATE_MIN..DATE_MAX.
+_FAR_YEAR = re.compile('"(?:%s)-' % "|".join(
+    _digits(low, high, 4) for low, high in ((0, DATE_MIN.year - 1), (DATE_MAX.year + 1, 9999)) if low <= high))
 
 
 def fast_text(source: str) -> bool:
     """True when the JSON text ``source`` holds no escape, no character U+007F..U+009F, no date
-    outside DATE_MIN..DATE_MAX and no null (the text checks would find nothing; the typed
-    decoder's None means a key left out)."""
-    return _NOT_FAST.search(source) is None
+    outside DATE_MIN..DATE_MAX and no null (so the text checks would find nothing, and the
+    typed decoder's None means a key left out). Three searches in C: one regular expression
+    with alternatives at every quote cost five times more."""
+    return _ALIGNED and "null" not in source and _ESCAPED.search(source) is None and _FAR_YEAR.search(source) is None
