@@ -21,9 +21,9 @@ from operator import attrgetter
 
 import msgspec
 
-from cadre_policy.record.canonical import highest_education
+from cadre_policy.language import record_table
 from cadre_policy.store import models
-from cadre_policy.store.rows import Rows
+from cadre_policy.store.rows import TABLES, Rows
 
 _CADRE = attrgetter("id", "name", "gender", "birth_date", "work_start", "party", "party_joined", "party_full",
                     "status", "ethnicity", "education", "native_region", "management", "reserve")
@@ -42,7 +42,15 @@ _ASSESSMENT = attrgetter("date", "kind", "prominent_problems")
 _EDUCATION = attrgetter("level", "degree", "mode", "school", "major", "date")
 _SANCTION = attrgetter("date", "kind", "years", "note")
 _BY_DATE = attrgetter("date")
+_BY_START = attrgetter("start")
+_BY_YEAR = attrgetter("year")
 _STAGES = {"three_month": 0, "six_month": 1}
+_LEVEL = {level: n for n, level in enumerate(record_table.enums()["education"])}   # lowest first
+
+
+def _BY_STAGE(check: tuple):
+    """A rectification's order (canonical.py): by date, then three months before six."""
+    return check[1], _STAGES[check[0]]
 _CADRE_KEYS = 14 + 10           # the fields of _CADRE and _LISTS: every key of a cadre
 _COLUMNS = {
     models.cadres: ("id", "name", "gender", "birth_date", "work_start", "party", "party_joined", "party_full",
@@ -61,21 +69,11 @@ _COLUMNS = {
     models.sanctions: ("cadre_id", "seq", "date", "kind", "years", "note"),
 }
 # the tuples below are laid out in these orders: a change of the tables must show here
-assert all(tuple(c.key for c in table.columns) == keys for table, keys in _COLUMNS.items()), "store columns moved"
+assert all(tuple(c.key for c in table.columns) == _COLUMNS[table] for table in TABLES), "store columns moved"
 
 
 class _Refused(Exception):
     """The record needs the old way."""
-
-
-def _iso(day):
-    return None if day is None else day.isoformat()
-
-
-def _once(values) -> None:
-    """Refuse values that repeat (a check of the old way reports a duplicate)."""
-    if len(set(values)) != len(values):
-        raise _Refused
 
 
 class FastCadres:
@@ -88,146 +86,157 @@ class FastCadres:
     def add(self, source: str):
         """Lay out the cadre of JSON text ``source``; its (id, unit ids it names) when it is
         clean, else None (nothing laid out)."""
-        if not self.fast_text(source):
+        text = source.encode()
+        if not self.fast_text(text):
             return None
         try:
-            cadre = self.decode(source)
+            cadre = self.decode(text)
         except msgspec.MsgspecError:
             return None
         rows = self.rows
-        marks = rows.mark()
         try:
-            units = self._lay_out(cadre, source.count('":'))
+            units = _lay_out(cadre, source.count('":'), rows.lists)
         except _Refused:
-            rows.undo(marks)
+            rows.drop(cadre.id)
             return None
         rows.sources.append(source)
         return cadre.id, units
 
-    def _lay_out(self, c, keys: int):
-        t = rows = self.rows
-        head = _CADRE(c)
-        lists = _LISTS(c)
-        keys -= _CADRE_KEYS - head.count(None) - lists.count(None)
-        cid, birth, work_start, party_joined, party_full, education = head[0], head[3], head[4], head[6], head[7], \
-            head[10]
-        if (work_start is not None and work_start < birth) or (party_joined is not None and party_joined < birth) \
-                or (party_full is not None and party_joined is not None and party_full < party_joined):
-            raise _Refused
-        recruitment, posts, appraisals, reviews, nominations, polls, opinions, assessments, educations, sanctions \
-            = lists
-        units = []
-        if recruitment is not None:
-            r = _RECRUITMENT(recruitment)
-            keys -= 3 - r.count(None)
-            if r[2] is not None:
-                units.append(r[2])
-            r = (r[0].isoformat(), r[1], r[2])
+
+_ISO = dt.date.isoformat
+
+
+def _lay_out(c, keys: int, lists: tuple) -> list[str]:
+    """Append the rows of cadre ``c`` to ``lists`` (one per table of :data:`TABLES`); return the
+    unit ids it names. ``keys``: the keys of its text, to be matched by the fields given."""
+    cadres, posts_out, appraisals_out, reviews_out, checks_out, nominations_out, polls_out, opinions_out, \
+        assessments_out, educations_out, sanctions_out = lists
+    head = _CADRE(c)
+    recruitment, posts, appraisals, reviews, nominations, polls, opinions, assessments, educations, sanctions \
+        = more = _LISTS(c)
+    keys -= _CADRE_KEYS - head.count(None) - more.count(None)
+    cid, birth, work_start, party_joined, party_full = head[0], head[3], head[4], head[6], head[7]
+    if (work_start is not None and work_start < birth) or (party_joined is not None and party_joined < birth) \
+            or (party_full is not None and party_joined is not None and party_full < party_joined):
+        raise _Refused
+    units = []
+    if recruitment is not None:
+        day, fresh, unit = _RECRUITMENT(recruitment)
+        keys -= 1 + (fresh is not None) + (unit is not None)
+        if unit is not None:
+            units.append(unit)
+        tail = (_ISO(day), fresh, unit)
+    else:
+        tail = (None, None, None)
+    if educations:
+        if len(educations) > 1:
+            educations = sorted(educations, key=_BY_DATE)
+            highest = max([e.level for e in educations], key=_LEVEL.__getitem__)
         else:
-            r = (None, None, None)
-        if educations:
-            given = education
-            educations = sorted(educations, key=_BY_DATE) if len(educations) > 1 else educations
-            highest = highest_education([{"level": e.level} for e in educations])
-            if given is None:
-                head = head[:10] + (highest,) + head[11:]
-            elif highest is not None and highest != given:
-                raise _Refused
-        t = rows.tables
-        t[models.cadres].append(head[:3] + (birth.isoformat(), _iso(work_start), head[5], _iso(party_joined),
-                                            _iso(party_full)) + head[8:] + r)
-        if posts:
-            out = t[models.posts]
-            for seq, p in enumerate(sorted(posts, key=attrgetter("start")) if len(posts) > 1 else posts):
-                v = _POST(p)
-                keys -= 10 - v.count(None)
-                start, end, probation_end = v[7], v[8], v[9]
-                if start < birth or (end is not None and end < start) \
-                        or (probation_end is not None and probation_end < start):
-                    raise _Refused
-                units.append(v[0])
-                out.append((cid, seq) + v[:7] + (start.isoformat(), _iso(end), _iso(probation_end)))
-        if appraisals:
-            out = t[models.appraisals]
-            years, days = [], []
-            for seq, a in enumerate(sorted(appraisals, key=attrgetter("year")) if len(appraisals) > 1 else appraisals):
-                year, grade, day = v = _APPRAISAL(a)
-                keys -= 3 - v.count(None)
-                if day is None:
-                    day = dt.date(year, 12, 31)
-                elif day.year < year:
-                    raise _Refused
-                years.append(year)
-                days.append(day)
-                out.append((cid, seq, year, grade, day.isoformat()))
-            _once(years)
-            _once(days)
-        if reviews:
-            out, checks = t[models.reviews], t[models.rectifications]
-            days = []
-            for seq, r in enumerate(sorted(reviews, key=_BY_DATE) if len(reviews) > 1 else reviews):
-                day, total, dissatisfied, rectification = v = _REVIEW(r)
-                keys -= 4 - v.count(None)
-                if dissatisfied > total:
-                    raise _Refused
-                days.append(day)
-                out.append((cid, seq, day.isoformat(), total, dissatisfied))
-                if rectification:
-                    done = [_RECTIFICATION(x) for x in rectification]
-                    keys -= 3 * len(done)
-                    _once([x[0] for x in done])
-                    if any(x[1] < day for x in done):
-                        raise _Refused
-                    done.sort(key=lambda x: (x[1], _STAGES[x[0]]))
-                    checks.extend((cid, seq, n, x[0], x[1].isoformat(), x[2]) for n, x in enumerate(done))
-            _once(days)
-        if nominations:
-            out = t[models.nominations]
-            days = []
-            for seq, n in enumerate(sorted(nominations, key=_BY_DATE) if len(nominations) > 1 else nominations):
-                day, rank, unit, exceptional = v = _NOMINATION(n)
-                keys -= 4 - v.count(None)
-                days.append(day)
-                units.append(unit)
-                out.append((cid, seq, day.isoformat(), rank, unit, bool(exceptional)))
-            _once(days)
-        if polls:
-            out = t[models.polls]
-            days = []
-            for seq, p in enumerate(sorted(polls, key=_BY_DATE) if len(polls) > 1 else polls):
-                day, approve, total = _POLL(p)
-                keys -= 3
-                if approve > total:
-                    raise _Refused
-                days.append(day)
-                out.append((cid, seq, day.isoformat(), approve, total))
-            _once(days)
-        if opinions:
-            out = t[models.opinions]
-            for seq, o in enumerate(sorted(opinions, key=_BY_DATE) if len(opinions) > 1 else opinions):
-                department, day, adverse = _OPINION(o)
-                keys -= 3
-                out.append((cid, seq, department, day.isoformat(), adverse))
-        if assessments:
-            out = t[models.assessments]
-            for seq, a in enumerate(sorted(assessments, key=_BY_DATE) if len(assessments) > 1 else assessments):
-                day, kind, problems = _ASSESSMENT(a)
-                keys -= 3
-                out.append((cid, seq, day.isoformat(), kind, problems))
-        if educations:
-            out = t[models.educations]
-            for seq, e in enumerate(educations):
-                v = _EDUCATION(e)
-                keys -= 6 - v.count(None)
-                out.append((cid, seq) + v[:5] + (v[5].isoformat(),))
-        if sanctions:
-            out = t[models.sanctions]
-            for seq, s in enumerate(sorted(sanctions, key=_BY_DATE) if len(sanctions) > 1 else sanctions):
-                day, kind, years, note = v = _SANCTION(s)
-                keys -= 4 - v.count(None)
-                if (kind == "party_probation") != (years is not None):
-                    raise _Refused
-                out.append((cid, seq, day.isoformat(), kind, years, note))
-        if keys:                        # a key written twice (msgspec keeps the last one)
+            highest = educations[0].level
+        if head[10] is None:
+            head = head[:10] + (highest,) + head[11:]
+        elif highest != head[10]:
             raise _Refused
-        return units
+    cadres.append(head[:3] + (_ISO(birth), work_start and _ISO(work_start), head[5],
+                              party_joined and _ISO(party_joined), party_full and _ISO(party_full)) + head[8:] + tail)
+    if posts:
+        seq = 0
+        for p in sorted(posts, key=_BY_START) if len(posts) > 1 else posts:
+            v = _POST(p)
+            keys -= 10 - v.count(None)
+            start, end, probation_end = v[7], v[8], v[9]
+            if start < birth or (end is not None and end < start) \
+                    or (probation_end is not None and probation_end < start):
+                raise _Refused
+            units.append(v[0])
+            posts_out.append((cid, seq) + v[:7] + (_ISO(start), end and _ISO(end),
+                                                   probation_end and _ISO(probation_end)))
+            seq += 1
+    if appraisals:
+        days = set()
+        seq = 0
+        for a in sorted(appraisals, key=_BY_YEAR) if len(appraisals) > 1 else appraisals:
+            year, grade, day = _APPRAISAL(a)
+            if day is None:
+                keys -= 2
+                day = dt.date(year, 12, 31)
+            else:
+                keys -= 3
+                if day.year < year:
+                    raise _Refused
+            days.add(day)
+            appraisals_out.append((cid, seq, year, grade, _ISO(day)))
+            seq += 1
+        if len(days) != seq or len({a.year for a in appraisals}) != seq:
+            raise _Refused
+    if reviews:
+        days = set()
+        seq = 0
+        for r in sorted(reviews, key=_BY_DATE) if len(reviews) > 1 else reviews:
+            day, total, dissatisfied, rectification = v = _REVIEW(r)
+            keys -= 4 - v.count(None)
+            if dissatisfied > total:
+                raise _Refused
+            days.add(day)
+            reviews_out.append((cid, seq, _ISO(day), total, dissatisfied))
+            if rectification:
+                done = [_RECTIFICATION(x) for x in rectification]
+                keys -= 3 * len(done)
+                if len({x[0] for x in done}) != len(done) or any(x[1] < day for x in done):
+                    raise _Refused
+                done.sort(key=_BY_STAGE)
+                checks_out.extend((cid, seq, n, x[0], _ISO(x[1]), x[2]) for n, x in enumerate(done))
+            seq += 1
+        if len(days) != seq:
+            raise _Refused
+    if nominations:
+        days = set()
+        seq = 0
+        for n in sorted(nominations, key=_BY_DATE) if len(nominations) > 1 else nominations:
+            day, rank, unit, exceptional = _NOMINATION(n)
+            keys -= 3 + (exceptional is not None)
+            days.add(day)
+            units.append(unit)
+            nominations_out.append((cid, seq, _ISO(day), rank, unit, bool(exceptional)))
+            seq += 1
+        if len(days) != seq:
+            raise _Refused
+    if polls:
+        days = set()
+        seq = 0
+        for p in sorted(polls, key=_BY_DATE) if len(polls) > 1 else polls:
+            day, approve, total = _POLL(p)
+            if approve > total:
+                raise _Refused
+            days.add(day)
+            polls_out.append((cid, seq, _ISO(day), approve, total))
+            seq += 1
+        keys -= 3 * seq
+        if len(days) != seq:
+            raise _Refused
+    if opinions:
+        for seq, o in enumerate(sorted(opinions, key=_BY_DATE) if len(opinions) > 1 else opinions):
+            department, day, adverse = _OPINION(o)
+            opinions_out.append((cid, seq, department, _ISO(day), adverse))
+        keys -= 3 * len(opinions)
+    if assessments:
+        for seq, a in enumerate(sorted(assessments, key=_BY_DATE) if len(assessments) > 1 else assessments):
+            day, kind, problems = _ASSESSMENT(a)
+            assessments_out.append((cid, seq, _ISO(day), kind, problems))
+        keys -= 3 * len(assessments)
+    if educations:
+        for seq, e in enumerate(educations):
+            v = _EDUCATION(e)
+            keys -= 6 - v.count(None)
+            educations_out.append((cid, seq) + v[:5] + (_ISO(v[5]),))
+    if sanctions:
+        for seq, s in enumerate(sorted(sanctions, key=_BY_DATE) if len(sanctions) > 1 else sanctions):
+            day, kind, years, note = v = _SANCTION(s)
+            keys -= 4 - v.count(None)
+            if (kind == "party_probation") != (years is not None):
+                raise _Refused
+            sanctions_out.append((cid, seq, _ISO(day), kind, years, note))
+    if keys:                        # a key written twice (msgspec keeps the last one)
+        raise _Refused
+    return units

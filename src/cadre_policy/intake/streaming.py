@@ -35,7 +35,7 @@ from cadre_policy.intake.fastschema import Unsupported
 from cadre_policy.intake.typed import fast_text, record_decoder
 from cadre_policy.store.fact_store import FactStore, UpsertResult
 from cadre_policy.store.rows import Rows
-from cadre_policy.parse.stream import Fragment, read_records
+from cadre_policy.parse.stream import Fragment, LaidOut, read_records
 
 #: Issues kept for the report (the count is of all of them).
 MAX_REPORTED = 1000
@@ -116,14 +116,6 @@ class _StreamChecker(_Checker):
                 self.cadres[ident] = self.file_index << 32 | rec.line
         self.check_cadre(rec, index, cadre)
 
-    def known_units(self, ids) -> bool:
-        """True when every unit id of ``ids`` is imported so far or in the store."""
-        units, store = self.units, self.store_units
-        for unit_id in ids:
-            if unit_id not in units and unit_id not in store:
-                return False
-        return True
-
     def finish(self) -> None:
         """The questions left open until every file was read: units used but never defined, cycles."""
         for unit_id, places in self.pending.items():
@@ -163,20 +155,20 @@ class _Import:
         self.checker = _StreamChecker(store.units().keys(), files)
         self.issues = self.checker.issues
         decoder = _cadre_decoder()
-        self.laid_out = FastCadres(decoder, fast_text) if decoder is not None else None
+        self.fast_cadres = FastCadres(decoder, fast_text) if decoder is not None else None
 
     def batches(self) -> Iterator[tuple[list[dict], list[dict] | Rows]]:
         units: list[dict] = []
         cadres: list[dict] = []
-        fast = {"cadres": self.laid_out.add} if self.laid_out is not None else None
-        rows = self.laid_out.rows if fast else Rows()
+        fast = {"cadres": self.fast_cadres.add} if self.fast_cadres is not None else None
+        rows = self.fast_cadres.rows if fast else Rows()
         for n, file in enumerate(self.files):
             self.checker.file_index = n
             for item in read_records(file, fast):
-                if isinstance(item, Issue):
+                if type(item) is LaidOut:
+                    self.laid_out(item)
+                elif isinstance(item, Issue):
                     self.issues.append(item)
-                elif type(item.data) is tuple:          # laid out as rows already
-                    self.laid_out_record(item)
                 elif item.prefix:
                     built = self.record(item)
                     if built is not None and not self.issues.total:
@@ -203,19 +195,24 @@ class _Import:
             yield [], rows
 
     def _new_rows(self) -> Rows:
-        self.laid_out.rows = Rows()
-        return self.laid_out.rows
+        self.fast_cadres.rows = Rows()
+        return self.fast_cadres.rows
 
-    def laid_out_record(self, rec: Fragment) -> None:
-        """The cross-record checks of a cadre :mod:`.fastcadre` laid out: its id new, its units known.
-        When they do not hold, or when the import is refused already, the old way's checks say
-        why (its rows stay: they are right, and once there is an issue nothing is written)."""
-        cadre_id, unit_ids = rec.data
+    def laid_out(self, run: LaidOut) -> None:
+        """The cross-record checks of cadres :mod:`.fastcadre` laid out, as set operations: their
+        ids new, their units known. When they do not hold, or the import is refused already, the
+        old way's checks say why, cadre by cadre (the rows stay: they are right, and once there
+        is an issue nothing is written)."""
+        ids = [value[0] for value in run.values]
         checker = self.checker
-        if not self.issues.total and cadre_id not in checker.cadres and checker.known_units(unit_ids):
-            checker.cadres[cadre_id] = checker.file_index << 32 | rec.line
-        else:
-            rec.data = json.loads(rec.source)
+        units = set().union(*[value[1] for value in run.values])
+        if not self.issues.total and len(set(ids)) == len(ids) and checker.cadres.keys().isdisjoint(ids) \
+                and not units.difference(checker.units, checker.store_units):
+            first = checker.file_index << 32 | run.line
+            checker.cadres.update(zip(ids, range(first, first + len(ids))))
+            return
+        for n in range(len(ids)):
+            rec = run.fragment(n)
             checker.cadre(rec, rec.prefix[1], rec.data)
 
     def record(self, rec: Fragment) -> dict | None:

@@ -92,13 +92,14 @@ class _Fatal(Exception):
         self.issue = issue
 
 
-def read_records(file: str, fast: dict[str, Callable[[str], Any]] | None = None) -> Iterator[Fragment | Issue]:
+def read_records(file: str, fast: dict[str, Callable[[str], Any]] | None = None) \
+        -> Iterator[Fragment | LaidOut | Issue]:
     """Yield the records, top-level entries and reading issues of one import file, in file order.
 
     ``.json`` files (by extension) are read as JSON, all others as YAML. ``fast`` maps a
     record key (``cadres``) to a decoder of one record's JSON text that returns None when it
-    cannot vouch for the text; a JSON record that stands on one line is offered to it first,
-    and read the usual way when it says None (see :func:`_json_list`).
+    cannot vouch for the text; JSON records that stand one on each line are offered to it
+    first and come as :class:`LaidOut` runs, the others as usual (see :func:`_json_list`).
     """
     try:
         stream = open(file, encoding="utf-8-sig")
@@ -617,30 +618,84 @@ def _json_records(file: str, stream, fast: dict) -> Iterator[Fragment | Issue]:
         raise text.syntax(i, "Extra data")
 
 
+class LaidOut:
+    """Records that stood one on each line, in a row, and that ``fast`` took (see
+    :func:`read_records`): what it returned for each, and their texts and places.
+
+    Attributes:
+        file: The file name as given.
+        key: The record key (``cadres``).
+        index: The index of the first record in its list.
+        line: The line of the first record; the others follow one a line.
+        values: What ``fast`` returned, one per record.
+    """
+
+    __slots__ = ("file", "key", "index", "line", "values", "sources", "columns")
+
+    def __init__(self, file: str, key: str, index: int, line: int, values: list, sources: list[str],
+                 columns: list[int]):
+        self.file, self.key, self.index, self.line = file, key, index, line
+        self.values, self.sources, self.columns = values, sources, columns
+
+    def fragment(self, n: int) -> Fragment:
+        """The ``n``-th record as the standard library reads it, with its places."""
+        line, source = self.line + n, self.sources[n]
+        return Fragment(self.file, (self.key, self.index + n), json.loads(source), line,
+                        _json_locate(source, line, self.columns[n]), source)
+
+
+def _laid_out(text: _JsonText, key: str, i: int, index: int, fast) -> tuple[LaidOut | None, int]:
+    """The records from ``i`` on that stand one a line and that ``fast`` takes (none: None),
+    and the buffer index after the last one's text. A run stops after a line without a comma
+    (the list ends there, or the text is wrong: the caller says so)."""
+    buf = text.buf
+    values, sources, columns = [], [], []
+    line, column = text.place(i)
+    at = end = i
+    while True:
+        stop = buf.find("\n", at)
+        if stop < 0:
+            break
+        body = buf[at:stop].rstrip(" \t\r")
+        comma = body.endswith(",")
+        if comma:
+            body = body[:-1].rstrip(" \t\r")
+        record = body.lstrip(" \t")
+        value = fast(record) if record else None
+        if value is None:
+            break
+        values.append(value)
+        sources.append(record)
+        columns.append(column + len(body) - len(record))
+        end = at + len(body)
+        at, column = stop + 1, 1
+        if not comma:
+            break
+    if not values:
+        return None, i
+    return LaidOut(text.file, key, index, line, values, sources, columns), end
+
+
 def _json_list(text: _JsonText, key: str, i: int, scan, hook: _Duplicates, fast=None):
     """Yield the records of the list at ``i``; return the index after its ``]``.
 
-    With ``fast``, a record that ends its line (a comma at most after it, as ``facts
-    generate`` and most exporters write) is first offered to ``fast``: a JSON value's extent
-    is fixed by its start, so a line text that decodes whole is the record. Else, and for a
-    record spread over lines, the standard library's decoder reads it as before.
+    With ``fast``, records that stand one on each line (a comma at most after each, as
+    ``facts generate`` and most exporters write) are first offered to ``fast``, and a run of
+    those it takes is yielded as one :class:`LaidOut`: a JSON value's extent is fixed by its
+    start, so a line text that decodes whole is the record. Else, and for a record spread
+    over lines, the standard library's decoder reads it as before.
     """
     c, i = text.char(i + 1)
     index = 0
     if c == "]":
         return i + 1
     while True:
-        value = None
+        laid = None
         if fast is not None:
-            end = text.buf.find("\n", i)
-            if end > 0:
-                source = text.buf[i:end].rstrip(" \t\r")
-                if source.endswith(","):
-                    source = source[:-1].rstrip(" \t\r")
-                value = fast(source)
-        if value is not None:
-            start, end = i, i + len(source)
-            line, col = text.place(start)
+            laid, end = _laid_out(text, key, i, index, fast)
+        if laid is not None:
+            yield laid
+            index += len(laid.values)
         else:
             hook.found = False
             value, end, start = text.decode(i, scan)
@@ -654,8 +709,8 @@ def _json_list(text: _JsonText, key: str, i: int, scan, hook: _Duplicates, fast=
                 path = _too_deep(value, [], 3)
                 dl, dc = _json_locate(source, line, col)(path)
                 raise _Fatal(Issue(text.file, dl, dc, "$", f"nested deeper than {MAX_DEPTH} levels"))
-        yield Fragment(text.file, (key, index), value, line, _json_locate(source, line, col), source)
-        index += 1
+            yield Fragment(text.file, (key, index), value, line, _json_locate(source, line, col), source)
+            index += 1
         c, i = text.char(end)
         if c == "]":
             return i + 1

@@ -21,10 +21,11 @@ TABLES = (models.cadres, models.posts, models.appraisals, models.reviews, models
 class Rows:
     """Rows of whole cadres (see the module docstring)."""
 
-    __slots__ = ("tables", "sources")
+    __slots__ = ("lists", "tables", "sources")
 
     def __init__(self):
-        self.tables: dict = {table: [] for table in TABLES}
+        self.lists: tuple[list, ...] = tuple([] for _ in TABLES)
+        self.tables: dict = dict(zip(TABLES, self.lists))
         self.sources: list[str] = []
 
     def __len__(self) -> int:
@@ -37,11 +38,8 @@ class Rows:
         """The canonical form of the ``n``-th cadre."""
         return canonical_cadre(json.loads(self.sources[n]))
 
-    def mark(self) -> list[int]:
-        """Where each table ends now (for :meth:`undo`)."""
-        return [len(rows) for rows in self.tables.values()]
-
-    def undo(self, marks: list[int]) -> None:
-        """Drop the rows added since ``marks``."""
-        for rows, n in zip(self.tables.values(), marks):
-            del rows[n:]
+    def drop(self, cadre_id: str) -> None:
+        """Drop the rows of ``cadre_id`` at the end of each table (a cadre laid out in part)."""
+        for rows in self.lists:
+            while rows and rows[-1][0] == cadre_id:
+                rows.pop()
