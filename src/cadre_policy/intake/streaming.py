@@ -20,7 +20,6 @@ once any problem is found nothing more is written, and at the end the batches ra
 """
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Iterator
 
