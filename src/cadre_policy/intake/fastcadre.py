@@ -22,8 +22,7 @@ from operator import attrgetter
 import msgspec
 
 from cadre_policy.language import record_table
-from cadre_policy.store import models
-from cadre_policy.store.rows import TABLES, Rows
+from cadre_policy.store.rows import Rows
 
 _CADRE = attrgetter("id", "name", "gender", "birth_date", "work_start", "party", "party_joined", "party_full",
                     "status", "ethnicity", "education", "native_region", "management", "reserve")
@@ -52,24 +51,6 @@ def _BY_STAGE(check: tuple):
     """A rectification's order (canonical.py): by date, then three months before six."""
     return check[1], _STAGES[check[0]]
 _CADRE_KEYS = 14 + 10           # the fields of _CADRE and _LISTS: every key of a cadre
-_COLUMNS = {
-    models.cadres: ("id", "name", "gender", "birth_date", "work_start", "party", "party_joined", "party_full",
-                    "status", "ethnicity", "education", "native_region", "management", "reserve", "recruitment_date",
-                    "recruitment_fresh_graduate", "recruitment_unit"),
-    models.posts: ("cadre_id", "seq", "unit_id", "title", "rank", "principal", "leadership", "middle_level",
-                   "grassroots", "start_date", "end_date", "probation_end"),
-    models.appraisals: ("cadre_id", "seq", "year", "grade", "date"),
-    models.reviews: ("cadre_id", "seq", "date", "total", "dissatisfied"),
-    models.rectifications: ("cadre_id", "review_seq", "seq", "stage", "date", "result"),
-    models.nominations: ("cadre_id", "seq", "date", "target_rank", "target_unit", "exceptional"),
-    models.polls: ("cadre_id", "seq", "date", "approve", "total"),
-    models.opinions: ("cadre_id", "seq", "department", "date", "adverse"),
-    models.assessments: ("cadre_id", "seq", "date", "kind", "prominent_problems"),
-    models.educations: ("cadre_id", "seq", "level", "degree", "mode", "school", "major", "date"),
-    models.sanctions: ("cadre_id", "seq", "date", "kind", "years", "note"),
-}
-# the tuples below are laid out in these orders: a change of the tables must show here
-assert all(tuple(c.key for c in table.columns) == _COLUMNS[table] for table in TABLES), "store columns moved"
 
 
 class _Refused(Exception):
@@ -107,8 +88,9 @@ _ISO = dt.date.isoformat
 
 
 def _lay_out(c, keys: int, lists: tuple) -> list[str]:
-    """Append the rows of cadre ``c`` to ``lists`` (one per table of :data:`TABLES`); return the
-    unit ids it names. ``keys``: the keys of its text, to be matched by the fields given."""
+    """Append the rows of cadre ``c`` to ``lists`` (:attr:`Rows.lists`, laid out as
+    :data:`~cadre_policy.store.rows.COLUMNS` says); return the unit ids it names. ``keys``: the
+    keys of its text, to be matched by the fields given."""
     cadres, posts_out, appraisals_out, reviews_out, checks_out, nominations_out, polls_out, opinions_out, \
         assessments_out, educations_out, sanctions_out = lists
     head = _CADRE(c)

@@ -16,6 +16,25 @@ from cadre_policy.store import models
 TABLES = (models.cadres, models.posts, models.appraisals, models.reviews, models.rectifications,
           models.nominations, models.polls, models.opinions, models.assessments, models.educations,
           models.sanctions)
+#: The columns of each table, in order: an importer's tuples follow these (intake/fastcadre.py).
+COLUMNS = (
+    ("id", "name", "gender", "birth_date", "work_start", "party", "party_joined", "party_full", "status", "ethnicity",
+     "education", "native_region", "management", "reserve", "recruitment_date", "recruitment_fresh_graduate",
+     "recruitment_unit"),
+    ("cadre_id", "seq", "unit_id", "title", "rank", "principal", "leadership", "middle_level", "grassroots",
+     "start_date", "end_date", "probation_end"),
+    ("cadre_id", "seq", "year", "grade", "date"),
+    ("cadre_id", "seq", "date", "total", "dissatisfied"),
+    ("cadre_id", "review_seq", "seq", "stage", "date", "result"),
+    ("cadre_id", "seq", "date", "target_rank", "target_unit", "exceptional"),
+    ("cadre_id", "seq", "date", "approve", "total"),
+    ("cadre_id", "seq", "department", "date", "adverse"),
+    ("cadre_id", "seq", "date", "kind", "prominent_problems"),
+    ("cadre_id", "seq", "level", "degree", "mode", "school", "major", "date"),
+    ("cadre_id", "seq", "date", "kind", "years", "note"),
+)
+# a change of the tables must show here, and in the importer that lays rows out
+assert COLUMNS == tuple(tuple(c.key for c in table.columns) for table in TABLES), "the store's columns moved"
 
 
 class Rows:
