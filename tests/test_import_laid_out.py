@@ -81,7 +81,17 @@ def _import(url: str, path: Path, laid_out: bool, monkeypatch) -> streaming.Upse
             return streaming.import_files(store, [str(path)])
 
 
-def test_laid_out_rows_are_the_old_ways(tmp_path, monkeypatch):
+@pytest.fixture(params=[False, True], ids=["here", "child"])
+def in_child(request, monkeypatch):
+    """Checked in this process, or in a forked child while this one writes (intake/child.py)."""
+    if request.param:
+        monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0)
+    else:
+        monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 1 << 62)
+    return request.param
+
+
+def test_laid_out_rows_are_the_old_ways(tmp_path, monkeypatch, in_child):
     doc = _population()
     path = tmp_path / "in.json"
     path.write_text(_one_per_line(doc), encoding="utf-8")
@@ -99,7 +109,7 @@ def test_the_population_is_laid_out(tmp_path):
         assert laid_out.add(json.dumps(cadre, ensure_ascii=False)) is not None, cadre["id"]
 
 
-def test_laid_out_import_again_and_changed(store_url, tmp_path, monkeypatch):
+def test_laid_out_import_again_and_changed(store_url, tmp_path, monkeypatch, in_child):
     """On every backend: a second import of the same file changes nothing, a changed cadre is
     replaced whole, with the old way's counts and rows."""
     doc = _population()
@@ -117,6 +127,22 @@ def test_laid_out_import_again_and_changed(store_url, tmp_path, monkeypatch):
         fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
         _import(fresh, path, False, monkeypatch)
         assert _tables(store_url) == _tables(fresh)
+
+
+def test_rejected_in_the_child_nothing_written(run_cli, sqlite_url, tmp_path, monkeypatch):
+    """The child's issues are the parent's words, the batches written before are rolled back."""
+    monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "BATCH", 5)
+    doc = _population()
+    doc["cadres"][40]["birth_date"] = "2999-01-01"
+    doc["cadres"][60]["id"] = doc["cadres"][3]["id"]
+    path = tmp_path / "in.json"
+    path.write_text(_one_per_line(doc), encoding="utf-8")
+    result = run_cli(sqlite_url, "facts", "import", path)
+    assert result.exit_code == 2
+    whole = [f"{x}" for x in sorted(_whole([str(path)]), key=lambda x: (x.line, x.column))]
+    assert result.stderr.splitlines()[:-1] == whole and len(whole) >= 2
+    assert run_cli(sqlite_url, "facts", "list").stdout == ""
 
 
 DATES = st.sampled_from(["1899-12-31", "1900-01-01", "1939-12-31", "1960-05-05", "2016-01-01", "2016-09-01",

@@ -62,6 +62,8 @@ class FastCadres:
 
     def __init__(self, decoder: msgspec.json.Decoder, fast_text):
         self.decode, self.fast_text = decoder.decode, fast_text
+        #: Whether the rows keep each cadre's text (not needed when the store has no cadre).
+        self.sources = True
         self.rows = Rows()
 
     def add(self, source: str):
@@ -80,7 +82,8 @@ class FastCadres:
         except _Refused:
             rows.drop(cadre.id)
             return None
-        rows.sources.append(source)
+        if rows.sources is not None:
+            rows.sources.append(source)
         return cadre.id, units
 
 

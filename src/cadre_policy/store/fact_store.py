@@ -693,6 +693,11 @@ class FactStore:
                     hit["post"] = current_post(held_by.get(hit["id"], []), day)
         return hits
 
+    def has_cadres(self) -> bool:
+        """True when the store holds any cadre."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_cadres.c.id).limit(1)).first() is not None
+
     def cadre_ids(self, unit: str | None = None, as_of: dt.date | None = None) -> list[str]:
         """Return cadre ids in id order; with ``unit``, only cadres in it on ``as_of`` (see ``chunks``)."""
         with self.engine.connect() as conn:

@@ -3,7 +3,7 @@
 Per table a list of tuples in the table's column order, dates as ISO text (SQLite's storage
 format, so the SQLite driver takes them as they are); beside them each cadre's import text,
 from which its canonical form is made only when the cadre is in the store already (to tell
-an update from an unchanged record).
+an update from an unchanged record; an import into an empty store goes without them).
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import json
 
 from cadre_policy.record.canonical import canonical_cadre
 from cadre_policy.store import models
+from cadre_policy.store.errors import ImportCollisionError
 
 #: The cadre table, then its record tables, parents first.
 TABLES = (models.cadres, models.posts, models.appraisals, models.reviews, models.rectifications,
@@ -42,19 +43,25 @@ class Rows:
 
     __slots__ = ("lists", "tables", "sources")
 
-    def __init__(self):
-        self.lists: tuple[list, ...] = tuple([] for _ in TABLES)
+    def __init__(self, sources: bool = True, lists: tuple | None = None, texts: list[str] | None = None):
+        self.lists: tuple[list, ...] = lists or tuple([] for _ in TABLES)
         self.tables: dict = dict(zip(TABLES, self.lists))
-        self.sources: list[str] = []
+        #: Each cadre's import text, or None when not kept.
+        self.sources: list[str] | None = texts if texts is not None else [] if sources else None
+
+    def __reduce__(self):                # the lists and texts only (the tables are the receiver's own)
+        return Rows, (self.sources is not None, self.lists, self.sources)
 
     def __len__(self) -> int:
-        return len(self.sources)
+        return len(self.lists[0])
 
     def ids(self) -> list[str]:
         return [row[0] for row in self.tables[models.cadres]]
 
     def document(self, n: int) -> dict:
         """The canonical form of the ``n``-th cadre."""
+        if self.sources is None:        # the store was empty when the import began, and is not now
+            raise ImportCollisionError.of()
         return canonical_cadre(json.loads(self.sources[n]))
 
     def drop(self, cadre_id: str) -> None:
