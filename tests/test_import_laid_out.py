@@ -104,7 +104,7 @@ def test_laid_out_rows_are_the_old_ways(tmp_path, monkeypatch, in_child):
 def test_the_population_is_laid_out(tmp_path):
     """Every generated cadre takes the laid-out path (else the figures measure the old way)."""
     from cadre_policy.intake.fastcadre import FastCadres
-    laid_out = FastCadres(streaming._cadre_decoder(), fast_text)
+    laid_out = FastCadres(streaming._cadre_decoder()[0], fast_text)
     for cadre in _population()["cadres"]:
         assert laid_out.add(json.dumps(cadre, ensure_ascii=False)) is not None, cadre["id"]
 

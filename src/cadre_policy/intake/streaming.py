@@ -21,6 +21,7 @@ once any problem is found nothing more is written, and at the end the batches ra
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from typing import Iterator
 
@@ -144,11 +145,13 @@ def _where(file: str, line: int) -> str:
 
 @cache
 def _cadre_decoder():
-    """The typed decoder of one cadre (:mod:`.typed`), or None if the schema outgrows it."""
+    """The typed decoder of one cadre (:mod:`.typed`) and the pattern of an id, which it leaves
+    to :meth:`_Import.laid_out`; None if the schema outgrows it."""
     from cadre_policy import data
+    schema = data.schema("facts")
     try:
-        return record_decoder(data.schema("facts"), "#/$defs/cadre")
-    except Unsupported:
+        return record_decoder(schema, "#/$defs/cadre", unmatched="id"), re.compile(schema["$defs"]["id"]["pattern"])
+    except (Unsupported, KeyError):
         return None
 
 
@@ -158,8 +161,11 @@ class _Import:
         self.files = files
         self.checker = _StreamChecker(store.units().keys(), files)
         self.issues = self.checker.issues
-        decoder = _cadre_decoder()
-        self.fast_cadres = FastCadres(decoder, fast_text) if decoder is not None else None
+        typed = _cadre_decoder()
+        self.fast_cadres = FastCadres(typed[0], fast_text) if typed is not None else None
+        if typed is not None:       # the ids the laid-out cadres may name: the store's, matched once
+            self.id_pattern = typed[1].search
+            self.store_units = {unit for unit in self.checker.store_units if self.id_pattern(unit)}
 
     def batches(self) -> Iterator[tuple[list[dict], list[dict] | Rows]]:
         units: list[dict] = []
@@ -210,8 +216,9 @@ class _Import:
         ids = [value[0] for value in run.values]
         checker = self.checker
         units = set().union(*[value[1] for value in run.values])
+        # an imported unit's id was matched by the schema (else the import is refused already)
         if not self.issues.total and len(set(ids)) == len(ids) and checker.cadres.keys().isdisjoint(ids) \
-                and not units.difference(checker.units, checker.store_units):
+                and not units.difference(checker.units, self.store_units) and all(map(self.id_pattern, ids)):
             first = checker.file_index << 32 | run.line
             checker.cadres.update(zip(ids, range(first, first + len(ids))))
             return
