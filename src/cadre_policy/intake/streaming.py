@@ -45,7 +45,8 @@ MAX_REPORTED = 1000
 MAX_PLACES_PER_UNIT = 20
 #: JSON files of at least this many bytes in all are read and checked in a forked child while
 #: this process writes (:mod:`.child`); below, the fork and the pipe cost more than they save.
-CHILD_MIN_BYTES = 8 << 20
+#: ``$POLICY_IMPORT_CHILD_MB`` sets it (in MB; a huge number: never).
+CHILD_MIN_BYTES = int(os.environ.get("POLICY_IMPORT_CHILD_MB", "8")) << 20
 #: Cadres written per round (one executemany per table); a round's documents and rows are all
 #: that is held. 10,000 was no faster at 100,000 cadres and held ≈ 70 MB more.
 BATCH = 2000
