@@ -3,7 +3,7 @@
 The old way (:mod:`.streaming`) decodes a record with the standard library, checks it against
 the schema, walks its text, runs the per-cadre checks, builds its canonical form and then the
 rows: ≈ 200 µs of CPU a cadre against ≈ 30 µs for the database's insert. Here the text is
-checked by one regular expression (:func:`.typed.fast_text`), decoded into typed structs that
+checked by substring searches (:func:`.typed.fast_text`), decoded into typed structs that
 hold the schema (:mod:`.typed`), and the rows are built while the per-cadre checks of
 :meth:`.importer._Checker.check_cadre` are asked as yes/no questions. Anything unusual (a
 record the decoder refuses, a key written twice, any check that might fail) makes
@@ -45,12 +45,12 @@ _BY_START = attrgetter("start")
 _BY_YEAR = attrgetter("year")
 _STAGES = {"three_month": 0, "six_month": 1}
 _LEVEL = {level: n for n, level in enumerate(record_table.enums()["education"])}   # lowest first
+_CADRE_KEYS = 14 + 10           # the fields of _CADRE and _LISTS: every key of a cadre
 
 
-def _BY_STAGE(check: tuple):
+def _by_stage(check: tuple):
     """A rectification's order (canonical.py): by date, then three months before six."""
     return check[1], _STAGES[check[0]]
-_CADRE_KEYS = 14 + 10           # the fields of _CADRE and _LISTS: every key of a cadre
 
 
 class _Refused(Exception):
@@ -170,7 +170,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
                 keys -= 3 * len(done)
                 if len({x[0] for x in done}) != len(done) or any(x[1] < day for x in done):
                     raise _Refused
-                done.sort(key=_BY_STAGE)
+                done.sort(key=_by_stage)
                 checks_out.extend((cid, seq, n, x[0], _ISO(x[1]), x[2]) for n, x in enumerate(done))
             seq += 1
         if len(days) != seq:
