@@ -48,6 +48,11 @@ _LEVEL = {level: n for n, level in enumerate(record_table.enums()["education"])}
 _CADRE_KEYS = 14 + 10           # the fields of _CADRE and _LISTS: every key of a cadre
 
 
+def _in_order(records: list, key) -> list:
+    """``records`` sorted by ``key``, stably, as the canonical form sorts them."""
+    return sorted(records, key=key) if len(records) > 1 else records
+
+
 def _by_stage(check: tuple):
     """A rectification's order (canonical.py): by date, then three months before six."""
     return check[1], _STAGES[check[0]]
@@ -127,7 +132,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
                               party_joined and _ISO(party_joined), party_full and _ISO(party_full)) + head[8:] + tail)
     if posts:
         seq = 0
-        for p in sorted(posts, key=_BY_START) if len(posts) > 1 else posts:
+        for p in _in_order(posts, _BY_START):
             v = _POST(p)
             keys -= 10 - v.count(None)
             start, end, probation_end = v[7], v[8], v[9]
@@ -141,7 +146,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
     if appraisals:
         days = set()
         seq = 0
-        for a in sorted(appraisals, key=_BY_YEAR) if len(appraisals) > 1 else appraisals:
+        for a in _in_order(appraisals, _BY_YEAR):
             year, grade, day = _APPRAISAL(a)
             if day is None:
                 keys -= 2
@@ -158,7 +163,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
     if reviews:
         days = set()
         seq = 0
-        for r in sorted(reviews, key=_BY_DATE) if len(reviews) > 1 else reviews:
+        for r in _in_order(reviews, _BY_DATE):
             day, total, dissatisfied, rectification = v = _REVIEW(r)
             keys -= 4 - v.count(None)
             if dissatisfied > total:
@@ -178,7 +183,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
     if nominations:
         days = set()
         seq = 0
-        for n in sorted(nominations, key=_BY_DATE) if len(nominations) > 1 else nominations:
+        for n in _in_order(nominations, _BY_DATE):
             day, rank, unit, exceptional = _NOMINATION(n)
             keys -= 3 + (exceptional is not None)
             days.add(day)
@@ -190,7 +195,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
     if polls:
         days = set()
         seq = 0
-        for p in sorted(polls, key=_BY_DATE) if len(polls) > 1 else polls:
+        for p in _in_order(polls, _BY_DATE):
             day, approve, total = _POLL(p)
             if approve > total:
                 raise _Refused
@@ -201,12 +206,12 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
         if len(days) != seq:
             raise _Refused
     if opinions:
-        for seq, o in enumerate(sorted(opinions, key=_BY_DATE) if len(opinions) > 1 else opinions):
+        for seq, o in enumerate(_in_order(opinions, _BY_DATE)):
             department, day, adverse = _OPINION(o)
             opinions_out.append((cid, seq, department, _ISO(day), adverse))
         keys -= 3 * len(opinions)
     if assessments:
-        for seq, a in enumerate(sorted(assessments, key=_BY_DATE) if len(assessments) > 1 else assessments):
+        for seq, a in enumerate(_in_order(assessments, _BY_DATE)):
             day, kind, problems = _ASSESSMENT(a)
             assessments_out.append((cid, seq, _ISO(day), kind, problems))
         keys -= 3 * len(assessments)
@@ -216,7 +221,7 @@ def _lay_out(c, keys: int, lists: tuple) -> list[str]:
             keys -= 6 - v.count(None)
             educations_out.append((cid, seq) + v[:5] + (_ISO(v[5]),))
     if sanctions:
-        for seq, s in enumerate(sorted(sanctions, key=_BY_DATE) if len(sanctions) > 1 else sanctions):
+        for seq, s in enumerate(_in_order(sanctions, _BY_DATE)):
             day, kind, years, note = v = _SANCTION(s)
             keys -= 4 - v.count(None)
             if (kind == "party_probation") != (years is not None):
