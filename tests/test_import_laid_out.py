@@ -84,10 +84,7 @@ def _import(url: str, path: Path, laid_out: bool, monkeypatch) -> streaming.Upse
 @pytest.fixture(params=[False, True], ids=["here", "child"])
 def in_child(request, monkeypatch):
     """Checked in this process, or in a forked child while this one writes (intake/child.py)."""
-    if request.param:
-        monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0)
-    else:
-        monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 1 << 62)
+    monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0 if request.param else None)
     return request.param
 
 

@@ -43,10 +43,11 @@ from cadre_policy.parse.stream import Fragment, LaidOut, read_records
 MAX_REPORTED = 1000
 #: Places kept per unit id that is used but not (yet) defined.
 MAX_PLACES_PER_UNIT = 20
-#: JSON files of at least this many bytes in all are read and checked in a forked child while
-#: this process writes (:mod:`.child`); below, the fork and the pipe cost more than they save.
-#: ``$POLICY_IMPORT_CHILD_MB`` sets it (in MB; a huge number: never).
-CHILD_MIN_BYTES = int(os.environ.get("POLICY_IMPORT_CHILD_MB", "8")) << 20
+#: With ``$POLICY_IMPORT_CHILD_MB`` set, JSON files of at least that many MB in all are read and
+#: checked in a forked child while this process writes (:mod:`.child`). Off by default: at load
+#: 5–10 on two cores it cost more wall time than it saved (docs/performance.md).
+CHILD_MIN_BYTES = int(os.environ.get("POLICY_IMPORT_CHILD_MB", "")) << 20 \
+    if os.environ.get("POLICY_IMPORT_CHILD_MB", "").isdigit() else None
 #: Cadres written per round (one executemany per table); a round's documents and rows are all
 #: that is held. 10,000 was no faster at 100,000 cadres and held ≈ 70 MB more.
 BATCH = 2000
@@ -258,7 +259,7 @@ def import_files(store: FactStore, files: list[str]) -> UpsertResult:
     """
     job = _Import(store, files)
     batches = job.batches()
-    if job.fast_cadres is not None and can_fork() \
+    if CHILD_MIN_BYTES is not None and job.fast_cadres is not None and can_fork() \
             and sum(os.path.getsize(f) for f in files if f.lower().endswith(".json") and os.path.isfile(f)) \
             >= CHILD_MIN_BYTES:
         # texts cross the pipe only when a cadre may be in the store already
