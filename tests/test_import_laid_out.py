@@ -84,7 +84,7 @@ def _import(url: str, path: Path, laid_out: bool, monkeypatch) -> streaming.Upse
 @pytest.fixture(params=[False, True], ids=["here", "child"])
 def in_child(request, monkeypatch):
     """Checked in this process, or in a forked child while this one writes (intake/child.py)."""
-    monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0 if request.param else None)
+    monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0" if request.param else "off")
     return request.param
 
 
@@ -128,7 +128,7 @@ def test_laid_out_import_again_and_changed(store_url, tmp_path, monkeypatch, in_
 
 def test_rejected_in_the_child_nothing_written(run_cli, sqlite_url, tmp_path, monkeypatch):
     """The child's issues are the parent's words, the batches written before are rolled back."""
-    monkeypatch.setattr(streaming, "CHILD_MIN_BYTES", 0)
+    monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0")
     monkeypatch.setattr(streaming, "BATCH", 5)
     doc = _population()
     doc["cadres"][40]["birth_date"] = "2999-01-01"

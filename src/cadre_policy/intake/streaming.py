@@ -20,8 +20,11 @@ once any problem is found nothing more is written, and at the end the batches ra
 """
 from __future__ import annotations
 
+import gc
 import os
 import re
+import threading
+from contextlib import contextmanager
 from functools import cache
 from typing import Iterator
 
@@ -43,11 +46,23 @@ from cadre_policy.parse.stream import Fragment, LaidOut, read_records
 MAX_REPORTED = 1000
 #: Places kept per unit id that is used but not (yet) defined.
 MAX_PLACES_PER_UNIT = 20
-#: With ``$POLICY_IMPORT_CHILD_MB`` set, JSON files of at least that many MB in all are read and
-#: checked in a forked child while this process writes (:mod:`.child`). Off by default: at load
-#: 5–10 on two cores it cost more wall time than it saved (docs/performance.md).
-CHILD_MIN_BYTES = int(os.environ.get("POLICY_IMPORT_CHILD_MB", "")) << 20 \
-    if os.environ.get("POLICY_IMPORT_CHILD_MB", "").isdigit() else None
+#: JSON files of at least this many bytes in all are read and checked in a forked child while
+#: this process writes (:mod:`.child`), when the load average leaves a core free: at load 1.5
+#: it took a quarter off the wall time, at load 5–10 it added to it (docs/performance.md).
+#: ``$POLICY_IMPORT_CHILD_MB`` sets the size and drops the load test; ``off`` never forks.
+CHILD_MIN_BYTES = 8 << 20
+
+
+def _child_wanted(files: list[str]) -> bool:
+    setting = os.environ.get("POLICY_IMPORT_CHILD_MB")
+    if setting is not None and not setting.isdigit():
+        return False
+    least = int(setting) << 20 if setting is not None else CHILD_MIN_BYTES
+    if setting is None and os.getloadavg()[0] > (os.cpu_count() or 1) - 1:
+        return False                # no core to spare: the pipe would only add CPU
+    return sum(os.path.getsize(f) for f in files if f.lower().endswith(".json") and os.path.isfile(f)) >= least
+
+
 #: Cadres written per round (one executemany per table); a round's documents and rows are all
 #: that is held. 10,000 was no faster at 100,000 cadres and held ≈ 70 MB more.
 BATCH = 2000
@@ -259,12 +274,26 @@ def import_files(store: FactStore, files: list[str]) -> UpsertResult:
     """
     job = _Import(store, files)
     batches = job.batches()
-    if CHILD_MIN_BYTES is not None and job.fast_cadres is not None and can_fork() \
-            and sum(os.path.getsize(f) for f in files if f.lower().endswith(".json") and os.path.isfile(f)) \
-            >= CHILD_MIN_BYTES:
+    if job.fast_cadres is not None and can_fork() and _child_wanted(files):
         # texts cross the pipe only when a cadre may be in the store already
         job.fast_cadres.sources = store.has_cadres()
         job.fast_cadres.rows = Rows(job.fast_cadres.sources)
         batches = checked_in_child(batches)
-    return store.upsert_batches(batches)
+    with _cycles_left_alone():
+        return store.upsert_batches(batches)
+
+
+@contextmanager
+def _cycles_left_alone():
+    """The cyclic garbage collector paused for the import, in a process of one thread: its passes
+    over the ids seen so far and the round's rows cost ≈ 3.5 µs of CPU a cadre at 100,000 (6 %),
+    more as the ids grow, and the import makes no reference cycles."""
+    if threading.active_count() > 1 or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
