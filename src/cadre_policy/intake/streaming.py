@@ -47,8 +47,9 @@ MAX_REPORTED = 1000
 #: Places kept per unit id that is used but not (yet) defined.
 MAX_PLACES_PER_UNIT = 20
 #: JSON files of at least this many bytes in all are read and checked in a forked child while
-#: this process writes (:mod:`.child`), when the load average leaves a core free: at load 1.5
-#: it took a quarter off the wall time, at load 5–10 it added to it (docs/performance.md).
+#: this process writes (:mod:`.child`), when the load average is below the number of cores: at
+#: load 1.6 on two it took a third off the wall time, at load 5–10 it added to it
+#: (docs/performance.md).
 #: ``$POLICY_IMPORT_CHILD_MB`` sets the size and drops the load test; ``off`` never forks.
 CHILD_MIN_BYTES = 8 << 20
 
@@ -58,7 +59,7 @@ def _child_wanted(files: list[str]) -> bool:
     if setting is not None and not setting.isdigit():
         return False
     least = int(setting) << 20 if setting is not None else CHILD_MIN_BYTES
-    if setting is None and os.getloadavg()[0] > (os.cpu_count() or 1) - 1:
+    if setting is None and os.getloadavg()[0] >= (os.cpu_count() or 1):
         return False                # no core to spare: the pipe would only add CPU
     return sum(os.path.getsize(f) for f in files if f.lower().endswith(".json") and os.path.isfile(f)) >= least
 
