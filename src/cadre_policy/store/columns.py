@@ -357,7 +357,7 @@ def _arrow_owners(ids, groups: dict) -> dict:
     """
     import pyarrow as pa
     import pyarrow.compute as pc
-    found = [heads for _, heads, _ in groups.values() if heads is not None]
+    found = [heads for _starts, heads, _n in groups.values() if heads is not None]
     codes = pc.dictionary_encode(pa.concat_arrays([ids] + found)).indices.fill_null(-1).to_numpy(
         zero_copy_only=False).astype(np.int64) if len(ids) else np.zeros(0, dtype=np.int64)
     codes[codes >= len(ids)] = -1            # ids are unique: codes below len(ids) are their own rows

@@ -121,7 +121,9 @@ def _died() -> WorkerFailed:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """End the workers now: cancel what is queued and terminate the processes."""
+    # taken before shutdown(), which drops the pool's references to both
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -130,6 +132,5 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
     # the pool's own thread closes its wake-up pipe as it ends; Python 3.11's exit hook writes to that
     # pipe unlocked, and a close between its check and its write printed an OSError traceback at exit
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None:
         manager.join(timeout=5)
