@@ -142,6 +142,20 @@ def test_rejected_in_the_child_nothing_written(run_cli, sqlite_url, tmp_path, mo
     assert run_cli(sqlite_url, "facts", "list").stdout == ""
 
 
+def test_a_checker_that_dies_is_a_message_and_writes_nothing(run_cli, sqlite_url, tmp_path, monkeypatch):
+    """The checking child killed mid-import (the kernel's OOM killer, say): one line, exit 2, no rows."""
+    import os
+    from cadre_policy.intake import child
+    monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0")
+    monkeypatch.setattr(child, "_child", lambda batches, send: os._exit(9))
+    path = tmp_path / "in.json"
+    path.write_text(_one_per_line(_population()), encoding="utf-8")
+    result = run_cli(sqlite_url, "--lang", "zh", "facts", "import", path)
+    assert result.exit_code == 2 and "校验进程" in result.stderr and "退出状态 9" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cli(sqlite_url, "facts", "list").stdout == ""
+
+
 DATES = st.sampled_from(["1899-12-31", "1900-01-01", "1939-12-31", "1960-05-05", "2016-01-01", "2016-09-01",
                          "3000-01-01", "2016-02-30"])
 

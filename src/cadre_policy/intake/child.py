@@ -18,7 +18,13 @@ import pickle
 import threading
 from typing import Iterator
 
+from cadre_policy.errors import UserError
+from cadre_policy.i18n import _
 from cadre_policy.parse.issues import ImportRejected
+
+
+class CheckerDied(UserError):
+    """The checking child ended without a word (killed, out of memory); nothing was written."""
 
 
 def can_fork() -> bool:
@@ -39,8 +45,10 @@ def checked_in_child(batches) -> Iterator:
             try:
                 kind, *payload = pickle.loads(receive.recv_bytes())
             except EOFError:
-                raise RuntimeError(f"the import's checking process ended without a word "
-                                   f"(exit status {child.exitcode})") from None
+                child.join(5)
+                raise CheckerDied(_("the import's checking process ended without a word (exit status {status}); "
+                                    "nothing was written: run the import again, or with "
+                                    "POLICY_IMPORT_CHILD_MB=off").format(status=child.exitcode)) from None
             if kind == "batch":
                 yield tuple(payload)
             elif kind == "rejected":
