@@ -147,6 +147,7 @@ def test_a_checker_that_dies_is_a_message_and_writes_nothing(run_cli, sqlite_url
     import os
     from cadre_policy.intake import child
     monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0")
+    monkeypatch.setattr(streaming, "can_fork", lambda: True)    # other tests may leave threads running
     monkeypatch.setattr(child, "_child", lambda batches, send: os._exit(9))
     path = tmp_path / "in.json"
     path.write_text(_one_per_line(_population()), encoding="utf-8")
