@@ -85,6 +85,8 @@ def _import(url: str, path: Path, laid_out: bool, monkeypatch) -> streaming.Upse
 def in_child(request, monkeypatch):
     """Checked in this process, or in a forked child while this one writes (intake/child.py)."""
     monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0" if request.param else "off")
+    if request.param:           # other tests of the suite may leave threads running, which turns the child off
+        monkeypatch.setattr(streaming, "can_fork", lambda: True)
     return request.param
 
 
@@ -129,6 +131,7 @@ def test_laid_out_import_again_and_changed(store_url, tmp_path, monkeypatch, in_
 def test_rejected_in_the_child_nothing_written(run_cli, sqlite_url, tmp_path, monkeypatch):
     """The child's issues are the parent's words, the batches written before are rolled back."""
     monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0")
+    monkeypatch.setattr(streaming, "can_fork", lambda: True)    # as in_child
     monkeypatch.setattr(streaming, "BATCH", 5)
     doc = _population()
     doc["cadres"][40]["birth_date"] = "2999-01-01"
@@ -147,7 +150,7 @@ def test_a_checker_that_dies_is_a_message_and_writes_nothing(run_cli, sqlite_url
     import os
     from cadre_policy.intake import child
     monkeypatch.setenv("POLICY_IMPORT_CHILD_MB", "0")
-    monkeypatch.setattr(streaming, "can_fork", lambda: True)    # other tests may leave threads running
+    monkeypatch.setattr(streaming, "can_fork", lambda: True)    # as in_child
     monkeypatch.setattr(child, "_child", lambda batches, send: os._exit(9))
     path = tmp_path / "in.json"
     path.write_text(_one_per_line(_population()), encoding="utf-8")
